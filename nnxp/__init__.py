@@ -1,0 +1,30 @@
+"""nnxp: feedforward neural networks in the spirit of Nielsen's network2.py, written once against
+the Python array API and run on NumPy, JAX, CuPy, PyTorch or array-api-strict.
+
+    import nnxp
+    net = nnxp.Network([784, 30, 10], cost=nnxp.CrossEntropyCost, seed=0)
+    history = net.SGD((X, y), 30, 10, 0.5, lmbda=5.0, evaluation_data=(Xv, yv),
+                      monitor_evaluation_accuracy=True)
+
+Select the array library with NNXP_BACKEND=numpy|jax|cupy|torch|array_api_strict, or
+``nnxp.set_backend(name)`` / ``with nnxp.use_backend(name):``.
+"""
+
+from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .backend import BACKENDS, get_backend, set_backend, use_backend
+from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
+from .errors import BackendError, ConfigError, DataError, InputTypeError, NNXPError
+from .network import Network
+from .optimizers import Hyper, Optimizer, momentum, nesterov, sgd
+from .training import History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Network", "History",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity",
+    "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
+    "sgd", "momentum", "nesterov", "Hyper", "Optimizer",
+    "BACKENDS", "get_backend", "set_backend", "use_backend",
+    "NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError",
+]

@@ -1,0 +1,56 @@
+"""Feedforward and backpropagation in matrix form, over a whole mini-batch at once.
+
+    params       tuple of (w, b) per layer: w of shape (n_out, n_in) as in network2, b (n_out,)
+    activations  tuple of Activation objects, one per layer
+    x            (m, n_in): one example per row;  y: (m, n_out) desired outputs
+
+    feedforward(params, activations, x)             -> a^L, shape (m, n_out)
+    forward(params, activations, x)                 -> (zs, as_): z^l for each layer, a^0 = x ...
+    backprop(params, activations, cost, x, y)       -> tuple of (nabla_w, nabla_b) per layer,
+                                                       summed over the m examples
+
+Rows are examples, so the book's equations (BP1-BP4) read, with delta^l of shape (m, n_l):
+
+    delta^L = cost.delta(z^L, a^L, y)                      (BP1)
+    delta^l = (delta^(l+1) w^(l+1)) * sigma'(z^l)          (BP2, via activation.backward)
+    dC/db^l = sum over rows of delta^l                      (BP3)
+    dC/dw^l = delta^l.T a^(l-1)                             (BP4)
+
+Pure functions of their arguments: nothing is mutated, so JAX can compile them and every backend
+runs the same code.
+"""
+
+from .namespace import namespace
+
+__all__ = ["feedforward", "forward", "backprop"]
+
+
+def feedforward(params, activations, x):
+    """The network's output a^L for the inputs ``x`` (m, n_in)."""
+    a = x
+    for (w, b), act in zip(params, activations):
+        a = act.fn(a @ w.T + b)
+    return a
+
+
+def forward(params, activations, x):
+    """Weighted inputs ``zs`` (one per layer) and activations ``as_`` (x first, then a^1..a^L)."""
+    zs, as_ = [], [x]
+    for (w, b), act in zip(params, activations):
+        z = as_[-1] @ w.T + b
+        zs.append(z)
+        as_.append(act.fn(z))
+    return zs, as_
+
+
+def backprop(params, activations, cost, x, y):
+    """Gradient of the summed cost over the mini-batch: ((nabla_w, nabla_b), ...) per layer."""
+    xp = namespace(x)
+    zs, as_ = forward(params, activations, x)
+    delta = cost.delta(zs[-1], as_[-1], y, activations[-1])
+    grads = [None] * len(params)
+    for l in range(len(params) - 1, -1, -1):
+        grads[l] = (delta.T @ as_[l], xp.sum(delta, axis=0))
+        if l > 0:
+            delta = activations[l - 1].backward(zs[l - 1], as_[l], delta @ params[l][0])
+    return tuple(grads)

@@ -1,0 +1,118 @@
+"""Cost functions, as in network2.py: a small class with two static methods.
+
+    fn(a, y)                       -> (m,)     the cost of each example (row) of a mini-batch
+    delta(z, a, y, activation)     -> (m, k)   the output error dC/dz^L (the book's delta^L)
+
+a, y and z have shape (m, k): m examples, k output units; y holds the desired outputs (one-hot
+for classification).  Every cost has the same signature even when it ignores an argument
+(cross-entropy's delta never looks at z or the activation: that is the point of pairing it with
+sigmoid output units, chapter 3).  ``activation`` is the output layer's Activation; it defaults to
+Sigmoid, network2's only neuron, so ``delta(z, a, y)`` is network2's call.
+
+Pairings: QuadraticCost works with any output activation (its delta multiplies by the
+activation's derivative, which is why a saturated sigmoid output learns slowly under it);
+CrossEntropyCost needs sigmoid outputs in (0, 1); LogLikelihoodCost needs a softmax output layer.
+``Network`` checks the pairing and says so when it does not hold.
+
+Stability without ``nan_to_num``: a sigmoid or softmax output can round to exactly 0 or 1 in
+floating point, where log(a) or log(1 - a) is -inf and 0 * -inf is NaN.  The logarithms are taken
+of a clipped into the representable open interval (0, 1), so every cost is finite.
+"""
+
+from .activations import Sigmoid, Softmax
+from .errors import ConfigError
+from .namespace import namespace
+
+__all__ = ["QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost", "cost_from_name"]
+
+_SIGMOID = Sigmoid()
+
+
+def _log_clipped(xp, a):
+    """log(a) and log(1 - a) with a clipped into (0, 1): finite for a = 0 or a = 1 exactly."""
+    info = xp.finfo(a.dtype)
+    log_a = xp.log(xp.clip(a, info.smallest_normal, 1.0))
+    log_1ma = xp.log1p(-xp.clip(a, 0.0, 1.0 - info.eps / 2))
+    return log_a, log_1ma
+
+
+class QuadraticCost:
+    """C = ||a - y||^2 / 2 per example; delta = (a - y) * sigma'(z) (any output activation)."""
+
+    name = "QuadraticCost"
+    default_output = None  # the hidden layers' activation
+    outputs = None         # any
+
+    @staticmethod
+    def fn(a, y):
+        d = a - y
+        return 0.5 * namespace(d).sum(d * d, axis=-1)
+
+    @staticmethod
+    def delta(z, a, y, activation=_SIGMOID):
+        return activation.backward(z, a, a - y)
+
+
+class CrossEntropyCost:
+    """C = -sum_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)] per example; delta = a - y.
+
+    ``z`` and ``activation`` are unused: with sigmoid outputs the sigma'(z) factor cancels,
+    so learning does not slow down when an output saturates (chapter 3).
+    """
+
+    name = "CrossEntropyCost"
+    default_output = Sigmoid
+    outputs = (Sigmoid,)
+
+    @staticmethod
+    def fn(a, y):
+        xp = namespace(a)
+        log_a, log_1ma = _log_clipped(xp, a)
+        return -xp.sum(y * log_a + (1.0 - y) * log_1ma, axis=-1)
+
+    @staticmethod
+    def delta(z, a, y, activation=_SIGMOID):
+        del z, activation  # unused: see the class docstring
+        return a - y
+
+
+class LogLikelihoodCost:
+    """C = -ln a_y (y one-hot) with a softmax output layer; delta = a - y.
+
+    ``z`` and ``activation`` are unused: softmax and log-likelihood together give a - y,
+    the same simple error as sigmoid with cross-entropy (chapter 3).
+    """
+
+    name = "LogLikelihoodCost"
+    default_output = Softmax
+    outputs = (Softmax,)
+
+    @staticmethod
+    def fn(a, y):
+        xp = namespace(a)
+        log_a, _ = _log_clipped(xp, a)
+        return -xp.sum(y * log_a, axis=-1)
+
+    @staticmethod
+    def delta(z, a, y, activation=_SIGMOID):
+        del z, activation  # unused: see the class docstring
+        return a - y
+
+
+_TABLE = {c.name: c for c in (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)}
+_ALIASES = {"quadratic": QuadraticCost, "mse": QuadraticCost, "cross_entropy": CrossEntropyCost,
+            "crossentropy": CrossEntropyCost, "log_likelihood": LogLikelihoodCost,
+            "loglikelihood": LogLikelihoodCost, "nll": LogLikelihoodCost}
+
+
+def cost_from_name(name):
+    """A cost class from a class, its name ("CrossEntropyCost") or a short name ("quadratic")."""
+    if isinstance(name, type) and name in _TABLE.values():
+        return name
+    if isinstance(name, str):
+        key = name.strip()
+        found = _TABLE.get(key) or _ALIASES.get(key.lower().replace("-", "_"))
+        if found is not None:
+            return found
+    raise ConfigError(f"unknown cost {name!r}; known: {', '.join(_TABLE)} "
+                      f"(or {', '.join(sorted(_ALIASES))})")

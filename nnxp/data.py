@@ -1,0 +1,199 @@
+"""Training and evaluation data: checked at the public boundary, converted and moved once.
+
+    prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset
+    Dataset(x, y, labels, n)
+        x       (n, n_in)   float inputs on the backend's device
+        y       (n, n_out)  float desired outputs (one-hot when labels were given)
+        labels  (n,)        integer classes for accuracy (argmax of y when y was given as rows)
+        n       int         number of examples
+
+``data`` may be
+  * a pair ``(X, y)``: X of shape (n, n_in) (or (n, 28, 28)-like, flattened), y integer labels
+    (n,) or desired outputs (n, n_out); NumPy arrays, Python lists, or arrays of the network's
+    own backend (used in place, never copied to the host);
+  * network2's list of ``(x, y)`` pairs: x a column vector (n_in, 1), y a one-hot column
+    (n_out, 1) or an integer label (training vs. validation data in mnist_loader);
+  * a Dataset already prepared for this backend and dtype (returned as is).
+
+Everything wrong with the data raises ``DataError`` here, naming what was expected and what was
+given: empty data, wrong widths, X/y length mismatch, labels out of range or not integers,
+NaN or infinite values, arrays from another array library.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .errors import DataError, InputTypeError
+from .namespace import namespace
+
+__all__ = ["Dataset", "prepare"]
+
+
+class Dataset(NamedTuple):
+    x: Any
+    y: Any
+    labels: Any
+    n: int
+
+
+def prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset:
+    """Check ``data`` against the network's shape and move it to ``backend`` once."""
+    if isinstance(data, Dataset):
+        return data
+    if data is None:
+        raise DataError(f"{name} is None; expected (X, y) arrays or a list of (x, y) pairs")
+    if not isinstance(data, (tuple, list)):
+        if isinstance(data, (str, bytes, dict)) or not hasattr(data, "__iter__"):
+            raise InputTypeError(f"{name} must be a pair (X, y) or a list of (x, y) pairs, "
+                                 f"got {type(data).__name__}")
+        data = list(data)  # zip objects from Python 3 ports of network2
+    if len(data) == 0:
+        raise DataError(f"{name} is empty; expected at least one example")
+    if _is_pairs(data):
+        x, y = _from_pairs(data, name)
+    elif len(data) == 2:
+        x, y = data
+    else:
+        raise DataError(f"{name} must be a pair (X, y) or a list of (x, y) pairs; got a "
+                        f"{type(data).__name__} of {len(data)} items that are not pairs")
+    if _is_backend_array(x, backend) or _is_backend_array(y, backend):
+        return _prepare_on_device(x, y, backend, dtype, n_in, n_out, name)
+    return _prepare_on_host(x, y, backend, dtype, n_in, n_out, name)
+
+
+def _is_pairs(data) -> bool:
+    first = data[0]
+    return isinstance(first, tuple) or (
+        isinstance(first, list) and len(first) == 2 and hasattr(first[0], "shape"))
+
+
+def _from_pairs(data, name):
+    try:
+        x = np.stack([np.asarray(item[0]).reshape(-1) for item in data])
+        ys = [item[1] for item in data]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise DataError(f"{name}: every item must be a pair (x, y) with x of the same length; "
+                        f"{exc}") from None
+    if all(np.ndim(v) == 0 for v in ys):
+        return x, np.asarray(ys)
+    try:
+        return x, np.stack([np.asarray(v).reshape(-1) for v in ys])
+    except ValueError:
+        raise DataError(f"{name}: the y of every pair must be a label or a vector of one "
+                        "length") from None
+
+
+def _is_backend_array(a, backend) -> bool:
+    if isinstance(a, (np.ndarray, np.generic, list, tuple, int, float)):
+        return False
+    try:
+        xp = namespace(a)
+    except TypeError:
+        return False
+    if xp is not backend.xp and backend.name != "numpy":
+        raise InputTypeError(f"data arrays are {type(a).__module__}.{type(a).__name__}, but "
+                             f"the network computes with {backend.name}; pass NumPy arrays "
+                             f"or {backend.name} arrays")
+    if xp is not backend.xp:
+        raise InputTypeError(f"data arrays are {type(a).__module__}.{type(a).__name__}, but "
+                             "the network computes with numpy; pass NumPy arrays (or select "
+                             "that library's backend with NNXP_BACKEND)")
+    return True
+
+
+def _check_x_shape(shape, n_in, name):
+    if len(shape) < 2:
+        raise DataError(f"{name}: X must have shape (n, {n_in}) with one example per row; "
+                        f"got shape {tuple(shape)}")
+    width = int(np.prod(shape[1:]))
+    if width != n_in:
+        raise DataError(f"{name}: X has {width} features per example (shape {tuple(shape)}) "
+                        f"but the network's input layer has {n_in} units (sizes[0])")
+    if shape[0] == 0:
+        raise DataError(f"{name} is empty; expected at least one example")
+
+
+def _prepare_on_host(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.dtype.kind not in "fiub":
+        raise DataError(f"{name}: X must hold numbers, got dtype {x.dtype}")
+    _check_x_shape(x.shape, n_in, name)
+    x = x.reshape(x.shape[0], n_in)
+    if y.ndim == 0 or y.shape[0] != x.shape[0]:
+        raise DataError(f"{name}: X has {x.shape[0]} examples but y has "
+                        f"{y.shape[0] if y.ndim else 'a scalar, not one per example'}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise DataError(f"{name}: X contains NaN or infinite values")
+    labels, targets = _labels_and_targets(y, n_out, name)
+    return Dataset(backend.asarray(x, dtype), backend.asarray(targets, dtype),
+                   backend.asarray(labels, "index"), x.shape[0])
+
+
+def _labels_and_targets(y, n_out, name):
+    if y.ndim == 2 and y.shape[1] == 1 and n_out > 1:
+        y = y[:, 0]  # a column of labels
+    if y.dtype.kind not in "fiub":
+        raise DataError(f"{name}: y must hold numbers, got dtype {y.dtype}")
+    if y.ndim == 1:
+        if y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.round(y)).all()):
+            raise DataError(f"{name}: y of shape ({y.shape[0]},) must hold integer class "
+                            f"labels in [0, {n_out}); give desired outputs as shape "
+                            f"(n, {n_out}) instead")
+        labels = y.astype(np.int64)
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= n_out:
+            raise DataError(f"{name}: labels must lie in [0, {n_out}) for {n_out} output "
+                            f"units; got labels from {lo} to {hi}")
+        targets = np.zeros((labels.shape[0], n_out))
+        targets[np.arange(labels.shape[0]), labels] = 1.0
+        return labels, targets
+    if y.ndim != 2 or y.shape[1] != n_out:
+        raise DataError(f"{name}: y must be labels (n,) or desired outputs (n, {n_out}); "
+                        f"got shape {y.shape}")
+    if not np.isfinite(y).all():
+        raise DataError(f"{name}: y contains NaN or infinite values")
+    return np.argmax(y, axis=1), y
+
+
+def _prepare_on_device(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
+    xp, device = backend.xp, backend.device
+    if not (_is_backend_array(x, backend) and _is_backend_array(y, backend)):
+        raise InputTypeError(f"{name}: X and y must both be {backend.name} arrays or both be "
+                             "NumPy arrays, not a mix")
+    _check_x_shape(x.shape, n_in, name)
+    x = xp.reshape(x, (x.shape[0], n_in))
+    if y.ndim == 0 or y.shape[0] != x.shape[0]:
+        raise DataError(f"{name}: X has {x.shape[0]} examples but y has "
+                        f"{y.shape[0] if y.ndim else 'a scalar'}")
+    if not xp.isdtype(x.dtype, "numeric") or xp.isdtype(x.dtype, "complex floating"):
+        raise DataError(f"{name}: X must hold real numbers, got dtype {x.dtype}")
+    x = xp.astype(x, backend.float_dtype(dtype))
+    if not bool(xp.all(xp.isfinite(x))):
+        raise DataError(f"{name}: X contains NaN or infinite values")
+    if y.ndim == 2 and y.shape[1] == 1 and n_out > 1:
+        y = y[:, 0]
+    if y.ndim == 1:
+        if not xp.isdtype(y.dtype, "integral"):
+            yf = xp.astype(y, backend.float_dtype("float32" if dtype == "float32" else dtype))
+            if not bool(xp.all(xp.round(yf) == yf)):
+                raise DataError(f"{name}: y of shape ({y.shape[0]},) must hold integer "
+                                f"class labels in [0, {n_out})")
+        labels = xp.astype(y, backend.index_dtype())
+        lo, hi = int(xp.min(labels)), int(xp.max(labels))
+        if lo < 0 or hi >= n_out:
+            raise DataError(f"{name}: labels must lie in [0, {n_out}) for {n_out} output "
+                            f"units; got labels from {lo} to {hi}")
+        classes = xp.arange(n_out, dtype=labels.dtype, device=device)
+        targets = xp.astype(labels[:, None] == classes[None, :], backend.float_dtype(dtype))
+        return Dataset(x, targets, labels, x.shape[0])
+    if y.ndim != 2 or y.shape[1] != n_out:
+        raise DataError(f"{name}: y must be labels (n,) or desired outputs (n, {n_out}); "
+                        f"got shape {tuple(y.shape)}")
+    y = xp.astype(y, backend.float_dtype(dtype))
+    if not bool(xp.all(xp.isfinite(y))):
+        raise DataError(f"{name}: y contains NaN or infinite values")
+    return Dataset(x, y, xp.argmax(y, axis=1), x.shape[0])

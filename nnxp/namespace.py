@@ -1,0 +1,32 @@
+"""``namespace(x)``: the array API namespace of an array, resolved once per array type.
+
+The math modules call this instead of ``array_api_compat.array_namespace`` directly: the answer
+depends only on the array's type, so it is cached, which keeps the per-mini-batch overhead of
+generic code at a dictionary lookup.  NumPy >= 2 is its own array API namespace and is returned
+as such (its functions are faster than the compatibility wrappers); every other library gets
+``array_api_compat``'s namespace (``jax.numpy``, ``array_api_compat.torch``, ...).
+
+This module imports no array library.
+"""
+
+import array_api_compat
+
+__all__ = ["namespace"]
+
+_by_type: dict = {}
+
+
+def namespace(x):
+    """The array API namespace of ``x`` (an array of any supported library)."""
+    try:
+        return _by_type[type(x)]
+    except KeyError:
+        pass
+    xp = array_api_compat.array_namespace(x)
+    if array_api_compat.is_numpy_namespace(xp):
+        try:
+            xp = array_api_compat.array_namespace(x, use_compat=False)
+        except (TypeError, ValueError):
+            pass  # NumPy 1.x: keep the compatibility wrapper
+    _by_type[type(x)] = xp
+    return xp
