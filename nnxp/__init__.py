@@ -10,6 +10,7 @@ Select the array library with NNXP_BACKEND=numpy|jax|cupy|torch|array_api_strict
 ``nnxp.set_backend(name)`` / ``with nnxp.use_backend(name):``.
 """
 
+from . import datasets
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .backend import BACKENDS, get_backend, set_backend, use_backend
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost

@@ -62,7 +62,7 @@ class History(tuple):
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
 
 
-def _check_number(name, value, *, low=0.0, strict=True, integer=False):
+def _check_number(name, value, *, low=0, strict=True, integer=False):
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite {'integer' if integer else 'number'}, "

@@ -22,6 +22,8 @@ class PlainEngine:
         x, y = data.x, data.y
         if order is not None:
             x, y = xp.take(x, order, axis=0), xp.take(y, order, axis=0)
-        for k in range(0, data.n, m):
-            params, state = step(params, state, x[k:k + m, ...], y[k:k + m, ...], hyper)
+        n = data.n
+        for k in range(0, n, m):
+            stop = min(k + m, n)  # the standard leaves out-of-bounds slice stops unspecified
+            params, state = step(params, state, x[k:stop, ...], y[k:stop, ...], hyper)
         return params, state

@@ -1,0 +1,15 @@
+"""Datasets, read on the host and moved to the selected backend once.
+
+    load_mnist(path=None, *, download=True, one_hot=False, digits=None, n_train=None,
+               n_validation=None, n_test=None, dtype="float32", backend=None, progress=None)
+        -> ((X, y), (X, y), (X, y))     Nielsen's 50,000 / 10,000 / 10,000 split
+    load_data_wrapper(path=None, **kw)  network2's mnist_loader format (host, float64)
+    MNIST_FILES                         {role: MnistFile(name, sha256, size)} of the four files
+
+Details in ``nnxp/datasets/mnist.py``.
+"""
+
+from .mnist import FILES as MNIST_FILES
+from .mnist import MnistFile, load_data_wrapper, load_mnist
+
+__all__ = ["MNIST_FILES", "MnistFile", "load_data_wrapper", "load_mnist"]

@@ -1,0 +1,301 @@
+"""MNIST: the four IDX files, Nielsen's 50,000 / 10,000 / 10,000 split, on any backend.
+
+    load_mnist(path=None, *, download=True, one_hot=False, digits=None,
+               n_train=None, n_validation=None, n_test=None,
+               dtype="float32", backend=None, progress=None)
+        -> ((X, y) training, (X, y) validation, (X, y) test)
+
+        X   (n, 784) pixel / 255 in [0, 1], "float32" (default) or "float64", one row per image
+        y   (n,) integer labels 0-9 in the backend's index dtype, or with one_hot=True
+            (n, 10) one-hot rows in X's dtype
+
+    load_data_wrapper(path=None, **kw) -> (training_data, validation_data, test_data)
+        network2's ``mnist_loader.load_data_wrapper()`` format, NumPy float64 on the host:
+        training_data a list of (x (784, 1), y (10, 1) one-hot), validation_data and
+        test_data lists of (x (784, 1), int label).  ``kw`` as load_mnist's, except
+        one_hot, dtype and backend, which that format fixes.
+
+    >>> (X, y), validation, test = load_mnist(digits=(0, 1), n_train=1000)
+
+Where the files are: ``path``, else ``$NNXP_DATA_DIR``, else the user cache folder
+(``$XDG_CACHE_HOME/nnxp/mnist``, default ``~/.cache/nnxp/mnist``).  The first of these that is
+given is *the* folder: the files are looked for there (gzipped or not, names as in ``FILES``)
+and downloaded there.  Files found there are read without a checksum: a folder the user points
+at is trusted (the offline copy in this project has rebuilt training images that do not match
+the published SHA-256).  Downloaded files must match the published SHA-256 in ``FILES`` before
+they get their name (see ``_download.py``); ``MIRRORS`` are tried in order.
+
+The split is Nielsen's: training = the first 50,000 images of the training file, validation =
+its last 10,000, test = the test file.  For a training file of another length n (a subset,
+the small synthetic files of the tests) validation is its last min(10,000, n // 6) images: the
+same last sixth as for the real 60,000.  Then ``digits`` keeps only those digits in every split
+(labels keep their values; Nielsen suggests starting with 0s and 1s), and ``n_train``,
+``n_validation``, ``n_test`` keep the first n of each split.
+
+Why the host: pixels are scaled on the host in the requested dtype, so every backend receives
+the same bits, and each array then goes to the device once (``Backend.asarray``).  The decoded
+uint8 files are cached in memory (per file, refreshed when the file changes), so repeated calls
+are fast; every call returns fresh arrays.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from types import MappingProxyType
+from typing import NamedTuple
+
+import numpy as np
+
+from ..backend import Backend, current, use_backend
+from ..errors import ConfigError, DataError
+from ._download import DownloadFailed, fetch
+
+__all__ = ["FILES", "MIRRORS", "MnistFile", "load_mnist", "load_data_wrapper"]
+
+
+class MnistFile(NamedTuple):
+    name: str     # file name, here and on the mirrors (the un-gzipped name is accepted too)
+    sha256: str   # published SHA-256 of the gzip file, checked on download only
+    size: int     # its size in bytes
+
+
+# Published SHA-256 sums and sizes, from tensorflow-datasets' url_checksums/mnist.txt
+# (github.com/tensorflow/datasets, tensorflow_datasets/url_checksums/mnist.txt, commit
+# 31f1255e57e519a6c004f0b097a2f5cfcf0dde7d), for the storage.googleapis.com/cvdf-datasets
+# mirror; torch-rb's MNIST loader uses the same four sums for the ossci-datasets mirror.
+FILES = MappingProxyType({
+    "train_images": MnistFile(
+        "train-images-idx3-ubyte.gz",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9_912_422),
+    "train_labels": MnistFile(
+        "train-labels-idx1-ubyte.gz",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28_881),
+    "test_images": MnistFile(
+        "t10k-images-idx3-ubyte.gz",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1_648_877),
+    "test_labels": MnistFile(
+        "t10k-labels-idx1-ubyte.gz",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4_542),
+})
+
+# Tried in order; the first is torchvision's mirror, the second TensorFlow's.
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+
+_IMAGES, _LABELS = 2051, 2049   # IDX magic: 0x08 (unsigned byte) << 8 | number of dimensions
+_SIDE = 28
+_VALIDATION = 10_000
+_cache: dict[str, tuple[tuple[int, int], np.ndarray]] = {}   # realpath -> (stat key, uint8)
+
+
+def load_mnist(path=None, *, download=True, one_hot=False, digits=None,
+               n_train=None, n_validation=None, n_test=None,
+               dtype="float32", backend=None, progress=None):
+    """MNIST as ``(training, validation, test)`` pairs ``(X, y)``; see the module docstring."""
+    dtype = _check_dtype(dtype)
+    keep = _check_digits(digits)
+    limits = {"n_train": _check_n("n_train", n_train),
+              "n_validation": _check_n("n_validation", n_validation),
+              "n_test": _check_n("n_test", n_test)}
+    be = _backend(backend)
+    files = _locate(path, download, progress)
+    train_x, train_y = _pair(files, "train")
+    test_x, test_y = _pair(files, "test")
+    cut = len(train_y) - min(_VALIDATION, len(train_y) // 6)
+    splits = ((train_x[:cut], train_y[:cut]), (train_x[cut:], train_y[cut:]), (test_x, test_y))
+    out = []
+    for (x, y), (name, n) in zip(splits, limits.items()):
+        if keep is not None:
+            mask = np.isin(y, keep)
+            x, y = x[mask], y[mask]
+        if n is not None:
+            if n > len(y):
+                raise ConfigError(f"{name}={n}, but that split has only {len(y)} images"
+                                  + (f" of the digits {tuple(keep.tolist())}"
+                                     if keep is not None else ""))
+            x, y = x[:n], y[:n]
+        out.append(_to_backend(be, x, y, one_hot, dtype))
+    return tuple(out)
+
+
+def load_data_wrapper(path=None, **kw):
+    """MNIST in network2's format (lists of column-vector pairs); see the module docstring."""
+    fixed = sorted({"one_hot", "dtype", "backend"} & kw.keys())
+    if fixed:
+        raise ConfigError(f"load_data_wrapper returns network2's format (float64 NumPy, "
+                          f"one-hot training targets); it takes no {', '.join(fixed)}; "
+                          "use load_mnist for other formats")
+    training, validation, test = load_mnist(path, backend="numpy", dtype="float64", **kw)
+    eye = np.eye(10)[:, :, np.newaxis]
+
+    def columns(x):
+        return list(x[:, :, np.newaxis])   # (784, 1) each
+
+    training_data = list(zip(columns(training[0]), list(eye[training[1]])))
+    validation_data = list(zip(columns(validation[0]), validation[1].tolist()))
+    test_data = list(zip(columns(test[0]), test[1].tolist()))
+    return training_data, validation_data, test_data
+
+
+# -- arguments --------------------------------------------------------------------------------
+
+def _check_dtype(dtype):
+    name = dtype
+    if not isinstance(dtype, str) and dtype is not None:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            pass
+    if name not in ("float32", "float64"):
+        raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return name
+
+
+def _check_digits(digits):
+    if digits is None:
+        return None
+    values = (digits,) if isinstance(digits, (int, np.integer)) else digits
+    try:
+        values = list(values)
+    except TypeError:
+        values = [digits]
+    good = [d for d in values if isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+            and 0 <= d <= 9]
+    if not values or len(good) != len(values):
+        raise ConfigError(f"digits must be a non-empty collection of the digits 0-9, "
+                          f"such as digits=(0, 1); got {digits!r}")
+    return np.array(sorted({int(d) for d in values}))
+
+
+def _check_n(name, n):
+    if n is None:
+        return None
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
+        raise ConfigError(f"{name} must be a positive number of images or None, got {n!r}")
+    return int(n)
+
+
+def _backend(backend):
+    if backend is None:
+        return current()
+    if isinstance(backend, Backend):
+        return backend
+    with use_backend(backend) as be:
+        return be
+
+
+# -- files ------------------------------------------------------------------------------------
+
+def _folder(path):
+    """The folder to use and the words that say where it came from."""
+    if path is not None:
+        return os.fspath(path), "given as path="
+    if os.environ.get("NNXP_DATA_DIR"):
+        return os.environ["NNXP_DATA_DIR"], "from NNXP_DATA_DIR"
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "nnxp", "mnist"), "the user cache folder"
+
+
+def _find(folder, name):
+    for candidate in (name, name.removesuffix(".gz")):
+        candidate = os.path.join(folder, candidate)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _locate(path, download, progress):
+    """{role: file path} for the four files, downloading the missing ones if allowed."""
+    folder, source = _folder(path)
+    found = {role: _find(folder, f.name) for role, f in FILES.items()}
+    reason = "download=False, so nothing was downloaded"
+    if download:
+        try:
+            for role in [r for r, p in found.items() if p is None]:
+                found[role] = fetch(FILES[role].name, folder, MIRRORS, FILES[role].sha256,
+                                    progress)
+        except DownloadFailed as exc:
+            reason = f"the download failed ({exc})"
+        except OSError as exc:
+            reason = f"the download failed: cannot write to {folder} ({exc})"
+    missing = [FILES[r].name for r, p in found.items() if p is None]
+    if missing:
+        raise DataError(
+            f"MNIST files missing in {folder} ({source}): {', '.join(missing)}; {reason}. "
+            "Copy the four MNIST files (gzipped or not) there, or point NNXP_DATA_DIR "
+            "(or load_mnist(path=...)) at a folder that holds them"
+            + ("" if download else ", or pass download=True to fetch them from "
+               + " or ".join(MIRRORS)))
+    return found
+
+
+def _pair(files, split):
+    x = _read(files[f"{split}_images"], _IMAGES)
+    y = _read(files[f"{split}_labels"], _LABELS)
+    if len(x) != len(y):
+        raise DataError(f"{files[f'{split}_images']} holds {len(x)} images but "
+                        f"{files[f'{split}_labels']} holds {len(y)} labels; the two files "
+                        "must describe the same images")
+    return x, y
+
+
+def _read(filepath, magic):
+    """The decoded file as a read-only uint8 array, from the cache when the file is unchanged."""
+    stat = os.stat(filepath)
+    key, real = (stat.st_size, stat.st_mtime_ns), os.path.realpath(filepath)
+    if real not in _cache or _cache[real][0] != key:
+        _cache[real] = (key, _parse_idx(filepath, magic))
+    return _cache[real][1]
+
+
+def _parse_idx(filepath, magic):
+    """IDX: big-endian int32 magic, one big-endian int32 per dimension, then uint8 data."""
+    try:
+        if filepath.endswith(".gz"):
+            with gzip.open(filepath, "rb") as f:
+                data = f.read()
+        else:
+            with open(filepath, "rb") as f:
+                data = f.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"{filepath} is not a valid gzip file, or is truncated ({exc}); "
+                        "delete it and download or copy it again") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {filepath}: {exc}") from None
+    kind, ndim = ("images", 3) if magic == _IMAGES else ("labels", 1)
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{filepath} is too short ({len(data)} bytes) to be an IDX file "
+                        f"of MNIST {kind}")
+    found = int.from_bytes(data[:4], "big")
+    if found != magic:
+        raise DataError(f"{filepath} is not an IDX file of MNIST {kind}: magic number "
+                        f"{found}, expected {magic}")
+    dims = [int.from_bytes(data[4 * i:4 * i + 4], "big") for i in range(1, ndim + 1)]
+    expected = header + int(np.prod(dims))
+    if len(data) != expected:
+        raise DataError(f"{filepath}: its header announces {' x '.join(map(str, dims))} "
+                        f"{kind} ({expected} bytes) but it holds {len(data)} bytes; the file "
+                        "is truncated or corrupted")
+    array = np.frombuffer(data, np.uint8, offset=header)   # read-only: safe to cache
+    if kind == "labels":
+        if array.size and array.max() > 9:
+            raise DataError(f"{filepath} holds label {array.max()}; MNIST labels are 0-9")
+        return array
+    if dims[1:] != [_SIDE, _SIDE]:
+        raise DataError(f"{filepath} holds {dims[1]} x {dims[2]} images; MNIST images "
+                        f"are {_SIDE} x {_SIDE}")
+    return array.reshape(dims[0], _SIDE * _SIDE)
+
+
+def _to_backend(be, x, y, one_hot, dtype):
+    """Scale on the host in ``dtype`` (fresh arrays), then one transfer each."""
+    x = x.astype(dtype)
+    x /= 255
+    if one_hot:
+        return be.asarray(x, dtype), be.asarray(np.eye(10, dtype=dtype)[y], dtype)
+    return be.asarray(x, dtype), be.asarray(y.astype(np.int64), "index")

@@ -1,0 +1,117 @@
+"""The parity suite's fixtures: every test that takes ``backend`` runs on every selected backend.
+
+Backends: ``--backends=numpy,jax`` or ``NNXP_TEST_BACKENDS=numpy,jax``; by default every backend
+that imports here (CuPy only with a CUDA device).  A backend asked for by name that cannot run is
+an error, not a skip: a CI run that silently tested nothing would be worse than a red one.
+
+Data: ``mnist`` gives a slice of the real MNIST files found through ``NNXP_DATA_DIR``; without
+them those tests skip with the reason, unless ``NNXP_REQUIRE_DATA=1`` (set by CI), which turns the
+skip into a failure.
+
+On JAX, tests run under ``jax.numpy_dtype_promotion("strict")``, so a silent float32 -> float64
+upcast (a float64 scalar meeting float32 weights) fails loudly instead of slowing a GPU down.
+"""
+
+import contextlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnxp
+from nnxp import backend as B
+
+CANDIDATES = ("numpy", "jax", "torch", "array_api_strict", "cupy")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backends", default=None,
+                     help="comma-separated backends to test (default: NNXP_TEST_BACKENDS, "
+                          "else every backend installed here)")
+
+
+def _usable(name) -> bool:
+    try:
+        B._load(name, None)
+        return True
+    except nnxp.BackendError:
+        return False
+
+
+def selected_backends(config) -> list:
+    spec = config.getoption("--backends") or os.environ.get("NNXP_TEST_BACKENDS")
+    if not spec:
+        return [name for name in CANDIDATES if _usable(name)]
+    names = [B._canonical(s) for s in spec.split(",") if s.strip()]
+    for name in names:
+        B._load(name, None)  # raises BackendError with the reason: a requested backend must run
+    return names
+
+
+def pytest_configure(config):
+    config.nnxp_backends = selected_backends(config)
+
+
+def pytest_report_header(config):
+    return f"nnxp backends under test: {', '.join(config.nnxp_backends)}"
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", metafunc.config.nnxp_backends, indirect=True)
+
+
+@pytest.fixture
+def backend(request):
+    """The Backend under test, selected for the duration of the test."""
+    with nnxp.use_backend(request.param) as be:
+        with _strict_promotion(be):
+            yield be
+
+
+def _strict_promotion(be):
+    if be.name == "jax":
+        import jax
+        return jax.numpy_dtype_promotion("strict")
+    return contextlib.nullcontext()
+
+
+def to_numpy(x):
+    """A backend array (of any backend) as a float64 / int NumPy array, for comparisons."""
+    if isinstance(x, (np.ndarray, np.generic, int, float)):
+        return np.asarray(x)
+    from nnxp.namespace import namespace
+    xp = namespace(x)
+    for name in B.BACKENDS:
+        with contextlib.suppress(nnxp.BackendError):
+            be = B._load(name, None)
+            if be.xp is xp:
+                return be.to_numpy(x)
+    raise TypeError(f"cannot convert {type(x)}")
+
+
+def params_numpy(net):
+    """A network's parameters as a list of NumPy arrays: w1, b1, w2, b2, ..."""
+    return [to_numpy(a) for wb in net.params for a in wb]
+
+
+# -- MNIST -----------------------------------------------------------------------------------
+
+def _mnist_dir():
+    path = os.environ.get("NNXP_DATA_DIR")
+    wanted = "train-images-idx3-ubyte.gz"
+    if path and (Path(path) / wanted).exists():
+        return Path(path)
+    reason = ("MNIST not found: set NNXP_DATA_DIR to a folder with the four IDX files "
+              f"(NNXP_DATA_DIR={path!r})")
+    if os.environ.get("NNXP_REQUIRE_DATA") == "1":
+        pytest.fail(reason + " -- and NNXP_REQUIRE_DATA=1 requires them")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """Nielsen's split as host float64 arrays: (train, validation, test), each (X, y)."""
+    from nnxp.datasets import load_mnist
+    return load_mnist(_mnist_dir(), download=False, dtype="float64", backend="numpy")

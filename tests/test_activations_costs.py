@@ -1,0 +1,109 @@
+"""Activations and costs: values against textbook formulas, derivatives against finite
+differences, and stability for any finite input (no overflow warning, no NaN, no inf)."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import nnxp
+from nnxp.activations import from_name
+from nnxp.costs import cost_from_name
+from conftest import to_numpy
+
+Z = np.array([[-1e4, -800.0, -50.0, -1.0, -1e-3, 0.0, 1e-3, 1.0, 50.0, 800.0, 1e4]])
+ACTS = [nnxp.Sigmoid(), nnxp.Tanh(), nnxp.ReLU(), nnxp.LeakyReLU(0.05), nnxp.Identity(),
+        nnxp.Softmax()]
+
+
+def _reference(act, z):
+    """Textbook values computed one number at a time with Python's math module."""
+    f = {"Sigmoid": lambda v: 1 / (1 + math.exp(-v)) if v > -700 else 0.0,
+         "Tanh": math.tanh, "ReLU": lambda v: max(v, 0.0),
+         "LeakyReLU": lambda v: v if v > 0 else 0.05 * v, "Identity": lambda v: v}
+    if act.name == "Softmax":
+        row = z[0] - z[0].max()
+        e = np.array([math.exp(v) for v in row])
+        return (e / e.sum())[None, :]
+    return np.vectorize(f[act.name])(z)
+
+
+@pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
+def test_activation_values_and_stability(backend, act):
+    z = backend.asarray(Z, "float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow RuntimeWarning fails the test
+        a = to_numpy(act.fn(z))
+        g = to_numpy(act.backward(z, act.fn(z), backend.xp.ones_like(z)))
+    assert np.all(np.isfinite(a)) and np.all(np.isfinite(g))
+    np.testing.assert_allclose(a, _reference(act, Z), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_stays_in_unit_interval_in_every_dtype(backend, dtype):
+    a = to_numpy(nnxp.Sigmoid().fn(backend.asarray(Z, dtype)))
+    assert np.all((a >= 0) & (a <= 1)) and a[0, 0] == 0 and a[0, -1] == 1
+
+
+@pytest.mark.parametrize("act", ACTS[:5], ids=lambda a: a.name)
+def test_prime_matches_finite_differences(backend, act):
+    z = np.linspace(-3, 3, 13)[None, :] + 0.0123  # away from ReLU's kink at 0
+    eps = 1e-6
+    up = to_numpy(act.fn(backend.asarray(z + eps, "float64")))
+    down = to_numpy(act.fn(backend.asarray(z - eps, "float64")))
+    prime = to_numpy(act.prime(backend.asarray(z, "float64")))
+    np.testing.assert_allclose(prime, (up - down) / (2 * eps), rtol=1e-7, atol=1e-9)
+
+
+def test_softmax_rows_sum_to_one_for_huge_inputs(backend):
+    z = backend.asarray(np.array([[1e4, 1e4 - 1, -1e4], [-1e4, -1e4, -1e4]]), "float32")
+    a = to_numpy(nnxp.Softmax().fn(z))
+    np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(a[1], 1 / 3, rtol=1e-6)
+
+
+@pytest.mark.parametrize("cost", [nnxp.CrossEntropyCost, nnxp.LogLikelihoodCost,
+                                  nnxp.QuadraticCost])
+def test_costs_finite_when_outputs_are_exactly_zero_or_one(backend, cost):
+    a = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.5, 0.25, 0.25]])
+    y = np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = to_numpy(cost.fn(backend.asarray(a, "float32"), backend.asarray(y, "float32")))
+    assert np.all(np.isfinite(c))
+    assert c[0] == pytest.approx(0.0, abs=1e-6)   # a perfect answer costs nothing
+    # a confidently wrong answer costs a lot (quadratic: exactly 1)
+    assert c[1] == pytest.approx(1.0) if cost is nnxp.QuadraticCost else c[1] > 10
+    expected = {"CrossEntropyCost": -np.log(0.5) - np.log(0.75) * 2,
+                "LogLikelihoodCost": -np.log(0.5),
+                "QuadraticCost": 0.5 * (0.25 + 0.0625 * 2)}[cost.name]
+    assert c[2] == pytest.approx(expected, rel=1e-6)
+
+
+def test_cross_entropy_delta_is_dC_dz(backend):
+    """CrossEntropyCost.delta = a - y equals d/dz of fn(sigmoid(z), y) (finite differences)."""
+    rng = np.random.default_rng(0)
+    z, y = rng.standard_normal((4, 3)), rng.random((4, 3))
+    sig, ce = nnxp.Sigmoid(), nnxp.CrossEntropyCost
+    cost = lambda zz: to_numpy(ce.fn(sig.fn(backend.asarray(zz, "float64")),
+                                     backend.asarray(y, "float64"))).sum()
+    fd = np.zeros_like(z)
+    for idx in np.ndindex(z.shape):
+        zp, zm = z.copy(), z.copy()
+        zp[idx] += 1e-6
+        zm[idx] -= 1e-6
+        fd[idx] = (cost(zp) - cost(zm)) / 2e-6
+    zd = backend.asarray(z, "float64")
+    delta = to_numpy(ce.delta(zd, sig.fn(zd), backend.asarray(y, "float64")))
+    np.testing.assert_allclose(delta, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_names_round_trip_through_the_fixed_tables():
+    for act in ACTS:
+        assert from_name(act.to_dict()) == act
+    assert from_name("leakyrelu", slope=0.2) == nnxp.LeakyReLU(0.2)
+    for cost in (nnxp.QuadraticCost, nnxp.CrossEntropyCost, nnxp.LogLikelihoodCost):
+        assert cost_from_name(cost.name) is cost
+    with pytest.raises(nnxp.ConfigError, match="unknown activation '__class__'"):
+        from_name("__class__")

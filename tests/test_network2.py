@@ -1,0 +1,72 @@
+"""nnxp's SGD against network2's algorithm (a per-example loop written from the book)."""
+
+import numpy as np
+import pytest
+
+import nnxp
+from conftest import params_numpy
+from reference import network2_sgd
+
+
+@pytest.mark.parametrize("n,m", [(200, 10), (205, 10), (64, 64), (30, 7)])
+def test_one_epoch_matches_network2_loop(backend, n, m):
+    rng = np.random.default_rng(n + m)
+    x, labels = rng.random((n, 8)), rng.integers(0, 3, n)
+    y = np.eye(3)[labels]
+    net = nnxp.Network([8, 6, 5, 3], seed=11, dtype="float64")
+    p0 = params_numpy(net)
+    net.SGD((x, labels), 1, m, 0.8, lmbda=3.0, shuffle=False)
+    order = np.arange(n)
+    w, b = network2_sgd(p0[0::2], p0[1::2], x, y, order, m, 0.8, 3.0, n)
+    got = params_numpy(net)
+    for g, e in zip(got, [a for pair in zip(w, b) for a in pair]):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-13)
+
+
+def test_shuffle_seed_is_a_host_permutation(backend):
+    """shuffle=<int> visits examples in numpy.random.default_rng(int).permutation(n) order."""
+    rng = np.random.default_rng(0)
+    n = 50
+    x, labels = rng.random((n, 5)), rng.integers(0, 2, n)
+    a = nnxp.Network([5, 4, 2], seed=1, dtype="float64")
+    a.SGD((x, labels), 1, 5, 0.5, shuffle=123)
+    order = np.random.default_rng(123).permutation(n)
+    b = nnxp.Network([5, 4, 2], seed=1, dtype="float64")
+    b.SGD((x[order], labels[order]), 1, 5, 0.5, shuffle=False)
+    for p, q in zip(params_numpy(a), params_numpy(b)):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_network2_list_format_trains_like_arrays(backend):
+    """network2's list of (x column, one-hot column) pairs gives the same net as (X, y)."""
+    rng = np.random.default_rng(1)
+    x, labels = rng.random((40, 6)), rng.integers(0, 3, 40)
+    pairs = [(xi.reshape(-1, 1), np.eye(3)[k].reshape(-1, 1)) for xi, k in zip(x, labels)]
+    eval_pairs = [(xi.reshape(-1, 1), int(k)) for xi, k in zip(x, labels)]
+    a = nnxp.Network([6, 5, 3], seed=2, dtype="float64")
+    ha = a.SGD(pairs, 2, 4, 0.5, lmbda=1.0, evaluation_data=eval_pairs,
+               monitor_evaluation_accuracy=True, shuffle=9)
+    b = nnxp.Network([6, 5, 3], seed=2, dtype="float64")
+    hb = b.SGD((x, labels), 2, 4, 0.5, lmbda=1.0, evaluation_data=(x, labels),
+               monitor_evaluation_accuracy=True, shuffle=9)
+    assert ha.evaluation_accuracy == hb.evaluation_accuracy
+    for p, q in zip(params_numpy(a), params_numpy(b)):
+        np.testing.assert_array_equal(p, q)
+    out = a.feedforward(pairs[0][0])          # network2's column-vector call
+    assert tuple(out.shape) == (3, 1)
+
+
+def test_total_cost_and_accuracy_match_network2_definitions(backend):
+    rng = np.random.default_rng(4)
+    x, labels = rng.random((30, 6)), rng.integers(0, 3, 30)
+    net = nnxp.Network([6, 4, 3], seed=5, dtype="float64")
+    p = params_numpy(net)
+    a = x
+    for w, b in zip(p[0::2], p[1::2]):
+        a = 1 / (1 + np.exp(-(a @ w.T + b)))
+    y = np.eye(3)[labels]
+    ce = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / 30
+    l2 = 0.5 * (2.0 / 30) * sum(np.sum(w ** 2) for w in p[0::2])
+    assert net.total_cost((x, labels), 2.0) == pytest.approx(ce + l2, rel=1e-12)
+    assert net.accuracy((x, labels)) == int(np.sum(np.argmax(a, axis=1) == labels))
+    assert net.accuracy((x, y), convert=True) == net.accuracy((x, labels))

@@ -1,0 +1,102 @@
+"""No hidden transfers: data go to the device once per SGD call, never once per mini-batch;
+a whole JAX epoch runs with host-to-device transfers disallowed; and on array-api-strict's
+non-default devices nothing leaves the device or mixes devices."""
+
+import numpy as np
+import pytest
+
+import nnxp
+from nnxp import backend as B
+from conftest import params_numpy
+
+
+def _count_transfers(monkeypatch, backend, m, epochs=2):
+    calls = []
+    original = B.Backend.asarray
+
+    def spy(self, host, dtype=None):
+        calls.append(np.shape(host))
+        return original(self, host, dtype)
+
+    monkeypatch.setattr(B.Backend, "asarray", spy)
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((120, 5)), rng.integers(0, 3, 120)
+    net = nnxp.Network([5, 4, 3], seed=0)
+    calls.clear()
+    net.SGD((x, labels), epochs, m, 0.5, evaluation_data=(x[:30], labels[:30]),
+            monitor_evaluation_accuracy=True, monitor_training_cost=True)
+    return list(calls)
+
+
+def test_data_move_once_per_sgd_call_not_per_mini_batch(backend, monkeypatch):
+    small = _count_transfers(monkeypatch, backend, m=1)     # 120 mini-batches per epoch
+    large = _count_transfers(monkeypatch, backend, m=60)    # 2 mini-batches per epoch
+    assert small == large
+    # X, y, labels of the training and evaluation data, and one permutation per epoch
+    assert len(small) == 6 + 2
+    assert small.count((120,)) == 1 + 2  # training labels, then one permutation per epoch
+
+
+def test_whole_jax_epoch_runs_without_host_to_device_transfers():
+    jax = pytest.importorskip("jax")
+    from nnxp.engines import get_engine
+    from nnxp.optimizers import Hyper, momentum
+    from nnxp.step import make_step
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((205, 12)), rng.integers(0, 4, 205)
+    with nnxp.use_backend("jax") as be:
+        net = nnxp.Network([12, 8, 4], seed=0)
+        data = net.prepare((x, labels))
+        opt = momentum()
+        engine = get_engine("jax", be, make_step(net.activations, net.cost, opt))
+        hyper = engine.device_hyper(Hyper(eta=0.5, lmbda=1.0, n=205, l1=0.1, mu=0.9),
+                                    "float32")
+        order = be.asarray(np.random.default_rng(1).permutation(205), "index")
+        params, state = net.params, opt.init(net.params)
+        params, state = engine.run_epoch(params, state, data, order, 10, hyper)  # compiles
+        jax.block_until_ready(params)
+        with jax.transfer_guard_host_to_device("disallow"):
+            for _ in range(2):
+                params, state = engine.run_epoch(params, state, data, order, 10, hyper)
+            jax.block_until_ready(params)
+        # and the guard really bites: a Python float passed to a jitted function is refused
+        with pytest.raises(Exception, match="[Dd]isallowed"):
+            with jax.transfer_guard_host_to_device("disallow"):
+                jax.jit(lambda a, s: a * s)(params[0][0], np.float32(2.0))
+
+
+@pytest.mark.parametrize("device", ["device1", "no_x64"])
+def test_strict_device_epoch_stays_on_device(device):
+    """device1: arrays that leave the device or mix devices raise.  no_x64: float32 and int32
+    only, like JAX's default.  (array-api-strict 2.6's argmax returns int64 even on no_x64, so
+    accuracy is monitored on device1 only.)"""
+    pytest.importorskip("array_api_strict")
+    accuracy = device != "no_x64"
+    rng = np.random.default_rng(2)
+    x, labels = rng.random((95, 7)), rng.integers(0, 3, 95)
+    with nnxp.use_backend("numpy"):
+        ref = nnxp.Network([7, 6, 3], seed=4)
+        ref_hist = ref.SGD((x, labels), 2, 10, 0.5, lmbda=1.0, momentum=0.5,
+                           evaluation_data=(x, labels), monitor_evaluation_accuracy=accuracy,
+                           monitor_evaluation_cost=True)
+    with nnxp.use_backend("array_api_strict", device) as be:
+        net = nnxp.Network([7, 6, 3], seed=4)
+        hist = net.SGD((x, labels), 2, 10, 0.5, lmbda=1.0, momentum=0.5,
+                       evaluation_data=(x, labels), monitor_evaluation_accuracy=accuracy,
+                       monitor_evaluation_cost=True)
+        for w, b in net.params:
+            assert w.device == be.device and b.device == be.device
+        assert net.feedforward(be.asarray(x, "float32")).device == be.device
+        with pytest.raises(RuntimeError):  # strict refuses to hand a device array to NumPy
+            np.asarray(net.params[0][0])
+    assert hist.evaluation_accuracy == ref_hist.evaluation_accuracy
+    np.testing.assert_allclose(hist.evaluation_cost, ref_hist.evaluation_cost, rtol=1e-4)
+    for a, b in zip(params_numpy(net), params_numpy(ref)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_float64_on_a_device_without_it_is_refused_clearly():
+    pytest.importorskip("array_api_strict")
+    with nnxp.use_backend("array_api_strict", "no_x64"):
+        with pytest.raises(nnxp.ConfigError, match="has no float64.*use dtype='float32'"):
+            nnxp.Network([3, 2], dtype="float64")
