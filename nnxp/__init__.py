@@ -15,6 +15,7 @@ from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .backend import BACKENDS, get_backend, set_backend, use_backend
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .errors import BackendError, ConfigError, DataError, InputTypeError, NNXPError
+from .io import load
 from .network import Network
 from .optimizers import Hyper, Optimizer, momentum, nesterov, sgd
 from .training import History
@@ -22,7 +23,7 @@ from .training import History
 __version__ = "0.1.0"
 
 __all__ = [
-    "Network", "History",
+    "Network", "History", "load",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity",
     "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
     "sgd", "momentum", "nesterov", "Hyper", "Optimizer",

@@ -37,7 +37,8 @@ from .data import prepare
 from .errors import ConfigError, DataError
 from .initializers import default_weight, large_weight, normal_bias
 from .namespace import namespace
-from .training import train
+from .io import save
+from .training import resume, train
 
 __all__ = ["Network"]
 
@@ -68,6 +69,7 @@ class Network:
         for name, fn in (("weight_init", self.weight_init), ("bias_init", self.bias_init)):
             if not callable(fn):
                 raise ConfigError(f"{name} must be a function (rng, shape) -> array, got {fn!r}")
+        self.checkpoint = None  # (config, state, history) when loaded from a checkpoint
         self.initialize(self.weight_init, self.bias_init)
 
     # -- initial weights ------------------------------------------------------------------
@@ -92,6 +94,15 @@ class Network:
     def large_weight_initializer(self) -> None:
         """Weights and biases N(0, 1): network2's (and chapter 1's) initialization."""
         self.initialize(large_weight, normal_bias)
+
+    def copy(self) -> "Network":
+        """An independent network with the same configuration, parameters and seeds (the
+        arrays are shared: nnxp never updates parameters in place)."""
+        twin = object.__new__(Network)
+        twin.__dict__.update(self.__dict__)
+        twin.shuffle_rng = np.random.default_rng()
+        twin.shuffle_rng.bit_generator.state = self.shuffle_rng.bit_generator.state
+        return twin
 
     @property
     def weights(self) -> list:
@@ -160,14 +171,15 @@ class Network:
     # -- training -------------------------------------------------------------------------
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
-            monitor_training_cost=False, monitor_training_accuracy=False, **extras):
+            monitor_training_cost=False, monitor_training_accuracy=False, **options):
         """Train by mini-batch stochastic gradient descent (network2's signature).
 
-        Returns a ``History`` that unpacks as network2's four lists.  Extra keyword
-        arguments: ``l1`` (L1 strength), ``momentum`` (mu), ``nesterov``, ``optimizer``
-        ("sgd", "momentum", "nesterov" or an Optimizer), ``shuffle`` (True, False = the given
-        order, or an int seed), ``engine`` ("plain", "jax" or None = best), ``callbacks``,
-        ``progress`` (print a line per epoch).
+        Returns a ``History`` that unpacks as network2's four lists.  Options beyond
+        network2's (see nnxp.training): ``l1``, ``momentum``, ``nesterov``, ``optimizer``,
+        ``early_stopping=n``, ``schedule=n``, ``monitor_every=k``, ``monitor_subset=s``,
+        ``checkpoint=path``, ``shuffle`` (True, False = the given order, or an int seed),
+        ``engine``, ``callbacks``, ``progress``, ``health``.  ``eta`` may be a function of
+        the epoch.
 
         >>> net = Network([784, 30, 10], seed=0)
         >>> history = net.SGD((X, y), 30, 10, 0.5, lmbda=5.0, evaluation_data=(Xv, yv),
@@ -178,7 +190,17 @@ class Network:
                      monitor_evaluation_cost=monitor_evaluation_cost,
                      monitor_evaluation_accuracy=monitor_evaluation_accuracy,
                      monitor_training_cost=monitor_training_cost,
-                     monitor_training_accuracy=monitor_training_accuracy, **extras)
+                     monitor_training_accuracy=monitor_training_accuracy, **options)
+
+    def resume(self, training_data, evaluation_data=None, **options):
+        """Continue the training run of the checkpoint this network was loaded from, on the
+        same data, to the end it was given (``epochs=`` extends it).  Returns the whole run's
+        History.  >>> nnxp.load("run.json").resume((X, y), (Xv, yv))   # doctest: +SKIP"""
+        return resume(self, training_data, evaluation_data, **options)
+
+    def save(self, path) -> None:
+        """Save as JSON that network2's ``load`` and ``nnxp.load`` both read (atomic write)."""
+        save(self, path)
 
     def __repr__(self) -> str:
         acts = ", ".join(repr(a) for a in self.activations)

@@ -17,13 +17,17 @@ class PlainEngine:
         self.backend = backend
         self.step = step
 
-    def run_epoch(self, params, state, data, order, mini_batch_size, hyper):
-        xp, step, m = self.backend.xp, self.step, mini_batch_size
+    def run_epoch(self, params, state, data, order, mini_batch_size, hyper, every=None,
+                  on_chunk=None):
+        """One epoch; with ``every=k``, ``on_chunk(params, batches_done)`` after every k
+        mini-batches (not after the last one: the epoch's own measurements follow it)."""
+        xp, step, m, n = self.backend.xp, self.step, mini_batch_size, data.n
         x, y = data.x, data.y
         if order is not None:
             x, y = xp.take(x, order, axis=0), xp.take(y, order, axis=0)
-        n = data.n
         for k in range(0, n, m):
             stop = min(k + m, n)  # the standard leaves out-of-bounds slice stops unspecified
             params, state = step(params, state, x[k:stop, ...], y[k:stop, ...], hyper)
+            if every and stop < n and (k // m + 1) % every == 0:
+                on_chunk(params, k // m + 1)
         return params, state
