@@ -6,7 +6,9 @@
 
     feedforward(params, activations, x)             -> a^L, shape (m, n_out)
     forward(params, activations, x)                 -> (zs, as_): z^l for each layer, a^0 = x ...
-    backprop(params, activations, cost, x, y)       -> tuple of (nabla_w, nabla_b) per layer,
+    backprop(params, activations, cost, x, y, scale=None)
+                                                    -> tuple of (nabla_w, nabla_b) per layer:
+                                                       scale times the gradient of the cost
                                                        summed over the m examples
 
 Rows are examples, so the book's equations (BP1-BP4) read, with delta^l of shape (m, n_l):
@@ -15,6 +17,10 @@ Rows are examples, so the book's equations (BP1-BP4) read, with delta^l of shape
     delta^l = (delta^(l+1) w^(l+1)) * sigma'(z^l)          (BP2, via activation.backward)
     dC/db^l = sum over rows of delta^l                      (BP3)
     dC/dw^l = delta^l.T a^(l-1)                             (BP4)
+
+``scale`` multiplies the output error delta^L, a small (m, n_out) array, so every gradient comes
+out scaled without touching the large weight-shaped arrays again: the training step passes
+eta / m and receives eta times the mini-batch's mean gradient, ready for the update.
 
 Pure functions of their arguments: nothing is mutated, so JAX can compile them and every backend
 runs the same code.
@@ -43,11 +49,14 @@ def forward(params, activations, x):
     return zs, as_
 
 
-def backprop(params, activations, cost, x, y):
-    """Gradient of the summed cost over the mini-batch: ((nabla_w, nabla_b), ...) per layer."""
+def backprop(params, activations, cost, x, y, scale=None):
+    """``scale`` times the gradient of the summed cost over the mini-batch:
+    ((nabla_w, nabla_b), ...) per layer."""
     xp = namespace(x)
     zs, as_ = forward(params, activations, x)
     delta = cost.delta(zs[-1], as_[-1], y, activations[-1])
+    if scale is not None:
+        delta = delta * scale
     grads = [None] * len(params)
     for l in range(len(params) - 1, -1, -1):
         grads[l] = (delta.T @ as_[l], xp.sum(delta, axis=0))

@@ -3,10 +3,12 @@
     Hyper(eta, lmbda=0.0, n=1, l1=None, mu=0.0)     the hyper-parameters of one step
     Optimizer(name, init, update)
         init(params)                                 -> state (a NamedTuple, or () for SGD)
-        update(params, grads, state, hyper, m)       -> (params, state)
+        update(params, grads, state, hyper)          -> (params, state)
 
-``grads`` are backprop's gradients summed over a mini-batch of ``m`` examples; ``n`` is the size
-of the whole training set, as in network2.  The regularized cost is
+``grads`` are eta times the mean gradient of the unregularized cost C0 over a mini-batch of m
+examples, (eta / m) sum_x nabla C_x, as backprop returns them with scale = eta / m (scaling the
+small output error is cheaper than scaling every weight-shaped gradient).  ``n`` is the size of
+the whole training set, as in network2.  The regularized cost is
 
     C = C0 + (lmbda / 2n) sum w^2 + (l1 / n) sum |w|        (biases are not regularized)
 
@@ -50,11 +52,11 @@ class MomentumState(NamedTuple):
     velocity: tuple  # ((v_w, v_b), ...) per layer, shaped like params
 
 
-def _gradient(w, nabla_w, m, hyper):
-    """grad_w C: the mean mini-batch gradient plus the regularization terms."""
-    g = nabla_w / m + (hyper.lmbda / hyper.n) * w
+def _step_w(w, eta_grad_w, hyper):
+    """eta grad_w C: the scaled mean mini-batch gradient plus the regularization terms."""
+    g = eta_grad_w + (hyper.eta * hyper.lmbda / hyper.n) * w
     if hyper.l1 is not None:
-        g = g + (hyper.l1 / hyper.n) * namespace(w).sign(w)
+        g = g + (hyper.eta * hyper.l1 / hyper.n) * namespace(w).sign(w)
     return g
 
 
@@ -65,15 +67,14 @@ def sgd() -> Optimizer:
         del params
         return ()
 
-    def update(params, grads, state, hyper, m):
-        scale = hyper.eta / m
+    def update(params, grads, state, hyper):
         decay = 1.0 - hyper.eta * (hyper.lmbda / hyper.n)
         new = []
-        for (w, b), (nabla_w, nabla_b) in zip(params, grads):
-            w_new = decay * w - scale * nabla_w
+        for (w, b), (g_w, g_b) in zip(params, grads):
+            w_new = decay * w - g_w
             if hyper.l1 is not None:
                 w_new = w_new - (hyper.eta * hyper.l1 / hyper.n) * namespace(w).sign(w)
-            new.append((w_new, b - scale * nabla_b))
+            new.append((w_new, b - g_b))
         return tuple(new), state
 
     return Optimizer("sgd", init, update)
@@ -84,14 +85,13 @@ def _momentum(name: str, look_ahead: bool) -> Optimizer:
         xp = namespace(params[0][0])
         return MomentumState(tuple((xp.zeros_like(w), xp.zeros_like(b)) for w, b in params))
 
-    def update(params, grads, state, hyper, m):
+    def update(params, grads, state, hyper):
         new, velocity = [], []
-        for (w, b), (nabla_w, nabla_b), (v_w, v_b) in zip(params, grads, state.velocity):
-            g_w, g_b = _gradient(w, nabla_w, m, hyper), nabla_b / m
-            v_w, v_b = hyper.mu * v_w - hyper.eta * g_w, hyper.mu * v_b - hyper.eta * g_b
+        for (w, b), (g_w, g_b), (v_w, v_b) in zip(params, grads, state.velocity):
+            g_w = _step_w(w, g_w, hyper)  # eta grad_w C, regularization included
+            v_w, v_b = hyper.mu * v_w - g_w, hyper.mu * v_b - g_b
             if look_ahead:
-                new.append((w + hyper.mu * v_w - hyper.eta * g_w,
-                            b + hyper.mu * v_b - hyper.eta * g_b))
+                new.append((w + hyper.mu * v_w - g_w, b + hyper.mu * v_b - g_b))
             else:
                 new.append((w + v_w, b + v_b))
             velocity.append((v_w, v_b))

@@ -20,7 +20,9 @@ def make_step(activations, cost, optimizer):
     activations = tuple(activations)
 
     def step(params, state, x_batch, y_batch, hyper):
-        grads = backprop(params, activations, cost, x_batch, y_batch)
-        return optimizer.update(params, grads, state, hyper, x_batch.shape[0])
+        # eta times the mean gradient of the mini-batch (see backprop's ``scale``)
+        grads = backprop(params, activations, cost, x_batch, y_batch,
+                         scale=hyper.eta / x_batch.shape[0])
+        return optimizer.update(params, grads, state, hyper)
 
     return step

@@ -56,7 +56,7 @@ def test_optimizers_are_pure(backend):
     for name in ("sgd", "momentum", "nesterov"):
         opt = optimizer_from_name(name)
         state = opt.init(params)
-        new, state = opt.update(params, grads, state, Hyper(eta=0.1, lmbda=1.0, n=10, mu=0.5), 4)
+        new, state = opt.update(params, grads, state, Hyper(eta=0.1, lmbda=1.0, n=10, mu=0.5))
         assert all(a is not b for pa, pb in zip(new, params) for a, b in zip(pa, pb))
     assert all(np.array_equal(a, b) for a, b in zip(before, params_numpy(net)))
 
