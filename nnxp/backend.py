@@ -63,23 +63,40 @@ def get_backend() -> str:
 
 
 def _device_spec() -> str | None:
-    if _selected:
+    """The device given with the selection, else NNXP_DEVICE when the selected backend is the
+    one NNXP_BACKEND names (a device name means nothing to another library)."""
+    if _selected and _selected[-1][1] is not None:
         return _selected[-1][1]
+    if _selected:
+        try:
+            same = _canonical(os.environ.get("NNXP_BACKEND") or "numpy") == _selected[-1][0]
+        except BackendError:
+            same = False
+        if not same:
+            return None
     return os.environ.get("NNXP_DEVICE") or None
 
 
 def set_backend(name: str, device: str | None = None) -> None:
     """Select backend ``name`` (and optionally a device) for the rest of the process."""
-    backend = _load(_canonical(name), device)
-    _selected.clear()
-    _selected.append((backend.name, device))
+    previous = list(_selected)
+    _selected[:] = [(_canonical(name), device)]
+    try:
+        current()  # import and check now, not at first use
+    except BaseException:
+        _selected[:] = previous
+        raise
 
 
 @contextlib.contextmanager
 def use_backend(name: str, device: str | None = None) -> Iterator["Backend"]:
     """``with nnxp.use_backend("jax"):`` selects a backend inside the block only."""
-    backend = _load(_canonical(name), device)
-    _selected.append((backend.name, device))
+    _selected.append((_canonical(name), device))
+    try:
+        backend = current()
+    except BaseException:
+        _selected.pop()
+        raise
     try:
         yield backend
     finally:

@@ -5,6 +5,9 @@
     x            (m, n_in): one example per row;  y: (m, n_out) desired outputs
 
     feedforward(params, activations, x)             -> a^L, shape (m, n_out)
+    scores(params, activations, cost, x, y, labels) -> (hits, summed cost): how many rows'
+                                                       argmax is the label, and sum of cost.fn,
+                                                       as device scalars, from one pass
     forward(params, activations, x)                 -> (zs, as_): z^l for each layer, a^0 = x ...
     backprop(params, activations, cost, x, y, scale=None)
                                                     -> tuple of (nabla_w, nabla_b) per layer:
@@ -28,7 +31,7 @@ runs the same code.
 
 from .namespace import namespace
 
-__all__ = ["feedforward", "forward", "backprop"]
+__all__ = ["feedforward", "forward", "backprop", "scores"]
 
 
 def feedforward(params, activations, x):
@@ -37,6 +40,16 @@ def feedforward(params, activations, x):
     for (w, b), act in zip(params, activations):
         a = act.fn(a @ w.T + b)
     return a
+
+
+def scores(params, activations, cost, x, y, labels):
+    """Number of correct argmax predictions and the summed cost, from one feedforward pass.
+    The hit count is summed in the output's float dtype (exact below 2**24 rows), since some
+    devices have no 64-bit integers."""
+    xp = namespace(x)
+    a = feedforward(params, activations, x)
+    hits = xp.sum(xp.astype(xp.argmax(a, axis=1) == labels, a.dtype))
+    return hits, xp.sum(cost.fn(a, y))
 
 
 def forward(params, activations, x):

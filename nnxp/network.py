@@ -31,9 +31,10 @@ import numpy as np
 
 from . import backend as _backend
 from .activations import Sigmoid, as_activation
-from .backprop import feedforward
+from .backprop import feedforward, scores
 from .costs import CrossEntropyCost, cost_from_name
 from .data import prepare
+from .engines import get_scorer
 from .errors import ConfigError, DataError
 from .initializers import default_weight, large_weight, normal_bias
 from .namespace import namespace
@@ -142,15 +143,26 @@ class Network:
         """The class (argmax of the output) for each row of ``x``."""
         return self.backend.xp.argmax(self.feedforward(x), axis=-1)
 
+    def _scores(self, data):
+        """(hits, summed cost) over a prepared Dataset, in one (compiled, on JAX) pass."""
+        cache = self.__dict__.setdefault("_engines", {})
+        if "scorer" not in cache:
+            acts, cost = self.activations, self.cost
+            cache["scorer"] = get_scorer(
+                self.backend, lambda p, x, y, labels: scores(p, acts, cost, x, y, labels))
+        return cache["scorer"](self.params, data.x, data.y, data.labels)
+
+    def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
+        """(accuracy, total_cost) of ``data`` from one pass: what SGD's monitoring uses."""
+        data = self.prepare(data)
+        hits, cost = self._scores(data)
+        return int(hits), self._total(float(cost), data.n, lmbda, l1)
+
     def accuracy(self, data, convert=False) -> int:
         """Number of examples in ``data`` whose output's argmax is the label.  ``convert`` is
         accepted for network2 compatibility and ignored: labels and one-hot rows both work."""
         del convert
-        data = self.prepare(data)
-        xp = self.backend.xp
-        out = feedforward(self.params, self.activations, data.x)
-        hits = xp.argmax(out, axis=1) == data.labels
-        return int(xp.sum(xp.astype(hits, out.dtype)))  # exact below 2**24 examples
+        return int(self._scores(self.prepare(data))[0])
 
     evaluate = accuracy  # network.py's name
 
@@ -159,14 +171,16 @@ class Network:
         (lmbda/2n) sum w^2 and (l1/n) sum |w|, with n the number of examples in ``data``."""
         del convert
         data = self.prepare(data)
+        return self._total(float(self._scores(data)[1]), data.n, lmbda, l1)
+
+    def _total(self, summed_cost, n, lmbda, l1) -> float:
         xp = self.backend.xp
-        out = feedforward(self.params, self.activations, data.x)
-        cost = xp.sum(self.cost.fn(out, data.y)) / data.n
+        cost = summed_cost / n
         if lmbda:
-            cost = cost + 0.5 * (lmbda / data.n) * sum(xp.sum(w * w) for w in self.weights)
+            cost += 0.5 * (lmbda / n) * sum(float(xp.sum(w * w)) for w in self.weights)
         if l1:
-            cost = cost + (l1 / data.n) * sum(xp.sum(xp.abs(w)) for w in self.weights)
-        return float(cost)
+            cost += (l1 / n) * sum(float(xp.sum(xp.abs(w))) for w in self.weights)
+        return cost
 
     # -- training -------------------------------------------------------------------------
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,

@@ -135,6 +135,7 @@ class RunState:
     halvings: int = 0
     stop_reason: str | None = None
     rng_state: dict | None = None     # the shuffling Generator's bit_generator.state
+    n_train: int | None = None        # training-set size (weight decay depends on it)
     optimizer_state: object = field(default=None, repr=False)
 
 
@@ -236,14 +237,17 @@ def _run(net, cfg, st, history, training_data, evaluation_data, callbacks, progr
     train_set = net.prepare(training_data, "training_data")
     eval_set = (None if evaluation_data is None
                 else net.prepare(evaluation_data, "evaluation_data"))
-    opt = optimizer_from_name(cfg.optimizer)
-    engine = get_engine(cfg.engine, backend, make_step(net.activations, net.cost, opt))
+    if st.n_train is not None and st.n_train != train_set.n:
+        raise ConfigError(f"this run trained on {st.n_train} examples; resume it with the same "
+                          f"training data (got {train_set.n})")
+    st.n_train = train_set.n
+    engine = _engine(net, cfg)
     rng = _shuffle_rng(net, cfg, st)
     callbacks = list(callbacks)
     if health:
         from .diagnostics import HealthMonitor
         monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
-        monitor.bind(train_set)
+        monitor.bind(train_set, lmbda=cfg.lmbda)
         callbacks.append(monitor)
     on_chunk = None
     if cfg.monitor_every:
@@ -284,6 +288,18 @@ def _run(net, cfg, st, history, training_data, evaluation_data, callbacks, progr
     return history
 
 
+def _engine(net, cfg):
+    """The network's engine for this optimizer, kept on the network so that repeated SGD
+    calls (a learning-rate search, epoch-by-epoch training) reuse JAX's compiled programs."""
+    cache = net.__dict__.setdefault("_engines", {})
+    key = (cfg.engine, cfg.optimizer)
+    if key not in cache:
+        opt = optimizer_from_name(cfg.optimizer)
+        cache[key] = get_engine(cfg.engine, net.backend,
+                                make_step(net.activations, net.cost, opt))
+    return cache[key]
+
+
 def _shuffle_rng(net, cfg, st):
     if cfg.shuffle is False:
         return None
@@ -302,15 +318,17 @@ def _subset(data, size):
 def _measure(net, record, train_set, eval_set, cfg):
     """The metrics asked for, reduced on the device; evaluation accuracy also when the
     schedule or early stopping needs it."""
-    if cfg.monitor_training_cost:
-        record["training_cost"] = net.total_cost(train_set, cfg.lmbda, l1=cfg.l1)
-    if cfg.monitor_training_accuracy:
-        record["training_accuracy"] = net.accuracy(train_set)
-    if cfg.monitor_evaluation_cost:
-        record["evaluation_cost"] = net.total_cost(eval_set, cfg.lmbda, l1=cfg.l1)
-    if cfg.monitor_evaluation_accuracy:
-        record["evaluation_accuracy"] = net.accuracy(eval_set)
-    elif cfg.early_stopping or cfg.schedule:
+    for data, name, want_cost, want_accuracy in (
+            (train_set, "training", cfg.monitor_training_cost, cfg.monitor_training_accuracy),
+            (eval_set, "evaluation", cfg.monitor_evaluation_cost,
+             cfg.monitor_evaluation_accuracy)):
+        if want_cost or want_accuracy:
+            accuracy, cost = net.measure(data, cfg.lmbda, l1=cfg.l1)  # one pass for both
+            if want_cost:
+                record[f"{name}_cost"] = cost
+            if want_accuracy:
+                record[f"{name}_accuracy"] = accuracy
+    if (cfg.early_stopping or cfg.schedule) and not cfg.monitor_evaluation_accuracy:
         record["validation_accuracy"] = net.accuracy(eval_set)
 
 
@@ -342,10 +360,9 @@ def _interval_monitor(net, history, subset, st, cfg, progress):
     def on_chunk(params, batches_done):
         saved, net.params = net.params, params
         try:
+            accuracy, cost = net.measure(subset, cfg.lmbda, l1=cfg.l1)
             entry = {"epoch": st.epoch, "mini_batches": batches_done,
-                     "evaluation_accuracy": net.accuracy(subset),
-                     "evaluation_cost": net.total_cost(subset, cfg.lmbda, l1=cfg.l1),
-                     "n": subset.n}
+                     "evaluation_accuracy": accuracy, "evaluation_cost": cost, "n": subset.n}
         finally:
             net.params = saved
         history.intervals.append(entry)

@@ -108,3 +108,15 @@ def test_env_selects_jax_in_a_fresh_process():
     r = subprocess.run([sys.executable, "-c", "import nnxp; print(nnxp.get_backend())"],
                        capture_output=True, text=True, env={"NNXP_BACKEND": "jax", "PATH": ""})
     assert r.stdout.strip() == "jax"
+
+
+def test_nnxp_device_applies_to_the_backend_nnxp_backend_names(monkeypatch):
+    monkeypatch.setenv("NNXP_BACKEND", "array_api_strict")
+    monkeypatch.setenv("NNXP_DEVICE", "device1")
+    assert str(B.current().device).endswith("'device1')")
+    with nnxp.use_backend("array_api_strict") as be:   # same backend: the env's device holds
+        assert str(be.device).endswith("'device1')")
+    with nnxp.use_backend("numpy") as be:              # another backend: the device is not its
+        assert be.device == "cpu"
+    with nnxp.use_backend("array_api_strict", "device2") as be:
+        assert str(be.device).endswith("'device2')")

@@ -68,8 +68,8 @@ def test_whole_jax_epoch_runs_without_host_to_device_transfers():
 @pytest.mark.parametrize("device", ["device1", "no_x64"])
 def test_strict_device_epoch_stays_on_device(device):
     """device1: arrays that leave the device or mix devices raise.  no_x64: float32 and int32
-    only, like JAX's default.  (array-api-strict 2.6's argmax returns int64 even on no_x64, so
-    accuracy is monitored on device1 only.)"""
+    only, like JAX's default.  (array-api-strict 2.6's argmax returns int64 even on no_x64,
+    where no int64 exists, so accuracy and cost are monitored on device1 only.)"""
     pytest.importorskip("array_api_strict")
     accuracy = device != "no_x64"
     rng = np.random.default_rng(2)
@@ -78,12 +78,12 @@ def test_strict_device_epoch_stays_on_device(device):
         ref = nnxp.Network([7, 6, 3], seed=4)
         ref_hist = ref.SGD((x, labels), 2, 10, 0.5, lmbda=1.0, momentum=0.5,
                            evaluation_data=(x, labels), monitor_evaluation_accuracy=accuracy,
-                           monitor_evaluation_cost=True)
+                           monitor_evaluation_cost=accuracy)
     with nnxp.use_backend("array_api_strict", device) as be:
         net = nnxp.Network([7, 6, 3], seed=4)
         hist = net.SGD((x, labels), 2, 10, 0.5, lmbda=1.0, momentum=0.5,
                        evaluation_data=(x, labels), monitor_evaluation_accuracy=accuracy,
-                       monitor_evaluation_cost=True)
+                       monitor_evaluation_cost=accuracy)
         for w, b in net.params:
             assert w.device == be.device and b.device == be.device
         assert net.feedforward(be.asarray(x, "float32")).device == be.device
