@@ -280,6 +280,46 @@ class NumpyVectorized(Contender):
         return [(wt.T.copy(), b.copy()) for wt, b in zip(self._WT, self._b)]
 
 
+# -- 2b. the minimal vectorized NumPy loop a researcher writes first -------------------------
+
+class NumpyMinimal(Contender):
+    """The straightforward vectorized loop: matrix-form backprop over the mini-batch (rows =
+    examples), X[perm] gathered once per epoch, slices as views, new arrays for every result,
+    network2's update written as it reads.  No buffers, no out=, no transposed storage: what a
+    researcher writes after reading chapter 2, and the floor the issue calls "minimal"."""
+
+    name = "numpy_minimal"
+
+    def prepare(self, X, Y):
+        self._X, self._Y = self._host_data(X, Y)
+        self._P = [(W.copy(), b.copy()) for W, b in self.initial]
+
+    def run_epoch(self, perm):
+        perm = self._check_perm(perm)
+        X, Y = self._X[perm], self._Y[perm]
+        n, m, eta, lmbda, P = self.n, self.mini_batch_size, self.eta, self.lmbda, self._P
+        with np.errstate(over="ignore"):
+            for k in range(0, n, m):
+                x, y = X[k:k + m], Y[k:k + m]
+                acts = [x]
+                for W, b in P:
+                    acts.append(1.0 / (1.0 + np.exp(-(acts[-1] @ W.T + b))))
+                delta = acts[-1] - y
+                grads = []
+                for l in range(len(P) - 1, -1, -1):
+                    grads.append((delta.T @ acts[l], delta.sum(axis=0)))
+                    if l:
+                        delta = (delta @ P[l][0]) * acts[l] * (1 - acts[l])
+                grads.reverse()
+                size = x.shape[0]
+                P = [((1 - eta * lmbda / n) * W - (eta / size) * gw, b - (eta / size) * gb)
+                     for (W, b), (gw, gb) in zip(P, grads)]
+        self._P = P
+
+    def weights(self):
+        return [(W.copy(), b.copy()) for W, b in self._P]
+
+
 # -- 3. a minimal JAX epoch: jit over lax.scan -----------------------------------------------
 
 def _jax_epoch_fn(sizes, eta, lmbda, n, m, gather="epoch"):
@@ -498,7 +538,7 @@ class SklearnMLP(Contender):
 
 
 CONTENDERS = {cls.name: cls for cls in
-              (Network2Loop, NumpyVectorized, JaxScan, TorchEager, SklearnMLP)}
+              (Network2Loop, NumpyMinimal, NumpyVectorized, JaxScan, TorchEager, SklearnMLP)}
 
 
 def make(name, sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, params=None,

@@ -62,7 +62,7 @@ def test_reference_trains(problem, reference):
     assert all(not np.allclose(W, W0) for (W, _), (W0, _) in zip(ref, start))
 
 
-@pytest.mark.parametrize("name", ["numpy_vectorized", "torch_eager"])
+@pytest.mark.parametrize("name", ["numpy_minimal", "numpy_vectorized", "torch_eager"])
 def test_same_weights_as_network2_loop(name, problem, reference):
     if name == "torch_eager":
         pytest.importorskip("torch")
