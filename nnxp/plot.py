@@ -1,0 +1,179 @@
+"""Training curves as the book draws them: cost and accuracy against epoch.
+
+    plot_history(history, path=None, *, labels=None, title=None) -> matplotlib Figure
+        history   a History, a dict (``History.to_dict()``, optionally with the top-level keys
+                  ``n_training`` and ``n_evaluation``), the path of such a JSON file, or a list
+                  of these to overlay (one colour each; ``labels`` names them in the legend)
+        path      where to write the PNG (or any format matplotlib knows by its suffix)
+
+    python -m nnxp.plot history.json -o curves.png
+    python -m nnxp.plot default.json large.json --labels default large -o cmp.png
+
+Two panels, cost (left) and accuracy (right), against epochs of training: evaluation data as
+solid lines, training data as dashed lines, and the every-k-mini-batches accuracy measurements
+(``monitor_every``) as thin dotted lines when the history says how many mini-batches an epoch
+has (``n_training`` and ``config["mini_batch_size"]``).  Accuracy is drawn in percent when the
+size of the data is known (``n_training`` / ``n_evaluation``, which ``examples/train.py``
+writes), else as a count of correct examples, as network2 reports it.  An epoch's record is
+drawn at x = epoch + 1: after one epoch of training.
+
+matplotlib is an optional extra (``pip install 'nnxp[plot]'``), imported only when a figure is
+drawn, and used through its object-oriented API with the Agg canvas, so plotting never changes
+the pyplot backend of the caller's session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+from .errors import DataError, NNXPError
+
+__all__ = ["plot_history", "load_history", "require_matplotlib", "MissingMatplotlib", "main"]
+
+INSTALL = "pip install 'nnxp[plot]'"
+
+
+class MissingMatplotlib(NNXPError, ImportError):
+    """Plotting was asked for, but matplotlib is not installed."""
+
+
+def require_matplotlib():
+    """The matplotlib package, or MissingMatplotlib saying how to install it."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingMatplotlib(f"plotting needs matplotlib, which is not installed; install "
+                                f"it with: {INSTALL}") from None
+    return matplotlib
+
+
+def load_history(source) -> dict:
+    """A history as a dict, from a History, a dict or the path of a JSON file."""
+    if isinstance(source, dict):
+        return source
+    if hasattr(source, "to_dict"):
+        return source.to_dict()
+    try:
+        with open(source, encoding="utf-8") as f:
+            d = json.load(f)
+    except FileNotFoundError:
+        raise DataError(f"no history file at {os.fspath(source)!r}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{os.fspath(source)!r} is not a JSON history file ({exc})") from None
+    if not isinstance(d, dict) or not isinstance(d.get("records"), list):
+        raise DataError(f"{os.fspath(source)!r} has no list of 'records'; write it with "
+                        "History.save or examples/train.py --history")
+    return d
+
+
+def _series(d, key, n):
+    """(x, y) of one metric over the epochs; y in percent when n is given."""
+    points = [(r["epoch"] + 1, r[key]) for r in d["records"] if r.get(key) is not None]
+    return [x for x, _ in points], [100.0 * y / n if n else y for _, y in points]
+
+
+def _interval_series(d, key, percent):
+    """(x, y) of the every-k-mini-batches measurements, or None when x cannot be placed."""
+    config = d.get("config") or {}
+    n, size = d.get("n_training"), config.get("mini_batch_size")
+    if not d.get("intervals") or not n or not size:
+        return None
+    per_epoch = math.ceil(n / size)
+    xs = [e["epoch"] + e["mini_batches"] / per_epoch for e in d["intervals"]]
+    ys = [100.0 * e[key] / e["n"] if percent else e[key] for e in d["intervals"]]
+    return xs, ys
+
+
+def plot_history(history, path=None, *, labels=None, title=None):
+    """Draw cost and accuracy against epoch for one history or several overlaid (see the module
+    docstring); save to ``path`` when given; return the matplotlib Figure.
+
+    >>> plot_history("history.json", "curves.png")                  # doctest: +SKIP
+    >>> plot_history([h_default, h_large], "cmp.png", labels=["default", "large"])  # +SKIP
+    """
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    many = isinstance(history, (list, tuple)) and not hasattr(history, "to_dict")
+    sources = list(history) if many else [history]
+    runs = [load_history(h) for h in sources]
+    if labels is None:
+        labels = [_default_label(h, i) for i, h in enumerate(sources)] if many else [None]
+    labels = list(labels)
+    if len(labels) != len(runs):
+        raise DataError(f"{len(labels)} labels for {len(runs)} histories")
+    percent = all(d.get("n_evaluation") for d in runs if _has(d, "evaluation_accuracy")) and \
+        all(d.get("n_training") for d in runs if _has(d, "training_accuracy"))
+
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    cost_ax, acc_ax = fig.subplots(1, 2)
+    colours = [f"C{i % 10}" for i in range(len(runs))]
+    for d, label, colour in zip(runs, labels, colours):
+        prefix = f"{label}: " if label else ""
+        for data, style in (("evaluation", "-"), ("training", "--")):
+            n = d.get(f"n_{data}") if percent else None
+            acc_key = f"{data}_accuracy"
+            if data == "evaluation" and not _has(d, acc_key):
+                acc_key = "validation_accuracy"   # measured only for early stopping/schedule
+            for ax, key, scale in ((cost_ax, f"{data}_cost", None), (acc_ax, acc_key, n)):
+                xs, ys = _series(d, key, scale)
+                if xs:
+                    ax.plot(xs, ys, style, color=colour, marker="." if len(xs) < 40 else None,
+                            label=f"{prefix}{data} data")
+        fine = _interval_series(d, "evaluation_accuracy", percent)
+        if fine:  # accuracy only: a subset's cost has another L2 term (lmbda / 2n, n smaller)
+            acc_ax.plot(*fine, ":", color=colour, linewidth=0.8,
+                        label=f"{prefix}evaluation subset, every "
+                              f"{(d.get('config') or {}).get('monitor_every', 'k')} mini-batches")
+    cost_ax.set(title="Cost", xlabel="epochs of training", ylabel="cost")
+    acc_ax.set(title="Accuracy", xlabel="epochs of training",
+               ylabel="accuracy (%)" if percent else "correct examples")
+    for ax in (cost_ax, acc_ax):
+        ax.grid(True, alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        fig.savefig(os.fspath(path), dpi=100)
+    return fig
+
+
+def _default_label(source, i) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.path.splitext(os.path.basename(os.fspath(source)))[0]
+    return f"run {i + 1}"
+
+
+def _has(d, key) -> bool:
+    return any(r.get(key) is not None for r in d.get("records", ()))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m nnxp.plot",
+        description="Draw cost and accuracy against epoch from history JSON files "
+                    "(History.save, examples/train.py --history); several files are overlaid.")
+    parser.add_argument("histories", nargs="+", metavar="HISTORY.json")
+    parser.add_argument("-o", "--output", default="curves.png", help="image to write "
+                        "(default: curves.png; the suffix chooses the format)")
+    parser.add_argument("--labels", nargs="+", help="one legend label per history file")
+    parser.add_argument("--title", help="a title above the panels")
+    args = parser.parse_args(argv)
+    try:
+        plot_history(args.histories, args.output, labels=args.labels, title=args.title)
+    except NNXPError as exc:
+        print(f"nnxp.plot: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""examples/train.py, run as a user runs it: a subprocess on the NumPy backend.
+
+The MNIST runs need NNXP_DATA_DIR (skipped without it, failed with NNXP_REQUIRE_DATA=1, as in
+conftest.py); --help and the error paths run everywhere.  Thresholds were measured: 2 epochs on
+the first 2,000 training images with [784, 20, 10] reach 81-86% validation accuracy after the
+first epoch and 84-88% after the second for seeds 0-4; the tests ask for 75% and 80%.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nnxp
+from conftest import _mnist_dir
+
+TRAIN = Path(__file__).resolve().parent.parent / "examples" / "train.py"
+SMALL = ["--n-train", "2000", "--epochs", "2", "--sizes", "784", "20", "10", "--seed", "0"]
+TINY = ["--n-train", "500", "--epochs", "2", "--dtype", "float64", "--seed", "1"]
+EPOCH_LINE = re.compile(r"Epoch (\d+) training complete \(([\d.]+) s\); cost on evaluation "
+                        r"data: ([\d.]+); accuracy on evaluation data: (\d+) / 10000")
+TEST_LINE = re.compile(r"^test accuracy: (\d+) / 10000 \(([\d.]+)%\)$", re.M)
+FLAGS = ["--sizes", "--activation", "--slope", "--output-activation", "--cost", "--init",
+         "--eta", "--lmbda", "--l1", "--momentum", "--nesterov", "--mini-batch-size",
+         "--epochs", "--early-stopping", "--schedule", "--seed", "--dtype", "--backend",
+         "--device", "--data-dir", "--no-download", "--digits", "--n-train",
+         "--monitor-every", "--monitor-subset", "--save", "--checkpoint", "--resume",
+         "--history", "--plot", "--engine", "--health"]
+
+
+def train(*args, env=None, timeout=600):
+    environ = {**os.environ, "NNXP_BACKEND": "numpy", **(env or {})}
+    return subprocess.run([sys.executable, str(TRAIN), *map(str, args)], capture_output=True,
+                          text=True, env=environ, timeout=timeout)
+
+
+def ok(result):
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def data_dir():
+    return _mnist_dir()
+
+
+@pytest.fixture(scope="module")
+def small_run(data_dir, tmp_path_factory):
+    """One 2-epoch run, its files and its output."""
+    folder = tmp_path_factory.mktemp("train")
+    files = {k: folder / f"{k}.json" for k in ("net", "history")}
+    plot = []
+    try:
+        import matplotlib  # noqa: F401
+        files["plot"] = folder / "curves.png"
+        plot = ["--plot", files["plot"]]
+    except ImportError:
+        pass
+    out = ok(train(*SMALL, "--save", files["net"], "--history", files["history"], *plot,
+                   env={"NNXP_DATA_DIR": str(data_dir)}))
+    return out, files
+
+
+def test_prints_one_line_per_epoch_and_the_test_accuracy(small_run):
+    out, _ = small_run
+    assert out.splitlines()[0] == "backend numpy, device cpu, dtype float32, sizes [784, 20, 10]"
+    epochs = EPOCH_LINE.findall(out)
+    assert [int(e[0]) for e in epochs] == [0, 1]
+    assert int(epochs[0][3]) > 7500 and int(epochs[1][3]) > 8000
+    assert all(float(cost) > 0 and float(seconds) > 0 for _, seconds, cost, _ in epochs)
+    assert TEST_LINE.search(out)
+    assert re.search(r"best validation accuracy: \d+ / 10000 \([\d.]+%\) after [12] epochs", out)
+    assert re.search(r"seconds per epoch: [\d.]+ \(mean of 2, training only\); compile "
+                     r"seconds: [\d.]+", out)
+    assert "\r" not in out  # no progress bar when stdout is not a terminal
+
+
+def test_history_json(small_run):
+    out, files = small_run
+    d = json.loads(files["history"].read_text())
+    assert d["n_training"] == 2000 and d["n_evaluation"] == 10000 and d["n_test"] == 10000
+    records = d["records"]
+    assert [r["epoch"] for r in records] == [0, 1]
+    printed = [int(e[3]) for e in EPOCH_LINE.findall(out)]
+    assert [r["evaluation_accuracy"] for r in records] == printed
+    assert all(r["evaluation_cost"] > 0 and r["seconds"] > 0 for r in records)
+    assert d["test_accuracy"] == int(TEST_LINE.search(out).group(1))
+    assert d["config"]["sizes"] == [784, 20, 10] and d["config"]["backend"] == "numpy"
+    assert d["config"]["eta"] == 0.5 and d["config"]["lmbda"] == 5.0
+    assert nnxp.History.from_dict(d).evaluation_accuracy == printed
+    if "plot" in files:
+        assert files["plot"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_saved_network_gives_the_printed_test_accuracy(small_run, data_dir):
+    out, files = small_run
+    with nnxp.use_backend("numpy"):
+        net = nnxp.load(files["net"])
+        _, _, test = nnxp.datasets.load_mnist(data_dir, download=False, dtype=net.dtype)
+        assert net.sizes == [784, 20, 10] and net.dtype == "float32"
+        assert net.accuracy(test) == int(TEST_LINE.search(out).group(1))
+
+
+def test_resume_continues_a_checkpoint_exactly(small_run, data_dir, tmp_path):
+    out, _ = small_run
+    env = {"NNXP_DATA_DIR": str(data_dir)}
+    checkpoint = tmp_path / "ck.json"
+    first = ok(train(*SMALL[:2], "--epochs", "1", *SMALL[4:], "--checkpoint", checkpoint,
+                     env=env))
+    assert len(EPOCH_LINE.findall(first)) == 1
+    history = tmp_path / "resumed.json"
+    resumed = ok(train("--n-train", "2000", "--resume", checkpoint, "--epochs", "2",
+                       "--history", history, env=env))
+    assert [e[0] for e in EPOCH_LINE.findall(resumed)] == ["1"]  # only the new epoch runs
+    records = json.loads(history.read_text())["records"]
+    assert [r["epoch"] for r in records] == [0, 1]
+    # exact resume: the same numbers as the run that never stopped
+    uninterrupted = [(e[2], e[3]) for e in EPOCH_LINE.findall(out)]
+    assert [(f"{r['evaluation_cost']:.4f}", str(r["evaluation_accuracy"]))
+            for r in records] == uninterrupted
+    assert TEST_LINE.search(resumed).group(1) == TEST_LINE.search(out).group(1)
+
+
+@pytest.fixture(scope="module")
+def numpy_float64_run(data_dir):
+    return ok(train(*TINY, "--backend", "numpy", env={"NNXP_DATA_DIR": str(data_dir)}))
+
+
+def test_every_backend_prints_the_same_numbers(backend, data_dir, numpy_float64_run):
+    """In float64 every backend's epoch lines and test accuracy match NumPy's."""
+    out = ok(train(*TINY, "--backend", backend.name, env={"NNXP_DATA_DIR": str(data_dir)}))
+    assert out.splitlines()[0].startswith(f"backend {backend.name}, device ")
+    assert [e[2:] for e in EPOCH_LINE.findall(out)] == \
+        [e[2:] for e in EPOCH_LINE.findall(numpy_float64_run)]
+    assert TEST_LINE.search(out).group(1) == TEST_LINE.search(numpy_float64_run).group(1)
+
+
+def test_help_documents_every_flag():
+    result = train("--help")
+    assert result.returncode == 0
+    missing = [flag for flag in FLAGS if flag not in result.stdout]
+    assert not missing
+    for word in ("NNXP_BACKEND", "NNXP_DATA_DIR", "sigmoid", "tanh", "relu", "leaky_relu",
+                 "quadratic", "cross_entropy", "log_likelihood", "he", "glorot", "large"):
+        assert word in result.stdout
+
+
+def test_missing_mnist_is_one_clear_line(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = train("--data-dir", empty, "--no-download", "--epochs", "1",
+                   env={"NNXP_DATA_DIR": "/nonexistent"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("train.py: ")
+    assert "MNIST files missing" in lines[0] and "NNXP_DATA_DIR" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not list(empty.iterdir())
+
+
+def test_bad_configuration_is_one_clear_line():
+    result = train("--sizes", "784", "--no-download", "--data-dir", "/nonexistent")
+    assert result.returncode == 2
+    assert result.stderr.startswith("train.py: sizes must list at least two")
+    assert "Traceback" not in result.stderr

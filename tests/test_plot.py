@@ -1,0 +1,121 @@
+"""nnxp.plot: training curves from histories (matplotlib, an optional extra)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nnxp
+from nnxp import plot
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def synthetic(epochs=5, n_train=1000, n_eval=500, good=True, intervals=True):
+    """A history dict shaped as examples/train.py writes it."""
+    records = []
+    for e in range(epochs):
+        acc = (0.9 if good else 0.6) * (1 - 0.5 ** (e + 1))
+        records.append({"epoch": e, "eta": 0.5, "seconds": 0.1,
+                        "evaluation_cost": 1.0 / (e + 1),
+                        "evaluation_accuracy": int(acc * n_eval),
+                        "training_cost": 0.8 / (e + 1),
+                        "training_accuracy": int(acc * n_train)})
+    inter = [{"epoch": e, "mini_batches": 50, "evaluation_accuracy": 60 + e,
+              "evaluation_cost": 1.5, "n": 100} for e in range(epochs)] if intervals else []
+    return {"records": records, "intervals": inter, "compile_seconds": 0.0, "stop_reason": None,
+            "n_training": n_train, "n_evaluation": n_eval,
+            "config": {"mini_batch_size": 10, "monitor_every": 50}}
+
+
+def assert_png(path):
+    data = Path(path).read_bytes()
+    assert data[:8] == PNG_MAGIC
+    assert len(data) > 1024
+
+
+def test_plot_one_history_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    fig = plot.plot_history(synthetic(), tmp_path / "curves.png", title="synthetic")
+    assert_png(tmp_path / "curves.png")
+    cost_ax, acc_ax = fig.axes
+    assert acc_ax.get_ylabel() == "accuracy (%)"
+    evaluation = [l for l in acc_ax.lines if l.get_label() == "evaluation data"][0]
+    # x = epochs of training (record epoch + 1), y in percent of n_evaluation
+    assert list(evaluation.get_xdata()) == [1, 2, 3, 4, 5]
+    assert evaluation.get_ydata()[0] == pytest.approx(100 * 225 / 500)
+    fine = [l for l in acc_ax.lines if "every 50 mini-batches" in l.get_label()][0]
+    # 1000 examples / mini-batches of 10 = 100 mini-batches per epoch: 50 is half an epoch
+    assert list(fine.get_xdata()) == pytest.approx([e + 0.5 for e in range(5)])
+    assert len(cost_ax.lines) == 2   # evaluation and training cost, no subset cost
+
+
+def test_plot_accepts_a_history_object_and_a_path(tmp_path):
+    pytest.importorskip("matplotlib")
+    d = synthetic(intervals=False)
+    history = nnxp.History.from_dict(d)
+    plot.plot_history(history, tmp_path / "from_history.png")
+    assert_png(tmp_path / "from_history.png")
+    # without n_training / n_evaluation accuracy stays a count, as network2 reports it
+    assert plot.plot_history(history).axes[1].get_ylabel() == "correct examples"
+    (tmp_path / "h.json").write_text(json.dumps(d))
+    plot.plot_history(str(tmp_path / "h.json"), tmp_path / "from_path.png")
+    assert_png(tmp_path / "from_path.png")
+
+
+def test_overlay_of_two_histories(tmp_path):
+    pytest.importorskip("matplotlib")
+    fig = plot.plot_history([synthetic(), synthetic(good=False)], tmp_path / "cmp.png",
+                            labels=["default", "large"])
+    assert_png(tmp_path / "cmp.png")
+    labels = [l.get_label() for l in fig.axes[1].lines]
+    assert "default: evaluation data" in labels and "large: evaluation data" in labels
+    colours = {l.get_color() for l in fig.axes[1].lines if "evaluation data" in l.get_label()}
+    assert len(colours) == 2
+
+
+def test_command_line_overlays_files(tmp_path):
+    pytest.importorskip("matplotlib")
+    for name, good in (("a.json", True), ("b.json", False)):
+        (tmp_path / name).write_text(json.dumps(synthetic(good=good)))
+    out = tmp_path / "cmp.png"
+    result = subprocess.run([sys.executable, "-m", "nnxp.plot", str(tmp_path / "a.json"),
+                             str(tmp_path / "b.json"), "--labels", "default", "large",
+                             "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert_png(out)
+
+
+def test_bad_inputs_are_clear_errors(tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(nnxp.DataError, match="no history file"):
+        plot.plot_history(tmp_path / "missing.json")
+    (tmp_path / "net.json").write_text(json.dumps({"sizes": [2, 2]}))
+    with pytest.raises(nnxp.DataError, match="records"):
+        plot.plot_history(tmp_path / "net.json")
+    with pytest.raises(nnxp.DataError, match="2 labels for 1 histories"):
+        plot.plot_history([synthetic()], labels=["a", "b"])
+    assert plot.main([str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.png")]) == 2
+
+
+def test_missing_matplotlib_in_process(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)   # import matplotlib -> ImportError
+    with pytest.raises(plot.MissingMatplotlib, match=r"pip install 'nnxp\[plot\]'"):
+        plot.plot_history(synthetic(), tmp_path / "x.png")
+    assert issubclass(plot.MissingMatplotlib, nnxp.NNXPError)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_missing_matplotlib_command_line(tmp_path):
+    (tmp_path / "h.json").write_text(json.dumps(synthetic()))
+    code = ("import sys; sys.modules['matplotlib'] = None; from nnxp.plot import main; "
+            f"sys.exit(main([{str(tmp_path / 'h.json')!r}, '-o', {str(tmp_path / 'x.png')!r}]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.returncode == 2
+    assert "matplotlib" in result.stderr and "pip install 'nnxp[plot]'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.png").exists()
