@@ -14,8 +14,10 @@ from . import datasets
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .backend import BACKENDS, get_backend, set_backend, use_backend
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
+from .diagnostics import HealthMonitor, Report, diagnose
 from .errors import BackendError, ConfigError, DataError, InputTypeError, NNXPError
 from .io import load
+from .lr_finder import find_learning_rate
 from .network import Network
 from .optimizers import Hyper, Optimizer, momentum, nesterov, sgd
 from .training import History
@@ -29,4 +31,5 @@ __all__ = [
     "sgd", "momentum", "nesterov", "Hyper", "Optimizer",
     "BACKENDS", "get_backend", "set_backend", "use_backend",
     "NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError",
+    "diagnose", "Report", "HealthMonitor", "find_learning_rate",
 ]

@@ -1,0 +1,68 @@
+"""Scenario (b): a network broken by one bad start, which good hyper-parameters cannot repair.
+
+    python examples/scenario_broken.py                   # the full scenario (below)
+    NNXP_BACKEND=jax python examples/scenario_broken.py  # the same, much faster
+    python examples/scenario_broken.py --n-train 10000 --epochs 3   # a quick look
+
+The full scenario: [784, 20, 10] sigmoid network, quadratic cost, N(0, 1) weights and biases
+(network2's large_weight_initializer), trained 3 epochs with eta = 300 at mini-batch 5,000, then
+30 epochs with eta = 3.0 at mini-batch 10 (chapter 1's good setting) on MNIST's 50,000 training
+images.  A fresh network of the same seed trained only the 30 good epochs is the comparison.
+
+The broken network stays near chance while the fresh one learns.  The diagnosis says why: the
+huge steps drove the output units into saturation on the wrong side, and under the quadratic
+cost delta^L = (a - y) sigma'(z) is then ~0, so they cannot learn back (chapter 3's learning
+slowdown); the hidden units, with weights 30x the 1/sqrt(n_in) scale, are saturated too.  The
+advice: the cross-entropy cost, and re-initializing.
+
+``run(train, validation, bad_epochs=3, epochs=30, seed=0) -> (broken, fresh, histories,
+report)`` is what the test calls.
+"""
+
+import argparse
+import sys
+
+import nnxp
+
+
+def build(seed):
+    net = nnxp.Network([784, 20, 10], cost=nnxp.QuadraticCost, seed=seed)
+    net.large_weight_initializer()
+    return net
+
+
+def run(train, validation, bad_epochs=3, epochs=30, seed=0, progress=False):
+    """Break a network, train it and a fresh twin well, diagnose the broken one."""
+    broken = build(seed)
+    train_set = broken.prepare(train)
+    broken.SGD(train_set, bad_epochs, 5000, 300.0, progress=progress)
+    after = broken.SGD(train_set, epochs, 10, 3.0, evaluation_data=validation,
+                       monitor_evaluation_accuracy=True, monitor_training_cost=True,
+                       progress=progress)
+    fresh = build(seed)
+    fresh_history = fresh.SGD(train_set, epochs, 10, 3.0, evaluation_data=validation,
+                              monitor_evaluation_accuracy=True)
+    report = nnxp.diagnose(broken, train_set, eta=3.0, history=after)
+    return broken, fresh, (after, fresh_history), report
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--bad-epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--n-train", type=int, default=None, help="training images (default 50,000)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    train, validation, _ = nnxp.datasets.load_mnist(n_train=args.n_train)
+    _, _, (after, fresh), report = run(train, validation, args.bad_epochs, args.epochs,
+                                       args.seed, progress=True)
+    n_val = len(validation[1])
+    print(f"\nvalidation accuracy after {args.epochs} good epochs: broken network "
+          f"{after.evaluation_accuracy[-1] / n_val:.1%}, fresh network "
+          f"{fresh.evaluation_accuracy[-1] / n_val:.1%}\n")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
