@@ -18,8 +18,10 @@ out=, in-place updates); a minimal jax.jit + lax.scan epoch; PyTorch eager; scik
 MLPClassifier (see benchmarks/baselines.py).  Each contender runs one warm-up epoch (JAX's
 compile time is reported apart), then ``--epochs`` timed epochs; the table shows the median
 seconds per epoch, images per second, and each contender's time divided by nnxp's on the same
-row (nnxp-numpy-float32 and nnxp's fastest backend).  Contenders alternate epoch by epoch
-(round-robin), so a burst of load from elsewhere on a shared machine hits them alike.
+row (nnxp-numpy-float32 and nnxp's fastest backend).  In each of ``--rounds`` rounds every contender
+in turn runs a warm-up epoch and ``--epochs`` timed ones; the median is over all rounds, so
+time-correlated load from elsewhere on a shared machine falls on every contender, and threads
+another library leaves spinning (OpenMP, BLAS) settle during the warm-up.
 
 The same run measures this machine's float32 matmul rate (GFLOP/s) and reports the fraction of
 it each contender reaches on the mini-batch-1000 row; the time nnxp takes to evaluate accuracy
@@ -130,6 +132,9 @@ def contenders_for(row, args, backends):
 
 
 def run_row(row, args, backends, data):
+    """Prepare every contender, then ``--rounds`` rounds in which each contender in turn runs
+    a warm-up epoch and ``--epochs`` timed ones: time-correlated load from elsewhere falls on
+    all of them, and threads another library leaves spinning settle during the warm-up."""
     X, y = data["train"]
     Y = np.eye(10, dtype=np.float32)[y]
     contenders = contenders_for(row, args, backends)
@@ -138,33 +143,30 @@ def run_row(row, args, backends, data):
             c.prepare(X, y)
         else:
             c.prepare(X.astype(c.dtype), Y.astype(c.dtype))
+    timed = {c.name: [] for c in contenders}
+    warm = {c.name: [] for c in contenders}
     rng = np.random.default_rng(0)
-    times = {id(c): [] for c in contenders}
-    warmup = {}
-    for epoch in range(args.epochs + 1):        # round-robin: epoch by epoch, all contenders
-        perm = rng.permutation(X.shape[0])
+    for _ in range(args.rounds):
         for c in contenders:
-            start = time.perf_counter()
-            c.run_epoch(perm)
-            seconds = time.perf_counter() - start  # wall time of the whole call, for everyone
-            if epoch == 0:
-                warmup[id(c)] = seconds
-            else:
-                times[id(c)].append(seconds)
+            for epoch in range(args.epochs + 1):
+                perm = rng.permutation(X.shape[0])
+                start = time.perf_counter()
+                c.run_epoch(perm)
+                seconds = time.perf_counter() - start  # wall time of the whole call
+                (warm if epoch == 0 else timed)[c.name].append(seconds)
     results = []
     for c in contenders:
-        med = statistics.median(times[id(c)])
-        results.append({"row": row, "contender": c.name,
-                        "dtype": str(getattr(c, "dtype", "float32")),
-                        "median_seconds": med, "epoch_seconds": times[id(c)],
-                        "warmup_seconds": warmup[id(c)], "compile_seconds": c.compile_seconds,
-                        "images_per_second": X.shape[0] / med})
-    if args.evaluation and row == "canonical":
-        for c in contenders:
-            if isinstance(c, NnxpContender) and c.dtype == "float32":
-                r = next(r for r in results if r["contender"] == c.name)
-                r["evaluation_seconds"] = c.evaluation_seconds(*data["validation"])
-                r["evaluation_fraction_of_epoch"] = r["evaluation_seconds"] / r["median_seconds"]
+        med = statistics.median(timed[c.name])
+        r = {"row": row, "contender": c.name, "dtype": str(getattr(c, "dtype", "float32")),
+             "median_seconds": med, "epoch_seconds": timed[c.name],
+             "warmup_seconds": warm[c.name][0], "compile_seconds": c.compile_seconds,
+             "images_per_second": X.shape[0] / med}
+        if args.evaluation and row == "canonical" and isinstance(c, NnxpContender) \
+                and c.dtype == "float32":
+            r["evaluation_seconds"] = c.evaluation_seconds(*data["validation"])
+            r["evaluation_fraction_of_epoch"] = r["evaluation_seconds"] / med
+        results.append(r)
+        print(f"  {c.name:30s} {med:.3f} s/epoch", file=sys.stderr, flush=True)
     return results
 
 
@@ -192,9 +194,10 @@ def add_flops(results, gflops):
 
 
 def peak_memory(backend, dtype="float32"):
-    """Peak RSS of a fresh process that loads MNIST and trains two epochs with nnxp."""
+    """Peak RSS of a fresh process that loads MNIST and trains two epochs with nnxp (VmHWM:
+    getrusage's ru_maxrss would report the forking parent's size on Linux)."""
     code = (
-        "import resource, sys, nnxp\n"
+        "import nnxp\n"
         "from nnxp.datasets import load_mnist\n"
         f"with nnxp.use_backend({backend!r}):\n"
         f"    tr, va, te = load_mnist(dtype={dtype!r}, download=False)\n"
@@ -202,7 +205,8 @@ def peak_memory(backend, dtype="float32"):
         f"    net = nnxp.Network([784, 30, 10], seed=0, dtype={dtype!r})\n"
         "    net.SGD(tr, 2, 10, 0.5, lmbda=5.0, evaluation_data=va,\n"
         "            monitor_evaluation_accuracy=True)\n"
-        "print(size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n")
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print(size, int(hwm.split()[1]) * 1024)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "NNXP_BACKEND": backend})
     size, peak = map(int, out.stdout.split())
@@ -238,7 +242,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows")
-    p.add_argument("--epochs", type=int, default=3, help="timed epochs after one warm-up")
+    p.add_argument("--epochs", type=int, default=2, help="timed epochs per round (after one "
+                   "warm-up epoch)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds over all contenders")
     p.add_argument("--backends", default=None, help="nnxp backends (default: installed)")
     p.add_argument("--baselines", default=",".join(BASELINES), help="comma-separated")
     p.add_argument("--no-memory", dest="memory", action="store_false")
@@ -262,6 +268,7 @@ def main(argv=None):
                           "python": platform.python_version(), "numpy": np.__version__,
                           "matmul_gflops_float32": gflops},
               "settings": {"eta": ETA, "lmbda": LMBDA, "epochs_timed": args.epochs,
+                           "rounds": args.rounds,
                            "n_train": 50000},
               "results": results, "memory": memory,
               "date": time.strftime("%Y-%m-%d %H:%M:%S")}

@@ -9,6 +9,9 @@
                                                        argmax is the label, and sum of cost.fn,
                                                        as device scalars, from one pass
     forward(params, activations, x)                 -> (zs, as_): z^l for each layer, a^0 = x ...
+    backward(params, activations, cost, zs, as_, y, scale=None)
+                                                    -> the same gradients from a forward pass
+                                                       already made
     backprop(params, activations, cost, x, y, scale=None)
                                                     -> tuple of (nabla_w, nabla_b) per layer:
                                                        scale times the gradient of the cost
@@ -31,7 +34,7 @@ runs the same code.
 
 from .namespace import namespace
 
-__all__ = ["feedforward", "forward", "backprop", "scores"]
+__all__ = ["feedforward", "forward", "backward", "backprop", "scores"]
 
 
 def feedforward(params, activations, x):
@@ -65,8 +68,13 @@ def forward(params, activations, x):
 def backprop(params, activations, cost, x, y, scale=None):
     """``scale`` times the gradient of the summed cost over the mini-batch:
     ((nabla_w, nabla_b), ...) per layer."""
-    xp = namespace(x)
     zs, as_ = forward(params, activations, x)
+    return backward(params, activations, cost, zs, as_, y, scale)
+
+
+def backward(params, activations, cost, zs, as_, y, scale=None):
+    """BP1-BP4 from a forward pass already made (``forward``'s zs and as_)."""
+    xp = namespace(y)
     delta = cost.delta(zs[-1], as_[-1], y, activations[-1])
     if scale is not None:
         delta = delta * scale

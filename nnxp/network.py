@@ -34,7 +34,7 @@ from .activations import Sigmoid, as_activation
 from .backprop import feedforward, scores
 from .costs import CrossEntropyCost, cost_from_name
 from .data import prepare
-from .engines import get_scorer
+from .engines import compiled
 from .errors import ConfigError, DataError
 from .initializers import default_weight, large_weight, normal_bias
 from .namespace import namespace
@@ -148,7 +148,7 @@ class Network:
         cache = self.__dict__.setdefault("_engines", {})
         if "scorer" not in cache:
             acts, cost = self.activations, self.cost
-            cache["scorer"] = get_scorer(
+            cache["scorer"] = compiled(
                 self.backend, lambda p, x, y, labels: scores(p, acts, cost, x, y, labels))
         return cache["scorer"](self.params, data.x, data.y, data.labels)
 

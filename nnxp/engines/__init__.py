@@ -11,8 +11,8 @@ the examples (an index array on the device, or None to keep the given order); ``
     "plain"   a Python loop over mini-batches: works on every namespace (engines/plain.py)
     "jax"     the whole epoch as one compiled jax.jit(lax.scan(step)) (engines/jax_scan.py)
 
-    get_scorer(backend, fn) -> fn, compiled with jax.jit on JAX (accuracy and cost in one
-                                 compiled pass instead of dozens of eagerly dispatched ops)
+    compiled(backend, fn) -> fn, compiled with jax.jit on JAX (e.g. accuracy and cost in one
+                             compiled pass instead of dozens of eagerly dispatched ops)
 
 ``None`` picks the fastest engine for the backend ("jax" on JAX, "plain" elsewhere).  This package
 and nnxp/backend.py are the only places that may name an array library.
@@ -39,8 +39,8 @@ def get_engine(name, backend, step):
     raise ConfigError(f"unknown engine {name!r}; known: {', '.join(ENGINES)} or None")
 
 
-def get_scorer(backend, fn):
-    """``fn(params, x, y, labels) -> (hits, cost)``, compiled where the backend compiles."""
+def compiled(backend, fn):
+    """``fn`` (a pure function of arrays), compiled where the backend compiles (JAX)."""
     if backend.name == "jax":
         import jax
         return jax.jit(fn)
