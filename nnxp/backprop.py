@@ -5,9 +5,10 @@
     x            (m, n_in): one example per row;  y: (m, n_out) desired outputs
 
     feedforward(params, activations, x)             -> a^L, shape (m, n_out)
-    scores(params, activations, cost, x, y, labels) -> (hits, summed cost): how many rows'
-                                                       argmax is the label, and sum of cost.fn,
-                                                       as device scalars, from one pass
+    scores(params, activations, cost, x, y, labels) -> [hits, summed cost, sum w^2, sum |w|]:
+                                                       how many rows' argmax is the label, the
+                                                       sum of cost.fn, and the weight norms the
+                                                       regularization terms need, in one array
     forward(params, activations, x)                 -> (zs, as_): z^l for each layer, a^0 = x ...
     backward(params, activations, cost, zs, as_, y, scale=None)
                                                     -> the same gradients from a forward pass
@@ -46,13 +47,16 @@ def feedforward(params, activations, x):
 
 
 def scores(params, activations, cost, x, y, labels):
-    """Number of correct argmax predictions and the summed cost, from one feedforward pass.
+    """[hits, summed cost, sum of w^2, sum of |w|] as one small array, from one feedforward
+    pass: what accuracy, total_cost and their regularization terms need, in one transfer.
     The hit count is summed in the output's float dtype (exact below 2**24 rows), since some
     devices have no 64-bit integers."""
     xp = namespace(x)
     a = feedforward(params, activations, x)
     hits = xp.sum(xp.astype(xp.argmax(a, axis=1) == labels, a.dtype))
-    return hits, xp.sum(cost.fn(a, y))
+    squares = sum(xp.sum(w * w) for w, _ in params)
+    absolutes = sum(xp.sum(xp.abs(w)) for w, _ in params)
+    return xp.stack([hits, xp.sum(cost.fn(a, y)), squares, absolutes])
 
 
 def forward(params, activations, x):

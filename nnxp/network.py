@@ -143,26 +143,29 @@ class Network:
         """The class (argmax of the output) for each row of ``x``."""
         return self.backend.xp.argmax(self.feedforward(x), axis=-1)
 
-    def _scores(self, data):
-        """(hits, summed cost) over a prepared Dataset, in one (compiled, on JAX) pass."""
+    def _scores(self, data) -> list:
+        """[hits, summed cost, sum w^2, sum |w|] over a prepared Dataset: one (compiled, on
+        JAX) pass and one small device -> host transfer."""
         cache = self.__dict__.setdefault("_engines", {})
         if "scorer" not in cache:
             acts, cost = self.activations, self.cost
             cache["scorer"] = compiled(
                 self.backend, lambda p, x, y, labels: scores(p, acts, cost, x, y, labels))
-        return cache["scorer"](self.params, data.x, data.y, data.labels)
+        out = cache["scorer"](self.params, data.x, data.y, data.labels)
+        return self.backend.to_numpy(out).tolist()
 
     def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
         """(accuracy, total_cost) of ``data`` from one pass: what SGD's monitoring uses."""
         data = self.prepare(data)
-        hits, cost = self._scores(data)
-        return int(hits), self._total(float(cost), data.n, lmbda, l1)
+        hits, cost, squares, absolutes = self._scores(data)
+        n = data.n
+        return int(hits), cost / n + 0.5 * (lmbda / n) * squares + (l1 / n) * absolutes
 
     def accuracy(self, data, convert=False) -> int:
         """Number of examples in ``data`` whose output's argmax is the label.  ``convert`` is
         accepted for network2 compatibility and ignored: labels and one-hot rows both work."""
         del convert
-        return int(self._scores(self.prepare(data))[0])
+        return self.measure(data)[0]
 
     evaluate = accuracy  # network.py's name
 
@@ -170,17 +173,7 @@ class Network:
         """network2's total cost: mean of cost.fn over ``data`` plus the regularization terms
         (lmbda/2n) sum w^2 and (l1/n) sum |w|, with n the number of examples in ``data``."""
         del convert
-        data = self.prepare(data)
-        return self._total(float(self._scores(data)[1]), data.n, lmbda, l1)
-
-    def _total(self, summed_cost, n, lmbda, l1) -> float:
-        xp = self.backend.xp
-        cost = summed_cost / n
-        if lmbda:
-            cost += 0.5 * (lmbda / n) * sum(float(xp.sum(w * w)) for w in self.weights)
-        if l1:
-            cost += (l1 / n) * sum(float(xp.sum(xp.abs(w))) for w in self.weights)
-        return cost
+        return self.measure(data, lmbda, l1=l1)[1]
 
     # -- training -------------------------------------------------------------------------
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,

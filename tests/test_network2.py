@@ -34,7 +34,8 @@ def test_shuffle_seed_is_a_host_permutation(backend):
     b = nnxp.Network([5, 4, 2], seed=1, dtype="float64")
     b.SGD((x[order], labels[order]), 1, 5, 0.5, shuffle=False)
     for p, q in zip(params_numpy(a), params_numpy(b)):
-        np.testing.assert_array_equal(p, q)
+        # gathered vs. sliced mini-batches: a library may pick another kernel (1 ulp)
+        np.testing.assert_allclose(p, q, rtol=1e-14, atol=1e-15)
 
 
 def test_network2_list_format_trains_like_arrays(backend):

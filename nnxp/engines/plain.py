@@ -1,9 +1,11 @@
 """The plain engine: a Python loop over mini-batches, for any array API namespace.
 
-Per epoch the shuffled data are gathered once on the device (``take`` by the permutation), then
-each mini-batch is a slice of that copy, so nothing moves between host and device inside the
-loop and no mini-batch is copied.  The loop itself never synchronises with the device: on
-asynchronous backends (CuPy, PyTorch on CUDA) the kernels of successive steps queue up.
+Each mini-batch is gathered on the device from the data by its slice of the epoch's permutation
+(``take``), so nothing moves between host and device inside the loop and no shuffled copy of the
+whole training set is made (on MNIST that is 157 MB less, and as fast or faster than gathering
+the epoch at once, whose fresh pages cost more than the small gathers).  With the given order
+(shuffle=False) the mini-batches are plain slices.  The loop never synchronises with the device:
+on asynchronous backends (CuPy, PyTorch on CUDA) the kernels of successive steps queue up.
 """
 
 __all__ = ["PlainEngine"]
@@ -23,11 +25,14 @@ class PlainEngine:
         mini-batches (not after the last one: the epoch's own measurements follow it)."""
         xp, step, m, n = self.backend.xp, self.step, mini_batch_size, data.n
         x, y = data.x, data.y
-        if order is not None:
-            x, y = xp.take(x, order, axis=0), xp.take(y, order, axis=0)
         for k in range(0, n, m):
             stop = min(k + m, n)  # the standard leaves out-of-bounds slice stops unspecified
-            params, state = step(params, state, x[k:stop, ...], y[k:stop, ...], hyper)
+            if order is None:
+                x_batch, y_batch = x[k:stop, ...], y[k:stop, ...]
+            else:
+                rows = order[k:stop]
+                x_batch, y_batch = xp.take(x, rows, axis=0), xp.take(y, rows, axis=0)
+            params, state = step(params, state, x_batch, y_batch, hyper)
             if every and stop < n and (k // m + 1) % every == 0:
                 on_chunk(params, k // m + 1)
         return params, state
