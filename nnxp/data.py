@@ -29,7 +29,7 @@ import numpy as np
 from .errors import DataError, InputTypeError
 from .namespace import namespace
 
-__all__ = ["Dataset", "prepare"]
+__all__ = ["Dataset", "prepare", "is_backend_array"]
 
 
 class Dataset(NamedTuple):
@@ -59,7 +59,7 @@ def prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset:
     else:
         raise DataError(f"{name} must be a pair (X, y) or a list of (x, y) pairs; got a "
                         f"{type(data).__name__} of {len(data)} items that are not pairs")
-    if _is_backend_array(x, backend) or _is_backend_array(y, backend):
+    if is_backend_array(x, backend) or is_backend_array(y, backend):
         return _prepare_on_device(x, y, backend, dtype, n_in, n_out, name)
     return _prepare_on_host(x, y, backend, dtype, n_in, n_out, name)
 
@@ -86,7 +86,9 @@ def _from_pairs(data, name):
                         "length") from None
 
 
-def _is_backend_array(a, backend) -> bool:
+def is_backend_array(a, backend) -> bool:
+    """True for an array of ``backend``'s library, False for host data (NumPy, lists,
+    numbers); an array of another library raises InputTypeError (never converted silently)."""
     if isinstance(a, (np.ndarray, np.generic, list, tuple, int, float)):
         return False
     try:
@@ -161,7 +163,7 @@ def _labels_and_targets(y, n_out, name):
 
 def _prepare_on_device(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
     xp, device = backend.xp, backend.device
-    if not (_is_backend_array(x, backend) and _is_backend_array(y, backend)):
+    if not (is_backend_array(x, backend) and is_backend_array(y, backend)):
         raise InputTypeError(f"{name}: X and y must both be {backend.name} arrays or both be "
                              "NumPy arrays, not a mix")
     _check_x_shape(x.shape, n_in, name)

@@ -33,11 +33,10 @@ from . import backend as _backend
 from .activations import Sigmoid, as_activation
 from .backprop import feedforward, scores
 from .costs import CrossEntropyCost, cost_from_name
-from .data import prepare
+from .data import is_backend_array, prepare
 from .engines import compiled
 from .errors import ConfigError, DataError
 from .initializers import default_weight, large_weight, normal_bias
-from .namespace import namespace
 from .io import save
 from .training import resume, train
 
@@ -122,7 +121,7 @@ class Network:
         """Output of the network for ``x``: (n, n_in) -> (n, n_out); (n_in,) -> (n_out,);
         network2's column (n_in, 1) -> (n_out, 1)."""
         xp, n_in = self.backend.xp, self.sizes[0]
-        if not _is_array(x, xp):
+        if not is_backend_array(x, self.backend):
             x = np.asarray(x)
             if x.dtype.kind not in "fiub":
                 raise DataError(f"feedforward: x must hold numbers, got dtype {x.dtype}")
@@ -213,15 +212,6 @@ class Network:
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
-
-
-def _is_array(x, xp) -> bool:
-    if isinstance(x, (np.ndarray, list, tuple)):
-        return False
-    try:
-        return namespace(x) is xp
-    except TypeError:
-        return False
 
 
 def _dtype_name(dtype) -> str:

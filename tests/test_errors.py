@@ -123,3 +123,11 @@ def test_errors_are_value_errors():
     assert issubclass(nnxp.NNXPError, ValueError)
     for cls in (nnxp.BackendError, nnxp.DataError, nnxp.ConfigError, nnxp.InputTypeError):
         assert issubclass(cls, nnxp.NNXPError)
+
+
+def test_feedforward_refuses_another_librarys_arrays():
+    torch = pytest.importorskip("torch")
+    with nnxp.use_backend("numpy"):
+        net = nnxp.Network([4, 5, 3], seed=0)
+        with pytest.raises(nnxp.InputTypeError, match="torch.Tensor.*computes with numpy"):
+            net.feedforward(torch.ones(2, 4))
