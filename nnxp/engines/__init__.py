@@ -40,8 +40,23 @@ def get_engine(name, backend, step):
 
 
 def compiled(backend, fn):
-    """``fn`` (a pure function of arrays), compiled where the backend compiles (JAX)."""
+    """``fn`` (a pure function of arrays), compiled where the backend compiles (JAX), and run
+    with the network's GPU current on CuPy."""
     if backend.name == "jax":
         import jax
         return jax.jit(fn)
+    if backend.name == "cupy":
+        def on_device(*args):
+            with device_scope(backend):
+                return fn(*args)
+        return on_device
     return fn
+
+
+def device_scope(backend):
+    """CuPy launches kernels on the *current* CUDA device, not on the arrays' device: make the
+    network's device current (``cupy.cuda.Device`` is a context manager).  No-op elsewhere."""
+    if backend.name == "cupy":
+        return backend.device
+    import contextlib
+    return contextlib.nullcontext()

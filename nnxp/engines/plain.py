@@ -8,6 +8,8 @@ the epoch at once, whose fresh pages cost more than the small gathers).  With th
 on asynchronous backends (CuPy, PyTorch on CUDA) the kernels of successive steps queue up.
 """
 
+from . import device_scope
+
 __all__ = ["PlainEngine"]
 
 
@@ -23,6 +25,11 @@ class PlainEngine:
                   on_chunk=None):
         """One epoch; with ``every=k``, ``on_chunk(params, batches_done)`` after every k
         mini-batches (not after the last one: the epoch's own measurements follow it)."""
+        with device_scope(self.backend):
+            return self._run(params, state, data, order, mini_batch_size, hyper, every,
+                             on_chunk)
+
+    def _run(self, params, state, data, order, mini_batch_size, hyper, every, on_chunk):
         xp, step, m, n = self.backend.xp, self.step, mini_batch_size, data.n
         x, y = data.x, data.y
         for k in range(0, n, m):
