@@ -2,6 +2,7 @@
 backend; a healthy network gets no problem; the numbers match a NumPy reference and NumPy's run;
 the report API, thresholds and the HealthMonitor callback."""
 
+import inspect
 import json
 import warnings
 
@@ -418,3 +419,73 @@ def test_sgd_health_true_runs_the_monitor():
         net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
         history = net.SGD(data, 2, 10, 0.5, health=True)
         assert all(r["health"]["headline"] == "healthy" for r in history.records)
+
+
+def test_health_warning_points_at_the_users_sgd_call_and_is_one_line():
+    with nnxp.use_backend("numpy"):
+        data = uniform_data()
+        net = nnxp.Network([N_IN, 8, N_OUT], activation="relu", cost=nnxp.LogLikelihoodCost,
+                           seed=0, weight_init=he_weight, bias_init=zero_bias)
+        (w1, b1), _ = host_params(net)
+        b1[:4] = -100.0
+        set_params(net, [(w1, b1), None])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            line = inspect.currentframe().f_lineno + 1
+            net.SGD(data, 1, 10, 0.05, health=True)
+            monitor = HealthMonitor(probe=data)
+            monitor({"epoch": 7, "eta": 0.05}, net)
+            direct = inspect.currentframe().f_lineno - 1
+    found = [w for w in caught if issubclass(w.category, NNXPHealthWarning)]
+    assert [(w.filename, w.lineno) for w in found] == [(__file__, line), (__file__, direct)]
+    text = str(found[1].message)
+    assert "\n" not in text and text.startswith("nnxp health (epoch 7): dead_units (layer 0, ")
+    assert "Advice: use LeakyReLU" in text
+
+
+# -- the measurement: one pure function of arrays, one transfer, compiled once on JAX ---------
+
+def test_one_device_to_host_transfer_per_diagnosis(backend, monkeypatch):
+    data = problem_data()
+    net = nnxp.Network([N_IN, 10, 10, N_OUT], seed=0)
+    prepared = net.prepare(data)
+    calls = []
+    to_numpy = type(backend).to_numpy
+
+    def spy(self, x):
+        calls.append(tuple(x.shape))
+        return to_numpy(self, x)
+
+    monkeypatch.setattr(type(backend), "to_numpy", spy)
+    report = diagnose(net, prepared, eta=0.5, lmbda=1.0, probe_size=100)
+    assert len(calls) == 1, calls
+    assert report.summary["n_probe"] == 100 and len(report.stats) == 3
+
+
+def test_jax_measurement_is_compiled_once_and_reused():
+    jax = pytest.importorskip("jax")
+    compiles = []
+
+    def listener(name, seconds, **kwargs):
+        if name == "/jax/core/compile/backend_compile_duration":
+            compiles.append(name)
+
+    with nnxp.use_backend("jax"):
+        data = problem_data()
+        net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
+        prepared = net.prepare(data)
+        first = diagnose(net, prepared, eta=0.5)
+        net.SGD(prepared, 1, 10, 0.5)                    # new parameters, same shapes
+        jax.monitoring.register_event_duration_secs_listener(listener)
+        try:
+            with jax.transfer_guard_device_to_host("disallow"):  # no implicit transfer
+                again = [diagnose(net, prepared, eta=0.5) for _ in range(3)]
+        finally:
+            jax.monitoring.unregister_event_duration_listener(listener)
+        assert compiles == []
+        assert again[0].stats[0]["grad_norm"] != first.stats[0]["grad_norm"]
+        keys = [k for k in net._engines if k[0] == "diagnose"]
+        assert keys == [("diagnose", Thresholds().saturation_prime)]
+        assert hasattr(net._engines[keys[0]], "lower")  # a jax.jit function
+        diagnose(net, prepared, thresholds={"saturation_prime": 0.02})
+        assert len([k for k in net._engines if k[0] == "diagnose"]) == 2

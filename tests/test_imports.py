@@ -26,10 +26,25 @@ def imported_top_level(path: Path) -> set:
     return names
 
 
+def module_files(module: str) -> list:
+    """The files of a math module: ``nnxp/<module>.py``, or every .py of a package
+    ``nnxp/<module>/``."""
+    single, package = PKG / f"{module}.py", PKG / module
+    assert single.is_file() != package.is_dir(), f"{module}: expected a module or a package"
+    return [single] if single.is_file() else sorted(package.rglob("*.py"))
+
+
 @pytest.mark.parametrize("module", MATH_MODULES)
 def test_math_modules_import_no_array_library(module):
-    imported = imported_top_level(PKG / f"{module}.py")
-    assert not imported & ARRAY_LIBRARIES, f"{module}.py imports {imported & ARRAY_LIBRARIES}"
+    for path in module_files(module):
+        imported = imported_top_level(path)
+        rel = path.relative_to(PKG).as_posix()
+        assert not imported & ARRAY_LIBRARIES, f"{rel} imports {imported & ARRAY_LIBRARIES}"
+
+
+def test_a_math_package_is_read_file_by_file():
+    files = {p.relative_to(PKG).as_posix() for p in module_files("diagnostics")}
+    assert {"diagnostics/__init__.py", "diagnostics/measure.py"} <= files
 
 
 def test_rule_catches_an_import(tmp_path):

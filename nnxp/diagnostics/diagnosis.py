@@ -1,0 +1,95 @@
+"""diagnose: measure a network on a probe batch and say what stops it learning.
+
+    diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds=None,
+             probe_size=None) -> Report
+    take_probe(data, size, backend) -> Dataset   at most ``size`` rows of a prepared Dataset,
+                                                 spread evenly over it
+
+The steps: the probe (on the device), measure (one compiled pass, one transfer), the per-layer
+stats (host), then the checks: history, divergence, or the layer and network checks.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..data import Dataset
+from ..errors import ConfigError
+from . import network_checks as net_checks
+from .history import history_problems, records as as_records
+from .layer_checks import layer_problems
+from .measure import measure
+from .report import Report
+from .stats import finish, layer_stats, public
+from .thresholds import Thresholds
+
+__all__ = ["diagnose", "take_probe"]
+
+
+def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds=None,
+             probe_size=None) -> Report:
+    """Measure ``net`` on a probe batch of ``data`` and say what stops it learning.
+
+    ``data``: anything ``net.prepare`` accepts ((X, y) arrays, network2 pairs, a Dataset).
+    ``eta``, ``lmbda``, ``n``: the training hyper-parameters, when known (update ratios, weight
+    decay per step eta*lmbda/n).  ``history``: a History or a list of epoch records (cost
+    curves).  ``thresholds``: a Thresholds or a dict of overrides.  ``probe_size`` overrides
+    ``thresholds.probe_size``.
+
+    >>> report = nnxp.diagnose(net, (X, y))                         # doctest: +SKIP
+    >>> print(report); report.find("saturated_units")               # doctest: +SKIP
+    """
+    th = Thresholds.of(thresholds)
+    size = _check_arguments(eta, lmbda, n, th.probe_size if probe_size is None else probe_size)
+    prepared = net.prepare(data, "data")
+    probe = take_probe(prepared, size, net.backend)
+    records = as_records(history)
+    n_train = n if n is not None else prepared.n
+    decay = None if eta is None or not lmbda else eta * lmbda / n_train
+    layers, totals = measure(net, probe, th.saturation_prime)
+    totals["accuracy"] = totals.pop("hits") / probe.n
+    stats = layer_stats(net, layers, eta)
+    summary = {"sizes": list(net.sizes), "cost": net.cost.name, "backend": net.backend.name,
+               "n_probe": probe.n, "eta": eta, "lmbda": lmbda, "decay_per_step": decay,
+               "accuracy": totals["accuracy"], "cost_value": totals["cost_value"],
+               "predicted_share": [c / probe.n for c in totals["pred_counts"]]}
+    problems = history_problems(records, th)
+    if not all(st["finite"] for st in stats) or not math.isfinite(totals["cost_value"]):
+        problems += net_checks.divergence(stats, totals)
+    else:
+        finish(stats, th)
+        problems += _checks(net, stats, totals, th, eta, decay, probe.n, bool(records))
+    return Report(problems, public(stats), summary)
+
+
+def _checks(net, stats, totals, th, eta, decay, m, trained) -> list:
+    """The layer and network checks of a network whose numbers are finite."""
+    problems = layer_problems(net, stats, th, decay, net_checks.progress(totals, m))
+    problems += net_checks.decay(decay, th)
+    tiny = {p.layer for p in problems if p.kind == "tiny_weights"}
+    problems += net_checks.gradient_problems(stats, th, eta, skip=tiny)
+    return problems + net_checks.collapse(totals, m, th, problems, trained)
+
+
+def _check_arguments(eta, lmbda, n, size) -> int:
+    for name, value in (("eta", eta), ("n", n)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not value > 0):
+            raise ConfigError(f"{name} must be a positive number or None, got {value!r}")
+    if isinstance(lmbda, bool) or not isinstance(lmbda, (int, float)) or lmbda < 0:
+        raise ConfigError(f"lmbda must be a non-negative number, got {lmbda!r}")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ConfigError(f"probe_size must be a positive integer, got {size!r}")
+    return size
+
+
+def take_probe(data: Dataset, size: int, backend) -> Dataset:
+    """At most ``size`` rows of a prepared Dataset, spread evenly over it, copied on the
+    device into contiguous arrays (a strided view would slow every matrix product down)."""
+    if data.n <= size:
+        return data
+    xp = backend.xp
+    stride = -(-data.n // size)
+    rows = xp.arange(0, data.n, stride, dtype=data.labels.dtype, device=backend.device)
+    take = lambda a: xp.take(a, rows, axis=0)  # noqa: E731
+    return Dataset(take(data.x), take(data.y), take(data.labels), int(rows.shape[0]))

@@ -1,0 +1,124 @@
+"""HealthMonitor: diagnose the network during training, as an SGD callback.
+
+    monitor = HealthMonitor(probe=None, every=1, thresholds=None, warn=True, *, lmbda=0.0,
+                            n=None)
+    monitor.bind(training_data, *, lmbda=None, n=None) -> monitor   (SGD calls it)
+    monitor(record, net) -> None                                    (after each epoch)
+
+Each check puts ``record["health"]`` (the compact report), keeps the Report in
+``monitor.reports``, and announces each new problem (kind and layer) once with an
+``NNXPHealthWarning`` that points at the caller's line outside nnxp (the user's ``net.SGD``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from ..data import Dataset
+from ..errors import ConfigError
+from .diagnosis import diagnose, take_probe
+from .thresholds import Thresholds
+
+__all__ = ["HealthMonitor", "NNXPHealthWarning"]
+
+_NNXP = os.path.realpath(Path(__file__).parent.parent) + os.sep  # the nnxp package folder
+
+
+class NNXPHealthWarning(UserWarning):
+    """Issued by HealthMonitor, once per new problem (kind and layer) during training."""
+
+
+class HealthMonitor:
+    """A training callback that diagnoses the network every ``every`` calls.
+
+        monitor = HealthMonitor()                   # probe taken in bind(training_data)
+        monitor = HealthMonitor(probe=(X[:2000], y[:2000]), every=5)
+        history = net.SGD(..., callbacks=[monitor]) # or net.SGD(..., health=True)
+        monitor.reports[-1]; history.records[-1]["health"]
+
+    Each check puts ``record["health"] = report.to_dict(compact=True)`` and keeps the Report
+    in ``reports``; each problem (kind and layer) not seen before is announced once with
+    ``warnings.warn(..., NNXPHealthWarning)`` when ``warn``, as one line that names the epoch,
+    the problem, the measurement and the advice.  The records it has seen are its history
+    (learning_rate_too_high, overfitting, divergence of the cost).  ``lmbda`` and ``n``
+    (training-set size), when known, add the weight decay per step to the report.  It never
+    stops training (it returns None).
+
+    The probe is ``PROBE_SIZE`` = 400 rows unless ``thresholds`` say otherwise (diagnose's
+    default is 2,000): enough for every check, and cheap (docs/diagnostics.md has the
+    measured overhead).  When the backend offers ``limit_threads()`` (a context manager) the
+    check runs inside it, so that the probe's small matrix products do not wake BLAS's
+    worker threads on a busy machine.
+    """
+
+    PROBE_SIZE = 400  # rows per check by default; see the class docstring
+
+    def __init__(self, probe=None, every=1, thresholds=None, warn=True, *, lmbda=0.0, n=None):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ConfigError(f"every must be a positive integer, got {every!r}")
+        self.thresholds = (Thresholds(probe_size=self.PROBE_SIZE) if thresholds is None
+                           else Thresholds.of(thresholds))
+        self.every, self.warn, self.lmbda, self.n = every, warn, lmbda, n
+        self.reports, self.records, self.warned = [], [], set()
+        self._source, self._probe, self._calls = probe, None, 0
+
+    def bind(self, training_data, *, lmbda=None, n=None) -> "HealthMonitor":
+        """Use ``training_data`` (a prepared Dataset or raw data) for the probe unless one was
+        given; called by training before the first epoch."""
+        if self._source is None:
+            self._source, self._probe = training_data, None
+        if isinstance(training_data, Dataset) and n is None and self.n is None:
+            n = training_data.n
+        self.lmbda = self.lmbda if lmbda is None else lmbda
+        self.n = self.n if n is None else n
+        return self
+
+    def __call__(self, record, net):
+        self._calls += 1
+        self.records.append(record)
+        if (self._calls - 1) % self.every:
+            return None
+        limit = getattr(net.backend, "limit_threads", None)  # optional Backend hook
+        with (limit() if callable(limit) else contextlib.nullcontext()):
+            report = diagnose(net, self._probe_for(net), eta=record.get("eta"),
+                              lmbda=self.lmbda or 0.0, n=self.n, history=self.records,
+                              thresholds=self.thresholds)
+        record["health"] = report.to_dict(compact=True)
+        self.reports.append(report)
+        for p in report.problems:
+            if p.severity != "info" and p.key not in self.warned:
+                self.warned.add(p.key)
+                if self.warn:
+                    _announce(p, record.get("epoch"))
+        return None
+
+    def _probe_for(self, net):
+        if self._probe is None:
+            if self._source is None:
+                raise ConfigError("HealthMonitor needs a probe: pass probe=(X, y) or call "
+                                  "monitor.bind(training_data) before training")
+            self._probe = take_probe(net.prepare(self._source, "probe"),
+                                     self.thresholds.probe_size, net.backend)
+        return self._probe
+
+
+def _announce(problem, epoch) -> None:
+    """One NNXPHealthWarning, one line, attributed to the first caller outside nnxp."""
+    when = "" if epoch is None else f" (epoch {epoch})"
+    text = (f"nnxp health{when}: {problem.kind} ({problem.where}, {problem.severity}): "
+            f"{problem.message}. Advice: {problem.advice}")
+    warnings.warn(" ".join(text.split()), NNXPHealthWarning, stacklevel=_outside_nnxp())
+
+
+def _outside_nnxp() -> int:
+    """The stacklevel, for a warnings.warn in the caller of this function, of the nearest
+    frame outside the nnxp package (the user's SGD call, or their direct monitor call);
+    1 (the warning's own line) when every frame is nnxp's."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(_NNXP):
+        frame, level = frame.f_back, level + 1
+    return level if frame is not None else 1

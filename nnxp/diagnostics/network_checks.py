@@ -1,0 +1,128 @@
+"""The checks of the whole network: host numbers in, Problems out.
+
+    divergence(stats, totals)            NaN or infinite parameters (per layer) or probe cost
+    progress(totals, m)                  how far the probe accuracy went from chance to 100%
+    decay(decay, th)                     weight_decay_too_strong: eta lmbda / n per step
+    gradient_problems(stats, th, eta, skip)
+                                         vanishing / exploding gradients against the output
+                                         layer's; full steps larger than the weights
+    collapse(totals, m, th, others, trained)
+                                         output_collapse: one class for (nearly) everything,
+                                         with the ``others`` problems that explain it
+
+``stats``: stats.layer_stats's dicts; ``totals``: measure's network numbers (pred_counts,
+label_counts, accuracy, cost_value); ``m``: probe size.
+"""
+
+from __future__ import annotations
+
+from .advice import FIND_ETA, REINIT
+from .report import Problem
+
+__all__ = ["divergence", "progress", "decay", "gradient_problems", "collapse"]
+
+# problems that make the output independent of the input, root causes first
+_INPUT_BLIND = ("weight_decay_too_strong", "tiny_weights", "identical_units", "dead_units",
+                "saturated_units")
+
+
+def divergence(stats, totals) -> list:
+    bad = [st["layer"] for st in stats if not st["finite"]]
+    advice = ("restart from the last good parameters with a smaller eta (" + FIND_ETA + "); "
+              "check that inputs are scaled to [0, 1]")
+    problems = [Problem("divergence", l, [], "error",
+                        f"layer {l} has NaN or infinite weights or biases: training diverged",
+                        advice, {"finite": False}) for l in bad]
+    if not bad:
+        problems.append(Problem("divergence", None, [], "error",
+                                f"the cost on the probe is {totals['cost_value']}: the "
+                                "outputs overflowed", advice, {"cost": totals["cost_value"]}))
+    return problems
+
+
+def progress(totals, m) -> float:
+    """How far the probe accuracy went from chance (the largest label share) towards 1."""
+    chance = max(totals["label_counts"]) / m
+    return 1.0 if chance >= 1.0 else (totals["accuracy"] - chance) / (1.0 - chance)
+
+
+def decay(decay, th) -> list:
+    if decay is None or decay <= th.max_decay:
+        return []
+    return [Problem(
+        "weight_decay_too_strong", None, [], "error" if decay > 0.05 else "warning",
+        f"L2 regularization multiplies every weight by 1 - eta lmbda / n = {1 - decay:.4g} at "
+        f"each step, so the weights forget what they learned within about {1 / decay:.0f} "
+        "mini-batches",
+        f"lower lmbda (or eta) so that eta lmbda / n is far below 1 (here {decay:.3g}; the "
+        "book's MNIST run: 0.5 * 5.0 / 50000 = 5e-5), then " + REINIT,
+        {"decay_per_step": decay})]
+
+
+def collapse(totals, m, th, others, trained) -> list:
+    counts, labels = totals["pred_counts"], totals["label_counts"]
+    if len(counts) < 2:
+        return []
+    c = max(range(len(counts)), key=counts.__getitem__)
+    share, label_share = counts[c] / m, labels[c] / m
+    if share < th.collapse_share or label_share >= th.collapse_share:
+        return []
+    causes = sorted((p for p in others if p.kind in _INPUT_BLIND),
+                    key=lambda p: _INPUT_BLIND.index(p.kind))
+    msg = (f"the network predicts class {c} for {share:.0%} of the probe inputs (its share of "
+           f"the labels is {label_share:.0%}); accuracy {totals['accuracy']:.1%}")
+    if causes:
+        advice = ("the output no longer depends on the input because of: "
+                  + "; ".join(f"{p.kind} ({p.where})" for p in causes)
+                  + ". Fix those first: " + causes[0].advice)
+    else:
+        advice = ("check the cost (CrossEntropyCost with sigmoid outputs), eta (" + FIND_ETA
+                  + ") and the initialization (" + REINIT + ")")
+    severity = "error" if causes or trained else "info"
+    if severity == "info":
+        msg += ("; an untrained network often does this (its output biases decide), so this "
+                "matters only if training does not change it")
+    return [Problem("output_collapse", None, [c], severity, msg, advice,
+                    {"class": c, "share": share, "label_share": label_share,
+                     "accuracy": totals["accuracy"]})]
+
+
+def gradient_problems(stats, th, eta, skip=()) -> list:
+    """Gradients by layer against the output layer's; update ratios (layers in ``skip``, whose
+    weights have vanished, are left out: any update is large next to them)."""
+    problems, g_out = [], stats[-1]["grad_rms"]
+    for st in stats:
+        l, g = st["layer"], st["grad_rms"]
+        if l in skip:
+            continue
+        ratio = g / g_out if l < len(stats) - 1 and g_out > 0 else None
+        if ratio is not None and ratio < th.vanishing_ratio:
+            problems.append(Problem(
+                "vanishing_gradients", l, [], "warning",
+                f"the gradient of layer {l}'s weights has RMS {g:.3g}, {ratio:.1e} of the "
+                f"output layer's: layer {l} learns about {1 / max(ratio, 1e-300):.0f}x "
+                "more slowly (the vanishing gradient problem)",
+                "each sigmoid layer multiplies the error by sigma'(z) <= 1/4 and by its "
+                "weights: " + REINIT + "; fewer layers, or tanh / ReLU hidden units",
+                {"grad_rms": g, "ratio_to_output": ratio}))
+        elif ratio is not None and ratio > th.exploding_ratio:
+            problems.append(Problem(
+                "exploding_gradients", l, [], "error",
+                f"the gradient of layer {l}'s weights has RMS {g:.3g}, {ratio:.3g}x the "
+                "output layer's (the exploding gradient problem)",
+                "large weights multiply the error at each layer: " + REINIT + "; a smaller eta",
+                {"grad_rms": g, "ratio_to_output": ratio}))
+            continue
+        problems += _update_ratio(st, th, eta)
+    return problems
+
+
+def _update_ratio(st, th, eta) -> list:
+    u = st["update_ratio"]
+    if u is None or not u > th.max_update_ratio:  # (NaN: no finding)
+        return []
+    return [Problem(
+        "exploding_gradients", st["layer"], [], "error",
+        f"one full gradient step eta |dC/dw| = {u:.3g} x |w| for layer {st['layer']}: the "
+        f"updates are larger than the weights (eta = {eta:g})",
+        "a smaller eta: " + FIND_ETA, {"update_ratio": u, "eta": eta})]

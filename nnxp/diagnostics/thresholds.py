@@ -1,0 +1,67 @@
+"""Thresholds: every number the checks compare against, in one frozen, adjustable dataclass.
+
+    Thresholds(probe_size=2000, saturation_prime=0.01, ...)   the defaults below
+    Thresholds.of(None | Thresholds | {"name": value})        what diagnose and HealthMonitor
+                                                              accept as ``thresholds=``
+
+What each threshold means is said next to it and, per problem kind, in the package docstring.
+Every field must be a positive number; an unknown name in a dict is a ConfigError.  Frozen, so
+that a Thresholds can key the compiled measurement cached on a network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+__all__ = ["Thresholds"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every threshold the checks use (see the package docstring); all adjustable."""
+
+    probe_size: int = 2000          # probe rows taken from the data
+    saturation_prime: float = 0.01  # derivative below this fraction of its peak: saturated
+    saturated_fraction: float = 0.25  # hidden layer: share of saturated (unit, input) pairs
+    learned: float = 0.5            # ... unless accuracy went this far from chance to 100%
+    unit_share: float = 0.9         # a unit is listed when saturated on this share of inputs
+    output_slowdown: float = 0.1    # output unit: |delta| / (peak |a - y|) below this
+    output_min_error: float = 0.1   # ... and RMS(a - y) of that unit at least this
+    dead_fraction: float = 0.1      # hidden layer: share of dead units
+    collapse_share: float = 0.9     # share of predictions in one class
+    vanishing_ratio: float = 1e-3   # gradient RMS below this times the largest layer's
+    exploding_ratio: float = 1e3    # gradient RMS above this times the smallest layer's
+    max_update_ratio: float = 1.0   # eta |grad| / |w| above this
+    tiny_weight_ratio: float = 0.05  # weight RMS below this times 1/sqrt(n_in)
+    max_decay: float = 1e-3         # L2 weight decay per step eta lmbda / n above this
+    same_sign_share: float = 0.99   # share of weights with one sign
+    window: int = 5                 # recent evaluations the history checks look at
+    rise_tolerance: float = 0.05    # relative rise that counts as "rising"
+    min_reversals: int = 2          # direction changes that count as "oscillating"
+
+    @classmethod
+    def of(cls, value) -> "Thresholds":
+        """Thresholds from None, a Thresholds, or a dict of overrides."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            known = {f.name for f in dataclasses.fields(cls)}
+            unknown = sorted(set(value) - known)
+            if unknown:
+                raise ConfigError(f"unknown thresholds {unknown}; known: {sorted(known)}")
+            return dataclasses.replace(cls(), **value)
+        raise ConfigError(f"thresholds must be a Thresholds, a dict or None, got {value!r}")
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                raise ConfigError(f"threshold {f.name} must be a positive number, got {v!r}")
+        if self.probe_size != int(self.probe_size) or self.window < 2:
+            raise ConfigError(f"probe_size must be an integer and window >= 2; got "
+                              f"{self.probe_size!r} and {self.window!r}")
