@@ -43,6 +43,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+from .backprop import feedforward
 from .data import Dataset
 from .engines import get_engine
 from .errors import ConfigError
@@ -179,9 +180,7 @@ class _Runner:
 
     def cost(self, params) -> float:
         xp = self.net.backend.xp
-        a = self.probe_x
-        for (w, b), act in zip(params, self.net.activations):
-            a = act.fn(a @ w.T + b)
+        a = feedforward(params, self.net.activations, self.probe_x)
         c = xp.mean(self.net.cost.fn(a, self.probe_y))
         if self.lmbda:
             c = c + 0.5 * (self.lmbda / self.n) * sum(xp.sum(w * w) for w, _ in params)
