@@ -270,7 +270,9 @@ class Backend:
             return host
         if self.name == "jax":
             import jax
-            return jax.device_put(host, self.device)
+            # wait for the copy: an asynchronous one keeps the host array alive meanwhile,
+            # and loading a data set's splits would hold every host copy at once
+            return jax.device_put(host, self.device).block_until_ready()
         if self.name == "torch":
             import torch
             return torch.from_numpy(np.ascontiguousarray(host)).to(self.device)
