@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Re-run the README's results table at the current commit (JAX, float32; a few minutes).
+#   NNXP_DATA_DIR=../shared/data/mnist bash docs/reproduce.sh [output folder]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-docs/results/head}"
+mkdir -p "$out"
+export NNXP_BACKEND="${NNXP_BACKEND:-jax}"
+for S in 0 1 2; do
+  python examples/train.py --seed $S --history "$out/a_$S.json"
+  python examples/train.py --sizes 784 100 10 --seed $S --history "$out/b_$S.json"
+  python examples/train.py --init default --eta 0.1 --epochs 1 --seed $S --history "$out/cd_$S.json"
+  python examples/train.py --init large --eta 0.1 --epochs 1 --seed $S --history "$out/cl_$S.json"
+  python examples/train.py --sizes 784 100 10 --activation relu --init he --cost log_likelihood \
+      --eta 0.01 --momentum 0.9 --lmbda 10.0 --schedule 5 --epochs 60 --seed $S \
+      --history "$out/d_$S.json"
+done
