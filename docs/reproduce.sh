@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Re-run the README's results table at the current commit (JAX, float32; a few minutes).
+#   ./run setup && . .venv/bin/activate
 #   NNXP_DATA_DIR=../shared/data/mnist bash docs/reproduce.sh [output folder]
 set -euo pipefail
 cd "$(dirname "$0")/.."
