@@ -279,7 +279,7 @@ def main(argv=None):
               "results": results, "memory": memory,
               "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    from nnxp.io import atomic_write_text
+    from nnxp.files import atomic_write_text
     atomic_write_text(args.out, json.dumps(report, indent=1))
     print(f"\nwritten: {args.out}")
 

@@ -33,7 +33,7 @@ import warnings
 import nnxp
 import nnxp.plot
 from nnxp.initializers import WEIGHT_INITIALIZERS
-from nnxp.io import atomic_write_text
+from nnxp.files import atomic_write_text
 
 ACTIVATIONS = {"sigmoid": nnxp.Sigmoid, "tanh": nnxp.Tanh, "relu": nnxp.ReLU,
                "leaky_relu": nnxp.LeakyReLU, "softmax": nnxp.Softmax, "identity": nnxp.Identity}
@@ -117,8 +117,6 @@ def build(args):
         if net.checkpoint is None:
             raise nnxp.ConfigError(f"{args.resume} is a network, not a checkpoint; write "
                                    "checkpoints with --checkpoint PATH")
-        if args.checkpoint:  # keep checkpointing, to the new path
-            net.checkpoint[0].checkpoint = args.checkpoint
         return net
     act = ACTIVATIONS[args.activation]
     out = ACTIVATIONS.get(args.output_activation)
@@ -185,7 +183,8 @@ def fit(net, args, training, validation):
         warnings.showwarning = show_warning
         try:
             if args.resume:
-                return net.resume(training, validation, epochs=args.epochs, **options)
+                return net.resume(training, validation, epochs=args.epochs,
+                                  checkpoint=args.checkpoint, **options)
             return net.SGD(
                 training, epochs, args.mini_batch_size, args.eta, lmbda=args.lmbda,
                 evaluation_data=validation, monitor_evaluation_accuracy=True,

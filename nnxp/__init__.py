@@ -12,24 +12,25 @@ Select the array library with NNXP_BACKEND=numpy|jax|cupy|torch|array_api_strict
 
 from . import datasets
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .backend import BACKENDS, get_backend, set_backend, use_backend
+from .backends import BACKENDS, available, get_backend, set_backend, use_backend
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .diagnostics import HealthMonitor, Report, diagnose
 from .errors import BackendError, ConfigError, DataError, InputTypeError, NNXPError
-from .io import load
+from .data import Dataset
+from .history import History
 from .lr_finder import find_learning_rate
-from .network import Network
-from .optimizers import Hyper, Optimizer, momentum, nesterov, sgd
-from .training import History
+from .network import Network, load
+from .optimizers import Transform, momentum, nesterov, sgd
+from .population import Population
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Network", "History", "load",
+    "Network", "Population", "History", "Dataset", "load",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity",
     "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
-    "sgd", "momentum", "nesterov", "Hyper", "Optimizer",
-    "BACKENDS", "get_backend", "set_backend", "use_backend",
+    "sgd", "momentum", "nesterov", "Transform",
+    "BACKENDS", "available", "get_backend", "set_backend", "use_backend",
     "NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError",
     "diagnose", "Report", "HealthMonitor", "find_learning_rate",
 ]

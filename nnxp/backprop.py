@@ -1,36 +1,36 @@
-"""Feedforward and backpropagation in matrix form, over a whole mini-batch at once.
+"""Feedforward and backpropagation in matrix form, over a whole mini-batch at once, for one
+network or a population of K networks with the same code.
 
-    params       tuple of (w, b) per layer: w of shape (n_out, n_in) as in network2, b (n_out,)
+    params       tuple of (w, b) per layer: w (n_out, n_in) as in network2, b (n_out,); for a
+                 population every array has a leading member axis: w (K, n_out, n_in), b (K, n_out)
     activations  tuple of Activation objects, one per layer
-    x            (m, n_in): one example per row;  y: (m, n_out) desired outputs
+    x            (m, n_in): one example per row, shared by every member (never copied per member)
+    y            (m, n_out): desired outputs
 
-    feedforward(params, activations, x)             -> a^L, shape (m, n_out)
-    scores(params, activations, cost, x, y, labels) -> [hits, summed cost, sum w^2, sum |w|]:
-                                                       how many rows' argmax is the label, the
-                                                       sum of cost.fn, and the weight norms the
-                                                       regularization terms need, in one array
-    forward(params, activations, x)                 -> (zs, as_): z^l for each layer, a^0 = x ...
+    feedforward(params, activations, x)          -> a^L, (m, n_out) or (K, m, n_out)
+    forward(params, activations, x)              -> (zs, as_): z^l per layer; a^0 = x, a^1 ...
     backward(params, activations, cost, zs, as_, y, scale=None)
-                                                    -> the same gradients from a forward pass
-                                                       already made
-    backprop(params, activations, cost, x, y, scale=None)
-                                                    -> tuple of (nabla_w, nabla_b) per layer:
-                                                       scale times the gradient of the cost
-                                                       summed over the m examples
+                                                 -> ((nabla_w, nabla_b), ...) per layer, shaped
+                                                    like params: ``scale`` times the gradient of
+                                                    the cost summed over the m examples
+    backprop(params, activations, cost, x, y, scale=None)   forward, then backward
+    scores(params, activations, cost, x, y, labels)
+                                                 -> (..., 5): [hits, summed cost, sum w^2,
+                                                    sum |w|, all parameters finite (1/0)], per
+                                                    member for a population
 
-Rows are examples, so the book's equations (BP1-BP4) read, with delta^l of shape (m, n_l):
+Rows are examples, so the book's equations (BP1-BP4) read, with delta^l of shape (..., m, n_l):
 
-    delta^L = cost.delta(z^L, a^L, y)                      (BP1)
-    delta^l = (delta^(l+1) w^(l+1)) * sigma'(z^l)          (BP2, via activation.backward)
-    dC/db^l = sum over rows of delta^l                      (BP3)
-    dC/dw^l = delta^l.T a^(l-1)                             (BP4)
+    delta^L = cost.delta(z^L, a^L, y)                   (BP1)
+    delta^l = (delta^(l+1) w^(l+1)) * sigma'(z^l)       (BP2, via activation.backward)
+    dC/db^l = sum over rows of delta^l                  (BP3)
+    dC/dw^l = delta^l^T a^(l-1)                         (BP4)
 
-``scale`` multiplies the output error delta^L, a small (m, n_out) array, so every gradient comes
-out scaled without touching the large weight-shaped arrays again: the training step passes
-eta / m and receives eta times the mini-batch's mean gradient, ready for the update.
-
-Pure functions of their arguments: nothing is mutated, so JAX can compile them and every backend
-runs the same code.
+Rank polymorphism is plain broadcasting: ``x @ matrix_transpose(w)`` is (m, n_out) for one
+network and (K, m, n_out) for K; every reduction runs over the example axis (-2) or the unit
+axis (-1), never over the member axis.  ``scale`` multiplies the small output error delta^L
+(the step passes 1/m and receives the mean gradient).  Pure functions: nothing is mutated, so
+JAX compiles them and every backend runs the same code.
 """
 
 from .namespace import namespace
@@ -38,40 +38,31 @@ from .namespace import namespace
 __all__ = ["feedforward", "forward", "backward", "backprop", "scores"]
 
 
+def _affine(xp, a, w, b):
+    """z = a w^T + b: (..., m, n_in) -> (..., m, n_out), b broadcast over the rows."""
+    return a @ xp.matrix_transpose(w) + xp.expand_dims(b, axis=-2)
+
+
 def feedforward(params, activations, x):
     """The network's output a^L for the inputs ``x`` (m, n_in)."""
-    a = x
+    xp, a = namespace(x), x
     for (w, b), act in zip(params, activations):
-        a = act.fn(a @ w.T + b)
+        a = act.fn(_affine(xp, a, w, b))
     return a
-
-
-def scores(params, activations, cost, x, y, labels):
-    """[hits, summed cost, sum of w^2, sum of |w|] as one small array, from one feedforward
-    pass: what accuracy, total_cost and their regularization terms need, in one transfer.
-    The hit count is summed in the output's float dtype (exact below 2**24 rows), since some
-    devices have no 64-bit integers."""
-    xp = namespace(x)
-    a = feedforward(params, activations, x)
-    hits = xp.sum(xp.astype(xp.argmax(a, axis=1) == labels, a.dtype))
-    squares = sum(xp.sum(w * w) for w, _ in params)
-    absolutes = sum(xp.sum(xp.abs(w)) for w, _ in params)
-    return xp.stack([hits, xp.sum(cost.fn(a, y)), squares, absolutes])
 
 
 def forward(params, activations, x):
     """Weighted inputs ``zs`` (one per layer) and activations ``as_`` (x first, then a^1..a^L)."""
-    zs, as_ = [], [x]
+    xp, zs, as_ = namespace(x), [], [x]
     for (w, b), act in zip(params, activations):
-        z = as_[-1] @ w.T + b
+        z = _affine(xp, as_[-1], w, b)
         zs.append(z)
         as_.append(act.fn(z))
     return zs, as_
 
 
 def backprop(params, activations, cost, x, y, scale=None):
-    """``scale`` times the gradient of the summed cost over the mini-batch:
-    ((nabla_w, nabla_b), ...) per layer."""
+    """``scale`` times the gradient of the summed cost over the mini-batch, per layer."""
     zs, as_ = forward(params, activations, x)
     return backward(params, activations, cost, zs, as_, y, scale)
 
@@ -84,7 +75,26 @@ def backward(params, activations, cost, zs, as_, y, scale=None):
         delta = delta * scale
     grads = [None] * len(params)
     for l in range(len(params) - 1, -1, -1):
-        grads[l] = (delta.T @ as_[l], xp.sum(delta, axis=0))
+        grads[l] = (xp.matrix_transpose(delta) @ as_[l], xp.sum(delta, axis=-2))
         if l > 0:
             delta = activations[l - 1].backward(zs[l - 1], as_[l], delta @ params[l][0])
     return tuple(grads)
+
+
+def scores(params, activations, cost, x, y, labels):
+    """[hits, summed cost, sum of w^2, sum of |w|, finite] from one feedforward pass: what
+    accuracy, total_cost, their regularization terms and the divergence check need, in one
+    small array (one transfer).  Counts are summed in the output's float dtype (exact below
+    2**24 rows), since some devices have no 64-bit integers."""
+    xp = namespace(x)
+    a = feedforward(params, activations, x)
+    dtype = a.dtype
+    hits = xp.sum(xp.astype(xp.argmax(a, axis=-1) == labels, dtype), axis=-1)
+    cost_sum = xp.sum(cost.fn(a, y), axis=-1)
+    squares = sum(xp.sum(w * w, axis=(-2, -1)) for w, _ in params)
+    absolutes = sum(xp.sum(xp.abs(w), axis=(-2, -1)) for w, _ in params)
+    finite = None
+    for w, b in params:
+        ok = xp.all(xp.isfinite(w), axis=(-2, -1)) & xp.all(xp.isfinite(b), axis=-1)
+        finite = ok if finite is None else finite & ok
+    return xp.stack([hits, cost_sum, squares, absolutes, xp.astype(finite, dtype)], axis=-1)

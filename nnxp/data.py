@@ -42,7 +42,7 @@ class Dataset(NamedTuple):
 def prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset:
     """Check ``data`` against the network's shape and move it to ``backend`` once."""
     if isinstance(data, Dataset):
-        return data
+        return _check_prepared(data, backend, dtype, n_in, n_out, name)
     if data is None:
         raise DataError(f"{name} is None; expected (X, y) arrays or a list of (x, y) pairs")
     if not isinstance(data, (tuple, list)):
@@ -62,6 +62,23 @@ def prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset:
     if is_backend_array(x, backend) or is_backend_array(y, backend):
         return _prepare_on_device(x, y, backend, dtype, n_in, n_out, name)
     return _prepare_on_host(x, y, backend, dtype, n_in, n_out, name)
+
+
+def _check_prepared(data, backend, dtype, n_in, n_out, name) -> Dataset:
+    """A Dataset prepared earlier (maybe for another network): it must fit this one."""
+    if not (backend.owns(data.x) and backend.owns(data.y)):
+        raise InputTypeError(f"{name}: this Dataset holds {type(data.x).__name__} arrays, but "
+                             f"the network computes with {backend.describe()}; prepare the "
+                             "data for this network (net.prepare(data))")
+    want = backend.float_dtype(dtype)
+    if data.x.dtype != want or data.y.dtype != want:
+        raise DataError(f"{name}: this Dataset is {data.x.dtype}, the network computes in "
+                        f"{dtype}; prepare the data for this network (net.prepare(data))")
+    if tuple(data.x.shape) != (data.n, n_in) or tuple(data.y.shape) != (data.n, n_out):
+        raise DataError(f"{name}: this Dataset has X {tuple(data.x.shape)} and y "
+                        f"{tuple(data.y.shape)}; the network needs ({data.n}, {n_in}) and "
+                        f"({data.n}, {n_out})")
+    return data
 
 
 def _is_pairs(data) -> bool:
@@ -90,20 +107,17 @@ def is_backend_array(a, backend) -> bool:
     """True for an array of ``backend``'s library, False for host data (NumPy, lists,
     numbers); an array of another library raises InputTypeError (never converted silently)."""
     if isinstance(a, (np.ndarray, np.generic, list, tuple, int, float)):
-        return False
+        return False  # host data (NumPy's arrays are the numpy backend's too: host path)
+    if backend.owns(a):
+        return True
     try:
-        xp = namespace(a)
+        namespace(a)
     except TypeError:
         return False
-    if xp is not backend.xp and backend.name != "numpy":
-        raise InputTypeError(f"data arrays are {type(a).__module__}.{type(a).__name__}, but "
-                             f"the network computes with {backend.name}; pass NumPy arrays "
-                             f"or {backend.name} arrays")
-    if xp is not backend.xp:
-        raise InputTypeError(f"data arrays are {type(a).__module__}.{type(a).__name__}, but "
-                             "the network computes with numpy; pass NumPy arrays (or select "
-                             "that library's backend with NNXP_BACKEND)")
-    return True
+    raise InputTypeError(f"data arrays are {type(a).__module__}.{type(a).__name__}, but the "
+                         f"network computes with {backend.name}; pass NumPy arrays or "
+                         f"{backend.name} arrays (or select that library's backend with "
+                         "NNXP_BACKEND)")
 
 
 def _check_x_shape(shape, n_in, name):
@@ -128,10 +142,15 @@ def _prepare_on_host(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
     if y.ndim == 0 or y.shape[0] != x.shape[0]:
         raise DataError(f"{name}: X has {x.shape[0]} examples but y has "
                         f"{y.shape[0] if y.ndim else 'a scalar, not one per example'}")
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
-        raise DataError(f"{name}: X contains NaN or infinite values")
+    x = backend.host(x, dtype)  # checked in the compute dtype: 1e39 is inf in float32
+    if not np.isfinite(x).all():
+        raise DataError(f"{name}: X contains NaN or infinite values (in {dtype}, whose "
+                        f"largest value is {np.finfo(dtype).max:.3g})")
     labels, targets = _labels_and_targets(y, n_out, name)
-    return Dataset(backend.asarray(x, dtype), backend.asarray(targets, dtype),
+    targets = backend.host(targets, dtype)
+    if not np.isfinite(targets).all():
+        raise DataError(f"{name}: y contains NaN or infinite values (in {dtype})")
+    return Dataset(backend.asarray(x), backend.asarray(targets),
                    backend.asarray(labels, "index"), x.shape[0])
 
 
@@ -145,6 +164,10 @@ def _labels_and_targets(y, n_out, name):
             raise DataError(f"{name}: y of shape ({y.shape[0]},) must hold integer class "
                             f"labels in [0, {n_out}); give desired outputs as shape "
                             f"(n, {n_out}) instead")
+        lo, hi = y.min().item(), y.max().item()
+        if lo < 0 or hi >= n_out:
+            raise DataError(f"{name}: labels must lie in [0, {n_out}) for {n_out} output "
+                            f"units; got labels from {lo:g} to {hi:g}")
         labels = y.astype(np.int64)
         lo, hi = int(labels.min()), int(labels.max())
         if lo < 0 or hi >= n_out:
@@ -156,8 +179,6 @@ def _labels_and_targets(y, n_out, name):
     if y.ndim != 2 or y.shape[1] != n_out:
         raise DataError(f"{name}: y must be labels (n,) or desired outputs (n, {n_out}); "
                         f"got shape {y.shape}")
-    if not np.isfinite(y).all():
-        raise DataError(f"{name}: y contains NaN or infinite values")
     return np.argmax(y, axis=1), y
 
 

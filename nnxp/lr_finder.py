@@ -45,11 +45,9 @@ from dataclasses import dataclass, field
 
 from .backprop import feedforward
 from .data import Dataset
-from .engines import get_engine
 from .errors import ConfigError
 from .network import Network
-from .optimizers import Hyper, optimizer_from_name
-from .step import make_step
+from .optimizers import optimizer_from, set_hyper, training_chain
 
 __all__ = ["find_learning_rate", "LRResult", "Trial"]
 
@@ -173,10 +171,9 @@ class _Runner:
                                          xp.take(self.data.labels, order, axis=0), per_segment))
         self.net, self.m = net, m
         self.lmbda, self.n = float(lmbda), float(n if n is not None else data.n)
-        self.opt = optimizer_from_name(("momentum" if momentum else "sgd")
-                                       if optimizer == "sgd" else optimizer)
-        self.mu = float(momentum)
-        self.engine = get_engine(None, be, make_step(net.activations, net.cost, self.opt))
+        opt = optimizer_from(None if optimizer == "sgd" else optimizer, momentum or None)
+        self.transform = training_chain(opt, 1.0, self.lmbda / self.n)
+        self.engine = net.engine()
 
     def cost(self, params) -> float:
         xp = self.net.backend.xp
@@ -194,12 +191,13 @@ class _Runner:
             return self._run(etas)
 
     def _run(self, etas) -> list:
-        params = self.net.params
-        state = self.opt.init(params)
+        params, be = self.net.params, self.net.backend
+        state = self.transform.init(params)
         costs = [self.cost(params)]
         for eta, segment in zip(etas, self.segments):
-            hyper = Hyper(eta=float(eta), lmbda=self.lmbda, n=self.n, mu=self.mu)
-            params, state = self.engine.run_epoch(params, state, segment, None, self.m, hyper)
+            state = set_hyper(state, eta=be.asarray(float(eta), self.net.dtype))
+            params, state = self.engine.run_epoch(self.transform, params, state, segment, None,
+                                                  self.m)
             costs.append(self.cost(params))
             if not math.isfinite(costs[-1]):
                 costs += [math.nan] * (len(self.segments) + 1 - len(costs))

@@ -11,7 +11,7 @@ This module imports no array library.
 
 import array_api_compat
 
-__all__ = ["namespace"]
+__all__ = ["namespace", "device_of"]
 
 _by_type: dict = {}
 
@@ -30,3 +30,9 @@ def namespace(x):
             pass  # NumPy 1.x: keep the compatibility wrapper
     _by_type[type(x)] = xp
     return xp
+
+
+def device_of(x):
+    """The device array ``x`` lives on (the standard's ``x.device``, through array-api-compat
+    for libraries that spell it otherwise)."""
+    return array_api_compat.device(x)

@@ -1,66 +1,76 @@
-"""``Network``: network2.py's class, computing on whichever backend is selected.
+"""``Network``: network2.py's class, a thin stateful shell over the pure core.
 
     net = Network(sizes, cost=CrossEntropyCost, *, activation=Sigmoid, output_activation=None,
-                  weight_init=None, bias_init=None, seed=None, dtype="float32")
+                  weight_init=None, bias_init=None, seed=None, dtype="float32", backend=None)
     net.default_weight_initializer();  net.large_weight_initializer()
     net.feedforward(x)                   x: (n, sizes[0]) -> (n, sizes[-1]); also one example
                                          (sizes[0],) or network2's column (sizes[0], 1)
     net.SGD(training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
-            monitor_training_cost=False, monitor_training_accuracy=False, **extras) -> History
-    net.accuracy(data) -> int            number of examples classified correctly
-    net.total_cost(data, lmbda) -> float network2's total_cost (mean cost + L2 term)
-    net.predict(x) -> labels (n,)
+            monitor_training_cost=False, monitor_training_accuracy=False, **options) -> History
+    net.resume(training_data, evaluation_data=None, *, checkpoint=None, ...) -> History
+    net.accuracy(data) -> int;  net.total_cost(data, lmbda) -> float;  net.predict(x)
+    net.prepare(data) -> Dataset         checked and on the device: SGD takes it again as is
+    net.save(path);  nnxp.load(path) -> Network
 
-Parameters live on the backend's device as ``net.params``, a tuple of (w, b) per layer with
-w of shape (n_out, n_in) (network2's layout) and b of shape (n_out,); ``net.weights`` and
-``net.biases`` list them.  The backend is fixed when the network is built (the one selected at
-that time); data given to it later are moved to that backend once per call.
+The network holds its spec (sizes, activations, cost), its parameters ``net.params`` (a tuple
+of (w, b) per layer on the backend's device: w (n_out, n_in) as network2, b (n_out,)), its
+backend (``backend=``: a name such as "jax" or a Backend; None: the one selected when it was
+built) and, once trained, the optimizer state of its last
+run.  Everything else is the core's (core.py, loop.py, engines/): ``net.cost = ...``,
+``net.weights = [...]`` or a new activation take effect at the next call, because every call
+asks the engine for the current spec.
 
 Randomness: ``seed`` feeds one ``numpy.random.SeedSequence``; initial weights come from its first
-child (re-drawn identically by each ``*_weight_initializer`` call, so default and large
-initializations of one seed use the same random numbers), shuffling from its second.  Draws
-happen on the host, so one seed gives bit-identical networks on every backend.
+child (re-drawn identically by each ``*_weight_initializer`` call), shuffling from its second.
+Draws happen on the host, so one seed gives bit-identical networks on every backend.
 """
 
 from __future__ import annotations
 
-import numbers
+import json
+import os
 
 import numpy as np
 
-from . import backend as _backend
+from . import backends, checks, core
 from .activations import Sigmoid, as_activation
-from .backprop import feedforward, scores
+from .checkpoint import checkpoint_dict, read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
-from .engines import compiled
-from .errors import ConfigError, DataError
+from .engines import engine_for
+from .errors import ConfigError, DataError, NNXPError
+from .files import atomic_write_text
+from .history import History
 from .initializers import default_weight, large_weight, normal_bias
-from .io import save
-from .training import resume, train
+from .io import network_dict, read_network
+from .loop import fresh_state, run, total_cost
+from .optimizers import optimizer_from, set_hyper, tree_leaves, tree_unflatten
+from .plan import make_plan, transform_for
 
-__all__ = ["Network"]
+__all__ = ["Network", "load", "layer_activations"]
+
+_OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
+            "early_stopping_n", "schedule", "monitor_every", "monitor_subset", "checkpoint",
+            "callbacks", "progress", "health", "on_divergence")
 
 
 class Network:
     """A feedforward network of fully connected layers (see the module docstring)."""
 
     def __init__(self, sizes, cost=None, *, activation=None, output_activation=None,
-                 weight_init=None, bias_init=None, seed=None, dtype="float32"):
-        self.sizes = _check_sizes(sizes)
+                 weight_init=None, bias_init=None, seed=None, dtype="float32", backend=None):
+        self.sizes = checks.sizes(sizes)
         self.num_layers = len(self.sizes)
-        self.cost = cost_from_name(CrossEntropyCost if cost is None else cost)
-        self.activations = _layer_activations(
-            Sigmoid if activation is None else activation, output_activation, self.cost,
+        cost = cost_from_name(CrossEntropyCost if cost is None else cost)
+        self.activations = layer_activations(
+            Sigmoid if activation is None else activation, output_activation, cost,
             self.num_layers - 1)
-        self.backend = _backend.current()
-        self.dtype = _dtype_name(dtype)
+        self.cost = cost
+        self.backend = backends.resolve(backend)
+        self.dtype = checks.dtype(dtype)
         self.backend.float_dtype(self.dtype)  # refuses a dtype the device lacks
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-                                 or seed < 0):
-            raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
-        seeds = np.random.SeedSequence(seed)
+        seeds = np.random.SeedSequence(checks.seed(seed))
         self.seed = seeds.entropy
         self._init_seed, shuffle_seed = seeds.spawn(2)
         self.shuffle_rng = np.random.default_rng(shuffle_seed)
@@ -68,24 +78,43 @@ class Network:
         self.bias_init = bias_init or normal_bias
         for name, fn in (("weight_init", self.weight_init), ("bias_init", self.bias_init)):
             if not callable(fn):
-                raise ConfigError(f"{name} must be a function (rng, shape) -> array, got {fn!r}")
-        self.checkpoint = None  # (config, state, history) when loaded from a checkpoint
+                raise ConfigError(f"{name} must be a function (rng, shape) -> array, got "
+                                  f"{checks.show(fn)}")
+        self.checkpoint = None      # (plan, state, optimizer leaves, history) when resumable
+        self.source = None          # the file this network was loaded from
+        self.optimizer_state = None  # of the last training run
         self.initialize(self.weight_init, self.bias_init)
 
-    # -- initial weights ------------------------------------------------------------------
+    # -- what the network is --------------------------------------------------------------
+    @property
+    def cost(self):
+        return self._cost
+
+    @cost.setter
+    def cost(self, value):
+        """network2 code sets ``net.cost = CrossEntropyCost``: checked against the output
+        layer, used from the next call on."""
+        cost = cost_from_name(value)
+        if cost.outputs is not None and not isinstance(self.activations[-1], cost.outputs):
+            raise ConfigError(f"{cost.name} needs a {' or '.join(c.name for c in cost.outputs)}"
+                              f" output layer; this network's is {self.activations[-1]!r}")
+        self._cost = cost
+
+    @property
+    def spec(self) -> core.Spec:
+        return core.Spec(tuple(self.sizes), tuple(self.activations), self.cost)
+
+    def engine(self, name=None):
+        """The engine for this network as it is now (cached: compiled programs are reused)."""
+        return engine_for(self.backend, self.spec, name)
+
+    # -- parameters -----------------------------------------------------------------------
     def initialize(self, weight_init, bias_init=None) -> None:
         """Draw every layer's weights and biases on the host, then move them to the device."""
-        rng = np.random.default_rng(self._init_seed)
-        params = []
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            w = np.asarray(weight_init(rng, (n_out, n_in)), dtype=np.float64)
-            b = np.asarray((bias_init or self.bias_init)(rng, (n_out,)), dtype=np.float64)
-            if w.shape != (n_out, n_in) or b.shape != (n_out,):
-                raise ConfigError(f"initializers must return shapes {(n_out, n_in)} and "
-                                  f"{(n_out,)}, got {w.shape} and {b.shape}")
-            params.append((self.backend.asarray(w, self.dtype),
-                           self.backend.asarray(b, self.dtype)))
-        self.params = tuple(params)
+        host = core.init_params(self.sizes, weight_init, bias_init or self.bias_init,
+                                self._init_seed)
+        self.params = core.to_device(self.backend, host, self.dtype)
+        self.optimizer_state = None
 
     def default_weight_initializer(self) -> None:
         """Weights N(0, 1/n_in), biases N(0, 1): network2's default (chapter 3)."""
@@ -95,26 +124,56 @@ class Network:
         """Weights and biases N(0, 1): network2's (and chapter 1's) initialization."""
         self.initialize(large_weight, normal_bias)
 
+    @property
+    def weights(self) -> list:
+        return [w for w, _ in self.params]
+
+    @weights.setter
+    def weights(self, values):
+        self.params = tuple(zip(self._layer_arrays("weights", values, 0), self.biases))
+
+    @property
+    def biases(self) -> list:
+        return [b for _, b in self.params]
+
+    @biases.setter
+    def biases(self, values):
+        self.params = tuple(zip(self.weights, self._layer_arrays("biases", values, 1)))
+
+    def _layer_arrays(self, what, values, which) -> list:
+        """New weights or biases (host or backend arrays, biases (n,) or (n, 1)), checked."""
+        values = list(values) if isinstance(values, (list, tuple)) else None
+        if values is None or len(values) != self.num_layers - 1:
+            raise DataError(f"net.{what} must be a list of {self.num_layers - 1} arrays")
+        arrays = []
+        for l, v in enumerate(values):
+            shape = ((self.sizes[l + 1], self.sizes[l]), (self.sizes[l + 1],))[which]
+            a = self.backend.to_numpy(v) if is_backend_array(v, self.backend) else np.asarray(v)
+            if a.dtype.kind not in "fiu" or a.reshape(-1).shape[0] != int(np.prod(shape)) or (
+                    a.shape != shape and not (which and a.shape == shape + (1,))):
+                raise DataError(f"net.{what}[{l}] must be numbers of shape {shape}"
+                                f"{' or ' + str(shape + (1,)) if which else ''}; got "
+                                f"{checks.show(a)} of dtype {a.dtype}")
+            a = self.backend.host(a.reshape(shape), self.dtype)
+            if not np.isfinite(a).all():
+                raise DataError(f"net.{what}[{l}] contains NaN or infinite values")
+            arrays.append(self.backend.asarray(a))
+        self.optimizer_state = None
+        return arrays
+
     def copy(self) -> "Network":
-        """An independent network with the same configuration, parameters and seeds (the
-        arrays are shared: nnxp never updates parameters in place)."""
+        """An independent network with the same spec, parameters and seeds (arrays are shared:
+        nnxp never updates parameters in place)."""
         twin = object.__new__(Network)
         twin.__dict__.update(self.__dict__)
         twin.shuffle_rng = np.random.default_rng()
         twin.shuffle_rng.bit_generator.state = self.shuffle_rng.bit_generator.state
         return twin
 
-    @property
-    def weights(self) -> list:
-        return [w for w, _ in self.params]
-
-    @property
-    def biases(self) -> list:
-        return [b for _, b in self.params]
-
     # -- evaluation -----------------------------------------------------------------------
     def prepare(self, data, name="data"):
-        """Check ``data`` against this network and move it to its device (see nnxp.data)."""
+        """``data`` checked against this network and moved to its device (nnxp.data): give
+        the result to SGD, accuracy, ... again to skip the checks and the transfer."""
         return prepare(data, self.backend, self.dtype, self.sizes[0], self.sizes[-1], name)
 
     def feedforward(self, x):
@@ -127,14 +186,15 @@ class Network:
                 raise DataError(f"feedforward: x must hold numbers, got dtype {x.dtype}")
             x = self.backend.asarray(x, self.dtype)
         shape = tuple(x.shape)
-        if shape == (n_in,):
-            return feedforward(self.params, self.activations, xp.reshape(x, (1, n_in)))[0, ...]
-        if shape == (n_in, 1) and n_in != 1:
-            out = feedforward(self.params, self.activations, xp.reshape(x, (1, n_in)))
-            return xp.reshape(out, (self.sizes[-1], 1))
-        if len(shape) == 2 and shape[1] == n_in:
-            return feedforward(self.params, self.activations,
-                               xp.astype(x, self.backend.float_dtype(self.dtype)))
+        x = xp.astype(x, self.backend.float_dtype(self.dtype))
+        with self.backend.device_scope():
+            if shape == (n_in,):
+                return core.apply(self.spec, self.params, xp.reshape(x, (1, n_in)))[0, ...]
+            if shape == (n_in, 1) and n_in != 1:
+                out = core.apply(self.spec, self.params, xp.reshape(x, (1, n_in)))
+                return xp.reshape(out, (self.sizes[-1], 1))
+            if len(shape) == 2 and shape[1] == n_in:
+                return core.apply(self.spec, self.params, x)
         raise DataError(f"feedforward: x must have shape (n, {n_in}), ({n_in},) or "
                         f"({n_in}, 1); got {shape}")
 
@@ -142,23 +202,13 @@ class Network:
         """The class (argmax of the output) for each row of ``x``."""
         return self.backend.xp.argmax(self.feedforward(x), axis=-1)
 
-    def _scores(self, data) -> list:
-        """[hits, summed cost, sum w^2, sum |w|] over a prepared Dataset: one (compiled, on
-        JAX) pass and one small device -> host transfer."""
-        cache = self.__dict__.setdefault("_engines", {})
-        if "scorer" not in cache:
-            acts, cost = self.activations, self.cost
-            cache["scorer"] = compiled(
-                self.backend, lambda p, x, y, labels: scores(p, acts, cost, x, y, labels))
-        out = cache["scorer"](self.params, data.x, data.y, data.labels)
-        return self.backend.to_numpy(out).tolist()
-
     def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
         """(accuracy, total_cost) of ``data`` from one pass: what SGD's monitoring uses."""
         data = self.prepare(data)
-        hits, cost, squares, absolutes = self._scores(data)
-        n = data.n
-        return int(hits), cost / n + 0.5 * (lmbda / n) * squares + (l1 / n) * absolutes
+        lmbda = checks.number("lmbda", lmbda, strict=False)
+        l1 = checks.number("l1", l1, strict=False)
+        scores = self.engine().scores(self.params, data)
+        return int(scores[0]), total_cost(scores, data.n, lmbda, l1)
 
     def accuracy(self, data, convert=False) -> int:
         """Number of examples in ``data`` whose output's argmax is the label.  ``convert`` is
@@ -181,32 +231,135 @@ class Network:
         """Train by mini-batch stochastic gradient descent (network2's signature).
 
         Returns a ``History`` that unpacks as network2's four lists.  Options beyond
-        network2's (see nnxp.training): ``l1``, ``momentum``, ``nesterov``, ``optimizer``,
-        ``early_stopping=n``, ``schedule=n``, ``monitor_every=k``, ``monitor_subset=s``,
-        ``checkpoint=path``, ``shuffle`` (True, False = the given order, or an int seed),
-        ``engine``, ``callbacks``, ``progress``, ``health``.  ``eta`` may be a function of
-        the epoch.
+        network2's: ``l1``; ``optimizer`` (nnxp.sgd(), nnxp.momentum(mu), nnxp.nesterov(mu),
+        or a name) or the shorthands ``momentum=mu``, ``nesterov=True``; ``early_stopping=n``
+        (also network2 ports' ``early_stopping_n``); ``schedule=n`` (halve eta after n epochs
+        without improvement, stop at eta/128); ``monitor_every=k``, ``monitor_subset=s``;
+        ``checkpoint=path``; ``shuffle`` (True, False = the given order, or an int seed);
+        ``engine``; ``callbacks`` (``callback(record, net)``, True stops); ``progress``;
+        ``health``; ``on_divergence`` ("stop", the default, or "continue").  ``eta`` may be
+        a function of the epoch.
 
         >>> net = Network([784, 30, 10], seed=0)
         >>> history = net.SGD((X, y), 30, 10, 0.5, lmbda=5.0, evaluation_data=(Xv, yv),
         ...                   monitor_evaluation_accuracy=True)   # doctest: +SKIP
         """
-        return train(self, training_data, epochs, mini_batch_size, eta, lmbda=lmbda,
-                     evaluation_data=evaluation_data,
-                     monitor_evaluation_cost=monitor_evaluation_cost,
-                     monitor_evaluation_accuracy=monitor_evaluation_accuracy,
-                     monitor_training_cost=monitor_training_cost,
-                     monitor_training_accuracy=monitor_training_accuracy, **options)
+        checks.unknown("SGD", options, _OPTIONS)
+        extras = {k: options.pop(k) for k in ("callbacks", "progress", "health", "checkpoint")
+                  if k in options}
+        n_stop = options.pop("early_stopping_n", None)
+        if n_stop and options.get("early_stopping") is None:
+            options["early_stopping"] = n_stop
+        plan, optimizer = make_plan(
+            epochs, mini_batch_size, eta, lmbda=lmbda, evaluation=evaluation_data is not None,
+            checkpoint=extras.get("checkpoint") is not None,
+            monitor_evaluation_cost=monitor_evaluation_cost,
+            monitor_evaluation_accuracy=monitor_evaluation_accuracy,
+            monitor_training_cost=monitor_training_cost,
+            monitor_training_accuracy=monitor_training_accuracy, **options)
+        train_set = self.prepare(training_data, "training_data")
+        eval_set = (None if evaluation_data is None
+                    else self.prepare(evaluation_data, "evaluation_data"))
+        etas = [0.0] if callable(plan.eta) else [plan.eta]
+        state = fresh_state(etas)
+        state.n_train = train_set.n
+        transform = transform_for(plan, optimizer, train_set.n)
+        with self.backend.device_scope():
+            opt_state = transform.init(self.params)
+        return self._train(plan, transform, opt_state, state, History(), train_set, eval_set,
+                           **extras)
 
-    def resume(self, training_data, evaluation_data=None, **options):
+    def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
+               callbacks=(), progress=False, health=False):
         """Continue the training run of the checkpoint this network was loaded from, on the
-        same data, to the end it was given (``epochs=`` extends it).  Returns the whole run's
-        History.  >>> nnxp.load("run.json").resume((X, y), (Xv, yv))   # doctest: +SKIP"""
-        return resume(self, training_data, evaluation_data, **options)
+        same data, to the end it was given (``epochs=`` extends it).  It saves to
+        ``checkpoint`` if given, else back to the file it was loaded from.  Returns the whole
+        run's History.  >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
+        if self.checkpoint is None:
+            raise ConfigError("this network was not loaded from a checkpoint; train it with SGD "
+                              "(checkpoint=path) and load it with nnxp.load(path) to resume")
+        plan, state, leaves, history = self.checkpoint
+        if epochs is not None:
+            plan.epochs = checks.number("epochs", epochs, strict=False, integer=True)
+        for tracker in state.trackers:  # a callback's stop was the caller's decision
+            if tracker.stop_reason and tracker.stop_reason.startswith("stopped by a callback"):
+                tracker.stop_reason = None
+        if evaluation_data is None and plan.needs_evaluation():
+            raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
+        train_set = self.prepare(training_data, "training_data")
+        if state.n_train is not None and state.n_train != train_set.n:
+            raise DataError(f"this run trained on {state.n_train} examples; resume it with the "
+                            f"same training data (got {train_set.n})")
+        eval_set = (None if evaluation_data is None
+                    else self.prepare(evaluation_data, "evaluation_data"))
+        transform = transform_for(plan, optimizer_from(plan.optimizer), train_set.n)
+        with self.backend.device_scope():
+            fresh = transform.init(self.params)
+            saved = tree_unflatten(fresh, [self.backend.asarray(a, self.dtype) for a in leaves])
+            hyper = {name: getattr(s, name) for s in fresh if hasattr(s, "_fields")
+                     for name in s._fields if name in ("decay", "l1", "mu")}
+            opt_state = set_hyper(saved, **hyper)
+        path = checkpoint if checkpoint is not None else self.source
+        self._train(plan, transform, opt_state, state, history, train_set, eval_set,
+                    checkpoint=path, callbacks=callbacks, progress=progress, health=health)
+        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
+        self.checkpoint = (plan, state, leaves, history)  # resumable again, from here
+        return history
 
+    def _train(self, plan, transform, opt_state, state, history, train_set, eval_set, *,
+               checkpoint=None, callbacks=(), progress=False, health=False):
+        callbacks = checks.callables("callbacks", callbacks)
+        if health:
+            from .diagnostics import HealthMonitor
+            monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
+            monitor.bind(train_set, lmbda=plan.lmbda)
+            callbacks.append(monitor)
+        path = None if checkpoint is None else _checkpoint_path(checkpoint)
+        rng = self._order_rng(plan, state)
+
+        def orders(epoch):
+            return None if rng is None else rng.permutation(train_set.n)
+
+        def after_epoch(records, active, params, opt_state):
+            self.params, self.optimizer_state = params, opt_state
+            record, tracker = records[0], state.trackers[0]
+            stop = any([bool(callback(record, self)) for callback in callbacks])
+            if stop:
+                tracker.stop(f"stopped by a callback after epoch {record['epoch']}")
+
+        def save(params, opt_state):
+            state.rng_state = None if rng is None else rng.bit_generator.state
+            host = [(self.backend.to_numpy(w), self.backend.to_numpy(b)) for w, b in params]
+            d = network_dict(self.spec, host, self.dtype, self.seed)
+            d["checkpoint"] = checkpoint_dict(
+                plan, state, [self.backend.to_numpy(a) for a in tree_leaves(opt_state)], history)
+            try:
+                atomic_write_text(path, json.dumps(d))
+            except (OSError, NNXPError) as exc:
+                raise _with_history(exc, history, path) from exc
+
+        engine = self.engine(plan.engine)
+        run(engine, transform, self.params, opt_state, plan, state, [history], train_set,
+            eval_set, backend=self.backend, dtype=self.dtype, orders=orders,
+            after_epoch=after_epoch, save=None if path is None else save,
+            progress=(lambda records, active: print(_progress_line(
+                records[0], train_set.n, eval_set), flush=True)) if progress else None)
+        return history
+
+    def _order_rng(self, plan, state):
+        if plan.shuffle is False:
+            return None
+        rng = self.shuffle_rng if plan.shuffle is True else np.random.default_rng(plan.shuffle)
+        if state.rng_state is not None:  # resuming: continue the saved stream
+            rng.bit_generator.state = state.rng_state
+        return rng
+
+    # -- files ----------------------------------------------------------------------------
     def save(self, path) -> None:
         """Save as JSON that network2's ``load`` and ``nnxp.load`` both read (atomic write)."""
-        save(self, path)
+        path = checks.path("path", path)
+        host = [(self.backend.to_numpy(w), self.backend.to_numpy(b)) for w, b in self.params]
+        atomic_write_text(path, json.dumps(network_dict(self.spec, host, self.dtype, self.seed)))
 
     def __repr__(self) -> str:
         acts = ", ".join(repr(a) for a in self.activations)
@@ -214,27 +367,50 @@ class Network:
                 f"backend={self.backend.name}, dtype={self.dtype})")
 
 
-def _dtype_name(dtype) -> str:
-    name = _backend._dtype_name(dtype)
-    if name not in _backend.FLOAT_DTYPES:
-        raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    return name
+def _checkpoint_path(path) -> str:
+    """A checkpoint path checked before the first epoch, not after it."""
+    path = checks.path("checkpoint", path)
+    if os.path.isdir(path):
+        raise ConfigError(f"checkpoint={path!r} is a directory; give a file path such as "
+                          f"{os.path.join(path, 'run.json')!r}")
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    probe = folder
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"checkpoint={path!r} cannot be written: {probe!r} is not a "
+                          "writable folder")
+    return path
 
 
-def _check_sizes(sizes) -> list:
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        raise ConfigError(f"sizes must be a list of layer widths such as [784, 30, 10], "
-                          f"got {sizes!r}") from None
-    if len(sizes) < 2 or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
-                                 and s >= 1 for s in sizes):
-        raise ConfigError(f"sizes must list at least two positive integer layer widths "
-                          f"(input first, output last), such as [784, 30, 10]; got {sizes!r}")
-    return [int(s) for s in sizes]
+def _with_history(exc, history, path):
+    """The checkpoint write failed: the error carries the History of the epochs trained (and
+    the network keeps its trained parameters)."""
+    err = ConfigError(f"could not write the checkpoint {path!r}: {exc}; the network keeps "
+                      "the parameters trained so far and this error's .history the epochs")
+    err.history = history
+    return err
 
 
-def _layer_activations(activation, output_activation, cost, n_layers) -> tuple:
+def _progress_line(record, n_train, eval_set) -> str:
+    parts = [f"Epoch {record['epoch']} training complete ({record['seconds']:.2f} s)"]
+    if "training_cost" in record:
+        parts.append(f"cost on training data: {record['training_cost']:.4f}")
+    if "training_accuracy" in record:
+        parts.append(f"accuracy on training data: {record['training_accuracy']} / {n_train}")
+    if "evaluation_cost" in record:
+        parts.append(f"cost on evaluation data: {record['evaluation_cost']:.4f}")
+    if "evaluation_accuracy" in record:
+        parts.append(f"accuracy on evaluation data: {record['evaluation_accuracy']} / "
+                     f"{eval_set.n}")
+    if record.get("diverged"):
+        parts.append("diverged: stopped, last finite parameters kept")
+    if "health" in record and record["health"].get("problems"):
+        parts.append("health: " + ", ".join(p["kind"] for p in record["health"]["problems"]))
+    return "; ".join(parts)
+
+
+def layer_activations(activation, output_activation, cost, n_layers) -> tuple:
     """One Activation per layer: ``activation`` for the hidden layers (or a list, one per
     hidden layer, or one per layer including the output), then the output layer's."""
     if isinstance(activation, (list, tuple)):
@@ -259,3 +435,44 @@ def _layer_activations(activation, output_activation, cost, n_layers) -> tuple:
                           f"use output_activation={cost.outputs[0].name} or QuadraticCost")
     return tuple(hidden) + (output,)
 
+
+def load(path, *, dtype=None) -> Network:
+    """A Network from an nnxp file, an nnxp checkpoint, or a network2 file, on the selected
+    backend.  ``dtype`` overrides the file's (network2 files: see nnxp.io)."""
+    path = checks.path("path", path)
+    f = read_network(path)
+    backend = backends.current()
+    if dtype is None:
+        dtype = f.dtype or ("float64" if backend.has_float64() else "float32")
+    net = object.__new__(Network)
+    net.__dict__.update(_shell_fields(f, dtype))
+    host = f.params
+    net.params = core.to_device(net.backend, host, net.dtype)
+    ck = f.extra.get("checkpoint")
+    if ck is not None:
+        def like(plan):
+            transform = transform_for(plan, optimizer_from(plan.optimizer), 1)
+            return tree_leaves(transform.init(net.params))
+        net.checkpoint = read_checkpoint(ck, path, like)
+    net.source = path
+    return net
+
+
+def _shell_fields(f, dtype) -> dict:
+    """A Network's attributes for a loaded file, built without drawing initial weights."""
+    net = Network.__new__(Network)
+    sizes = f.sizes
+    net.sizes, net.num_layers = sizes, len(sizes)
+    acts = f.activations if f.activations is not None else [Sigmoid] * (len(sizes) - 1)
+    net.activations = layer_activations(acts, None, f.cost, len(sizes) - 1)
+    net.cost = f.cost
+    net.backend = backends.current()
+    net.dtype = checks.dtype(dtype)
+    net.backend.float_dtype(net.dtype)
+    seeds = np.random.SeedSequence(f.seed)
+    net.seed = seeds.entropy
+    net._init_seed, shuffle_seed = seeds.spawn(2)
+    net.shuffle_rng = np.random.default_rng(shuffle_seed)
+    net.weight_init, net.bias_init = default_weight, normal_bias
+    net.checkpoint, net.source, net.optimizer_state = None, None, None
+    return net.__dict__

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from . import backend as _backend
+from . import backends as _backend
 from .errors import NNXPError
 from .network import Network
 

@@ -20,10 +20,7 @@ import numpy as np
 import pytest
 
 import nnxp
-from nnxp import backend as B
-
-CANDIDATES = ("numpy", "jax", "torch", "array_api_strict", "cupy")
-
+from nnxp import backends
 
 def pytest_addoption(parser):
     parser.addoption("--backends", default=None,
@@ -31,21 +28,13 @@ def pytest_addoption(parser):
                           "else every backend installed here)")
 
 
-def _usable(name) -> bool:
-    try:
-        B._load(name, None)
-        return True
-    except nnxp.BackendError:
-        return False
-
-
 def selected_backends(config) -> list:
     spec = config.getoption("--backends") or os.environ.get("NNXP_TEST_BACKENDS")
     if not spec:
-        return [name for name in CANDIDATES if _usable(name)]
-    names = [B._canonical(s) for s in spec.split(",") if s.strip()]
+        return backends.available()
+    names = [backends.canonical(s) for s in spec.split(",") if s.strip()]
     for name in names:
-        B._load(name, None)  # raises BackendError with the reason: a requested backend must run
+        backends.load(name)  # raises BackendError with the reason: a requested backend must run
     return names
 
 
@@ -81,12 +70,10 @@ def to_numpy(x):
     """A backend array (of any backend) as a float64 / int NumPy array, for comparisons."""
     if isinstance(x, (np.ndarray, np.generic, int, float)):
         return np.asarray(x)
-    from nnxp.namespace import namespace
-    xp = namespace(x)
-    for name in B.BACKENDS:
+    for name in backends.BACKENDS:
         with contextlib.suppress(nnxp.BackendError):
-            be = B._load(name, None)
-            if be.xp is xp:
+            be = backends.load(name)
+            if be.owns(x):
                 return be.to_numpy(x)
     raise TypeError(f"cannot convert {type(x)}")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "nnxp"
-MATH_MODULES = ["activations", "costs", "initializers", "backprop", "optimizers", "step",
-                "namespace", "diagnostics", "lr_finder"]
+MATH_MODULES = ["activations", "costs", "initializers", "backprop", "optimizers", "namespace",
+                "diagnostics", "lr_finder", "plan", "stopping", "history"]
 ARRAY_LIBRARIES = {"numpy", "cupy", "jax", "jaxlib", "torch", "array_api_strict"}
 BACKEND_SPECIFIC = {"cupy", "jax", "jaxlib", "torch", "array_api_strict"}
 
@@ -57,9 +57,84 @@ def test_backend_specific_imports_only_in_backend_and_engines():
     offenders = {}
     for path in PKG.rglob("*.py"):
         rel = path.relative_to(PKG).as_posix()
-        if rel == "backend.py" or rel.startswith("engines/"):
+        if rel.startswith("backends/") or rel.startswith("engines/"):
             continue
         found = imported_top_level(path) & BACKEND_SPECIFIC
         if found:
             offenders[rel] = found
     assert not offenders
+
+
+def test_no_module_tests_which_backend_it_runs_on():
+    """Rule 2: backends are told apart by their classes, never by comparing names, outside
+    nnxp/backends/ and nnxp/engines/."""
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).as_posix()
+        if rel.startswith(("backends/", "engines/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and any(
+                    isinstance(side, ast.Attribute) and side.attr == "name"
+                    and "backend" in ast.unparse(side.value)
+                    for side in [node.left, *node.comparators]):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert not offenders
+
+
+def test_no_import_cycles_hidden_in_function_bodies():
+    """Imports inside functions are for optional libraries (matplotlib, tqdm, jax in engines),
+    not for breaking cycles between nnxp modules: no function imports a module that imports
+    the function's own module, directly or through others."""
+    graph = {}
+    for path in PKG.rglob("*.py"):
+        mod = _module_name(path)
+        graph[mod] = _nnxp_imports(path, mod, top_level_only=True)
+    for path in PKG.rglob("*.py"):
+        mod = _module_name(path)
+        for target in _nnxp_imports(path, mod, top_level_only=False) - graph[mod]:
+            assert mod not in _reachable(graph, target), f"{mod} imports {target} in a function"
+
+
+def _module_name(path):
+    """nnxp/loop.py -> nnxp.loop; nnxp/engines/__init__.py -> nnxp.engines."""
+    parts = list(path.relative_to(PKG.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {".".join(p.relative_to(PKG.parent).with_suffix("").parts).removesuffix(".__init__")
+           for p in PKG.rglob("*.py")}
+
+
+def _resolve(mod, path, node):
+    package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+    base = package.split(".")
+    if node.level > 1:
+        base = base[:-(node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _nnxp_imports(path, mod, top_level_only):
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            target = _resolve(mod, path, node)
+            for a in node.names:  # a submodule if there is one, else the module itself
+                sub = f"{target}.{a.name}"
+                found.add(sub if sub in MODULES else target)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("nnxp")}
+    return {t for t in found if t.startswith("nnxp")}
+
+
+def _reachable(graph, start):
+    seen, todo = set(), [start]
+    while todo:
+        mod = todo.pop()
+        if mod in seen or mod not in graph:
+            continue
+        seen.add(mod)
+        todo.extend(graph[mod])
+    return seen

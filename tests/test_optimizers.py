@@ -1,11 +1,13 @@
-"""Optimizers and regularization against the book's rules written out in NumPy (reference.py)."""
+"""Optimizers (nnxp/optimizers.py): the book's update rules written out in NumPy (reference.py),
+optax's shape (updates, not parameters; hyper-parameters in the state), purity, per-member
+hyper-parameters, and the one way to choose (conflicts refused, never dropped)."""
 
 import numpy as np
 import pytest
 
 import nnxp
-from nnxp.optimizers import Hyper, optimizer_from_name
-from conftest import params_numpy
+from nnxp import optimizers as O
+from conftest import params_numpy, to_numpy
 from reference import reference_sgd
 
 CASES = [
@@ -15,7 +17,10 @@ CASES = [
     dict(lmbda=1.0, momentum=0.9),                    # the book's momentum
     dict(lmbda=1.0, momentum=0.9, nesterov=True),     # Nesterov
     dict(l1=1.0, momentum=0.5),
+    dict(lmbda=1.0, optimizer=nnxp.momentum(0.9)),    # the same, as an object
+    dict(lmbda=1.0, optimizer=nnxp.nesterov(0.9)),
 ]
+REFERENCE_MU = {"momentum": 0.9, "nesterov": 0.9}
 
 
 @pytest.mark.parametrize("kw", CASES, ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()))
@@ -26,9 +31,12 @@ def test_update_rules_match_the_book(backend, kw):
     net = nnxp.Network([6, 5, 3], seed=3, dtype="float64")
     p0 = params_numpy(net)
     net.SGD((x, labels), 1, m, 0.4, shuffle=False, **kw)
+    opt = kw.get("optimizer")
+    mu = kw.get("momentum", opt.config.get("mu", 0.0) if opt else 0.0)
+    nesterov = kw.get("nesterov", bool(opt) and opt.config["name"] == "nesterov")
     w, b = reference_sgd(p0[0::2], p0[1::2], x, np.eye(3)[labels], m, 0.4,
-                         lmbda=kw.get("lmbda", 0.0), l1=kw.get("l1", 0.0),
-                         mu=kw.get("momentum", 0.0), nesterov=kw.get("nesterov", False))
+                         lmbda=kw.get("lmbda", 0.0), l1=kw.get("l1", 0.0), mu=mu,
+                         nesterov=nesterov)
     for g, e in zip(params_numpy(net), [a for pair in zip(w, b) for a in pair]):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-13)
 
@@ -37,7 +45,7 @@ def test_momentum_zero_is_plain_sgd(backend):
     rng = np.random.default_rng(8)
     x, labels = rng.random((40, 4)), rng.integers(0, 2, 40)
     out = []
-    for opt in ("sgd", "momentum", "nesterov"):
+    for opt in (nnxp.sgd(), nnxp.momentum(0.0), nnxp.nesterov(0.0)):
         net = nnxp.Network([4, 3, 2], seed=1, dtype="float64")
         net.SGD((x, labels), 2, 5, 0.5, lmbda=1.0, optimizer=opt, shuffle=3)
         out.append(params_numpy(net))
@@ -46,21 +54,70 @@ def test_momentum_zero_is_plain_sgd(backend):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
-def test_optimizers_are_pure(backend):
-    """update returns new arrays and leaves its inputs untouched (JAX-compatible contract)."""
-    xp = backend.xp
-    net = nnxp.Network([3, 2], seed=0, dtype="float64")
-    params = net.params
-    before = params_numpy(net)
-    grads = tuple((xp.ones_like(w), xp.ones_like(b)) for w, b in params)
-    for name in ("sgd", "momentum", "nesterov"):
-        opt = optimizer_from_name(name)
-        state = opt.init(params)
-        new, state = opt.update(params, grads, state, Hyper(eta=0.1, lmbda=1.0, n=10, mu=0.5))
-        assert all(a is not b for pa, pb in zip(new, params) for a, b in zip(pa, pb))
-    assert all(np.array_equal(a, b) for a, b in zip(before, params_numpy(net)))
+def _tree(backend, shapes, value):
+    return tuple((backend.asarray(np.full(sw, value), "float64"),
+                  backend.asarray(np.full(sb, value), "float64")) for sw, sb in shapes)
 
 
-def test_unknown_optimizer_is_refused():
-    with pytest.raises(nnxp.ConfigError, match="known: sgd, momentum, nesterov"):
-        optimizer_from_name("adam")
+def test_transforms_return_updates_and_leave_their_inputs_alone(backend):
+    """optax's contract: update(updates, state, params) -> (updates, state); pure."""
+    shapes = [((2, 3), (2,)), ((1, 2), (1,))]
+    params, grads = _tree(backend, shapes, 2.0), _tree(backend, shapes, 1.0)
+    full = O.training_chain(nnxp.momentum(0.5), eta=0.1, decay=0.25, l1=0.5)
+    state = full.init(params)
+    updates, state = full.update(grads, state, params)
+    # -eta (g + decay w + l1 sgn w) = -0.1 (1 + 0.5 + 0.5) for weights, -0.1 for biases
+    assert np.allclose(to_numpy(updates[0][0]), -0.2) and np.allclose(to_numpy(updates[0][1]),
+                                                                      -0.1)
+    updates2, _ = full.update(grads, state, params)  # v <- 0.5 v + u: 1.5 u
+    assert np.allclose(to_numpy(updates2[0][0]), -0.3)
+    assert all(np.all(to_numpy(a) == 2.0) for layer in params for a in layer)
+    assert all(np.all(to_numpy(a) == 1.0) for layer in grads for a in layer)
+    new = O.apply_updates(params, updates)
+    assert np.allclose(to_numpy(new[0][0]), 1.8)
+
+
+def test_hyper_parameters_live_in_the_state(backend):
+    shapes = [((2, 3), (2,))]
+    params, grads = _tree(backend, shapes, 0.0), _tree(backend, shapes, 1.0)
+    full = O.training_chain(nnxp.sgd(), eta=0.5)
+    state = full.init(params)
+    state = O.set_hyper(state, eta=backend.asarray(0.25, "float64"))
+    updates, _ = full.update(grads, state, params)
+    assert np.allclose(to_numpy(updates[0][0]), -0.25)
+    assert full.key == O.training_chain(nnxp.sgd(), eta=3.0).key  # values never in the key
+    assert full.key != O.training_chain(nnxp.sgd(), eta=0.5, l1=0.1).key
+
+
+def test_per_member_hyper_parameters_broadcast_over_the_member_axis(backend):
+    """A population's params carry a leading axis K; eta of shape (K,) scales each member."""
+    shapes = [((3, 2, 4), (3, 2))]
+    params, grads = _tree(backend, shapes, 1.0), _tree(backend, shapes, 1.0)
+    full = O.training_chain(nnxp.momentum([0.0, 0.5, 0.9]), eta=[0.1, 0.2, 0.3],
+                            decay=[0.0, 1.0, 0.0])
+    updates, _ = full.update(grads, full.init(params), params)
+    uw, ub = to_numpy(updates[0][0]), to_numpy(updates[0][1])
+    np.testing.assert_allclose(uw[:, 0, 0], [-0.1, -0.4, -0.3])
+    np.testing.assert_allclose(ub[:, 0], [-0.1, -0.2, -0.3])
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(optimizer="sgd", momentum=0.9), "optimizer='sgd' has no momentum"),
+    (dict(optimizer=nnxp.momentum(0.5), momentum=0.9), "already says how to use momentum"),
+    (dict(optimizer="adam"), "unknown optimizer 'adam'"),
+    (dict(momentum=1.5), r"momentum must be in \[0, 1\), got 1.5"),
+    (dict(optimizer=nnxp.momentum), "unknown optimizer"),
+])
+def test_conflicting_or_unknown_choices_are_refused(kw, match):
+    net = nnxp.Network([3, 2], seed=0)
+    with pytest.raises(nnxp.ConfigError, match=match):
+        net.SGD((np.zeros((4, 3)), [0, 1, 0, 1]), 1, 2, 0.1, **kw)
+
+
+def test_shorthands_equal_the_objects():
+    assert O.optimizer_from(None, 0.9).config == nnxp.momentum(0.9).config
+    assert O.optimizer_from(None, 0.9, True).config == nnxp.nesterov(0.9).config
+    assert O.optimizer_from("momentum", 0.5).config == {"name": "momentum", "mu": 0.5}
+    assert O.optimizer_from(None).config == {"name": "sgd"}
+    with pytest.raises(nnxp.ConfigError, match=r"mu must be a number in \[0, 1\)"):
+        nnxp.momentum(1.0)

@@ -6,19 +6,18 @@ import numpy as np
 import pytest
 
 import nnxp
-from nnxp import backend as B
 from conftest import params_numpy
 
 
 def _count_transfers(monkeypatch, backend, m, epochs=2):
     calls = []
-    original = B.Backend.asarray
+    original = type(backend).asarray
 
     def spy(self, host, dtype=None):
         calls.append(np.shape(host))
         return original(self, host, dtype)
 
-    monkeypatch.setattr(B.Backend, "asarray", spy)
+    monkeypatch.setattr(type(backend), "asarray", spy)
     rng = np.random.default_rng(0)
     x, labels = rng.random((120, 5)), rng.integers(0, 3, 120)
     net = nnxp.Network([5, 4, 3], seed=0)
@@ -32,33 +31,34 @@ def test_data_move_once_per_sgd_call_not_per_mini_batch(backend, monkeypatch):
     small = _count_transfers(monkeypatch, backend, m=1)     # 120 mini-batches per epoch
     large = _count_transfers(monkeypatch, backend, m=60)    # 2 mini-batches per epoch
     assert small == large
-    # X, y, labels of the training and evaluation data, and one permutation per epoch
-    assert len(small) == 6 + 2
+    # X, y, labels of the training and evaluation data; per epoch one permutation and eta
+    assert len(small) == 6 + 2 * 2
     assert small.count((120,)) == 1 + 2  # training labels, then one permutation per epoch
+    assert small.count(()) == 2          # eta, a device scalar, once per epoch
 
 
 def test_whole_jax_epoch_runs_without_host_to_device_transfers():
     jax = pytest.importorskip("jax")
-    from nnxp.engines import get_engine
-    from nnxp.optimizers import Hyper, momentum
-    from nnxp.step import make_step
+    from nnxp.optimizers import set_hyper, training_chain
     rng = np.random.default_rng(0)
     x, labels = rng.random((205, 12)), rng.integers(0, 4, 205)
     with nnxp.use_backend("jax") as be:
         net = nnxp.Network([12, 8, 4], seed=0)
         data = net.prepare((x, labels))
-        opt = momentum()
-        engine = get_engine("jax", be, make_step(net.activations, net.cost, opt))
-        hyper = engine.device_hyper(Hyper(eta=0.5, lmbda=1.0, n=205, l1=0.1, mu=0.9),
-                                    "float32")
+        engine = net.engine("jax")
+        transform = training_chain(nnxp.momentum(0.9), eta=0.5, decay=1 / 205, l1=0.1 / 205)
         order = be.asarray(np.random.default_rng(1).permutation(205), "index")
-        params, state = net.params, opt.init(net.params)
-        params, state = engine.run_epoch(params, state, data, order, 10, hyper)  # compiles
+        params, state = net.params, transform.init(net.params)
+        params, state = engine.run_epoch(transform, params, state, data, order, 10)  # compiles
         jax.block_until_ready(params)
+        programs = engine.programs
+        etas = [be.asarray(eta, "float32") for eta in (0.25, 0.125)]
         with jax.transfer_guard_host_to_device("disallow"):
-            for _ in range(2):
-                params, state = engine.run_epoch(params, state, data, order, 10, hyper)
+            for eta in etas:  # a new eta: no transfer, no recompilation
+                state = set_hyper(state, eta=eta)
+                params, state = engine.run_epoch(transform, params, state, data, order, 10)
             jax.block_until_ready(params)
+        assert engine.compile_seconds > 0 and engine.programs == programs
         # and the guard really bites: a Python float passed to a jitted function is refused
         with pytest.raises(Exception, match="[Dd]isallowed"):
             with jax.transfer_guard_host_to_device("disallow"):

@@ -48,7 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..backend import Backend, current, use_backend
+from ..backends import resolve
 from ..errors import ConfigError, DataError
 from ._download import DownloadFailed, fetch
 
@@ -180,12 +180,7 @@ def _check_n(name, n):
 
 
 def _backend(backend):
-    if backend is None:
-        return current()
-    if isinstance(backend, Backend):
-        return backend
-    with use_backend(backend) as be:
-        return be
+    return resolve(backend)
 
 
 # -- files ------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ Each check puts ``record["health"]`` (the compact report), keeps the Report in
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import warnings
@@ -50,9 +49,8 @@ class HealthMonitor:
 
     The probe is ``PROBE_SIZE`` = 400 rows unless ``thresholds`` say otherwise (diagnose's
     default is 2,000): enough for every check, and cheap (docs/diagnostics.md has the
-    measured overhead).  When the backend offers ``limit_threads()`` (a context manager) the
-    check runs inside it, so that the probe's small matrix products do not wake BLAS's
-    worker threads on a busy machine.
+    measured overhead).  The check runs inside the backend's ``limit_threads()``, so that the
+    probe's small matrix products do not wake BLAS's worker threads on a busy machine.
     """
 
     PROBE_SIZE = 400  # rows per check by default; see the class docstring
@@ -82,8 +80,7 @@ class HealthMonitor:
         self.records.append(record)
         if (self._calls - 1) % self.every:
             return None
-        limit = getattr(net.backend, "limit_threads", None)  # optional Backend hook
-        with (limit() if callable(limit) else contextlib.nullcontext()):
+        with net.backend.limit_threads():
             report = diagnose(net, self._probe_for(net), eta=record.get("eta"),
                               lmbda=self.lmbda or 0.0, n=self.n, history=self.records,
                               thresholds=self.thresholds)

@@ -18,7 +18,6 @@ backprop.backward's (BP1-BP4) of the summed, unregularized cost; norms are divid
 from __future__ import annotations
 
 from ..backprop import backward, forward
-from ..engines import compiled
 from ..namespace import namespace
 
 __all__ = ["probe_numbers", "layout", "measure", "SCALARS", "TOTALS"]
@@ -127,7 +126,8 @@ def measure(net, probe, saturation_prime) -> tuple:
     """(layers, totals): ``layout``'s numbers of ``probe`` as Python floats and lists, from
     one compiled (on JAX) call and one device -> host transfer."""
     fn = _measurer(net, saturation_prime)
-    flat = net.backend.to_numpy(fn(net.params, probe.x, probe.y, probe.labels)).tolist()
+    with net.backend.device_scope():
+        flat = net.backend.to_numpy(fn(net.params, probe.x, probe.y, probe.labels)).tolist()
     layers, totals, i = [{} for _ in net.params], {}, 0
     for l, name, size in layout(net.sizes, net.activations):
         into = totals if l is None else layers[l]
@@ -138,12 +138,9 @@ def measure(net, probe, saturation_prime) -> tuple:
 
 
 def _measurer(net, saturation_prime):
-    """``probe_numbers`` for this network, compiled on JAX and cached on the network (like its
-    "scorer"), one per saturation_prime: the only threshold the device computation uses."""
-    cache = net.__dict__.setdefault("_engines", {})
-    key = ("diagnose", saturation_prime)
-    if key not in cache:
-        acts, cost, device = net.activations, net.cost, net.backend.device
-        cache[key] = compiled(net.backend, lambda params, x, y, labels: probe_numbers(
-            params, acts, cost, x, y, labels, saturation_prime, device))
-    return cache[key]
+    """``probe_numbers`` for this network, compiled by its engine (the owner of compiled
+    programs) once per saturation_prime: the only threshold the device computation uses."""
+    acts, cost, device = net.activations, net.cost, net.backend.device
+    return net.engine().function(("diagnose", saturation_prime), lambda: (
+        lambda params, x, y, labels: probe_numbers(params, acts, cost, x, y, labels,
+                                                   saturation_prime, device)))

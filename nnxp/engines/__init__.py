@@ -1,62 +1,89 @@
-"""Engines: how an epoch of training steps runs on a backend.
+"""Engines: the one owner of a network's compiled programs, and how an epoch runs.
 
-    get_engine(name, backend, step) -> Engine
-    Engine.run_epoch(params, state, data, order, mini_batch_size, hyper) -> (params, state)
+    engine_for(backend, spec, name=None) -> Engine     cached per (backend, spec, engine)
+    Engine.run_epoch(transform, params, state, data, order, mini_batch_size,
+                     every=None, on_chunk=None) -> (params, state)
+    Engine.scores(params, data) -> NumPy (..., 5)      [hits, summed cost, sum w^2, sum |w|,
+                                                        finite] from one pass, one transfer
+    Engine.function(key, build) -> fn                  ``build()`` compiled once and kept
+                                                        (diagnostics, the finder, the shells)
+    Engine.step_for(transform) -> step                 core.make_step, one per structure
+    Engine.programs, Engine.compile_seconds            what was compiled, and its time
 
-``data`` is a ``nnxp.data.Dataset`` already on the device; ``order`` the epoch's permutation of
-the examples (an index array on the device, or None to keep the given order); ``hyper`` an
-``nnxp.optimizers.Hyper`` of Python numbers.  Every engine runs the same pure ``step``
-(nnxp/step.py) over the same mini-batches and gives the same numbers:
+``data`` is an nnxp.data.Dataset on the device; ``order`` the epoch's permutation (a device index
+array, or None for the given order); ``transform`` an optimizers.Transform whose hyper-parameters
+live in ``state``.  Every engine runs the same pure step over the same mini-batches:
 
-    "plain"   a Python loop over mini-batches: works on every namespace (engines/plain.py)
+    "plain"   a Python loop over mini-batches, any namespace (engines/plain.py)
     "jax"     the whole epoch as one compiled jax.jit(lax.scan(step)) (engines/jax_scan.py)
 
-    compiled(backend, fn) -> fn, compiled with jax.jit on JAX (e.g. accuracy and cost in one
-                             compiled pass instead of dozens of eagerly dispatched ops)
-
-``None`` picks the fastest engine for the backend ("jax" on JAX, "plain" elsewhere).  This package
-and nnxp/backend.py are the only places that may name an array library.
+With ``every=k``, ``on_chunk(params, batches_done)`` runs after every k mini-batches but the
+last.  Which engines a backend offers is the backend class's ``engines``.  This package and
+``nnxp/backends/`` are the only places that may name an array library.
 """
 
-from ..errors import ConfigError
+from __future__ import annotations
 
-ENGINES = ("plain", "jax")
+from ..backprop import scores as _scores
+from ..core import make_step
 
+__all__ = ["Engine", "engine_for"]
 
-def get_engine(name, backend, step):
-    """The engine called ``name`` (None: the backend's best) running ``step`` on ``backend``."""
-    if name is None:
-        name = "jax" if backend.name == "jax" else "plain"
-    if name == "plain":
-        from .plain import PlainEngine
-        return PlainEngine(backend, step)
-    if name == "jax":
-        if backend.name != "jax":
-            raise ConfigError(f"engine 'jax' needs the jax backend; this network uses "
-                              f"{backend.name!r} (use engine='plain' or None)")
-        from .jax_scan import JaxScanEngine
-        return JaxScanEngine(backend, step)
-    raise ConfigError(f"unknown engine {name!r}; known: {', '.join(ENGINES)} or None")
+_engines: dict = {}
 
 
-def compiled(backend, fn):
-    """``fn`` (a pure function of arrays), compiled where the backend compiles (JAX), and run
-    with the network's GPU current on CuPy."""
-    if backend.name == "jax":
-        import jax
-        return jax.jit(fn)
-    if backend.name == "cupy":
-        def on_device(*args):
-            with device_scope(backend):
-                return fn(*args)
-        return on_device
-    return fn
+def engine_for(backend, spec, name=None) -> "Engine":
+    """The engine called ``name`` (None: the backend's best) for ``spec`` on ``backend``,
+    created once and kept, so that its compiled programs serve every later call."""
+    cls = backend.engine_class(name)
+    key = (backend, spec, cls)
+    if key not in _engines:
+        if len(_engines) >= 64:  # a long search over shapes: forget the oldest
+            _engines.pop(next(iter(_engines)))
+        _engines[key] = cls(backend, spec)
+    return _engines[key]
 
 
-def device_scope(backend):
-    """CuPy launches kernels on the *current* CUDA device, not on the arrays' device: make the
-    network's device current (``cupy.cuda.Device`` is a context manager).  No-op elsewhere."""
-    if backend.name == "cupy":
-        return backend.device
-    import contextlib
-    return contextlib.nullcontext()
+class Engine:
+    """What every engine shares: the compile cache, steps by structure, scores."""
+
+    name = "base"
+
+    def __init__(self, backend, spec):
+        self.backend, self.spec = backend, spec
+        self.compile_seconds = 0.0
+        self._functions: dict = {}
+        self._steps: dict = {}
+
+    def function(self, key, build):
+        """``build()`` (a pure function of arrays), compiled by the backend, kept by ``key``."""
+        fn = self._functions.get(key)
+        if fn is None:
+            fn = self._functions[key] = self.backend.compile(build())
+        return fn
+
+    @property
+    def programs(self) -> int:
+        """How many programs this engine holds compiled (on JAX one per shape and structure:
+        the count stays put when only hyper-parameter values change)."""
+        return len(self._functions) + len(getattr(self, "_compiled", ()))
+
+    def step_for(self, transform):
+        step = self._steps.get(transform.key)
+        if step is None:
+            step = self._steps[transform.key] = make_step(self.spec, transform)
+        return step
+
+    def scores(self, params, data):
+        """[hits, summed cost, sum w^2, sum |w|, finite] of ``data`` as a NumPy array ((5,),
+        or (K, 5) for a population), from one pass and one transfer."""
+        acts, cost = self.spec.activations, self.spec.cost
+        fn = self.function("scores", lambda: lambda p, x, y, labels: _scores(
+            p, acts, cost, x, y, labels))
+        with self.backend.device_scope():
+            out = fn(params, data.x, data.y, data.labels)
+        return self.backend.to_numpy(out).astype(float)
+
+    def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
+                  on_chunk=None):
+        raise NotImplementedError

@@ -7,7 +7,9 @@ import types
 import pytest
 
 import nnxp
-from nnxp import backend as B
+import importlib
+
+from nnxp import backends
 
 
 def test_default_and_environment(monkeypatch):
@@ -34,7 +36,7 @@ def test_set_backend(monkeypatch):
         nnxp.set_backend("array_api_strict")
         assert nnxp.get_backend() == "array_api_strict"
     finally:
-        B._selected.clear()
+        nnxp.set_backend(None)
     assert nnxp.get_backend() == "numpy"
 
 
@@ -58,15 +60,15 @@ def test_bogus_backend_from_the_shell_ends_with_one_clear_line():
 
 
 def test_missing_package_names_the_extra(monkeypatch):
-    real = B.importlib.import_module
+    real = importlib.import_module
 
     def fake(name, *a, **k):
         if name == "jax":
             raise ImportError("No module named 'jax'")
         return real(name, *a, **k)
 
-    monkeypatch.setattr(B.importlib, "import_module", fake)
-    monkeypatch.setattr(B, "_cache", {})
+    monkeypatch.setattr(importlib, "import_module", fake)
+    backends.clear_cache()
     with pytest.raises(nnxp.BackendError, match=r"pip install 'nnxp\[jax\]'"):
         nnxp.use_backend("jax").__enter__()
 
@@ -80,7 +82,7 @@ def test_cupy_without_a_cuda_device_says_so(monkeypatch, count, error):
     fake = types.SimpleNamespace(cuda=types.SimpleNamespace(
         runtime=types.SimpleNamespace(getDeviceCount=get_device_count)))
     monkeypatch.setitem(sys.modules, "cupy", fake)
-    monkeypatch.setattr(B, "_cache", {})
+    backends.clear_cache()
     with pytest.raises(nnxp.BackendError, match="CuPy is installed but no CUDA device"):
         nnxp.use_backend("cupy").__enter__()
 
@@ -110,10 +112,17 @@ def test_env_selects_jax_in_a_fresh_process():
     assert r.stdout.strip() == "jax"
 
 
+def test_available_lists_the_backends_that_run_here():
+    names = backends.available()
+    assert names[0] == "numpy" and set(names) <= set(nnxp.BACKENDS)
+    for name in names:
+        assert backends.load(name).name == name
+
+
 def test_nnxp_device_applies_to_the_backend_nnxp_backend_names(monkeypatch):
     monkeypatch.setenv("NNXP_BACKEND", "array_api_strict")
     monkeypatch.setenv("NNXP_DEVICE", "device1")
-    assert str(B.current().device).endswith("'device1')")
+    assert str(backends.current().device).endswith("'device1')")
     with nnxp.use_backend("array_api_strict") as be:   # same backend: the env's device holds
         assert str(be.device).endswith("'device1')")
     with nnxp.use_backend("numpy") as be:              # another backend: the device is not its

@@ -1,0 +1,24 @@
+"""Backends: one small class per array library, and the selector.
+
+    selection.py         BACKENDS, get_backend, set_backend, use_backend, current, load,
+                         available (NNXP_BACKEND / NNXP_DEVICE)
+    base.py              Backend: the generic array-API backend every class derives from
+    numpy_backend.py     NumpyBackend      (CPU)
+    jax_backend.py       JaxBackend        (compiled epochs; CPU/GPU/TPU)
+    torch_backend.py     TorchBackend      (CPU/CUDA, through array-api-compat)
+    cupy_backend.py      CupyBackend       (CUDA; kernels on the network's device)
+    strict_backend.py    StrictBackend     (array-api-strict, for testing the standard)
+
+A new backend is one module with a Backend subclass (overriding what differs: transfers,
+compile, synchronisation, device scope, engines) and ``load(device) -> Backend``, plus its name
+in selection.BACKENDS.  Nothing outside this package and ``nnxp/engines/`` tests which backend
+it runs on.
+"""
+
+from .base import FLOAT_DTYPES, Backend, dtype_name
+from .selection import (BACKENDS, available, canonical, clear_cache, current, get_backend, load, resolve,
+                        set_backend, use_backend)
+
+__all__ = ["BACKENDS", "Backend", "FLOAT_DTYPES", "available", "canonical", "clear_cache",
+           "current",
+           "dtype_name", "get_backend", "load", "resolve", "set_backend", "use_backend"]

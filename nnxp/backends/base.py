@@ -1,0 +1,149 @@
+"""``Backend``: one array library on one device, and everything nnxp does that depends on which.
+
+    Backend(xp, device)                 the generic array-API backend (array-api-strict uses it
+                                        as it is); each library's class overrides a few methods
+    name                                "numpy", "jax", "cupy", "torch", "array_api_strict"
+    xp, device                          the array API namespace and the device arrays live on
+    float_dtype(name) / index_dtype()   the namespace's dtypes ("float32"/"float64") on the device
+    asarray(host, dtype=None)           host (NumPy) -> device; dtype "float32", "float64" or
+                                        "index", cast on the host first so every backend
+                                        receives the same bits
+    to_numpy(x)                         device -> host, as a NumPy array
+    owns(x)                             True for an array of this backend's library
+    synchronize(x)                      wait until ``x`` is computed (asynchronous libraries)
+    compile(fn)                         ``fn`` compiled where the library compiles (JAX), else fn
+    device_scope()                      a context in which kernels launch on ``device`` (CuPy)
+    limit_threads(work)                 a context that runs ``work`` (multiply-adds per call)
+                                        with a fitting number of BLAS / OpenMP threads
+    engines                             {name: engine class}, the best first (engines/)
+
+This module and its siblings are, with ``nnxp/engines/``, the only places that name an array
+library (DESIGN.md): a new backend is one small file with a subclass and a loader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from ..engines.plain import PlainEngine
+from ..errors import ConfigError
+
+__all__ = ["Backend", "FLOAT_DTYPES", "dtype_name"]
+
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def dtype_name(dtype) -> str:
+    """ "float64" for "float64", np.float64, jnp.float64, torch.float64, strict's float64."""
+    if isinstance(dtype, str):
+        return dtype
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return str(dtype).rsplit(".", 1)[-1]
+
+
+class Backend:
+    """The generic backend: the array API standard and nothing else (see the module doc)."""
+
+    name = "generic"
+    engines = {"plain": PlainEngine}
+
+    def __init__(self, xp, device):
+        self.xp, self.device = xp, device
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.device == other.device
+
+    def __hash__(self):
+        return hash((type(self), str(self.device)))
+
+    def __repr__(self):
+        return f"Backend({self.name!r}, device={self.device!r})"
+
+    def describe(self) -> str:
+        return f"{self.name} on {self.device}"
+
+    # -- dtypes ---------------------------------------------------------------------------
+    def float_dtype(self, dtype="float32"):
+        """The namespace's float dtype called ``dtype`` on this device, or a ConfigError."""
+        dtype = dtype_name(dtype)
+        if dtype not in FLOAT_DTYPES:
+            raise ConfigError(f"dtype must be one of {FLOAT_DTYPES}, got {dtype!r}")
+        if dtype == "float64":
+            self.enable_float64()
+        floats = self.xp.__array_namespace_info__().dtypes(device=self.device,
+                                                           kind="real floating")
+        if dtype not in floats:
+            raise ConfigError(f"device {self.device} of backend {self.name!r} has no {dtype} "
+                              f"(it has {', '.join(floats)}); use dtype='float32'")
+        return floats[dtype]
+
+    def has_float64(self) -> bool:
+        """Whether float64 works here without switching anything on."""
+        floats = self.xp.__array_namespace_info__().dtypes(device=self.device,
+                                                           kind="real floating")
+        return "float64" in floats
+
+    def enable_float64(self) -> None:
+        """Make float64 computable (JAX needs a switch; others have it)."""
+
+    def index_dtype(self):
+        """The namespace's default integer dtype for indices and labels on this device."""
+        return self.xp.__array_namespace_info__().default_dtypes(device=self.device)["indexing"]
+
+    # -- transfers ------------------------------------------------------------------------
+    def host(self, host, dtype=None) -> np.ndarray:
+        """``host`` as a NumPy array cast to ``dtype`` (see asarray), still on the host."""
+        host = np.asarray(host)
+        if dtype == "index":
+            return host.astype(dtype_name(self.index_dtype()), copy=False)
+        if dtype is not None:
+            self.float_dtype(dtype)  # checks the policy (and enables x64 on JAX)
+            return host.astype(dtype, copy=False)
+        return host
+
+    def asarray(self, host, dtype=None):
+        """Copy a host (NumPy) array to this device as ``dtype``."""
+        return self.xp.asarray(self.host(host, dtype), device=self.device)
+
+    def to_numpy(self, x) -> np.ndarray:
+        """Copy an array of this backend to the host as a NumPy array."""
+        if isinstance(x, np.ndarray):
+            return x
+        return np.from_dlpack(x)
+
+    def owns(self, x) -> bool:
+        """Whether ``x`` is an array of this backend's library."""
+        from ..namespace import namespace
+        try:
+            return namespace(x) is self.xp
+        except TypeError:
+            return False
+
+    def synchronize(self, x) -> None:
+        """Wait until ``x`` is computed; for honest timings (no-op for synchronous ones)."""
+
+    # -- running --------------------------------------------------------------------------
+    def compile(self, fn):
+        """``fn``, a pure function of arrays, compiled where this library compiles."""
+        return fn
+
+    def device_scope(self):
+        """A context in which kernels run on this backend's device."""
+        return contextlib.nullcontext()
+
+    def limit_threads(self, work=None):
+        """A context for a call doing ``work`` multiply-adds, with fitting thread counts."""
+        return contextlib.nullcontext()
+
+    def engine_class(self, name=None):
+        """The engine class called ``name`` (None: this backend's best)."""
+        if name is None:
+            return next(iter(self.engines.values()))
+        if name not in self.engines:
+            raise ConfigError(f"engine {name!r} does not run on the {self.name} backend; it "
+                              f"has {', '.join(self.engines)} (or None for the best)")
+        return self.engines[name]

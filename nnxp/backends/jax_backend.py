@@ -1,0 +1,64 @@
+"""JAX: CPU, GPU or TPU.  Programs are compiled (``jax.jit``); the training epoch runs as one
+compiled ``lax.scan`` (engines/jax_scan.py).  float64 needs ``jax_enable_x64``, which asking for
+float64 turns on for the process (set ``JAX_ENABLE_X64=1`` yourself to make that explicit)."""
+
+import numpy as np
+
+from ..engines.jax_scan import JaxScanEngine
+from ..engines.plain import PlainEngine
+from ..errors import BackendError
+from .base import Backend
+from .selection import import_library, split_device
+
+__all__ = ["JaxBackend", "load"]
+
+
+class JaxBackend(Backend):
+    name = "jax"
+    engines = {"jax": JaxScanEngine, "plain": PlainEngine}
+
+    def has_float64(self):
+        import jax
+        return bool(jax.config.jax_enable_x64)  # a process-wide switch: never flipped by a file
+
+    def enable_float64(self):
+        import jax
+        if not jax.config.jax_enable_x64:
+            jax.config.update("jax_enable_x64", True)
+
+    def asarray(self, host, dtype=None):
+        import jax
+        # wait for the copy: an asynchronous one keeps the host array alive meanwhile, and
+        # loading a data set's splits would hold every host copy at once
+        return jax.device_put(self.host(host, dtype), self.device).block_until_ready()
+
+    def to_numpy(self, x):
+        import jax
+        return np.asarray(jax.device_get(x))
+
+    def owns(self, x):
+        import jax
+        return isinstance(x, jax.Array)
+
+    def synchronize(self, x):
+        import jax
+        jax.block_until_ready(x)
+
+    def compile(self, fn):
+        import jax
+        return jax.jit(fn)
+
+
+def load(device=None) -> JaxBackend:
+    jax = import_library("jax")
+    kind, index = split_device(device, jax.default_backend())
+    kind = {"cuda": "gpu", "rocm": "gpu"}.get(kind, kind)
+    try:
+        devices = jax.devices(kind)
+    except (RuntimeError, AssertionError) as exc:  # AssertionError: JAX_PLATFORMS=cuda, no GPU
+        raise BackendError(f"JAX has no {kind!r} device here ({str(exc)[:200] or 'none found'})"
+                           "; for JAX on a GPU install 'jax[cuda12]'") from None
+    if index >= len(devices):
+        raise BackendError(f"JAX has {len(devices)} {kind} device(s); device index {index} "
+                           "is out of range")
+    return JaxBackend(jax.numpy, devices[index])

@@ -1,0 +1,171 @@
+"""Which backend is selected: NNXP_BACKEND / NNXP_DEVICE, ``set_backend``, ``use_backend``.
+
+    BACKENDS                            ("numpy", "jax", "cupy", "torch", "array_api_strict")
+    canonical(name) -> str              "np" -> "numpy", "strict" -> "array_api_strict", ...
+    get_backend() -> str                the selected name (default "numpy")
+    set_backend(name, device=None)      select for the rest of the process (None: back to
+                                        NNXP_BACKEND)
+    use_backend(name, device=None)      ... or inside a ``with`` block only
+    current() -> Backend                the selected backend, imported and checked
+    load(name, device=None) -> Backend  that backend (cached), whatever is selected
+    available() -> list[str]            the backends that import and have a device here
+    clear_cache()                       forget loaded backends (load them afresh)
+    resolve(backend) -> Backend         None: current(); a name: load(name); a Backend: itself
+
+Devices come from ``NNXP_DEVICE`` or ``device=``: "cpu", "gpu", "gpu:1", "cuda:0", or an
+array-api-strict device name such as "device1".  NNXP_DEVICE applies to the backend NNXP_BACKEND
+names (a device name means nothing to another library).  Each library's Backend class and loader
+is in its own module here, imported only when that backend is first used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from typing import Iterator
+
+from ..errors import BackendError
+
+__all__ = ["BACKENDS", "canonical", "get_backend", "set_backend", "use_backend", "current",
+           "load", "resolve", "available", "clear_cache", "import_library", "split_device"]
+
+BACKENDS = ("numpy", "jax", "cupy", "torch", "array_api_strict")
+_ALIASES = {"np": "numpy", "strict": "array_api_strict", "pytorch": "torch"}
+_MODULE = {"numpy": "numpy_backend", "jax": "jax_backend", "cupy": "cupy_backend",
+           "torch": "torch_backend", "array_api_strict": "strict_backend"}
+_EXTRA = {"jax": "jax", "cupy": "cupy", "torch": "torch", "array_api_strict": "strict"}
+
+_selected: list[tuple[str, str | None]] = []  # stack of (name, device) chosen in code
+_cache: dict = {}
+
+
+def canonical(name) -> str:
+    """The backend's canonical name, or a BackendError listing the valid ones."""
+    if not isinstance(name, str):
+        raise BackendError(f"backend name must be a string such as 'numpy', got "
+                           f"{type(name).__name__}")
+    key = _ALIASES.get(name.strip().lower(), name.strip().lower())
+    if key not in BACKENDS:
+        raise BackendError(f"unknown backend {name[:100]!r}; valid backends: "
+                           f"{', '.join(BACKENDS)} (set NNXP_BACKEND or call nnxp.set_backend)")
+    return key
+
+
+def get_backend() -> str:
+    """Name of the selected backend: set_backend / use_backend, else NNXP_BACKEND, else numpy."""
+    if _selected:
+        return _selected[-1][0]
+    return canonical(os.environ.get("NNXP_BACKEND") or "numpy")
+
+
+def _device_spec():
+    if _selected and _selected[-1][1] is not None:
+        return _selected[-1][1]
+    if _selected:
+        try:
+            same = canonical(os.environ.get("NNXP_BACKEND") or "numpy") == _selected[-1][0]
+        except BackendError:
+            same = False
+        if not same:
+            return None
+    return os.environ.get("NNXP_DEVICE") or None
+
+
+def set_backend(name, device=None) -> None:
+    """Select backend ``name`` (and optionally a device) for the rest of the process;
+    ``set_backend(None)`` goes back to NNXP_BACKEND (default numpy)."""
+    if name is None:
+        _selected.clear()
+        return
+    previous = list(_selected)
+    _selected[:] = [(canonical(name), device)]
+    try:
+        current()  # import and check now, not at first use
+    except BaseException:
+        _selected[:] = previous
+        raise
+
+
+@contextlib.contextmanager
+def use_backend(name, device=None) -> Iterator:
+    """``with nnxp.use_backend("jax") as backend:`` selects a backend inside the block only."""
+    _selected.append((canonical(name), device))
+    try:
+        backend = current()
+    except BaseException:
+        _selected.pop()
+        raise
+    try:
+        yield backend
+    finally:
+        _selected.pop()
+
+
+def current():
+    """The selected backend, imported and checked (errors name the extra to install)."""
+    return load(get_backend(), _device_spec())
+
+
+def load(name, device=None):
+    """The Backend ``name`` on ``device`` (cached), whatever is selected."""
+    key = (canonical(name), device)
+    if key not in _cache:
+        module = importlib.import_module(f".{_MODULE[key[0]]}", __package__)
+        _cache[key] = module.load(device)
+    return _cache[key]
+
+
+def resolve(backend=None):
+    """The Backend meant by ``backend``: None (the selected one), a name, or a Backend."""
+    if backend is None:
+        return current()
+    if isinstance(backend, str):
+        return load(backend)
+    from .base import Backend
+    if isinstance(backend, Backend):
+        return backend
+    raise BackendError(f"backend must be a name such as 'numpy' or 'jax', a Backend, or None; "
+                       f"got {type(backend).__name__}")
+
+
+def clear_cache() -> None:
+    """Forget the backends loaded so far: the next use imports and checks them again (after
+    installing a library, or in tests that fake one)."""
+    _cache.clear()
+
+
+def available() -> list:
+    """The backends usable here: installed, and with a device (CuPy needs a CUDA GPU)."""
+    names = []
+    for name in BACKENDS:
+        with contextlib.suppress(BackendError):
+            load(name)
+            names.append(name)
+    return names
+
+
+def import_library(name):
+    """Import the array library of backend ``name``, or say which extra installs it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise BackendError(
+            f"backend {name!r} needs the package {name!r}, which is not installed ({exc}); "
+            f"install it with: pip install 'nnxp[{_EXTRA.get(name, name)}]' (from a checkout: "
+            f"pip install -e '.[{_EXTRA.get(name, name)}]')") from None
+
+
+def split_device(spec, default_kind) -> tuple:
+    """ "gpu:1" -> ("gpu", 1); None -> (default_kind, 0)."""
+    if not spec:
+        return default_kind, 0
+    if not isinstance(spec, str):
+        raise BackendError(f"device must be a string such as 'cpu', 'gpu' or 'gpu:1', got "
+                           f"{type(spec).__name__}")
+    kind, _, index = spec.partition(":")
+    try:
+        return kind.lower(), int(index or 0)
+    except ValueError:
+        raise BackendError(f"device must look like 'cpu', 'gpu' or 'gpu:1', got "
+                           f"{spec[:100]!r}") from None

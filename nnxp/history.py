@@ -1,0 +1,69 @@
+"""``History``: what a training run measured, epoch by epoch.
+
+    History(records=(), intervals=(), compile_seconds=0.0, stop_reason=None)
+
+A tuple of network2's four lists (evaluation_cost, evaluation_accuracy, training_cost,
+training_accuracy), so network2 code that unpacks SGD's return value keeps working, plus
+
+    records          one dict per epoch: epoch, eta, seconds, and every metric measured
+    intervals        the measurements every k mini-batches (monitor_every)
+    epoch_seconds    [record["seconds"], ...]
+    compile_seconds  JAX's one-off compilation, kept apart from the epochs' seconds
+    stop_reason      why training stopped early (early stopping, the schedule's end,
+                     divergence, a callback), or None
+    to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it)
+"""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["History"]
+
+
+class History(tuple):
+    """network2's (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy)."""
+
+    KEYS = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy")
+
+    def __new__(cls, records=(), intervals=(), compile_seconds=0.0, stop_reason=None):
+        self = super().__new__(cls, ([], [], [], []))
+        self.records, self.intervals = [], list(intervals)
+        self.compile_seconds, self.stop_reason = compile_seconds, stop_reason
+        for record in records:
+            self.append(record)
+        return self
+
+    evaluation_cost = property(lambda self: self[0])
+    evaluation_accuracy = property(lambda self: self[1])
+    training_cost = property(lambda self: self[2])
+    training_accuracy = property(lambda self: self[3])
+
+    def append(self, record: dict) -> None:
+        """Add one epoch's record (and its metrics to network2's four lists)."""
+        self.records.append(record)
+        for key, values in zip(self.KEYS, self):
+            if key in record:
+                values.append(record[key])
+
+    @property
+    def epoch_seconds(self) -> list:
+        return [r["seconds"] for r in self.records]
+
+    def to_dict(self) -> dict:
+        return {"records": self.records, "intervals": self.intervals,
+                "compile_seconds": self.compile_seconds, "stop_reason": self.stop_reason}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(d.get("records", ()), d.get("intervals", ()), d.get("compile_seconds", 0.0),
+                   d.get("stop_reason"))
+
+    def save(self, path) -> None:
+        """Write the history as JSON, atomically."""
+        from .files import atomic_write_text
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
+
+    def __repr__(self) -> str:
+        return (f"History({len(self.records)} epochs, stop_reason={self.stop_reason!r}, "
+                f"evaluation_accuracy={self.evaluation_accuracy!r})")

@@ -1,0 +1,129 @@
+"""A training run's plan: SGD's arguments checked once, for every shell (Network, Population,
+nnxp.compat), and the optimizer update they imply.
+
+    make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, momentum=None,
+              nesterov=False, optimizer=None, shuffle=True, engine=None, early_stopping=None,
+              schedule=None, monitor_every=None, monitor_subset=None, on_divergence="stop",
+              evaluation=False, checkpoint=False, **monitors) -> (Plan, optimizer)
+    transform_for(plan, optimizer, n) -> optimizers.Transform    the whole update of a step
+    Plan                                                          see the dataclass
+
+``members`` is None for one network (every hyper-parameter one number) and K for a population
+(eta, lmbda, l1 and momentum may each be one number or K, one per member).  ``eta`` may also be
+a function of the epoch (returning one number or K).  ``monitors`` are network2's four
+``monitor_*`` flags.  Errors say what was expected and what was given (checks.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import checks
+from .errors import ConfigError
+from .optimizers import optimizer_from, training_chain
+
+__all__ = ["Plan", "make_plan", "transform_for", "MONITORS"]
+
+MONITORS = ("monitor_evaluation_cost", "monitor_evaluation_accuracy", "monitor_training_cost",
+            "monitor_training_accuracy")
+
+
+@dataclass
+class Plan:
+    """What a training run was asked to do (JSON-safe but for an eta function)."""
+
+    epochs: int
+    mini_batch_size: int
+    eta: object                       # a number, one per member, or a function epoch -> eta
+    lmbda: object = 0.0               # a number or one per member
+    l1: object = 0.0
+    optimizer: dict | None = field(default_factory=lambda: {"name": "sgd"})
+    shuffle: object = True            # True, False or an integer seed
+    engine: str | None = None
+    early_stopping: int | None = None
+    schedule: int | None = None
+    monitor_every: int | None = None
+    monitor_subset: int | None = None
+    monitor_evaluation_cost: bool = False
+    monitor_evaluation_accuracy: bool = False
+    monitor_training_cost: bool = False
+    monitor_training_accuracy: bool = False
+    on_divergence: str = "stop"
+
+    def needs_evaluation(self) -> bool:
+        return bool(self.monitor_evaluation_cost or self.monitor_evaluation_accuracy
+                    or self.early_stopping or self.schedule or self.monitor_every)
+
+
+def _positive(name, v):
+    return checks.number(name, v)
+
+
+def _nonnegative(name, v):
+    return checks.number(name, v, strict=False)
+
+
+def _momentum(name, v):
+    v = checks.number(name, v, strict=False)
+    if v >= 1.0:
+        raise ConfigError(f"{name} must be in [0, 1), got {v!r}")
+    return v
+
+
+def _flag(name, v):
+    if isinstance(v, bool) or v in (0, 1):
+        return bool(v)
+    raise ConfigError(f"{name} must be True or False, got {checks.show(v)}")
+
+
+def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, momentum=None,
+              nesterov=False, optimizer=None, shuffle=True, engine=None, early_stopping=None,
+              schedule=None, monitor_every=None, monitor_subset=None, on_divergence="stop",
+              evaluation=False, checkpoint=False, **monitors):
+    """Check SGD's arguments; return the Plan and the optimizer (see the module docstring)."""
+    checks.unknown("SGD", monitors, MONITORS)
+    epochs = checks.number("epochs", epochs, strict=False, integer=True)
+    mini_batch_size = checks.number("mini_batch_size", mini_batch_size, integer=True)
+    if not callable(eta):
+        eta = checks.per_member("eta", eta, members, _positive)
+    lmbda = checks.per_member("lmbda", lmbda, members, _nonnegative)
+    l1 = checks.per_member("l1", l1, members, _nonnegative)
+    if momentum is not None:
+        momentum = checks.per_member("momentum", momentum, members, _momentum)
+    if not isinstance(nesterov, bool):
+        raise ConfigError(f"nesterov must be True or False, got {checks.show(nesterov)}")
+    opt = optimizer_from(optimizer, momentum, nesterov)
+    counts = {name: checks.optional_int(name, value) for name, value in (
+        ("early_stopping", early_stopping), ("schedule", schedule),
+        ("monitor_every", monitor_every), ("monitor_subset", monitor_subset))}
+    flags = {name: _flag(name, monitors.get(name, False)) for name in MONITORS}
+    if on_divergence not in ("stop", "continue"):
+        raise ConfigError(f"on_divergence must be 'stop' or 'continue', got "
+                          f"{checks.show(on_divergence)}")
+    if engine is not None and not isinstance(engine, str):
+        raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
+                          f"{checks.show(engine)}")
+    plan = Plan(epochs, mini_batch_size, eta, lmbda, l1, opt.config, checks.shuffle(shuffle),
+                engine, **counts, **flags, on_divergence=on_divergence)
+    if plan.needs_evaluation() and not evaluation:
+        raise ConfigError("monitor_evaluation_cost / monitor_evaluation_accuracy, "
+                          "early_stopping, schedule and monitor_every need evaluation_data")
+    if callable(eta) and (schedule or checkpoint):
+        raise ConfigError("a learning-rate function cannot be combined with schedule= (which "
+                          "halves a number) or with a checkpoint (which cannot store it); give "
+                          "eta as a number")
+    return plan, opt
+
+
+def _each(value, k):
+    return list(value) if isinstance(value, (list, tuple)) else [value] * k
+
+
+def transform_for(plan, optimizer, n, members=None):
+    """The update of one step for a training set of ``n`` examples: decay lmbda/n, L1 l1/n
+    (left out of the computation when l1 is 0 for every member), -eta, the optimizer."""
+    k = members or 1
+    decay = [lmbda / n for lmbda in _each(plan.lmbda, k)]
+    l1 = [v / n for v in _each(plan.l1, k)]
+    one = (lambda v: v[0]) if members is None else (lambda v: v)
+    return training_chain(optimizer, 1.0, one(decay), one(l1) if any(l1) else None)

@@ -1,0 +1,227 @@
+"""``Population``: K networks of one shape trained at once, as one set of arrays, on any
+backend, by the same math as one network (backprop.py is rank-polymorphic).
+
+    pop = Population(sizes, seeds=[0, 1, 2, 3], cost=CrossEntropyCost, *, activation=Sigmoid,
+                     output_activation=None, weight_init=None, bias_init=None, dtype="float32",
+                     backend=None)
+    histories = pop.SGD(training_data, epochs, mini_batch_size, eta, lmbda=0.0,
+                        evaluation_data=None, monitor_...=False, *, l1=0.0, momentum=None,
+                        nesterov=False, optimizer=None, early_stopping=None, schedule=None,
+                        monitor_every=None, monitor_subset=None, shuffle=True, engine=None,
+                        callbacks=(), progress=False, on_divergence="stop") -> [History] * K
+    pop[k] -> Network          member k on its own (its parameters, spec, seed)
+    pop.best(metric="evaluation_accuracy") -> Network    the member whose last record is best
+    pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
+    len(pop), pop.seeds, pop.params ((w (K, n_out, n_in), b (K, n_out)) per layer), pop.histories
+
+eta, lmbda, l1 and momentum are each one number for every member or a sequence of K, one per
+member (eta may also be a function of the epoch returning one or K).  Every member sees the same
+mini-batches in the same order (one x of shape (m, n_in) broadcast through matmul, never copied
+per member); ``shuffle=seed`` draws that order from ``numpy.random.default_rng(seed)``, exactly as
+``Network.SGD(shuffle=seed)`` does, and ``shuffle=True`` uses the first member's own stream.
+Early stopping, the schedule and divergence act per member: a stopped member's parameters stay
+frozen while the others train.
+
+Member k equals ``Network(sizes, seed=seeds[k], ...)`` trained alone with the same shuffle seed
+and its own hyper-parameters: its initial weights come from the same draws, and its arithmetic
+is the same (bit for bit on NumPy; tests/test_population.py).  ``callback(records, pop)`` gets
+the epoch's K records (None for a stopped member) and may return True (stop every member) or
+the indices of members to stop.  Populations are not checkpointed (train members alone for
+that).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backends, checks, core
+from .activations import Sigmoid
+from .costs import CrossEntropyCost, cost_from_name
+from .data import is_backend_array, prepare
+from .engines import engine_for
+from .errors import ConfigError, DataError
+from .history import History
+from .initializers import default_weight, normal_bias
+from .loop import fresh_state, run, total_cost
+from .network import Network, layer_activations
+from .plan import make_plan, transform_for
+
+__all__ = ["Population"]
+
+_OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
+            "schedule", "monitor_every", "monitor_subset", "callbacks", "progress",
+            "on_divergence")
+
+
+class Population:
+    """K networks of one shape trained as one program (see the module docstring)."""
+
+    def __init__(self, sizes, seeds, cost=None, *, activation=None, output_activation=None,
+                 weight_init=None, bias_init=None, dtype="float32", backend=None):
+        self.sizes = checks.sizes(sizes)
+        if isinstance(seeds, (str, bytes, dict, set)) or not hasattr(seeds, "__iter__"):
+            raise ConfigError(f"seeds must be a list of integer seeds, one per member (e.g. "
+                              f"range(16)); got {checks.show(seeds)}")
+        self.seeds = [checks.seed(s) for s in seeds]
+        if not self.seeds or None in self.seeds:
+            raise ConfigError(f"seeds must list at least one non-negative integer per member, "
+                              f"got {checks.show(seeds)}")
+        self.cost = cost_from_name(CrossEntropyCost if cost is None else cost)
+        self.activations = layer_activations(
+            Sigmoid if activation is None else activation, output_activation, self.cost,
+            len(self.sizes) - 1)
+        self.backend = backends.resolve(backend)
+        self.dtype = checks.dtype(dtype)
+        self.backend.float_dtype(self.dtype)
+        self.weight_init = weight_init or default_weight
+        self.bias_init = bias_init or normal_bias
+        members = [core.init_params(self.sizes, self.weight_init, self.bias_init,
+                                    np.random.SeedSequence(s).spawn(2)[0]) for s in self.seeds]
+        self.params = core.to_device(self.backend, core.stack_params(members), self.dtype)
+        self._shuffle_seed = np.random.SeedSequence(self.seeds[0]).spawn(2)[1]
+        self.histories = None
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def spec(self) -> core.Spec:
+        return core.Spec(tuple(self.sizes), tuple(self.activations), self.cost)
+
+    def engine(self, name=None):
+        return engine_for(self.backend, self.spec, name)
+
+    # -- members --------------------------------------------------------------------------
+    def __getitem__(self, k) -> Network:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not \
+                -len(self) <= k < len(self):
+            raise ConfigError(f"member index must be an integer in [0, {len(self)}), got "
+                              f"{checks.show(k)}")
+        k = int(k) % len(self)
+        net = Network(self.sizes, self.cost, activation=list(self.activations),
+                      seed=self.seeds[k], dtype=self.dtype, backend=self.backend,
+                      weight_init=self.weight_init, bias_init=self.bias_init)
+        net.params = tuple((w[k, ...], b[k, ...]) for w, b in self.params)
+        if self.histories is not None:
+            net.history = self.histories[k]
+        return net
+
+    def best(self, metric="evaluation_accuracy") -> Network:
+        """The member whose history has the best value of ``metric`` (the highest accuracy,
+        the lowest cost) at its last epoch; its History is ``net.history``."""
+        if self.histories is None:
+            raise ConfigError("train the population first (pop.SGD); best() compares its "
+                              "histories")
+        values = []
+        for history in self.histories:
+            series = [r[metric] for r in history.records if metric in r]
+            values.append(series[-1] if series else None)
+        if all(v is None for v in values):
+            raise ConfigError(f"no member recorded {metric!r}; monitor it in SGD (e.g. "
+                              f"monitor_evaluation_accuracy=True)")
+        sign = -1.0 if metric.endswith("cost") else 1.0
+        k = max((i for i, v in enumerate(values) if v is not None),
+                key=lambda i: (sign * values[i], -i))
+        return self[k]
+
+    # -- evaluation -----------------------------------------------------------------------
+    def prepare(self, data, name="data"):
+        return prepare(data, self.backend, self.dtype, self.sizes[0], self.sizes[-1], name)
+
+    def feedforward(self, x):
+        """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out)."""
+        if not is_backend_array(x, self.backend):
+            x = np.asarray(x)
+            if x.ndim != 2 or x.shape[1] != self.sizes[0] or x.dtype.kind not in "fiub":
+                raise DataError(f"feedforward: x must be numbers of shape (n, {self.sizes[0]})"
+                                f", got {checks.show(x)}")
+            x = self.backend.asarray(x, self.dtype)
+        with self.backend.device_scope():
+            return core.apply(self.spec, self.params, x)
+
+    def _scores(self, data):
+        return self.engine().scores(self.params, self.prepare(data)).reshape(len(self), 5)
+
+    def accuracy(self, data) -> list:
+        """Per member, the number of examples of ``data`` classified correctly."""
+        return [int(row[0]) for row in self._scores(data)]
+
+    def total_cost(self, data, lmbda=0.0, *, l1=0.0) -> list:
+        """Per member, network2's total cost of ``data`` (lmbda, l1: one or one per member)."""
+        data = self.prepare(data)
+        k = len(self)
+        lmbdas = checks.per_member("lmbda", lmbda, k, lambda n, v: checks.number(n, v, strict=False))
+        l1s = checks.per_member("l1", l1, k, lambda n, v: checks.number(n, v, strict=False))
+        each = lambda v: v if isinstance(v, list) else [v] * k
+        return [total_cost(row, data.n, a, b)
+                for row, a, b in zip(self._scores(data), each(lmbdas), each(l1s))]
+
+    # -- training -------------------------------------------------------------------------
+    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
+            monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
+            monitor_training_cost=False, monitor_training_accuracy=False, **options):
+        """Train every member by mini-batch SGD, as one program; returns one History per
+        member (see the module docstring)."""
+        checks.unknown("Population.SGD", options, _OPTIONS)
+        callbacks = checks.callables("callbacks", options.pop("callbacks", None))
+        progress = options.pop("progress", False)
+        k = len(self)
+        plan, optimizer = make_plan(
+            epochs, mini_batch_size, eta, members=k, lmbda=lmbda,
+            evaluation=evaluation_data is not None,
+            monitor_evaluation_cost=monitor_evaluation_cost,
+            monitor_evaluation_accuracy=monitor_evaluation_accuracy,
+            monitor_training_cost=monitor_training_cost,
+            monitor_training_accuracy=monitor_training_accuracy, **options)
+        train_set = self.prepare(training_data, "training_data")
+        eval_set = (None if evaluation_data is None
+                    else self.prepare(evaluation_data, "evaluation_data"))
+        etas = [0.0] * k if callable(plan.eta) else (
+            plan.eta if isinstance(plan.eta, list) else [plan.eta] * k)
+        state = fresh_state(etas)
+        state.n_train = train_set.n
+        transform = transform_for(plan, optimizer, train_set.n, members=k)
+        with self.backend.device_scope():
+            opt_state = transform.init(self.params)
+        histories = [History() for _ in range(k)]
+        rng = (None if plan.shuffle is False else np.random.default_rng(
+            self._shuffle_seed if plan.shuffle is True else plan.shuffle))
+
+        def orders(epoch):
+            return None if rng is None else rng.permutation(train_set.n)
+
+        def after_epoch(records, active, params, opt_state):
+            self.params = params
+            for callback in callbacks:
+                shown = [r if a else None for r, a in zip(records, active)]
+                verdict = callback(shown, self)
+                stop = range(k) if verdict is True else (verdict or ())
+                for i in stop:
+                    state.trackers[int(i)].stop(f"stopped by a callback after epoch "
+                                                f"{records[0]['epoch']}")
+
+        def report(records, active):
+            print(_progress_line(records, active, eval_set), flush=True)
+
+        self.histories = histories
+        self.params, self.optimizer_state = run(
+            self.engine(plan.engine), transform, self.params, opt_state, plan, state, histories,
+            train_set, eval_set, backend=self.backend, dtype=self.dtype, members=k,
+            orders=orders, after_epoch=after_epoch, progress=report if progress else None)
+        return histories
+
+    def __repr__(self) -> str:
+        return (f"Population({len(self)} x {self.sizes}, cost={self.cost.name}, "
+                f"backend={self.backend.name}, dtype={self.dtype})")
+
+
+def _progress_line(records, active, eval_set) -> str:
+    live = [r for r, a in zip(records, active) if a]
+    head = f"Epoch {records[0]['epoch']} ({records[0]['seconds']:.2f} s, {len(live)} of " \
+           f"{len(records)} members trained)"
+    if live and "evaluation_accuracy" in live[0]:
+        values = [r["evaluation_accuracy"] for r in live]
+        k = max(range(len(records)), key=lambda i: records[i].get("evaluation_accuracy", -1))
+        head += (f"; accuracy on evaluation data: best {max(values)} / {eval_set.n} (member "
+                 f"{k}), mean {sum(values) / len(values):.1f}")
+    return head
