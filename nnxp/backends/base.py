@@ -12,6 +12,7 @@
     owns(x)                             True for an array of this backend's library
     synchronize(x)                      wait until ``x`` is computed (asynchronous libraries)
     compile(fn)                         ``fn`` compiled where the library compiles (JAX), else fn
+    make_step(spec, transform)          the training step: core.make_step, or a fast path
     device_scope()                      a context in which kernels launch on ``device`` (CuPy)
     limit_threads(work)                 a context that runs ``work`` (multiply-adds per call)
                                         with a fitting number of BLAS / OpenMP threads
@@ -27,6 +28,7 @@ import contextlib
 
 import numpy as np
 
+from ..core import make_step
 from ..engines.plain import PlainEngine
 from ..errors import ConfigError
 
@@ -138,6 +140,12 @@ class Backend:
     def limit_threads(self, work=None):
         """A context for a call doing ``work`` multiply-adds, with fitting thread counts."""
         return contextlib.nullcontext()
+
+    def make_step(self, spec, transform):
+        """The training step for ``spec`` and ``transform``: the generic core.make_step, or a
+        faster one of this backend's that gives the same numbers (to the parity suite's
+        bounds) and falls back to the generic one for what it does not cover."""
+        return make_step(spec, transform)
 
     def engine_class(self, name=None):
         """The engine class called ``name`` (None: this backend's best)."""

@@ -7,7 +7,8 @@
                                                         finite] from one pass, one transfer
     Engine.function(key, build) -> fn                  ``build()`` compiled once and kept
                                                         (diagnostics, the finder, the shells)
-    Engine.step_for(transform) -> step                 core.make_step, one per structure
+    Engine.step_for(transform) -> step                 the backend's make_step (core.make_step
+                                                        or a fast path), one per structure
     Engine.programs, Engine.compile_seconds            what was compiled, and its time
 
 ``data`` is an nnxp.data.Dataset on the device; ``order`` the epoch's permutation (a device index
@@ -25,7 +26,6 @@ last.  Which engines a backend offers is the backend class's ``engines``.  This 
 from __future__ import annotations
 
 from ..backprop import scores as _scores
-from ..core import make_step
 
 __all__ = ["Engine", "engine_for"]
 
@@ -71,7 +71,7 @@ class Engine:
     def step_for(self, transform):
         step = self._steps.get(transform.key)
         if step is None:
-            step = self._steps[transform.key] = make_step(self.spec, transform)
+            step = self._steps[transform.key] = self.backend.make_step(self.spec, transform)
         return step
 
     def scores(self, params, data):
