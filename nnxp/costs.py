@@ -106,13 +106,17 @@ _ALIASES = {"quadratic": QuadraticCost, "mse": QuadraticCost, "cross_entropy": C
 
 
 def cost_from_name(name):
-    """A cost class from a class, its name ("CrossEntropyCost") or a short name ("quadratic")."""
+    """A cost class from a class, an instance (network2 scripts write ``CrossEntropyCost()``),
+    its name ("CrossEntropyCost") or a short name ("quadratic")."""
     if isinstance(name, type) and name in _TABLE.values():
         return name
+    if type(name) in _TABLE.values():
+        return type(name)
     if isinstance(name, str):
         key = name.strip()
         found = _TABLE.get(key) or _ALIASES.get(key.lower().replace("-", "_"))
         if found is not None:
             return found
-    raise ConfigError(f"unknown cost {name!r}; known: {', '.join(_TABLE)} "
+    from .checks import show
+    raise ConfigError(f"unknown cost {show(name)}; known: {', '.join(_TABLE)} "
                       f"(or {', '.join(sorted(_ALIASES))})")
