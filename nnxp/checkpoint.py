@@ -68,6 +68,8 @@ class _Fields:
 
 
 def _plan(f, d) -> Plan:
+    if not isinstance(d, dict):
+        f.fail("plan", "missing, or not an object")
     number = checks.number
     nonneg = lambda name, v: number(name, v, strict=False)
     flag = lambda name, v: v if isinstance(v, bool) else f.fail(name, f"not true/false: "
@@ -137,6 +139,8 @@ def read_checkpoint(d, where, like):
                              "cannot be resumed by this one; load it as a network and train on")
     plan = _plan(f, d.get("plan"))
     sd = d.get("state")
+    if not isinstance(sd, dict):
+        f.fail("state", "missing, or not an object")
     epoch = f.get(sd, "epoch", "state.epoch",
                   lambda n, v: checks.number(n, v, strict=False, integer=True))
     if epoch > plan.epochs:
@@ -146,6 +150,8 @@ def read_checkpoint(d, where, like):
     trackers = f.get(sd, "trackers", "state.trackers",
                      lambda n, v: v if isinstance(v, list) and len(v) == 1 else f.fail(
                          n, "must list one member"))
+    if not isinstance(trackers[0], dict):
+        f.fail("state.trackers[0]", "not an object")
     state = RunState([_tracker(f, "state.trackers[0]", trackers[0])], epoch,
                      _rng_state(f, sd.get("rng_state")), n_train)
     opt_like = like(plan)

@@ -11,7 +11,7 @@ training_accuracy), so network2 code that unpacks SGD's return value keeps worki
     compile_seconds  JAX's one-off compilation, kept apart from the epochs' seconds
     stop_reason      why training stopped early (early stopping, the schedule's end,
                      divergence, a callback), or None
-    to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it)
+    to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ class History(tuple):
         """Write the history as JSON, atomically."""
         from .files import atomic_write_text
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
+
+    def __reduce__(self):  # pickle by content: tuple's default would pass the lists as records
+        return (History.from_dict, (self.to_dict(),))
 
     def __repr__(self) -> str:
         return (f"History({len(self.records)} epochs, stop_reason={self.stop_reason!r}, "

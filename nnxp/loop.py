@@ -30,6 +30,7 @@ without a member axis) and K for a population.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -110,16 +111,18 @@ def run(engine, transform, params, opt_state, plan, state, histories, train_set,
         host_order = None if orders is None else orders(epoch)
         order = None if host_order is None else backend.asarray(host_order, "index")
         start = time.perf_counter()
-        new_params, new_state = engine.run_epoch(transform, params, opt_state, train_set,
-                                                 order, plan.mini_batch_size,
-                                                 plan.monitor_every, on_chunk)
-        backend.synchronize(new_params)
+        with _quiet(plan):
+            new_params, new_state = engine.run_epoch(transform, params, opt_state, train_set,
+                                                     order, plan.mini_batch_size,
+                                                     plan.monitor_every, on_chunk)
+            backend.synchronize(new_params)
         compiled = engine.compile_seconds - compile_before
         compile_before = engine.compile_seconds
         seconds = time.perf_counter() - start - compiled
         state.epoch += 1
-        records, finite = _measure(engine, plan, new_params, train_set, eval_set, epoch, etas,
-                                   seconds, members)
+        with _quiet(plan):
+            records, finite = _measure(engine, plan, new_params, train_set, eval_set, epoch,
+                                       etas, seconds, members)
         active = state.active()
         for k, (tracker, record) in enumerate(zip(state.trackers, records)):
             if not active[k]:
@@ -147,6 +150,14 @@ def run(engine, transform, params, opt_state, plan, state, histories, train_set,
         if save is not None:
             save(params, opt_state)
     return params, opt_state
+
+
+def _quiet(plan):
+    """Overflow in a diverging epoch is detected and reported by the loop (stop_reason, with
+    advice), so NumPy's own overflow warnings would only repeat it, less clearly."""
+    if plan.on_divergence == "stop":
+        return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    return contextlib.nullcontext()
 
 
 def _keep(backend, keep, members, new, old):

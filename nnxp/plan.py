@@ -86,6 +86,11 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     mini_batch_size = checks.number("mini_batch_size", mini_batch_size, integer=True)
     if not callable(eta):
         eta = checks.per_member("eta", eta, members, _positive)
+    if isinstance(lmbda, (list, tuple)) and lmbda and isinstance(lmbda[0], (list, tuple)):
+        raise ConfigError(f"lmbda (SGD's fifth argument) must be a number, got data "
+                          f"({checks.show(lmbda)}): network.py's SGD takes test_data there, "
+                          "network2's takes lmbda; pass evaluation_data=... (or use "
+                          "nnxp.compat.network for chapter 1's program)")
     lmbda = checks.per_member("lmbda", lmbda, members, _nonnegative)
     l1 = checks.per_member("l1", l1, members, _nonnegative)
     if momentum is not None:

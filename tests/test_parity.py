@@ -72,17 +72,3 @@ def test_book_network_first_5000_images_same_validation_count(backend, mnist):
     expected = _numpy_run("book5000", run)
     assert run() == expected
     assert expected[-1] > 8500
-
-
-def test_jax_engine_matches_plain_engine():
-    pytest.importorskip("jax")
-    rng = np.random.default_rng(0)
-    x, y = rng.random((205, 12)), rng.integers(0, 4, 205)  # 205: a last, smaller batch
-    out = {}
-    with nnxp.use_backend("jax"):
-        for engine in ("plain", "jax"):
-            net = nnxp.Network([12, 9, 4], seed=3, dtype="float64")
-            net.SGD((x, y), 2, 10, 0.7, lmbda=0.5, momentum=0.5, engine=engine)
-            out[engine] = params_numpy(net)
-    for a, b in zip(out["plain"], out["jax"]):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -104,7 +104,8 @@ class Backend:
             return host.astype(dtype_name(self.index_dtype()), copy=False)
         if dtype is not None:
             self.float_dtype(dtype)  # checks the policy (and enables x64 on JAX)
-            return host.astype(dtype, copy=False)
+            with np.errstate(over="ignore"):  # callers check finiteness in this dtype
+                return host.astype(dtype, copy=False)
         return host
 
     def asarray(self, host, dtype=None):

@@ -1,5 +1,6 @@
-"""The training toolkit: early stopping, the book's learning-rate schedule, eta as a function,
-monitoring every k mini-batches, callbacks, history."""
+"""The epoch loop (nnxp/loop.py): eta as a function, monitoring every k mini-batches, callbacks, progress, divergence."""
+
+import warnings
 
 import numpy as np
 import pytest
@@ -10,33 +11,6 @@ from conftest import params_numpy
 RNG = np.random.default_rng(0)
 X, Y = RNG.random((100, 6)), RNG.integers(0, 3, 100)
 XV, YV = RNG.random((40, 6)), RNG.integers(0, 3, 40)
-
-
-def test_early_stopping_after_n_epochs_without_improvement(backend):
-    net = nnxp.Network([6, 5, 3], seed=0)
-    # eta so small that validation accuracy cannot change: epoch 0 sets the best, then 3 flat
-    h = net.SGD((X, Y), 50, 10, 1e-12, evaluation_data=(XV, YV),
-                monitor_evaluation_accuracy=True, early_stopping=3)
-    assert len(h.records) == 4
-    assert len(set(h.evaluation_accuracy)) == 1
-    assert "no improvement in evaluation accuracy for 3 epochs" in h.stop_reason
-
-
-def test_schedule_halves_eta_and_stops_at_one_128th(backend):
-    net = nnxp.Network([6, 5, 3], seed=0)
-    eta = 1e-12
-    h = net.SGD((X, Y), 50, 10, eta, evaluation_data=(XV, YV), schedule=1)
-    etas = [r["eta"] for r in h.records]
-    assert etas == [eta, eta] + [eta / 2 ** k for k in range(1, 7)]
-    assert "fell to 1/128" in h.stop_reason
-    assert all("validation_accuracy" in r for r in h.records)  # measured, not in network2 lists
-    assert h.evaluation_accuracy == []
-
-
-def test_schedule_waits_n_epochs(backend):
-    net = nnxp.Network([6, 5, 3], seed=0)
-    h = net.SGD((X, Y), 9, 10, 1e-12, evaluation_data=(XV, YV), schedule=3)
-    assert [r["eta"] for r in h.records] == [1e-12] * 4 + [5e-13] * 3 + [2.5e-13] * 2
 
 
 def test_eta_as_a_function_of_the_epoch(backend):
@@ -106,20 +80,6 @@ def test_callbacks_see_every_epoch_and_can_stop(backend):
     assert h.stop_reason.startswith("stopped by a callback")
 
 
-def test_history_round_trips_and_unpacks_like_network2(tmp_path, backend):
-    net = nnxp.Network([6, 5, 3], seed=0)
-    h = net.SGD((X, Y), 2, 10, 0.5, evaluation_data=(XV, YV), monitor_evaluation_cost=True,
-                monitor_evaluation_accuracy=True, monitor_training_cost=True,
-                monitor_training_accuracy=True)
-    ec, ea, tc, ta = h
-    assert len(ec) == len(ea) == len(tc) == len(ta) == 2
-    assert all(0 <= a <= 100 for a in ta) and all(0 <= a <= 40 for a in ea)
-    h.save(tmp_path / "h.json")
-    import json
-    back = nnxp.History.from_dict(json.loads((tmp_path / "h.json").read_text()))
-    assert tuple(back) == tuple(h) and back.records == h.records
-
-
 def test_progress_prints_network2_lines(backend, capsys):
     net = nnxp.Network([6, 5, 3], seed=0)
     net.SGD((X, Y), 2, 10, 0.5, evaluation_data=(XV, YV), monitor_evaluation_accuracy=True,
@@ -135,3 +95,60 @@ def test_unknown_option_is_refused(backend):
         net.SGD((X, Y), 1, 10, 0.5, lamda=1.0)
     with pytest.raises(nnxp.ConfigError, match="need evaluation_data"):
         net.SGD((X, Y), 1, 10, 0.5, early_stopping=3)
+
+
+def _linear_net(dtype="float32"):
+    # quadratic cost on identity units: a large eta blows the weights up geometrically
+    return nnxp.Network([6, 5, 3], cost=nnxp.QuadraticCost, activation=nnxp.Identity, seed=0,
+                        dtype=dtype)
+
+
+def test_divergence_stops_and_keeps_the_last_finite_weights(backend, tmp_path):
+    net = _linear_net()
+    h = net.SGD((X, Y), 2, 10, 0.01, shuffle=1)  # healthy first
+    finite = params_numpy(net)
+    path = tmp_path / "run.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # nnxp reports it, not NumPy's warnings
+        h = net.SGD((X, Y), 5, 10, 50.0, shuffle=1, checkpoint=path,
+                    evaluation_data=(XV, YV), monitor_evaluation_accuracy=True)
+    assert h.stop_reason.startswith("diverged in epoch ") and "eta / 10" in h.stop_reason
+    assert h.records[-1]["diverged"] and len(h.records) < 5
+    if len(h.records) == 1:  # diverged in its first epoch: the weights from before SGD
+        for a, b in zip(params_numpy(net), finite):
+            np.testing.assert_array_equal(a, b)
+    assert all(np.isfinite(a).all() for a in params_numpy(net))
+    if path.exists():  # a checkpoint, if any, holds finite weights and loads
+        saved = nnxp.load(path)
+        assert all(np.isfinite(a).all() for a in params_numpy(saved))
+
+
+def test_divergence_in_the_first_epoch_restores_the_initial_weights(backend):
+    net = _linear_net("float64")
+    start = params_numpy(net)
+    h = net.SGD((X, Y), 3, 10, 1e3, shuffle=1)
+    assert h.stop_reason.startswith("diverged in epoch 0") and len(h.records) == 1
+    for a, b in zip(params_numpy(net), start):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_on_divergence_continue_keeps_training(backend):
+    net = _linear_net()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        h = net.SGD((X, Y), 3, 10, 1e3, shuffle=1, on_divergence="continue")
+    assert h.stop_reason is None and len(h.records) == 3
+    assert not all(np.isfinite(a).all() for a in params_numpy(net))
+
+
+@pytest.mark.parametrize("eta,match", [
+    (lambda epoch: -1.0, r"eta\(0\) must be > 0"),
+    (lambda epoch: float("nan"), r"eta\(0\) must be a finite number"),
+    (lambda epoch: "fast", r"eta\(0\) must be a number"),
+    (lambda epoch: 1 / 0, "the eta function raised ZeroDivisionError at epoch 0"),
+    (lambda epoch: [0.1, 0.2], r"must return one number or 1 \(one per member\)"),
+])
+def test_an_eta_function_is_checked_every_epoch(backend, eta, match):
+    net = nnxp.Network([6, 5, 3], seed=0)
+    with pytest.raises(nnxp.ConfigError, match=match):
+        net.SGD((X, Y), 2, 10, eta)

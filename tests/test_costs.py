@@ -1,5 +1,4 @@
-"""Activations and costs: values against textbook formulas, derivatives against finite
-differences, and stability for any finite input (no overflow warning, no NaN, no inf)."""
+"""Costs (nnxp/costs.py): finite for outputs of exactly 0 or 1, delta = dC/dz, names and instances."""
 
 import math
 import warnings
@@ -27,40 +26,6 @@ def _reference(act, z):
         e = np.array([math.exp(v) for v in row])
         return (e / e.sum())[None, :]
     return np.vectorize(f[act.name])(z)
-
-
-@pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
-def test_activation_values_and_stability(backend, act):
-    z = backend.asarray(Z, "float64")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # an overflow RuntimeWarning fails the test
-        a = to_numpy(act.fn(z))
-        g = to_numpy(act.backward(z, act.fn(z), backend.xp.ones_like(z)))
-    assert np.all(np.isfinite(a)) and np.all(np.isfinite(g))
-    np.testing.assert_allclose(a, _reference(act, Z), rtol=1e-12, atol=1e-15)
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_sigmoid_stays_in_unit_interval_in_every_dtype(backend, dtype):
-    a = to_numpy(nnxp.Sigmoid().fn(backend.asarray(Z, dtype)))
-    assert np.all((a >= 0) & (a <= 1)) and a[0, 0] == 0 and a[0, -1] == 1
-
-
-@pytest.mark.parametrize("act", ACTS[:5], ids=lambda a: a.name)
-def test_prime_matches_finite_differences(backend, act):
-    z = np.linspace(-3, 3, 13)[None, :] + 0.0123  # away from ReLU's kink at 0
-    eps = 1e-6
-    up = to_numpy(act.fn(backend.asarray(z + eps, "float64")))
-    down = to_numpy(act.fn(backend.asarray(z - eps, "float64")))
-    prime = to_numpy(act.prime(backend.asarray(z, "float64")))
-    np.testing.assert_allclose(prime, (up - down) / (2 * eps), rtol=1e-7, atol=1e-9)
-
-
-def test_softmax_rows_sum_to_one_for_huge_inputs(backend):
-    z = backend.asarray(np.array([[1e4, 1e4 - 1, -1e4], [-1e4, -1e4, -1e4]]), "float32")
-    a = to_numpy(nnxp.Softmax().fn(z))
-    np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(a[1], 1 / 3, rtol=1e-6)
 
 
 @pytest.mark.parametrize("cost", [nnxp.CrossEntropyCost, nnxp.LogLikelihoodCost,
@@ -97,13 +62,3 @@ def test_cross_entropy_delta_is_dC_dz(backend):
     zd = backend.asarray(z, "float64")
     delta = to_numpy(ce.delta(zd, sig.fn(zd), backend.asarray(y, "float64")))
     np.testing.assert_allclose(delta, fd, rtol=1e-6, atol=1e-8)
-
-
-def test_names_round_trip_through_the_fixed_tables():
-    for act in ACTS:
-        assert from_name(act.to_dict()) == act
-    assert from_name("leakyrelu", slope=0.2) == nnxp.LeakyReLU(0.2)
-    for cost in (nnxp.QuadraticCost, nnxp.CrossEntropyCost, nnxp.LogLikelihoodCost):
-        assert cost_from_name(cost.name) is cost
-    with pytest.raises(nnxp.ConfigError, match="unknown activation '__class__'"):
-        from_name("__class__")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nnxp
-from conftest import params_numpy
+from conftest import params_numpy, to_numpy
 from reference import network2_sgd
 
 
@@ -71,3 +71,67 @@ def test_total_cost_and_accuracy_match_network2_definitions(backend):
     assert net.total_cost((x, labels), 2.0) == pytest.approx(ce + l2, rel=1e-12)
     assert net.accuracy((x, labels)) == int(np.sum(np.argmax(a, axis=1) == labels))
     assert net.accuracy((x, y), convert=True) == net.accuracy((x, labels))
+
+
+# -- network2 code keeps working: what it assigns takes effect, what it passes is accepted ----
+
+def _xy(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 5)), rng.integers(0, 3, n)
+
+
+def test_assigning_the_cost_changes_the_next_sgd(backend):
+    x, y = _xy()
+    quadratic = nnxp.Network([5, 4, 3], cost=nnxp.QuadraticCost, seed=0, dtype="float64")
+    switched = nnxp.Network([5, 4, 3], cost=nnxp.QuadraticCost, seed=0, dtype="float64")
+    quadratic.SGD((x, y), 1, 10, 0.5, shuffle=False)
+    switched.SGD((x, y), 1, 10, 0.5, shuffle=False)
+    switched.cost = nnxp.CrossEntropyCost()  # an instance, as network2 scripts write it
+    quadratic.SGD((x, y), 1, 10, 0.5, shuffle=False)
+    switched.SGD((x, y), 1, 10, 0.5, shuffle=False)
+    assert switched.cost is nnxp.CrossEntropyCost
+    assert not np.allclose(params_numpy(switched)[0], params_numpy(quadratic)[0])
+    with pytest.raises(nnxp.ConfigError, match="LogLikelihoodCost needs a Softmax output"):
+        switched.cost = nnxp.LogLikelihoodCost
+
+
+def test_assigning_weights_and_biases(backend):
+    net = nnxp.Network([5, 4, 3], seed=0, dtype="float64")
+    new_w = [np.full((4, 5), 0.5), np.full((3, 4), -0.25)]
+    net.weights = new_w
+    net.biases = [np.zeros((4, 1)), np.ones(3)]  # network2's (n, 1) columns, or (n,)
+    got = params_numpy(net)
+    np.testing.assert_array_equal(got[0], new_w[0])
+    np.testing.assert_array_equal(got[1], np.zeros(4))
+    np.testing.assert_array_equal(got[3], np.ones(3))
+    out = to_numpy(net.feedforward(np.zeros((1, 5))))
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))
+    # hidden: sigmoid(0) = 0.5 per unit; output: sigmoid(-0.25 * 4 * 0.5 + 1) = sigmoid(0.5)
+    np.testing.assert_allclose(out, np.full((1, 3), sigmoid(0.5)))
+    with pytest.raises(nnxp.DataError, match=r"net.weights\[1\] must be numbers of shape"):
+        net.weights = [np.ones((4, 5)), np.ones((4, 3))]
+    with pytest.raises(nnxp.DataError, match="must be a list of 2 arrays"):
+        net.biases = [np.ones(4)]
+    with pytest.raises(nnxp.DataError, match="NaN or infinite"):
+        net.weights = [np.full((4, 5), np.nan), np.ones((3, 4))]
+
+
+def test_optimizer_objects_and_early_stopping_n(backend):
+    x, y = _xy()
+    a = nnxp.Network([5, 4, 3], seed=0, dtype="float64")
+    a.SGD((x, y), 2, 10, 0.5, optimizer=nnxp.momentum(0.9), shuffle=1)
+    b = nnxp.Network([5, 4, 3], seed=0, dtype="float64")
+    b.SGD((x, y), 2, 10, 0.5, momentum=0.9, shuffle=1)
+    for p, q in zip(params_numpy(a), params_numpy(b)):
+        np.testing.assert_array_equal(p, q)
+    h = nnxp.Network([5, 4, 3], seed=0).SGD((x, y), 30, 10, 1e-9, evaluation_data=(x, y),
+                                            monitor_evaluation_accuracy=True,
+                                            early_stopping_n=2)
+    assert len(h.records) == 3 and "no improvement" in h.stop_reason
+
+
+def test_a_network_keeps_the_backend_it_was_given():
+    net = nnxp.Network([3, 2], backend="array_api_strict")
+    assert net.backend.name == "array_api_strict" and nnxp.get_backend() == "numpy"
+    with pytest.raises(nnxp.BackendError, match="unknown backend"):
+        nnxp.Network([3, 2], backend="fortran")

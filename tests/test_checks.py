@@ -1,5 +1,4 @@
-"""Bad input meets one clear error at the public boundary: nnxp.NNXPError (a ValueError, or
-also a TypeError for wrong types), whose message says what was expected and what was given."""
+"""Argument checks (nnxp/checks.py, used by Network, SGD, Population, load): one clear error, a ValueError (or also a TypeError), saying what was expected and what was given."""
 
 import numpy as np
 import pytest
@@ -42,52 +41,6 @@ def test_leaky_relu_slope_checked():
         nnxp.LeakyReLU(2)
 
 
-@pytest.mark.parametrize("data,match", [
-    ((X[:, :3], Y), r"X has 3 features per example .* input layer has 4 units"),
-    ((X, Y[:10]), "X has 20 examples but y has 10"),
-    ((X[:0], Y[:0]), "is empty"),
-    ([], "is empty"),
-    ((X, Y + 3), r"labels must lie in \[0, 3\) .* got labels from 3 to 5"),
-    ((X, Y - 1), r"got labels from -1 to 1"),
-    ((X, Y + 0.5), "must hold integer class labels"),
-    ((X, np.ones((20, 4))), r"y must be labels \(n,\) or desired outputs \(n, 3\)"),
-    ((np.where(X > 0.5, np.nan, X), Y), "X contains NaN or infinite values"),
-    ((np.where(X > 0.5, np.inf, X), Y), "NaN or infinite"),
-    ((X, np.full((20, 3), np.nan)), "y contains NaN"),
-    ((X.astype(str), Y), "X must hold numbers"),
-    ((X[0], Y), r"X must have shape \(n, 4\)"),
-    ((X, Y, Y), "must be a pair"),
-    (None, "is None"),
-    ("abc", "must be a pair"),
-])
-def test_bad_training_data(backend, data, match):
-    net = nnxp.Network([4, 5, 3], seed=0)
-    with pytest.raises(nnxp.NNXPError, match=match):
-        net.SGD(data, 1, 5, 0.5)
-
-
-def test_bad_data_on_the_device(backend):
-    """The same checks when the data already are arrays of the network's backend."""
-    net = nnxp.Network([4, 5, 3], seed=0)
-    xd = backend.asarray(np.where(X > 0.5, np.nan, X), "float32")
-    with pytest.raises(nnxp.DataError, match="NaN or infinite"):
-        net.SGD((xd, backend.asarray(Y, "index")), 1, 5, 0.5)
-    with pytest.raises(nnxp.DataError, match=r"labels must lie in \[0, 3\)"):
-        net.SGD((backend.asarray(X, "float32"), backend.asarray(Y + 1, "index")), 1, 5, 0.5)
-    with pytest.raises(nnxp.DataError, match="X has 3 features"):
-        net.SGD((backend.asarray(X[:, :3], "float32"), backend.asarray(Y, "index")), 1, 5, 0.5)
-
-
-def test_foreign_arrays_are_refused_with_a_clear_message():
-    torch = pytest.importorskip("torch")
-    with nnxp.use_backend("numpy"):
-        net = nnxp.Network([4, 5, 3], seed=0)
-        with pytest.raises(nnxp.InputTypeError, match="torch.Tensor.*computes with numpy"):
-            net.SGD((torch.tensor(X), torch.tensor(Y)), 1, 5, 0.5)
-        with pytest.raises(TypeError):  # InputTypeError is also a TypeError
-            net.SGD((torch.tensor(X), torch.tensor(Y)), 1, 5, 0.5)
-
-
 @pytest.mark.parametrize("args,kwargs,match", [
     ((1, 0, 0.5), {}, "mini_batch_size must be > 0, got 0"),
     ((1, -5, 0.5), {}, "mini_batch_size must be > 0"),
@@ -125,9 +78,30 @@ def test_errors_are_value_errors():
         assert issubclass(cls, nnxp.NNXPError)
 
 
-def test_feedforward_refuses_another_librarys_arrays():
-    torch = pytest.importorskip("torch")
-    with nnxp.use_backend("numpy"):
-        net = nnxp.Network([4, 5, 3], seed=0)
-        with pytest.raises(nnxp.InputTypeError, match="torch.Tensor.*computes with numpy"):
-            net.feedforward(torch.ones(2, 4))
+@pytest.mark.parametrize("sizes", [{784, 30, 10}, frozenset([3, 2]), {"a": 1, "b": 2}])
+def test_unordered_sizes_are_refused(sizes):
+    with pytest.raises(nnxp.ConfigError, match="an ordered sequence"):
+        nnxp.Network(sizes)
+
+
+def test_errors_never_embed_a_data_set():
+    """network.py's SGD(training_data, 30, 10, 3.0, test_data) given to network2's signature
+    puts test_data where lmbda goes: the message names the mistake, not 10,000 arrays."""
+    test_data = [(np.zeros((784, 1)), 7)] * 10000
+    net = nnxp.Network([784, 30, 10])
+    with pytest.raises(nnxp.ConfigError) as info:
+        net.SGD((np.zeros((20, 784)), np.zeros(20, int)), 1, 10, 3.0, test_data)
+    assert "lmbda (SGD's fifth argument) must be a number, got data (a list of 10000 items)" \
+        in str(info.value) and "nnxp.compat.network" in str(info.value)
+    assert len(str(info.value)) < 400
+    with pytest.raises(nnxp.ConfigError) as info:
+        net.SGD((np.zeros((20, 784)), np.zeros(20, int)), 1, 10, 3.0, test_data=test_data)
+    assert "unknown keyword arguments ['test_data']" in str(info.value)
+    assert len(str(info.value)) < 500
+
+
+def test_show_caps_what_it_shows():
+    from nnxp.checks import show
+    assert show(np.zeros((5000, 784))) == "a ndarray of shape (5000, 784)"
+    assert len(show("x" * 10000)) < 220
+    assert show([1, 2]) == "[1, 2]"

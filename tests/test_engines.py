@@ -1,0 +1,46 @@
+"""Engines (nnxp/engines/): every engine runs the same step and gives the same numbers; an
+engine is shared by every network of one spec on one backend, and owns its compiled programs."""
+
+import numpy as np
+import pytest
+
+import nnxp
+from conftest import params_numpy
+
+
+def test_jax_engine_matches_plain_engine():
+    pytest.importorskip("jax")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((205, 12)), rng.integers(0, 4, 205)  # 205: a last, smaller batch
+    out = {}
+    with nnxp.use_backend("jax"):
+        for engine in ("plain", "jax"):
+            net = nnxp.Network([12, 9, 4], seed=3, dtype="float64")
+            net.SGD((x, y), 2, 10, 0.7, lmbda=0.5, momentum=0.5, engine=engine)
+            out[engine] = params_numpy(net)
+    for a, b in zip(out["plain"], out["jax"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_networks_of_one_spec_share_an_engine(backend):
+    a, b = nnxp.Network([5, 4, 3], seed=0), nnxp.Network([5, 4, 3], seed=1)
+    assert a.engine() is b.engine()
+    assert a.engine() is not nnxp.Network([5, 4, 2], seed=0).engine()
+    c = nnxp.Network([5, 4, 3], seed=0)
+    c.cost = nnxp.QuadraticCost  # another spec: another engine, from the next call on
+    assert c.engine() is not a.engine() and c.engine().spec.cost is nnxp.QuadraticCost
+
+
+def test_jax_programs_are_compiled_once_per_shape():
+    pytest.importorskip("jax")
+    rng = np.random.default_rng(1)
+    x, y = rng.random((60, 5)), rng.integers(0, 3, 60)
+    with nnxp.use_backend("jax"):
+        net = nnxp.Network([5, 7, 3], seed=0)
+        net.SGD((x, y), 1, 10, 0.5)
+        engine, programs = net.engine(), net.engine().programs
+        other = nnxp.Network([5, 7, 3], seed=1)  # a new network, same spec and shapes
+        other.SGD((x, y), 2, 10, 0.1, lmbda=1.0)  # new eta, new lmbda: data, not structure
+        assert other.engine() is engine and engine.programs == programs
+        other.SGD((x, y), 1, 10, 0.1, l1=1.0)    # L1 changes the step's structure
+        assert engine.programs == programs + 1

@@ -1,0 +1,177 @@
+"""Populations (nnxp/population.py): K networks trained as one set of arrays.  The reference is
+the same network trained alone (``Network(sizes, seed=seeds[k])`` with the same shuffle seed and
+member k's hyper-parameters): bit for bit on NumPy, to the parity suite's bounds elsewhere."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nnxp
+from conftest import params_numpy, to_numpy
+
+SIZES = [6, 7, 3]
+
+
+def _data(n=230, seed=0):  # 230 = 23 mini-batches of 10: no smaller last batch ...
+    rng = np.random.default_rng(seed)
+    centres = rng.random((3, SIZES[0]))
+    labels = np.arange(n) % 3
+    return centres[labels] + 0.3 * rng.standard_normal((n, SIZES[0])), labels
+
+
+def _member(pop, k):
+    return [to_numpy(a)[k] for layer in pop.params for a in layer]
+
+
+def _tolerance(backend, dtype):
+    if backend.name == "numpy":
+        return 0.0  # bit for bit
+    return 1e-10 if dtype == "float64" else 1e-5
+
+
+HYPER = dict(eta=[0.5, 0.1, 2.0, 0.3], lmbda=[1.0, 0.0, 5.0, 2.0], momentum=[0.0, 0.9, 0.5, 0.7])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_member_k_equals_the_network_trained_alone(backend, dtype):
+    x, y = _data(233)  # ... and 233: a last, smaller mini-batch
+    seeds = [3, 1, 4, 1]
+    pop = nnxp.Population(SIZES, seeds=seeds, dtype=dtype)
+    histories = pop.SGD((x, y), 3, 10, HYPER["eta"], lmbda=HYPER["lmbda"], l1=0.5,
+                        momentum=HYPER["momentum"], shuffle=7, evaluation_data=(x, y),
+                        monitor_evaluation_accuracy=True, monitor_training_cost=True)
+    tol = _tolerance(backend, dtype)
+    for k, seed in enumerate(seeds):
+        net = nnxp.Network(SIZES, seed=seed, dtype=dtype)
+        alone = net.SGD((x, y), 3, 10, HYPER["eta"][k], lmbda=HYPER["lmbda"][k], l1=0.5,
+                        momentum=HYPER["momentum"][k], shuffle=7, evaluation_data=(x, y),
+                        monitor_evaluation_accuracy=True, monitor_training_cost=True)
+        for got, want in zip(_member(pop, k), params_numpy(net)):
+            assert got.dtype == np.dtype(dtype)
+            if tol == 0.0:
+                np.testing.assert_array_equal(got, want)
+            else:
+                assert np.max(np.abs(got - want)) <= tol * max(1.0, np.max(np.abs(want)))
+        assert histories[k].evaluation_accuracy == alone.evaluation_accuracy
+        np.testing.assert_allclose(histories[k].training_cost, alone.training_cost,
+                                   rtol=max(tol, 1e-12) * 10)
+
+
+def test_one_member_has_the_networks_initial_weights(backend):
+    pop = nnxp.Population(SIZES, seeds=[11, 12])
+    for k, seed in enumerate([11, 12]):
+        for got, want in zip(_member(pop, k), params_numpy(nnxp.Network(SIZES, seed=seed))):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(params_numpy(pop[1])[0], _member(pop, 1)[0])
+
+
+def test_early_stopping_freezes_a_member_while_the_others_train(backend):
+    x, y = _data()
+    xv, yv = x[:60], y[:60]
+    etas = [0.05, 1e-4, 3.0]  # the tiny eta never improves, the large one soon stops
+    pop = nnxp.Population(SIZES, seeds=[0, 1, 2], dtype="float64")
+    histories = pop.SGD((x, y), 8, 10, etas, evaluation_data=(xv, yv),
+                        monitor_evaluation_accuracy=True, early_stopping=2, shuffle=3)
+    for k, eta in enumerate(etas):
+        net = nnxp.Network(SIZES, seed=k, dtype="float64")
+        alone = net.SGD((x, y), 8, 10, eta, evaluation_data=(xv, yv),
+                        monitor_evaluation_accuracy=True, early_stopping=2, shuffle=3)
+        assert len(histories[k].records) == len(alone.records)
+        assert histories[k].stop_reason == alone.stop_reason
+        for got, want in zip(_member(pop, k), params_numpy(net)):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    lengths = [len(h.records) for h in histories]
+    assert lengths[1] == 3 and len(set(lengths)) == 3  # each member stopped on its own
+
+
+def test_a_diverging_member_stops_with_its_last_finite_weights(backend):
+    x, y = _data()
+    pop = nnxp.Population(SIZES, seeds=[0, 1], cost=nnxp.QuadraticCost,
+                          activation=nnxp.Identity, dtype="float64")  # linear: blows up fast
+    before = [_member(pop, k) for k in range(2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # nnxp says it, NumPy stays quiet
+        histories = pop.SGD((x, y), 3, 10, [0.01, 5.0], shuffle=1)
+    assert histories[1].stop_reason.startswith("diverged in epoch 0")
+    assert "eta / 10" in histories[1].stop_reason
+    assert histories[0].stop_reason is None and len(histories[0].records) == 3
+    for got, want in zip(_member(pop, 1), before[1]):  # diverged in its first epoch
+        np.testing.assert_array_equal(got, want)
+    assert all(np.isfinite(a).all() for a in _member(pop, 0))
+
+
+def test_schedule_per_member(backend):
+    x, y = _data()
+    pop = nnxp.Population(SIZES, seeds=[0, 1])
+    histories = pop.SGD((x, y), 4, 10, [0.5, 1e-5], evaluation_data=(x, y),
+                        monitor_evaluation_accuracy=True, schedule=1, shuffle=0)
+    etas = [[r["eta"] for r in h.records] for h in histories]
+    assert etas[1][:4] == [1e-5, 1e-5, 0.5e-5, 0.25e-5]  # never improves after epoch 0
+    assert etas[0][0] == 0.5
+
+
+def test_strict_device_population_stays_on_its_device():
+    pytest.importorskip("array_api_strict")
+    x, y = _data()
+    with nnxp.use_backend("array_api_strict", "device1") as be:
+        pop = nnxp.Population(SIZES, seeds=[0, 1, 2])
+        pop.SGD((x, y), 2, 10, [0.5, 0.2, 0.1], lmbda=1.0, momentum=0.5,
+                evaluation_data=(x, y), monitor_evaluation_accuracy=True)
+        for w, b in pop.params:
+            assert w.device == be.device and b.device == be.device
+        assert pop.feedforward(be.asarray(x, "float32")).device == be.device
+
+
+def test_jax_population_epoch_runs_without_host_to_device_transfers():
+    jax = pytest.importorskip("jax")
+    from nnxp.optimizers import training_chain
+    x, y = _data()
+    with nnxp.use_backend("jax") as be:
+        pop = nnxp.Population(SIZES, seeds=[0, 1, 2, 3])
+        data = pop.prepare((x, y))
+        transform = training_chain(nnxp.momentum([0.0, 0.5, 0.9, 0.0]), eta=[0.1, 0.2, 0.3, 0.4],
+                                   decay=[0.0, 0.01, 0.02, 0.0])
+        params, state = pop.params, transform.init(pop.params)
+        order = be.asarray(np.arange(x.shape[0]), "index")
+        engine = pop.engine("jax")
+        params, state = engine.run_epoch(transform, params, state, data, order, 10)
+        jax.block_until_ready(params)
+        with jax.transfer_guard_host_to_device("disallow"):
+            params, state = engine.run_epoch(transform, params, state, data, order, 10)
+            jax.block_until_ready(params)
+        assert params[0][0].shape == (4, SIZES[1], SIZES[0])
+
+
+def test_members_evaluation_and_best(backend):
+    x, y = _data()
+    pop = nnxp.Population(SIZES, seeds=[0, 1, 2])
+    assert len(pop) == 3 and pop.feedforward(x).shape == (3, x.shape[0], 3)
+    histories = pop.SGD((x, y), 2, 10, [0.01, 1.0, 0.001], evaluation_data=(x, y),
+                        monitor_evaluation_accuracy=True, shuffle=0)
+    accuracy = pop.accuracy((x, y))
+    assert accuracy == [h.evaluation_accuracy[-1] for h in histories]
+    best = pop.best()
+    assert best.accuracy((x, y)) == max(accuracy)
+    assert best.history is histories[accuracy.index(max(accuracy))]
+    costs = pop.total_cost((x, y), lmbda=[0.0, 1.0, 2.0])
+    assert costs[0] == pytest.approx(pop[0].total_cost((x, y), 0.0), rel=1e-6)
+    assert costs[2] == pytest.approx(pop[2].total_cost((x, y), 2.0), rel=1e-6)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: nnxp.Population(SIZES, seeds=3), "seeds must be a list of integer seeds"),
+    (lambda: nnxp.Population(SIZES, seeds=[]), "at least one"),
+    (lambda: nnxp.Population(SIZES, seeds=[0, -1]), "seed must be a non-negative integer"),
+    (lambda: nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, [0.1, 0.2, 0.3]),
+     r"eta must be one number or 2 numbers \(one per member\), got 3"),
+    (lambda: nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, [0.1, -0.2]),
+     r"eta\[1\] must be > 0"),
+    (lambda: nnxp.Population(SIZES, seeds=[0, 1])[2], r"member index must be an integer in"),
+    (lambda: nnxp.Population(SIZES, seeds=[0, 1]).best(), "train the population first"),
+    (lambda: nnxp.Network(SIZES).SGD(_data(), 1, 10, [0.1, 0.2]),
+     "eta must be one number for a single network"),
+])
+def test_bad_population_arguments_are_clear_errors(call, match):
+    with pytest.raises(nnxp.NNXPError, match=match):
+        call()
