@@ -15,7 +15,8 @@ from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .backends import BACKENDS, available, get_backend, set_backend, use_backend
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .diagnostics import HealthMonitor, Report, diagnose
-from .errors import BackendError, ConfigError, DataError, InputTypeError, NNXPError
+from .errors import (BackendError, ConfigError, DataError, FileError, InputTypeError,
+                     NNXPError)
 from .data import Dataset
 from .history import History
 from .lr_finder import find_learning_rate
@@ -31,6 +32,6 @@ __all__ = [
     "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
     "sgd", "momentum", "nesterov", "Transform",
     "BACKENDS", "available", "get_backend", "set_backend", "use_backend",
-    "NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError",
+    "NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError", "FileError",
     "diagnose", "Report", "HealthMonitor", "find_learning_rate",
 ]

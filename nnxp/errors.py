@@ -5,12 +5,15 @@
     DataError            training / evaluation data of the wrong shape, range or content
     ConfigError          hyper-parameters and names that make no sense (sizes, eta, cost, ...)
     InputTypeError       an argument of the wrong Python type (also a TypeError)
+    FileError            a file nnxp cannot write (a directory, read-only, disk full...); also
+                         an OSError carrying ``errno`` and ``filename``
 
 Every message says what was expected and what was given, and is raised at the public boundary
 (``Network``, ``SGD``, ``load``, ``use_backend``), never from deep inside an array library.
 """
 
-__all__ = ["NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError"]
+__all__ = ["NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError",
+           "FileError"]
 
 
 class NNXPError(ValueError):
@@ -31,3 +34,15 @@ class ConfigError(NNXPError):
 
 class InputTypeError(NNXPError, TypeError):
     """An argument of a Python type nnxp does not accept."""
+
+
+class FileError(NNXPError, OSError):
+    """A file nnxp cannot write: the message names the path and the reason; ``errno`` and
+    ``filename`` are set as on the OSError behind it, so ``except OSError`` still works."""
+
+    def __init__(self, message: str, *, filename=None, errno=None):
+        super().__init__(message)
+        self.filename, self.errno = filename, errno
+
+    def __str__(self) -> str:
+        return self.args[0]

@@ -62,7 +62,7 @@ class History(tuple):
     def save(self, path) -> None:
         """Write the history as JSON, atomically."""
         from .files import atomic_write_text
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1), what="history")
 
     def __reduce__(self):  # pickle by content: tuple's default would pass the lists as records
         return (History.from_dict, (self.to_dict(),))

@@ -29,7 +29,6 @@ Draws happen on the host, so one seed gives bit-identical networks on every back
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 
@@ -39,8 +38,9 @@ from .checkpoint import checkpoint_dict, read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
-from .errors import ConfigError, DataError, NNXPError
-from .files import atomic_write_text
+from .errors import ConfigError, DataError, FileError
+from .files import as_path, atomic_write_text, check_writable
+from .formats import MAX_FILE_BYTES, default_dtype
 from .history import History
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
@@ -48,7 +48,7 @@ from .loop import fresh_state, run, total_cost
 from .optimizers import optimizer_from, set_hyper, tree_leaves, tree_unflatten
 from .plan import make_plan, transform_for
 
-__all__ = ["Network", "load", "layer_activations"]
+__all__ = ["Network", "load", "network_from_fields", "layer_activations"]
 
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "early_stopping_n", "schedule", "monitor_every", "monitor_subset", "checkpoint",
@@ -314,7 +314,7 @@ class Network:
             monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
             monitor.bind(train_set, lmbda=plan.lmbda)
             callbacks.append(monitor)
-        path = None if checkpoint is None else _checkpoint_path(checkpoint)
+        path = None if checkpoint is None else check_writable(checkpoint, "checkpoint")
         rng = self._order_rng(plan, state)
 
         def orders(epoch):
@@ -334,9 +334,10 @@ class Network:
             d["checkpoint"] = checkpoint_dict(
                 plan, state, [self.backend.to_numpy(a) for a in tree_leaves(opt_state)], history)
             try:
-                atomic_write_text(path, json.dumps(d))
-            except (OSError, NNXPError) as exc:
-                raise _with_history(exc, history, path) from exc
+                atomic_write_text(path, json.dumps(d), what="checkpoint")
+            except FileError as exc:
+                exc.history = history  # what was trained travels with the error
+                raise
 
         engine = self.engine(plan.engine)
         run(engine, transform, self.params, opt_state, plan, state, [history], train_set,
@@ -357,39 +358,14 @@ class Network:
     # -- files ----------------------------------------------------------------------------
     def save(self, path) -> None:
         """Save as JSON that network2's ``load`` and ``nnxp.load`` both read (atomic write)."""
-        path = checks.path("path", path)
         host = [(self.backend.to_numpy(w), self.backend.to_numpy(b)) for w, b in self.params]
-        atomic_write_text(path, json.dumps(network_dict(self.spec, host, self.dtype, self.seed)))
+        atomic_write_text(path, json.dumps(network_dict(self.spec, host, self.dtype, self.seed)),
+                          what="network")
 
     def __repr__(self) -> str:
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
-
-
-def _checkpoint_path(path) -> str:
-    """A checkpoint path checked before the first epoch, not after it."""
-    path = checks.path("checkpoint", path)
-    if os.path.isdir(path):
-        raise ConfigError(f"checkpoint={path!r} is a directory; give a file path such as "
-                          f"{os.path.join(path, 'run.json')!r}")
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    probe = folder
-    while not os.path.exists(probe):
-        probe = os.path.dirname(probe)
-    if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"checkpoint={path!r} cannot be written: {probe!r} is not a "
-                          "writable folder")
-    return path
-
-
-def _with_history(exc, history, path):
-    """The checkpoint write failed: the error carries the History of the epochs trained (and
-    the network keeps its trained parameters)."""
-    err = ConfigError(f"could not write the checkpoint {path!r}: {exc}; the network keeps "
-                      "the parameters trained so far and this error's .history the epochs")
-    err.history = history
-    return err
 
 
 def _progress_line(record, n_train, eval_set) -> str:
@@ -436,29 +412,38 @@ def layer_activations(activation, output_activation, cost, n_layers) -> tuple:
     return tuple(hidden) + (output,)
 
 
-def load(path, *, dtype=None) -> Network:
+def load(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Network:
     """A Network from an nnxp file, an nnxp checkpoint, or a network2 file, on the selected
-    backend.  ``dtype`` overrides the file's (network2 files: see nnxp.io)."""
-    path = checks.path("path", path)
-    f = read_network(path)
-    backend = backends.current()
-    if dtype is None:
-        dtype = f.dtype or ("float64" if backend.has_float64() else "float32")
+    backend.  ``dtype`` overrides the file's (network2 files: see nnxp.io); files larger than
+    ``max_bytes`` are refused unread.  Every field is checked before anything is built."""
+    if dtype is not None:
+        dtype = checks.dtype(dtype)
+    where = as_path(path, "network file")
+    fields = read_network(where, dtype=dtype, default_dtype=default_dtype(backends.current()),
+                          max_bytes=max_bytes)
+    return network_from_fields(fields, where)
+
+
+def network_from_fields(fields, where) -> Network:
+    """The Network of a checked file (formats.NetworkFields), drawing no random weights; its
+    checkpoint, if any, is read and checked field by field (checkpoint.py)."""
     net = object.__new__(Network)
-    net.__dict__.update(_shell_fields(f, dtype))
-    host = f.params
+    try:
+        net.__dict__.update(_shell_fields(fields))
+    except ConfigError as exc:  # e.g. an output activation the cost cannot use
+        raise DataError(f"{where!r}: {exc}") from None
+    host = tuple(zip(fields.weights, fields.biases))
     net.params = core.to_device(net.backend, host, net.dtype)
-    ck = f.extra.get("checkpoint")
-    if ck is not None:
+    if fields.checkpoint is not None:
         def like(plan):
             transform = transform_for(plan, optimizer_from(plan.optimizer), 1)
             return tree_leaves(transform.init(net.params))
-        net.checkpoint = read_checkpoint(ck, path, like)
-    net.source = path
+        net.checkpoint = read_checkpoint(fields.checkpoint, where, like)
+    net.source = where
     return net
 
 
-def _shell_fields(f, dtype) -> dict:
+def _shell_fields(f) -> dict:
     """A Network's attributes for a loaded file, built without drawing initial weights."""
     net = Network.__new__(Network)
     sizes = f.sizes
@@ -467,7 +452,7 @@ def _shell_fields(f, dtype) -> dict:
     net.activations = layer_activations(acts, None, f.cost, len(sizes) - 1)
     net.cost = f.cost
     net.backend = backends.current()
-    net.dtype = checks.dtype(dtype)
+    net.dtype = checks.dtype(f.dtype)
     net.backend.float_dtype(net.dtype)
     seeds = np.random.SeedSequence(f.seed)
     net.seed = seeds.entropy

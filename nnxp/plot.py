@@ -31,6 +31,9 @@ import os
 import sys
 
 from .errors import DataError, NNXPError
+from .files import read_json
+
+MAX_HISTORY_BYTES = 512 * 2 ** 20  # a history is one small record per epoch
 
 __all__ = ["plot_history", "load_history", "require_matplotlib", "MissingMatplotlib", "main"]
 
@@ -57,13 +60,7 @@ def load_history(source) -> dict:
         return source
     if hasattr(source, "to_dict"):
         return source.to_dict()
-    try:
-        with open(source, encoding="utf-8") as f:
-            d = json.load(f)
-    except FileNotFoundError:
-        raise DataError(f"no history file at {os.fspath(source)!r}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{os.fspath(source)!r} is not a JSON history file ({exc})") from None
+    d = read_json(source, max_bytes=MAX_HISTORY_BYTES, what="history file")
     if not isinstance(d, dict) or not isinstance(d.get("records"), list):
         raise DataError(f"{os.fspath(source)!r} has no list of 'records'; write it with "
                         "History.save or examples/train.py --history")
