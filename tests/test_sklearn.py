@@ -5,8 +5,8 @@ joblib on a two-worker Dask LocalCluster (loopback only) that must match the loc
 
 Tests taking ``backend`` run on every selected backend.  scikit-learn's estimator checks run in
 full on NumPy (the default estimator and three more configurations), and on every backend the
-checks that cross the host/device boundary (all of them with ``-m slow``: JAX compiles a program
-for each network, so the ~60 fits of the full list take minutes there).  The searches run on
+checks that cross the host/device boundary; every check on every backend is the test marked
+slow (JAX compiles a program for each new network, so the full list takes over a minute there).  The searches run on
 NumPy: they test scikit-learn's side, the backends are covered by the tests above them.
 Everything uses small synthetic data and a few epochs.  scikit-learn, dask[distributed] and
 pandas (for sklearn's DataFrame checks) are in the ``test`` extra: missing, they are an error.
