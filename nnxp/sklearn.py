@@ -1,0 +1,287 @@
+"""``NNXPClassifier``: an nnxp network as a scikit-learn classifier (pipelines, searches, Dask).
+
+    from nnxp.sklearn import NNXPClassifier          # needs scikit-learn >= 1.6
+    NNXPClassifier(hidden=(30,), *, eta=0.5, lmbda=0.0, l1=0.0, mini_batch_size=10, epochs=30,
+                   cost="CrossEntropyCost", activation="Sigmoid", output_activation=None,
+                   momentum=0.0, early_stopping=None, validation_fraction=0.1,
+                   random_state=None, dtype="float32", backend=None)
+    .fit(X, y) -> self                    a fresh network of sizes [n_features, *hidden, n_classes]
+    .partial_fit(X, y, classes=None)      one epoch on (X, y), keeping the network; ``classes``
+                                          (every label there will be) is required on the first call
+    .predict(X) -> labels (n,)            classes_[argmax of the output layer]
+    .predict_proba(X) -> (n, n_classes)   rows sum to 1 (see below), float64
+    .score(X, y) -> accuracy              (ClassifierMixin); get_params / set_params (BaseEstimator)
+
+Fitted attributes: ``classes_`` (sorted labels; any labels: strings, non-contiguous integers;
+output unit i stands for ``classes_[i]``, also for two classes: two output units),
+``n_features_in_`` (and ``feature_names_in_`` for DataFrames), ``network_`` (the
+``nnxp.Network``), ``history_`` (``SGD``'s History of the last fit / partial_fit call) and
+``n_iter_`` (epochs run in total).
+
+Hyper-parameters keep the book's names and meaning and go straight to ``nnxp.Network`` and
+``Network.SGD``: ``hidden`` lists the hidden layers' widths (an int for one layer; ``()`` for
+none); the input and output widths come from the data.  ``cost`` and ``activation`` take the
+names, classes or instances ``Network`` takes.  ``lmbda`` is the book's L2 parameter: weight
+decay ``1 - eta * lmbda / n`` with n the number of examples given to that fit / partial_fit call
+(so ``partial_fit`` on small batches decays faster than ``fit`` on all the data).
+``early_stopping=n`` holds out a stratified ``validation_fraction`` of the training data (at
+least one example per class) and stops after n epochs without better validation accuracy (the
+book's no-improvement-in-n rule; the last weights are kept; ``fit`` only).  ``backend=None``
+computes on nnxp's selected backend at fit time (NNXP_BACKEND, ``nnxp.use_backend``); a name
+picks one for this estimator.  Results always come back as NumPy.
+
+Reproducible: an integer ``random_state`` is the network's ``seed`` (weights, the shuffling of
+every epoch, the early-stopping split; a RandomState draws one seed per fit), so
+``NNXPClassifier(random_state=0).fit(X, y)`` trains the same network as
+``nnxp.Network(sizes, seed=0).SGD((X, y_index), epochs, mini_batch_size, eta)``; the same
+random_state gives the same predictions, bit for bit on one machine.
+
+``predict_proba``: softmax outputs (``cost="LogLikelihoodCost"``) already sum to 1; sigmoid outputs
+(the default cross-entropy network) are divided by their row sum.  That is a normalized score
+rather than a calibrated probability.  Output layers that can go negative (tanh or identity under
+the quadratic cost) are clipped at 0 first, and a row with no positive output becomes uniform
+(the one case where ``predict``, the largest raw output, may differ from its argmax).
+
+``partial_fit`` runs one epoch per call on the given batch (shuffled by the network's seeded
+stream).  Limitation: ``Network.SGD`` starts a fresh optimizer state on each call, so with
+``momentum > 0`` the velocity restarts at zero on every partial_fit call (``fit`` keeps it
+across its epochs as usual).
+
+Pickling (joblib, Dask, ``copy.deepcopy``) stores the fitted network as nnxp's JSON file (exact
+weights) plus its shuffling state, and rebuilds it on the same backend when unpickled.
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from nnxp.sklearn import NNXPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), NNXPClassifier(hidden=(10,), epochs=20,
+    ...                                                        random_state=0))
+    >>> search = GridSearchCV(model, {"nnxpclassifier__eta": [0.1, 1.0]}, cv=3).fit(X, y)
+    >>> search.best_params_, bool(search.best_score_ > 0.9)
+    ({'nnxpclassifier__eta': 1.0}, True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import os
+import tempfile
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import History, Network, use_backend
+from . import load as _load_network
+from .errors import ConfigError, DataError
+
+__all__ = ["NNXPClassifier"]
+
+_MAX_SEED = 2**31 - 1
+
+
+def _to_numpy(net, array) -> np.ndarray:
+    """A backend array of ``net`` as a NumPy array: the one place this module converts."""
+    return np.asarray(net.backend.to_numpy(array))
+
+
+class NNXPClassifier(ClassifierMixin, BaseEstimator):
+    """A feedforward network trained by mini-batch SGD, as a scikit-learn classifier.
+
+    See the module docstring for the contract.  Example::
+
+        clf = NNXPClassifier(hidden=(30,), eta=0.5, epochs=10, random_state=0).fit(X, y)
+        clf.predict(X[:5]); clf.predict_proba(X[:5]); clf.score(X, y)
+    """
+
+    def __init__(self, hidden=(30,), *, eta=0.5, lmbda=0.0, l1=0.0, mini_batch_size=10,
+                 epochs=30, cost="CrossEntropyCost", activation="Sigmoid",
+                 output_activation=None, momentum=0.0, early_stopping=None,
+                 validation_fraction=0.1, random_state=None, dtype="float32", backend=None):
+        self.hidden = hidden
+        self.eta = eta
+        self.lmbda = lmbda
+        self.l1 = l1
+        self.mini_batch_size = mini_batch_size
+        self.epochs = epochs
+        self.cost = cost
+        self.activation = activation
+        self.output_activation = output_activation
+        self.momentum = momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.dtype = dtype
+        self.backend = backend
+
+    # -- training -------------------------------------------------------------------------
+    def fit(self, X, y):
+        """Train a fresh network for ``epochs`` epochs on (X, y); returns self."""
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        _need_two_classes(self.classes_)
+        seed = self._seed()
+        self.network_ = self._build(X.shape[1], seed)
+        index = self._class_index(y)
+        evaluation = None
+        options = {}
+        if self.early_stopping is not None:
+            X, index, evaluation = self._hold_out(X, index, seed)
+            options["early_stopping"] = self.early_stopping
+        self.history_ = self._sgd((X, index), self.epochs, evaluation, **options)
+        self.n_iter_ = len(self.history_.records)
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch on (X, y), continuing the current network (built on the first call,
+        which must name every class with ``classes``); returns self."""
+        first = not hasattr(self, "network_")
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
+        check_classification_targets(y)
+        if first:
+            self.__dict__.pop("classes_", None)  # a failed first call must not count
+        if _check_partial_fit_first_call(self, classes):
+            _need_two_classes(self.classes_)
+            self.network_ = self._build(X.shape[1], self._seed())
+            self.n_iter_ = 0
+        self.history_ = self._sgd((X, self._class_index(y)), 1, None)
+        self.n_iter_ += len(self.history_.records)
+        return self
+
+    def _sgd(self, training_data, epochs, evaluation_data, **options):
+        if self.momentum:
+            options["momentum"] = self.momentum
+        if self.l1:
+            options["l1"] = self.l1
+        return self.network_.SGD(training_data, epochs, self.mini_batch_size, self.eta,
+                                 lmbda=self.lmbda, evaluation_data=evaluation_data,
+                                 shuffle=True, **options)
+
+    def _build(self, n_features, seed) -> Network:
+        hidden = self.hidden
+        if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+            hidden = (hidden,)
+        try:
+            hidden = list(hidden)
+        except TypeError:
+            raise ConfigError(f"hidden must list the hidden layers' widths, such as (30,) or "
+                              f"(100, 30), or be one int; got {_short(hidden)}") from None
+        sizes = [n_features, *hidden, len(self.classes_)]
+        with use_backend(self.backend) if self.backend else contextlib.nullcontext():
+            return Network(sizes, cost=self.cost, activation=self.activation,
+                           output_activation=self.output_activation, seed=seed,
+                           dtype=self.dtype)
+
+    def _seed(self):
+        """The network's seed: an int random_state as is, None as None (fresh entropy), a
+        RandomState draws one."""
+        rs = self.random_state
+        if rs is None or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool)):
+            return rs
+        try:
+            return int(check_random_state(rs).randint(_MAX_SEED))
+        except ValueError:
+            raise ConfigError(f"random_state must be None, a non-negative int or a "
+                              f"numpy RandomState; got {_short(rs)}") from None
+
+    def _hold_out(self, X, index, seed):
+        """Split off a stratified validation set for early stopping."""
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
+                or not 0 < fraction < 1:
+            raise ConfigError(f"validation_fraction must be a number in (0, 1), got "
+                              f"{_short(fraction)}")
+        n_classes = len(self.classes_)
+        n_val = max(int(np.ceil(fraction * X.shape[0])), n_classes)  # one of each, at least
+        try:
+            X_train, X_val, i_train, i_val = train_test_split(
+                X, index, test_size=n_val, stratify=index, random_state=seed)
+        except ValueError as exc:
+            raise DataError(f"early_stopping: cannot hold out a stratified "
+                            f"validation_fraction={fraction} ({n_val} of {X.shape[0]} "
+                            f"examples, at least one per class) from {n_classes} classes: "
+                            f"{exc}") from None
+        return X_train, i_train, (X_val, i_val)
+
+    def _class_index(self, y) -> np.ndarray:
+        """Each label's output unit: its position in classes_."""
+        index = np.searchsorted(self.classes_, y)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if np.any(unknown):
+            raise DataError(f"y holds labels that are not among classes_ {_short(self.classes_)}"
+                            f": {_short(np.unique(y[unknown]))}")
+        return index
+
+    # -- prediction -----------------------------------------------------------------------
+    def _outputs(self, X) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        net = self.network_
+        return _to_numpy(net, net.feedforward(X)).astype(np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        """The label of the most active output unit for each row of X."""
+        outputs = self._outputs(X)
+        return self.classes_[np.argmax(outputs, axis=1)]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Output activations normalized to rows that sum to 1 (see the module docstring)."""
+        a = np.clip(self._outputs(X), 0.0, None)
+        total = a.sum(axis=1, keepdims=True)
+        empty = total[:, 0] == 0
+        a[empty] = 1.0
+        total[empty] = a.shape[1]
+        return a / total
+
+    # -- pickling: a Network holds a module reference; store it as nnxp's JSON ------------
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
+        net = state.pop("network_", None)
+        if net is not None:
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "network.json")
+                net.save(path)
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+            state["_network_file"] = {"json": text, "backend": net.backend.name,
+                                      "shuffle": net.shuffle_rng.bit_generator.state}
+        history = state.pop("history_", None)
+        if history is not None:
+            state["_history"] = history.to_dict()
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_network_file", None)
+        history = state.pop("_history", None)
+        if saved is not None:
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "network.json")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(saved["json"])
+                with use_backend(saved["backend"]):
+                    net = _load_network(path)
+            net.shuffle_rng.bit_generator.state = saved["shuffle"]
+            state["network_"] = net
+        if history is not None:
+            state["history_"] = History.from_dict(history)
+        super().__setstate__(state)
+
+
+def _need_two_classes(classes) -> None:
+    if len(classes) < 2:
+        raise DataError(f"NNXPClassifier needs at least 2 classes in y; got 1 class "
+                        f"({_short(classes)})")
+
+
+def _short(value, limit=200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
