@@ -1,0 +1,162 @@
+"""Populations: K networks [784, 30, 10] trained as one program, against one network trained
+alone, side by side in one process per backend, epochs interleaved round-robin.
+
+    python benchmarks/bench_population.py                       # numpy and jax, K = 1 4 16 64
+    python benchmarks/bench_population.py --backends jax --ks 1 16 --mini-batches 10
+    python benchmarks/bench_population.py --json out.json       # also write the results
+
+For each backend and mini-batch size: seconds per epoch of one ``Network`` and of
+``Population`` of K members (same data, same order, lmbda 5, eta 0.5, float32), as seconds per
+network-epoch and as the ratio to the single network (below 1: a member costs less than a run
+of its own).  Every contender gets one warm-up epoch (compilation on JAX, kept apart), then
+``--rounds`` epochs each, in turn; the table shows medians and the spread (max/min).  Peak
+memory: the resident-set high-water mark (VmHWM) of a fresh process that trains one epoch of
+that configuration only.  The machine (CPU, BLAS and its threads, load average) is recorded.
+Each backend runs in its own process (``--worker`` is that process's entry point).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIZES = [784, 30, 10]
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "load_average": os.getloadavg(),
+            "cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(line.split(":", 1)[1].strip() for line in f
+                               if line.startswith("model name"))
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor()
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [{k: p.get(k) for k in ("internal_api", "version", "num_threads",
+                                                "architecture")} for p in threadpool_info()]
+    except ImportError:
+        info["blas"] = "threadpoolctl not installed"
+    return info
+
+
+def peak_memory_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def worker(args) -> dict:
+    """Runs in a fresh process: one backend, every K and mini-batch size, interleaved."""
+    sys.path.insert(0, os.path.dirname(HERE))
+    import nnxp
+    from nnxp.datasets import load_mnist
+    with nnxp.use_backend(args.backend) as be:
+        (x, y), _, _ = load_mnist(n_train=args.n_train, download=False, backend="numpy")
+        rows = []
+        for m in args.mini_batches:
+            contenders = {"network": nnxp.Network(SIZES, seed=0)}
+            for k in args.ks:
+                contenders[f"K={k}"] = nnxp.Population(SIZES, seeds=range(k))
+            data = contenders["network"].prepare((x, y))
+            times = {name: [] for name in contenders}
+            compile_s = {}
+            for name, model in contenders.items():  # warm-up: compiles on JAX
+                h = model.SGD(data, 1, m, 0.5, lmbda=5.0, shuffle=1)
+                compile_s[name] = (h if isinstance(h, nnxp.History) else h[0]).compile_seconds
+            for _ in range(args.rounds):
+                for name, model in contenders.items():
+                    h = model.SGD(data, 1, m, 0.5, lmbda=5.0, shuffle=1)
+                    h = h if isinstance(h, nnxp.History) else h[0]
+                    times[name].append(h.epoch_seconds[0])
+            single = statistics.median(times["network"])
+            for name, ts in times.items():
+                k = 1 if name == "network" else int(name[2:])
+                med = statistics.median(ts)
+                rows.append({"backend": be.name, "mini_batch": m, "contender": name, "K": k,
+                             "seconds_per_epoch": med, "spread": max(ts) / min(ts),
+                             "per_network": med / k, "ratio_to_single": med / k / single,
+                             "compile_seconds": compile_s[name], "rounds": len(ts)})
+        return {"backend": args.backend, "rows": rows, "machine": machine(),
+                "n_train": args.n_train}
+
+
+def memory_worker(args) -> dict:
+    sys.path.insert(0, os.path.dirname(HERE))
+    import nnxp
+    from nnxp.datasets import load_mnist
+    with nnxp.use_backend(args.backend):
+        (x, y), _, _ = load_mnist(n_train=args.n_train, download=False, backend="numpy")
+        k = args.ks[0]
+        model = nnxp.Network(SIZES, seed=0) if k == 0 else nnxp.Population(SIZES, seeds=range(k))
+        model.SGD((x, y), 1, args.mini_batches[0], 0.5, lmbda=5.0, shuffle=1)
+    return {"peak_mb": peak_memory_mb()}
+
+
+def run_worker(argv) -> dict:
+    out = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"worker {argv} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--backends", nargs="+", default=["numpy", "jax"])
+    p.add_argument("--ks", nargs="+", type=int, default=[1, 4, 16, 64])
+    p.add_argument("--mini-batches", nargs="+", type=int, default=[10, 100])
+    p.add_argument("--n-train", type=int, default=10000, help="training images (default 10000)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    p.add_argument("--worker", choices=["time", "memory"], help=argparse.SUPPRESS)
+    p.add_argument("--backend", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        result = worker(args) if args.worker == "time" else memory_worker(args)
+        print(json.dumps(result))
+        return 0
+    common = ["--n-train", str(args.n_train), "--rounds", str(args.rounds)]
+    results = {"machine": machine(), "command": " ".join(sys.argv), "backends": []}
+    for backend in args.backends:
+        r = run_worker(["--worker", "time", "--backend", backend, "--ks",
+                        *map(str, args.ks), "--mini-batches", *map(str, args.mini_batches),
+                        *common])
+        if not args.no_memory:
+            m0 = args.mini_batches[0]
+            for row in r["rows"]:
+                if row["mini_batch"] == m0:
+                    k = 0 if row["contender"] == "network" else row["K"]
+                    row["peak_mb"] = run_worker(["--worker", "memory", "--backend", backend,
+                                                 "--ks", str(k), "--mini-batches", str(m0),
+                                                 *common])["peak_mb"]
+        results["backends"].append(r)
+    print(f"Populations of [784, 30, 10] vs one network; {args.n_train} MNIST images, float32,"
+          f" medians of {args.rounds} interleaved epochs; {results['machine']['cpu']}, load "
+          f"{results['machine']['load_average'][0]:.1f}")
+    print(f"{'backend':<8}{'m':>5}{'contender':>11}{'s/epoch':>10}{'s/net-epoch':>13}"
+          f"{'vs single':>11}{'spread':>8}{'peak MB':>9}")
+    for r in results["backends"]:
+        for row in r["rows"]:
+            peak = f"{row['peak_mb']:.0f}" if "peak_mb" in row else ""
+            print(f"{row['backend']:<8}{row['mini_batch']:>5}{row['contender']:>11}"
+                  f"{row['seconds_per_epoch']:>10.3f}{row['per_network']:>13.4f}"
+                  f"{row['ratio_to_single']:>10.2f}x{row['spread']:>8.2f}{peak:>9}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
