@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import nnxp
+import nnxp.compat
 from nnxp.compat import _shell, network2
 from nnxp.errors import ConfigError, DataError
 from reference import book_init, book_sgd, network2_backprop
@@ -391,3 +392,18 @@ def test_python3_port_inputs_zip_and_single_output():
     net.SGD(zip(xs, [0.0, 1.0, 1.0, 0.0]), 2, 2, 1.0)
     assert not all(np.array_equal(p, q) for p, q in zip(before, net.weights))
     assert net.feedforward(xs[0]).shape == (1, 1)
+
+
+def test_converted_data_do_not_outlive_the_callers_list():
+    """The device copy of a list is kept while the caller holds the list, not after."""
+    import gc
+    import weakref
+    nnxp.compat.forget_data()
+    net = network2.Network(SIZES)
+    training, _ = book_data()
+    probe = weakref.ref(training[0][0])
+    net.SGD(training, 1, 10, 0.5)
+    del training
+    net.SGD(book_data(seed=4)[0], 1, 10, 0.5)
+    gc.collect()
+    assert probe() is None

@@ -38,7 +38,8 @@ from ..errors import ConfigError
 from ..namespace import namespace
 from ..optimizers import DecayState, EtaState
 
-__all__ = ["sigmoid", "forward", "deltas", "gradients", "summed", "outer_summed", "book_step", "BookEngine", "KEY"]
+__all__ = ["sigmoid", "forward", "deltas", "gradients", "summed", "outer_summed", "book_step",
+           "BookEngine", "KEY"]
 
 KEY = (("decay",), ("eta",), ("sgd",))   # training_chain(sgd(), eta, decay): network2's rule
 
