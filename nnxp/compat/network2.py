@@ -170,16 +170,17 @@ _COSTS = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
 def load(filename):
     """A Network from a file written by ``save`` (or by network2, or nnxp's sigmoid networks).
     As network2's ``load``, it builds the Network first, which draws from np.random."""
-    f = read_network(checks.path("filename", filename))
+    where = checks.path("filename", filename)
+    f = read_network(where)
     if f.cost.name not in _COSTS or (f.activations is not None and not all(
             type(a) is Sigmoid for a in f.activations)):
         names = [a.name for a in f.activations] if f.activations else ["Sigmoid"]
-        raise DataError(f"{f.path!r} holds a network with {f.cost.name} and activations "
+        raise DataError(f"{where!r} holds a network with {f.cost.name} and activations "
                         f"{names}; network2 has sigmoid neurons with QuadraticCost or "
                         "CrossEntropyCost: load it with nnxp.load instead")
     net = Network(f.sizes, cost=_COSTS[f.cost.name])
-    net.weights = [w for w, _ in f.params]
-    net.biases = [b.reshape(-1, 1) for _, b in f.params]
+    net.weights = list(f.weights)
+    net.biases = [b.reshape(-1, 1) for b in f.biases]
     return net
 
 
