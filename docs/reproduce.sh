@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Re-run the README's results table at the current commit (JAX, float32; a few minutes).
-#   ./run setup && . .venv/bin/activate
-#   NNXP_DATA_DIR=../shared/data/mnist bash docs/reproduce.sh [output folder]
+# Re-run the README's results table at the current commit (JAX, float32; about an hour).
+#   bash docs/reproduce.sh [output folder]       (sets up .venv with ./run setup first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./run setup
+python() { "${NNXP_VENV:-.venv}/bin/python" "$@"; }
 out="${1:-docs/results/head}"
 mkdir -p "$out"
 export NNXP_BACKEND="${NNXP_BACKEND:-jax}"

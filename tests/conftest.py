@@ -86,12 +86,13 @@ def params_numpy(net):
 # -- MNIST -----------------------------------------------------------------------------------
 
 def _mnist_dir():
-    path = os.environ.get("NNXP_DATA_DIR")
-    wanted = "train-images-idx3-ubyte.gz"
-    if path and (Path(path) / wanted).exists():
-        return Path(path)
-    reason = ("MNIST not found: set NNXP_DATA_DIR to a folder with the four IDX files "
-              f"(NNXP_DATA_DIR={path!r})")
+    """MNIST by nnxp's one rule (nnxp.datasets.mnist_folder): NNXP_DATA_DIR, else the user
+    cache folder, where ./run setup puts the checkout's local copy."""
+    from nnxp.datasets import mnist_available, mnist_folder
+    if mnist_available():
+        return Path(mnist_folder())
+    reason = (f"MNIST not found in {mnist_folder()}: set NNXP_DATA_DIR to a folder with the "
+              "four IDX files, or run ./run setup")
     if os.environ.get("NNXP_REQUIRE_DATA") == "1":
         pytest.fail(reason + " -- and NNXP_REQUIRE_DATA=1 requires them")
     pytest.skip(reason)

@@ -1,4 +1,4 @@
-"""The architecture's import rules, read from the source (DESIGN.md, rules 1 and 2)."""
+"""The architecture's import rules, read from the source (docs/architecture.md, rules 1, 2 and 7)."""
 
 import ast
 from pathlib import Path

@@ -19,7 +19,7 @@
     engines                             {name: engine class}, the best first (engines/)
 
 This module and its siblings are, with ``nnxp/engines/``, the only places that name an array
-library (DESIGN.md): a new backend is one small file with a subclass and a loader.
+library (docs/architecture.md): a new backend is one small file with a subclass and a loader.
 """
 
 from __future__ import annotations

@@ -4,12 +4,16 @@
                n_validation=None, n_test=None, dtype="float32", backend=None, progress=None)
         -> ((X, y), (X, y), (X, y))     Nielsen's 50,000 / 10,000 / 10,000 split
     load_data_wrapper(path=None, **kw)  network2's mnist_loader format (host, float64)
+    mnist_folder(path=None) -> str      where MNIST is looked for: path, else $NNXP_DATA_DIR, else
+                                        ~/.cache/nnxp/mnist (the one rule, everywhere)
+    mnist_available(path=None) -> bool  whether the four files are there
     MNIST_FILES                         {role: MnistFile(name, sha256, size)} of the four files
 
 Details in ``nnxp/datasets/mnist.py``.
 """
 
 from .mnist import FILES as MNIST_FILES
-from .mnist import MnistFile, load_data_wrapper, load_mnist
+from .mnist import MnistFile, load_data_wrapper, load_mnist, mnist_available, mnist_folder
 
-__all__ = ["MNIST_FILES", "MnistFile", "load_data_wrapper", "load_mnist"]
+__all__ = ["MNIST_FILES", "MnistFile", "load_data_wrapper", "load_mnist", "mnist_available",
+           "mnist_folder"]

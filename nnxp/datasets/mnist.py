@@ -17,6 +17,9 @@
 
     >>> (X, y), validation, test = load_mnist(digits=(0, 1), n_train=1000)
 
+    mnist_folder(path=None) -> str     where they are read from, by the rule below
+    mnist_available(path=None) -> bool whether the four files are there
+
 Where the files are: ``path``, else ``$NNXP_DATA_DIR``, else the user cache folder
 (``$XDG_CACHE_HOME/nnxp/mnist``, default ``~/.cache/nnxp/mnist``).  The first of these that is
 given is *the* folder: the files are looked for there (gzipped or not, names as in ``FILES``)
@@ -52,7 +55,8 @@ from ..backends import resolve
 from ..errors import ConfigError, DataError
 from ._download import DownloadFailed, fetch
 
-__all__ = ["FILES", "MIRRORS", "MnistFile", "load_mnist", "load_data_wrapper"]
+__all__ = ["FILES", "MIRRORS", "MnistFile", "load_mnist", "load_data_wrapper", "mnist_folder",
+           "mnist_available"]
 
 
 class MnistFile(NamedTuple):
@@ -184,6 +188,19 @@ def _backend(backend):
 
 
 # -- files ------------------------------------------------------------------------------------
+
+def mnist_folder(path=None) -> str:
+    """The folder MNIST is read from (and downloaded to), by the one rule every part of nnxp
+    follows: ``path``, else ``$NNXP_DATA_DIR``, else the user cache folder
+    (``$XDG_CACHE_HOME/nnxp/mnist``, default ``~/.cache/nnxp/mnist``)."""
+    return _folder(path)[0]
+
+
+def mnist_available(path=None) -> bool:
+    """Whether the four MNIST files are in ``mnist_folder(path)`` (nothing is downloaded)."""
+    folder = mnist_folder(path)
+    return all(_find(folder, f.name) for f in FILES.values())
+
 
 def _folder(path):
     """The folder to use and the words that say where it came from."""
