@@ -362,6 +362,24 @@ class Network:
         atomic_write_text(path, json.dumps(network_dict(self.spec, host, self.dtype, self.seed)),
                           what="network")
 
+    def __getstate__(self):
+        """Pickles hold host copies of the parameters and the backend's name: a network
+        unpickles onto that backend's default device (multiprocessing, Dask, joblib)."""
+        state = dict(self.__dict__)
+        state["backend"] = self.backend.name
+        state["params"] = [(self.backend.to_numpy(w), self.backend.to_numpy(b))
+                           for w, b in self.params]
+        state["optimizer_state"] = None
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        backend = backends.load(state["backend"])
+        state["backend"] = backend
+        state["params"] = tuple((backend.asarray(w), backend.asarray(b))
+                                for w, b in state["params"])
+        self.__dict__.update(state)
+
     def __repr__(self) -> str:
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "

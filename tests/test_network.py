@@ -135,3 +135,18 @@ def test_a_network_keeps_the_backend_it_was_given():
     assert net.backend.name == "array_api_strict" and nnxp.get_backend() == "numpy"
     with pytest.raises(nnxp.BackendError, match="unknown backend"):
         nnxp.Network([3, 2], backend="fortran")
+
+
+def test_a_network_pickles_onto_its_backend(backend):
+    import pickle
+    x, y = _xy()
+    net = nnxp.Network([5, 4, 3], seed=0)
+    net.SGD((x, y), 1, 10, 0.5, shuffle=3)
+    back = pickle.loads(pickle.dumps(net))
+    assert back.backend.name == backend.name and back.dtype == net.dtype
+    for a, b in zip(params_numpy(back), params_numpy(net)):
+        np.testing.assert_array_equal(a, b)
+    net.SGD((x, y), 1, 10, 0.5)
+    back.SGD((x, y), 1, 10, 0.5)  # the shuffling stream travelled too
+    for a, b in zip(params_numpy(back), params_numpy(net)):
+        np.testing.assert_array_equal(a, b)
