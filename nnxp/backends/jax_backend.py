@@ -2,6 +2,8 @@
 compiled ``lax.scan`` (engines/jax_scan.py).  float64 needs ``jax_enable_x64``, which asking for
 float64 turns on for the process (set ``JAX_ENABLE_X64=1`` yourself to make that explicit)."""
 
+import os
+
 import numpy as np
 
 from ..engines.jax_scan import JaxScanEngine
@@ -51,13 +53,15 @@ class JaxBackend(Backend):
 
 def load(device=None) -> JaxBackend:
     jax = import_library("jax")
-    kind, index = split_device(device, jax.default_backend())
-    kind = {"cuda": "gpu", "rocm": "gpu"}.get(kind, kind)
     try:
+        kind, index = split_device(device, jax.default_backend())
+        kind = {"cuda": "gpu", "rocm": "gpu"}.get(kind, kind)
         devices = jax.devices(kind)
     except (RuntimeError, AssertionError) as exc:  # AssertionError: JAX_PLATFORMS=cuda, no GPU
-        raise BackendError(f"JAX has no {kind!r} device here ({str(exc)[:200] or 'none found'})"
-                           "; for JAX on a GPU install 'jax[cuda12]'") from None
+        wanted = device or os.environ.get("JAX_PLATFORMS") or "default"
+        raise BackendError(f"JAX has no {wanted!r} device here ({str(exc)[:200] or 'none found'}"
+                           "); for JAX on a GPU install 'jax[cuda12]' (and check JAX_PLATFORMS)"
+                           ) from None
     if index >= len(devices):
         raise BackendError(f"JAX has {len(devices)} {kind} device(s); device index {index} "
                            "is out of range")
