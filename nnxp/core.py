@@ -4,6 +4,8 @@ engines, diagnostics and the learning-rate finder all call these functions.
 
     Spec(sizes, activations, cost)          what a network computes (hashable: engines and
                                             their compiled programs are cached by it)
+    layer_activations(activation, output_activation, cost, n_layers) -> activations
+                                            one per layer, the output checked against the cost
     init_params(sizes, weight_init, bias_init, seed_sequence) -> ((w, b), ...)
                                             host NumPy float64: w (n_out, n_in), b (n_out,),
                                             drawn from numpy.random.Generator(seed_sequence)
@@ -25,12 +27,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .activations import as_activation
 from .backprop import backprop, feedforward
 from .errors import ConfigError
 from .namespace import namespace
 from .optimizers import apply_updates
 
-__all__ = ["Spec", "init_params", "stack_params", "to_device", "apply", "make_step", "select"]
+__all__ = ["Spec", "layer_activations", "init_params", "stack_params", "to_device", "apply", "make_step", "select"]
 
 
 class Spec(NamedTuple):
@@ -95,3 +98,29 @@ def select(keep, new, old):
     xp = namespace(new)
     mask = xp.reshape(keep, keep.shape + (1,) * (new.ndim - 1))
     return xp.where(mask, new, old)
+
+
+def layer_activations(activation, output_activation, cost, n_layers) -> tuple:
+    """One Activation per layer: ``activation`` for the hidden layers (or a list, one per
+    hidden layer, or one per layer including the output), then the output layer's."""
+    if isinstance(activation, (list, tuple)):
+        acts = [as_activation(a) for a in activation]
+        if len(acts) == n_layers and output_activation is None:
+            hidden, output = acts[:-1], acts[-1]
+        elif len(acts) == n_layers - 1:
+            hidden, output = acts, None
+        else:
+            raise ConfigError(f"activation lists one activation per hidden layer "
+                              f"({n_layers - 1}) or per layer ({n_layers}); got {len(acts)}")
+    else:
+        hidden, output = [as_activation(activation)] * (n_layers - 1), None
+    if output is None:
+        output = (output_activation if output_activation is not None
+                  else cost.default_output if cost.default_output is not None
+                  else (hidden[-1] if hidden else as_activation("Sigmoid")))
+    output = as_activation(output)
+    if cost.outputs is not None and not isinstance(output, cost.outputs):
+        names = " or ".join(c.name for c in cost.outputs)
+        raise ConfigError(f"{cost.name} needs a {names} output layer, got {output!r}; "
+                          f"use output_activation={cost.outputs[0].name} or QuadraticCost")
+    return tuple(hidden) + (output,)

@@ -12,13 +12,15 @@ training_accuracy), so network2 code that unpacks SGD's return value keeps worki
     stop_reason      why training stopped early (early stopping, the schedule's end,
                      divergence, a callback), or None
     to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles
+
+    progress_line(record, n_train, n_evaluation=None) -> str    one epoch as a line
 """
 
 from __future__ import annotations
 
 import json
 
-__all__ = ["History"]
+__all__ = ["History", "progress_line"]
 
 
 class History(tuple):
@@ -70,3 +72,22 @@ class History(tuple):
     def __repr__(self) -> str:
         return (f"History({len(self.records)} epochs, stop_reason={self.stop_reason!r}, "
                 f"evaluation_accuracy={self.evaluation_accuracy!r})")
+
+
+def progress_line(record, n_train, n_evaluation=None) -> str:
+    """network2's line for one epoch's record (what ``SGD(progress=True)`` prints)."""
+    parts = [f"Epoch {record['epoch']} training complete ({record['seconds']:.2f} s)"]
+    if "training_cost" in record:
+        parts.append(f"cost on training data: {record['training_cost']:.4f}")
+    if "training_accuracy" in record:
+        parts.append(f"accuracy on training data: {record['training_accuracy']} / {n_train}")
+    if "evaluation_cost" in record:
+        parts.append(f"cost on evaluation data: {record['evaluation_cost']:.4f}")
+    if "evaluation_accuracy" in record:
+        parts.append(f"accuracy on evaluation data: {record['evaluation_accuracy']} / "
+                     f"{n_evaluation}")
+    if record.get("diverged"):
+        parts.append("diverged: stopped, last finite parameters kept")
+    if "health" in record and record["health"].get("problems"):
+        parts.append("health: " + ", ".join(p["kind"] for p in record["health"]["problems"]))
+    return "; ".join(parts)

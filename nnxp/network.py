@@ -33,7 +33,8 @@ import json
 import numpy as np
 
 from . import backends, checks, core
-from .activations import Sigmoid, as_activation
+from .core import layer_activations
+from .activations import Sigmoid
 from .checkpoint import checkpoint_dict, read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
@@ -41,14 +42,14 @@ from .engines import engine_for
 from .errors import ConfigError, DataError, FileError
 from .files import as_path, atomic_write_text, check_writable
 from .formats import MAX_FILE_BYTES, default_dtype
-from .history import History
+from .history import History, progress_line
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .loop import fresh_state, run, total_cost
 from .optimizers import optimizer_from, set_hyper, tree_leaves, tree_unflatten
 from .plan import make_plan, transform_for
 
-__all__ = ["Network", "load", "network_from_fields", "layer_activations"]
+__all__ = ["Network", "load", "network_from_fields"]
 
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "early_stopping_n", "schedule", "monitor_every", "monitor_subset", "checkpoint",
@@ -343,8 +344,8 @@ class Network:
         run(engine, transform, self.params, opt_state, plan, state, [history], train_set,
             eval_set, backend=self.backend, dtype=self.dtype, orders=orders,
             after_epoch=after_epoch, save=None if path is None else save,
-            progress=(lambda records, active: print(_progress_line(
-                records[0], train_set.n, eval_set), flush=True)) if progress else None)
+            progress=(lambda records, active: print(progress_line(
+                records[0], train_set.n, None if eval_set is None else eval_set.n), flush=True)) if progress else None)
         return history
 
     def _order_rng(self, plan, state):
@@ -384,50 +385,6 @@ class Network:
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
-
-
-def _progress_line(record, n_train, eval_set) -> str:
-    parts = [f"Epoch {record['epoch']} training complete ({record['seconds']:.2f} s)"]
-    if "training_cost" in record:
-        parts.append(f"cost on training data: {record['training_cost']:.4f}")
-    if "training_accuracy" in record:
-        parts.append(f"accuracy on training data: {record['training_accuracy']} / {n_train}")
-    if "evaluation_cost" in record:
-        parts.append(f"cost on evaluation data: {record['evaluation_cost']:.4f}")
-    if "evaluation_accuracy" in record:
-        parts.append(f"accuracy on evaluation data: {record['evaluation_accuracy']} / "
-                     f"{eval_set.n}")
-    if record.get("diverged"):
-        parts.append("diverged: stopped, last finite parameters kept")
-    if "health" in record and record["health"].get("problems"):
-        parts.append("health: " + ", ".join(p["kind"] for p in record["health"]["problems"]))
-    return "; ".join(parts)
-
-
-def layer_activations(activation, output_activation, cost, n_layers) -> tuple:
-    """One Activation per layer: ``activation`` for the hidden layers (or a list, one per
-    hidden layer, or one per layer including the output), then the output layer's."""
-    if isinstance(activation, (list, tuple)):
-        acts = [as_activation(a) for a in activation]
-        if len(acts) == n_layers and output_activation is None:
-            hidden, output = acts[:-1], acts[-1]
-        elif len(acts) == n_layers - 1:
-            hidden, output = acts, None
-        else:
-            raise ConfigError(f"activation lists one activation per hidden layer "
-                              f"({n_layers - 1}) or per layer ({n_layers}); got {len(acts)}")
-    else:
-        hidden, output = [as_activation(activation)] * (n_layers - 1), None
-    if output is None:
-        output = (output_activation if output_activation is not None
-                  else cost.default_output if cost.default_output is not None
-                  else (hidden[-1] if hidden else as_activation("Sigmoid")))
-    output = as_activation(output)
-    if cost.outputs is not None and not isinstance(output, cost.outputs):
-        names = " or ".join(c.name for c in cost.outputs)
-        raise ConfigError(f"{cost.name} needs a {names} output layer, got {output!r}; "
-                          f"use output_activation={cost.outputs[0].name} or QuadraticCost")
-    return tuple(hidden) + (output,)
 
 
 def load(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Network:

@@ -43,7 +43,8 @@ from .errors import ConfigError, DataError
 from .history import History
 from .initializers import default_weight, normal_bias
 from .loop import fresh_state, run, total_cost
-from .network import Network, layer_activations
+from .core import layer_activations
+from .network import Network
 from .plan import make_plan, transform_for
 
 __all__ = ["Population"]

@@ -55,7 +55,7 @@ from ..engines import engine_for
 from ..errors import ConfigError, DataError
 from ..history import History
 from ..loop import fresh_state, run, total_cost
-from ..network import layer_activations
+from ..core import layer_activations
 from ..optimizers import sgd, training_chain
 from ..plan import make_plan, transform_for
 from . import _book
