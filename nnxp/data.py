@@ -17,7 +17,10 @@
 
 Everything wrong with the data raises ``DataError`` here, naming what was expected and what was
 given: empty data, wrong widths, X/y length mismatch, labels out of range or not integers,
-NaN or infinite values, arrays from another array library.
+NaN or infinite values (in the compute dtype: 1e39 is infinite in float32), arrays from another
+array library.  One set of checks (``_checked``) runs with NumPy on host data, before the
+transfer (so every backend receives the same bits), and with the backend's namespace on data
+already on the device.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .backends.base import dtype_name
 from .errors import DataError, InputTypeError
 from .namespace import namespace
 
@@ -133,90 +137,72 @@ def _check_x_shape(shape, n_in, name):
 
 
 def _prepare_on_host(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
-    x = np.asarray(x)
-    y = np.asarray(y)
-    if x.dtype.kind not in "fiub":
-        raise DataError(f"{name}: X must hold numbers, got dtype {x.dtype}")
-    _check_x_shape(x.shape, n_in, name)
-    x = x.reshape(x.shape[0], n_in)
-    if y.ndim == 0 or y.shape[0] != x.shape[0]:
-        raise DataError(f"{name}: X has {x.shape[0]} examples but y has "
-                        f"{y.shape[0] if y.ndim else 'a scalar, not one per example'}")
-    x = backend.host(x, dtype)  # checked in the compute dtype: 1e39 is inf in float32
-    if not np.isfinite(x).all():
-        raise DataError(f"{name}: X contains NaN or infinite values (in {dtype}, whose "
-                        f"largest value is {np.finfo(dtype).max:.3g})")
-    labels, targets = _labels_and_targets(y, n_out, name)
-    targets = backend.host(targets, dtype)
-    if not np.isfinite(targets).all():
-        raise DataError(f"{name}: y contains NaN or infinite values (in {dtype})")
-    return Dataset(backend.asarray(x), backend.asarray(targets),
-                   backend.asarray(labels, "index"), x.shape[0])
-
-
-def _labels_and_targets(y, n_out, name):
-    if y.ndim == 2 and y.shape[1] == 1 and n_out > 1:
-        y = y[:, 0]  # a column of labels
-    if y.dtype.kind not in "fiub":
-        raise DataError(f"{name}: y must hold numbers, got dtype {y.dtype}")
-    if y.ndim == 1:
-        if y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.round(y)).all()):
-            raise DataError(f"{name}: y of shape ({y.shape[0]},) must hold integer class "
-                            f"labels in [0, {n_out}); give desired outputs as shape "
-                            f"(n, {n_out}) instead")
-        lo, hi = y.min().item(), y.max().item()
-        if lo < 0 or hi >= n_out:
-            raise DataError(f"{name}: labels must lie in [0, {n_out}) for {n_out} output "
-                            f"units; got labels from {lo:g} to {hi:g}")
-        labels = y.astype(np.int64)
-        lo, hi = int(labels.min()), int(labels.max())
-        if lo < 0 or hi >= n_out:
-            raise DataError(f"{name}: labels must lie in [0, {n_out}) for {n_out} output "
-                            f"units; got labels from {lo} to {hi}")
-        targets = np.zeros((labels.shape[0], n_out))
-        targets[np.arange(labels.shape[0]), labels] = 1.0
-        return labels, targets
-    if y.ndim != 2 or y.shape[1] != n_out:
-        raise DataError(f"{name}: y must be labels (n,) or desired outputs (n, {n_out}); "
-                        f"got shape {y.shape}")
-    return np.argmax(y, axis=1), y
+    """Host data: the checks below on NumPy (so every backend receives the same bits, cast on
+    the host), then one transfer per array."""
+    x, y = np.asarray(x), np.asarray(y)
+    index = np.dtype(dtype_name(backend.index_dtype()))
+    with np.errstate(over="ignore"):  # values are checked for finiteness in ``dtype`` below
+        x, targets, labels = _checked(np, x, y, np.dtype(dtype), index, "cpu", dtype, n_in,
+                                      n_out, name)
+    return Dataset(backend.asarray(x), backend.asarray(targets), backend.asarray(labels),
+                   x.shape[0])
 
 
 def _prepare_on_device(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
-    xp, device = backend.xp, backend.device
+    """Data already on the device: the same checks, on the device."""
     if not (is_backend_array(x, backend) and is_backend_array(y, backend)):
         raise InputTypeError(f"{name}: X and y must both be {backend.name} arrays or both be "
                              "NumPy arrays, not a mix")
+    x, targets, labels = _checked(backend.xp, x, y, backend.float_dtype(dtype),
+                                  backend.index_dtype(), backend.device, dtype, n_in, n_out,
+                                  name)
+    return Dataset(x, targets, labels, x.shape[0])
+
+
+def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, name):
+    """(X, targets, labels) checked and converted with namespace ``xp``: X as (n, n_in) in
+    ``float_dtype`` and finite there; y as integer labels in [0, n_out) (one-hot targets
+    built from them) or as (n, n_out) desired outputs (labels their argmax)."""
     _check_x_shape(x.shape, n_in, name)
-    x = xp.reshape(x, (x.shape[0], n_in))
+    if not _real(xp, x.dtype):
+        raise DataError(f"{name}: X must hold real numbers, got dtype {x.dtype}")
+    x = xp.astype(xp.reshape(x, (x.shape[0], n_in)), float_dtype)
     if y.ndim == 0 or y.shape[0] != x.shape[0]:
         raise DataError(f"{name}: X has {x.shape[0]} examples but y has "
-                        f"{y.shape[0] if y.ndim else 'a scalar'}")
-    if not xp.isdtype(x.dtype, "numeric") or xp.isdtype(x.dtype, "complex floating"):
-        raise DataError(f"{name}: X must hold real numbers, got dtype {x.dtype}")
-    x = xp.astype(x, backend.float_dtype(dtype))
+                        f"{y.shape[0] if y.ndim else 'a scalar, not one per example'}")
     if not bool(xp.all(xp.isfinite(x))):
-        raise DataError(f"{name}: X contains NaN or infinite values")
+        raise DataError(f"{name}: X contains NaN or infinite values (in {dtype}, whose "
+                        f"largest value is {np.finfo(dtype).max:.3g})")
     if y.ndim == 2 and y.shape[1] == 1 and n_out > 1:
-        y = y[:, 0]
+        y = y[:, 0]  # a column of labels
+    if not _real(xp, y.dtype):
+        raise DataError(f"{name}: y must hold numbers, got dtype {y.dtype}")
     if y.ndim == 1:
         if not xp.isdtype(y.dtype, "integral"):
-            yf = xp.astype(y, backend.float_dtype("float32" if dtype == "float32" else dtype))
-            if not bool(xp.all(xp.round(yf) == yf)):
-                raise DataError(f"{name}: y of shape ({y.shape[0]},) must hold integer "
-                                f"class labels in [0, {n_out})")
-        labels = xp.astype(y, backend.index_dtype())
-        lo, hi = int(xp.min(labels)), int(xp.max(labels))
+            if not bool(xp.all(xp.isfinite(y)) and xp.all(xp.round(y) == y)):
+                raise DataError(f"{name}: y of shape ({y.shape[0]},) must hold integer class "
+                                f"labels in [0, {n_out}); give desired outputs as shape "
+                                f"(n, {n_out}) instead")
+        lo, hi = float(xp.min(y)), float(xp.max(y))
         if lo < 0 or hi >= n_out:
             raise DataError(f"{name}: labels must lie in [0, {n_out}) for {n_out} output "
-                            f"units; got labels from {lo} to {hi}")
-        classes = xp.arange(n_out, dtype=labels.dtype, device=device)
-        targets = xp.astype(labels[:, None] == classes[None, :], backend.float_dtype(dtype))
-        return Dataset(x, targets, labels, x.shape[0])
+                            f"units; got labels from {lo:g} to {hi:g}")
+        labels = xp.astype(y, index_dtype)
+        classes = xp.arange(n_out, dtype=index_dtype, device=device)
+        targets = xp.astype(labels[:, None] == classes[None, :], float_dtype)
+        return x, targets, labels
     if y.ndim != 2 or y.shape[1] != n_out:
         raise DataError(f"{name}: y must be labels (n,) or desired outputs (n, {n_out}); "
                         f"got shape {tuple(y.shape)}")
-    y = xp.astype(y, backend.float_dtype(dtype))
+    y = xp.astype(y, float_dtype)
     if not bool(xp.all(xp.isfinite(y))):
-        raise DataError(f"{name}: y contains NaN or infinite values")
-    return Dataset(x, y, xp.argmax(y, axis=1), x.shape[0])
+        raise DataError(f"{name}: y contains NaN or infinite values (in {dtype})")
+    return x, y, xp.astype(xp.argmax(y, axis=1), index_dtype)
+
+
+def _real(xp, dtype) -> bool:
+    """Whether ``dtype`` holds real numbers (bool, integers or real floats)."""
+    try:
+        return xp.isdtype(dtype, ("bool", "integral", "real floating"))
+    except (TypeError, ValueError):  # NumPy's str / object dtypes
+        return False

@@ -21,7 +21,7 @@ Y = np.arange(20) % 3
     ((np.where(X > 0.5, np.nan, X), Y), "X contains NaN or infinite values"),
     ((np.where(X > 0.5, np.inf, X), Y), "NaN or infinite"),
     ((X, np.full((20, 3), np.nan)), "y contains NaN"),
-    ((X.astype(str), Y), "X must hold numbers"),
+    ((X.astype(str), Y), "X must hold real numbers, got dtype <U"),
     ((X[0], Y), r"X must have shape \(n, 4\)"),
     ((X, Y, Y), "must be a pair"),
     (None, "is None"),
