@@ -6,8 +6,8 @@
                        momentum=0.0, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult
     LRResult(threshold, recommended, trials, mode, seconds, rule)
     Trial(eta, costs, decreases, verdict)    costs[0] is the cost before training
-    judge(costs, tolerance) -> verdict       "decreases", "flat", "oscillates", "rises" or
-                                             "diverges" (the book mode adds "worse")
+    judge(costs, tolerance) -> verdict       "decreases", "slow", "flat", "oscillates",
+                                             "rises" or "diverges" (book mode: also "worse")
 
 ``net`` is a Network (every trial starts from a copy of its current parameters, so all trials
 start from the same network) or a function of no arguments returning a fresh Network.
@@ -39,8 +39,8 @@ decides:
                onto a plateau, or oscillates at a high level)
     decreases  none of these
 
-Start at eta = ``start``; if the cost decreases, try 10x, 100x, ... until it does not; otherwise
-try 1/10, 1/100, ... until it does.  Then refine between the last decreasing eta and the first
+Start at eta = ``start``; if the cost decreases (or is slow), try 10x, 100x, ... until it
+neither decreases nor is slow; otherwise try 1/10, 1/100, ... until it decreases.  Then refine between the last decreasing eta and the first
 that was not by ``refine_steps`` geometric bisections.  The threshold is the largest eta found
 to decrease; the recommendation is half of it.  L2 weight decay per step is eta lmbda / n with
 ``n`` the size of the full training set (default: the size of ``training_data``), as in
@@ -85,6 +85,7 @@ MIN_BATCHES = 200   # the default budget's floor, in mini-batches
 FLAT = 1e-3         # a smoothed cost that moves less than this (relative), or less than its
                     # noise, is flat
 SNAPSHOTS = 4       # cost measurements per segment, averaged: one check
+SLOW = 0.05         # a flat cost less than this (relative) below the start: eta is too small
 OSCILLATION = 0.25  # rises on this share of the steps between checks (and 2 or more)
 WORSE = 0.1         # a trial ending this much (relative) above a smaller eta's is past the
                     # threshold: below it, larger steps end lower
@@ -321,7 +322,7 @@ def judge(costs, tolerance=0.02) -> str:
     head, end = statistics.median(c[:3]), _end(c)
     fall = (head - end) / abs(head) if head else 0.0
     if fall <= max(FLAT, _noise(c)) or start - end <= FLAT * abs(start):
-        return "flat"
+        return "slow" if start - end < SLOW * abs(start) else "flat"
     return "decreases"
 
 
@@ -349,6 +350,9 @@ def decreases(costs, tolerance=0.0) -> bool:
     return judge(costs, tolerance) == "decreases"
 
 
+_PAST = ("rises", "oscillates", "diverges", "worse")  # verdicts of an eta past the threshold
+
+
 def _book(runner, start, refine_steps, tolerance, eta_min, eta_max, progress):
     trials = {}
 
@@ -362,25 +366,26 @@ def _book(runner, start, refine_steps, tolerance, eta_min, eta_max, progress):
             if progress:
                 print(f"eta {eta:.4g}: {verdict} ({' '.join(f'{c:.4g}' for c in costs)})",
                       flush=True)
-        return trials[eta].decreases
+        return trials[eta].verdict
 
     eta = float(start)
-    if trial(eta):
-        lo, hi = eta, None
-        while hi is None and lo * 10 <= eta_max:
-            hi = None if trial(lo * 10) else lo * 10
-            lo = lo if hi is not None else lo * 10
-    else:
-        lo, hi = None, eta
-        while lo is None and hi / 10 >= eta_min:
-            lo = hi / 10 if trial(hi / 10) else None
-            hi = hi if lo is not None else hi / 10
+    if trial(eta) not in _PAST:              # up, 10x at a time, past slow starts and plateaus
+        while trials[eta].verdict not in _PAST and eta * 10 <= eta_max:
+            eta *= 10
+            trial(eta)
+    else:                                    # down, 10x at a time, until it decreases
+        while eta / 10 >= eta_min and trial(eta / 10) != "decreases":
+            eta /= 10
+    good = [e for e, t in trials.items() if t.decreases]
+    lo = max(good) if good else None
+    above = [e for e in trials if lo is not None and e > lo]
+    hi = min(above) if above else None
     if lo is not None and hi is not None:
         for _ in range(int(refine_steps)):
             mid = float(f"{math.sqrt(lo * hi):.3g}")
             if not lo < mid < hi:
                 break
-            if trial(mid):
+            if trial(mid) == "decreases":
                 lo = mid
             else:
                 hi = mid
