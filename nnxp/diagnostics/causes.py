@@ -1,18 +1,18 @@
 """Which problem explains which, so that the report names the cause first, with its evidence.
 
     attribute(problems, records, th, *, eta, progress) -> problems, with the stall's cause
-    relate(problems) -> None            causes take the severity of what they explain
+    relate(problems, trained) -> None   causes take the severity of what they explain
 
-1. attribute: eta, when the run broke at once: with ``eta`` and a history, a training cost
-   that stopped improving after its first epoch or two (history.stalled) in a network that has not learned (probe
-   accuracy at most ``th.stalled`` of the way from chance to 100%) with dead or saturated
-   units (what large steps leave behind) is learning_rate_too_high, an error, unless a cause
-   in the configuration explains the stall (identical_units,
-   same_sign_weights, weight_decay_too_strong: those are found in the weights or the
-   hyper-parameters themselves).  A network that started broken (say, every unit dead at
-   initialization) stalls too: diagnosing the fresh network tells the two apart.
-2. relate: a cause takes the severity of what it explains, and the report (sorted by severity, then
-   causes before consequences) puts it first:
+1. attribute: eta, when the run broke at once.  With ``eta`` and a history, a training cost
+   that stopped improving after its first epoch or two (history.stalled), in a network that
+   has not learned (probe accuracy at most ``th.stalled`` of the way from chance to 100%) and
+   has dead or saturated units (what large steps leave behind), is learning_rate_too_high,
+   an error, unless a cause in the configuration explains the stall (identical_units,
+   same_sign_weights, weight_decay_too_strong: found in the weights or the hyper-parameters
+   themselves).  A network that started broken (say, every unit dead at initialization)
+   stalls too: diagnosing the fresh network tells the two apart, and the message says so.
+2. relate: a cause takes the severity of what it explains, and the report (sorted by
+   severity, then causes before consequences) puts it first:
        same_sign_weights       -> the saturation it causes in its layer (z pushed off centre
                                   by weights of one sign) and an output collapse
        learning_rate_too_high  -> (found in the history) dead and saturated units: large steps
@@ -66,8 +66,9 @@ def _stalled_by_eta(found, eta, progress) -> Problem:
         "learning_rate_too_high", None, [], "error",
         f"the {what} stopped improving at once: {found['plateau']:.4g} after epoch "
         f"{found['epoch']}, {found['last']:.4g} after {found['epochs']} (it was "
-        f"{found['first']:.4g} after epoch 1), and the network has not learned "
-        f"(probe accuracy {progress:.0%} of the way from chance to 100%): the first steps at "
+        f"{found['first']:.4g} after epoch 1), and the network has not learned (probe "
+        + (f"accuracy {progress:.0%} of the way from chance to 100%" if progress > 0 else
+           "accuracy no better than chance") + f"): the first steps at "
         f"eta = {eta:g} took it to a state it cannot learn from (or it started there: "
         "diagnose the fresh network to tell)",
         "restart from a fresh network with a smaller eta: " + FIND_ETA,

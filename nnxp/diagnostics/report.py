@@ -7,11 +7,12 @@
         evidence  the numbers behind it (a dict)
         remedy    the advice as Network / SGD arguments to change (advice.py), may be empty
     Report(problems, stats, summary)
-        .problems sorted by severity, then cause before consequence (KINDS order), then layer:
-                  the first problem is the primary cause
+        .problems sorted by severity, then cause before consequence (KINDS order), then layer
+        .primary  the first error or warning: the cause to fix first (None when there is none)
         .stats: one dict per layer (STATS)
         .summary  net-level numbers (sizes, cost, backend, probe cost and accuracy, ...)
         .ok, .kinds, .find(kind, layer="any"), .headline(), .to_dict(compact=False), str(report)
+        (to_dict's problems carry advice, evidence and remedy unless compact)
 
 Everything here runs on the host, on Python numbers: no arrays.
 """
