@@ -71,7 +71,9 @@ def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
         for s in scenarios:
             for seed in seeds:
                 cases += suite.run_cases(s, seed, data)
-            progress(f"  {s.name}: {', '.join(c['named_first'] or '-' for c in cases[-len(seeds):])}")
+            named = [c["named_first"] or "-" for c in cases if c["scenario"] == s.name
+                     and c["stage"] != "monitor"]
+            progress(f"  {s.name}: {', '.join(named)}")
         finders = {}
         if finder:
             for s in scenarios:

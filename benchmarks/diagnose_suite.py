@@ -26,10 +26,9 @@ Only problems of severity "warning" or "error" count as reported ("info" is not 
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -185,7 +184,8 @@ SCENARIOS = [
              allow=(COLLAPSE,)),
 ]
 
-QUICK = ("deep-vanishing", "sigmoid-ce", "relu-outputs", "chapter1", "eta-small-batch", "eta-large-batch",
+QUICK = ("deep-vanishing", "sigmoid-ce", "relu-outputs", "chapter1", "eta-small-batch",
+         "eta-large-batch",
          "eta-instability", "positive-init", "dead-init", "relu-collapse", "weight-decay",
          "divergence", "zero-init")
 
@@ -382,7 +382,3 @@ def try_advice(scenario, seed, data, case, found_eta) -> dict:
 
 def _name(v):
     return getattr(v, "__name__", v)
-
-
-def is_finite(x) -> bool:
-    return x is not None and math.isfinite(x)

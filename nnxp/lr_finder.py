@@ -15,14 +15,14 @@ start from the same network) or a function of no arguments returning a fresh Net
 mode="book" is Nielsen's procedure: find the threshold eta at which the training cost starts
 to decrease during the first few epochs, instead of oscillating or increasing.  A trial trains
 ``budget_batches`` mini-batches on a training subset of ``n_train`` examples (at least one
-mini-batch) drawn with ``seed``; the default budget is five epochs of the subset, and at least
-200 mini-batches (5,000 at mini-batch 10 on MNIST: one epoch's worth of steps of its 50,000;
-200 at mini-batch 5,000: large batches take few steps per epoch, and a cost that is going to
-oscillate may need a hundred or more before it does).  It measures the training cost (mean cost plus the L2 term, on up to 2,000
-examples of the subset) before training and after each of ``checks`` (default 10) equal
-segments (each check is the mean of SNAPSHOTS = 4 measurements spread over its segment: the cost
-smoothed over many mini-batches), and ``judge`` reads the curve so that no single noisy check
-decides:
+mini-batch) drawn with ``seed``.  The default budget is five epochs of the subset and at least
+200 mini-batches: 5,000 at mini-batch 10 on MNIST (one epoch's worth of steps of its 50,000),
+200 at mini-batch 5,000 (large batches take few steps per epoch, and a cost that is going to
+oscillate may need a hundred or more before it does).  The trial measures the training cost
+(mean cost plus the L2 term, on up to 2,000 examples of the subset) before training and at
+``checks`` (default 10) equal segments; each check is the mean of SNAPSHOTS = 4 measurements
+spread over its segment, the cost smoothed over many mini-batches.  ``judge`` reads the curve
+so that no single noisy check decides:
 
     diverges   a cost is NaN or infinite
     rises      the first check is above the cost before training, or two checks in a row are
@@ -31,34 +31,38 @@ decides:
                least two, and a quarter (OSCILLATION), of the steps
     flat       from its first three checks to its last three (medians) the cost fell by less
                than its noise (the median second difference between checks, relative) or by
-               less than 0.1% (FLAT), or it ended less than 0.1% below the start: a plateau (saturated or dead outputs give
-               one, exactly) is not a decrease; a slow, steady fall is
+               less than 0.1% (FLAT), or it ended less than 0.1% below the start: a plateau
+               (saturated or dead outputs give one, exactly) is not a decrease; a slow, steady
+               fall is
+    slow       flat, and less than 5% (SLOW) below the start: eta is too small to move the
+               network yet (deep sigmoid networks start on such a plateau)
     worse      (book mode) it decreases, but ends (median of the last three checks) more than
                10% (WORSE) above where a smaller eta's trial ended: below the threshold larger
                steps end lower, so a larger eta that ends higher is past it (a cost that falls
                onto a plateau, or oscillates at a high level)
     decreases  none of these
 
-Start at eta = ``start``; if the cost decreases (or is slow), try 10x, 100x, ... until it
-neither decreases nor is slow; otherwise try 1/10, 1/100, ... until it decreases.  Then refine between the last decreasing eta and the first
-that was not by ``refine_steps`` geometric bisections.  The threshold is the largest eta found
-to decrease; the recommendation is half of it.  L2 weight decay per step is eta lmbda / n with
-``n`` the size of the full training set (default: the size of ``training_data``), as in
-training on all of it.
+Start at eta = ``start``; unless its cost rises, oscillates, diverges or ends worse, try 10x,
+100x, ... until one does (going past slow starts and plateaus, which larger steps may leave);
+otherwise try 1/10, 1/100, ... until the cost decreases.  Then refine between the largest
+decreasing eta and the next larger one tried by ``refine_steps`` geometric bisections.  The
+threshold is the largest eta found to decrease; the recommendation is half of it.  L2 weight
+decay per step is eta lmbda / n with ``n`` the size of the full training set (default: the
+size of ``training_data``), as in training on all of it.
 
 mode="sweep" is the fast mode: one pass of ``budget_batches`` mini-batches in which eta grows
 exponentially from ``eta_min`` to ``eta_max`` in ``checks`` steps (default: 4 per decade, on
-equal segments), the cost measured after each.  The threshold is the last eta before the
-smoothed cost first climbs ``tolerance`` above its lowest value (or diverges); the
-recommendation is half of it.  Quicker, and coarser: each segment starts where the smaller
-etas left the network.
+equal segments), the cost measured after each.  The threshold is the eta at which the smoothed
+cost (running median of three) was lowest before it first climbed ``tolerance`` above that low
+(or diverged); the recommendation is half of it.  Quicker, and coarser: each segment starts where
+the smaller etas left the network.
 
 Memory does not grow with the mini-batch size or the budget: the subset is taken on the device
 once (no copy when it is the whole training set), and each segment is gathered from it a chunk
-at a time (at most the subset's size; full batches of the whole subset are not gathered).  Training uses the network's own engine (on JAX, compiled once
-for all trials), through ``_trainer`` alone.  The subset and the order of its mini-batches come
-from Python's ``random.Random(seed)`` on the host, so every backend sees the same examples in
-the same order.
+at a time (at most the subset's size; full batches of the whole subset are not gathered).
+Training uses the network's own engine (on JAX, compiled once for all trials), through
+``_trainer`` alone.  The subset and the order of its mini-batches come from Python's
+``random.Random(seed)`` on the host, so every backend sees the same examples in the same order.
 """
 
 from __future__ import annotations
@@ -127,8 +131,8 @@ class LRResult:
                     f"eta = {self.threshold:.3g}; recommended eta = {self.recommended:.3g}")]
         for t in sorted(self.trials, key=lambda t: t.eta):
             curve = " ".join(f"{c:.3g}" for c in t.costs)
-            lines.append(f"  eta {t.eta:<10.4g} {t.verdict or ('decreases' if t.decreases else 'does not'):>10}"
-                         f"   cost: {curve}")
+            verdict = t.verdict or ("decreases" if t.decreases else "does not")
+            lines.append(f"  eta {t.eta:<10.4g} {verdict:>10}   cost: {curve}")
         return "\n".join(lines)
 
 
@@ -172,8 +176,8 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
     else:
         threshold, trials = _sweep(runner, eta_min, eta_max, tolerance)
         rule = (f"sweep: eta from {eta_min:g} to {eta_max:g} in {checks} exponential steps "
-                f"over {budget} mini-batches; threshold: the last eta before the smoothed "
-                f"cost first climbed more than {tolerance:g} above its lowest value")
+                f"over {budget} mini-batches; threshold: the eta of the lowest smoothed cost "
+                f"before it first climbed more than {tolerance:g} above it")
     return LRResult(threshold, None if threshold is None else threshold / 2, trials, mode,
                     time.perf_counter() - began, rule)
 
@@ -402,19 +406,23 @@ def _worse(costs, trials, eta) -> bool:
 
 
 def _sweep(runner, eta_min, eta_max, tolerance):
+    """One pass with eta growing segment by segment.  Each Trial is one segment (its cost
+    before and after, its verdict read from those two); the threshold is the eta at which the
+    smoothed cost was lowest before it first climbed ``tolerance`` above that low (or
+    diverged)."""
     k = runner.checks
     etas = [eta_min * (eta_max / eta_min) ** (s / (k - 1 if k > 1 else 1)) for s in range(k)]
     costs = runner.run(etas)
-    finite = [c if math.isfinite(c) else math.inf for c in costs]
-    s = [finite[0]] + smooth(finite[1:])
-    trials, threshold, low, broken = [], etas[-1], s[0], False
-    for i, eta in enumerate(etas):
-        before, after = s[i], s[i + 1]
-        broke = not math.isfinite(after) or after > low * (1 + tolerance)
-        verdict = ("diverges" if not math.isfinite(costs[i + 1]) else "rises" if broke
-                   else "decreases" if after < before else "flat")
-        trials.append(Trial(eta, [costs[i], costs[i + 1]], verdict == "decreases", verdict))
-        if broke and not broken:
-            threshold, broken = (etas[i - 1] if i > 0 else None), True
-        low = min(low, after)
-    return threshold, trials
+    trials = []
+    for eta, before, after in zip(etas, costs, costs[1:]):
+        verdict = ("diverges" if not math.isfinite(after) else
+                   "decreases" if after < before else "rises")
+        trials.append(Trial(eta, [before, after], verdict == "decreases", verdict))
+    s = smooth([c if math.isfinite(c) else math.inf for c in costs[1:]])
+    best = None
+    for i, value in enumerate(s):
+        if not math.isfinite(value) or (best is not None and value > s[best] * (1 + tolerance)):
+            break
+        if best is None or value < s[best]:
+            best = i
+    return (None if best is None else etas[best]), trials

@@ -48,8 +48,7 @@ def test_sweep_mode_on_mnist(mnist):
     # past the threshold the cost blows up (by orders of magnitude: not a float32 detail)
     low = min(t.costs[1] for t in result.trials)
     assert max(t.costs[1] for t in result.trials if t.eta > result.threshold) > 10 * low
-    first_past = next(t for t in result.trials if t.eta > result.threshold)
-    assert first_past.verdict in ("rises", "diverges")
+    assert result.trials[0].costs[0] > 3 * low  # ... and well below where it started
 
 
 def _synthetic(n=800, seed=2):

@@ -62,15 +62,15 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     else:
         finish(stats, th)
         problems = _checks(net, stats, totals, th, eta, lmbda, decay, probe.n, records,
-                           problems)
+                           problems, whole=probe.n == prepared.n)
     return Report(problems, public(stats), summary)
 
 
-def _checks(net, stats, totals, th, eta, lmbda, decay, m, records, problems) -> list:
+def _checks(net, stats, totals, th, eta, lmbda, decay, m, records, problems, whole) -> list:
     """The layer and network checks of a network whose numbers are finite, with the
-    history's ``problems``, linked to their causes."""
+    history's ``problems``, linked to their causes (``whole``: the probe is all the data)."""
     progress = net_checks.progress(totals, m)
-    ctx = {"m": m, "ties": totals["ties"], "decay": decay, "lmbda": lmbda,
+    ctx = {"m": m, "whole": whole, "ties": totals["ties"], "decay": decay, "lmbda": lmbda,
            "progress": progress}
     problems = problems + layer_problems(net, stats, th, ctx)
     problems += net_checks.decay(decay, lmbda, th)

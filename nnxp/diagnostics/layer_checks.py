@@ -7,16 +7,16 @@
                           output layer (error signal silenced by sigma'(z) under a cost whose
                           delta^L carries it)
         dead_units        ReLU units with z <= 0 on every input of a conclusive probe
-                          (``th.conclusive_probe`` rows) whose input cannot change: the first
-                          layer (its input is the data) or a layer below which nothing learns
-                          (zero gradient).  Otherwise "info": their own gradient is 0, but the
-                          layers below can turn them back on (networks that start with small
-                          weights have such units, and they recover)
+                          (``th.conclusive_probe`` rows, or all the data) whose input cannot
+                          change: the first layer (its input is the data) or a layer below
+                          which nothing learns (zero gradient).  Otherwise "info": their own
+                          gradient is 0, but the layers below can turn them back on (networks
+                          that start with small weights have such units, and they recover)
         identical_units, tiny_weights, same_sign_weights   the weights themselves
 
-``ctx``: "m" probe rows, "ties" probe rows whose largest output several units share, "decay"
-eta lmbda / n or None, "lmbda", "progress" (how far the probe accuracy went from chance
-towards 100%, network_checks.progress).
+``ctx``: "m" probe rows, "whole" (the probe is all the data), "ties" probe rows whose largest
+output several units share, "decay" eta lmbda / n or None, "lmbda", "progress" (how far the
+probe accuracy went from chance towards 100%, network_checks.progress).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def _dead(st, act, th, is_output, ctx, below) -> list:
     if not off or (not is_output and len(off) < th.dead_fraction * st["units"]):
         return []
     m = ctx["m"]
-    if m < th.conclusive_probe:
+    if m < th.conclusive_probe and not ctx["whole"]:
         return [_off(st, act, off, ctx, is_output,
                      f": too few inputs to call them dead (a unit active on 1 input in "
                      f"{max(1, m // 3)} is easily missed)",

@@ -139,6 +139,8 @@ def test_a_small_probe_cannot_show_a_unit_dead(backend):
     set_params(net, [(w1, b1), None])
     (p,) = diagnose(net, data, probe_size=50).find("dead_units", layer=0)
     assert p.severity == "info" and "too few inputs" in p.message
+    small = (data[0][:100], data[1][:100])  # ... unless the probe is all the data there is
+    assert diagnose(net, small).find("dead_units", layer=0)[0].severity == "warning"
 
 
 def test_one_dead_unit_of_many_is_below_the_hidden_threshold(backend):
