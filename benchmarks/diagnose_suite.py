@@ -136,7 +136,7 @@ SCENARIOS = [
              finder={"works": 10.0, "fails": 50.0}, bar=0.6),
     Scenario("eta-instability", "eta 10 ([784, 30, 10], cross-entropy, lmbda): evaluation "
              "accuracy falls while the training cost falls, which is not overfitting",
-             _cfg(eta=10.0, lmbda=BOOK_LMBDA, epochs=20, evaluation_cost=True),
+             _cfg(eta=10.0, lmbda=BOOK_LMBDA, epochs=30, evaluation_cost=True),
              stage="trained", expect=(LR,), primary=LR, allow=(SAT, COLLAPSE), monitor=True),
     Scenario("deep-vanishing", "[784, 30 x 6, 10] sigmoid, cross-entropy, eta 0.1: the first "
              "layers learn 10^4 times more slowly than the last, and the network not at all",
