@@ -7,9 +7,10 @@ book's eta example: its recommendation trains and its threshold separates the et
 (0.5) from the one that oscillates (2.5); and one piece of advice applied and retrained.
 
 The outcomes asserted are the suite's labels (which problem comes first, which kinds are
-reported), robust properties of runs that either train or break by a wide margin.  On NumPy
-the test takes about 30 s; the full benchmark (three seeds, every scenario, advice for each)
-is ``python benchmarks/bench_diagnose.py``.
+reported), robust properties of runs that either train or break by a wide margin (the eta
+scenarios run 30 epochs, as the book's do, for a wide margin on the oscillation verdict).  The
+full benchmark (three seeds, every scenario, advice for each) is
+``python benchmarks/bench_diagnose.py``.
 """
 
 import pathlib
