@@ -1,44 +1,75 @@
 """The learning-rate threshold finder: the book's procedure for choosing eta (chapter 3).
 
     find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=None,
-                       start=0.01, mode="book", budget_batches=5000, n_train=10000, checks=None,
-                       refine_steps=3, tolerance=0.02, seed=0, optimizer="sgd", momentum=0.0,
-                       eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult
+                       start=0.01, mode="book", budget_batches=None, n_train=10000,
+                       checks=None, refine_steps=3, tolerance=0.02, seed=0, optimizer="sgd",
+                       momentum=0.0, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult
     LRResult(threshold, recommended, trials, mode, seconds, rule)
-    Trial(eta, costs, decreases)     costs[0] is the cost before training
+    Trial(eta, costs, decreases, verdict)    costs[0] is the cost before training
+    judge(costs, tolerance) -> verdict       "decreases", "slow", "flat", "oscillates",
+                                             "rises" or "diverges" (book mode: also "worse")
 
 ``net`` is a Network (every trial starts from a copy of its current parameters, so all trials
 start from the same network) or a function of no arguments returning a fresh Network.
 
-mode="book" is Nielsen's procedure.  A trial trains for ``budget_batches`` mini-batches (the
-"first few epochs", on a training subset of ``n_train`` examples drawn with ``seed``) and
-measures the training cost (mean cost plus the L2 term, on up to 2,000 examples of the subset)
-before training and after each of ``checks`` (default 10) equal segments.  The defaults, 5,000
-mini-batches on 10,000 examples, are five epochs of the subset and one epoch's worth of steps
-of MNIST's 50,000.  The cost *decreases* when every
-check is at most ``tolerance`` (relative) above the one before and the last is below the first;
-otherwise it *oscillates or increases*.  Start at eta = ``start``; if the cost decreases, try
-10x, 100x, ... until it does not; otherwise try 1/10, 1/100, ... until it does.  Then refine
-between the last decreasing eta and the first that was not by ``refine_steps`` geometric
-bisections.  The threshold is the largest eta found to decrease; the recommendation is half of it.
-L2 weight decay per step is eta lmbda / n with ``n`` the size of the full training set
-(default: the size of ``training_data``), as in training on all of it.
+mode="book" is Nielsen's procedure: find the threshold eta at which the training cost starts
+to decrease during the first few epochs, instead of oscillating or increasing.  A trial trains
+``budget_batches`` mini-batches on a training subset of ``n_train`` examples (at least one
+mini-batch) drawn with ``seed``.  The default budget is five epochs of the subset and at least
+200 mini-batches: 5,000 at mini-batch 10 on MNIST (one epoch's worth of steps of its 50,000),
+200 at mini-batch 5,000 (large batches take few steps per epoch, and a cost that is going to
+oscillate may need a hundred or more before it does).  The trial measures the training cost
+(mean cost plus the L2 term, on up to 2,000 examples of the subset) before training and at
+``checks`` (default 10) equal segments; each check is the mean of SNAPSHOTS = 4 measurements
+spread over its segment, the cost smoothed over many mini-batches.  ``judge`` reads the curve
+so that no single noisy check decides:
+
+    diverges   a cost is NaN or infinite
+    rises      the first check is above the cost before training, or two checks in a row are
+               more than ``tolerance`` (relative) above the lowest check before them
+    oscillates the cost rose by more than ``tolerance`` from one check to the next on at
+               least two, and a quarter (OSCILLATION), of the steps
+    flat       from its first three checks to its last three (medians) the cost fell by less
+               than its noise (the median second difference between checks, relative) or by
+               less than 0.1% (FLAT), or it ended less than 0.1% below the start: a plateau
+               (saturated or dead outputs give one, exactly) is not a decrease; a slow, steady
+               fall is
+    slow       flat, and less than 5% (SLOW) below the start: eta is too small to move the
+               network yet (deep sigmoid networks start on such a plateau)
+    worse      (book mode) it decreases, but ends (median of the last three checks) more than
+               10% (WORSE) above where a smaller eta's trial ended: below the threshold larger
+               steps end lower, so a larger eta that ends higher is past it (a cost that falls
+               onto a plateau, or oscillates at a high level)
+    decreases  none of these
+
+Start at eta = ``start``; unless its cost rises, oscillates, diverges or ends worse, try 10x,
+100x, ... until one does (going past slow starts and plateaus, which larger steps may leave);
+otherwise try 1/10, 1/100, ... until the cost decreases.  Then refine between the largest
+decreasing eta and the next larger one tried by ``refine_steps`` geometric bisections.  The
+threshold is the largest eta found to decrease; the recommendation is half of it.  L2 weight
+decay per step is eta lmbda / n with ``n`` the size of the full training set (default: the
+size of ``training_data``), as in training on all of it.
 
 mode="sweep" is the fast mode: one pass of ``budget_batches`` mini-batches in which eta grows
 exponentially from ``eta_min`` to ``eta_max`` in ``checks`` steps (default: 4 per decade, on
-equal segments), the cost measured after each.  The threshold is the last eta before the first
-segment whose cost rose (by more than ``tolerance``); the recommendation is half of it.  About
-three times quicker, and coarser: each segment starts where the smaller etas left the network.
+equal segments), the cost measured after each.  The threshold is the eta at which the smoothed
+cost (running median of three) was lowest before it first climbed ``tolerance`` above that low
+(or diverged); the recommendation is half of it.  Quicker, and coarser: each segment starts where
+the smaller etas left the network.
 
-Training uses the network's own engine (on JAX, compiled once for all trials).  The subset and
-the order of its mini-batches come from Python's ``random.Random(seed)`` on the host, so every
-backend sees the same examples in the same order.
+Memory does not grow with the mini-batch size or the budget: the subset is taken on the device
+once (no copy when it is the whole training set), and each segment is gathered from it a chunk
+at a time (at most the subset's size; full batches of the whole subset are not gathered).
+Training uses the network's own engine (on JAX, compiled once for all trials), through
+``_trainer`` alone.  The subset and the order of its mini-batches come from Python's
+``random.Random(seed)`` on the host, so every backend sees the same examples in the same order.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import statistics
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -49,9 +80,17 @@ from .errors import ConfigError
 from .network import Network
 from .optimizers import optimizer_from, set_hyper, training_chain
 
-__all__ = ["find_learning_rate", "LRResult", "Trial"]
+__all__ = ["find_learning_rate", "LRResult", "Trial", "judge"]
 
-COST_PROBE = 2000
+COST_PROBE = 2000   # examples of the subset the cost is measured on
+MIN_BATCHES = 200   # the default budget's floor, in mini-batches
+FLAT = 1e-3         # a smoothed cost that moves less than this (relative), or less than its
+                    # noise, is flat
+SNAPSHOTS = 4       # cost measurements per segment, averaged: one check
+SLOW = 0.05         # a flat cost less than this (relative) below the start: eta is too small
+OSCILLATION = 0.25  # rises on this share of the steps between checks (and 2 or more)
+WORSE = 0.1         # a trial ending this much (relative) above a smaller eta's is past the
+                    # threshold: below it, larger steps end lower
 
 
 @dataclass
@@ -61,6 +100,7 @@ class Trial:
     eta: float
     costs: list
     decreases: bool
+    verdict: str = ""
 
 
 @dataclass
@@ -79,7 +119,8 @@ class LRResult:
                 "seconds": self.seconds, "rule": self.rule,
                 "trials": [{"eta": t.eta, "costs": [c if math.isfinite(c) else str(c)
                                                     for c in t.costs],
-                            "decreases": t.decreases} for t in self.trials]}
+                            "decreases": t.decreases, "verdict": t.verdict}
+                           for t in self.trials]}
 
     def __str__(self) -> str:
         lines = [f"learning-rate threshold ({self.mode} mode, {len(self.trials)} trials, "
@@ -88,15 +129,15 @@ class LRResult:
                     f"eta = {self.threshold:.3g}; recommended eta = {self.recommended:.3g}")]
         for t in sorted(self.trials, key=lambda t: t.eta):
             curve = " ".join(f"{c:.3g}" for c in t.costs)
-            lines.append(f"  eta {t.eta:<10.4g} {'decreases' if t.decreases else 'does not':>10}"
-                         f"   cost: {curve}")
+            verdict = t.verdict or ("decreases" if t.decreases else "does not")
+            lines.append(f"  eta {t.eta:<10.4g} {verdict:>10}   cost: {curve}")
         return "\n".join(lines)
 
 
 def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=None,
-                       start=0.01, mode="book", budget_batches=5000, n_train=10000, checks=None,
-                       refine_steps=3, tolerance=0.02, seed=0, optimizer="sgd", momentum=0.0,
-                       eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult:
+                       start=0.01, mode="book", budget_batches=None, n_train=10000,
+                       checks=None, refine_steps=3, tolerance=0.02, seed=0, optimizer="sgd",
+                       momentum=0.0, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult:
     """Find the threshold eta at which the training cost starts to decrease (module doc).
 
     >>> result = nnxp.find_learning_rate(net, (X, y), lmbda=5.0)     # doctest: +SKIP
@@ -108,30 +149,33 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
     base = net() if callable(net) and not isinstance(net, Network) else net
     if not isinstance(base, Network):
         raise ConfigError(f"net must be a Network or a function returning one, got {base!r}")
-    _check(mini_batch_size=mini_batch_size, budget_batches=budget_batches, n_train=n_train,
-           checks=checks, integer=True)
+    _check(mini_batch_size=mini_batch_size, n_train=n_train, checks=checks, integer=True)
+    if budget_batches is not None:
+        _check(budget_batches=budget_batches, integer=True)
     _check(start=start, eta_min=eta_min, eta_max=eta_max)
     _check(refine_steps=refine_steps, lmbda=lmbda, tolerance=tolerance, momentum=momentum,
            integer=False, positive=False)
     if mode not in ("book", "sweep"):
         raise ConfigError(f"mode must be 'book' or 'sweep', got {mode!r}")
-    if checks > budget_batches or eta_min >= eta_max:
-        raise ConfigError(f"need checks <= budget_batches and eta_min < eta_max; got checks="
-                          f"{checks}, budget_batches={budget_batches}, eta_min={eta_min}, "
-                          f"eta_max={eta_max}")
+    if eta_min >= eta_max:
+        raise ConfigError(f"need eta_min < eta_max; got eta_min={eta_min}, eta_max={eta_max}")
     runner = _Runner(base, training_data, mini_batch_size, lmbda, n, n_train, checks,
                      budget_batches, seed, optimizer, momentum)
+    budget = runner.budget
     if mode == "book":
         threshold, trials = _book(runner, start, refine_steps, tolerance, eta_min, eta_max,
                                   progress)
-        rule = (f"decreases: over {budget_batches} mini-batches of {mini_batch_size} the cost "
-                f"never rose by more than {tolerance:g} (relative) from one of {checks} "
-                "checks to the next, and ended below where it started")
+        rule = (f"decreases: over {budget} mini-batches of {mini_batch_size} the cost, "
+                f"measured at {checks} checks (each the mean of {SNAPSHOTS} snapshots), fell "
+                f"at once, never stayed two checks more than {tolerance:g} (relative) above "
+                f"its lowest value, rose by more than that on fewer than 2 or "
+                f"{OSCILLATION:.0%} of the steps, fell by more than its noise, and ended at "
+                f"most {WORSE:g} above the trials of smaller etas")
     else:
         threshold, trials = _sweep(runner, eta_min, eta_max, tolerance)
         rule = (f"sweep: eta from {eta_min:g} to {eta_max:g} in {checks} exponential steps "
-                f"over {budget_batches} mini-batches; threshold: the last eta before the cost "
-                f"first rose by more than {tolerance:g}")
+                f"over {budget} mini-batches; threshold: the eta of the lowest smoothed cost "
+                f"before it first climbed more than {tolerance:g} above it")
     return LRResult(threshold, None if threshold is None else threshold / 2, trials, mode,
                     time.perf_counter() - began, rule)
 
@@ -145,6 +189,21 @@ def _check(integer=False, positive=True, **values):
                               f"{'integer' if integer else 'number'}, got {v!r}")
 
 
+def _trainer(net, optimizer, momentum, lmbda, n):
+    """The one place that touches the training engine: (init(params) -> state,
+    run(params, state, chunk, m, eta) -> (params, state)) for one pass over a Dataset chunk
+    in its given order, on the network's engine (its compiled programs are shared)."""
+    opt = optimizer_from(None if optimizer == "sgd" else optimizer, momentum or None)
+    transform = training_chain(opt, 1.0, lmbda / n)
+    engine, backend = net.engine(), net.backend
+
+    def run(params, state, chunk, m, eta):
+        state = set_hyper(state, eta=backend.asarray(float(eta), net.dtype))
+        return engine.run_epoch(transform, params, state, chunk, None, m)
+
+    return transform.init, run
+
+
 class _Runner:
     """Runs segments of mini-batches from the initial parameters and measures the cost."""
 
@@ -152,28 +211,35 @@ class _Runner:
                  optimizer, momentum):
         be, xp = net.backend, net.backend.xp
         data = net.prepare(training_data, "training_data")
-        rng = random.Random(seed)  # host randomness, the same on every backend
-        n_sub = min(n_train, data.n)
-        subset = rng.sample(range(data.n), n_sub)
-        rows = be.asarray(subset, "index")
-        self.data = Dataset(xp.take(data.x, rows, axis=0), xp.take(data.y, rows, axis=0),
-                            xp.take(data.labels, rows, axis=0), n_sub)
+        self.m = min(m, data.n)  # a mini-batch larger than the data is the whole data
+        n_full = n if n is not None else data.n
+        n_sub = min(data.n, max(n_train, self.m))
+        self.budget = budget if budget is not None else max(5 * n_sub // self.m, MIN_BATCHES)
+        if checks > self.budget:
+            raise ConfigError(f"need checks <= budget_batches; got checks={checks}, "
+                              f"budget_batches={self.budget}")
+        self.rng = random.Random(seed)  # host randomness, the same on every backend
+        if n_sub == data.n:
+            self.data = data  # the whole training set: no copy
+        else:
+            rows = be.asarray(sorted(self.rng.sample(range(data.n), n_sub)), "index")
+            self.data = Dataset(xp.take(data.x, rows, axis=0), xp.take(data.y, rows, axis=0),
+                                xp.take(data.labels, rows, axis=0), n_sub)
         k = min(n_sub, COST_PROBE)
         self.probe_x, self.probe_y = self.data.x[:k, ...], self.data.y[:k, ...]
-        per_segment = (budget // checks) * m
-        stream = [i for _ in range(-(-per_segment * checks // n_sub))
-                  for i in rng.sample(range(n_sub), n_sub)]
-        self.segments = []  # each segment's examples, gathered on the device once
-        for s in range(checks):
-            order = be.asarray(stream[s * per_segment:(s + 1) * per_segment], "index")
-            self.segments.append(Dataset(xp.take(self.data.x, order, axis=0),
-                                         xp.take(self.data.y, order, axis=0),
-                                         xp.take(self.data.labels, order, axis=0), per_segment))
-        self.net, self.m = net, m
-        self.lmbda, self.n = float(lmbda), float(n if n is not None else data.n)
-        opt = optimizer_from(None if optimizer == "sgd" else optimizer, momentum or None)
-        self.transform = training_chain(opt, 1.0, self.lmbda / self.n)
-        self.engine = net.engine()
+        self.per_segment = (self.budget // checks) * self.m   # examples per segment
+        self.chunk = max(self.m, (n_sub // self.m) * self.m)  # rows gathered at a time
+        self.orders = [self._order(n_sub) for _ in range(checks)]
+        self.net, self.checks = net, checks
+        self.lmbda, self.n = float(lmbda), float(n_full)
+        self.init, self.train = _trainer(net, optimizer, momentum, self.lmbda, self.n)
+
+    def _order(self, n_sub) -> list:
+        """One segment's example indices: passes over the subset, each shuffled."""
+        order = []
+        while len(order) < self.per_segment:
+            order += self.rng.sample(range(n_sub), n_sub)
+        return order[:self.per_segment]
 
     def cost(self, params) -> float:
         xp = self.net.backend.xp
@@ -191,27 +257,102 @@ class _Runner:
             return self._run(etas)
 
     def _run(self, etas) -> list:
-        params, be = self.net.params, self.net.backend
-        state = self.transform.init(params)
+        params = self.net.params
+        state = self.init(params)
         costs = [self.cost(params)]
-        for eta, segment in zip(etas, self.segments):
-            state = set_hyper(state, eta=be.asarray(float(eta), self.net.dtype))
-            params, state = self.engine.run_epoch(self.transform, params, state, segment, None,
-                                                  self.m)
-            costs.append(self.cost(params))
+        for eta, order in zip(etas, self.orders):
+            snapshots = []
+            for piece in _pieces(order, self.m, SNAPSHOTS):
+                params, state = self._train(params, state, piece, eta)
+                snapshots.append(self.cost(params))
+                if not math.isfinite(snapshots[-1]):
+                    break
+            costs.append(math.fsum(snapshots) / len(snapshots))
             if not math.isfinite(costs[-1]):
-                costs += [math.nan] * (len(self.segments) + 1 - len(costs))
+                costs += [math.nan] * (self.checks + 1 - len(costs))
                 break
         return costs
 
+    def _train(self, params, state, order, eta):
+        """Train on the subset's rows ``order``, gathered a chunk at a time (full batches of
+        the whole subset need no gathering: their order does not change the gradient)."""
+        be, xp = self.net.backend, self.net.backend.xp
+        if self.m == self.data.n:
+            for _ in range(len(order) // self.m):
+                params, state = self.train(params, state, self.data, self.m, eta)
+            return params, state
+        for i in range(0, len(order), self.chunk):
+            rows = be.asarray(order[i:i + self.chunk], "index")
+            chunk = Dataset(xp.take(self.data.x, rows, axis=0), xp.take(self.data.y, rows, axis=0),
+                            xp.take(self.data.labels, rows, axis=0), int(rows.shape[0]))
+            params, state = self.train(params, state, chunk, self.m, eta)
+        return params, state
+
+
+def _pieces(order, m, k) -> list:
+    """``order`` cut at mini-batch boundaries into at most ``k`` nearly equal pieces."""
+    batches = -(-len(order) // m)
+    k = max(1, min(k, batches))
+    cuts = [round(i * batches / k) * m for i in range(k + 1)]
+    return [order[a:b] for a, b in zip(cuts, cuts[1:]) if a < b]
+
+
+def smooth(values) -> list:
+    """Running median of three; at the two ends, the median of the three nearest values (so
+    that one noisy last check cannot decide either)."""
+    if len(values) < 3:
+        return list(values)
+    k = len(values)
+    return [statistics.median(values[min(max(i - 1, 0), k - 3):][:3]) for i in range(k)]
+
+
+def _end(values) -> float:
+    """The cost a trial ended at: the median of its last three checks."""
+    return statistics.median(values[-3:])
+
+
+def judge(costs, tolerance=0.02) -> str:
+    """The verdict on a trial's costs (costs[0] before training): see the module doc."""
+    if not all(math.isfinite(c) for c in costs):
+        return "diverges"
+    start, c = costs[0], costs[1:]
+    if c[0] > start or _climbs(c, tolerance):
+        return "rises"
+    ups = sum(1 for a, b in zip(c, c[1:]) if b > a * (1 + tolerance))
+    if ups >= 2 and ups >= OSCILLATION * (len(c) - 1):
+        return "oscillates"
+    head, end = statistics.median(c[:3]), _end(c)
+    fall = (head - end) / abs(head) if head else 0.0
+    if fall <= max(FLAT, _noise(c)) or start - end <= FLAT * abs(start):
+        return "slow" if start - end < SLOW * abs(start) else "flat"
+    return "decreases"
+
+
+def _climbs(values, tolerance) -> bool:
+    """Two checks in a row more than ``tolerance`` above the lowest one before them (one noisy
+    check is not a climb, wherever it falls)."""
+    low = values[0]
+    for a, b in zip(values[1:], values[2:]):
+        if min(a, b) > low * (1 + tolerance):
+            return True
+        low = min(low, a)
+    return False
+
+
+def _noise(values) -> float:
+    """How irregular the checks are: the median of their second differences, relative
+    (0 for a steady fall, however slow, and small for a smoothly slowing one)."""
+    bends = [abs(a - 2 * b + c) / abs(b) if b else 0.0
+             for a, b, c in zip(values, values[1:], values[2:])]
+    return statistics.median(bends) if bends else 0.0
+
 
 def decreases(costs, tolerance=0.0) -> bool:
-    """The book's test: the cost goes down from check to check (rising by at most
-    ``tolerance``, relative) and ends below where it started."""
-    if not all(math.isfinite(c) for c in costs):
-        return False
-    steady = all(b <= a + tolerance * abs(a) for a, b in zip(costs, costs[1:]))
-    return steady and costs[-1] < costs[0]
+    """True when ``judge`` says the costs decrease."""
+    return judge(costs, tolerance) == "decreases"
+
+
+_PAST = ("rises", "oscillates", "diverges", "worse")  # verdicts of an eta past the threshold
 
 
 def _book(runner, start, refine_steps, tolerance, eta_min, eta_max, progress):
@@ -219,43 +360,67 @@ def _book(runner, start, refine_steps, tolerance, eta_min, eta_max, progress):
 
     def trial(eta):
         if eta not in trials:
-            costs = runner.run([eta] * len(runner.segments))
-            trials[eta] = Trial(eta, costs, decreases(costs, tolerance))
+            costs = runner.run([eta] * runner.checks)
+            verdict = judge(costs, tolerance)
+            if verdict == "decreases" and _worse(costs, trials, eta):
+                verdict = "worse"
+            trials[eta] = Trial(eta, costs, verdict == "decreases", verdict)
             if progress:
-                print(f"eta {eta:.4g}: {'decreases' if trials[eta].decreases else 'does not'}"
-                      f" ({' '.join(f'{c:.4g}' for c in costs)})", flush=True)
-        return trials[eta].decreases
+                print(f"eta {eta:.4g}: {verdict} ({' '.join(f'{c:.4g}' for c in costs)})",
+                      flush=True)
+        return trials[eta].verdict
 
     eta = float(start)
-    if trial(eta):
-        lo, hi = eta, None
-        while hi is None and lo * 10 <= eta_max:
-            hi = None if trial(lo * 10) else lo * 10
-            lo = lo if hi is not None else lo * 10
-    else:
-        lo, hi = None, eta
-        while lo is None and hi / 10 >= eta_min:
-            lo = hi / 10 if trial(hi / 10) else None
-            hi = hi if lo is not None else hi / 10
+    if trial(eta) not in _PAST:              # up, 10x at a time, past slow starts and plateaus
+        while trials[eta].verdict not in _PAST and eta * 10 <= eta_max:
+            eta *= 10
+            trial(eta)
+    else:                                    # down, 10x at a time, until it decreases
+        while eta / 10 >= eta_min and trial(eta / 10) != "decreases":
+            eta /= 10
+    good = [e for e, t in trials.items() if t.decreases]
+    lo = max(good) if good else None
+    above = [e for e in trials if lo is not None and e > lo]
+    hi = min(above) if above else None
     if lo is not None and hi is not None:
         for _ in range(int(refine_steps)):
             mid = float(f"{math.sqrt(lo * hi):.3g}")
             if not lo < mid < hi:
                 break
-            if trial(mid):
+            if trial(mid) == "decreases":
                 lo = mid
             else:
                 hi = mid
     return lo, list(trials.values())
 
 
+def _worse(costs, trials, eta) -> bool:
+    """True when the final cost (median of the last 3 checks) is WORSE above that of a
+    smaller eta tried."""
+    end = _end(costs[1:])
+    ends = [_end(t.costs[1:]) for e, t in trials.items()
+            if e < eta and all(math.isfinite(c) for c in t.costs)]
+    return bool(ends) and end > (1 + WORSE) * min(ends)
+
+
 def _sweep(runner, eta_min, eta_max, tolerance):
-    k = len(runner.segments)
+    """One pass with eta growing segment by segment.  Each Trial is one segment (its cost
+    before and after, its verdict read from those two); the threshold is the eta at which the
+    smoothed cost was lowest before it first climbed ``tolerance`` above that low (or
+    diverged)."""
+    k = runner.checks
     etas = [eta_min * (eta_max / eta_min) ** (s / (k - 1 if k > 1 else 1)) for s in range(k)]
     costs = runner.run(etas)
-    trials = [Trial(eta, [before, after], decreases([before, after], tolerance))
-              for eta, before, after in zip(etas, costs, costs[1:])]
-    for i, trial in enumerate(trials):
-        if not trial.decreases:  # the first segment whose cost rose: the eta before it
-            return (etas[i - 1] if i > 0 else None), trials
-    return etas[-1], trials
+    trials = []
+    for eta, before, after in zip(etas, costs, costs[1:]):
+        verdict = ("diverges" if not math.isfinite(after) else
+                   "decreases" if after < before else "rises")
+        trials.append(Trial(eta, [before, after], verdict == "decreases", verdict))
+    s = smooth([c if math.isfinite(c) else math.inf for c in costs[1:]])
+    best = None
+    for i, value in enumerate(s):
+        if not math.isfinite(value) or (best is not None and value > s[best] * (1 + tolerance)):
+            break
+        if best is None or value < s[best]:
+            best = i
+    return (None if best is None else etas[best]), trials

@@ -6,6 +6,8 @@ each script's ``main`` also runs once, tiny, to show it is runnable as it stands
 Measured (seed 0, JAX): (a) validation accuracy 9-11% after each of 3 epochs; (b) after 3 good
 epochs the broken network is at ~10% and a fresh one of the same seed at ~87-90%; (c) at the
 start the large network has ~52% of its hidden (unit, input) pairs saturated, the default 0%.
+Only robust outcomes of float32 runs are asserted (chance accuracy, costs frozen at 0.5, which
+problem comes first), never a trajectory.
 """
 
 import contextlib
@@ -63,21 +65,26 @@ def test_noise_generator_stays_at_chance_and_the_diagnosis_says_why(fast, subset
                                       "weight_decay_too_strong")
 
 
-def test_broken_network_cannot_recover_and_the_diagnosis_blames_quadratic_saturation(
-        fast, subset):
-    """(b) 3 epochs at eta 300, mini-batch 5,000, then good training (3 epochs here, 30 in the
-    full scenario): far below a fresh network; output units saturated under the quadratic cost;
-    advice: cross-entropy and re-initialization."""
+def test_broken_network_cannot_recover_and_the_diagnosis_names_eta(fast, subset):
+    """(b) 6 epochs at eta 300, mini-batch 5,000 (12 steps), then good training (3 epochs here,
+    30 in the full scenario): far below a fresh network.  Given eta and the history of the run
+    that broke it, the diagnosis names eta first (the cost froze at once), then the output
+    units saturated under the quadratic cost; the hidden weights' scale is compared with
+    network2's N(0, 1), not blamed."""
     train, validation = subset
-    broken, fresh, (after, fresh_history), report = example("scenario_broken").run(
-        train, validation, bad_epochs=3, epochs=3)
+    broken, fresh, (bad, after, fresh_history), report = example("scenario_broken").run(
+        train, validation, bad_epochs=6, epochs=3)
     assert after.evaluation_accuracy[-1] < 0.2 * 2000
     assert fresh_history.evaluation_accuracy[-1] > 0.75 * 2000
+    first = report.primary
+    assert first.kind == "learning_rate_too_high" and first.severity == "error", str(report)
+    assert "eta = 300" in first.message and first.remedy == {"eta": "find"}
     (out,) = report.find("saturated_units", layer=1)
     assert out.severity == "error" and len(out.units) >= 5
     assert out.evidence["cost"] == "QuadraticCost" and out.evidence["delta_fraction"] < 0.01
-    assert "CrossEntropyCost" in out.advice and "default_weight_initializer" in out.advice
-    assert report.find("saturated_units", layer=0)[0].evidence["weight_scale"] > 10
+    assert "CrossEntropyCost" in out.advice
+    for hidden in report.find("saturated_units", layer=0):
+        assert "network2's large_weight_initializer" in hidden.message
 
 
 def test_large_initialization_is_diagnosed_as_saturated_at_the_start(fast, subset):
@@ -97,8 +104,8 @@ def test_large_initialization_is_diagnosed_as_saturated_at_the_start(fast, subse
 
 @pytest.mark.parametrize("name,argv,expected", [
     ("scenario_noise", ["--n-train", "3000", "--epochs", "1"], "weight_decay_too_strong"),
-    ("scenario_broken", ["--n-train", "3000", "--bad-epochs", "2", "--epochs", "1"],
-     "saturated_units (layer 1)"),
+    ("scenario_broken", ["--n-train", "3000", "--bad-epochs", "4", "--epochs", "1"],
+     "learning_rate_too_high (network)"),
     ("scenario_init", ["--n-train", "3000", "--epochs", "0"], "large initialization"),
 ])
 def test_each_scenario_script_runs(fast, mnist, capsys, monkeypatch, name, argv, expected):

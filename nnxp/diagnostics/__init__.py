@@ -2,7 +2,8 @@
 
     diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds=None,
              probe_size=None) -> Report
-    Report.problems   [Problem(kind, layer, units, severity, message, advice, evidence), ...]
+    Report.problems   [Problem(kind, layer, units, severity, message, advice, evidence, remedy)]
+    Report.primary    the first error or warning: the cause to fix first
     Report.stats      one dict of numbers per layer (see STATS), and Report.summary for the net
     str(report)       a readable summary;  report.to_dict(compact=False) -> JSON-safe dict
     Thresholds(...)   every threshold below, adjustable: diagnose(..., thresholds={"...": x})
@@ -18,47 +19,65 @@ rows of ``data``, 2,000 by default, taken with a stride so that data sorted by c
 every class), all on the network's device; only a few numbers per layer and per unit come back
 to the host, as one small array.  ``eta``, ``lmbda`` and ``n`` (the training-set size) are
 optional: with them the report adds update-to-weight ratios and the weight decay per step.
-``history`` (a History or its list of records) adds the checks that need a curve.
+``history`` (a History or its list of records) adds the checks that need a curve, and lets the
+report name eta as the cause of a run that broke at once.
 
-Problem kinds (``Report.KINDS``) and when they are reported, with the default thresholds:
+Problem kinds (``Report.KINDS``, in the order causes come before consequences) and when they
+are reported, with the default thresholds:
 
     divergence              a parameter, the probe cost or a recorded cost is NaN or infinite
-    saturated_units         hidden sigmoid/tanh layer: at least ``saturated_fraction`` (25%) of
-                            its (unit, input) pairs have a derivative below
-                            ``saturation_prime`` (1%) of its peak (sigmoid |z| > 6, tanh |z| > 3),
-                            unless the network has ``learned`` (its probe accuracy went half the
-                            way from chance to 100%: trained networks' confident hidden units
-                            saturate too) and the layer is below 90%; output layer: units whose
-                            error RMS(a - y) is at least ``output_min_error`` (0.1) but whose
-                            error signal delta^L is under ``output_slowdown`` (10%) of what an
-                            unsaturated unit would pass back: a saturated output under a cost
-                            whose delta carries sigma'(z), such as the quadratic cost (chapter 3)
-    dead_units              ReLU-family units with z <= 0 on every probe input: hidden layers
-                            when at least ``dead_fraction`` (10%) are dead, output layer any
-    output_collapse         one class gets ``collapse_share`` (90%) of the predictions, though
-                            its share of the labels is below that ("info" for a network with no
-                            history and no cause found: untrained networks often do this)
-    vanishing_gradients     a hidden layer's weight-gradient RMS below ``vanishing_ratio`` (1e-3)
-                            of the output layer's (the book's chapter 5)
-    exploding_gradients     a hidden layer's weight-gradient RMS above ``exploding_ratio`` (1e3)
-                            times the output layer's, or (with eta) one full step
-                            eta |dC/dw| above ``max_update_ratio`` (1.0) times |w|
-    tiny_weights            weight RMS below ``tiny_weight_ratio`` (5%) of 1/sqrt(n_in): the
-                            output hardly depends on the input (too much L2 weight decay)
+    identical_units         every unit of a layer has the same weights: symmetry never breaks
+    same_sign_weights       at least ``same_sign_share`` (99%) of a layer's weights (10 or more)
+                            share one sign; an error when it pushes the layer's z off centre
+                            into saturation, or the output collapses
     weight_decay_too_strong (eta, lmbda and n known) eta lmbda / n, the fraction of every weight
                             L2 regularization removes at each step, above ``max_decay`` (1e-3)
-    same_sign_weights       at least ``same_sign_share`` (99%) of a layer's weights (10 or more)
-                            share one sign
-    identical_units         every unit of a layer has the same weights: symmetry never breaks
-    learning_rate_too_high  (history) over the last ``window`` (5) training costs the cost rose
-                            by more than ``rise_tolerance`` (5%), or went up and down
-                            ``min_reversals`` (2) times by more than that without progress
-                            (evaluation costs only: the oscillation test alone)
-    overfitting             (history) the evaluation accuracy (else cost) is worse than its best
-                            of two or more evaluations ago by ``rise_tolerance`` while the
-                            training cost (else accuracy) kept improving
+    learning_rate_too_high  (history) over the last ``window`` (30) epochs the training cost
+                            rose (Theil-Sen trend above ``rise_tolerance``, 5%) or oscillates:
+                            it rose by more than 5% between epochs at least ``min_rises`` (2)
+                            times, on ``oscillation_share`` (20%) of the steps, and these rises
+                            add up to more than the trend's fall; an error when it explains dead
+                            or saturated units.  (eta and history) the cost stopped improving
+                            after its first epoch or two, in a network still at chance with dead
+                            or saturated units: the first steps broke it.  (eta) one full step
+                            eta |dC/dw| above ``max_update_ratio`` (100) times |w|
+    tiny_weights            weight RMS below ``tiny_weight_ratio`` (5%) of 1/sqrt(n_in): the
+                            output hardly depends on the input (too much L2 weight decay)
+    dead_units              ReLU-family units with z <= 0 on every input of a probe of at least
+                            ``conclusive_probe`` (300) rows whose input cannot change: the first
+                            layer, or a layer below which nothing learns.  Hidden layers when at
+                            least ``dead_fraction`` (10%) are; output layer any.  Units off
+                            everywhere that the layers below can still turn on: "info"
+    saturated_units         hidden sigmoid/tanh layer: at least ``saturated_fraction`` (25%) of
+                            its (unit, input) pairs have a derivative below ``saturation_prime``
+                            (1%) of its peak (sigmoid |z| > 6, tanh |z| > 3), unless the network
+                            has ``learned`` (its probe accuracy went half the way from chance to
+                            100%) and the layer is below 90%; the cause the numbers point at is
+                            said (weights of one sign, z off centre, weights large next to
+                            1/sqrt(n_in) and to network2's N(0, 1)); an error when 90% of the
+                            units are saturated on ``unit_share`` (90%) of the inputs.  Output
+                            layer: units whose error RMS(a - y) is at least ``output_min_error``
+                            (0.1) but whose delta^L is under ``output_slowdown`` (10%) of what
+                            an unsaturated unit would pass back (chapter 3's slowdown)
+    exploding_gradients     a hidden layer's weight-gradient RMS above ``exploding_ratio`` (1e3)
+                            times the output layer's
+    vanishing_gradients     a layer two or more layers below the output whose weight-gradient
+                            RMS is below ``vanishing_ratio`` (1e-3) of the output layer's (the
+                            book's chapter 5), unless saturated or dead units explain it
+    overfitting             (history) the evaluation accuracy fell by ``rise_tolerance`` from
+                            its best, or (no L2) the evaluation cost rose from its best while
+                            the accuracy stopped improving, two or more epochs ago, while the
+                            training cost kept falling and no learning_rate_too_high was found
+                            and the training accuracy held
+    output_collapse         one class gets ``collapse_share`` (90%) of the predictions, though
+                            its share of the labels is below that, with the problems that
+                            explain it and how many predictions are argmax ties ("info" for an
+                            untrained network without an error to explain it)
 
-Severity: "error" (the network cannot learn as it is), "warning" (it learns badly), "info".
+Severity: "error" (the network cannot learn as it is), "warning" (it learns badly), "info"
+(not a verdict).  ``Report.problems`` are sorted by severity, then in KINDS order, so the first
+(``Report.primary``) is the cause to fix; each Problem carries its advice as text and as a
+``remedy``, the Network / SGD arguments to change.
 
 This is a math package: it imports no array library.  The measurement is one pure function of
 arrays (measure.py), compiled on JAX (``nnxp.engines.compiled``) and cached on the network; its
@@ -74,7 +93,8 @@ Modules (one idea each):
     layer_checks.py    saturation, dead units, the weights: one layer at a time
     network_checks.py  divergence, weight decay, gradients, output collapse
     history.py         the checks on cost and accuracy curves
-    advice.py          the advice phrases the checks share
+    causes.py          which problem explains which: eta named, causes first
+    advice.py          the advice phrases and remedies the checks share
     health.py          HealthMonitor, NNXPHealthWarning
 """
 

@@ -6,7 +6,9 @@
                                                  spread evenly over it
 
 The steps: the probe (on the device), measure (one compiled pass, one transfer), the per-layer
-stats (host), then the checks: history, divergence, or the layer and network checks.
+stats (host), then the checks: history, divergence, or the layer and network checks; then the
+causes (causes.py): eta named when the run broke at once, each cause as severe as what it
+explains, so that the Report's first problem is the one to fix.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 from ..data import Dataset
 from ..errors import ConfigError
 from . import network_checks as net_checks
+from .causes import attribute, relate
 from .history import history_problems, records as as_records
 from .layer_checks import layer_problems
 from .measure import measure
@@ -53,22 +56,31 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
                "n_probe": probe.n, "eta": eta, "lmbda": lmbda, "decay_per_step": decay,
                "accuracy": totals["accuracy"], "cost_value": totals["cost_value"],
                "predicted_share": [c / probe.n for c in totals["pred_counts"]]}
-    problems = history_problems(records, th)
+    problems = history_problems(records, th, lmbda=lmbda, n=n_train)
     if not all(st["finite"] for st in stats) or not math.isfinite(totals["cost_value"]):
         problems += net_checks.divergence(stats, totals)
     else:
         finish(stats, th)
-        problems += _checks(net, stats, totals, th, eta, decay, probe.n, bool(records))
+        problems = _checks(net, stats, totals, th, eta, lmbda, decay, probe.n, records,
+                           problems, whole=probe.n == prepared.n)
     return Report(problems, public(stats), summary)
 
 
-def _checks(net, stats, totals, th, eta, decay, m, trained) -> list:
-    """The layer and network checks of a network whose numbers are finite."""
-    problems = layer_problems(net, stats, th, decay, net_checks.progress(totals, m))
-    problems += net_checks.decay(decay, th)
-    tiny = {p.layer for p in problems if p.kind == "tiny_weights"}
-    problems += net_checks.gradient_problems(stats, th, eta, skip=tiny)
-    return problems + net_checks.collapse(totals, m, th, problems, trained)
+def _checks(net, stats, totals, th, eta, lmbda, decay, m, records, problems, whole) -> list:
+    """The layer and network checks of a network whose numbers are finite, with the
+    history's ``problems``, linked to their causes (``whole``: the probe is all the data)."""
+    progress = net_checks.progress(totals, m)
+    ctx = {"m": m, "whole": whole, "ties": totals["ties"], "decay": decay, "lmbda": lmbda,
+           "progress": progress}
+    problems = problems + layer_problems(net, stats, th, ctx)
+    problems += net_checks.decay(decay, lmbda, th)
+    skip = {p.layer for p in problems if p.severity != "info" and p.kind in (
+        "tiny_weights", "identical_units", "saturated_units", "dead_units")}
+    problems += net_checks.gradient_problems(stats, th, eta, skip=skip)
+    problems = attribute(problems, records, th, eta=eta, progress=progress)
+    problems += net_checks.collapse(totals, m, th, problems, bool(records))
+    relate(problems, bool(records))
+    return problems
 
 
 def _check_arguments(eta, lmbda, n, size) -> int:

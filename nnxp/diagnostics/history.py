@@ -1,13 +1,30 @@
 """The checks that read a history of epoch records (cost and accuracy curves).
 
     records(history) -> list of dicts        a History, a list of records, or None (empty)
-    history_problems(records, th) -> [Problem, ...]
+    history_problems(records, th, *, lmbda=0.0, n=None) -> [Problem, ...]
         divergence               the last recorded training or evaluation cost is NaN or inf
-        learning_rate_too_high   over the last ``th.window`` costs the training cost rose by
-                                 more than ``th.rise_tolerance``, or went up and down
-                                 ``th.min_reversals`` times without progress
-        overfitting              the evaluation accuracy (else cost) got worse than its best
-                                 while the training cost (else accuracy) kept improving
+        learning_rate_too_high   over the last ``th.window`` epochs (at least 4) the training
+                                 cost rose (robust trend above ``th.rise_tolerance``), or it
+                                 oscillates: it rose by more than ``rise_tolerance`` from one
+                                 epoch to the next at least ``th.min_rises`` times, on at least
+                                 ``th.oscillation_share`` of the steps, and these rises add
+                                 up (in log) to more than the trend's fall
+        overfitting              the evaluation accuracy fell from its best, or (lmbda = 0) the
+                                 evaluation cost rose from its best while the accuracy stopped
+                                 improving (over the second half of the epochs since that best,
+                                 by less than 1%), two or more epochs ago, while the training cost
+                                 kept falling and was stable (no learning_rate_too_high) and
+                                 the training accuracy did not fall
+    stalled(records, th) -> dict or None     the training cost stopped improving at once:
+                                             after its second epoch (or its first, with 3
+                                             epochs) it never fell by ``rise_tolerance``
+                                             (causes.py asks what broke the run)
+    trend(values) -> float                   relative change over ``values``, robustly
+
+Robust statistics, so that a verdict does not depend on where one spike falls: the trend is
+Theil and Sen's slope (the median of the slopes between every pair of epochs) of the log cost,
+the oscillation test counts rises over the whole window, and "recent" means the median of the
+last three epochs, never the last one alone.
 
 A record is SGD's per-epoch dict: "epoch", "eta", and whichever of "training_cost",
 "evaluation_cost", "training_accuracy", "evaluation_accuracy" were monitored.
@@ -16,12 +33,15 @@ A record is SGD's per-epoch dict: "epoch", "eta", and whichever of "training_cos
 from __future__ import annotations
 
 import math
+import statistics
 
 from ..errors import ConfigError
-from .advice import FIND_ETA
+from .advice import FIND_ETA, FIND_ETA_REMEDY, book_lmbda
 from .report import Problem
 
-__all__ = ["records", "history_problems"]
+__all__ = ["records", "history_problems", "stalled", "trend"]
+
+MIN_EPOCHS = 4  # fewer records: no verdict on a curve
 
 
 def records(history) -> list:
@@ -38,75 +58,159 @@ def _series(records, key) -> list:
     return [float(r[key]) for r in records if key in r and r[key] is not None]
 
 
-def history_problems(records, th) -> list:
+def trend(values) -> float:
+    """The relative change over ``values`` by Theil and Sen's slope: exp(slope (n - 1)) - 1 of
+    the log values (positive values; else the slope over the median |value|)."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    if all(v > 0 for v in values):
+        return math.expm1(_slope([math.log(v) for v in values]) * (n - 1))
+    scale = statistics.median(abs(v) for v in values) or 1.0
+    return _slope(values) * (n - 1) / scale
+
+
+def _slope(y) -> float:
+    return statistics.median((y[j] - y[i]) / (j - i)
+                             for i in range(len(y)) for j in range(i + 1, len(y)))
+
+
+def _rises(values, tol) -> tuple:
+    """(how many steps rose by more than ``tol``, relative; their total log rise)."""
+    ups = [math.log(b / a) if a > 0 and b > 0 else (b - a) / (abs(a) or 1.0)
+           for a, b in zip(values, values[1:]) if b > a + tol * abs(a)]
+    return len(ups), sum(ups)
+
+
+def _recent(values) -> float:
+    return statistics.median(values[-3:])
+
+
+def history_problems(records, th, *, lmbda=0.0, n=None) -> list:
     costs = {k: _series(records, k) for k in ("training_cost", "evaluation_cost")}
     for key, values in costs.items():
         if values and not math.isfinite(values[-1]):
             return [Problem("divergence", None, [], "error",
                             f"the recorded {key.replace('_', ' ')} is {values[-1]}: training "
                             "diverged", "restart with a smaller eta: " + FIND_ETA,
-                            {key: values[-1]})]
+                            {key: values[-1]}, FIND_ETA_REMEDY)]
     eta = records[-1].get("eta") if records else None
     name = "training_cost" if costs["training_cost"] else "evaluation_cost"
-    return _too_high(costs[name][-th.window:], name, eta, th) + _overfitting(records, th)
+    too_high = _too_high(costs[name][-th.window:], name, eta, th)
+    return too_high + _overfitting(records, th, lmbda, n, eta, unstable=bool(too_high))
 
 
 def _too_high(recent, name, eta, th) -> list:
     """learning_rate_too_high from the ``recent`` costs called ``name``."""
-    if len(recent) < 3:
+    if len(recent) < MIN_EPOCHS or not all(math.isfinite(c) for c in recent):
         return []
-    rise, reversals = _rise_and_reversals(recent, th.rise_tolerance)
-    rising = rise > th.rise_tolerance and name == "training_cost"
-    if not (rising or (reversals >= th.min_reversals and rise > -th.rise_tolerance)):
+    tol, steps = th.rise_tolerance, len(recent) - 1
+    change, (rises, climbed) = trend(recent), _rises(recent, th.rise_tolerance)
+    rising = change > tol and name == "training_cost"
+    progress = -math.log1p(change) if -1 < change < 0 else (math.inf if change <= -1 else 0.0)
+    oscillating = (rises >= th.min_rises and rises >= th.oscillation_share * steps
+                   and climbed > progress)
+    if not (rising or oscillating):
         return []
-    what = (f"rose by {rise:.1%}" if rising else
-            f"went up and down {reversals} times without progress")
+    what = (f"rose by {change:.0%} (the robust trend)" if rising else
+            f"rose by more than {tol:.0%} from one epoch to the next {rises} times "
+            f"({rises / steps:.0%} of the steps), climbing back more than its trend "
+            f"({change:+.0%}) took off: it oscillates instead of decreasing")
+    at = f" at eta = {eta:g}" if isinstance(eta, (int, float)) else ""
     return [Problem(
-        "learning_rate_too_high", None, [], "error" if rise > 1.0 else "warning",
-        f"over the last {len(recent)} evaluations the {name.replace('_', ' ')} {what}: "
-        + ", ".join(f"{c:.4g}" for c in recent)
-        + (f" (eta = {eta:g})" if isinstance(eta, (int, float)) else ""),
+        "learning_rate_too_high", None, [], "error" if change > 1.0 else "warning",
+        f"over the last {len(recent)} epochs the {name.replace('_', ' ')}{at} {what}: "
+        + ", ".join(f"{c:.4g}" for c in recent) + ". The steps overshoot the minimum",
         "halve eta, or " + FIND_ETA + "; a schedule that lowers eta when the cost "
-        "stops falling", {"costs": recent, "eta": eta})]
+        "stops falling", {"costs": recent, "eta": eta, "trend": change, "rises": rises},
+        FIND_ETA_REMEDY)]
 
 
-def _rise_and_reversals(values, tol):
-    """Relative change from first to last, and how often the direction changed by > tol."""
-    scale = max(abs(v) for v in values) or 1.0
-    steps = [b - a for a, b in zip(values, values[1:]) if abs(b - a) > tol * scale]
-    reversals = sum(1 for a, b in zip(steps, steps[1:]) if (a > 0) != (b > 0))
-    return (values[-1] - values[0]) / (abs(values[0]) or 1.0), reversals
+def stalled(records, th):
+    """Evidence that the training cost (else the evaluation cost) stopped improving at once:
+    from its second epoch on (its first, when only 3 were recorded) it never fell by more
+    than ``th.rise_tolerance``; else None."""
+    for key in ("training_cost", "evaluation_cost"):
+        values = _series(records, key)
+        if values:
+            break
+    if len(values) < 3 or not all(math.isfinite(v) for v in values):
+        return None
+    start = 0 if len(values) == 3 else 1
+    first, best = values[start], min(values[start:])
+    if first - best > th.rise_tolerance * abs(first):
+        return None
+    return {"key": key, "epoch": start + 1, "first": values[0], "plateau": first,
+            "last": values[-1], "epochs": len(values)}
 
 
-def _overfitting(records, th) -> list:
-    """Evaluation accuracy (else cost) worse than its best by rise_tolerance, the best two or
-    more evaluations ago, while the training cost (else accuracy) kept improving.  Accuracy
-    comes first: network2's evaluation cost adds (lmbda / 2 n_eval) sum w^2, which grows with
-    the weights even when nothing is wrong."""
+def _overfitting(records, th, lmbda, n, eta, unstable) -> list:
+    """The evaluation metric worsened since its best while training improved steadily.
+    Evaluation accuracy comes first; the evaluation cost only without L2 (network2's adds
+    (lmbda / 2 n_eval) sum w^2, which grows with the weights even when nothing is wrong)."""
     rows = [r for r in records if "evaluation_accuracy" in r or "evaluation_cost" in r]
-    key, better = (("evaluation_accuracy", max) if all("evaluation_accuracy" in r for r in rows)
-                   else ("evaluation_cost", min))
-    train_key = "training_cost" if all("training_cost" in r for r in rows) else (
-        "training_accuracy" if all("training_accuracy" in r for r in rows) else None)
-    if len(rows) < 3 or train_key is None or not all(key in r for r in rows):
+    if len(rows) < MIN_EPOCHS or unstable:
         return []
-    ev = [float(r[key]) for r in rows]
-    tr = [float(r[train_key]) for r in rows]
-    best = ev.index(better(ev))
-    sign = 1.0 if better is max else -1.0           # +1: larger is better
-    t_sign = -1.0 if train_key == "training_cost" else 1.0
-    tol = th.rise_tolerance
-    worse = sign * (ev[best] - ev[-1]) > tol * abs(ev[best])
-    improving = t_sign * (tr[-1] - tr[best]) > tol * abs(tr[best])
-    if len(ev) - 1 - best < 2 or not (worse and improving):
+    found = _worse_accuracy(rows, th) or (_worse_cost(rows, th) if not lmbda else None)
+    if found is None:
         return []
-    what = key.replace("_", " ")
+    key, best, then, now = found
+    train = _training_improved(rows, best, th)
+    if train is None:
+        return []
+    ago = len(rows) - 1 - best
+    remedy = ({"lmbda": book_lmbda(eta, n)} if isinstance(eta, (int, float)) and n
+              and book_lmbda(eta, n) > lmbda else {"early_stopping": max(2, ago // 2)})
     return [Problem(
         "overfitting", None, [], "warning",
-        f"the {what} was best ({ev[best]:.4g}) {len(ev) - 1 - best} evaluations ago and is now "
-        f"{ev[-1]:.4g}, while the {train_key.replace('_', ' ')} went on improving from "
-        f"{tr[best]:.4g} to {tr[-1]:.4g}: the network is learning peculiarities of the "
-        "training data (overfitting, chapter 3)",
-        "stop early (keep the parameters of the best evaluation), increase the L2 strength "
-        "lmbda, or use more training data",
-        {"key": key, "best_index": best, "best": ev[best], "last": ev[-1]})]
+        f"the {key.replace('_', ' ')} was best ({then:.4g}) {ago} epochs ago and is now "
+        f"{now:.4g} (median of the last 3), while the {train}: the network is learning "
+        "peculiarities of the training data (overfitting, chapter 3)",
+        "L2 regularization (lmbda such that eta lmbda / n is about the book's 5e-5"
+        + (f": lmbda = {remedy['lmbda']:.3g}" if "lmbda" in remedy else "")
+        + "), more training data, or stop early (early_stopping=n)",
+        {"key": key, "best_index": best, "best": then, "last": now}, remedy)]
+
+
+def _worse_accuracy(rows, th):
+    acc = _series(rows, "evaluation_accuracy")
+    if len(acc) != len(rows):
+        return None
+    best = acc.index(max(acc))
+    now = _recent(acc)
+    if len(acc) - 1 - best >= 2 and acc[best] - now > th.rise_tolerance * abs(acc[best]):
+        return "evaluation_accuracy", best, acc[best], now
+    return None
+
+
+def _worse_cost(rows, th):
+    cost = _series(rows, "evaluation_cost")
+    if len(cost) != len(rows) or not all(math.isfinite(c) for c in cost):
+        return None
+    best = cost.index(min(cost))
+    now = _recent(cost)
+    if len(cost) - 1 - best < 2 or now - cost[best] <= th.rise_tolerance * abs(cost[best]):
+        return None
+    acc = _series(rows, "evaluation_accuracy")
+    mid = best + (len(rows) - 1 - best) // 2
+    if len(acc) == len(rows) and _recent(acc) > _recent(acc[:mid + 2]) * (
+            1 + th.rise_tolerance / 5):
+        return None  # the accuracy still improves: the cost's rise is confident mistakes
+    return "evaluation_cost", best, cost[best], now
+
+
+def _training_improved(rows, best, th):
+    """How training went since ``best`` (a phrase) when it kept improving steadily; else
+    None (no training metric, or it got worse)."""
+    tol = th.rise_tolerance
+    cost, acc = _series(rows, "training_cost"), _series(rows, "training_accuracy")
+    if len(acc) == len(rows) and _recent(acc) < acc[best] * (1 - tol / 2):
+        return None  # training accuracy fell too: instability, not overfitting
+    if len(cost) == len(rows):
+        if cost[best] - _recent(cost) > tol * abs(cost[best]):
+            return (f"training cost went on falling from {cost[best]:.4g} to "
+                    f"{_recent(cost):.4g}")
+        return None
+    if len(acc) == len(rows) and _recent(acc) > acc[best]:
+        return f"training accuracy went on rising from {acc[best]:.4g} to {_recent(acc):.4g}"
+    return None

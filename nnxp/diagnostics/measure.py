@@ -6,7 +6,7 @@ the checks need reduced on the device into one small flat array, one transfer to
     layout(sizes, activations) -> [(layer, name, size), ...]
         what the flat array holds: per layer the SCALARS, then its per-unit vectors (``size``
         values each; size None: one number); layer None: the network's TOTALS (per class
-        counts of predictions and labels, hits, mean cost)
+        counts of predictions and labels, hits, argmax ties, mean cost)
     measure(net, probe, saturation_prime) -> (layers, totals)
         run it (compiled and cached on the network) and unpack it on the host: one dict of
         Python floats and lists per layer, and one for the network
@@ -24,7 +24,7 @@ __all__ = ["probe_numbers", "layout", "measure", "SCALARS", "TOTALS"]
 
 SCALARS = ("finite", "act_mean", "act_std", "z_mean", "z_std", "weight_rms", "positive_weights",
            "negative_weights", "unit_spread", "grad_norm", "bias_grad_norm")
-TOTALS = ("pred_counts", "label_counts", "hits", "cost_value")  # the counts: one per class
+TOTALS = ("pred_counts", "label_counts", "hits", "ties", "cost_value")  # counts: one per class
 
 
 def per_unit(act, is_output) -> tuple:
@@ -104,13 +104,16 @@ def _output(xp, act, cost, z, a, y) -> dict:
 
 
 def _totals(xp, cost, out, y, labels, device) -> dict:
-    """The TOTALS: predictions and labels per class, hits, and the mean cost of the probe."""
+    """The TOTALS: predictions and labels per class, hits, ties (rows whose largest output is
+    shared by two or more units: argmax then takes the first), and the mean cost."""
     classes = xp.arange(out.shape[1], dtype=labels.dtype, device=device)
     pred = xp.argmax(out, axis=1)
+    top = xp.sum(xp.astype(out == xp.max(out, axis=1, keepdims=True), out.dtype), axis=1)
     return {"pred_counts": xp.sum(xp.astype(pred[:, None] == classes[None, :], out.dtype), axis=0),
             "label_counts": xp.sum(xp.astype(labels[:, None] == classes[None, :], out.dtype),
                                    axis=0),
             "hits": xp.sum(xp.astype(pred == labels, out.dtype)),
+            "ties": xp.sum(xp.astype(top > 1, out.dtype)),
             "cost_value": xp.mean(cost.fn(out, y))}
 
 

@@ -4,11 +4,14 @@
     progress(totals, m)                  how far the probe accuracy went from chance to 100%
     decay(decay, th)                     weight_decay_too_strong: eta lmbda / n per step
     gradient_problems(stats, th, eta, skip)
-                                         vanishing / exploding gradients against the output
-                                         layer's; full steps larger than the weights
+                                         vanishing gradients (a layer two or more layers
+                                         below the output) / exploding gradients against the
+                                         output layer's; a full step ``th.max_update_ratio``
+                                         times the weights (learning_rate_too_high)
     collapse(totals, m, th, others, trained)
                                          output_collapse: one class for (nearly) everything,
-                                         with the ``others`` problems that explain it
+                                         with the ``others`` problems that explain it, and
+                                         how many of its predictions are argmax ties
 
 ``stats``: stats.layer_stats's dicts; ``totals``: measure's network numbers (pred_counts,
 label_counts, accuracy, cost_value); ``m``: probe size.
@@ -16,14 +19,15 @@ label_counts, accuracy, cost_value); ``m``: probe size.
 
 from __future__ import annotations
 
-from .advice import FIND_ETA, REINIT
+from .advice import BOOK_DECAY, FIND_ETA, FIND_ETA_REMEDY, HE_REMEDY, REINIT, REINIT_REMEDY
 from .report import Problem
 
 __all__ = ["divergence", "progress", "decay", "gradient_problems", "collapse"]
 
 # problems that make the output independent of the input, root causes first
-_INPUT_BLIND = ("weight_decay_too_strong", "tiny_weights", "identical_units", "dead_units",
-                "saturated_units")
+_INPUT_BLIND = ("identical_units", "same_sign_weights", "weight_decay_too_strong",
+                "learning_rate_too_high", "tiny_weights", "dead_units", "saturated_units",
+                "vanishing_gradients")
 
 
 def divergence(stats, totals) -> list:
@@ -32,11 +36,12 @@ def divergence(stats, totals) -> list:
               "check that inputs are scaled to [0, 1]")
     problems = [Problem("divergence", l, [], "error",
                         f"layer {l} has NaN or infinite weights or biases: training diverged",
-                        advice, {"finite": False}) for l in bad]
+                        advice, {"finite": False}, FIND_ETA_REMEDY) for l in bad]
     if not bad:
         problems.append(Problem("divergence", None, [], "error",
                                 f"the cost on the probe is {totals['cost_value']}: the "
-                                "outputs overflowed", advice, {"cost": totals["cost_value"]}))
+                                "outputs overflowed", advice, {"cost": totals["cost_value"]},
+                                FIND_ETA_REMEDY))
     return problems
 
 
@@ -46,7 +51,7 @@ def progress(totals, m) -> float:
     return 1.0 if chance >= 1.0 else (totals["accuracy"] - chance) / (1.0 - chance)
 
 
-def decay(decay, th) -> list:
+def decay(decay, lmbda, th) -> list:
     if decay is None or decay <= th.max_decay:
         return []
     return [Problem(
@@ -56,7 +61,7 @@ def decay(decay, th) -> list:
         "mini-batches",
         f"lower lmbda (or eta) so that eta lmbda / n is far below 1 (here {decay:.3g}; the "
         "book's MNIST run: 0.5 * 5.0 / 50000 = 5e-5), then " + REINIT,
-        {"decay_per_step": decay})]
+        {"decay_per_step": decay}, {"lmbda": lmbda * BOOK_DECAY / decay, **REINIT_REMEDY})]
 
 
 def collapse(totals, m, th, others, trained) -> list:
@@ -67,51 +72,62 @@ def collapse(totals, m, th, others, trained) -> list:
     share, label_share = counts[c] / m, labels[c] / m
     if share < th.collapse_share or label_share >= th.collapse_share:
         return []
-    causes = sorted((p for p in others if p.kind in _INPUT_BLIND),
+    causes = sorted((p for p in others if p.kind in _INPUT_BLIND and p.severity != "info"),
                     key=lambda p: _INPUT_BLIND.index(p.kind))
+    ties = totals.get("ties", 0)
     msg = (f"the network predicts class {c} for {share:.0%} of the probe inputs (its share of "
            f"the labels is {label_share:.0%}); accuracy {totals['accuracy']:.1%}")
+    if ties >= counts[c] / 2:
+        msg += (f"; {ties:.0f} of the {m} inputs have their largest output shared by several "
+                f"units (e.g. every output 0), and argmax gives them to the first")
     if causes:
         advice = ("the output no longer depends on the input because of: "
                   + "; ".join(f"{p.kind} ({p.where})" for p in causes)
                   + ". Fix those first: " + causes[0].advice)
+        remedy = dict(causes[0].remedy)
     else:
         advice = ("check the cost (CrossEntropyCost with sigmoid outputs), eta (" + FIND_ETA
                   + ") and the initialization (" + REINIT + ")")
-    severity = "error" if causes or trained else "info"
+        remedy = {}
+    severity = ("error" if trained or any(p.severity == "error" for p in causes) else "info")
     if severity == "info":
         msg += ("; an untrained network often does this (its output biases decide), so this "
                 "matters only if training does not change it")
     return [Problem("output_collapse", None, [c], severity, msg, advice,
-                    {"class": c, "share": share, "label_share": label_share,
-                     "accuracy": totals["accuracy"]})]
+                    {"class": c, "share": share, "label_share": label_share, "ties": ties,
+                     "accuracy": totals["accuracy"], "causes": [p.kind for p in causes]},
+                    remedy)]
 
 
 def gradient_problems(stats, th, eta, skip=()) -> list:
-    """Gradients by layer against the output layer's; update ratios (layers in ``skip``, whose
-    weights have vanished, are left out: any update is large next to them)."""
-    problems, g_out = [], stats[-1]["grad_rms"]
+    """Gradients by layer against the output layer's; update ratios.  Layers in ``skip`` are
+    left out: their weights vanished or are all equal (any update is large next to them), or
+    they are saturated or dead, which explains a small gradient better.  Vanishing gradients
+    are the deep-network problem of chapter 5: a layer two or more layers below the output."""
+    problems, g_out, last = [], stats[-1]["grad_rms"], len(stats) - 1
     for st in stats:
         l, g = st["layer"], st["grad_rms"]
         if l in skip:
             continue
-        ratio = g / g_out if l < len(stats) - 1 and g_out > 0 else None
-        if ratio is not None and ratio < th.vanishing_ratio:
+        ratio = g / g_out if l < last and g_out > 0 else None
+        if ratio is not None and ratio < th.vanishing_ratio and l <= last - 2:
             problems.append(Problem(
                 "vanishing_gradients", l, [], "warning",
                 f"the gradient of layer {l}'s weights has RMS {g:.3g}, {ratio:.1e} of the "
                 f"output layer's: layer {l} learns about {1 / max(ratio, 1e-300):.0f}x "
                 "more slowly (the vanishing gradient problem)",
                 "each sigmoid layer multiplies the error by sigma'(z) <= 1/4 and by its "
-                "weights: " + REINIT + "; fewer layers, or tanh / ReLU hidden units",
-                {"grad_rms": g, "ratio_to_output": ratio}))
+                "weights: use ReLU hidden units with He weights N(0, 2/n_in) and zero biases "
+                "(chapter 6), or fewer layers",
+                {"grad_rms": g, "ratio_to_output": ratio},
+                {"activation": "relu", **HE_REMEDY}))
         elif ratio is not None and ratio > th.exploding_ratio:
             problems.append(Problem(
                 "exploding_gradients", l, [], "error",
                 f"the gradient of layer {l}'s weights has RMS {g:.3g}, {ratio:.3g}x the "
                 "output layer's (the exploding gradient problem)",
                 "large weights multiply the error at each layer: " + REINIT + "; a smaller eta",
-                {"grad_rms": g, "ratio_to_output": ratio}))
+                {"grad_rms": g, "ratio_to_output": ratio}, REINIT_REMEDY))
             continue
         problems += _update_ratio(st, th, eta)
     return problems
@@ -122,7 +138,7 @@ def _update_ratio(st, th, eta) -> list:
     if u is None or not u > th.max_update_ratio:  # (NaN: no finding)
         return []
     return [Problem(
-        "exploding_gradients", st["layer"], [], "error",
-        f"one full gradient step eta |dC/dw| = {u:.3g} x |w| for layer {st['layer']}: the "
-        f"updates are larger than the weights (eta = {eta:g})",
-        "a smaller eta: " + FIND_ETA, {"update_ratio": u, "eta": eta})]
+        "learning_rate_too_high", st["layer"], [], "error",
+        f"one full gradient step eta |dC/dw| = {u:.3g} x |w| for layer {st['layer']}: each "
+        f"update is {u:.0f} times the weights themselves (eta = {eta:g})",
+        "a smaller eta: " + FIND_ETA, {"update_ratio": u, "eta": eta}, FIND_ETA_REMEDY)]

@@ -1,14 +1,18 @@
 """What diagnose returns: a Report of Problems and per-layer numbers, readable and JSON-safe.
 
-    Problem(kind, layer, units, severity, message, advice, evidence)
+    Problem(kind, layer, units, severity, message, advice, evidence, remedy)
         kind      one of KINDS;  layer: weight-layer index, or None for the whole network
         units     unit indices concerned (may be empty);  severity: "error" | "warning" | "info"
         message   what was measured, in the book's terms;  advice: what to do
         evidence  the numbers behind it (a dict)
+        remedy    the advice as Network / SGD arguments to change (advice.py), may be empty
     Report(problems, stats, summary)
-        .problems sorted by severity, then layer;  .stats: one dict per layer (STATS)
+        .problems sorted by severity, then cause before consequence (KINDS order), then layer
+        .primary  the first error or warning: the cause to fix first (None when there is none)
+        .stats: one dict per layer (STATS)
         .summary  net-level numbers (sizes, cost, backend, probe cost and accuracy, ...)
         .ok, .kinds, .find(kind, layer="any"), .headline(), .to_dict(compact=False), str(report)
+        (to_dict's problems carry advice, evidence and remedy unless compact)
 
 Everything here runs on the host, on Python numbers: no arrays.
 """
@@ -20,9 +24,11 @@ from dataclasses import dataclass, field
 
 __all__ = ["Problem", "Report", "KINDS", "STATS"]
 
-KINDS = ("divergence", "saturated_units", "dead_units", "output_collapse",
-         "vanishing_gradients", "exploding_gradients", "tiny_weights", "weight_decay_too_strong",
-         "same_sign_weights", "identical_units", "learning_rate_too_high", "overfitting")
+KINDS = ("divergence", "identical_units", "same_sign_weights", "weight_decay_too_strong",
+         "learning_rate_too_high", "tiny_weights", "dead_units", "saturated_units",
+         "exploding_gradients", "vanishing_gradients", "overfitting", "output_collapse")
+# in this order within one severity: causes (the configuration: initial weights, lmbda, eta)
+# before the states they lead to (dead, saturated, vanished weights), symptoms (collapse) last
 
 STATS = {  # the per-layer numbers of Report.stats, as the report prints them
     "layer": "layer index (0 = first weight layer)",
@@ -61,6 +67,7 @@ class Problem:
     message: str = ""
     advice: str = ""
     evidence: dict = field(default_factory=dict)
+    remedy: dict = field(default_factory=dict)
 
     @property
     def key(self) -> tuple:
@@ -76,6 +83,7 @@ class Problem:
         if not compact:
             d["advice"] = self.advice
             d["evidence"] = _json_safe(self.evidence)
+            d["remedy"] = _json_safe(self.remedy)
         return d
 
     def __str__(self) -> str:
@@ -89,8 +97,8 @@ class Report:
     KINDS = KINDS
 
     def __init__(self, problems, stats, summary):
-        self.problems = sorted(problems, key=lambda p: (_SEVERITY[p.severity],
-                                                        -1 if p.layer is None else p.layer))
+        self.problems = sorted(problems, key=lambda p: (
+            _SEVERITY[p.severity], KINDS.index(p.kind), -1 if p.layer is None else p.layer))
         self.stats = stats
         self.summary = summary
 
@@ -102,6 +110,12 @@ class Report:
     @property
     def kinds(self) -> set:
         return {p.kind for p in self.problems}
+
+    @property
+    def primary(self):
+        """The first problem of severity "error" or "warning" (the cause to fix first), or
+        None."""
+        return next((p for p in self.problems if p.severity != "info"), None)
 
     def find(self, kind, layer="any") -> list:
         """The problems of ``kind`` (at ``layer``, when given; None is the whole network)."""

@@ -4,7 +4,8 @@
     Thresholds.of(None | Thresholds | {"name": value})        what diagnose and HealthMonitor
                                                               accept as ``thresholds=``
 
-What each threshold means is said next to it and, per problem kind, in the package docstring.
+What each threshold means is said next to it and, per problem kind, in the package docstring;
+docs/diagnostics.md says how the defaults were set (benchmarks/bench_diagnose.py's scenarios).
 Every field must be a positive number; an unknown name in a dict is a ConfigError.  Frozen, so
 that a Thresholds can key the compiled measurement cached on a network.
 """
@@ -31,16 +32,19 @@ class Thresholds:
     output_slowdown: float = 0.1    # output unit: |delta| / (peak |a - y|) below this
     output_min_error: float = 0.1   # ... and RMS(a - y) of that unit at least this
     dead_fraction: float = 0.1      # hidden layer: share of dead units
+    conclusive_probe: int = 300     # fewer probe rows cannot show a unit dead (3/m bound: 1%)
     collapse_share: float = 0.9     # share of predictions in one class
-    vanishing_ratio: float = 1e-3   # gradient RMS below this times the largest layer's
-    exploding_ratio: float = 1e3    # gradient RMS above this times the smallest layer's
-    max_update_ratio: float = 1.0   # eta |grad| / |w| above this
+    vanishing_ratio: float = 1e-3   # gradient RMS below this times the output layer's
+    exploding_ratio: float = 1e3    # gradient RMS above this times the output layer's
+    max_update_ratio: float = 100.0  # one step eta |grad| / |w| above this: eta is absurd
     tiny_weight_ratio: float = 0.05  # weight RMS below this times 1/sqrt(n_in)
     max_decay: float = 1e-3         # L2 weight decay per step eta lmbda / n above this
     same_sign_share: float = 0.99   # share of weights with one sign
-    window: int = 5                 # recent evaluations the history checks look at
-    rise_tolerance: float = 0.05    # relative rise that counts as "rising"
-    min_reversals: int = 2          # direction changes that count as "oscillating"
+    window: int = 30                # recent epochs the history checks look at
+    rise_tolerance: float = 0.05    # relative change that counts as a rise (or a fall)
+    min_rises: int = 2              # oscillation: at least this many rises in the window ...
+    oscillation_share: float = 0.2  # ... and at least this share of its epoch-to-epoch steps
+    stalled: float = 0.1            # a network this far (or less) from chance has not learned
 
     @classmethod
     def of(cls, value) -> "Thresholds":
@@ -62,6 +66,9 @@ class Thresholds:
             v = getattr(self, f.name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
                 raise ConfigError(f"threshold {f.name} must be a positive number, got {v!r}")
-        if self.probe_size != int(self.probe_size) or self.window < 2:
-            raise ConfigError(f"probe_size must be an integer and window >= 2; got "
-                              f"{self.probe_size!r} and {self.window!r}")
+        for name in ("probe_size", "conclusive_probe", "window", "min_rises"):
+            if getattr(self, name) != int(getattr(self, name)):
+                raise ConfigError(f"threshold {name} must be an integer, got "
+                                  f"{getattr(self, name)!r}")
+        if self.window < 4:
+            raise ConfigError(f"window must be at least 4 epochs, got {self.window!r}")

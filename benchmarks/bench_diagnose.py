@@ -1,0 +1,242 @@
+"""Diagnoses a researcher can trust: the labelled scenario suite as a benchmark.
+
+    python benchmarks/bench_diagnose.py                      # every scenario, seeds 0 1 2, NumPy
+    python benchmarks/bench_diagnose.py --backend jax
+    python benchmarks/bench_diagnose.py --quick              # the CI-reduced suite, one seed
+    python benchmarks/bench_diagnose.py --only dead-init,zero-init --seeds 0
+    python benchmarks/bench_diagnose.py --json results.json  # also write every number
+
+The scenarios (benchmarks/diagnose_suite.py): healthy networks of several kinds, diagnosed
+before and after training, and failing ones with a known cause, on MNIST subsets (5,000
+training and 1,000 evaluation images; NNXP_DATA_DIR names the folder).  Printed:
+
+    cases      per scenario and stage: the kind expected first and what was named first for
+               each seed, kinds missed, kinds reported that the labels do not allow
+    kinds      per problem kind over every case: precision and recall
+    summary    primary-cause accuracy, healthy networks with an "error" (targets: all failing
+               scenarios' primary cause named first, no error on a healthy network, precision
+               and recall of every kind >= 0.9)
+    finder     find_learning_rate with each scenario's network, mini-batch and lmbda (seed 0,
+               defaults otherwise): threshold, recommended eta, whether the scenario trained at
+               the recommended eta reaches its bar, whether the threshold separates the eta
+               known to work from the one known to fail, and its time
+    advice     for each failing scenario and seed: the remedy of the problem named first
+               (Problem.remedy, the advice as arguments), applied, the same budget retrained,
+               diagnosed again: fixed when that problem is gone and the accuracy reaches the
+               bar
+    memory     the finder's peak resident memory (getrusage maxrss, in a fresh subprocess) on
+               MNIST's 50,000 images at mini-batch 10, 5,000 and 50,000, against the same
+               process before the finder ran
+
+NumPy runs with BLAS limited to one thread (threadpoolctl, when installed): on a shared 2-core
+machine BLAS's worker threads made small matrix products 5-10x slower.  JSON only with --json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import nnxp  # noqa: E402
+from benchmarks import diagnose_suite as suite  # noqa: E402
+
+
+def one_thread():
+    try:
+        import threadpoolctl
+    except ImportError:
+        return nullcontext()
+    return threadpoolctl.threadpool_limits(1)
+
+
+def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
+        progress=print) -> dict:
+    """Every case, the scores, the finder and the advice outcomes, as one dict."""
+    scenarios = [s for s in suite.SCENARIOS if only is None or s.name in only]
+    began = time.perf_counter()
+    with nnxp.use_backend(backend), (one_thread() if backend == "numpy" else nullcontext()):
+        data = suite.load()
+        cases = []
+        for s in scenarios:
+            for seed in seeds:
+                cases += suite.run_cases(s, seed, data)
+            named = [c["named_first"] or "-" for c in cases if c["scenario"] == s.name
+                     and c["stage"] != "monitor"]
+            progress(f"  {s.name}: {', '.join(named)}")
+        finders = {}
+        if finder:
+            for s in scenarios:
+                if s.finder is not None or (advice and _wants_eta(s, cases)):
+                    finders[s.name] = suite.run_finder(s, data)
+                    progress(f"  finder {s.name}: {finders[s.name]['recommended']}")
+        advised = []
+        if advice:
+            for c in cases:
+                s = suite.by_name(c["scenario"])
+                if not s.healthy and c["stage"] != "monitor":
+                    found = finders.get(s.name, {}).get("recommended")
+                    advised.append(suite.try_advice(s, c["seed"], data, c, found))
+    return {"backend": backend, "seeds": list(seeds), "cases": cases,
+            "score": suite.score(cases), "finder": list(finders.values()),
+            "advice": advised, "seconds": time.perf_counter() - began}
+
+
+def _wants_eta(scenario, cases) -> bool:
+    return any(c["scenario"] == scenario.name and (c["remedy"] or {}).get("eta") == "find"
+               for c in cases)
+
+
+# -- the finder's memory, measured in a fresh process ------------------------------------------
+
+def memory_child(mb) -> dict:
+    """In this (fresh) process: MNIST's 50,000 images, a network, then the finder at
+    mini-batch ``mb`` (budget 20 mini-batches, 4 checks, 3 trials): peak RSS before and after."""
+    with one_thread():
+        train, _, _ = nnxp.datasets.load_mnist(download=False, backend="numpy")
+        net = nnxp.Network([784, 30, 10], seed=0)
+        net.prepare(train)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        began = time.perf_counter()
+        result = nnxp.find_learning_rate(net, train, mini_batch_size=mb, budget_batches=20,
+                                         checks=4, start=0.1, eta_max=10.0, refine_steps=0)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"mini_batch_size": mb, "rss_before_mb": before / 1024, "rss_peak_mb": after / 1024,
+            "trials": len(result.trials), "seconds": time.perf_counter() - began}
+
+
+def memory(sizes=(10, 5000, 50000)) -> list:
+    out = []
+    for mb in sizes:
+        done = subprocess.run([sys.executable, __file__, "--memory-child", str(mb)],
+                              capture_output=True, text=True, env=os.environ.copy())
+        if done.returncode:
+            out.append({"mini_batch_size": mb, "error": done.stderr.strip()[-300:]})
+        else:
+            out.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
+# -- tables -----------------------------------------------------------------------------------
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{x:.0%}"
+
+
+def tables(result) -> str:
+    lines = [f"diagnostics benchmark on {result['backend']}, seeds {result['seeds']}, "
+             f"{result['seconds']:.0f} s", ""]
+    rows = {}
+    for c in result["cases"]:
+        rows.setdefault((c["scenario"], c["stage"]), []).append(c)
+    lines.append(f"{'scenario':17} {'stage':8} {'expected first':24} {'named first (per seed)':58}"
+                 f" {'missed':14} false alarms")
+    for (name, stage), cs in rows.items():
+        want = cs[0]["primary"] or ("(healthy)" if cs[0]["healthy"] else "-")
+        got = ", ".join((c["named_first"] or "-") + ("" if c["primary_ok"] in (None, True)
+                                                     else " X") for c in cs)
+        missed = sorted({k for c in cs for k in c["missed"]})
+        false = sorted({k for c in cs for k in c["false"]})
+        errors = sum(c["errors"] > 0 for c in cs) if cs[0]["healthy"] else 0
+        lines.append(f"{name:17} {stage:8} {want:24} {got:58} {','.join(missed) or '-':14} "
+                     f"{','.join(false) or '-'}" + (f"  ERRORS on {errors} seeds" if errors
+                                                   else ""))
+    sc = result["score"]
+    lines += ["", f"{'kind':24} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>10} {'recall':>8}"]
+    for kind, r in sc["kinds"].items():
+        lines.append(f"{kind:24} {r['tp']:4} {r['fp']:4} {r['fn']:4} {_pct(r['precision']):>10} "
+                     f"{_pct(r['recall']):>8}")
+    p = sc["primary"]
+    lines += ["", f"primary cause named first: {p['right']} / {p['cases']} failing cases; "
+              f"healthy cases with an error: {len(sc['healthy_errors'])}"
+              + (f" ({', '.join(sc['healthy_errors'])})" if sc["healthy_errors"] else "")]
+    if result["finder"]:
+        lines += ["", f"{'finder':17} {'mb':>5} {'threshold':>9} {'recommended':>11} "
+                  f"{'accuracy':>8} {'trains':>6} {'works/fails':>11} {'separates':>9} "
+                  f"{'seconds':>7}"]
+        for f in result["finder"]:
+            s = suite.by_name(f["scenario"])
+            wf = f"{f['works'] or '-'}/{f['fails'] or '-'}"
+            lines.append(f"{f['scenario']:17} {s.config['mb']:5} {_g(f['threshold']):>9} "
+                         f"{_g(f['recommended']):>11} {_pct(f['accuracy']):>8} "
+                         f"{_yes(f['trains']):>6} {wf:>11} {_yes(f['separates']):>9} "
+                         f"{f['seconds']:7.1f}")
+    if result["advice"]:
+        lines += ["", f"{'advice':17} {'named first':24} {'remedy':44} {'before':>7} "
+                  f"{'after':>6} fixed"]
+        groups = {}
+        for a in result["advice"]:
+            groups.setdefault(a["scenario"], []).append(a)
+        for name, group in groups.items():
+            a = group[0]
+            remedy = ", ".join(f"{k}={v}" for k, v in a["remedy"].items()) or "-"
+            before = sum(g["before"] for g in group) / len(group)
+            afters = [g["after"] for g in group if g["after"] is not None]
+            after = sum(afters) / len(afters) if afters else None
+            lines.append(f"{name:17} {a['named_first'] or '-':24} {remedy[:44]:44} "
+                         f"{_pct(before):>7} {_pct(after):>6} "
+                         f"{sum(g['fixed'] for g in group)}/{len(group)}")
+    if result.get("memory"):
+        lines += ["", "finder memory (MNIST 50,000 images, [784, 30, 10]; peak RSS of a fresh "
+                  "process, MB)", f"{'mini-batch':>10} {'before finder':>13} {'peak':>8} "
+                  f"{'seconds':>8}"]
+        for m in result["memory"]:
+            if "error" in m:
+                lines.append(f"{m['mini_batch_size']:>10} failed: {m['error']}")
+            else:
+                lines.append(f"{m['mini_batch_size']:>10} {m['rss_before_mb']:13.0f} "
+                             f"{m['rss_peak_mb']:8.0f} {m['seconds']:8.1f}")
+    return "\n".join(lines)
+
+
+def _g(x) -> str:
+    return "-" if x is None else f"{x:.3g}"
+
+
+def _yes(x) -> str:
+    return "-" if x is None else ("yes" if x else "NO")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--backend", default="numpy")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--only", help="comma-separated scenario names")
+    p.add_argument("--quick", action="store_true", help="the CI-reduced suite, seed 0")
+    p.add_argument("--no-finder", action="store_true")
+    p.add_argument("--no-advice", action="store_true")
+    p.add_argument("--no-memory", action="store_true")
+    p.add_argument("--json", metavar="PATH", help="write every number here")
+    p.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.memory_child:
+        print(json.dumps(memory_child(args.memory_child)))
+        return 0
+    only = set(args.only.split(",")) if args.only else None
+    seeds = args.seeds
+    if args.quick:
+        only, seeds = set(suite.QUICK), [0]
+    print(f"nnxp {nnxp.__file__}; Python {platform.python_version()}; {platform.machine()}")
+    result = run(args.backend, seeds, only, finder=not args.no_finder,
+                 advice=not args.no_advice)
+    if not args.no_memory:
+        result["memory"] = memory()
+    print(tables(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str))
+        print(f"written: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

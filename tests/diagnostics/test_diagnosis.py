@@ -1,0 +1,68 @@
+"""diagnosis.py: diagnose end to end (no false alarms on healthy networks, the probe, the
+arguments) and take_probe."""
+
+import numpy as np
+import pytest
+
+import nnxp
+from nnxp.diagnostics import diagnose
+from nnxp.initializers import he_weight, zero_bias
+
+from ._helpers import N_IN, N_OUT, problem_data, uniform_data
+
+
+def test_healthy_network_trained_one_epoch_has_no_problems(backend):
+    data = problem_data()
+    net = nnxp.Network([N_IN, 16, N_OUT], seed=0)
+    history = net.SGD(data, 1, 10, 0.5, monitor_training_cost=True)
+    report = diagnose(net, data, eta=0.5, history=history)
+    assert report.problems == [], str(report)
+    assert report.ok and report.headline() == "healthy" and report.primary is None
+    assert report.summary["accuracy"] > 0.6
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "leakyrelu"])
+def test_fresh_networks_of_other_activations_have_no_warnings(backend, activation):
+    data = uniform_data()
+    rectified = dict(weight_init=he_weight, bias_init=zero_bias) if "relu" in activation else {}
+    net = nnxp.Network([N_IN, 16, 16, N_OUT], activation=activation,
+                       cost=nnxp.LogLikelihoodCost, seed=0, **rectified)
+    report = diagnose(net, data, eta=0.1)
+    assert report.ok, str(report)  # at most "info" (an untrained net may favour one class)
+
+
+def test_small_relu_outputs_at_the_start_are_not_called_dead():
+    """Issue 10's false alarm: ReLU hidden and output units, weights and biases N(0, 0.01^2),
+    before training.  Outputs with a negative bias are 0 on every input, but the hidden layer
+    learns and turns them back on (such networks train to 95%): at most "info"."""
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((2000, 64)), np.arange(2000) % 10
+    small = lambda r, shape: 0.01 * r.standard_normal(shape)  # noqa: E731
+    with nnxp.use_backend("numpy"):
+        for seed in range(4):
+            net = nnxp.Network([64, 50, 10], activation="relu", output_activation="relu",
+                               cost=nnxp.QuadraticCost, weight_init=small, bias_init=small,
+                               seed=seed)
+            report = diagnose(net, (x, labels), eta=0.05)
+            assert report.ok, str(report)
+            assert all(p.severity == "info" for p in report.find("dead_units"))
+
+
+def test_probe_spreads_over_data_sorted_by_class():
+    with nnxp.use_backend("numpy"):
+        x, labels = problem_data(n=900)
+        order = np.argsort(labels, kind="stable")
+        net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
+        report = diagnose(net, (x[order], labels[order]), probe_size=90)
+    assert report.summary["n_probe"] == 90
+    # every class is in the probe (a prefix would hold only class 0)
+    assert len(np.unique(labels[order][::10])) == N_OUT
+
+
+@pytest.mark.parametrize("bad", [dict(eta=-1.0), dict(eta=True), dict(n=0), dict(lmbda=-1),
+                                 dict(probe_size=0), dict(history="epochs")])
+def test_bad_arguments_are_config_errors(bad):
+    with nnxp.use_backend("numpy"):
+        net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
+        with pytest.raises(nnxp.ConfigError):
+            diagnose(net, problem_data(), **bad)
