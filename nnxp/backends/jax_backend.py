@@ -4,6 +4,7 @@ float64 turns on for the process (set ``JAX_ENABLE_X64=1`` yourself to make that
 
 import numpy as np
 
+from ..engines.jax_mesh import mesh_backend
 from ..engines.jax_scan import JaxScanEngine
 from ..engines.plain import PlainEngine
 from ..errors import BackendError
@@ -47,6 +48,9 @@ class JaxBackend(Backend):
     def compile(self, fn):
         import jax
         return jax.jit(fn)
+
+    def with_devices(self, devices, *, members=None, mini_batch_size=None):
+        return mesh_backend(self, devices, members=members, mini_batch_size=mini_batch_size)
 
 
 def load(device=None) -> JaxBackend:
