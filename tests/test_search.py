@@ -82,13 +82,15 @@ def test_a_population_member_equals_the_trial_trained_alone(backend, dtype):
 
 
 def test_member_equals_alone_on_mnist_shapes():
-    """The same on a slice of real-sized data ([784, 30, 10], float32, NumPy): the wide matrix
-    products go through BLAS exactly as for one network."""
+    """The same on real-sized arrays ([784, 30, 10], float32, NumPy, one BLAS thread): the
+    wide matrix products go through BLAS exactly as for one network."""
     rng = np.random.default_rng(5)
     x, y = rng.random((300, 784)).astype(np.float32), rng.integers(0, 10, 300)
     xv, yv = rng.random((100, 784)).astype(np.float32), rng.integers(0, 10, 100)
     space = {"sizes": [784, 30, 10], "eta": [0.1, 0.5, 2.0], "lmbda": [0.0, 5.0]}
-    with nnxp.use_backend("numpy"), ThreadPoolExecutor(1) as executor:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with nnxp.use_backend("numpy"), ThreadPoolExecutor(1) as executor, \
+            threadpoolctl.threadpool_limits(1):  # the condition the docs state
         result = search.grid(space, (x, y), (xv, yv), epochs=2, mini_batch_size=10,
                              executor=executor, max_members=6)
         for record in result.records[:2]:
