@@ -143,6 +143,12 @@ def test_random_search_takes_scipy_distributions():
     assert all(0.1 <= r["eta"] <= 1.0 for r in result.records)
 
 
+def test_a_search_needs_an_integer_seed():
+    with pytest.raises(nnxp.ConfigError, match="integer seed"):
+        search.grid({"sizes": SIZES, "eta": [0.1]}, TRAIN, VALID, epochs=1, mini_batch_size=10,
+                    seed=None)
+
+
 @pytest.mark.parametrize("space, options, match", [
     ({"sizes": SIZES, "eta": [0.1], "gamma": [1]}, {}, "unknown hyper-parameters"),
     ({"sizes": SIZES}, {}, "must give 'sizes' and 'eta'"),

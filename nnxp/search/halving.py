@@ -35,7 +35,7 @@ from .checkpoints import checkpoint_path, read_trial, write_trial
 from .results import SearchResult, sort_records
 from .run import Search, best_of, unknown_options
 from .space import check_space, grid_points, random_points
-from .trials import draw_rng, make_trials
+from .trials import check_seed, draw_rng, make_trials
 
 __all__ = ["halving", "schedule"]
 
@@ -67,6 +67,7 @@ def halving(space, training_data, evaluation_data, *, epochs, mini_batch_size,
     """
     check_space(space, "halving")
     unknown_options(options)
+    seed = check_seed(seed)
     factor = checks.number("factor", factor, low=1, integer=True)
     min_epochs = checks.number("min_epochs", min_epochs, integer=True)
     epochs = checks.number("epochs", epochs, integer=True)

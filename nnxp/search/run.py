@@ -28,7 +28,7 @@ from .executors import Dispatcher
 from .results import SearchResult, make_record
 from .session import Store, check_options, fingerprint, host_data
 from .space import check_space, grid_points, random_points
-from .trials import draw_rng, groups, make_trials, shuffle_seed
+from .trials import check_seed, draw_rng, groups, make_trials, shuffle_seed
 from .worker import Task
 
 __all__ = ["grid", "random", "Search"]
@@ -159,6 +159,7 @@ def grid(space, training_data, evaluation_data, *, epochs, mini_batch_size, seed
     """
     check_space(space, "grid")
     unknown_options(options)
+    seed = check_seed(seed)
     trials = make_trials(grid_points(space), seed, mini_batch_size)
     return _one_pass(Search("grid", trials, training_data, evaluation_data, epochs=epochs,
                             seed=seed, **options))
@@ -174,6 +175,7 @@ def random(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
     """
     check_space(space, "random")
     unknown_options(options)
+    seed = check_seed(seed)
     n_trials = checks.number("n_trials", n_trials, integer=True)
     points = random_points(space, n_trials, draw_rng(seed))
     trials = make_trials(points, seed, mini_batch_size)

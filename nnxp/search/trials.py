@@ -33,9 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import checks
+from ..errors import ConfigError
 from .space import normalize
 
-__all__ = ["Trial", "make_trials", "trial_seed", "shuffle_seed", "shape_key", "groups"]
+__all__ = ["Trial", "check_seed", "make_trials", "trial_seed", "shuffle_seed", "shape_key",
+           "groups"]
 
 
 @dataclass
@@ -66,6 +69,15 @@ def shuffle_seed(seed) -> int:
 
 def draw_rng(seed):
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+
+
+def check_seed(seed) -> int:
+    """A search's seed: a non-negative integer (None would make it unrepeatable and
+    unresumable)."""
+    if checks.seed(seed) is None:
+        raise ConfigError("a search needs an integer seed (None would draw a fresh one, and "
+                          "the search could be neither repeated nor resumed)")
+    return int(seed)
 
 
 def make_trials(points, seed, mini_batch_size) -> list:
