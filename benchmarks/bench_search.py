@@ -37,9 +37,11 @@ network in both.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 import warnings
@@ -113,46 +115,56 @@ def sklearn_grid(args, train, validation):
         warnings.simplefilter("ignore", ConvergenceWarning)
         search = GridSearchCV(mlp, grid, cv=PredefinedSplit(fold), refit=False,
                               n_jobs=os.cpu_count())
-        _, seconds = timed(lambda: search.fit(X, Y))
-    return {"seconds": seconds, "best_accuracy": float(search.best_score_),
+        search.fit(X, Y)
+    return {"best_accuracy": float(search.best_score_),
             "best_params": {k: float(v) for k, v in search.best_params_.items()}}
 
 
-def part1(args, nnxp, search, train, validation) -> dict:
+def part1(args, search, train, validation) -> dict:
+    """Every way ``--repeats`` times, the ways interleaved round by round; medians."""
     options = dict(epochs=args.epochs, mini_batch_size=MINI_BATCH, seed=args.seed)
-    rows = {}
-    populations, rows["populations"] = timed(lambda: search.grid(GRID, train, validation,
-                                                                 **options))
-    alone, rows["processes"] = timed(lambda: search.grid(GRID, train, validation,
-                                                         max_members=1, **options))
-    seq, rows["sequential"] = timed(lambda: sequential(search, populations, train, validation))
-    same = {"processes": strip(alone.records) == strip(populations.records),
-            "sequential": seq == curves(populations)}
-    dask = None
-    if not args.no_dask:
-        import distributed
-        start = time.perf_counter()
-        env = {"PYTHONPATH": os.pathsep.join(filter(None, [os.path.dirname(HERE),
-                                                           os.environ.get("PYTHONPATH")]))}
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None,
-                                      env=env) as cluster, \
-                distributed.Client(cluster) as client:
+    ways = {"sequential": None,
+            "processes": lambda: search.grid(GRID, train, validation, max_members=1,
+                                             **options),
+            "populations": lambda: search.grid(GRID, train, validation, **options)}
+    with contextlib.ExitStack() as stack:
+        startup = None
+        if not args.no_dask:
+            import distributed
+            start = time.perf_counter()
+            env = {"PYTHONPATH": os.pathsep.join(filter(None, [os.path.dirname(HERE),
+                                                               os.environ.get("PYTHONPATH")]))}
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, env=env))
+            client = stack.enter_context(distributed.Client(cluster))
             client.wait_for_workers(2)
             startup = time.perf_counter() - start
-            dask, rows["dask"] = timed(lambda: search.grid(GRID, train, validation,
-                                                           executor=client, **options))
-        same["dask"] = strip(dask.records) == strip(populations.records)
-    sk = None if args.no_sklearn else sklearn_grid(args, train, validation)
-    if sk is not None:
-        rows["scikit-learn"] = sk["seconds"]
-    out = {"wall_seconds": rows, "identical_to_populations": same,
-           "best": {k: v for k, v in populations.best.items()
-                    if k in ("trial", "eta", "lmbda", "best_accuracy")},
-           "trials": len(populations.records), "scikit_learn": sk}
-    if dask is not None:
-        out["dask_startup_seconds"] = startup
-    return out
+            ways["dask"] = lambda: search.grid(GRID, train, validation, executor=client,
+                                               **options)
+        if not args.no_sklearn:
+            ways["scikit-learn"] = lambda: sklearn_grid(args, train, validation)
+        times, first = {name: [] for name in ways}, {}
+        for _ in range(args.repeats):
+            for name, way in ways.items():
+                if name == "sequential":  # needs the trials' records: after one search
+                    reference = first.get("populations") or search.grid(
+                        GRID, train, validation, **options)
+                    way = lambda: sequential(search, reference, train, validation)
+                out, seconds = timed(way)
+                times[name].append(seconds)
+                first.setdefault(name, out)
+    populations = first["populations"]
+    same = {"processes": strip(first["processes"].records) == strip(populations.records),
+            "sequential": first["sequential"] == curves(populations)}
+    if "dask" in first:
+        same["dask"] = strip(first["dask"].records) == strip(populations.records)
+    return {"wall_seconds": {k: statistics.median(v) for k, v in times.items()},
+            "all_seconds": times, "identical_to_populations": same,
+            "best": {k: v for k, v in populations.best.items()
+                     if k in ("trial", "eta", "lmbda", "best_accuracy")},
+            "trials": len(populations.records), "scikit_learn": first.get("scikit-learn"),
+            "dask_startup_seconds": startup, "repeats": args.repeats}
 
 
 def part2(args, search, train, validation) -> dict:
@@ -181,13 +193,23 @@ def part2(args, search, train, validation) -> dict:
 
 
 def report(results) -> str:
-    p1, lines = results["part1"], []
+    lines = []
+    if results["part1"] is not None:
+        report1(results, lines)
+    if results["part2"] is not None:
+        report2(results, lines)
+    return "\n".join(lines)
+
+
+def report1(results, lines):
+    p1 = results["part1"]
     n, e = results["n_train"], results["epochs"]
     load = results["machine"]["load_average"][0]
     lines.append(f"Part 1: {p1['trials']} trials of [784, 30, 10], {e} epochs on {n} MNIST "
                  f"images, validated on {results['n_validation']} ({results['machine']['cpus']}"
                  f" cores, load average {load:.1f} at the start; NumPy float32)")
-    lines.append(f"  {'way':<38}{'wall s':>9}{'trials/s':>10}  identical table")
+    lines.append(f"  {'way':<38}{'wall s':>9}{'range':>13}{'trials/s':>10}  identical table"
+                 f"  (median of {p1['repeats']})")
     names = {"sequential": "sequential Network.SGD loop", "processes":
              "nnxp.search, processes, alone", "populations": "nnxp.search, processes, populations",
              "dask": "nnxp.search, Dask LocalCluster(2)", "scikit-learn":
@@ -195,12 +217,13 @@ def report(results) -> str:
     for key, label in names.items():
         if key not in p1["wall_seconds"]:
             continue
-        s = p1["wall_seconds"][key]
+        s, every = p1["wall_seconds"][key], p1["all_seconds"][key]
+        spread = f"{min(every):.1f}-{max(every):.1f}"
         same = p1["identical_to_populations"].get(key)
         mark = "(reference)" if key == "populations" else "-" if same is None else \
             ("yes" if same else "NO")
-        lines.append(f"  {label:<38}{s:>9.1f}{p1['trials'] / s:>10.2f}  {mark}")
-    if "dask_startup_seconds" in p1:
+        lines.append(f"  {label:<38}{s:>9.1f}{spread:>13}{p1['trials'] / s:>10.2f}  {mark}")
+    if p1.get("dask_startup_seconds") is not None:
         lines.append(f"  (Dask cluster start-up, not included: "
                      f"{p1['dask_startup_seconds']:.1f} s)")
     best = p1["best"]
@@ -210,6 +233,9 @@ def report(results) -> str:
         sk = p1["scikit_learn"]
         lines.append(f"  scikit-learn best: {sk['best_params']}: {sk['best_accuracy']:.2%} "
                      "(another network: softmax output, Glorot init)")
+
+
+def report2(results, lines):
     p2 = results["part2"]
     b = p2["budget"]
     lines.append("")
@@ -229,7 +255,6 @@ def report(results) -> str:
     lines.append(f"  found the grid's winner: {'yes' if p2['found_the_grid_winner'] else 'no'}"
                  f"; {p2['points_behind_the_grid_winner']:.2f} points behind it "
                  f"({'within' if p2['within_half_a_point'] else 'NOT within'} 0.5)")
-    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -241,12 +266,15 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true",
                    help="1000 images, 1 epoch, halving to 3 epochs")
+    p.add_argument("--parts", nargs="+", type=int, default=[1, 2], choices=[1, 2])
+    p.add_argument("--repeats", type=int, default=3, help="rounds of part 1 (median shown)")
     p.add_argument("--no-dask", action="store_true")
     p.add_argument("--no-sklearn", action="store_true")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = p.parse_args(argv)
     if args.quick:
         args.n_train, args.n_validation, args.epochs, args.halving_epochs = 1000, 500, 1, 3
+        args.repeats = 1
     import nnxp
     import nnxp.search as search
     from nnxp.datasets import load_mnist
@@ -255,8 +283,9 @@ def main(argv=None) -> int:
                                       download=False, backend="numpy")
     results = {"machine": machine(), "command": " ".join(sys.argv), "n_train": args.n_train,
                "n_validation": args.n_validation, "epochs": args.epochs,
-               "part1": part1(args, nnxp, search, train, validation),
-               "part2": part2(args, search, train, validation)}
+               "part1": part1(args, search, train, validation) if 1 in args.parts
+               else None,
+               "part2": part2(args, search, train, validation) if 2 in args.parts else None}
     print(report(results))
     if args.json:
         from nnxp.files import atomic_write_text
