@@ -23,6 +23,7 @@ from .lr_finder import find_learning_rate
 from .network import Network, load
 from .optimizers import Transform, momentum, nesterov, sgd
 from .population import Population
+from . import search  # nnxp.search.grid / random / halving (imports no optional library)
 
 __version__ = "0.1.0"
 

@@ -53,7 +53,7 @@ __all__ = ["Network", "load", "network_from_fields"]
 
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "early_stopping_n", "schedule", "monitor_every", "monitor_subset", "checkpoint",
-            "callbacks", "progress", "health", "on_divergence")
+            "callbacks", "progress", "health", "on_divergence", "devices")
 
 
 class Network:
@@ -238,16 +238,17 @@ class Network:
         without improvement, stop at eta/128); ``monitor_every=k``, ``monitor_subset=s``;
         ``checkpoint=path``; ``shuffle`` (True, False = the given order, or an int seed);
         ``engine``; ``callbacks`` (``callback(record, net)``, True stops); ``progress``;
-        ``health``; ``on_divergence`` ("stop", the default, or "continue").  ``eta`` may be
-        a function of the epoch.
+        ``health``; ``on_divergence`` ("stop", the default, or "continue"); ``devices`` (JAX:
+        a number of devices or a list of them, each mini-batch split over them; see
+        engines/jax_mesh.py).  ``eta`` may be a function of the epoch.
 
         >>> net = Network([784, 30, 10], seed=0)
         >>> history = net.SGD((X, y), 30, 10, 0.5, lmbda=5.0, evaluation_data=(Xv, yv),
         ...                   monitor_evaluation_accuracy=True)   # doctest: +SKIP
         """
         checks.unknown("SGD", options, _OPTIONS)
-        extras = {k: options.pop(k) for k in ("callbacks", "progress", "health", "checkpoint")
-                  if k in options}
+        extras = {k: options.pop(k) for k in ("callbacks", "progress", "health", "checkpoint",
+                                              "devices") if k in options}
         n_stop = options.pop("early_stopping_n", None)
         if n_stop and options.get("early_stopping") is None:
             options["early_stopping"] = n_stop
@@ -271,7 +272,7 @@ class Network:
                            **extras)
 
     def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
-               callbacks=(), progress=False, health=False):
+               callbacks=(), progress=False, health=False, devices=None):
         """Continue the training run of the checkpoint this network was loaded from, on the
         same data, to the end it was given (``epochs=`` extends it).  It saves to
         ``checkpoint`` if given, else back to the file it was loaded from.  Returns the whole
@@ -302,13 +303,32 @@ class Network:
             opt_state = set_hyper(saved, **hyper)
         path = checkpoint if checkpoint is not None else self.source
         self._train(plan, transform, opt_state, state, history, train_set, eval_set,
-                    checkpoint=path, callbacks=callbacks, progress=progress, health=health)
+                    checkpoint=path, callbacks=callbacks, progress=progress, health=health,
+                    devices=devices)
         leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
         self.checkpoint = (plan, state, leaves, history)  # resumable again, from here
         return history
 
     def _train(self, plan, transform, opt_state, state, history, train_set, eval_set, *,
-               checkpoint=None, callbacks=(), progress=False, health=False):
+               devices=None, **options):
+        """Run the plan here, or on ``devices`` (a mesh: the network moves there for the run,
+        so that callbacks see it whole, and comes back to its own device after it)."""
+        if devices is None:
+            return self._run(plan, transform, opt_state, state, history, train_set, eval_set,
+                             **options)
+        home = self.backend
+        mesh = home.with_devices(devices, mini_batch_size=plan.mini_batch_size)
+        self.backend, self.params = mesh, mesh.place(self.params)
+        try:
+            return self._run(plan, transform, mesh.place(opt_state), state, history,
+                             mesh.place_data(train_set), mesh.place_data(eval_set), **options)
+        finally:
+            self.backend, self.params = home, mesh.home_tree(self.params)
+            if self.optimizer_state is not None:
+                self.optimizer_state = mesh.home_tree(self.optimizer_state)
+
+    def _run(self, plan, transform, opt_state, state, history, train_set, eval_set, *,
+             checkpoint=None, callbacks=(), progress=False, health=False):
         callbacks = checks.callables("callbacks", callbacks)
         if health:
             from .diagnostics import HealthMonitor

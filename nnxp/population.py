@@ -8,7 +8,8 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
                         evaluation_data=None, monitor_...=False, *, l1=0.0, momentum=None,
                         nesterov=False, optimizer=None, early_stopping=None, schedule=None,
                         monitor_every=None, monitor_subset=None, shuffle=True, engine=None,
-                        callbacks=(), progress=False, on_divergence="stop") -> [History] * K
+                        callbacks=(), progress=False, on_divergence="stop", devices=None)
+                        -> [History] * K
     pop[k] -> Network          member k on its own (its parameters, spec, seed)
     pop.best(metric="evaluation_accuracy") -> Network    the member whose last record is best
     pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
@@ -20,7 +21,8 @@ mini-batches in the same order (one x of shape (m, n_in) broadcast through matmu
 per member); ``shuffle=seed`` draws that order from ``numpy.random.default_rng(seed)``, exactly as
 ``Network.SGD(shuffle=seed)`` does, and ``shuffle=True`` uses the first member's own stream.
 Early stopping, the schedule and divergence act per member: a stopped member's parameters stay
-frozen while the others train.
+frozen while the others train.  ``devices`` (JAX: a number of devices or a list of them) splits
+the members over several devices, K/D each, as one program (engines/jax_mesh.py).
 
 Member k equals ``Network(sizes, seed=seeds[k], ...)`` trained alone with the same shuffle seed
 and its own hyper-parameters: its initial weights come from the same draws, and its arithmetic
@@ -51,7 +53,7 @@ __all__ = ["Population"]
 
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "schedule", "monitor_every", "monitor_subset", "callbacks", "progress",
-            "on_divergence")
+            "on_divergence", "devices")
 
 
 class Population:
@@ -166,6 +168,7 @@ class Population:
         checks.unknown("Population.SGD", options, _OPTIONS)
         callbacks = checks.callables("callbacks", options.pop("callbacks", None))
         progress = options.pop("progress", False)
+        devices = options.pop("devices", None)
         k = len(self)
         plan, optimizer = make_plan(
             epochs, mini_batch_size, eta, members=k, lmbda=lmbda,
@@ -205,10 +208,23 @@ class Population:
             print(_progress_line(records, active, eval_set), flush=True)
 
         self.histories = histories
-        self.params, self.optimizer_state = run(
-            self.engine(plan.engine), transform, self.params, opt_state, plan, state, histories,
-            train_set, eval_set, backend=self.backend, dtype=self.dtype, members=k,
-            orders=orders, after_epoch=after_epoch, progress=report if progress else None)
+        home = self.backend
+        mesh = None if devices is None else home.with_devices(devices, members=k)
+        if mesh is not None:  # the members move to the mesh for the run, and back after it
+            self.backend, self.params, opt_state = mesh, mesh.place(self.params), \
+                mesh.place(opt_state)
+            train_set, eval_set = mesh.place_data(train_set), mesh.place_data(eval_set)
+        try:
+            self.params, self.optimizer_state = run(
+                self.engine(plan.engine), transform, self.params, opt_state, plan, state,
+                histories, train_set, eval_set, backend=self.backend, dtype=self.dtype,
+                members=k, orders=orders, after_epoch=after_epoch,
+                progress=report if progress else None)
+        finally:
+            if mesh is not None:
+                self.backend, self.params = home, mesh.home_tree(self.params)
+                if getattr(self, "optimizer_state", None) is not None:
+                    self.optimizer_state = mesh.home_tree(self.optimizer_state)
         return histories
 
     def __repr__(self) -> str:

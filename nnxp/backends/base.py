@@ -17,6 +17,9 @@
     limit_threads(work)                 a context that runs ``work`` (multiply-adds per call)
                                         with a fitting number of BLAS / OpenMP threads
     engines                             {name: engine class}, the best first (engines/)
+    with_devices(devices, *, members=None, mini_batch_size=None)
+                                        this library on several devices (JAX: a mesh,
+                                        engines/jax_mesh.py); others refuse with a ConfigError
 
 This module and its siblings are, with ``nnxp/engines/``, the only places that name an array
 library (docs/architecture.md): a new backend is one small file with a subclass and a loader.
@@ -147,6 +150,12 @@ class Backend:
         faster one of this backend's that gives the same numbers (to the parity suite's
         bounds) and falls back to the generic one for what it does not cover."""
         return make_step(spec, transform)
+
+    def with_devices(self, devices, *, members=None, mini_batch_size=None):
+        """The backend for training on several devices at once (``SGD(devices=...)``)."""
+        raise ConfigError(f"devices= trains on several devices at once, which nnxp does with "
+                          f"JAX (jax.sharding); this network computes with {self.describe()}. "
+                          "Select the jax backend (NNXP_BACKEND=jax) or leave devices out")
 
     def engine_class(self, name=None):
         """The engine class called ``name`` (None: this backend's best)."""

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from ..engines.jax_mesh import mesh_backend
 from ..engines.jax_scan import JaxScanEngine
 from ..engines.plain import PlainEngine
 from ..errors import BackendError
@@ -49,6 +50,9 @@ class JaxBackend(Backend):
     def compile(self, fn):
         import jax
         return jax.jit(fn)
+
+    def with_devices(self, devices, *, members=None, mini_batch_size=None):
+        return mesh_backend(self, devices, members=members, mini_batch_size=mini_batch_size)
 
 
 def load(device=None) -> JaxBackend:

@@ -36,8 +36,7 @@ class JaxScanEngine(Engine):
     def _call(self, fn, transform, static, *args):
         """Compile ``fn`` for this structure and these argument shapes once (timed apart)."""
         key = (fn.__name__, transform.key if transform else None, static,
-               jax.tree_util.tree_structure(args),
-               tuple((a.shape, a.dtype) for a in jax.tree_util.tree_leaves(args)))
+               jax.tree_util.tree_structure(args), self._signature(args))
         compiled = self._compiled.get(key)
         if compiled is None:
             start = time.perf_counter()
@@ -49,6 +48,11 @@ class JaxScanEngine(Engine):
             self.compile_seconds += time.perf_counter() - start
             self._compiled[key] = compiled
         return compiled(*args)
+
+    def _signature(self, args):
+        """What, besides the structure, a compiled program depends on: shapes and dtypes (the
+        mesh engine adds shardings)."""
+        return tuple((a.shape, a.dtype) for a in jax.tree_util.tree_leaves(args))
 
     def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
                   on_chunk=None):

@@ -1,0 +1,297 @@
+"""Hyper-parameter search on MNIST subsets: the same grid run five ways, side by side, and what
+successive halving saves.
+
+    python benchmarks/bench_search.py                      # the whole benchmark (minutes)
+    python benchmarks/bench_search.py --quick              # smaller: a check that it runs
+    python benchmarks/bench_search.py --json results.json  # also write the results
+
+Part 1, a 16-trial grid (eta x lmbda, 4 x 4) of [784, 30, 10] networks, ``--epochs`` epochs
+on the first ``--n-train`` training images, validated on the first ``--n-validation``
+validation images, NumPy, float32, mini-batches of 10, wall time of each way:
+
+    sequential        a loop of Network.SGD in this process, one trial after another, one
+                      BLAS thread (nnxp.search.rerun: each trial exactly as the search trains it)
+    processes         nnxp.search.grid on local processes (one per core), every trial alone
+                      (max_members=1)
+    populations       the same, trials of one shape trained as one Population per process
+    dask              the same on a Dask LocalCluster of 2 worker processes (loopback; the
+                      cluster's start-up is timed apart)
+    scikit-learn      GridSearchCV over MLPClassifier on the same grid (solver "sgd", batch 10,
+                      logistic hidden units, learning_rate_init = eta, alpha = lmbda * 10 / n
+                      so that the L2 decay per step is the book's eta lmbda / n), n_jobs = cores,
+                      scored on the same validation images (PredefinedSplit, refit=False).  The
+                      alternative a user would pick; not the same network (softmax output,
+                      Glorot initialization), so its accuracy is shown but not compared.
+
+and whether the nnxp tables are identical (they should be, bit for bit: same seeds).
+
+Part 2, successive halving against the full grid: 27 candidates (eta x lmbda x hidden width,
+3 x 3 x 3), factor 3, 1 to ``--halving-epochs`` epochs (27: rounds of 27, 9, 3, 1 candidates
+at 1, 3, 9, 27 epochs), populations on local processes.  Reports the epochs trained (halving
+continues promoted trials), what restarting each round would train (scikit-learn's halving),
+the full grid's epochs, the wall times, and whether halving found the grid's winner (or one
+within 0.5 percentage points of it).  Both searches use the same seed, so a trial is the same
+network in both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+GRID = {"sizes": [784, 30, 10], "eta": [0.1, 0.4, 1.6, 6.4], "lmbda": [0.0, 1.0, 4.0, 16.0]}
+HALVING = {"sizes": [[784, 20, 10], [784, 40, 10], [784, 80, 10]], "eta": [0.1, 0.5, 2.5],
+           "lmbda": [0.5, 2.0, 8.0]}
+MINI_BATCH = 10
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "load_average": os.getloadavg()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(line.split(":", 1)[1].strip() for line in f
+                               if line.startswith("model name"))
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor()
+    return info
+
+
+def strip(records):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def sequential(search, result, train, validation):
+    """Every trial of ``result`` trained alone, one after another, in this process, with one
+    BLAS thread (as each of the search's workers: OpenBLAS with two threads changes the last
+    bits of the validation costs)."""
+    from threadpoolctl import threadpool_limits
+    records = []
+    with threadpool_limits(1):
+        for record in sorted(result.records, key=lambda r: r["trial"]):
+            _, history = search.rerun(result, record, train, validation)
+            records.append([history.evaluation_accuracy, history.evaluation_cost])
+    return records
+
+
+def curves(result):
+    return [[[r["evaluation_accuracy"] for r in result.histories[t]["records"]],
+             [r["evaluation_cost"] for r in result.histories[t]["records"]]]
+            for t in sorted(result.histories)]
+
+
+def sklearn_grid(args, train, validation):
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit
+    from sklearn.neural_network import MLPClassifier
+
+    (x, y), (xv, yv) = train, validation
+    X, Y = np.concatenate([x, xv]), np.concatenate([y, yv])
+    fold = np.r_[np.full(len(y), -1), np.zeros(len(yv), dtype=int)]
+    grid = {"learning_rate_init": GRID["eta"],
+            "alpha": [lmbda * MINI_BATCH / len(y) for lmbda in GRID["lmbda"]]}
+    mlp = MLPClassifier(hidden_layer_sizes=(30,), activation="logistic", solver="sgd",
+                        batch_size=MINI_BATCH, momentum=0.0, nesterovs_momentum=False,
+                        max_iter=args.epochs, n_iter_no_change=args.epochs + 1,
+                        learning_rate="constant", shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search = GridSearchCV(mlp, grid, cv=PredefinedSplit(fold), refit=False,
+                              n_jobs=os.cpu_count())
+        search.fit(X, Y)
+    return {"best_accuracy": float(search.best_score_),
+            "best_params": {k: float(v) for k, v in search.best_params_.items()}}
+
+
+def part1(args, search, train, validation) -> dict:
+    """Every way ``--repeats`` times, the ways interleaved round by round; medians."""
+    options = dict(epochs=args.epochs, mini_batch_size=MINI_BATCH, seed=args.seed)
+    ways = {"sequential": None,
+            "processes": lambda: search.grid(GRID, train, validation, max_members=1,
+                                             **options),
+            "populations": lambda: search.grid(GRID, train, validation, **options)}
+    with contextlib.ExitStack() as stack:
+        startup = None
+        if not args.no_dask:
+            import distributed
+            start = time.perf_counter()
+            env = {"PYTHONPATH": os.pathsep.join(filter(None, [os.path.dirname(HERE),
+                                                               os.environ.get("PYTHONPATH")]))}
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, env=env))
+            client = stack.enter_context(distributed.Client(cluster))
+            client.wait_for_workers(2)
+            startup = time.perf_counter() - start
+            ways["dask"] = lambda: search.grid(GRID, train, validation, executor=client,
+                                               **options)
+        if not args.no_sklearn:
+            ways["scikit-learn"] = lambda: sklearn_grid(args, train, validation)
+        times, first = {name: [] for name in ways}, {}
+        for _ in range(args.repeats):
+            for name, way in ways.items():
+                if name == "sequential":  # needs the trials' records: after one search
+                    reference = first.get("populations") or search.grid(
+                        GRID, train, validation, **options)
+                    way = lambda: sequential(search, reference, train, validation)
+                out, seconds = timed(way)
+                times[name].append(seconds)
+                first.setdefault(name, out)
+    populations = first["populations"]
+    same = {"processes": strip(first["processes"].records) == strip(populations.records),
+            "sequential": first["sequential"] == curves(populations)}
+    if "dask" in first:
+        same["dask"] = strip(first["dask"].records) == strip(populations.records)
+    return {"wall_seconds": {k: statistics.median(v) for k, v in times.items()},
+            "all_seconds": times, "identical_to_populations": same,
+            "best": {k: v for k, v in populations.best.items()
+                     if k in ("trial", "eta", "lmbda", "best_accuracy")},
+            "trials": len(populations.records), "scikit_learn": first.get("scikit-learn"),
+            "dask_startup_seconds": startup, "repeats": args.repeats}
+
+
+def part2(args, search, train, validation) -> dict:
+    options = dict(mini_batch_size=MINI_BATCH, seed=args.seed)
+    grid, grid_s = timed(lambda: search.grid(HALVING, train, validation,
+                                             epochs=args.halving_epochs, **options))
+    halving, halving_s = timed(lambda: search.halving(HALVING, train, validation,
+                                                      epochs=args.halving_epochs, factor=3,
+                                                      min_epochs=1, **options))
+    grid_best = grid.best
+    winner = halving.best
+    in_grid = next(r for r in grid.records if r["trial"] == winner["trial"])
+    gap = grid_best["best_accuracy"] - in_grid["best_accuracy"]
+    return {"grid_seconds": grid_s, "halving_seconds": halving_s,
+            "rounds": [(r["candidates"], r["epochs"]) for r in halving.rounds],
+            "budget": halving.budget,
+            "grid_epochs_trained": sum(r["epochs"] for r in grid.records),
+            "grid_winner": {k: grid_best[k] for k in ("trial", "sizes", "eta", "lmbda",
+                                                      "best_accuracy")},
+            "halving_winner": {k: winner[k] for k in ("trial", "sizes", "eta", "lmbda",
+                                                      "best_accuracy")},
+            "found_the_grid_winner": winner["trial"] == grid_best["trial"],
+            "points_behind_the_grid_winner": 100 * gap,
+            "within_half_a_point": gap <= 0.005 + 1e-12,
+            "winner_same_in_both": winner["best_accuracy"] == in_grid["best_accuracy"]}
+
+
+def report(results) -> str:
+    lines = []
+    if results["part1"] is not None:
+        report1(results, lines)
+    if results["part2"] is not None:
+        report2(results, lines)
+    return "\n".join(lines)
+
+
+def report1(results, lines):
+    p1 = results["part1"]
+    n, e = results["n_train"], results["epochs"]
+    load = results["machine"]["load_average"][0]
+    lines.append(f"Part 1: {p1['trials']} trials of [784, 30, 10], {e} epochs on {n} MNIST "
+                 f"images, validated on {results['n_validation']} ({results['machine']['cpus']}"
+                 f" cores, load average {load:.1f} at the start; NumPy float32)")
+    lines.append(f"  {'way':<38}{'wall s':>9}{'range':>13}{'trials/s':>10}  identical table"
+                 f"  (median of {p1['repeats']})")
+    names = {"sequential": "sequential Network.SGD loop", "processes":
+             "nnxp.search, processes, alone", "populations": "nnxp.search, processes, populations",
+             "dask": "nnxp.search, Dask LocalCluster(2)", "scikit-learn":
+             "GridSearchCV(MLPClassifier)"}
+    for key, label in names.items():
+        if key not in p1["wall_seconds"]:
+            continue
+        s, every = p1["wall_seconds"][key], p1["all_seconds"][key]
+        spread = f"{min(every):.1f}-{max(every):.1f}"
+        same = p1["identical_to_populations"].get(key)
+        mark = "(reference)" if key == "populations" else "-" if same is None else \
+            ("yes" if same else "NO")
+        lines.append(f"  {label:<38}{s:>9.1f}{spread:>13}{p1['trials'] / s:>10.2f}  {mark}")
+    if p1.get("dask_startup_seconds") is not None:
+        lines.append(f"  (Dask cluster start-up, not included: "
+                     f"{p1['dask_startup_seconds']:.1f} s)")
+    best = p1["best"]
+    lines.append(f"  nnxp best: eta {best['eta']}, lmbda {best['lmbda']}: "
+                 f"{best['best_accuracy']:.2%}")
+    if p1.get("scikit_learn"):
+        sk = p1["scikit_learn"]
+        lines.append(f"  scikit-learn best: {sk['best_params']}: {sk['best_accuracy']:.2%} "
+                     "(another network: softmax output, Glorot init)")
+
+
+def report2(results, lines):
+    p2 = results["part2"]
+    b = p2["budget"]
+    lines.append("")
+    lines.append(f"Part 2: successive halving, 27 candidates, rounds (candidates, epochs) "
+                 f"{p2['rounds']}")
+    lines.append(f"  {'':<38}{'epochs':>9}{'wall s':>9}")
+    lines.append(f"  {'full grid':<38}{p2['grid_epochs_trained']:>9}{p2['grid_seconds']:>9.1f}")
+    lines.append(f"  {'halving, promoted trials continue':<38}{b['epochs_trained']:>9}"
+                 f"{p2['halving_seconds']:>9.1f}")
+    lines.append(f"  {'halving restarting each round':<38}{b['epochs_if_restarted']:>9}"
+                 f"{'-':>9}")
+    g, h = p2["grid_winner"], p2["halving_winner"]
+    lines.append(f"  grid winner:    trial {g['trial']} {g['sizes']} eta {g['eta']} lmbda "
+                 f"{g['lmbda']}: {g['best_accuracy']:.2%}")
+    lines.append(f"  halving winner: trial {h['trial']} {h['sizes']} eta {h['eta']} lmbda "
+                 f"{h['lmbda']}: {h['best_accuracy']:.2%}")
+    lines.append(f"  found the grid's winner: {'yes' if p2['found_the_grid_winner'] else 'no'}"
+                 f"; {p2['points_behind_the_grid_winner']:.2f} points behind it "
+                 f"({'within' if p2['within_half_a_point'] else 'NOT within'} 0.5)")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n-train", type=int, default=5000)
+    p.add_argument("--n-validation", type=int, default=1000)
+    p.add_argument("--epochs", type=int, default=3, help="epochs per trial in part 1")
+    p.add_argument("--halving-epochs", type=int, default=27)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true",
+                   help="1000 images, 1 epoch, halving to 3 epochs")
+    p.add_argument("--parts", nargs="+", type=int, default=[1, 2], choices=[1, 2])
+    p.add_argument("--repeats", type=int, default=3, help="rounds of part 1 (median shown)")
+    p.add_argument("--no-dask", action="store_true")
+    p.add_argument("--no-sklearn", action="store_true")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n_train, args.n_validation, args.epochs, args.halving_epochs = 1000, 500, 1, 3
+        args.repeats = 1
+    import nnxp
+    import nnxp.search as search
+    from nnxp.datasets import load_mnist
+    nnxp.set_backend("numpy")
+    train, validation, _ = load_mnist(n_train=args.n_train, n_validation=args.n_validation,
+                                      download=False, backend="numpy")
+    results = {"machine": machine(), "command": " ".join(sys.argv), "n_train": args.n_train,
+               "n_validation": args.n_validation, "epochs": args.epochs,
+               "part1": part1(args, search, train, validation) if 1 in args.parts
+               else None,
+               "part2": part2(args, search, train, validation) if 2 in args.parts else None}
+    print(report(results))
+    if args.json:
+        from nnxp.files import atomic_write_text
+        atomic_write_text(args.json, json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

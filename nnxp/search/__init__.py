@@ -1,0 +1,63 @@
+"""Hyper-parameter search (chapter 3's grid and random search, and successive halving), on any
+``concurrent.futures.Executor``: local processes by default, a Dask cluster, threads.
+
+    import nnxp.search
+    result = nnxp.search.grid(space, training_data, evaluation_data, *, epochs,
+                              mini_batch_size, executor=None, seed=0, **options)
+    result = nnxp.search.random(space, ..., n_trials=16, epochs=..., mini_batch_size=...)
+    result = nnxp.search.halving(space, ..., epochs=27, mini_batch_size=..., n_candidates=27,
+                                 factor=3, min_epochs=1)
+    result.records      one dict per trial, the best first: hyper-parameters as keys, trial,
+                        seed, status, best/final validation accuracy and cost, epochs, seconds,
+                        stop_reason, error (results.py)
+    result.best;  result.to_csv(path);  result.to_json(path);  result.plot(path);  print(result)
+
+    space = {"sizes": [784, 30, 10], "eta": [0.1, 0.5, 2.5], "lmbda": [0.0, 1.0, 5.0]}
+    space = {"sizes": [[784, 30, 10], [784, 100, 10]], "eta": loguniform(0.01, 10),
+             "lmbda": (0.01, 10.0), "momentum": [0.0, 0.9]}          # for random / halving
+
+``space`` names any of sizes, activation, cost, dtype, mini_batch_size, initializer, momentum,
+nesterov, eta, lmbda, l1 (space.py: lists are choices, (low, high) ranges are log-uniform for
+eta, lmbda and l1; ``eta_range(nnxp.find_learning_rate(...))`` gives eta a range below the
+book's threshold).
+
+Options (every search):
+    executor           None: local processes, one per core, BLAS threads pinned to one;
+                       a ``distributed.Client`` (or its ``get_executor()``); any Executor
+    seed               everything random (initial weights, shuffling, random draws): trials.py
+    path               the results file, written after every group, atomically; a search
+                       given an existing file resumes it: finished trials are not run again,
+                       and the table is that of an uninterrupted search (all but ``seconds``)
+    max_members        trials of one shape train as one Population of at most this many
+                       members (None: split evenly over the workers; 1: every trial alone)
+    retries=3          a group whose worker is lost is run again up to this many times
+    progress=False     a progress bar (tqdm if installed, else a line per group)
+    training_subset, validation_subset   the first n examples only (the book's fast feedback)
+    early_stopping, schedule, monitor_every, monitor_subset   as in Network.SGD, for every trial
+    backend, engine    the backend (name) and engine the workers train with (default: the
+                       selected backend)
+
+Failures never stop a search: a trial that diverges is stopped by its population (status
+"diverged", its last finite parameters measured), one that raises is recorded with its error
+(status "error"), a group whose worker dies is retried, then recorded as "lost" (and run again
+when the search is resumed).
+
+Reproducible: the same seed gives the same table, bit for bit on NumPy, whatever the executor
+(threads, processes, Dask), the grouping (``max_members``) or an interruption, provided each
+worker computes with one BLAS thread (the default processes pin it; Dask's workers set it;
+threads share the caller's setting: ``threadpoolctl.threadpool_limits(1)``).  A trial's record
+gives everything to train it alone with the same bits:
+``nnxp.Network(r["sizes"], seed=r["seed"], ...).SGD(..., shuffle=result.shuffle_seed)``
+(trials.py explains the seeds; ``rerun`` does it).
+"""
+
+from .halving import halving, schedule
+from .plot import plot_search
+from .rerun import rerun
+from .results import SearchResult
+from .run import grid, random
+from .space import choice, eta_range, loguniform, uniform
+from .executors import pin_threads
+
+__all__ = ["grid", "random", "halving", "schedule", "SearchResult", "rerun", "plot_search",
+           "loguniform", "uniform", "choice", "eta_range", "pin_threads"]

@@ -1,0 +1,73 @@
+"""A trial's state as an ordinary nnxp checkpoint file, so that successive halving can resume
+from it and anyone can load the trial as a Network.
+
+    checkpoint_path(results_path, trial, epoch) -> str
+        "<results>.trials/trial-0007-epoch-0009.json"
+    write_trial(path, trial, state, *, epochs_planned, shuffle_seed, n_train, options)
+    read_trial(path) -> worker.MemberState
+
+The file is what ``Network(sizes, seed=trial.seed).SGD(..., shuffle=shuffle_seed,
+checkpoint=path)`` of the trial alone would have written after ``state.epoch`` epochs (its
+weights, optimizer state, stopping tracker, history and shuffling stream), so
+
+    net = nnxp.load(path); net.resume(training_data, evaluation_data, epochs=27)
+
+continues the trial on its own exactly as the search would have.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from .. import backends, core
+from ..checkpoint import checkpoint_dict
+from ..files import atomic_write_text
+from ..history import History
+from ..io import network_dict
+from ..loop import RunState
+from ..network import layer_activations
+from ..network import load as load_network
+from ..plan import make_plan
+from ..stopping import Tracker
+from .worker import MemberState
+
+__all__ = ["checkpoint_path", "write_trial", "read_trial"]
+
+
+def checkpoint_path(results_path, trial, epoch) -> str:
+    return os.path.join(f"{results_path}.trials", f"trial-{trial:04d}-epoch-{epoch:04d}.json")
+
+
+def write_trial(path, trial, state, *, shuffle_seed, n_train, options) -> None:
+    p = trial.params
+    cost = trial.build["cost"]
+    sizes = p["sizes"]
+    spec = core.Spec(tuple(sizes), layer_activations(trial.build["activation"], None, cost,
+                                                     len(sizes) - 1), cost)
+    plan, _ = make_plan(
+        state.epoch, p["mini_batch_size"], p["eta"], lmbda=p["lmbda"], l1=p["l1"],
+        momentum=None if trial.optimizer == "sgd" else p["momentum"],
+        nesterov=trial.optimizer == "nesterov", shuffle=shuffle_seed, evaluation=True,
+        checkpoint=True, monitor_evaluation_accuracy=True, monitor_evaluation_cost=True,
+        **options)
+    rng = np.random.default_rng(shuffle_seed)
+    for _ in range(state.epoch):
+        rng.permutation(n_train)
+    run_state = RunState([Tracker.from_dict(state.tracker)], state.epoch,
+                         rng.bit_generator.state, n_train)
+    d = network_dict(spec, state.params, p["dtype"], trial.seed)
+    d["checkpoint"] = checkpoint_dict(plan, run_state, state.leaves,
+                                      History.from_dict(state.history))
+    atomic_write_text(path, json.dumps(d), what="trial checkpoint")
+
+
+def read_trial(path) -> MemberState:
+    with backends.use_backend("numpy"):
+        net = load_network(path)
+    _, run_state, leaves, history = net.checkpoint
+    params = [(np.asarray(w), np.asarray(b)) for w, b in net.params]
+    return MemberState(params, leaves, run_state.trackers[0].to_dict(), history.to_dict(),
+                       run_state.epoch)

@@ -1,0 +1,94 @@
+"""Running a list of tasks on a Dispatcher: results as they come, lost workers retried, a
+progress bar.
+
+    run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None)
+        on_result(task, outcomes) is called in the calling thread as each task finishes, in
+        the order they finish.  A task whose future raises (its worker died, the pool broke, a
+        Dask worker was killed: worker.run_group itself never raises for a trial's error) is
+        submitted again, up to ``retries`` more times; after that its trials are recorded as
+        lost, with the last error.  KeyboardInterrupt (or any BaseException) cancels what has
+        not started and propagates: the results written so far let the search resume.
+    Progress(total, enabled, desc)   tqdm when installed, else one line per update; update(n,
+                                     best)
+"""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+
+__all__ = ["run_tasks", "Progress"]
+
+
+def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None:
+    pending, attempts, order = {}, {}, {}
+
+    def submit(task):
+        try:
+            future = dispatcher.submit(task)
+        except BrokenExecutor as exc:  # a broken pool refuses work: the same as losing it
+            future = Future()
+            future.generation = dispatcher.generation
+            future.set_exception(exc)
+        pending[future] = task
+        order[future] = len(order)
+
+    for task in tasks:
+        submit(task)
+    try:
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=order.pop):  # in the order they were sent
+                task = pending.pop(future)
+                try:
+                    outcomes = future.result()
+                except Exception as exc:
+                    attempts[task.key] = attempts.get(task.key, 0) + 1
+                    if isinstance(exc, BrokenExecutor):
+                        dispatcher.repair(future.generation)
+                    if attempts[task.key] <= retries:
+                        submit(task)
+                        continue
+                    outcomes = [_lost(member["trial"], exc, attempts[task.key])
+                                for member in task.members]
+                on_result(task, outcomes)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
+
+
+def _lost(trial, exc, attempts) -> dict:
+    return {"trial": trial, "history": None, "stop_reason": None, "seconds": 0.0,
+            "error": f"lost after {attempts} attempt(s): {type(exc).__name__}: {exc}"[:1000],
+            "state": None, "lost": True}
+
+
+class Progress:
+    """A progress bar over trials: tqdm if installed, else a line per finished group."""
+
+    def __init__(self, total, enabled, desc):
+        self.bar, self.enabled, self.done, self.total = None, bool(enabled), 0, total
+        if not self.enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return
+        self.bar = tqdm(total=total, desc=desc, unit="trial")
+
+    def update(self, n, best=None) -> None:
+        if not self.enabled:
+            return
+        self.done += n
+        if self.bar is not None:
+            if best is not None:
+                self.bar.set_postfix(best=f"{best:.2%}", refresh=False)
+            self.bar.update(n)
+        else:
+            tail = "" if best is None else f"; best accuracy so far {best:.2%}"
+            print(f"{self.done} / {self.total} trials done{tail}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

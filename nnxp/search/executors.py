@@ -1,0 +1,129 @@
+"""Where a search's groups run: any ``concurrent.futures.Executor``, local processes by default,
+or a Dask cluster.
+
+    Dispatcher(executor, data)     submit(task) -> Future of worker.run_group's outcomes;
+                                   workers (how many run at once); repair(); close()
+    pin_threads()                  one BLAS / OpenMP thread in this process (use it as the
+                                   ``initializer`` of your own ProcessPoolExecutor)
+
+``executor``:
+  None          local processes, one per core (``os.cpu_count()``), started with "spawn" (safe
+                with JAX and PyTorch; a script needs the usual ``if __name__ == "__main__":``).
+                Each process pins its BLAS and OpenMP threads to one (pin_threads: threadpoolctl
+                when installed, and the environment variables OMP_NUM_THREADS, ... for
+                libraries loaded later; for JAX, XLA's CPU threads) so that the processes do not
+                oversubscribe the cores, and receives the data once, when it starts.  A process
+                that dies breaks the pool: the dispatcher starts a new one (``repair``).
+  a Dask ``distributed.Client``
+                its ``get_executor()``; the data is scattered to every worker once (Dask's
+                nanny starts workers with OMP_NUM_THREADS=1 and the like already).  A
+                ``ClientExecutor`` (``client.get_executor()``) works the same way.
+  any other Executor (ThreadPoolExecutor, ProcessPoolExecutor, loky, mpi4py.futures ...)
+                tasks go to it with their data (threads share it; processes receive a copy with
+                every group).
+
+Results do not depend on the executor: a group's numbers depend only on its task and the data
+(worker.py), provided each worker computes with one BLAS thread (a multi-threaded BLAS may sum
+in another order: the last bits of float results could then differ).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+from .. import checks
+from ..errors import ConfigError
+from .worker import run_group, set_worker_data
+
+__all__ = ["Dispatcher", "pin_threads"]
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+_limits = []
+
+
+def pin_threads() -> None:
+    """One BLAS / OpenMP thread in this process, for libraries loaded now and later."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+    if "jax" not in sys.modules:  # read by XLA when JAX starts
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "intra_op_parallelism_threads" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1").strip()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # the variables above still reach libraries not loaded yet
+        return
+    _limits.append(threadpool_limits(limits=1))
+
+
+def _start_worker(data) -> None:
+    pin_threads()
+    set_worker_data(data)
+
+
+def _dask_client(executor):
+    """The Dask client behind ``executor`` (a Client or its ClientExecutor), else None."""
+    if type(executor).__module__.split(".")[0] != "distributed":
+        return None
+    if hasattr(executor, "get_executor") and hasattr(executor, "scatter"):
+        return executor
+    client = getattr(executor, "_client", None)
+    return client if hasattr(client, "scatter") else None
+
+
+class Dispatcher:
+    """Sends worker.run_group tasks to an executor (see the module docstring)."""
+
+    def __init__(self, executor, data):
+        self.data, self.own, self.handle, self.generation = data, executor is None, None, 0
+        client = _dask_client(executor)
+        if executor is None:
+            self.workers = os.cpu_count() or 1
+            self.executor = self._start()
+        elif client is not None:
+            self.executor = (executor.get_executor(pure=False) if executor is client
+                             else executor)
+            self.workers = max(1, sum(client.nthreads().values()))
+            [self.handle] = client.scatter([data], broadcast=True, hash=False)
+        elif isinstance(executor, Executor):
+            self.executor = executor
+            self.workers = max(1, int(getattr(executor, "_max_workers", 1) or 1))
+        else:
+            raise ConfigError(f"executor must be a concurrent.futures.Executor (e.g. "
+                              f"ProcessPoolExecutor, ThreadPoolExecutor, a Dask client's "
+                              f"get_executor()), a distributed.Client, or None for local "
+                              f"processes; got {checks.show(executor)}")
+
+    def _start(self):
+        return ProcessPoolExecutor(max_workers=self.workers,
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(self.data,))
+
+    def submit(self, task):
+        """A Future of run_group(task); its ``generation`` says which pool it went to."""
+        if self.own:
+            future = self.executor.submit(run_group, task)
+        elif self.handle is not None:
+            future = self.executor.submit(run_group, task, self.handle)
+        else:
+            future = self.executor.submit(run_group, task, self.data)
+        future.generation = self.generation
+        return future
+
+    def repair(self, generation) -> None:
+        """After a worker was lost from the pool of ``generation``: start a new local pool
+        (once per broken pool); other executors repair themselves (Dask) or stay broken."""
+        if self.own and generation == self.generation:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._start()
+            self.generation += 1
+
+    def close(self) -> None:
+        if self.own:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        self.handle = None

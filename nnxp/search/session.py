@@ -1,0 +1,121 @@
+"""What every search does around its trials: the data on the host, the options checked, the
+results file written as it goes and read back to resume.
+
+    host_data(trials, training_data, evaluation_data, training_subset, validation_subset)
+        -> ((X, Y), (Xv, Yv))          NumPy, checked once (nnxp.data), Y one row per example
+    check_options(...) -> dict          the fast-feedback and stopping options for every trial
+    fingerprint(data) -> dict           sizes and a hash of the data (a resumed search must
+                                        see the same data)
+    Store(path, config)                 the results file; path None writes nothing
+        .load() -> dict | None          what a previous run with the same config completed
+        .save(content)                  atomically (nnxp.files.atomic_write_text)
+
+The file is JSON: ``{"format": "nnxp.search", "version": 1, "config": {...}, "records":
+[...], "histories": {...}, "rounds": [...]}``.  ``config`` holds everything the table depends
+on: the kind of search, every trial's hyper-parameters, the seed, the epochs, the options,
+the backend and the data's fingerprint; resuming with a different one is refused (naming what
+differs) rather than mixing two searches.  A record is written after its group finished, so
+a file always lists complete trials only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from .. import backends, checks
+from ..data import prepare
+from ..errors import ConfigError, DataError
+from ..files import atomic_write_text, check_writable, read_json
+
+__all__ = ["host_data", "check_options", "fingerprint", "Store"]
+
+FORMAT, VERSION = "nnxp.search", 1
+MAX_RESULTS_BYTES = 1 << 30
+
+
+def host_data(trials, training_data, evaluation_data, training_subset=None,
+              validation_subset=None):
+    """The data as NumPy arrays for every trial (all trials must share input and output
+    widths); the subsets are the first n examples (the book: ``training_data[:1000]``)."""
+    ins = {t.params["sizes"][0] for t in trials}
+    outs = {t.params["sizes"][-1] for t in trials}
+    if len(ins) != 1 or len(outs) != 1:
+        raise ConfigError(f"every trial must have the same input and output widths (the data "
+                          f"decides them); the space gives inputs {sorted(ins)} and outputs "
+                          f"{sorted(outs)}")
+    if evaluation_data is None:
+        raise ConfigError("a search compares trials on evaluation_data (validation data): "
+                          "pass it, e.g. nnxp.datasets.load_mnist()'s validation split")
+    dtype = "float64" if any(t.params["dtype"] == "float64" for t in trials) else "float32"
+    host, n_in, n_out = backends.load("numpy"), ins.pop(), outs.pop()
+    out = []
+    for data, name, subset in ((training_data, "training_data", training_subset),
+                               (evaluation_data, "evaluation_data", validation_subset)):
+        ds = prepare(data, host, dtype, n_in, n_out, name)
+        x, y = np.asarray(ds.x), np.asarray(ds.y)
+        if subset is not None:
+            subset = checks.number(name.replace("_data", "_subset"), subset, integer=True)
+            x, y = x[:subset], y[:subset]
+        out.append((np.ascontiguousarray(x), np.ascontiguousarray(y)))
+    return tuple(out)
+
+
+def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subset,
+                  engine) -> dict:
+    checks.number("epochs", epochs, integer=True)
+    options = {"early_stopping": checks.optional_int("early_stopping", early_stopping),
+               "schedule": checks.optional_int("schedule", schedule),
+               "monitor_every": checks.optional_int("monitor_every", monitor_every),
+               "monitor_subset": checks.optional_int("monitor_subset", monitor_subset)}
+    if engine is not None:
+        if not isinstance(engine, str):
+            raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
+                              f"{checks.show(engine)}")
+        options["engine"] = engine
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def fingerprint(data) -> dict:
+    (x, y), (xv, yv) = data
+    digest = lambda *arrays: hashlib.blake2b(b"".join(
+        np.ascontiguousarray(a).tobytes() for a in arrays), digest_size=12).hexdigest()
+    return {"n_training": int(x.shape[0]), "n_evaluation": int(xv.shape[0]),
+            "training": digest(x, y), "evaluation": digest(xv, yv)}
+
+
+class Store:
+    """The results file (see the module docstring)."""
+
+    def __init__(self, path, config):
+        self.path = None if path is None else check_writable(path, "search results")
+        self.config = json.loads(json.dumps(config))  # as it will read back
+
+    def load(self):
+        if self.path is None or not os.path.exists(self.path):
+            return None
+        d = read_json(self.path, max_bytes=MAX_RESULTS_BYTES, what="search results")
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            raise DataError(f"{self.path!r} is not an nnxp search results file (no "
+                            f"\"format\": \"{FORMAT}\"); give another path to start a new "
+                            "search")
+        if d.get("version") != VERSION:
+            raise DataError(f"{self.path!r}: results file version {checks.show(d.get('version'))}"
+                            f", this nnxp reads version {VERSION}")
+        old = d.get("config")
+        if old != self.config:
+            differ = sorted(k for k in set(self.config) | set(old or {})
+                            if (old or {}).get(k) != self.config.get(k))
+            raise ConfigError(f"{self.path!r} holds the results of another search (it differs "
+                              f"in {', '.join(differ)}); resume with the same space, data, seed "
+                              "and options, or give another path")
+        return d
+
+    def save(self, content) -> None:
+        if self.path is None:
+            return
+        d = {"format": FORMAT, "version": VERSION, "config": self.config, **content}
+        atomic_write_text(self.path, json.dumps(d), what="search results")

@@ -1,0 +1,168 @@
+"""JAX device meshes (engines/jax_mesh.py): one network data-parallel over 4 devices, and a
+population's members split over them, against the same training on one device.  The 4 devices
+are virtual CPU devices (XLA_FLAGS=--xla_force_host_platform_device_count=4), which must be set
+before JAX starts: the checks run in one subprocess and report back as JSON."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# 4 virtual devices; LLVM's cheaper optimisation halves the compile time of the ~20 programs
+# (both sides of every comparison run with the same flags)
+FLAGS = ("--xla_force_host_platform_device_count=4 --xla_backend_optimization_level=0 "
+         "--xla_llvm_disable_expensive_passes=true")
+
+SCRIPT = r'''
+import json
+import jax
+import numpy as np
+import nnxp
+
+out = {"devices": len(jax.devices())}
+rng = np.random.default_rng(0)
+x, y = rng.random((236, 12)), rng.integers(0, 4, 236)
+
+
+def params(net):
+    return [np.asarray(a, dtype=np.float64) for layer in net.params for a in layer]
+
+
+def gap(a, b):
+    return max(float(np.max(np.abs(p - q))) for p, q in zip(params(a), params(b)))
+
+
+def err(fn):
+    try:
+        fn()
+    except nnxp.ConfigError as exc:
+        return str(exc)
+    return None
+
+
+with nnxp.use_backend("jax"):
+    # float32 on 236 rows (the last mini-batch of 4 rows is split too); float64 on 233 rows
+    # (the last one of 1 row is computed whole), monitored every 7 mini-batches, on a list
+    for dtype, n, devices, extra in (("float32", 236, 4, {}),
+                                     ("float64", 233, jax.devices()[:4],
+                                      {"monitor_every": 7, "monitor_subset": 50})):
+        kw = dict(lmbda=1.0, momentum=0.5, evaluation_data=(x[:n], y[:n]),
+                  monitor_evaluation_accuracy=True, shuffle=3, **extra)
+        one = nnxp.Network([12, 16, 4], seed=1, dtype=dtype)
+        mesh = nnxp.Network([12, 16, 4], seed=1, dtype=dtype)
+        seen = []
+        h1 = one.SGD((x[:n], y[:n]), 2, 8, 0.5, **kw)
+        h4 = mesh.SGD((x[:n], y[:n]), 2, 8, 0.5, devices=devices, callbacks=[
+            lambda r, net: seen.append(len(net.params[0][0].sharding.device_set))], **kw)
+        out[f"data_{dtype}"] = {
+            "gap": gap(one, mesh), "acc": [h1.evaluation_accuracy, h4.evaluation_accuracy],
+            "intervals": [[i["evaluation_accuracy"] for i in h.intervals] for h in (h1, h4)],
+            "devices_seen": seen[0] if seen else 0,
+            "home": str(mesh.params[0][0].sharding.device_set),
+            "backend_after": repr(mesh.backend)}
+    # one step on one mini-batch: the update is -eta * gradient, the same as one device
+    a = nnxp.Network([12, 16, 4], seed=2, dtype="float64")
+    b = nnxp.Network([12, 16, 4], seed=2, dtype="float64")
+    before = params(a)
+    a.SGD((x[:16], y[:16]), 1, 16, 1.0, shuffle=False)
+    b.SGD((x[:16], y[:16]), 1, 16, 1.0, shuffle=False, devices=4)
+    step_a = [p - q for p, q in zip(params(a), before)]
+    step_b = [p - q for p, q in zip(params(b), before)]
+    out["step"] = {"ratio": float(sum(np.sum(np.abs(s)) for s in step_b)
+                                  / sum(np.sum(np.abs(s)) for s in step_a)),
+                   "gap": max(float(np.max(np.abs(s - t))) for s, t in zip(step_a, step_b)),
+                   "scale": max(float(np.max(np.abs(s))) for s in step_a)}
+    # a population: 8 members, 2 per device
+    etas = list(np.geomspace(0.1, 3.0, 8))
+    p1 = nnxp.Population([12, 16, 4], seeds=range(8))
+    p4 = nnxp.Population([12, 16, 4], seeds=range(8))
+    seen = []
+    h1 = p1.SGD((x, y), 2, 10, etas, momentum=0.5, evaluation_data=(x, y),
+                monitor_evaluation_accuracy=True, shuffle=3)
+    h4 = p4.SGD((x, y), 2, 10, etas, momentum=0.5, evaluation_data=(x, y),
+                monitor_evaluation_accuracy=True, shuffle=3, devices=4, callbacks=[
+                    lambda r, pop: seen.append(str(pop.params[0][0].sharding.spec))])
+    out["population"] = {
+        "gap": gap(p1, p4), "spec": seen[0],
+        "acc": [[h.evaluation_accuracy for h in h1], [h.evaluation_accuracy for h in h4]],
+        "home": str(p4.params[0][0].sharding.device_set)}
+    # the compiled programs reduce the gradient across devices (an all-reduce)
+    from nnxp.engines import _engines
+    mesh_engines = [e for e in _engines.values() if type(e).__name__ == "JaxMeshEngine"
+                    and e.backend.members is None]
+    out["all_reduce"] = sum(c.as_text().count("all-reduce(") for e in mesh_engines
+                            for c in e._compiled.values())
+    net = nnxp.Network([12, 16, 4], seed=1)
+    out["errors"] = {
+        "batch": err(lambda: net.SGD((x, y), 1, 10, 0.5, devices=4)),
+        "count": err(lambda: net.SGD((x, y), 1, 8, 0.5, devices=5)),
+        "kind": err(lambda: net.SGD((x, y), 1, 8, 0.5, devices="gpu")),
+        "members": err(lambda: nnxp.Population([12, 16, 4], seeds=range(6)).SGD(
+            (x, y), 1, 8, 0.5, devices=4)),
+        "plain": err(lambda: net.SGD((x, y), 1, 8, 0.5, devices=4, engine="plain"))}
+    out["after_error_home"] = repr(net.backend)
+out["numpy"] = err(lambda: nnxp.Network([12, 16, 4]).SGD((x, y), 1, 8, 0.5, devices=4))
+print("RESULT " + json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def mesh():
+    pytest.importorskip("jax")
+    env = dict(os.environ, XLA_FLAGS=FLAGS,
+               JAX_PLATFORMS="cpu",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+TOL = {"float32": 1e-5, "float64": 1e-12}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_data_parallel_weights_equal_one_device(mesh, dtype):
+    assert mesh["devices"] == 4
+    run = mesh[f"data_{dtype}"]
+    assert run["gap"] <= TOL[dtype]
+    assert run["acc"][0] == run["acc"][1]
+    assert run["intervals"][0] == run["intervals"][1]  # float64 run: monitored every 7
+    assert run["devices_seen"] == 4  # during training the network lives on the mesh ...
+    assert run["home"] == "{CpuDevice(id=0)}"  # ... and comes back to its device after it
+    assert run["backend_after"] == "Backend('jax', device=CpuDevice(id=0))"
+
+
+def test_the_gradient_is_summed_once_not_once_per_device(mesh):
+    step = mesh["step"]
+    assert abs(step["ratio"] - 1.0) < 1e-9  # an extra pmean / psum would give 0.25 or 4
+    assert step["gap"] <= 1e-12 * max(1.0, step["scale"])
+    assert step["scale"] > 1e-3  # the step moved the weights
+
+
+def test_the_compiled_epoch_all_reduces_across_devices(mesh):
+    assert mesh["all_reduce"] > 0
+
+
+def test_population_members_are_split_over_devices(mesh):
+    run = mesh["population"]
+    assert run["spec"] in ("PartitionSpec('members',)", "P('members',)")
+    assert run["gap"] <= TOL["float32"]
+    assert run["acc"][0] == run["acc"][1]
+    assert run["home"] == "{CpuDevice(id=0)}"
+
+
+def test_bad_meshes_are_clear_errors(mesh):
+    errors = mesh["errors"]
+    assert "mini_batch_size=10 does not divide over 4 devices" in errors["batch"]
+    assert "JAX has 4 cpu device(s)" in errors["count"]
+    assert "number of devices or a list of jax devices" in errors["kind"]
+    assert "6 members do not divide over 4 devices" in errors["members"]
+    assert "engine 'plain' does not run" in errors["plain"]
+    assert mesh["after_error_home"] == "Backend('jax', device=CpuDevice(id=0))"
+    assert "devices= trains on several devices at once" in mesh["numpy"]

@@ -1,0 +1,230 @@
+"""nnxp.search: grid and random search, the records, the space, failures, plots.  The reference
+for every trial is the same network trained alone (``rerun``: Network(sizes, seed=record's seed)
+with the search's shuffling seed): bit for bit on NumPy, to float64 rounding elsewhere."""
+
+import csv
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import nnxp
+import nnxp.search as search
+from nnxp.search.space import HYPER
+
+SIZES = [6, 9, 3]
+
+
+def blobs(n=240, seed=0, width=6):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    centres = np.random.default_rng(42).standard_normal((3, width))
+    return centres[labels] + 0.5 * rng.standard_normal((n, width)), labels
+
+
+TRAIN, VALID = blobs(), blobs(60, seed=1)
+
+
+def _grid(space, **options):
+    options.setdefault("epochs", 3)
+    options.setdefault("mini_batch_size", 10)
+    with ThreadPoolExecutor(2) as executor:
+        return search.grid(space, TRAIN, VALID, executor=executor, **options)
+
+
+def _without_seconds(records):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+def test_grid_records_are_complete_and_sorted(backend):
+    space = {"sizes": SIZES, "eta": [0.05, 1.0, 3.0], "lmbda": [0.0, 2.0]}
+    result = _grid(space, seed=3)
+    assert len(result.records) == 6 and {r["trial"] for r in result.records} == set(range(6))
+    for r in result.records:
+        assert set(HYPER) <= set(r) and r["sizes"] == SIZES and r["status"] == "ok"
+        assert r["epochs"] == 3 and 0 <= r["best_accuracy"] <= 1 and r["error"] is None
+        assert r["final_accuracy"] <= r["best_accuracy"] and r["best_cost"] <= r["final_cost"]
+        assert len(result.histories[r["trial"]]["records"]) == 3
+    best = [r["best_accuracy"] for r in result.records]
+    assert best == sorted(best, reverse=True) and result.best is result.records[0]
+    assert [(r["eta"], r["lmbda"]) for r in sorted(result.records, key=lambda r: r["trial"])] \
+        == [(e, l) for e in (0.05, 1.0, 3.0) for l in (0.0, 2.0)]  # the first key slowest
+    assert result.config["varied"] == ["eta", "lmbda"]
+    assert result.best["best_accuracy"] > 0.8  # the blobs are easy for a good eta
+    assert "grid search: 6 trials" in str(result)
+
+
+@pytest.mark.parametrize("dtype", ["float64"])
+def test_a_population_member_equals_the_trial_trained_alone(backend, dtype):
+    """Trials of one shape train as one Population; each member equals the network trained
+    alone with the record's seed and the search's shuffling seed (``rerun``)."""
+    space = {"sizes": SIZES, "dtype": dtype, "eta": [0.3, 2.0], "lmbda": [0.0, 3.0],
+             "momentum": [0.0, 0.6], "l1": [0.0, 0.5]}
+    exact = backend.name == "numpy"
+    if not exact:  # fewer shapes, fewer compiled programs (NumPy covers the L1 split)
+        space["l1"] = [0.5]
+    result = _grid(space, seed=11, epochs=2)  # a shape per (momentum, l1): 4 members each
+    for record in result.records[::3] if exact else result.records[::8]:
+        net, history = search.rerun(result, record["trial"], TRAIN, VALID)
+        mine = result.histories[record["trial"]]["records"]
+        assert [r["evaluation_accuracy"] for r in mine] == history.evaluation_accuracy
+        costs = [r["evaluation_cost"] for r in mine]
+        if exact:
+            assert costs == history.evaluation_cost
+        else:
+            np.testing.assert_allclose(costs, history.evaluation_cost, rtol=1e-10)
+        assert record["seed"] == net.seed
+    if exact:  # the grouping does not change a bit: every trial alone gives the same table
+        alone = _grid(space, seed=11, epochs=2, max_members=1)
+        assert _without_seconds(alone.records) == _without_seconds(result.records)
+
+
+def test_member_equals_alone_on_mnist_shapes():
+    """The same on real-sized arrays ([784, 30, 10], float32, NumPy, one BLAS thread): the
+    wide matrix products go through BLAS exactly as for one network."""
+    rng = np.random.default_rng(5)
+    x, y = rng.random((300, 784)).astype(np.float32), rng.integers(0, 10, 300)
+    xv, yv = rng.random((100, 784)).astype(np.float32), rng.integers(0, 10, 100)
+    space = {"sizes": [784, 30, 10], "eta": [0.1, 0.5, 2.0], "lmbda": [0.0, 5.0]}
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with nnxp.use_backend("numpy"), ThreadPoolExecutor(1) as executor, \
+            threadpoolctl.threadpool_limits(1):  # the condition the docs state
+        result = search.grid(space, (x, y), (xv, yv), epochs=2, mini_batch_size=10,
+                             executor=executor, max_members=6)
+        for record in result.records[:2]:
+            _, history = search.rerun(result, record, (x, y), (xv, yv))
+            mine = result.histories[record["trial"]]["records"]
+            assert [r["evaluation_cost"] for r in mine] == history.evaluation_cost
+
+
+def test_csv_and_json_hold_every_record(tmp_path):
+    result = _grid({"sizes": SIZES, "eta": [0.1, 1.0], "activation": ["Sigmoid", "Tanh"]})
+    result.to_csv(tmp_path / "r.csv")
+    result.to_json(tmp_path / "r.json")
+    with open(tmp_path / "r.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["trial"]) for r in rows] == [r["trial"] for r in result.records]
+    assert json.loads(rows[0]["sizes"]) == SIZES and {r["activation"] for r in rows} == \
+        {"Sigmoid", "Tanh"}
+    assert float(rows[0]["best_accuracy"]) == result.records[0]["best_accuracy"]
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["records"] == json.loads(json.dumps(result.records))
+    assert set(saved["histories"]) == {str(r["trial"]) for r in result.records}
+
+
+def test_random_search_draws_log_uniform_and_choices():
+    space = {"sizes": [SIZES, [6, 4, 3]], "eta": (0.01, 10.0), "lmbda": search.loguniform(
+        1e-3, 1.0), "momentum": (0.0, 0.9), "mini_batch_size": [5, 10]}
+    result = search.random(space, TRAIN, VALID, n_trials=12, epochs=1, mini_batch_size=10,
+                           seed=4, executor=ThreadPoolExecutor(2))
+    records = sorted(result.records, key=lambda r: r["trial"])
+    assert len(records) == 12
+    etas = [r["eta"] for r in records]
+    assert all(0.01 <= e <= 10 for e in etas) and len(set(etas)) == 12
+    assert min(etas) < 0.1 and max(etas) > 1.0  # log-uniform: every decade gets some
+    assert all(1e-3 <= r["lmbda"] <= 1 and 0 <= r["momentum"] <= 0.9 for r in records)
+    assert {r["mini_batch_size"] for r in records} == {5, 10}
+    assert {tuple(r["sizes"]) for r in records} == {tuple(SIZES), (6, 4, 3)}
+    again = search.random(space, TRAIN, VALID, n_trials=12, epochs=1, mini_batch_size=10,
+                          seed=4, executor=ThreadPoolExecutor(2))
+    assert _without_seconds(again.records) == _without_seconds(result.records)
+    other = search.random(space, TRAIN, VALID, n_trials=2, epochs=1, mini_batch_size=10,
+                          seed=5, executor=ThreadPoolExecutor(1))
+    assert other.records[0]["eta"] not in etas
+
+
+def test_random_search_takes_scipy_distributions():
+    stats = pytest.importorskip("scipy.stats")
+    space = {"sizes": SIZES, "eta": stats.loguniform(0.1, 1.0)}
+    result = search.random(space, TRAIN, VALID, n_trials=3, epochs=1, mini_batch_size=10,
+                           executor=ThreadPoolExecutor(1))
+    assert all(0.1 <= r["eta"] <= 1.0 for r in result.records)
+
+
+def test_a_search_needs_an_integer_seed():
+    with pytest.raises(nnxp.ConfigError, match="integer seed"):
+        search.grid({"sizes": SIZES, "eta": [0.1]}, TRAIN, VALID, epochs=1, mini_batch_size=10,
+                    seed=None)
+
+
+@pytest.mark.parametrize("space, options, match", [
+    ({"sizes": SIZES, "eta": [0.1], "gamma": [1]}, {}, "unknown hyper-parameters"),
+    ({"sizes": SIZES}, {}, "must give 'sizes' and 'eta'"),
+    ({"sizes": SIZES, "eta": []}, {}, "eta lists no values"),
+    ({"sizes": SIZES, "eta": (0.1, 1.0)}, {}, "eta is a range"),
+    ({"sizes": SIZES, "eta": [-1.0]}, {}, "eta must be > 0"),
+    ({"sizes": SIZES, "eta": [0.1], "momentum": [1.5]}, {}, r"momentum must be in \[0, 1\)"),
+    ({"sizes": SIZES, "eta": [0.1], "activation": ["Swish"]}, {}, "unknown activation"),
+    ({"sizes": [SIZES, [5, 3]], "eta": [0.1]}, {}, "same input and output widths"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"patience": 3}, "unknown search options"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"executor": "dask"}, "executor must be"),
+    ([("eta", 0.1)], {}, "space must be a dict"),
+])
+def test_bad_searches_are_clear_errors(space, options, match):
+    with pytest.raises(nnxp.ConfigError, match=match):
+        search.grid(space, TRAIN, VALID, epochs=1, mini_batch_size=10, **options)
+
+
+def test_missing_or_bad_data_is_refused_before_training():
+    space = {"sizes": SIZES, "eta": [0.1]}
+    with pytest.raises(nnxp.ConfigError, match="evaluation_data"):
+        search.grid(space, TRAIN, None, epochs=1, mini_batch_size=10)
+    with pytest.raises(nnxp.DataError, match="features"):
+        search.grid(space, (TRAIN[0][:, :4], TRAIN[1]), VALID, epochs=1, mini_batch_size=10)
+
+
+def failing_initializer(rng, shape):
+    raise ValueError("this initializer always fails")
+
+
+def test_diverging_and_failing_trials_are_recorded_and_the_search_goes_on():
+    space = {"sizes": SIZES, "cost": ["QuadraticCost"], "activation": ["Identity"],
+             "dtype": ["float64"], "eta": [0.01, 5.0],
+             "initializer": ["default", failing_initializer]}
+    result = _grid(space)
+    by = {(r["eta"], r["initializer"]): r for r in result.records}
+    assert by[(0.01, "default")]["status"] == "ok"
+    diverged = by[(5.0, "default")]
+    assert diverged["status"] == "diverged" and "diverged in epoch" in diverged["stop_reason"]
+    for eta in (0.01, 5.0):
+        failed = by[(eta, "failing_initializer")]
+        assert failed["status"] == "error" and failed["best_accuracy"] is None
+        assert "ValueError: this initializer always fails" in failed["error"]
+    assert [r["status"] for r in result.records][-2:] == ["error", "error"]  # sorted last
+
+
+def test_progress_bar_and_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    space = {"sizes": SIZES, "eta": [0.1, 1.0], "lmbda": [0.0, 1.0],
+             "activation": ["Sigmoid", "Tanh"]}
+    result = _grid(space, epochs=1, progress=True)
+    err = capsys.readouterr().err
+    assert "8" in err and ("trial" in err or "%" in err)
+    fig = result.plot(tmp_path / "search.png")
+    assert (tmp_path / "search.png").stat().st_size > 1000
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_xlabel() for ax in panels] == ["activation", "eta", "lmbda"]
+    assert panels[1].get_xscale() == "log"
+
+
+def test_eta_range_from_the_learning_rate_finder():
+    net = nnxp.Network(SIZES, seed=0)
+    lr = nnxp.find_learning_rate(net, TRAIN, mode="sweep", budget_batches=40, n_train=200)
+    rng = np.random.default_rng(0)
+    dist = search.eta_range(lr)
+    draws = [dist.sample(rng) for _ in range(50)]
+    assert lr.threshold / 10 <= min(draws) and max(draws) <= lr.threshold
+    with pytest.raises(nnxp.ConfigError, match="threshold"):
+        search.eta_range(object())
+
+
+def test_importing_nnxp_search_imports_no_plotting_or_dask():
+    import subprocess
+    code = ("import sys, nnxp.search; print(sorted(m for m in ('matplotlib', 'distributed', "
+            "'tqdm', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

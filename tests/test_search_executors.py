@@ -1,0 +1,185 @@
+"""Where a search runs: the same table on threads, local processes (the default) and a Dask
+cluster (a LocalCluster on the loopback, started here); a lost worker retried; an interrupted
+search resumed from its results file.  NumPy, one BLAS thread per worker: bit for bit."""
+
+import json
+import os
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnxp
+import nnxp.search as search
+from nnxp.search.executors import THREAD_VARIABLES, Dispatcher, pin_threads
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def blobs(n=240, seed=0, width=6):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    centres = np.random.default_rng(42).standard_normal((3, width))
+    return centres[labels] + 0.5 * rng.standard_normal((n, width)), labels
+
+
+TRAIN, VALID = blobs(), blobs(60, seed=1)
+SPACE = {"sizes": [6, 9, 3], "eta": [0.1, 0.5, 2.0], "lmbda": [0.0, 1.0],
+         "momentum": [0.0, 0.5]}
+
+
+def _grid(executor, **options):
+    with nnxp.use_backend("numpy"):
+        return search.grid(SPACE, TRAIN, VALID, epochs=2, mini_batch_size=10, seed=7,
+                           executor=executor, **options)
+
+
+def _without_seconds(records):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+@pytest.fixture(scope="module")
+def threads_table():
+    with ThreadPoolExecutor(2) as executor:
+        return _without_seconds(_grid(executor).records)
+
+
+def test_processes_give_the_threads_table_even_when_a_worker_dies(threads_table,
+                                                                  monkeypatch):
+    """The default executor (local processes, spawned, BLAS pinned): the same bits as threads,
+    although the first group kills its worker process (the pool is replaced and the groups
+    that were lost with it run again)."""
+    real, sent = Dispatcher.submit, []
+
+    def submit(self, task):
+        sent.append(task.key)
+        if len(sent) == 1:  # a worker process dies: os._exit, as a crash or the OOM killer
+            future = self.executor.submit(os._exit, 3)
+            future.generation = self.generation
+            return future
+        return real(self, task)
+
+    monkeypatch.setattr(Dispatcher, "submit", submit)
+    result = _grid(None)
+    assert _without_seconds(result.records) == threads_table
+    assert len(sent) > len(set(sent))  # resubmitted
+    assert all(r["status"] == "ok" for r in result.records)
+
+
+def test_grouping_does_not_change_the_table(threads_table):
+    with ThreadPoolExecutor(2) as executor:
+        alone = _grid(executor, max_members=1)
+        together = _grid(executor, max_members=12)
+    assert _without_seconds(alone.records) == threads_table
+    assert _without_seconds(together.records) == threads_table
+
+
+def test_dask_local_cluster_gives_the_same_table(threads_table):
+    distributed = pytest.importorskip("distributed")
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+                                                       os.environ.get("PYTHONPATH")]))}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  env=env) as cluster, \
+            distributed.Client(cluster) as client:
+        with distributed.get_task_stream(client) as tasks:
+            on_client = _grid(client)
+            on_executor = _grid(client.get_executor())
+        workers = set(cluster.scheduler_info["workers"])
+        threads = client.run(lambda: os.environ.get("OMP_NUM_THREADS"))
+    assert _without_seconds(on_client.records) == threads_table
+    assert _without_seconds(on_executor.records) == threads_table
+    ran_on = {t["worker"] for t in tasks.data if "run_group" in t["key"]}
+    assert ran_on == workers and len(workers) == 2  # both workers trained groups
+    assert set(threads.values()) == {"1"}  # Dask's nanny pins BLAS threads
+
+
+class Flaky(ThreadPoolExecutor):
+    """Threads, but the first ``lose`` submissions fail as if their worker process died."""
+
+    def __init__(self, lose):
+        super().__init__(2)
+        self.lose, self.calls = lose, 0
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        if self.calls <= self.lose:
+            future = Future()
+            future.set_exception(BrokenProcessPool("a worker died"))
+            return future
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_lost_group_is_retried_then_recorded_as_lost(threads_table, tmp_path):
+    retried = _grid(Flaky(lose=2), retries=2, max_members=3)
+    assert _without_seconds(retried.records) == threads_table
+    path = tmp_path / "search.json"
+    lost = _grid(Flaky(lose=1), retries=0, max_members=3, path=path)
+    statuses = [r["status"] for r in lost.records]
+    assert statuses.count("lost") == 3 and statuses[-3:] == ["lost"] * 3
+    assert all("BrokenProcessPool: a worker died" in r["error"]
+               for r in lost.records if r["status"] == "lost")
+    executor = Flaky(lose=0)
+    resumed = _grid(executor, max_members=3, path=path)  # lost trials run again
+    assert executor.calls == 1 and _without_seconds(resumed.records) == threads_table
+
+
+class Interrupting(ThreadPoolExecutor):
+    """Threads; the ``at``-th submission raises KeyboardInterrupt once the earlier ones are
+    done (a Ctrl-C in the middle of a search)."""
+
+    def __init__(self, at=None):
+        super().__init__(2)
+        self.at, self.calls, self.futures = at, 0, []
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at:
+            return super().submit(_interrupt, list(self.futures))
+        self.futures.append(super().submit(fn, *args, **kwargs))
+        return self.futures[-1]
+
+
+def _interrupt(earlier):
+    wait(earlier)
+    raise KeyboardInterrupt
+
+
+def test_an_interrupted_grid_resumes_from_its_file(threads_table, tmp_path):
+    path = tmp_path / "search.json"
+    with pytest.raises(KeyboardInterrupt):
+        _grid(Interrupting(at=3), max_members=2, path=path)
+    saved = json.loads(path.read_text())
+    assert saved["format"] == "nnxp.search" and len(saved["records"]) == 4
+    executor = Interrupting()
+    resumed = _grid(executor, max_members=2, path=path)
+    assert executor.calls == 4  # 12 trials in pairs: 2 pairs were done
+    assert _without_seconds(resumed.records) == threads_table
+    again = Interrupting()
+    _grid(again, max_members=2, path=path)
+    assert again.calls == 0
+    with pytest.raises(nnxp.ConfigError, match="another search.*epochs"):
+        with nnxp.use_backend("numpy"):
+            search.grid(SPACE, TRAIN, VALID, epochs=3, mini_batch_size=10, seed=7, path=path,
+                        executor=ThreadPoolExecutor(1))
+    other = tmp_path / "other.json"
+    other.write_text('{"sizes": [1, 2]}')
+    with pytest.raises(nnxp.DataError, match="not an nnxp search results file"):
+        _grid(ThreadPoolExecutor(1), path=other)
+
+
+def test_pin_threads_leaves_one_blas_thread(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    for name in THREAD_VARIABLES + ("XLA_FLAGS",):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    from nnxp.search import executors
+    try:
+        pin_threads()
+        assert all(os.environ[name] == "1" for name in THREAD_VARIABLES)
+        pools = threadpoolctl.threadpool_info()
+        assert pools and all(p["num_threads"] == 1 for p in pools)
+    finally:
+        while executors._limits:
+            executors._limits.pop().restore_original_limits()
