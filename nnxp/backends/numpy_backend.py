@@ -1,10 +1,15 @@
 """NumPy: the default backend, on the CPU.  NumPy >= 2 is itself an array API namespace and is
-used directly (its functions are faster than array-api-compat's wrappers)."""
+used directly (its functions are faster than array-api-compat's wrappers).  Training runs the
+fused step of numpy_fast.py where it covers the network and the optimizer (the generic one
+elsewhere), with BLAS threads chosen by the size of the products (threads.py)."""
+
+import contextlib
 
 import numpy as np
 
 from ..errors import BackendError
 from .base import Backend
+from .threads import blas_limits, threads_for
 
 __all__ = ["NumpyBackend", "load"]
 
@@ -20,6 +25,24 @@ class NumpyBackend(Backend):
 
     def owns(self, x):
         return isinstance(x, np.ndarray)
+
+    def limit_threads(self, work=None):
+        """NumPy's and SciPy's BLAS at the thread count of threads.threads_for(work), inside
+        the context only (threadpoolctl)."""
+        n = threads_for(work)
+        if n is None:
+            return contextlib.nullcontext()
+        try:
+            import scipy.linalg.blas  # noqa: F401  (its BLAS must be listed: the fast step uses it)
+        except ImportError:  # pragma: no cover
+            pass
+        return blas_limits(n)
+
+    def make_step(self, spec, transform):
+        """The fused step of numpy_fast.py where it covers ``spec`` and ``transform``, else
+        the generic one (core.make_step)."""
+        from .numpy_fast import fast_step
+        return fast_step(spec, transform) or super().make_step(spec, transform)
 
 
 def load(device=None) -> NumpyBackend:
