@@ -32,7 +32,7 @@ How it is timed, so that the figures mean the same thing for every contender:
   ``net.SGD(dataset, 1, m, 0.5, lmbda=5.0)`` on the prepared Dataset, its own shuffling
   included (a host permutation moved to the device), as for the floors.
 * **The same threads.**  Every contender runs inside nnxp's thread policy for its products
-  (nnxp.backends.threads: one BLAS / OpenMP thread below 2**25 multiply-adds per product), so
+  (nnxp.backends.threads: one BLAS / OpenMP thread below 2**28 multiply-adds per product), so
   that no one loses to oversubscription in the main table.  The threads section then runs the
   canonical rows with the machine idle and busy (one CPU-bound process per core, started here),
   with the policy and with the libraries' own thread counts.

@@ -12,14 +12,24 @@ import pytest
 
 import nnxp
 from nnxp import core
-from nnxp.backends import load
-from nnxp.backends.numpy_fast import WIDE, fast_step
+from nnxp.backends import load, threads
+from nnxp.backends.numpy_fast import BLAS_THREADS, WIDE, fast_step
 from nnxp.optimizers import momentum, sgd, set_hyper, training_chain
 
 N, N_IN, N_OUT = 130, 12, 4  # 130 = 13 mini-batches of 10, or 18 of 7 and a last one of 4
 COMBOS = [(nnxp.Sigmoid, nnxp.CrossEntropyCost), (nnxp.Sigmoid, nnxp.QuadraticCost),
           (nnxp.Tanh, nnxp.QuadraticCost), (nnxp.ReLU, nnxp.LogLikelihoodCost),
           (nnxp.LeakyReLU(0.1), nnxp.CrossEntropyCost), (nnxp.Identity, nnxp.QuadraticCost)]
+
+
+@pytest.fixture(params=["fused", "numpy"])
+def path(request):
+    """Both updates: SciPy's gemm with beta (one BLAS thread, the default for these sizes) and
+    NumPy's own matmul (what a multi-threaded epoch uses, here forced by a policy of 2)."""
+    before = threads.get_thread_policy()
+    threads.set_thread_policy(None if request.param == "fused" else 2)
+    yield request.param
+    threads.set_thread_policy(before)
 
 
 def _problem(dtype):
@@ -65,7 +75,7 @@ def test_covers_sgd_and_falls_back_for_the_rest():
                          or getattr(v, "__name__", str(v)))
 @pytest.mark.parametrize("hidden", [5, WIDE], ids=["narrow", "wide"])
 @pytest.mark.parametrize("m", [10, 7])
-def test_same_numbers_as_the_generic_step_float64(activation, cost, hidden, m):
+def test_same_numbers_as_the_generic_step_float64(activation, cost, hidden, m, path):
     x, y = _problem("float64")
     eta = 0.002 if activation is nnxp.Identity else 0.3  # a linear network diverges sooner
     net, transform, state = _setup([N_IN, hidden, 6, N_OUT], "float64", activation, cost,
@@ -80,7 +90,7 @@ def test_same_numbers_as_the_generic_step_float64(activation, cost, hidden, m):
         assert w.shape == w0.shape and b.shape == b0.shape and w.dtype == np.float64
 
 
-def test_same_numbers_as_the_generic_step_float32():
+def test_same_numbers_as_the_generic_step_float32(path):
     x, y = _problem("float32")
     net, transform, state = _setup([N_IN, 9, N_OUT], "float32")
     got = _train(fast_step(net.spec, transform), net.params, state, x, y, 10)
@@ -89,7 +99,16 @@ def test_same_numbers_as_the_generic_step_float32():
     assert _max_rel(got, want) <= 1e-4
 
 
-def test_wide_layers_keep_w_transposed_contiguous_narrow_ones_c_order():
+def test_the_update_follows_the_thread_count_of_the_epoch():
+    backend = load("numpy")
+    with backend.limit_threads(100):
+        assert BLAS_THREADS.get() == 1  # one thread: SciPy's fused gemm
+    with backend.limit_threads(10 ** 12):
+        assert BLAS_THREADS.get() == 0  # the libraries' threads: NumPy's pool only
+    assert BLAS_THREADS.get() is None
+
+
+def test_wide_layers_keep_w_transposed_contiguous_narrow_ones_c_order(path):
     x, y = _problem("float64")
     net, transform, state = _setup([N_IN, WIDE, N_OUT], "float64")
     params, _ = fast_step(net.spec, transform)(net.params, state, x[:10], y[:10])
@@ -98,7 +117,7 @@ def test_wide_layers_keep_w_transposed_contiguous_narrow_ones_c_order():
     assert w2.shape == (N_OUT, WIDE) and w2.flags.c_contiguous
 
 
-def test_the_step_is_pure():
+def test_the_step_is_pure(path):
     x, y = _problem("float64")
     net, transform, state = _setup([N_IN, WIDE, 5, N_OUT], "float64")
     before = [(w.copy(), b.copy()) for w, b in net.params]
@@ -127,7 +146,7 @@ def test_hyper_parameters_are_read_at_every_call():
 
 
 @pytest.mark.parametrize("hidden", [5, WIDE], ids=["narrow", "wide"])
-def test_a_population_member_is_bit_identical_to_the_network_alone(hidden):
+def test_a_population_member_is_bit_identical_to_the_network_alone(hidden, path):
     x, y = _problem("float64")
     etas, lmbdas, seeds = [0.3, 0.1, 0.5], [5.0, 0.0, 1.0], [4, 5, 6]
     alone = []
@@ -148,7 +167,7 @@ def test_a_population_member_is_bit_identical_to_the_network_alone(hidden):
             np.testing.assert_array_equal(bk[k], b)
 
 
-def test_population_through_the_public_api_matches_networks_alone():
+def test_population_through_the_public_api_matches_networks_alone(path):
     x, y = _problem("float64")
     labels = np.argmax(y, axis=1)
     pop = nnxp.Population([N_IN, 6, N_OUT], seeds=[1, 2], dtype="float64", backend="numpy")

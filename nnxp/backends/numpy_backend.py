@@ -28,21 +28,33 @@ class NumpyBackend(Backend):
 
     def limit_threads(self, work=None):
         """NumPy's and SciPy's BLAS at the thread count of threads.threads_for(work), inside
-        the context only (threadpoolctl)."""
-        n = threads_for(work)
-        if n is None:
-            return contextlib.nullcontext()
-        try:
-            import scipy.linalg.blas  # noqa: F401  (its BLAS must be listed: the fast step uses it)
-        except ImportError:  # pragma: no cover
-            pass
-        return blas_limits(n)
+        the context only (threadpoolctl); the fused step learns the count from it (it uses
+        SciPy's BLAS only when that count is 1: two multi-threaded pools would compete)."""
+        return _limited(threads_for(work))
 
     def make_step(self, spec, transform):
         """The fused step of numpy_fast.py where it covers ``spec`` and ``transform``, else
         the generic one (core.make_step)."""
         from .numpy_fast import fast_step
         return fast_step(spec, transform) or super().make_step(spec, transform)
+
+
+@contextlib.contextmanager
+def _limited(n):
+    from .numpy_fast import BLAS_THREADS
+    token = BLAS_THREADS.set(n or 0)
+    try:
+        if n is None:
+            yield
+        else:
+            try:
+                import scipy.linalg.blas  # noqa: F401  (the fast step's BLAS must be listed)
+            except ImportError:  # pragma: no cover - scipy is a dependency
+                pass
+            with blas_limits(n):
+                yield
+    finally:
+        BLAS_THREADS.reset(token)
 
 
 def load(device=None) -> NumpyBackend:

@@ -29,12 +29,19 @@ a network alone, so a population member is bit-identical to that network trained
 
 from __future__ import annotations
 
+import contextvars
+
 import numpy as np
 
 from ..activations import Sigmoid, Tanh
 from ..costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
+from .threads import threads_for
 
-__all__ = ["fast_step", "SGD_KEY", "WIDE"]
+# The BLAS thread count NumpyBackend.limit_threads applied (0: the libraries' own), read by the
+# step to choose its update: None outside such a context (the step then asks the policy).
+BLAS_THREADS: contextvars.ContextVar = contextvars.ContextVar("nnxp_blas_threads", default=None)
+
+__all__ = ["fast_step", "SGD_KEY", "WIDE", "BLAS_THREADS"]
 
 SGD_KEY = (("decay",), ("eta",), ("sgd",))
 _COSTS = (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)
@@ -54,6 +61,7 @@ def fast_step(spec, transform):
     in_place = tuple(type(act) in (Sigmoid, Tanh) for act in activations)
     transposed = tuple(n_out >= WIDE for n_out in spec.sizes[1:])
     cost = spec.cost
+    biggest = max(a * b for a, b in zip(spec.sizes[:-1], spec.sizes[1:]))
 
     def step(params, state, x, y):
         decay_state, eta_state, _ = state
@@ -77,10 +85,15 @@ def fast_step(spec, transform):
         delta = cost.delta(zs[-1], as_[-1], y, activations[-1])  # a new array: scaled in place
         delta *= scale if scale.ndim == 0 else scale.reshape(-1, 1, 1)
         new = [None] * len(params)
+        count = BLAS_THREADS.get()  # set by NumpyBackend.limit_threads around an epoch
+        fused = (threads_for(m * biggest) if count is None else count) == 1
         for l in range(len(params) - 1, -1, -1):
             w, b = params[l]
             new_b = b + np.add.reduce(delta, axis=-2)
-            new_w = _update(gemm, w, as_[l], delta, beta, members, transposed[l])
+            if fused:
+                new_w = _update(gemm, w, as_[l], delta, beta, members, transposed[l])
+            else:
+                new_w = _update_numpy(w, as_[l], delta, beta, transposed[l])
             new[l] = (new_w, new_b)
             if l:
                 g = np.matmul(delta, w)
@@ -106,6 +119,19 @@ def _sigmoid_(z):
     z *= 0.5
     z += 0.5
     return z
+
+
+def _update_numpy(w, a, delta, beta, transposed):
+    """beta w + a^T delta through NumPy's own BLAS: for multi-threaded epochs, so that one
+    thread pool runs (SciPy's OpenBLAS is a second one, whose spinning threads would compete
+    with NumPy's)."""
+    beta = beta if beta.ndim == 0 else beta.reshape(-1, 1, 1)
+    if transposed:
+        g = np.matmul(a.swapaxes(-1, -2), delta).swapaxes(-1, -2)
+    else:
+        g = np.matmul(delta.swapaxes(-1, -2), a)
+    g += w * beta
+    return g
 
 
 def _update(gemm, w, a, delta, beta, members, transposed):

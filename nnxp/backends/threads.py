@@ -18,9 +18,11 @@ own setting** (all cores).  Why: a product as small as those of Nielsen's networ
 by (784 x 30) is 235,200 multiply-adds, a few microseconds) gains nothing from a second
 thread even on an idle machine, and on a busy one it collapses: a BLAS worker thread that the
 kernel has descheduled makes every call wait for a time slice, measured at 37x slower per epoch
-on a loaded 2-core machine (issue 13).  Above SMALL (2**25, about 0.3-1 ms of work on one core)
-the product is long enough that threads pay off on an idle machine and the worst case on a busy
-one stays bounded.  Nothing here changes the process's setting outside nnxp's calls: backends
+on a loaded 2-core machine (issue 13).  Measured on such a machine (bench_mnist.py), a second
+thread made a (1000 x 784) by (784 x 30) product (23.5 million multiply-adds) 10x slower as soon
+as one other process ran; from SMALL on (2**28, about 5-10 ms of work on one core) a product is
+long enough that threads pay off on an idle machine and the worst case on a busy one stays
+bounded.  Nothing here changes the process's setting outside nnxp's calls: backends
 apply the count inside a context (Backend.limit_threads) around an epoch or an evaluation.
 
 The count never depends on the number of members of a population: ``work`` is the size of one
@@ -30,6 +32,7 @@ member's product, so a member and the same network alone run the same calls.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from numbers import Integral
 
@@ -38,7 +41,7 @@ from ..errors import ConfigError
 __all__ = ["SMALL", "threads_for", "set_thread_policy", "get_thread_policy", "blas_limits",
            "forget_libraries"]
 
-SMALL = 2 ** 25
+SMALL = 2 ** 28
 _policy: list = [None]
 _controller: list = []
 
@@ -62,31 +65,29 @@ def _count(where, value) -> int:
     return int(value)
 
 
-def _from_env():
-    raw = os.environ.get("NNXP_NUM_THREADS", "").strip()
-    if not raw:
-        return None
+@functools.lru_cache(maxsize=8)
+def _from_env(raw):
     try:
         return _count("NNXP_NUM_THREADS", int(raw))
     except ValueError:
         raise ConfigError(f"NNXP_NUM_THREADS must be an integer >= 0 (0: leave the libraries' "
-                          f"own setting); got {raw[:100]!r}") from None
+                          f"own setting); got {raw.strip()[:100]!r}") from None
 
 
 def threads_for(work) -> int | None:
     """The thread count for calls whose largest product is ``work`` multiply-adds (None:
-    leave the libraries' setting alone)."""
+    leave the libraries' setting alone).  Called at every training step: keep it cheap."""
     policy = _policy[0]
     if policy is None:
-        policy = _from_env()
+        raw = os.environ.get("NNXP_NUM_THREADS")
+        if raw and not raw.isspace():
+            policy = _from_env(raw)
+    if policy is None:
+        return 1 if work is not None and work < SMALL else None
     if callable(policy):
         n = policy(work)
         return None if n is None else (_count("the thread policy's result", n) or None)
-    if policy is not None:
-        return policy or None
-    if work is not None and work < SMALL:
-        return 1
-    return None
+    return policy or None
 
 
 def blas_limits(n):
