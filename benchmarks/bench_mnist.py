@@ -221,9 +221,11 @@ def machine_info() -> dict:
             "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
             else os.cpu_count(),
             "platform": platform.platform(), "python": platform.python_version(),
-            "threadpools": [{k: p.get(k) for k in ("user_api", "internal_api", "version",
-                                                     "architecture", "num_threads",
-                                                     "threading_layer", "prefix")}
+            "threadpools": [{**{k: p.get(k) for k in ("user_api", "internal_api", "version",
+                                                        "architecture", "num_threads",
+                                                        "threading_layer")},
+                             "library": Path(p["filepath"]).name,
+                             "bundled_with": Path(p["filepath"]).parent.name}
                             for p in threadpool_info()],
             "env": {k: os.environ.get(k) for k in ("NNXP_NUM_THREADS", "OMP_NUM_THREADS",
                                                    "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
@@ -471,8 +473,9 @@ def print_report(report):
     m = report["machine"]
     print(f"\nmachine: {m['cpu']}, {m['cpus']} CPUs; load average at start {m['loadavg_start']}")
     for p in m["threadpools"]:
-        print(f"  {p['user_api']}: {p['internal_api']} {p['version']} ({p['architecture']}), "
-              f"{p['num_threads']} threads, {p['prefix']}")
+        print(f"  {p['user_api']}: {p['internal_api']} {p['version'] or ''} "
+              f"({p['architecture'] or '-'}), {p['num_threads']} threads, {p['library']} "
+              f"({p['bundled_with']})")
     print(f"  versions: {', '.join(f'{k} {v}' for k, v in m['versions'].items())}; "
           f"torch threads {m.get('torch_threads', '-')}; thread policy: {m['thread_policy']}")
     for row in report["rows"]:
