@@ -18,9 +18,9 @@ own setting** (all cores).  Why: a product as small as those of Nielsen's networ
 by (784 x 30) is 235,200 multiply-adds, a few microseconds) gains nothing from a second
 thread even on an idle machine, and on a busy one it collapses: a BLAS worker thread that the
 kernel has descheduled makes every call wait for a time slice, measured at 37x slower per epoch
-on a loaded 2-core machine (issue 13).  Measured on such a machine (bench_mnist.py), a second
-thread made a (1000 x 784) by (784 x 30) product (23.5 million multiply-adds) 10x slower as soon
-as one other process ran; from SMALL on (2**28, about 5-10 ms of work on one core) a product is
+on a loaded 2-core machine (issue 13).  On the machine of docs/speed.md a second OpenBLAS
+thread made a (1000 x 784) by (784 x 30) product (23.5 million multiply-adds) 10x slower as
+soon as one other process ran (timed with threadpoolctl limits, 2026-11-23); from SMALL on (2**28, about 5-10 ms of work on one core) a product is
 long enough that threads pay off on an idle machine and the worst case on a busy one stays
 bounded.  Nothing here changes the process's setting outside nnxp's calls: backends
 apply the count inside a context (Backend.limit_threads) around an epoch or an evaluation.
