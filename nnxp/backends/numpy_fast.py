@@ -10,11 +10,17 @@ network or a population (a leading member axis K on the parameters, the hyper-pa
 per member or shared).  What changes against the generic step (backprop.py, optimizers.py):
 
   * the update is one BLAS call per layer (and member):  w' = beta w + a^T delta, with beta =
-    1 - eta lmbda/n and delta already scaled by -eta/m (a small array), by ``gemm`` with a
-    non-zero ``beta`` on a copy of w: two passes over the weights instead of five, and no
-    gradient array.  The caller's w is copied, never overwritten: the step stays pure;
+    1 - eta lmbda/n and delta already scaled by -eta/m (a small array), by SciPy's ``gemm``
+    with a non-zero ``beta`` on a copy of w: two passes over the weights instead of five, and
+    no gradient array.  The caller's w is copied, never overwritten: the step stays pure.
+    That is for epochs that run BLAS on one thread (threads.py; every product of the book's
+    networks): when the policy gives more, the update is NumPy's matmul plus one pass, so that
+    only NumPy's thread pool runs (SciPy ships a second OpenBLAS: with both multi-threaded,
+    their pools spin against each other; an epoch at mini-batch 100 was measured up to 74x
+    slower on a loaded 2-core machine, against 28x for one multi-threaded pool).  The
+    thread count comes from NumpyBackend.limit_threads (BLAS_THREADS), else from the policy;
   * the weights come out of that call in the layout that makes the products of the next step
-    fastest (``_transposed``): (n_out, n_in) C order for narrow layers, Fortran order -- a
+    fastest (``WIDE``): (n_out, n_in) C order for narrow layers, Fortran order -- a
     contiguous W^T, so that a W^T is a plain GEMM -- for wide ones.  Only the memory order
     changes: shapes and values are those of the generic step;
   * sigmoid and tanh run in place on the fresh array of weighted inputs (the same four
