@@ -327,7 +327,8 @@ def _jax_epoch_fn(sizes, eta, lmbda, n, m, gather="epoch"):
 
     gather="epoch": take X[perm] once, then scan over (n // m, m, features) slices of it;
     gather="batch": scan over (n // m, m) slices of perm and take each mini-batch's rows inside
-    the step (no epoch-sized copy: faster here from m = 100 up, slower at m = 10).
+    the step (no epoch-sized copy; what nnxp's JAX engine does).  Which is faster depends on
+    the machine and the mini-batch size: bench_mnist.py measures both.
     """
     import jax
     import jax.numpy as jnp
@@ -375,8 +376,12 @@ class JaxScan(Contender):
     """jax.jit of one epoch: gather by the permutation on the device, lax.scan of the pure step.
 
     Data and weights go to the device once, in prepare; run_epoch moves only the permutation
-    (int32, 200 kB).  ``gather`` chooses where the permutation is applied (see _jax_epoch_fn;
-    "epoch", the default, is what nnxp's engine does).  The program is compiled ahead of time
+    (int32, 200 kB).  ``gather`` chooses where the permutation is applied (see _jax_epoch_fn):
+    "batch" gathers each mini-batch inside the step, as nnxp's JAX engine does
+    (nnxp/engines/jax_scan.py), "epoch" (the default here) makes a shuffled copy of the whole
+    training set first.  The benchmark runs both and takes the faster as the floor.  The
+    hyper-parameters are Python constants baked into the program (nnxp keeps them as device
+    arrays so that a new eta never recompiles).  The program is compiled ahead of time
     on the first run_epoch, and that time is ``compile_seconds``.  The weights are donated, so
     XLA may update them in place.  float64 turns on jax_enable_x64 for the whole process (JAX
     has no other way to it).

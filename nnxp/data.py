@@ -21,10 +21,27 @@ NaN or infinite values (in the compute dtype: 1e39 is infinite in float32), arra
 array library.  One set of checks (``_checked``) runs with NumPy on host data, before the
 transfer (so every backend receives the same bits), and with the backend's namespace on data
 already on the device.
+
+Prepared once: a pair of host NumPy arrays that cannot change -- both read-only
+(``X.flags.writeable = False``), and so is every array they are views of, down to memory they
+own or immutable ``bytes`` (``frozen``) -- is checked, converted and moved to the device at the
+first call only; later calls with the same two objects (for the same backend, dtype and shape)
+get the same Dataset back, without a check or a transfer (or, where the Dataset uses the
+arrays' memory in place, as on NumPy, a new one made without the scans: ``_cached``).  The
+last CACHE_SIZE such Datasets are remembered, each only as long as its arrays live (weak
+references: a dropped array frees its device copy).  Writeable arrays are checked and moved at
+every call: nothing cheap tells reliably whether their values changed in place, and training
+on stale data would be a silent error.  (The one thing not detected: making a read-only array
+that owns its memory writeable again, changing it, and making it read-only again.  Don't.)  To
+skip the work for writeable arrays, hold the Dataset: ``data = net.prepare((X, y))`` and pass
+``data``.
 """
 
 from __future__ import annotations
 
+import sys
+import weakref
+from collections import OrderedDict
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -33,7 +50,7 @@ from .backends.base import dtype_name
 from .errors import DataError, InputTypeError
 from .namespace import namespace
 
-__all__ = ["Dataset", "prepare", "is_backend_array"]
+__all__ = ["Dataset", "prepare", "is_backend_array", "frozen", "clear_cache", "CACHE_SIZE"]
 
 
 class Dataset(NamedTuple):
@@ -60,12 +77,70 @@ def prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset:
         x, y = _from_pairs(data, name)
     elif len(data) == 2:
         x, y = data
+        key = _cache_key(x, y, backend, dtype, n_in, n_out)
+        if key is not None:
+            return _cached(key, x, y, lambda checked: _prepare_on_host(
+                x, y, backend, dtype, n_in, n_out, name, checked))
     else:
         raise DataError(f"{name} must be a pair (X, y) or a list of (x, y) pairs; got a "
                         f"{type(data).__name__} of {len(data)} items that are not pairs")
     if is_backend_array(x, backend) or is_backend_array(y, backend):
         return _prepare_on_device(x, y, backend, dtype, n_in, n_out, name)
     return _prepare_on_host(x, y, backend, dtype, n_in, n_out, name)
+
+
+# -- read-only host arrays are prepared once -------------------------------------------------
+
+CACHE_SIZE = 4
+_cache: OrderedDict = OrderedDict()  # key -> (weakref to x, weakref to y, Dataset)
+
+
+def frozen(a) -> bool:
+    """Whether NumPy array ``a`` cannot change: it and every array it is a view of are
+    read-only, down to memory that is immutable or owned by the array itself (a view of a
+    writeable array, or of a bytearray, could still change through the other name)."""
+    if not isinstance(a, np.ndarray):
+        return False
+    while isinstance(a, np.ndarray):
+        if a.flags.writeable:
+            return False
+        a = a.base
+    return a is None or isinstance(a, bytes)
+
+
+def _cache_key(x, y, backend, dtype, n_in, n_out):
+    if not (frozen(x) and frozen(y)):
+        return None
+    return (id(x), id(y), backend, str(dtype), n_in, n_out)
+
+
+def _cached(key, x, y, build) -> Dataset:
+    """The Dataset prepared earlier from these very arrays, or ``build(checked=False)``
+    remembered.  A Dataset that shares memory with x or y (NumPy, PyTorch on the CPU, and
+    JAX on the CPU may use host memory in place: they then hold a reference to it, which
+    raises the arrays' reference counts) is not kept, since keeping it would keep x and y
+    alive: such an entry only remembers that the arrays passed the checks, and each call
+    converts them again (no copy, on those backends) without scanning them."""
+    entry = _cache.get(key)
+    if entry is not None and entry[0]() is x and entry[1]() is y:
+        _cache.move_to_end(key)
+        return entry[2] if entry[2] is not None else build(True)
+    before = sys.getrefcount(x), sys.getrefcount(y)
+    data = build(False)
+    shares = (sys.getrefcount(x), sys.getrefcount(y)) != before
+
+    def forget(_ref, key=key):
+        _cache.pop(key, None)
+
+    _cache[key] = (weakref.ref(x, forget), weakref.ref(y, forget), None if shares else data)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return data
+
+
+def clear_cache() -> None:
+    """Forget every remembered Dataset (their device copies are freed with them)."""
+    _cache.clear()
 
 
 def _check_prepared(data, backend, dtype, n_in, n_out, name) -> Dataset:
@@ -136,14 +211,15 @@ def _check_x_shape(shape, n_in, name):
         raise DataError(f"{name} is empty; expected at least one example")
 
 
-def _prepare_on_host(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
+def _prepare_on_host(x, y, backend, dtype, n_in, n_out, name, checked=False) -> Dataset:
     """Host data: the checks below on NumPy (so every backend receives the same bits, cast on
-    the host), then one transfer per array."""
+    the host), then one transfer per array.  ``checked``: these arrays passed the value checks
+    before and cannot have changed (frozen), so the scans of their values are skipped."""
     x, y = np.asarray(x), np.asarray(y)
     index = np.dtype(dtype_name(backend.index_dtype()))
     with np.errstate(over="ignore"):  # values are checked for finiteness in ``dtype`` below
         x, targets, labels = _checked(np, x, y, np.dtype(dtype), index, "cpu", dtype, n_in,
-                                      n_out, name)
+                                      n_out, name, scan=not checked)
     return Dataset(backend.asarray(x), backend.asarray(targets), backend.asarray(labels),
                    x.shape[0])
 
@@ -159,25 +235,26 @@ def _prepare_on_device(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
     return Dataset(x, targets, labels, x.shape[0])
 
 
-def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, name):
+def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, name, scan=True):
     """(X, targets, labels) checked and converted with namespace ``xp``: X as (n, n_in) in
     ``float_dtype`` and finite there; y as integer labels in [0, n_out) (one-hot targets
-    built from them) or as (n, n_out) desired outputs (labels their argmax)."""
+    built from them) or as (n, n_out) desired outputs (labels their argmax).  ``scan=False``
+    skips the checks that read every value (for arrays that passed them and cannot change)."""
     _check_x_shape(x.shape, n_in, name)
     if not _real(xp, x.dtype):
         raise DataError(f"{name}: X must hold real numbers, got dtype {x.dtype}")
-    x = xp.astype(xp.reshape(x, (x.shape[0], n_in)), float_dtype)
+    x = xp.astype(xp.reshape(x, (x.shape[0], n_in)), float_dtype, copy=False)
     if y.ndim == 0 or y.shape[0] != x.shape[0]:
         raise DataError(f"{name}: X has {x.shape[0]} examples but y has "
                         f"{y.shape[0] if y.ndim else 'a scalar, not one per example'}")
-    if not bool(xp.all(xp.isfinite(x))):
+    if scan and not bool(xp.all(xp.isfinite(x))):
         raise DataError(f"{name}: X contains NaN or infinite values (in {dtype}, whose "
                         f"largest value is {np.finfo(dtype).max:.3g})")
     if y.ndim == 2 and y.shape[1] == 1 and n_out > 1:
         y = y[:, 0]  # a column of labels
     if not _real(xp, y.dtype):
         raise DataError(f"{name}: y must hold numbers, got dtype {y.dtype}")
-    if y.ndim == 1:
+    if y.ndim == 1 and scan:
         if not xp.isdtype(y.dtype, "integral"):
             if not bool(xp.all(xp.isfinite(y)) and xp.all(xp.round(y) == y)):
                 raise DataError(f"{name}: y of shape ({y.shape[0]},) must hold integer class "
@@ -187,6 +264,7 @@ def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, nam
         if lo < 0 or hi >= n_out:
             raise DataError(f"{name}: labels must lie in [0, {n_out}) for {n_out} output "
                             f"units; got labels from {lo:g} to {hi:g}")
+    if y.ndim == 1:
         labels = xp.astype(y, index_dtype)
         classes = xp.arange(n_out, dtype=index_dtype, device=device)
         targets = xp.astype(labels[:, None] == classes[None, :], float_dtype)
@@ -194,8 +272,8 @@ def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, nam
     if y.ndim != 2 or y.shape[1] != n_out:
         raise DataError(f"{name}: y must be labels (n,) or desired outputs (n, {n_out}); "
                         f"got shape {tuple(y.shape)}")
-    y = xp.astype(y, float_dtype)
-    if not bool(xp.all(xp.isfinite(y))):
+    y = xp.astype(y, float_dtype, copy=False)
+    if scan and not bool(xp.all(xp.isfinite(y))):
         raise DataError(f"{name}: y contains NaN or infinite values (in {dtype})")
     return x, y, xp.astype(xp.argmax(y, axis=1), index_dtype)
 

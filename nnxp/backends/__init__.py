@@ -8,6 +8,9 @@
     torch_backend.py     TorchBackend      (CPU/CUDA, through array-api-compat)
     cupy_backend.py      CupyBackend       (CUDA; kernels on the network's device)
     strict_backend.py    StrictBackend     (array-api-strict, for testing the standard)
+    numpy_fast.py        the NumPy backend's fused training step (fast_step)
+    threads.py           BLAS / OpenMP threads by product size: threads_for, set_thread_policy,
+                         NNXP_NUM_THREADS
 
 A new backend is one module with a Backend subclass (overriding what differs: transfers,
 compile, synchronisation, device scope, engines) and ``load(device) -> Backend``, plus its name
@@ -18,7 +21,9 @@ it runs on.
 from .base import FLOAT_DTYPES, Backend, dtype_name
 from .selection import (BACKENDS, available, canonical, clear_cache, current, get_backend, load, resolve,
                         set_backend, use_backend)
+from .threads import get_thread_policy, set_thread_policy, threads_for
 
 __all__ = ["BACKENDS", "Backend", "FLOAT_DTYPES", "available", "canonical", "clear_cache",
            "current",
-           "dtype_name", "get_backend", "load", "resolve", "set_backend", "use_backend"]
+           "dtype_name", "get_backend", "load", "resolve", "set_backend", "use_backend",
+           "get_thread_policy", "set_thread_policy", "threads_for"]

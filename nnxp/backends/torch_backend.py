@@ -1,10 +1,15 @@
-"""PyTorch, through array-api-compat's namespace: CPU, or CUDA with ``NNXP_DEVICE=cuda``."""
+"""PyTorch, through array-api-compat's namespace: CPU, or CUDA with ``NNXP_DEVICE=cuda``.  Its
+CPU thread count follows threads.py inside nnxp's calls (torch.set_num_threads, restored)."""
+
+import contextlib
+import warnings
 
 import numpy as np
 
 from ..errors import BackendError
 from .base import Backend
 from .selection import import_library
+from .threads import threads_for
 
 __all__ = ["TorchBackend", "load"]
 
@@ -15,7 +20,12 @@ class TorchBackend(Backend):
     def asarray(self, host, dtype=None):
         import torch
         host = self.host(host, dtype)  # ascontiguousarray makes 0-d arrays 1-d: reshape back
-        return torch.from_numpy(np.ascontiguousarray(host).reshape(host.shape)).to(self.device)
+        # read-only host data (data.py prepares it once) is shared, not copied: PyTorch warns
+        # that writing to such a tensor is undefined, and nnxp never writes to its data
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+            return torch.from_numpy(np.ascontiguousarray(host).reshape(host.shape)).to(
+                self.device)
 
     def to_numpy(self, x):
         return x.detach().cpu().numpy()
@@ -24,10 +34,31 @@ class TorchBackend(Backend):
         import torch
         return isinstance(x, torch.Tensor)
 
+    def limit_threads(self, work=None):
+        """torch.set_num_threads(threads.threads_for(work)) inside the context, the previous
+        count restored on exit (PyTorch's intra-op pool: OpenMP and MKL)."""
+        n = threads_for(work)
+        if n is None or self.device.type != "cpu":
+            return contextlib.nullcontext()
+        return _torch_threads(n)
+
     def synchronize(self, x):
         if self.device.type == "cuda":
             import torch
             torch.cuda.synchronize(self.device)
+
+
+@contextlib.contextmanager
+def _torch_threads(n):
+    import torch
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n != before:
+            torch.set_num_threads(before)
 
 
 def load(device=None) -> TorchBackend:

@@ -10,6 +10,8 @@
     Engine.step_for(transform) -> step                 the backend's make_step (core.make_step
                                                         or a fast path), one per structure
     Engine.programs, Engine.compile_seconds            what was compiled, and its time
+    Engine.work(rows) -> int                           multiply-adds of the largest product
+                                                        for ``rows`` examples (thread policy)
 
 ``data`` is an nnxp.data.Dataset on the device; ``order`` the epoch's permutation (a device index
 array, or None for the given order); ``transform`` an optimizers.Transform whose hyper-parameters
@@ -74,13 +76,19 @@ class Engine:
             step = self._steps[transform.key] = self.backend.make_step(self.spec, transform)
         return step
 
+    def work(self, rows) -> int:
+        """Multiply-adds of the largest matrix product over ``rows`` examples (one member's:
+        the backend's thread policy, Backend.limit_threads, is chosen from it)."""
+        sizes = self.spec.sizes
+        return int(rows) * max(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
     def scores(self, params, data):
         """[hits, summed cost, sum w^2, sum |w|, finite] of ``data`` as a NumPy array ((5,),
         or (K, 5) for a population), from one pass and one transfer."""
         acts, cost = self.spec.activations, self.spec.cost
         fn = self.function("scores", lambda: lambda p, x, y, labels: _scores(
             p, acts, cost, x, y, labels))
-        with self.backend.device_scope():
+        with self.backend.device_scope(), self.backend.limit_threads(self.work(data.n)):
             out = fn(params, data.x, data.y, data.labels)
         return self.backend.to_numpy(out).astype(float)
 

@@ -17,7 +17,7 @@ class PlainEngine(Engine):
 
     def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
                   on_chunk=None):
-        with self.backend.device_scope():
+        with self.backend.device_scope(), self.backend.limit_threads(self.work(mini_batch_size)):
             return self._run(self.step_for(transform), params, state, data, order,
                              mini_batch_size, every, on_chunk)
 

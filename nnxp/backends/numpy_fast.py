@@ -1,0 +1,168 @@
+"""NumPy's fast training step: the generic step's arithmetic in fewer, fused calls.
+
+    fast_step(spec, transform) -> step or None
+        step(params, state, x, y) -> (params, state), the contract of core.make_step; None when
+        the structure is not covered (NumpyBackend.make_step then uses core.make_step)
+
+Covered: every activation and cost of nnxp (activations.py, costs.py) and the update of plain
+SGD with L2 weight decay, ``training_chain(sgd(), eta, decay)`` (no L1, no momentum), for one
+network or a population (a leading member axis K on the parameters, the hyper-parameters one
+per member or shared).  What changes against the generic step (backprop.py, optimizers.py):
+
+  * the update is one BLAS call per layer (and member):  w' = beta w + a^T delta, with beta =
+    1 - eta lmbda/n and delta already scaled by -eta/m (a small array), by SciPy's ``gemm``
+    with a non-zero ``beta`` on a copy of w: two passes over the weights instead of five, and
+    no gradient array.  The caller's w is copied, never overwritten: the step stays pure.
+    That is for epochs that run BLAS on one thread (threads.py; every product of the book's
+    networks): when the policy gives more, the update is NumPy's matmul plus one pass, so that
+    only NumPy's thread pool runs (SciPy ships a second OpenBLAS: with both multi-threaded,
+    their pools spin against each other; an epoch at mini-batch 100 was measured up to 74x
+    slower on a loaded 2-core machine, against 28x for one multi-threaded pool).  The
+    thread count comes from NumpyBackend.limit_threads (BLAS_THREADS), else from the policy;
+  * the weights come out of that call in the layout that makes the products of the next step
+    fastest (``WIDE``): (n_out, n_in) C order for narrow layers, Fortran order -- a
+    contiguous W^T, so that a W^T is a plain GEMM -- for wide ones.  Only the memory order
+    changes: shapes and values are those of the generic step;
+  * sigmoid and tanh run in place on the fresh array of weighted inputs (the same four
+    operations as Sigmoid.fn: 0.5 + 0.5 tanh(z/2), so the same bits), reductions call the
+    ufunc's ``reduce`` directly (np.sum's Python-level wrapper costs as much as the sum here).
+
+The arithmetic is the generic step's rearranged (the scale -eta/m applied to delta^L, decay
+folded into beta), so the results agree with core.make_step to rounding (tests/test_numpy_fast.py;
+the parity suite holds float64 to 1e-10).  Every member runs the same calls on the same shapes as
+a network alone, so a population member is bit-identical to that network trained alone.
+"""
+
+from __future__ import annotations
+
+import contextvars
+
+import numpy as np
+
+from ..activations import Sigmoid, Tanh
+from ..costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
+from .threads import threads_for
+
+# The BLAS thread count NumpyBackend.limit_threads applied (0: the libraries' own), read by the
+# step to choose its update: None outside such a context (the step then asks the policy).
+BLAS_THREADS: contextvars.ContextVar = contextvars.ContextVar("nnxp_blas_threads", default=None)
+
+__all__ = ["fast_step", "SGD_KEY", "WIDE", "BLAS_THREADS"]
+
+SGD_KEY = (("decay",), ("eta",), ("sgd",))
+_COSTS = (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)
+WIDE = 256  # layers with at least this many outputs keep W^T contiguous (Fortran-order W)
+
+
+def fast_step(spec, transform):
+    """The fused step for ``spec`` and ``transform``, or None if they are not covered."""
+    if transform.key != SGD_KEY or spec.cost not in _COSTS:
+        return None
+    try:
+        from scipy.linalg import blas
+    except ImportError:  # pragma: no cover - scipy is a dependency; a broken install falls back
+        return None
+    gemms = {np.dtype("float32"): blas.sgemm, np.dtype("float64"): blas.dgemm}
+    activations = tuple(spec.activations)
+    in_place = tuple(type(act) in (Sigmoid, Tanh) for act in activations)
+    transposed = tuple(n_out >= WIDE for n_out in spec.sizes[1:])
+    cost = spec.cost
+    biggest = max(a * b for a, b in zip(spec.sizes[:-1], spec.sizes[1:]))
+
+    def step(params, state, x, y):
+        decay_state, eta_state, _ = state
+        eta, rate = eta_state.eta, decay_state.decay
+        gemm = gemms[x.dtype]
+        m = x.shape[0]
+        scale = np.negative(eta) / m                   # -eta/m in the parameters' dtype
+        beta = 1.0 - eta * rate                        # 1 - eta lmbda/n
+        members = params[0][0].shape[0] if params[0][0].ndim == 3 else None
+        # forward: keep z only where the activation's derivative needs it
+        zs, as_ = [], [x]
+        for (w, b), act, inplace in zip(params, activations, in_place):
+            z = np.matmul(as_[-1], w.swapaxes(-1, -2))
+            z += b[..., None, :]
+            if inplace:
+                zs.append(None)
+                as_.append(_sigmoid_(z) if type(act) is Sigmoid else np.tanh(z, out=z))
+            else:
+                zs.append(z)
+                as_.append(act.fn(z))
+        delta = cost.delta(zs[-1], as_[-1], y, activations[-1])  # a new array: scaled in place
+        delta *= scale if scale.ndim == 0 else scale.reshape(-1, 1, 1)
+        new = [None] * len(params)
+        count = BLAS_THREADS.get()  # set by NumpyBackend.limit_threads around an epoch
+        fused = (threads_for(m * biggest) if count is None else count) == 1
+        for l in range(len(params) - 1, -1, -1):
+            w, b = params[l]
+            new_b = b + np.add.reduce(delta, axis=-2)
+            if fused:
+                new_w = _update(gemm, w, as_[l], delta, beta, members, transposed[l])
+            else:
+                new_w = _update_numpy(w, as_[l], delta, beta, transposed[l])
+            new[l] = (new_w, new_b)
+            if l:
+                g = np.matmul(delta, w)
+                if in_place[l - 1]:
+                    a = as_[l]
+                    if type(activations[l - 1]) is Sigmoid:
+                        g *= a                     # g a (1 - a), as Sigmoid.backward
+                        g *= 1.0 - a
+                    else:
+                        g *= 1.0 - a * a           # g (1 - a^2), as Tanh.backward
+                    delta = g
+                else:
+                    delta = activations[l - 1].backward(zs[l - 1], as_[l], g)
+        return tuple(new), state
+
+    return step
+
+
+def _sigmoid_(z):
+    """Sigmoid.fn(z) = 0.5 + 0.5 tanh(0.5 z), the same operations in the same order, in place."""
+    z *= 0.5
+    np.tanh(z, out=z)
+    z *= 0.5
+    z += 0.5
+    return z
+
+
+def _update_numpy(w, a, delta, beta, transposed):
+    """beta w + a^T delta through NumPy's own BLAS: for multi-threaded epochs, so that one
+    thread pool runs (SciPy's OpenBLAS is a second one, whose spinning threads would compete
+    with NumPy's)."""
+    beta = beta if beta.ndim == 0 else beta.reshape(-1, 1, 1)
+    if transposed:
+        g = np.matmul(a.swapaxes(-1, -2), delta).swapaxes(-1, -2)
+    else:
+        g = np.matmul(delta.swapaxes(-1, -2), a)
+    g += w * beta
+    return g
+
+
+def _update(gemm, w, a, delta, beta, members, transposed):
+    """beta w + a^T delta for every member, as a new array of w's shape (..., n_out, n_in).
+
+    ``gemm(alpha, A, B, beta, C, trans_a, trans_b, overwrite_c)`` is column-major: a C-order
+    (rows, cols) array is its transpose there.  With ``transposed`` the result is Fortran-order
+    (n_out, n_in) = delta^T a; else C-order, computed as its transpose a^T delta."""
+    if members is None:
+        if transposed:
+            return gemm(1.0, delta.T, a.T, float(beta), w, 0, 1, 0)
+        return gemm(1.0, a.T, delta.T, float(beta), w.T, 0, 1, 0).T
+    n_out, n_in = w.shape[-2:]
+    betas = np.broadcast_to(beta, (members,))
+    if transposed:
+        out = np.empty((members, n_in, n_out), w.dtype)
+    else:
+        out = np.empty((members, n_out, n_in), w.dtype)
+    for k in range(members):
+        a_k = a if a.ndim == 2 else a[k]
+        c = out[k].T
+        if transposed:
+            np.copyto(c, w[k])
+            gemm(1.0, delta[k].T, a_k.T, float(betas[k]), c, 0, 1, 1)
+        else:
+            np.copyto(c, w[k].T)
+            gemm(1.0, a_k.T, delta[k].T, float(betas[k]), c, 0, 1, 1)
+    return out.swapaxes(-1, -2) if transposed else out

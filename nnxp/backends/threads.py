@@ -1,0 +1,112 @@
+"""How many BLAS / OpenMP threads nnxp's own calls use: chosen by the size of the products.
+
+    threads_for(work) -> int or None     the thread count for calls whose largest matrix
+                                         product is ``work`` multiply-adds; None: leave the
+                                         libraries' own setting alone
+    set_thread_policy(policy)            None: the default rule below; an int n >= 1: n threads
+                                         for every call; 0: never change the libraries'
+                                         setting; a function ``work -> int or None``
+    get_thread_policy()                  what set_thread_policy was given (None: the default)
+    NNXP_NUM_THREADS=n                   the same as set_thread_policy(n) (0: leave alone),
+                                         read at every call; set_thread_policy wins over it
+    blas_limits(n)                       a context: every BLAS library loaded in the process
+                                         (NumPy's, SciPy's) limited to n threads inside it, the
+                                         previous counts restored on exit (threadpoolctl)
+
+The default rule: **one thread below SMALL multiply-adds per product, else the libraries'
+own setting** (all cores).  Why: a product as small as those of Nielsen's networks ((10 x 784)
+by (784 x 30) is 235,200 multiply-adds, a few microseconds) gains nothing from a second
+thread even on an idle machine, and on a busy one it collapses: a BLAS worker thread that the
+kernel has descheduled makes every call wait for a time slice, measured at 37x slower per epoch
+on a loaded 2-core machine (issue 13).  On the machine of docs/speed.md a second OpenBLAS
+thread made a (1000 x 784) by (784 x 30) product (23.5 million multiply-adds) 10x slower as
+soon as one other process ran (timed with threadpoolctl limits, 2026-11-23); from SMALL on (2**28, about 5-10 ms of work on one core) a product is
+long enough that threads pay off on an idle machine and the worst case on a busy one stays
+bounded.  Nothing here changes the process's setting outside nnxp's calls: backends
+apply the count inside a context (Backend.limit_threads) around an epoch or an evaluation.
+
+The count never depends on the number of members of a population: ``work`` is the size of one
+member's product, so a member and the same network alone run the same calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from numbers import Integral
+
+from ..errors import ConfigError
+
+__all__ = ["SMALL", "threads_for", "set_thread_policy", "get_thread_policy", "blas_limits",
+           "forget_libraries"]
+
+SMALL = 2 ** 28
+_policy: list = [None]
+_controller: list = []
+
+
+def set_thread_policy(policy=None) -> None:
+    """Choose the thread policy for the rest of the process (see the module docstring)."""
+    if policy is not None and not callable(policy):
+        policy = _count("set_thread_policy", policy)
+    _policy[0] = policy
+
+
+def get_thread_policy():
+    return _policy[0]
+
+
+def _count(where, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ConfigError(f"{where}: a thread count must be an integer >= 0 (0: leave the "
+                          f"libraries' own setting), None, or a function of the work; got "
+                          f"{str(value)[:100]!r}")
+    return int(value)
+
+
+@functools.lru_cache(maxsize=8)
+def _from_env(raw):
+    try:
+        return _count("NNXP_NUM_THREADS", int(raw))
+    except ValueError:
+        raise ConfigError(f"NNXP_NUM_THREADS must be an integer >= 0 (0: leave the libraries' "
+                          f"own setting); got {raw.strip()[:100]!r}") from None
+
+
+def threads_for(work) -> int | None:
+    """The thread count for calls whose largest product is ``work`` multiply-adds (None:
+    leave the libraries' setting alone).  Called at every training step: keep it cheap."""
+    policy = _policy[0]
+    if policy is None:
+        raw = os.environ.get("NNXP_NUM_THREADS")
+        if raw and not raw.isspace():
+            policy = _from_env(raw)
+    if policy is None:
+        return 1 if work is not None and work < SMALL else None
+    if callable(policy):
+        n = policy(work)
+        return None if n is None else (_count("the thread policy's result", n) or None)
+    return policy or None
+
+
+def blas_limits(n):
+    """A context in which every loaded BLAS library uses at most ``n`` threads (None: a
+    no-op).  threadpoolctl's controller lists the libraries once, at the first call (about
+    0.4 ms; each context then costs about 15 us): the NumPy backend imports SciPy's BLAS
+    before, and ``forget_libraries()`` makes it look again."""
+    if n is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return contextlib.nullcontext()
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=n, user_api="blas")
+
+
+def forget_libraries() -> None:
+    """Look the loaded BLAS libraries up again at the next ``blas_limits`` (after importing a
+    library that brings its own BLAS)."""
+    _controller.clear()

@@ -1,0 +1,55 @@
+"""benchmarks/bench_mnist.py runs end to end (on a few random images) and reports honestly:
+paired ratios to the floors, data preparation apart, the machine with the results, JSON only
+where --json says, and the busy-machine helper leaves no process behind."""
+
+import json
+import os
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repo's benchmarks/
+
+from benchmarks import bench_mnist  # noqa: E402
+
+
+def test_smoke_run_writes_json_only_where_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "sub" / "bench.json"
+    report = bench_mnist.main(["--synthetic", "200", "--rows", "canonical", "--rounds", "2",
+                               "--backends", "numpy", "--baselines", "numpy_vectorized",
+                               "--no-threads", "--no-memory", "--json", str(out)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]  # nothing else written
+    saved = json.loads(out.read_text())
+    assert saved["machine"]["cpu"] and saved["machine"]["threadpools"]
+    assert saved["machine"]["loadavg_start"] is not None
+    row = saved["rows"][0]
+    assert row["loadavg_before"] is not None and row["loadavg_after"] is not None
+    records = {r["contender"]: r for r in row["contenders"]}
+    nnxp32 = records["nnxp-numpy-float32"]
+    assert nnxp32["vs_floor"]["vs"] == "numpy_vectorized-float32"
+    assert len(nnxp32["epoch_seconds"]) == 2 and nnxp32["prep_seconds"] > 0
+    lo, mid, hi = (nnxp32["vs_floor"][k] for k in ("min", "median", "max"))
+    assert 0 < lo <= mid <= hi
+    assert [s["backend"] for s in report["loop"]] == ["numpy"]
+    printed = capsys.readouterr().out
+    assert "x floor" in printed and "machine:" in printed and "written:" in printed
+
+
+def test_no_json_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bench_mnist.main(["--synthetic", "100", "--rows", "canonical", "--rounds", "1",
+                      "--backends", "numpy", "--baselines", "", "--no-threads", "--no-loop",
+                      "--no-memory", "--no-evaluation"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_busy_machine_starts_and_stops_one_process_per_core():
+    with bench_mnist.busy_machine(2) as pids:
+        assert len(pids) == 2
+        for pid in pids:
+            os.kill(pid, 0)  # alive
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

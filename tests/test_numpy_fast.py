@@ -1,0 +1,201 @@
+"""The NumPy backend's fused step (nnxp/backends/numpy_fast.py) against the generic step.
+
+It must: cover plain SGD with weight decay and fall back for the rest; agree with
+core.make_step to rounding (float64: 1e-12 of the largest entry after 40 steps, well inside the
+parity suite's 1e-10; float32: 1e-4) for every activation and cost, narrow (C-order) and wide
+(Fortran-order) layers, and a last, smaller mini-batch; leave the caller's arrays untouched
+(the step is pure); and run a population member bit for bit as the same network alone.
+"""
+
+import numpy as np
+import pytest
+
+import nnxp
+from nnxp import core
+from nnxp.backends import load, threads
+from nnxp.backends.numpy_fast import BLAS_THREADS, WIDE, fast_step
+from nnxp.optimizers import momentum, sgd, set_hyper, training_chain
+
+N, N_IN, N_OUT = 130, 12, 4  # 130 = 13 mini-batches of 10, or 18 of 7 and a last one of 4
+COMBOS = [(nnxp.Sigmoid, nnxp.CrossEntropyCost), (nnxp.Sigmoid, nnxp.QuadraticCost),
+          (nnxp.Tanh, nnxp.QuadraticCost), (nnxp.ReLU, nnxp.LogLikelihoodCost),
+          (nnxp.LeakyReLU(0.1), nnxp.CrossEntropyCost), (nnxp.Identity, nnxp.QuadraticCost)]
+
+
+@pytest.fixture(params=["fused", "numpy"])
+def path(request):
+    """Both updates: SciPy's gemm with beta (one BLAS thread, the default for these sizes) and
+    NumPy's own matmul (what a multi-threaded epoch uses, here forced by a policy of 2)."""
+    before = threads.get_thread_policy()
+    threads.set_thread_policy(None if request.param == "fused" else 2)
+    yield request.param
+    threads.set_thread_policy(before)
+
+
+def _problem(dtype):
+    rng = np.random.default_rng(0)
+    x = rng.random((N, N_IN)).astype(dtype)
+    y = np.eye(N_OUT, dtype=dtype)[rng.integers(0, N_OUT, N)]
+    return x, y
+
+
+def _setup(sizes, dtype, activation=nnxp.Sigmoid, cost=nnxp.CrossEntropyCost, seed=0,
+           eta=0.3, lmbda=5.0):
+    net = nnxp.Network(sizes, cost=cost, activation=activation, seed=seed, dtype=dtype,
+                       backend="numpy")
+    transform = training_chain(sgd(), 1.0, lmbda / N)
+    state = set_hyper(transform.init(net.params), eta=np.asarray(eta, dtype))
+    return net, transform, state
+
+
+def _train(step, params, state, x, y, m, epochs=3):
+    for _ in range(epochs):
+        for k in range(0, N, m):
+            params, state = step(params, state, x[k:k + m], y[k:k + m])
+    return params
+
+
+def _max_rel(a, b):
+    return max(float(np.max(np.abs(p - q)) / np.max(np.abs(q)))
+               for (w, v), (w2, v2) in zip(a, b) for p, q in ((w, w2), (v, v2)))
+
+
+def test_covers_sgd_and_falls_back_for_the_rest():
+    spec = nnxp.Network([4, 3, 2], backend="numpy").spec
+    assert fast_step(spec, training_chain(sgd(), 0.5, 0.01)) is not None
+    assert fast_step(spec, training_chain(momentum(0.9), 0.5, 0.01)) is None
+    assert fast_step(spec, training_chain(sgd(), 0.5, 0.01, l1=0.01)) is None
+    # and the backend hands out the generic step where the fast one does not apply
+    backend = load("numpy")
+    step = backend.make_step(spec, training_chain(momentum(0.9), 0.5, 0.01))
+    assert step.__qualname__.startswith("make_step")
+
+
+@pytest.mark.parametrize("activation,cost", COMBOS, ids=lambda v: getattr(v, "name", None)
+                         or getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("hidden", [5, WIDE], ids=["narrow", "wide"])
+@pytest.mark.parametrize("m", [10, 7])
+def test_same_numbers_as_the_generic_step_float64(activation, cost, hidden, m, path):
+    x, y = _problem("float64")
+    eta = 0.002 if activation is nnxp.Identity else 0.3  # a linear network diverges sooner
+    net, transform, state = _setup([N_IN, hidden, 6, N_OUT], "float64", activation, cost,
+                                   eta=eta)
+    fast = fast_step(net.spec, transform)
+    generic = core.make_step(net.spec, transform)
+    got = _train(fast, net.params, state, x, y, m)
+    want = _train(generic, net.params, state, x, y, m)
+    assert _max_rel(got, want) <= 1e-12
+    assert _max_rel(want, net.params) > 1e-3  # it trained: the comparison means something
+    for (w, b), (w0, b0) in zip(got, net.params):
+        assert w.shape == w0.shape and b.shape == b0.shape and w.dtype == np.float64
+
+
+def test_same_numbers_as_the_generic_step_float32(path):
+    x, y = _problem("float32")
+    net, transform, state = _setup([N_IN, 9, N_OUT], "float32")
+    got = _train(fast_step(net.spec, transform), net.params, state, x, y, 10)
+    want = _train(core.make_step(net.spec, transform), net.params, state, x, y, 10)
+    assert all(w.dtype == np.float32 and b.dtype == np.float32 for w, b in got)
+    assert _max_rel(got, want) <= 1e-4
+
+
+def test_the_update_follows_the_thread_count_of_the_epoch():
+    backend = load("numpy")
+    with backend.limit_threads(100):
+        assert BLAS_THREADS.get() == 1  # one thread: SciPy's fused gemm
+    with backend.limit_threads(10 ** 12):
+        assert BLAS_THREADS.get() == 0  # the libraries' threads: NumPy's pool only
+    assert BLAS_THREADS.get() is None
+
+
+def test_wide_layers_keep_w_transposed_contiguous_narrow_ones_c_order(path):
+    x, y = _problem("float64")
+    net, transform, state = _setup([N_IN, WIDE, N_OUT], "float64")
+    params, _ = fast_step(net.spec, transform)(net.params, state, x[:10], y[:10])
+    (w1, _), (w2, _) = params
+    assert w1.shape == (WIDE, N_IN) and w1.flags.f_contiguous and not w1.flags.c_contiguous
+    assert w2.shape == (N_OUT, WIDE) and w2.flags.c_contiguous
+
+
+def test_the_step_is_pure(path):
+    x, y = _problem("float64")
+    net, transform, state = _setup([N_IN, WIDE, 5, N_OUT], "float64")
+    before = [(w.copy(), b.copy()) for w, b in net.params]
+    xb, yb = x[:10].copy(), y[:10].copy()
+    params, new_state = fast_step(net.spec, transform)(net.params, state, xb, yb)
+    for (w, b), (w0, b0), (nw, nb) in zip(net.params, before, params):
+        np.testing.assert_array_equal(w, w0)
+        np.testing.assert_array_equal(b, b0)
+        assert not np.shares_memory(nw, w) and not np.shares_memory(nb, b)
+    np.testing.assert_array_equal(xb, x[:10])
+    np.testing.assert_array_equal(yb, y[:10])
+    assert new_state is state  # plain SGD has no state of its own to change
+
+
+def test_hyper_parameters_are_read_at_every_call():
+    x, y = _problem("float64")
+    net, transform, state = _setup([N_IN, 5, N_OUT], "float64")
+    step = fast_step(net.spec, transform)
+    frozen = set_hyper(set_hyper(state, eta=np.asarray(0.0)), decay=np.asarray(0.0))
+    params, _ = step(net.params, frozen, x[:10], y[:10])
+    for (w, b), (w0, b0) in zip(params, net.params):
+        np.testing.assert_array_equal(w, w0)  # eta 0: beta 1, a zero update, exactly
+        np.testing.assert_array_equal(b, b0)
+    moved, _ = step(net.params, state, x[:10], y[:10])
+    assert _max_rel(moved, net.params) > 0
+
+
+@pytest.mark.parametrize("hidden", [5, WIDE], ids=["narrow", "wide"])
+def test_a_population_member_is_bit_identical_to_the_network_alone(hidden, path):
+    x, y = _problem("float64")
+    etas, lmbdas, seeds = [0.3, 0.1, 0.5], [5.0, 0.0, 1.0], [4, 5, 6]
+    alone = []
+    for seed, eta, lmbda in zip(seeds, etas, lmbdas):
+        net, transform, state = _setup([N_IN, hidden, N_OUT], "float64", seed=seed, eta=eta,
+                                       lmbda=lmbda)
+        alone.append(_train(fast_step(net.spec, transform), net.params, state, x, y, 7))
+    nets = [nnxp.Network([N_IN, hidden, N_OUT], seed=s, dtype="float64", backend="numpy")
+            for s in seeds]
+    params = core.stack_params([[(np.asarray(w), np.asarray(b)) for w, b in net.params]
+                                for net in nets])
+    transform = training_chain(sgd(), 1.0, [lmbda / N for lmbda in lmbdas])
+    state = set_hyper(transform.init(params), eta=np.asarray(etas))
+    together = _train(fast_step(nets[0].spec, transform), params, state, x, y, 7)
+    for k in range(len(seeds)):
+        for (w, b), (wk, bk) in zip(alone[k], together):
+            np.testing.assert_array_equal(wk[k], w)
+            np.testing.assert_array_equal(bk[k], b)
+
+
+def test_population_through_the_public_api_matches_networks_alone(path):
+    x, y = _problem("float64")
+    labels = np.argmax(y, axis=1)
+    pop = nnxp.Population([N_IN, 6, N_OUT], seeds=[1, 2], dtype="float64", backend="numpy")
+    pop.SGD((x, labels), 2, 10, [0.5, 0.2], lmbda=3.0, shuffle=11)
+    for k, (seed, eta) in enumerate(((1, 0.5), (2, 0.2))):
+        net = nnxp.Network([N_IN, 6, N_OUT], seed=seed, dtype="float64", backend="numpy")
+        net.SGD((x, labels), 2, 10, eta, lmbda=3.0, shuffle=11)
+        for (w, b), (wp, bp) in zip(net.params, pop.params):
+            np.testing.assert_array_equal(wp[k], w)
+            np.testing.assert_array_equal(bp[k], b)
+
+
+def test_no_overflow_warning_for_huge_weighted_inputs():
+    # the tests turn RuntimeWarning into errors: sigmoid must not compute an exp that overflows
+    net, transform, state = _setup([N_IN, 5, N_OUT], "float32")
+    params = tuple((w * 1e4, b) for w, b in net.params)
+    x, y = _problem("float32")
+    new, _ = fast_step(net.spec, transform)(params, state, x[:10] * 100, y[:10])
+    assert all(np.isfinite(w).all() for w, _ in new)
+
+
+def test_wide_network_saves_and_loads(tmp_path):
+    x, y = _problem("float64")
+    net = nnxp.Network([N_IN, WIDE, N_OUT], seed=0, dtype="float64", backend="numpy")
+    net.SGD((x, np.argmax(y, axis=1)), 1, 10, 0.5, lmbda=1.0)
+    assert net.params[0][0].flags.f_contiguous
+    net.save(tmp_path / "net.json")
+    back = nnxp.load(tmp_path / "net.json")
+    for (w, b), (w2, b2) in zip(net.params, back.params):
+        np.testing.assert_array_equal(np.asarray(w2), w)
+        np.testing.assert_array_equal(np.asarray(b2), b)
