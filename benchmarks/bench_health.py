@@ -1,7 +1,7 @@
 """The cost of health monitoring on MNIST's canonical run, per backend, side by side in one run.
 
     python benchmarks/bench_health.py                        numpy and jax, 30 timed epochs each
-    python benchmarks/bench_health.py --backends numpy --epochs 30 --out results/x.json
+    python benchmarks/bench_health.py --backends numpy --epochs 30 --json /tmp/health.json
 
 The book's run: [784, 30, 10], cross-entropy, mini-batch 10, eta 0.5, lmbda 5.0, the 50,000
 MNIST training images (nnxp.datasets.load_mnist; NNXP_DATA_DIR names the folder).  For each
@@ -16,7 +16,7 @@ times of a shared machine wander by 10% or more, so the time inside the monitor 
 that says what health monitoring costs; the epoch medians bound it from above, noisily.  One warm-up epoch
 each comes first (JAX compiles the epoch and the check there); its check is reported apart.
 
-Prints a table and writes JSON to benchmarks/results/bench_health.json (``--out``).
+Prints a table; ``--json PATH`` also writes the results there.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default="numpy,jax")
     parser.add_argument("--epochs", type=int, default=30, help="timed epochs per network")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/bench_health.json"))
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     (train, _, _) = load_mnist()
     rows = [run_backend(name.strip(), train, args.epochs) for name in args.backends.split(",")]
@@ -119,8 +119,9 @@ def main(argv=None):
           f"lmbda {LMBDA}, 50,000 images; {args.epochs} interleaved epochs per network "
           f"(medians; share = time inside the monitor / epoch without health)")
     print(table(rows))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if not args.json:
+        return
+    out = Path(args.json)
     meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "python": sys.version,
             "load_average": os.getloadavg(), "epochs": args.epochs, "mini_batch": MINI_BATCH,
             "eta": ETA, "lmbda": LMBDA, "sizes": SIZES,

@@ -12,7 +12,8 @@ Select the array library with NNXP_BACKEND=numpy|jax|cupy|torch|array_api_strict
 
 from . import datasets
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .backends import BACKENDS, available, get_backend, set_backend, use_backend
+from .backends import (BACKENDS, available, get_backend, set_backend, set_thread_policy,
+                       use_backend)
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .diagnostics import HealthMonitor, Report, diagnose
 from .errors import (BackendError, ConfigError, DataError, FileError, InputTypeError,
@@ -32,7 +33,7 @@ __all__ = [
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity",
     "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
     "sgd", "momentum", "nesterov", "Transform",
-    "BACKENDS", "available", "get_backend", "set_backend", "use_backend",
+    "BACKENDS", "available", "get_backend", "set_backend", "use_backend", "set_thread_policy",
     "NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError", "FileError",
     "diagnose", "Report", "HealthMonitor", "find_learning_rate",
 ]

@@ -274,9 +274,12 @@ def test_unknown_backend_is_a_backend_error(synthetic):
         load_mnist(synthetic[0], backend="no-such-backend")
 
 
-def test_each_call_returns_fresh_arrays(synthetic):
+def test_each_call_returns_fresh_read_only_arrays(synthetic):
     folder, _ = synthetic
     (X1, y1), _, _ = load_mnist(folder, backend="numpy")
+    with pytest.raises(ValueError, match="read-only"):
+        X1[0, 0] = 1.0  # read-only: SGD prepares such arrays once (nnxp.data)
+    X1, y1 = X1.copy(), y1.copy()
     first = X1.copy()
     X1[:] = -1
     y1[:] = -1

@@ -38,7 +38,8 @@ same last sixth as for the real 60,000.  Then ``digits`` keeps only those digits
 Why the host: pixels are scaled on the host in the requested dtype, so every backend receives
 the same bits, and each array then goes to the device once (``Backend.asarray``).  The decoded
 uint8 files are cached in memory (per file, refreshed when the file changes), so repeated calls
-are fast; every call returns fresh arrays.
+are fast; every call returns fresh arrays (NumPy arrays read-only, so that SGD prepares them
+once: ``X.copy()`` for a writeable one).
 """
 
 from __future__ import annotations
@@ -305,9 +306,14 @@ def _parse_idx(filepath, magic):
 
 
 def _to_backend(be, x, y, one_hot, dtype):
-    """Scale on the host in ``dtype`` (fresh arrays), then one transfer each."""
+    """Scale on the host in ``dtype`` (fresh arrays), then one transfer each.  Host (NumPy)
+    arrays come back read-only: SGD then checks and converts them once, not at every call
+    (nnxp.data); ``X.copy()`` gives a writeable one."""
     x = x.astype(dtype)
     x /= 255
-    if one_hot:
-        return be.asarray(x, dtype), be.asarray(np.eye(10, dtype=dtype)[y], dtype)
-    return be.asarray(x, dtype), be.asarray(y.astype(np.int64), "index")
+    y = np.eye(10, dtype=dtype)[y] if one_hot else y.astype(np.int64)
+    out = be.asarray(x, dtype), be.asarray(y, dtype if one_hot else "index")
+    for a in out:
+        if isinstance(a, np.ndarray) and a.base is None:
+            a.flags.writeable = False
+    return out
