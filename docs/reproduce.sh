@@ -17,3 +17,9 @@ for S in 0 1 2; do
       --eta 0.01 --momentum 0.9 --lmbda 10.0 --schedule 5 --epochs 60 --seed $S \
       --history "$out/d_$S.json"
 done
+# (e) the first row and the first epoch of (c) in float64, NumPy and JAX: the same counts
+for B in numpy jax; do
+  NNXP_BACKEND=$B python examples/train.py --seed 0 --dtype float64 --history "$out/e_a_$B.json"
+  NNXP_BACKEND=$B python examples/train.py --init large --eta 0.1 --epochs 1 --seed 0 \
+      --dtype float64 --history "$out/e_cl_$B.json"
+done
