@@ -55,8 +55,14 @@ def test_two_epochs_on_mnist_match_numpy(backend, mnist, dtype, rtol):
         assert p.dtype == np.dtype(dtype)
         scale = np.max(np.abs(r))
         assert np.max(np.abs(p - r)) <= rtol * scale
-    assert hist.evaluation_accuracy == ref_hist.evaluation_accuracy
-    assert hist.training_accuracy == ref_hist.training_accuracy
+    if dtype == "float64":
+        assert hist.evaluation_accuracy == ref_hist.evaluation_accuracy
+        assert hist.training_accuracy == ref_hist.training_accuracy
+    else:  # other kernels round otherwise: an image on the boundary may tip (any x86-64 CPU)
+        assert all(abs(a - b) <= 2 for a, b in zip(hist.evaluation_accuracy,
+                                                    ref_hist.evaluation_accuracy))
+        assert all(abs(a - b) <= 6 for a, b in zip(hist.training_accuracy,
+                                                    ref_hist.training_accuracy))
     np.testing.assert_allclose(hist.evaluation_cost, ref_hist.evaluation_cost, rtol=10 * rtol)
     assert hist.evaluation_accuracy[-1] > 800  # it learned: 1000 validation images
 

@@ -53,7 +53,11 @@ def test_member_k_equals_the_network_trained_alone(backend, dtype):
                 np.testing.assert_array_equal(got, want)
             else:
                 assert np.max(np.abs(got - want)) <= tol * max(1.0, np.max(np.abs(want)))
-        assert histories[k].evaluation_accuracy == alone.evaluation_accuracy
+        if tol == 0.0 or dtype == "float64":
+            assert histories[k].evaluation_accuracy == alone.evaluation_accuracy
+        else:  # float32 through other kernels: an example on the boundary may tip
+            assert all(abs(a - b) <= 1 for a, b in zip(histories[k].evaluation_accuracy,
+                                                        alone.evaluation_accuracy))
         np.testing.assert_allclose(histories[k].training_cost, alone.training_cost,
                                    rtol=max(tol, 1e-12) * 10)
 

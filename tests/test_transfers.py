@@ -89,7 +89,10 @@ def test_strict_device_epoch_stays_on_device(device):
         assert net.feedforward(be.asarray(x, "float32")).device == be.device
         with pytest.raises(RuntimeError):  # strict refuses to hand a device array to NumPy
             np.asarray(net.params[0][0])
-    assert hist.evaluation_accuracy == ref_hist.evaluation_accuracy
+    # float32 through other kernels (NumPy's fused step, strict's generic one): within one
+    assert all(abs(a - b) <= 1 for a, b in zip(hist.evaluation_accuracy,
+                                                ref_hist.evaluation_accuracy))
+    assert len(hist.evaluation_accuracy) == len(ref_hist.evaluation_accuracy)
     np.testing.assert_allclose(hist.evaluation_cost, ref_hist.evaluation_cost, rtol=1e-4)
     for a, b in zip(params_numpy(net), params_numpy(ref)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
