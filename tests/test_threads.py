@@ -102,7 +102,7 @@ def test_training_runs_at_the_policy_count_and_leaves_the_process_alone(monkeypa
         return wrapped
 
     monkeypatch.setattr(NumpyBackend, "make_step", recording)
-    nnxp.engines._engines.clear()  # engines keep their steps: make new ones
+    nnxp.engines.clear()  # engines keep their steps: make new ones
     before = _blas_counts()
     rng = np.random.default_rng(0)
     x, labels = rng.random((40, 12)), rng.integers(0, 3, 40)
@@ -110,7 +110,7 @@ def test_training_runs_at_the_policy_count_and_leaves_the_process_alone(monkeypa
     net.SGD((x, labels), 1, 10, 0.5)
     assert seen and all(set(counts) == {1} for counts in seen)
     assert _blas_counts() == before
-    nnxp.engines._engines.clear()
+    nnxp.engines.clear()
 
 
 def test_torch_threads_restored():

@@ -1,6 +1,7 @@
 """Engines: the one owner of a network's compiled programs, and how an epoch runs.
 
     engine_for(backend, spec, name=None) -> Engine     cached per (backend, spec, engine)
+    clear()                                            forget them all
     Engine.run_epoch(transform, params, state, data, order, mini_batch_size,
                      every=None, on_chunk=None) -> (params, state)
     Engine.scores(params, data) -> NumPy (..., 5)      [hits, summed cost, sum w^2, sum |w|,
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 from ..backprop import scores as _scores
 
-__all__ = ["Engine", "engine_for"]
+__all__ = ["Engine", "engine_for", "clear"]
 
 _engines: dict = {}
 
@@ -44,6 +45,12 @@ def engine_for(backend, spec, name=None) -> "Engine":
             _engines.pop(next(iter(_engines)))
         _engines[key] = cls(backend, spec)
     return _engines[key]
+
+
+def clear() -> None:
+    """Forget every engine (and its compiled programs and steps): the next call builds new
+    ones, e.g. after changing a backend's thread policy or fast path."""
+    _engines.clear()
 
 
 class Engine:
