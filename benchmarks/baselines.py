@@ -377,9 +377,10 @@ class JaxScan(Contender):
 
     Data and weights go to the device once, in prepare; run_epoch moves only the permutation
     (int32, 200 kB).  ``gather`` chooses where the permutation is applied (see _jax_epoch_fn):
-    "batch" gathers each mini-batch inside the step, as nnxp's JAX engine does
-    (nnxp/engines/jax_scan.py), "epoch" (the default here) makes a shuffled copy of the whole
-    training set first.  The benchmark runs both and takes the faster as the floor.  The
+    "batch" gathers each mini-batch inside the step, "epoch" (the default here) makes a shuffled
+    copy of the whole training set first (nnxp's JAX engine, nnxp/engines/jax_scan.py, does
+    neither: it gathers blocks of about 1024 rows).  The benchmark runs both and takes the
+    faster as the floor.  The
     hyper-parameters are Python constants baked into the program (nnxp keeps them as device
     arrays so that a new eta never recompiles).  The program is compiled ahead of time
     on the first run_epoch, and that time is ``compile_seconds``.  The weights are donated, so

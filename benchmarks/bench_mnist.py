@@ -15,8 +15,9 @@ images, one epoch = one permutation drawn on the host.  Rows (``--rows``):
 
 Contenders (benchmarks/baselines.py): nnxp on NumPy (float32, float64), JAX and PyTorch
 (float32); the hand-written floors ``numpy_vectorized`` (buffers, out=, in-place updates; float32
-and float64) and ``jax_scan`` (jit + lax.scan; gathering each mini-batch inside the step as
-nnxp's engine does, and ``jax_scan_epoch``, gathering the whole epoch first); ``numpy_minimal``;
+and float64) and ``jax_scan`` (jit + lax.scan, gathering each mini-batch inside the step) and
+``jax_scan_epoch`` (gathering the whole epoch first), the faster of the two being JAX's floor;
+``numpy_minimal``;
 network2's per-example loop (canonical row only); PyTorch eager; scikit-learn's MLPClassifier.
 
 How it is timed, so that the figures mean the same thing for every contender:

@@ -103,3 +103,12 @@ def mnist():
     """Nielsen's split as host float64 arrays: (train, validation, test), each (X, y)."""
     from nnxp.datasets import load_mnist
     return load_mnist(_mnist_dir(), download=False, dtype="float64", backend="numpy")
+
+
+def blobs(n=240, seed=0, width=6):
+    """Three Gaussian blobs in ``width`` dimensions (fixed centres, labels 0, 1, 2 in turn):
+    data that a small network separates in a few epochs, for the search tests."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    centres = np.random.default_rng(42).standard_normal((3, width))
+    return centres[labels] + 0.5 * rng.standard_normal((n, width)), labels

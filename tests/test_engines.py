@@ -22,6 +22,31 @@ def test_jax_engine_matches_plain_engine():
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("every", [None, 7])
+def test_jax_engine_gathers_blocks_of_mini_batches_in_order(monkeypatch, every):
+    """Mini-batches gathered by blocks (here of 4, then one alone, then the smaller last one;
+    with monitoring, chunks of 7 across block boundaries) train as the plain engine does."""
+    pytest.importorskip("jax")
+    from nnxp.engines import jax_scan
+    monkeypatch.setattr(jax_scan, "BLOCK_ROWS", 40)
+    nnxp.engines.clear()
+    rng = np.random.default_rng(2)
+    x, y = rng.random((253, 12)), rng.integers(0, 4, 253)  # 25 batches of 10, then 3 rows
+    out, seen = {}, []
+    with nnxp.use_backend("jax"):
+        for engine in ("plain", "jax"):
+            net = nnxp.Network([12, 9, 4], seed=5, dtype="float64")
+            history = net.SGD((x, y), 2, 10, 0.7, lmbda=0.5, engine=engine,
+                              monitor_every=every, evaluation_data=(x, y),
+                              monitor_evaluation_accuracy=True, shuffle=1)
+            out[engine] = params_numpy(net)
+            seen.append(history.evaluation_accuracy)
+    nnxp.engines.clear()
+    assert seen[0] == seen[1]
+    for a, b in zip(out["plain"], out["jax"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
 def test_networks_of_one_spec_share_an_engine(backend):
     a, b = nnxp.Network([5, 4, 3], seed=0), nnxp.Network([5, 4, 3], seed=1)
     assert a.engine() is b.engine()

@@ -13,15 +13,9 @@ import pytest
 import nnxp
 import nnxp.search as search
 from nnxp.search.space import HYPER
+from conftest import blobs
 
 SIZES = [6, 9, 3]
-
-
-def blobs(n=240, seed=0, width=6):
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 3
-    centres = np.random.default_rng(42).standard_normal((3, width))
-    return centres[labels] + 0.5 * rng.standard_normal((n, width)), labels
 
 
 TRAIN, VALID = blobs(), blobs(60, seed=1)

@@ -14,15 +14,9 @@ import pytest
 import nnxp
 import nnxp.search as search
 from nnxp.search.executors import THREAD_VARIABLES, Dispatcher, pin_threads
+from conftest import blobs
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def blobs(n=240, seed=0, width=6):
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 3
-    centres = np.random.default_rng(42).standard_normal((3, width))
-    return centres[labels] + 0.5 * rng.standard_normal((n, width)), labels
 
 
 TRAIN, VALID = blobs(), blobs(60, seed=1)

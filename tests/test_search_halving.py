@@ -9,13 +9,7 @@ import pytest
 
 import nnxp
 import nnxp.search as search
-
-
-def blobs(n=240, seed=0, width=6):
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 3
-    centres = np.random.default_rng(42).standard_normal((3, width))
-    return centres[labels] + 0.5 * rng.standard_normal((n, width)), labels
+from conftest import blobs
 
 
 TRAIN, VALID = blobs(), blobs(60, seed=1)
