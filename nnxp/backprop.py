@@ -8,12 +8,13 @@ network or a population of K networks with the same code.
     y            (m, n_out): desired outputs
 
     feedforward(params, activations, x)          -> a^L, (m, n_out) or (K, m, n_out)
-    forward(params, activations, x)              -> (zs, as_): z^l per layer; a^0 = x, a^1 ...
-    backward(params, activations, cost, zs, as_, y, scale=None)
+    forward(params, activations, x, stacked=False)
+                                                 -> (zs, as_): z^l per layer; a^0 = x, a^1 ...
+    backward(params, activations, cost, zs, as_, y, scale=None, stacked=False)
                                                  -> ((nabla_w, nabla_b), ...) per layer, shaped
                                                     like params: ``scale`` times the gradient of
                                                     the cost summed over the m examples
-    backprop(params, activations, cost, x, y, scale=None)   forward, then backward
+    backprop(params, activations, cost, x, y, scale=None, stacked=False)   forward, then backward
     scores(params, activations, cost, x, y, labels)
                                                  -> (..., 5): [hits, summed cost, sum w^2,
                                                     sum |w|, all parameters finite (1/0)], per
@@ -31,6 +32,15 @@ network and (K, m, n_out) for K; every reduction runs over the example axis (-2)
 axis (-1), never over the member axis.  ``scale`` multiplies the small output error delta^L
 (the step passes 1/m and receives the mean gradient).  Pure functions: nothing is mutated, so
 JAX compiles them and every backend runs the same code.
+
+``stacked=True`` computes the first layer of a population, whose input x is shared, as one
+product for all members instead of K: w (K, n_out, n_in) viewed as (K n_out, n_in), so that
+z = x w^T is one (m, n_in) x (n_in, K n_out) product and dC/dw one (K n_out, m) x (m, n_in)
+product, then reshaped (members stay in their own rows: the same sums, possibly blocked
+differently, so equal to rounding, not bit for bit).  A backend chooses it where it measures
+faster (JAX on the CPU: 1.6x for 16 members of [784, 30, 10] at mini-batch 10); the default
+keeps K products, each the single network's, so that NumPy's members equal a network alone
+bit for bit.
 """
 
 from .namespace import namespace
@@ -38,9 +48,24 @@ from .namespace import namespace
 __all__ = ["feedforward", "forward", "backward", "backprop", "scores"]
 
 
-def _affine(xp, a, w, b):
+def _affine(xp, a, w, b, stacked=False):
     """z = a w^T + b: (..., m, n_in) -> (..., m, n_out), b broadcast over the rows."""
-    return a @ xp.matrix_transpose(w) + xp.expand_dims(b, axis=-2)
+    if stacked and a.ndim == 2 and w.ndim == 3:  # shared input: one product for all members
+        k, n_out, n_in = w.shape
+        z = a @ xp.matrix_transpose(xp.reshape(w, (k * n_out, n_in)))
+        z = xp.permute_dims(xp.reshape(z, (a.shape[0], k, n_out)), (1, 0, 2))
+    else:
+        z = a @ xp.matrix_transpose(w)
+    return z + xp.expand_dims(b, axis=-2)
+
+
+def _weight_gradient(xp, delta, a, stacked=False):
+    """dC/dw = delta^T a: (..., n_out, n_in), summed over the m rows."""
+    if stacked and a.ndim == 2 and delta.ndim == 3:  # shared input: one product for all members
+        k, m, n_out = delta.shape
+        rows = xp.reshape(xp.permute_dims(delta, (1, 0, 2)), (m, k * n_out))
+        return xp.reshape(xp.matrix_transpose(rows) @ a, (k, n_out, a.shape[1]))
+    return xp.matrix_transpose(delta) @ a
 
 
 def feedforward(params, activations, x):
@@ -51,23 +76,23 @@ def feedforward(params, activations, x):
     return a
 
 
-def forward(params, activations, x):
+def forward(params, activations, x, stacked=False):
     """Weighted inputs ``zs`` (one per layer) and activations ``as_`` (x first, then a^1..a^L)."""
     xp, zs, as_ = namespace(x), [], [x]
     for (w, b), act in zip(params, activations):
-        z = _affine(xp, as_[-1], w, b)
+        z = _affine(xp, as_[-1], w, b, stacked)
         zs.append(z)
         as_.append(act.fn(z))
     return zs, as_
 
 
-def backprop(params, activations, cost, x, y, scale=None):
+def backprop(params, activations, cost, x, y, scale=None, stacked=False):
     """``scale`` times the gradient of the summed cost over the mini-batch, per layer."""
-    zs, as_ = forward(params, activations, x)
-    return backward(params, activations, cost, zs, as_, y, scale)
+    zs, as_ = forward(params, activations, x, stacked)
+    return backward(params, activations, cost, zs, as_, y, scale, stacked)
 
 
-def backward(params, activations, cost, zs, as_, y, scale=None):
+def backward(params, activations, cost, zs, as_, y, scale=None, stacked=False):
     """BP1-BP4 from a forward pass already made (``forward``'s zs and as_)."""
     xp = namespace(y)
     delta = cost.delta(zs[-1], as_[-1], y, activations[-1])
@@ -75,7 +100,7 @@ def backward(params, activations, cost, zs, as_, y, scale=None):
         delta = delta * scale
     grads = [None] * len(params)
     for l in range(len(params) - 1, -1, -1):
-        grads[l] = (xp.matrix_transpose(delta) @ as_[l], xp.sum(delta, axis=-2))
+        grads[l] = (_weight_gradient(xp, delta, as_[l], stacked), xp.sum(delta, axis=-2))
         if l > 0:
             delta = activations[l - 1].backward(zs[l - 1], as_[l], delta @ params[l][0])
     return tuple(grads)

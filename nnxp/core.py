@@ -12,7 +12,7 @@ engines, diagnostics and the learning-rate finder all call these functions.
     stack_params([params_1, ..., params_K]) -> params with a leading member axis (host)
     to_device(backend, params, dtype)       -> the same tuple of arrays on the device
     apply(spec, params, x)                  -> a^L: (m, n_out), or (K, m, n_out) for K members
-    make_step(spec, transform) -> step      step(params, state, x, y) -> (params, state)
+    make_step(spec, transform, stacked=False) -> step   step(params, state, x, y) -> (params, state)
     select(keep, new, old)                  per member: ``new`` where keep, else ``old``
 
 ``transform`` is an optimizers.Transform (usually ``training_chain``); the step computes the
@@ -74,12 +74,14 @@ def apply(spec, params, x):
     return feedforward(params, spec.activations, x)
 
 
-def make_step(spec, transform):
-    """One mini-batch of backpropagation and one update (see the module docstring)."""
+def make_step(spec, transform, stacked=False):
+    """One mini-batch of backpropagation and one update (see the module docstring);
+    ``stacked``: a population's first layer as one product (backprop.py)."""
     activations, cost = tuple(spec.activations), spec.cost
 
     def step(params, state, x, y):
-        grads = backprop(params, activations, cost, x, y, scale=1.0 / x.shape[0])
+        grads = backprop(params, activations, cost, x, y, scale=1.0 / x.shape[0],
+                         stacked=stacked)
         updates, state = transform.update(grads, state, params)
         return apply_updates(params, updates), state
 

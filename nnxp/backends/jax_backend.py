@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from ..core import make_step
 from ..engines.jax_mesh import mesh_backend
 from ..engines.jax_scan import JaxScanEngine
 from ..engines.plain import PlainEngine
@@ -50,6 +51,12 @@ class JaxBackend(Backend):
     def compile(self, fn):
         import jax
         return jax.jit(fn)
+
+    def make_step(self, spec, transform):
+        """The generic step, a population's first layer computed as one product for all
+        members (backprop.py's ``stacked``): XLA runs K small products of a shared input more
+        slowly than one large one (16 members of [784, 30, 10] at mini-batch 10: 1.6x)."""
+        return make_step(spec, transform, stacked=True)
 
     def with_devices(self, devices, *, members=None, mini_batch_size=None):
         return mesh_backend(self, devices, members=members, mini_batch_size=mini_batch_size)

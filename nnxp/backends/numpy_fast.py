@@ -151,7 +151,7 @@ def _update(gemm, w, a, delta, beta, members, transposed):
             return gemm(1.0, delta.T, a.T, float(beta), w, 0, 1, 0)
         return gemm(1.0, a.T, delta.T, float(beta), w.T, 0, 1, 0).T
     n_out, n_in = w.shape[-2:]
-    betas = np.broadcast_to(beta, (members,))
+    betas = [float(beta)] * members if beta.ndim == 0 else beta.tolist()  # exact Python floats
     if transposed:
         out = np.empty((members, n_in, n_out), w.dtype)
     else:
@@ -161,8 +161,8 @@ def _update(gemm, w, a, delta, beta, members, transposed):
         c = out[k].T
         if transposed:
             np.copyto(c, w[k])
-            gemm(1.0, delta[k].T, a_k.T, float(betas[k]), c, 0, 1, 1)
+            gemm(1.0, delta[k].T, a_k.T, betas[k], c, 0, 1, 1)
         else:
             np.copyto(c, w[k].T)
-            gemm(1.0, a_k.T, delta[k].T, float(betas[k]), c, 0, 1, 1)
+            gemm(1.0, a_k.T, delta[k].T, betas[k], c, 0, 1, 1)
     return out.swapaxes(-1, -2) if transposed else out
