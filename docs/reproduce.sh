@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Re-run the README's results table at the current commit (JAX, float32; about an hour).
-#   bash docs/reproduce.sh [output folder]       (sets up .venv with ./run setup first)
+#   bash docs/reproduce.sh [output folder, default ./results] (sets up .venv with ./run setup first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./run setup
 python() { "${NNXP_VENV:-.venv}/bin/python" "$@"; }
-out="${1:-docs/results/head}"
+out="${1:-results}"
 mkdir -p "$out"
 export NNXP_BACKEND="${NNXP_BACKEND:-jax}"
 for S in 0 1 2; do
