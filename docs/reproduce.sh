@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-run the README's results table at the current commit (JAX, float32; about an hour).
+# Re-run the README's results table at the current commit (JAX, float32; about 6 minutes on a quiet 2-core machine).
 #   bash docs/reproduce.sh [output folder, default ./results] (sets up .venv with ./run setup first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
