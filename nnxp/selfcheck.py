@@ -10,7 +10,9 @@ weights, both accuracy counts, and seconds per training step.  Exits 1 when the 
 more than the tolerance (1e-10 in float64, 1e-4 in float32) or the accuracy counts differ, and 2
 when the backend cannot be used at all.  The first thing to run on a new GPU machine.
 
-``check(backend, device=None, dtype="float32") -> dict`` does the same from Python.
+``check(backend, device=None, dtype="float32") -> dict`` does the same from Python;
+``train(backend, device, dtype, x, y, epochs=2)`` is its one training run, returning
+``(backend, weights, accuracy, seconds per step, compile seconds)``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from . import backends as _backend
 from .errors import NNXPError
 from .network import Network
 
-__all__ = ["check", "main"]
+__all__ = ["check", "main", "train"]
 
 TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
 SIZES = [64, 32, 10]
@@ -39,7 +41,8 @@ def _problem(n=2000, seed=1234):
     return x, np.argmax((x - 0.5) @ teacher, axis=1)
 
 
-def _train(name, device, dtype, x, y, epochs=2):
+def train(name, device, dtype, x, y, epochs=2):
+    """The self-check's training run of ``SIZES`` on backend ``name`` (see the module docstring)."""
     with _backend.use_backend(name, device) as be:
         net = Network(SIZES, seed=0, dtype=dtype)
         history = net.SGD((x, y), epochs, 10, 0.5, lmbda=1.0, shuffle=7,
@@ -53,8 +56,8 @@ def check(backend=None, device=None, dtype="float32") -> dict:
     """Compare ``backend`` against NumPy on the self-check problem; see the module docstring."""
     name = backend or _backend.get_backend()
     x, y = _problem()
-    ref_be, ref_w, ref_acc, ref_sec, _ = _train("numpy", None, dtype, x, y)
-    be, w, acc, sec, compile_s = _train(name, device, dtype, x, y)
+    ref_be, ref_w, ref_acc, ref_sec, _ = train("numpy", None, dtype, x, y)
+    be, w, acc, sec, compile_s = train(name, device, dtype, x, y)
     scale = max(float(np.max(np.abs(r))) for r in ref_w)
     diff = max(float(np.max(np.abs(a - r))) for a, r in zip(w, ref_w)) / scale
     ok = diff <= TOLERANCE[dtype] and acc == ref_acc

@@ -168,12 +168,10 @@ def test_pin_threads_leaves_one_blas_thread(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     for name in THREAD_VARIABLES + ("XLA_FLAGS",):
         monkeypatch.delenv(name, raising=False)  # restored after the test
-    from nnxp.search import executors
+    limits = pin_threads()
     try:
-        pin_threads()
         assert all(os.environ[name] == "1" for name in THREAD_VARIABLES)
         pools = threadpoolctl.threadpool_info()
         assert pools and all(p["num_threads"] == 1 for p in pools)
     finally:
-        while executors._limits:
-            executors._limits.pop().restore_original_limits()
+        limits.restore_original_limits()

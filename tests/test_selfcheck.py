@@ -18,7 +18,7 @@ def test_selfcheck_agrees_on_every_backend(backend):
 
 def test_selfcheck_detects_a_backend_that_computes_differently(monkeypatch):
     """Perturb the trained weights of the checked backend only: the check must fail."""
-    real = sc._train
+    real = sc.train
 
     def skewed(name, *args, **kwargs):
         be, weights, acc, sec, comp = real(name, *args, **kwargs)
@@ -26,7 +26,7 @@ def test_selfcheck_detects_a_backend_that_computes_differently(monkeypatch):
             weights = [w * (1 + 1e-6) for w in weights]
         return be, weights, acc, sec, comp
 
-    monkeypatch.setattr(sc, "_train", skewed)
+    monkeypatch.setattr(sc, "train", skewed)
     result = sc.check("array_api_strict", dtype="float64")
     assert not result["agree"] and result["max_relative_difference"] > 1e-7
     assert sc.main(["--backend", "array_api_strict", "--dtype", "float64"]) == 1

@@ -4,7 +4,8 @@ or a Dask cluster.
     Dispatcher(executor, data)     submit(task) -> Future of worker.run_group's outcomes;
                                    workers (how many run at once); repair(); close()
     pin_threads()                  one BLAS / OpenMP thread in this process (use it as the
-                                   ``initializer`` of your own ProcessPoolExecutor)
+                                   ``initializer`` of your own ProcessPoolExecutor); returns
+                                   threadpoolctl's limits (``restore_original_limits()``)
 
 ``executor``:
   None          local processes, one per core (``os.cpu_count()``), started with "spawn" (safe
@@ -45,8 +46,9 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 _limits = []
 
 
-def pin_threads() -> None:
-    """One BLAS / OpenMP thread in this process, for libraries loaded now and later."""
+def pin_threads():
+    """One BLAS / OpenMP thread in this process, for libraries loaded now and later; returns
+    threadpoolctl's limits on the libraries loaded now (None without threadpoolctl)."""
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     if "jax" not in sys.modules:  # read by XLA when JAX starts
@@ -57,8 +59,10 @@ def pin_threads() -> None:
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # the variables above still reach libraries not loaded yet
-        return
-    _limits.append(threadpool_limits(limits=1))
+        return None
+    limits = threadpool_limits(limits=1)
+    _limits.append(limits)  # kept for the life of the worker
+    return limits
 
 
 def _start_worker(data) -> None:
