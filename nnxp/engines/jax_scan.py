@@ -3,9 +3,10 @@
 The epoch scans the pure step over the permutation cut into (n_batches, m) rows of indices;
 the mini-batches are gathered from the data on the device (``take``) a block of about
 ``BLOCK_ROWS`` rows at a time, then scanned, so no shuffled copy of the training set is made
-(at mini-batch 10 this is 1.3x faster than a gather per step, and the same bits), and the last,
-smaller mini-batch (when m does not divide n) runs as one more step inside the same program.  Every input is a device array: the hyper-parameters
-are arrays in the optimizer state (optimizers.py), the mini-batch size a compile-time constant.
+(the same mini-batches in the same order as a gather per step, faster at small ones:
+docs/speed.md), and the last, smaller mini-batch (when m does not divide n) runs as one more
+step inside the same program.  Every input is a device array: the hyper-parameters are arrays
+in the optimizer state (optimizers.py), the mini-batch size a compile-time constant.
 So a whole epoch runs under ``jax.transfer_guard_host_to_device("disallow")`` and a new eta
 never recompiles.
 
