@@ -152,17 +152,17 @@ def _update(gemm, w, a, delta, beta, members, transposed):
         return gemm(1.0, a.T, delta.T, float(beta), w.T, 0, 1, 0).T
     n_out, n_in = w.shape[-2:]
     betas = [float(beta)] * members if beta.ndim == 0 else beta.tolist()  # exact Python floats
+    # every member's w copied in one call (out[k].T holds w[k] for the gemm of member k)
     if transposed:
         out = np.empty((members, n_in, n_out), w.dtype)
+        np.copyto(out, w.swapaxes(-1, -2))
     else:
         out = np.empty((members, n_out, n_in), w.dtype)
+        np.copyto(out, w)
     for k in range(members):
         a_k = a if a.ndim == 2 else a[k]
-        c = out[k].T
         if transposed:
-            np.copyto(c, w[k])
-            gemm(1.0, delta[k].T, a_k.T, betas[k], c, 0, 1, 1)
+            gemm(1.0, delta[k].T, a_k.T, betas[k], out[k].T, 0, 1, 1)
         else:
-            np.copyto(c, w[k].T)
-            gemm(1.0, a_k.T, delta[k].T, betas[k], c, 0, 1, 1)
+            gemm(1.0, a_k.T, delta[k].T, betas[k], out[k].T, 0, 1, 1)
     return out.swapaxes(-1, -2) if transposed else out
