@@ -20,32 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from benchmarks._machine import machine  # noqa: E402
+
 SIZES = [784, 30, 10]
-
-
-def machine() -> dict:
-    info = {"python": platform.python_version(), "load_average": os.getloadavg(),
-            "cpus": os.cpu_count()}
-    try:
-        with open("/proc/cpuinfo") as f:
-            info["cpu"] = next(line.split(":", 1)[1].strip() for line in f
-                               if line.startswith("model name"))
-    except (OSError, StopIteration):
-        info["cpu"] = platform.processor()
-    try:
-        from threadpoolctl import threadpool_info
-        info["blas"] = [{k: p.get(k) for k in ("internal_api", "version", "num_threads",
-                                                "architecture")} for p in threadpool_info()]
-    except ImportError:
-        info["blas"] = "threadpoolctl not installed"
-    return info
 
 
 def peak_memory_mb() -> float:

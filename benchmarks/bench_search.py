@@ -40,7 +40,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -48,23 +47,12 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+from benchmarks._machine import machine  # noqa: E402
 
 GRID = {"sizes": [784, 30, 10], "eta": [0.1, 0.4, 1.6, 6.4], "lmbda": [0.0, 1.0, 4.0, 16.0]}
 HALVING = {"sizes": [[784, 20, 10], [784, 40, 10], [784, 80, 10]], "eta": [0.1, 0.5, 2.5],
            "lmbda": [0.5, 2.0, 8.0]}
 MINI_BATCH = 10
-
-
-def machine() -> dict:
-    info = {"python": platform.python_version(), "cpus": os.cpu_count(),
-            "load_average": os.getloadavg()}
-    try:
-        with open("/proc/cpuinfo") as f:
-            info["cpu"] = next(line.split(":", 1)[1].strip() for line in f
-                               if line.startswith("model name"))
-    except (OSError, StopIteration):
-        info["cpu"] = platform.processor()
-    return info
 
 
 def strip(records):
