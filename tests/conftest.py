@@ -112,3 +112,17 @@ def blobs(n=240, seed=0, width=6):
     labels = np.arange(n) % 3
     centres = np.random.default_rng(42).standard_normal((3, width))
     return centres[labels] + 0.5 * rng.standard_normal((n, width)), labels
+
+
+@contextlib.contextmanager
+def dask_client():
+    """A Dask LocalCluster of 2 single-threaded worker processes on the loopback, whose workers
+    import this checkout's nnxp, and its Client."""
+    distributed = pytest.importorskip("distributed")
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  env=env) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client

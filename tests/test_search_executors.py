@@ -6,18 +6,13 @@ import json
 import os
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 import nnxp
 import nnxp.search as search
 from nnxp.search.executors import THREAD_VARIABLES, Dispatcher, pin_threads
-from conftest import blobs
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from conftest import blobs, dask_client
 
 TRAIN, VALID = blobs(), blobs(60, seed=1)
 SPACE = {"sizes": [6, 9, 3], "eta": [0.1, 0.5, 2.0], "lmbda": [0.0, 1.0],
@@ -72,16 +67,11 @@ def test_grouping_does_not_change_the_table(threads_table):
 
 def test_dask_local_cluster_gives_the_same_table(threads_table):
     distributed = pytest.importorskip("distributed")
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
-                                                       os.environ.get("PYTHONPATH")]))}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None,
-                                  env=env) as cluster, \
-            distributed.Client(cluster) as client:
+    with dask_client() as client:
         with distributed.get_task_stream(client) as tasks:
             on_client = _grid(client)
             on_executor = _grid(client.get_executor())
-        workers = set(cluster.scheduler_info["workers"])
+        workers = set(client.scheduler_info()["workers"])
         threads = client.run(lambda: os.environ.get("OMP_NUM_THREADS"))
     assert _without_seconds(on_client.records) == threads_table
     assert _without_seconds(on_executor.records) == threads_table

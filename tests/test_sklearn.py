@@ -31,7 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
 import nnxp
-from conftest import params_numpy, to_numpy
+from conftest import dask_client, params_numpy, to_numpy
 from nnxp.sklearn import NNXPClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -357,15 +357,10 @@ def test_grid_search_on_a_dask_local_cluster_matches_the_local_search():
     estimator = NNXPClassifier(hidden=(8,), epochs=4, random_state=0, dtype="float64",
                                backend="numpy")
     local = GridSearchCV(clone(estimator), grid, cv=3).fit(X, y)
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
-                                                       os.environ.get("PYTHONPATH")]))}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None,
-                                  env=env) as cluster, \
-            distributed.Client(cluster) as client:
+    with dask_client() as client:
         with distributed.get_task_stream(client) as tasks, parallel_config(backend="dask"):
             remote = GridSearchCV(clone(estimator), grid, cv=3, n_jobs=-1).fit(X, y)
-        workers = set(cluster.scheduler_info["workers"])
+        workers = set(client.scheduler_info()["workers"])
     ran_on = {task["worker"] for task in tasks.data}
     assert len(workers) == 2 and ran_on and ran_on <= workers
     assert remote.cv_results_["params"] == local.cv_results_["params"]
