@@ -69,3 +69,19 @@ def test_jax_programs_are_compiled_once_per_shape():
         assert other.engine() is engine and engine.programs == programs
         other.SGD((x, y), 1, 10, 0.1, l1=1.0)    # L1 changes the step's structure
         assert engine.programs == programs + 1
+
+
+def test_training_never_writes_parameters_the_caller_holds(backend):
+    """The plain engine on NumPy updates its own copy in place (engines/plain.py); the arrays
+    a caller holds from before ``SGD`` keep their values, with monitoring inside the epoch."""
+    rng = np.random.default_rng(4)
+    x, y = rng.random((97, 12)), rng.integers(0, 4, 97)
+    net = nnxp.Network([12, 9, 4], seed=3, dtype="float64")
+    held, values = net.params, params_numpy(net)
+    net.SGD((x, y), 2, 10, 0.5, lmbda=0.5, monitor_every=3, evaluation_data=(x, y),
+            monitor_evaluation_accuracy=True)
+    again = nnxp.Network([12, 9, 4], seed=3, dtype="float64")
+    again.params = held
+    for p, q in zip(params_numpy(again), values):
+        np.testing.assert_array_equal(p, q)
+    assert max(float(np.max(np.abs(p - q))) for p, q in zip(params_numpy(net), values)) > 1e-3

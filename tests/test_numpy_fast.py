@@ -199,3 +199,37 @@ def test_wide_network_saves_and_loads(tmp_path):
     for (w, b), (w2, b2) in zip(net.params, back.params):
         np.testing.assert_array_equal(np.asarray(w2), w)
         np.testing.assert_array_equal(np.asarray(b2), b)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden", [5, WIDE], ids=["narrow", "wide"])
+@pytest.mark.parametrize("members", [None, 3], ids=["network", "population"])
+def test_the_overwriting_step_gives_the_pure_steps_bits_on_its_own_copy(members, hidden,
+                                                                        dtype, path):
+    """What the plain engine runs: ``own`` copies the caller's parameters once, then
+    ``overwriting`` updates that copy in place, step after step, to the pure step's bits."""
+    x, y = _problem(dtype)
+    net, transform, state = _setup([N_IN, hidden, 6, N_OUT], dtype)
+    params = net.params
+    if members is not None:
+        nets = [nnxp.Network([N_IN, hidden, 6, N_OUT], seed=s, dtype=dtype, backend="numpy")
+                for s in range(members)]
+        params = core.stack_params([net.params for net in nets])
+        etas = np.asarray([0.3, 0.1, 0.5], dtype)
+        transform = training_chain(sgd(), 1.0, [5.0 / N, 0.0, 1.0 / N])
+        state = set_hyper(transform.init(params), eta=etas)
+    before = [(w.copy(), b.copy()) for w, b in params]
+    step = fast_step(net.spec, transform)
+    want = _train(step, params, state, x, y, 7)
+    owned = step.own(params)
+    for (w, b), (w0, b0) in zip(owned, params):
+        assert not np.shares_memory(w, w0) and not np.shares_memory(b, b0)
+    got = _train(step.overwriting, owned, state, x, y, 7)
+    for (w, b), (w_own, b_own), (w_want, b_want) in zip(got, owned, want):
+        assert w is w_own and b is b_own  # written in place, no new arrays
+        np.testing.assert_array_equal(w, w_want)
+        np.testing.assert_array_equal(b, b_want)
+    for (w, b), (w0, b0) in zip(params, before):  # the caller's arrays: never written
+        np.testing.assert_array_equal(w, w0)
+        np.testing.assert_array_equal(b, b0)
+    assert _max_rel(want, before) > 1e-3

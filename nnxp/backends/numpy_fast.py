@@ -3,6 +3,10 @@
     fast_step(spec, transform) -> step or None
         step(params, state, x, y) -> (params, state), the contract of core.make_step; None when
         the structure is not covered (NumpyBackend.make_step then uses core.make_step)
+    step.own(params) -> params                         copies, in the layouts the step writes
+    step.overwriting(params, state, x, y) -> (params, state)
+        the same step, writing its result over ``params`` (arrays from ``step.own``) and
+        returning them: the plain engine's epoch (engines/plain.py) copies once, then runs this
 
 Covered: every activation and cost of nnxp (activations.py, costs.py) and the update of plain
 SGD with L2 weight decay, ``training_chain(sgd(), eta, decay)`` (no L1, no momentum), for one
@@ -11,8 +15,12 @@ per member or shared).  What changes against the generic step (backprop.py, opti
 
   * the update is one BLAS call per layer (and member):  w' = beta w + a^T delta, with beta =
     1 - eta lmbda/n and delta already scaled by -eta/m (a small array), by SciPy's ``gemm``
-    with a non-zero ``beta`` on a copy of w: two passes over the weights instead of five, and
-    no gradient array.  The caller's w is copied, never overwritten: the step stays pure.
+    with a non-zero ``beta``: one pass over the weights instead of five, and no gradient
+    array.  ``step`` runs it on a copy of w (the step stays pure); ``step.overwriting`` on w
+    itself, so that an epoch copies the weights once instead of once per mini-batch (as the
+    hand-written floor, benchmarks/baselines.py, updates in place; here the caller's arrays
+    are never written: the engine owns the copy).  The same calls on the same values: the
+    same bits.
     That is for epochs that run BLAS on one thread (threads.py; every product of the book's
     networks): when the policy gives more, the update is NumPy's matmul plus one pass, so that
     only NumPy's thread pool runs (SciPy ships a second OpenBLAS: with both multi-threaded,
@@ -64,57 +72,77 @@ def fast_step(spec, transform):
         return None
     gemms = {np.dtype("float32"): blas.sgemm, np.dtype("float64"): blas.dgemm}
     activations = tuple(spec.activations)
-    in_place = tuple(type(act) in (Sigmoid, Tanh) for act in activations)
+    act_in_place = tuple(type(act) in (Sigmoid, Tanh) for act in activations)
     transposed = tuple(n_out >= WIDE for n_out in spec.sizes[1:])
     cost = spec.cost
     biggest = max(a * b for a, b in zip(spec.sizes[:-1], spec.sizes[1:]))
 
-    def step(params, state, x, y):
-        decay_state, eta_state, _ = state
-        eta, rate = eta_state.eta, decay_state.decay
-        gemm = gemms[x.dtype]
-        m = x.shape[0]
-        scale = np.negative(eta) / m                   # -eta/m in the parameters' dtype
-        beta = 1.0 - eta * rate                        # 1 - eta lmbda/n
-        members = params[0][0].shape[0] if params[0][0].ndim == 3 else None
-        # forward: keep z only where the activation's derivative needs it
-        zs, as_ = [], [x]
-        for (w, b), act, inplace in zip(params, activations, in_place):
-            z = np.matmul(as_[-1], w.swapaxes(-1, -2))
-            z += b[..., None, :]
-            if inplace:
-                zs.append(None)
-                as_.append(_sigmoid_(z) if type(act) is Sigmoid else np.tanh(z, out=z))
-            else:
-                zs.append(z)
-                as_.append(act.fn(z))
-        delta = cost.delta(zs[-1], as_[-1], y, activations[-1])  # a new array: scaled in place
-        delta *= scale if scale.ndim == 0 else scale.reshape(-1, 1, 1)
-        new = [None] * len(params)
-        count = BLAS_THREADS.get()  # set by NumpyBackend.limit_threads around an epoch
-        fused = (threads_for(m * biggest) if count is None else count) == 1
-        for l in range(len(params) - 1, -1, -1):
-            w, b = params[l]
-            new_b = b + np.add.reduce(delta, axis=-2)
-            if fused:
-                new_w = _update(gemm, w, as_[l], delta, beta, members, transposed[l])
-            else:
-                new_w = _update_numpy(w, as_[l], delta, beta, transposed[l])
-            new[l] = (new_w, new_b)
-            if l:
-                g = np.matmul(delta, w)
-                if in_place[l - 1]:
-                    a = as_[l]
-                    if type(activations[l - 1]) is Sigmoid:
-                        g *= a                     # g a (1 - a), as Sigmoid.backward
-                        g *= 1.0 - a
-                    else:
-                        g *= 1.0 - a * a           # g (1 - a^2), as Tanh.backward
-                    delta = g
-                else:
-                    delta = activations[l - 1].backward(zs[l - 1], as_[l], g)
-        return tuple(new), state
+    def make(overwrite):
+        """The step; with ``overwrite`` the variant that overwrites the parameters it is given
+        (arrays from ``own``), for an engine that owns them for the rest of an epoch."""
+        update_blas = _update_into if overwrite else _update
+        update_numpy = _update_numpy_into if overwrite else _update_numpy
 
+        def step(params, state, x, y):
+            decay_state, eta_state, _ = state
+            eta, rate = eta_state.eta, decay_state.decay
+            gemm = gemms[x.dtype]
+            m = x.shape[0]
+            scale = np.negative(eta) / m                   # -eta/m in the parameters' dtype
+            beta = 1.0 - eta * rate                        # 1 - eta lmbda/n
+            members = params[0][0].shape[0] if params[0][0].ndim == 3 else None
+            # forward: keep z only where the activation's derivative needs it
+            zs, as_ = [], [x]
+            for (w, b), act, inplace in zip(params, activations, act_in_place):
+                z = np.matmul(as_[-1], w.swapaxes(-1, -2))
+                z += b[..., None, :]
+                if inplace:
+                    zs.append(None)
+                    as_.append(_sigmoid_(z) if type(act) is Sigmoid else np.tanh(z, out=z))
+                else:
+                    zs.append(z)
+                    as_.append(act.fn(z))
+            delta = cost.delta(zs[-1], as_[-1], y, activations[-1])  # new: scaled in place
+            delta *= scale if scale.ndim == 0 else scale.reshape(-1, 1, 1)
+            new = [None] * len(params)
+            count = BLAS_THREADS.get()  # set by NumpyBackend.limit_threads around an epoch
+            fused = (threads_for(m * biggest) if count is None else count) == 1
+            for l in range(len(params) - 1, -1, -1):
+                w, b = params[l]
+                g = np.matmul(delta, w) if l else None  # with w before its update
+                summed = np.add.reduce(delta, axis=-2)
+                if overwrite:
+                    b += summed
+                else:
+                    b = b + summed
+                if fused:
+                    w = update_blas(gemm, w, as_[l], delta, beta, members, transposed[l])
+                else:
+                    w = update_numpy(w, as_[l], delta, beta, transposed[l])
+                new[l] = (w, b)
+                if l:
+                    if act_in_place[l - 1]:
+                        a = as_[l]
+                        if type(activations[l - 1]) is Sigmoid:
+                            g *= a                     # g a (1 - a), as Sigmoid.backward
+                            g *= 1.0 - a
+                        else:
+                            g *= 1.0 - a * a           # g (1 - a^2), as Tanh.backward
+                        delta = g
+                    else:
+                        delta = activations[l - 1].backward(zs[l - 1], as_[l], g)
+            return tuple(new), state
+
+        return step
+
+    def own(params):
+        """Copies of ``params`` in the layouts the step writes (see ``WIDE``), for its
+        ``overwriting`` variant: the caller's arrays are never written."""
+        return tuple((_owned(w, t), np.array(b, order="C"))
+                     for (w, b), t in zip(params, transposed))
+
+    step = make(False)
+    step.overwriting, step.own = make(True), own
     return step
 
 
@@ -127,42 +155,68 @@ def _sigmoid_(z):
     return z
 
 
+def _owned(w, transposed):
+    """A copy of w (..., n_out, n_in): C order, or with ``transposed`` each W^T C-contiguous."""
+    if transposed:
+        return np.array(w.swapaxes(-1, -2), order="C").swapaxes(-1, -2)
+    return np.array(w, order="C")
+
+
 def _update_numpy(w, a, delta, beta, transposed):
     """beta w + a^T delta through NumPy's own BLAS: for multi-threaded epochs, so that one
     thread pool runs (SciPy's OpenBLAS is a second one, whose spinning threads would compete
     with NumPy's)."""
     beta = beta if beta.ndim == 0 else beta.reshape(-1, 1, 1)
-    if transposed:
-        g = np.matmul(a.swapaxes(-1, -2), delta).swapaxes(-1, -2)
-    else:
-        g = np.matmul(delta.swapaxes(-1, -2), a)
+    g = _gradient(a, delta, transposed)
     g += w * beta
     return g
 
 
-def _update(gemm, w, a, delta, beta, members, transposed):
-    """beta w + a^T delta for every member, as a new array of w's shape (..., n_out, n_in).
+def _update_numpy_into(w, a, delta, beta, transposed):
+    """_update_numpy's values (the same two roundings) written over w."""
+    beta = beta if beta.ndim == 0 else beta.reshape(-1, 1, 1)
+    g = _gradient(a, delta, transposed)
+    w *= beta
+    w += g
+    return w
 
-    ``gemm(alpha, A, B, beta, C, trans_a, trans_b, overwrite_c)`` is column-major: a C-order
-    (rows, cols) array is its transpose there.  With ``transposed`` the result is Fortran-order
-    (n_out, n_in) = delta^T a; else C-order, computed as its transpose a^T delta."""
+
+def _gradient(a, delta, transposed):
+    """delta^T a (..., n_out, n_in), by the product whose result has w's memory order."""
+    if transposed:
+        return np.matmul(a.swapaxes(-1, -2), delta).swapaxes(-1, -2)
+    return np.matmul(delta.swapaxes(-1, -2), a)
+
+
+def _update(gemm, w, a, delta, beta, members, transposed):
+    """beta w + a^T delta for every member, as a new array of w's shape (..., n_out, n_in)."""
+    return _update_into(gemm, _owned(w, transposed), a, delta, beta, members, transposed)
+
+
+def _update_into(gemm, w, a, delta, beta, members, transposed):
+    """w <- beta w + a^T delta for every member, written over w (in ``_owned``'s layout).
+
+    ``gemm(alpha, A, B, beta, C, trans_a, trans_b, overwrite_c)`` computes alpha op(A) op(B) +
+    beta C; it writes into C itself only where C is Fortran-contiguous: w^T for a C-order w,
+    w itself for a ``transposed`` (Fortran-order) one."""
     if members is None:
         if transposed:
-            return gemm(1.0, delta.T, a.T, float(beta), w, 0, 1, 0)
-        return gemm(1.0, a.T, delta.T, float(beta), w.T, 0, 1, 0).T
-    n_out, n_in = w.shape[-2:]
+            _gemm_into(gemm, w, delta.T, a.T, float(beta))
+        else:
+            _gemm_into(gemm, w.T, a.T, delta.T, float(beta))
+        return w
     betas = [float(beta)] * members if beta.ndim == 0 else beta.tolist()  # exact Python floats
-    # every member's w copied in one call (out[k].T holds w[k] for the gemm of member k)
-    if transposed:
-        out = np.empty((members, n_in, n_out), w.dtype)
-        np.copyto(out, w.swapaxes(-1, -2))
-    else:
-        out = np.empty((members, n_out, n_in), w.dtype)
-        np.copyto(out, w)
     for k in range(members):
         a_k = a if a.ndim == 2 else a[k]
         if transposed:
-            gemm(1.0, delta[k].T, a_k.T, betas[k], out[k].T, 0, 1, 1)
+            _gemm_into(gemm, w[k], delta[k].T, a_k.T, betas[k])
         else:
-            gemm(1.0, a_k.T, delta[k].T, betas[k], out[k].T, 0, 1, 1)
-    return out.swapaxes(-1, -2) if transposed else out
+            _gemm_into(gemm, w[k].T, a_k.T, delta[k].T, betas[k])
+    return w
+
+
+def _gemm_into(gemm, c, a, b, beta):
+    """c <- a b^T + beta c, in place (c Fortran-contiguous, so SciPy does not copy it)."""
+    out = gemm(1.0, a, b, beta, c, 0, 1, 1)
+    if out is not c:  # pragma: no cover - a layout SciPy had to copy: write the result back
+        c[...] = out

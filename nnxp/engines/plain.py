@@ -5,6 +5,13 @@ Each mini-batch is gathered on the device from the data by its slice of the epoc
 the whole training set is made.  With the given order (order None) the mini-batches are plain
 slices.  The loop never synchronises with the device: on asynchronous backends (CuPy, PyTorch
 on CUDA) the kernels of successive steps queue up.
+
+Where the backend's step offers an ``overwriting`` variant (NumPy's fused step), the epoch copies
+the parameters once (``step.own``) and then updates that copy in place, mini-batch after
+mini-batch: the parameters between two mini-batches are seen by nobody but the loop (and
+``on_chunk``, which only reads them before the next step), so this is the epoch's pure result
+(what JAX calls donating the buffers), with one copy per epoch instead of one per mini-batch.
+The caller's arrays are never written.
 """
 
 from . import Engine
@@ -23,6 +30,9 @@ class PlainEngine(Engine):
 
     def _run(self, step, params, state, data, order, m, every, on_chunk):
         xp, n, x, y = self.backend.xp, data.n, data.x, data.y
+        overwriting = getattr(step, "overwriting", None)
+        if overwriting is not None:
+            params, step = step.own(params), overwriting
         for k in range(0, n, m):
             stop = min(k + m, n)  # the standard leaves out-of-bounds slice stops unspecified
             if order is None:
