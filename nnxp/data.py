@@ -1,6 +1,8 @@
 """Training and evaluation data: checked at the public boundary, converted and moved once.
 
     prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset
+    cache_info() -> CacheInfo(scanned, unscanned, hits, size, maxsize)
+    clear_cache()                        forget the prepared Datasets (and zero the counts)
     Dataset(x, y, labels, n)
         x       (n, n_in)   float inputs on the backend's device
         y       (n, n_out)  float desired outputs (one-hot when labels were given)
@@ -27,7 +29,10 @@ Prepared once: a pair of host NumPy arrays that cannot change -- both read-only
 own or immutable ``bytes`` (``frozen``) -- is checked, converted and moved to the device at the
 first call only; later calls with the same two objects (for the same backend, dtype and shape)
 get the same Dataset back, without a check or a transfer (or, where the Dataset uses the
-arrays' memory in place, as on NumPy, a new one made without the scans: ``_cached``).  The
+arrays' memory in place, as on NumPy, a new one made without the scans).  ``cache_info()``
+counts what happened, as functools.lru_cache does: host preparations that scanned the values
+(``scanned``), that skipped the scans (``unscanned``), calls that got a kept Dataset back
+(``hits``), and how many are kept (``size`` of ``maxsize``).  The
 last CACHE_SIZE such Datasets are remembered, each only as long as its arrays live (weak
 references: a dropped array frees its device copy).  Writeable arrays are checked and moved at
 every call: nothing cheap tells reliably whether their values changed in place, and training
@@ -50,7 +55,8 @@ from .backends.base import dtype_name
 from .errors import DataError, InputTypeError
 from .namespace import namespace
 
-__all__ = ["Dataset", "prepare", "is_backend_array", "frozen", "clear_cache", "CACHE_SIZE"]
+__all__ = ["Dataset", "prepare", "is_backend_array", "frozen", "cache_info", "clear_cache",
+           "CacheInfo", "CACHE_SIZE"]
 
 
 class Dataset(NamedTuple):
@@ -93,6 +99,21 @@ def prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset:
 
 CACHE_SIZE = 4
 _cache: OrderedDict = OrderedDict()  # key -> (weakref to x, weakref to y, Dataset)
+_counts = {"scanned": 0, "unscanned": 0, "hits": 0}
+
+
+class CacheInfo(NamedTuple):
+    scanned: int    # host preparations that checked every value
+    unscanned: int  # host preparations of frozen arrays checked before (no scans)
+    hits: int       # calls answered by a kept Dataset (no work at all)
+    size: int       # Datasets kept now
+    maxsize: int    # CACHE_SIZE
+
+
+def cache_info() -> CacheInfo:
+    """What the preparation of host data did since the last ``clear_cache()``."""
+    return CacheInfo(_counts["scanned"], _counts["unscanned"], _counts["hits"], len(_cache),
+                     CACHE_SIZE)
 
 
 def frozen(a) -> bool:
@@ -124,7 +145,10 @@ def _cached(key, x, y, build) -> Dataset:
     entry = _cache.get(key)
     if entry is not None and entry[0]() is x and entry[1]() is y:
         _cache.move_to_end(key)
-        return entry[2] if entry[2] is not None else build(True)
+        if entry[2] is not None:
+            _counts["hits"] += 1
+            return entry[2]
+        return build(True)
     before = sys.getrefcount(x), sys.getrefcount(y)
     data = build(False)
     shares = (sys.getrefcount(x), sys.getrefcount(y)) != before
@@ -139,8 +163,10 @@ def _cached(key, x, y, build) -> Dataset:
 
 
 def clear_cache() -> None:
-    """Forget every remembered Dataset (their device copies are freed with them)."""
+    """Forget every remembered Dataset (their device copies are freed with them), and zero
+    the counts of ``cache_info()``."""
     _cache.clear()
+    _counts.update(scanned=0, unscanned=0, hits=0)
 
 
 def _check_prepared(data, backend, dtype, n_in, n_out, name) -> Dataset:
@@ -216,6 +242,7 @@ def _prepare_on_host(x, y, backend, dtype, n_in, n_out, name, checked=False) -> 
     the host), then one transfer per array.  ``checked``: these arrays passed the value checks
     before and cannot have changed (frozen), so the scans of their values are skipped."""
     x, y = np.asarray(x), np.asarray(y)
+    _counts["unscanned" if checked else "scanned"] += 1
     index = np.dtype(dtype_name(backend.index_dtype()))
     with np.errstate(over="ignore"):  # values are checked for finiteness in ``dtype`` below
         x, targets, labels = _checked(np, x, y, np.dtype(dtype), index, "cpu", dtype, n_in,
