@@ -8,6 +8,9 @@
     Trial(eta, costs, decreases, verdict)    costs[0] is the cost before training
     judge(costs, tolerance) -> verdict       "decreases", "slow", "flat", "oscillates",
                                              "rises" or "diverges" (book mode: also "worse")
+    book_search(runner, start, ...) / sweep_search(runner, eta_min, ...) -> (threshold, trials)
+                                             the two searches, for any runner with ``checks``
+                                             and ``run(etas) -> costs`` (Runner: the network's)
 
 ``net`` is a Network (every trial starts from a copy of its current parameters, so all trials
 start from the same network) or a function of no arguments returning a fresh Network.
@@ -61,7 +64,7 @@ Memory does not grow with the mini-batch size or the budget: the subset is taken
 once (no copy when it is the whole training set), and each segment is gathered from it a chunk
 at a time (at most the subset's size; full batches of the whole subset are not gathered).
 Training uses the network's own engine (on JAX, compiled once for all trials), through
-``_trainer`` alone.  The subset and the order of its mini-batches come from Python's
+``Runner.train_chunk`` alone.  The subset and the order of its mini-batches come from Python's
 ``random.Random(seed)`` on the host, so every backend sees the same examples in the same order.
 """
 
@@ -80,7 +83,8 @@ from .errors import ConfigError
 from .network import Network
 from .optimizers import optimizer_from, set_hyper, training_chain
 
-__all__ = ["find_learning_rate", "LRResult", "Trial", "judge"]
+__all__ = ["find_learning_rate", "LRResult", "Trial", "judge", "Runner", "book_search",
+           "sweep_search"]
 
 COST_PROBE = 2000   # examples of the subset the cost is measured on
 MIN_BATCHES = 200   # the default budget's floor, in mini-batches
@@ -159,12 +163,12 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
         raise ConfigError(f"mode must be 'book' or 'sweep', got {mode!r}")
     if eta_min >= eta_max:
         raise ConfigError(f"need eta_min < eta_max; got eta_min={eta_min}, eta_max={eta_max}")
-    runner = _Runner(base, training_data, mini_batch_size, lmbda, n, n_train, checks,
+    runner = Runner(base, training_data, mini_batch_size, lmbda, n, n_train, checks,
                      budget_batches, seed, optimizer, momentum)
     budget = runner.budget
     if mode == "book":
-        threshold, trials = _book(runner, start, refine_steps, tolerance, eta_min, eta_max,
-                                  progress)
+        threshold, trials = book_search(runner, start, refine_steps, tolerance, eta_min,
+                                        eta_max, progress)
         rule = (f"decreases: over {budget} mini-batches of {mini_batch_size} the cost, "
                 f"measured at {checks} checks (each the mean of {SNAPSHOTS} snapshots), fell "
                 f"at once, never stayed two checks more than {tolerance:g} (relative) above "
@@ -172,7 +176,7 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
                 f"{OSCILLATION:.0%} of the steps, fell by more than its noise, and ended at "
                 f"most {WORSE:g} above the trials of smaller etas")
     else:
-        threshold, trials = _sweep(runner, eta_min, eta_max, tolerance)
+        threshold, trials = sweep_search(runner, eta_min, eta_max, tolerance)
         rule = (f"sweep: eta from {eta_min:g} to {eta_max:g} in {checks} exponential steps "
                 f"over {budget} mini-batches; threshold: the eta of the lowest smoothed cost "
                 f"before it first climbed more than {tolerance:g} above it")
@@ -189,23 +193,10 @@ def _check(integer=False, positive=True, **values):
                               f"{'integer' if integer else 'number'}, got {v!r}")
 
 
-def _trainer(net, optimizer, momentum, lmbda, n):
-    """The one place that touches the training engine: (init(params) -> state,
-    run(params, state, chunk, m, eta) -> (params, state)) for one pass over a Dataset chunk
-    in its given order, on the network's engine (its compiled programs are shared)."""
-    opt = optimizer_from(None if optimizer == "sgd" else optimizer, momentum or None)
-    transform = training_chain(opt, 1.0, lmbda / n)
-    engine, backend = net.engine(), net.backend
-
-    def run(params, state, chunk, m, eta):
-        state = set_hyper(state, eta=backend.asarray(float(eta), net.dtype))
-        return engine.run_epoch(transform, params, state, chunk, None, m)
-
-    return transform.init, run
-
-
-class _Runner:
-    """Runs segments of mini-batches from the initial parameters and measures the cost."""
+class Runner:
+    """Runs segments of mini-batches from the network's parameters and measures the cost:
+    what ``book_search`` and ``sweep_search`` ask of a runner (``checks``, ``run(etas)``), on
+    the network's engine (its compiled programs are shared with training)."""
 
     def __init__(self, net, training_data, m, lmbda, n, n_train, checks, budget, seed,
                  optimizer, momentum):
@@ -232,7 +223,15 @@ class _Runner:
         self.orders = [self._order(n_sub) for _ in range(checks)]
         self.net, self.checks = net, checks
         self.lmbda, self.n = float(lmbda), float(n_full)
-        self.init, self.train = _trainer(net, optimizer, momentum, self.lmbda, self.n)
+        opt = optimizer_from(None if optimizer == "sgd" else optimizer, momentum or None)
+        self.transform = training_chain(opt, 1.0, self.lmbda / self.n)
+        self.engine = net.engine()
+
+    def train_chunk(self, params, state, chunk, eta):
+        """One pass over the Dataset ``chunk`` in its order, at ``eta``, from (params, state):
+        the one place that touches the training engine."""
+        state = set_hyper(state, eta=self.net.backend.asarray(float(eta), self.net.dtype))
+        return self.engine.run_epoch(self.transform, params, state, chunk, None, self.m)
 
     def _order(self, n_sub) -> list:
         """One segment's example indices: passes over the subset, each shuffled."""
@@ -258,7 +257,7 @@ class _Runner:
 
     def _run(self, etas) -> list:
         params = self.net.params
-        state = self.init(params)
+        state = self.transform.init(params)
         costs = [self.cost(params)]
         for eta, order in zip(etas, self.orders):
             snapshots = []
@@ -279,13 +278,13 @@ class _Runner:
         be, xp = self.net.backend, self.net.backend.xp
         if self.m == self.data.n:
             for _ in range(len(order) // self.m):
-                params, state = self.train(params, state, self.data, self.m, eta)
+                params, state = self.train_chunk(params, state, self.data, eta)
             return params, state
         for i in range(0, len(order), self.chunk):
             rows = be.asarray(order[i:i + self.chunk], "index")
             chunk = Dataset(xp.take(self.data.x, rows, axis=0), xp.take(self.data.y, rows, axis=0),
                             xp.take(self.data.labels, rows, axis=0), int(rows.shape[0]))
-            params, state = self.train(params, state, chunk, self.m, eta)
+            params, state = self.train_chunk(params, state, chunk, eta)
         return params, state
 
 
@@ -355,7 +354,11 @@ def decreases(costs, tolerance=0.0) -> bool:
 _PAST = ("rises", "oscillates", "diverges", "worse")  # verdicts of an eta past the threshold
 
 
-def _book(runner, start, refine_steps, tolerance, eta_min, eta_max, progress):
+def book_search(runner, start=0.01, refine_steps=3, tolerance=0.02, eta_min=1e-4, eta_max=1e2,
+                progress=False):
+    """The book's procedure (module doc) with any ``runner``: an object with ``checks`` and
+    ``run(etas) -> costs`` (the cost before training and after each of the ``checks``
+    segments, eta ``etas[s]`` in segment s), such as ``Runner``.  Returns (threshold, trials)."""
     trials = {}
 
     def trial(eta):
@@ -403,8 +406,9 @@ def _worse(costs, trials, eta) -> bool:
     return bool(ends) and end > (1 + WORSE) * min(ends)
 
 
-def _sweep(runner, eta_min, eta_max, tolerance):
-    """One pass with eta growing segment by segment.  Each Trial is one segment (its cost
+def sweep_search(runner, eta_min=1e-4, eta_max=1e2, tolerance=0.02):
+    """The fast mode with any ``runner`` (as ``book_search``): one pass with eta growing
+    segment by segment.  Each Trial is one segment (its cost
     before and after, its verdict read from those two); the threshold is the eta at which the
     smoothed cost was lowest before it first climbed ``tolerance`` above that low (or
     diverged)."""

@@ -131,7 +131,7 @@ def test_a_larger_eta_that_ends_higher_is_past_the_threshold():
             return [2.0] + [1.0 / (1 + eta * k) for k in range(1, 7)]
         return [2.0, 0.6, 0.55, 0.52, 0.51, 0.505, 0.5]  # falls onto a plateau at 0.5
 
-    threshold, trials = lr_finder._book(FakeRunner(curves), 0.01, 3, 0.02, 1e-4, 1e2, False)
+    threshold, trials = lr_finder.book_search(FakeRunner(curves), start=0.01)
     verdicts = {t.eta: t.verdict for t in trials}
     assert verdicts[1.0] == "decreases" and verdicts[10.0] == "worse"
     assert 1.0 <= threshold < 10.0
@@ -141,18 +141,13 @@ def test_memory_does_not_grow_with_the_mini_batch_size(monkeypatch):
     """Each segment is gathered a chunk at a time, never more rows than the subset (full
     batches of the subset are not gathered at all), whatever the budget."""
     seen = []
-    real = lr_finder._trainer
+    real = lr_finder.Runner.train_chunk
 
-    def spy(*args):
-        init, run = real(*args)
+    def spy(runner, params, state, chunk, eta):
+        seen.append((chunk.n, runner.m))
+        return real(runner, params, state, chunk, eta)
 
-        def counted(params, state, chunk, m, eta):
-            seen.append((chunk.n, m))
-            return run(params, state, chunk, m, eta)
-
-        return init, counted
-
-    monkeypatch.setattr(lr_finder, "_trainer", spy)
+    monkeypatch.setattr(lr_finder.Runner, "train_chunk", spy)
     data = _synthetic(n=600)
     with nnxp.use_backend("numpy"):
         for m, n_train in ((50, 200), (600, 200), (1000, 200)):
