@@ -1,6 +1,7 @@
 """Engines: the one owner of a network's compiled programs, and how an epoch runs.
 
     engine_for(backend, spec, name=None) -> Engine     cached per (backend, spec, engine)
+    kept() -> list                                     the engines cached now, oldest first
     clear()                                            forget them all
     Engine.run_epoch(transform, params, state, data, order, mini_batch_size,
                      every=None, on_chunk=None) -> (params, state)
@@ -22,7 +23,9 @@ live in ``state``.  Every engine runs the same pure step over the same mini-batc
     "jax"     the whole epoch as one compiled jax.jit(lax.scan(step)) (engines/jax_scan.py)
 
 With ``every=k``, ``on_chunk(params, batches_done)`` runs after every k mini-batches but the
-last.  Which engines a backend offers is the backend class's ``engines``.  This package and
+last; ``params`` are valid during the call only (the plain engine on NumPy goes on to update
+them in place: engines/plain.py).  A JAX engine's ``compiled()`` lists its XLA programs.
+Which engines a backend offers is the backend class's ``engines``.  This package and
 ``nnxp/backends/`` are the only places that may name an array library.
 """
 
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 from ..backprop import scores as _scores
 
-__all__ = ["Engine", "engine_for", "clear"]
+__all__ = ["Engine", "engine_for", "kept", "clear"]
 
 _engines: dict = {}
 
@@ -45,6 +48,11 @@ def engine_for(backend, spec, name=None) -> "Engine":
             _engines.pop(next(iter(_engines)))
         _engines[key] = cls(backend, spec)
     return _engines[key]
+
+
+def kept() -> list:
+    """Every engine cached now (engine_for), oldest first."""
+    return list(_engines.values())
 
 
 def clear() -> None:
