@@ -85,7 +85,7 @@ def params_numpy(net):
 
 # -- MNIST -----------------------------------------------------------------------------------
 
-def _mnist_dir():
+def mnist_dir():
     """MNIST by nnxp's one rule (nnxp.datasets.mnist_folder): NNXP_DATA_DIR, else the user
     cache folder, where ./run setup puts the checkout's local copy."""
     from nnxp.datasets import mnist_available, mnist_folder
@@ -102,7 +102,7 @@ def _mnist_dir():
 def mnist():
     """Nielsen's split as host float64 arrays: (train, validation, test), each (X, y)."""
     from nnxp.datasets import load_mnist
-    return load_mnist(_mnist_dir(), download=False, dtype="float64", backend="numpy")
+    return load_mnist(mnist_dir(), download=False, dtype="float64", backend="numpy")
 
 
 def blobs(n=240, seed=0, width=6):

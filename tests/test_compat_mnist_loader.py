@@ -4,7 +4,7 @@ files here; the real files where NNXP_DATA_DIR has them)."""
 import numpy as np
 import pytest
 
-from conftest import _mnist_dir
+from conftest import mnist_dir
 from nnxp.compat import mnist_loader, network2
 from nnxp.datasets import load_mnist, mnist
 from nnxp.errors import DataError
@@ -68,7 +68,7 @@ def test_missing_files_are_nnxps_error(tmp_path, monkeypatch):
 
 
 def test_real_files_give_nielsens_split():
-    folder = _mnist_dir()   # skips without the real files (fails with NNXP_REQUIRE_DATA=1)
+    folder = mnist_dir()   # skips without the real files (fails with NNXP_REQUIRE_DATA=1)
     (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = mnist_loader.load_data(folder)
     assert (len(tr_y), len(va_y), len(te_y)) == (50_000, 10_000, 10_000)
     assert tr_x.dtype == np.float32 and tr_x.max() == 1.0 and te_y.dtype == np.int64

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import nnxp
-from conftest import _mnist_dir
+from conftest import mnist_dir
 
 TRAIN = Path(__file__).resolve().parent.parent / "examples" / "train.py"
 SMALL = ["--n-train", "2000", "--epochs", "2", "--sizes", "784", "20", "10", "--seed", "0"]
@@ -45,7 +45,7 @@ def ok(result):
 
 @pytest.fixture(scope="module")
 def data_dir():
-    return _mnist_dir()
+    return mnist_dir()
 
 
 @pytest.fixture(scope="module")

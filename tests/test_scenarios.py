@@ -109,7 +109,7 @@ def test_large_initialization_is_diagnosed_as_saturated_at_the_start(fast, subse
     ("scenario_init", ["--n-train", "3000", "--epochs", "0"], "large initialization"),
 ])
 def test_each_scenario_script_runs(fast, mnist, capsys, monkeypatch, name, argv, expected):
-    from conftest import _mnist_dir
-    monkeypatch.setenv("NNXP_DATA_DIR", str(_mnist_dir()))
+    from conftest import mnist_dir
+    monkeypatch.setenv("NNXP_DATA_DIR", str(mnist_dir()))
     assert example(name).main(argv) == 0
     assert expected in capsys.readouterr().out

@@ -27,8 +27,8 @@ from benchmarks import diagnose_suite as suite  # noqa: E402
 
 @pytest.fixture(scope="module")
 def data(mnist):
-    from conftest import _mnist_dir
-    return suite.load(data_dir=_mnist_dir())
+    from conftest import mnist_dir
+    return suite.load(data_dir=mnist_dir())
 
 
 def one_thread():
