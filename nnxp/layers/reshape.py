@@ -1,0 +1,78 @@
+"""``Flatten(ndim=3)`` and ``Reshape(shape, ndim=1)``: per-example reshapes between
+convolutional and dense layers (network3 reshapes every layer's input).
+
+    Flatten(ndim=3)        x (..., m, *s) with len(s) = ndim  ->  (..., m, prod(s))
+    Reshape(shape, ndim=1) x (..., m, *s) with len(s) = ndim  ->  (..., m, *shape)
+                           (e.g. Reshape((1, 28, 28)) for MNIST rows before a conv layer)
+    params ()              backward reshapes delta back to x's shape
+
+``ndim`` says how many trailing axes each example has on input: the layer cannot tell a member
+axis from an example axis by looking at x, and holds no state (``init`` checks it against the
+input shape).
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+from ..namespace import namespace
+from .base import Layer, check_shape, positive_int, show
+
+__all__ = ["Flatten", "Reshape"]
+
+
+@dataclass(frozen=True)
+class Reshape(Layer):
+    shape: Any
+    ndim: int = 1
+
+    def __post_init__(self):
+        try:
+            shape = tuple(int(n) for n in self.shape)
+        except (TypeError, ValueError):
+            shape = ()
+        if not shape or min(shape) < 1:
+            raise ConfigError(f"Reshape's shape must be a tuple of positive ints, got "
+                              f"{show(self.shape)}")
+        object.__setattr__(self, "shape", shape)
+        positive_int(self.ndim, "Reshape's ndim")
+
+    def output_shape(self, input_shape):
+        shape = check_shape(self, input_shape, self.ndim, f"of {self.ndim} axes")
+        if math.prod(shape) != math.prod(self.shape):
+            raise ConfigError(f"cannot reshape examples of shape {shape} to {self.shape}")
+        return self.shape
+
+    def forward(self, params, x, *, mask=None):
+        self._no_mask(mask)
+        lead = tuple(x.shape[:x.ndim - self.ndim])
+        return namespace(x).reshape(x, lead + self.shape), tuple(x.shape)
+
+    def backward(self, params, cache, delta, *, need_input_grad=True):
+        if not need_input_grad:
+            return (), None
+        return (), namespace(delta).reshape(delta, delta.shape[:delta.ndim - len(self.shape)]
+                                            + cache[len(cache) - self.ndim:])
+
+
+@dataclass(frozen=True)
+class Flatten(Layer):
+    ndim: int = 3
+
+    def __post_init__(self):
+        positive_int(self.ndim, "Flatten's ndim")
+
+    def output_shape(self, input_shape):
+        return (math.prod(check_shape(self, input_shape, self.ndim, f"of {self.ndim} axes")),)
+
+    def forward(self, params, x, *, mask=None):
+        self._no_mask(mask)
+        lead = tuple(x.shape[:x.ndim - self.ndim])
+        return namespace(x).reshape(x, lead + (math.prod(x.shape[len(lead):]),)), tuple(x.shape)
+
+    def backward(self, params, cache, delta, *, need_input_grad=True):
+        if not need_input_grad:
+            return (), None
+        return (), namespace(delta).reshape(delta, delta.shape[:-1]
+                                            + cache[len(cache) - self.ndim:])
