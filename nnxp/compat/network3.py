@@ -71,6 +71,7 @@ Activation), not a Python function of Theano tensors; no banner is printed at im
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import pickle
@@ -81,6 +82,7 @@ from .. import backends, checks
 from ..activations import Activation, Identity, ReLU as _ReLU, Sigmoid, Tanh, as_activation
 from ..data import prepare
 from ..errors import ConfigError, DataError, InputTypeError
+from ..files import read_bytes
 from ..layers import ConvPool, Dense, Reshape, Softmax, sequential
 from ..layers.primitives import lookup
 from ..namespace import device_of, namespace
@@ -369,6 +371,7 @@ class Network:
         eta = checks.number("eta", eta)
         lmbda = checks.number("lmbda", lmbda, strict=False)
         be = backends.current()
+        be.float_dtype(self._dtype)  # float64: JAX's x64 on, or a ConfigError where none
         train = self._data(be, training_data, "training_data")
         validation = self._data(be, validation_data, "validation_data")
         test = None if test_data is None else self._data(be, test_data, "test_data")
@@ -597,11 +600,14 @@ def load_data_shared(filename=None):
 
 
 class _ArraysOnly(pickle.Unpickler):
-    """An unpickler that builds NumPy arrays and nothing else (no code runs)."""
+    """An unpickler that builds NumPy arrays and nothing else: no other class or function is
+    looked up, so no code runs (``_codecs.encode`` is how Python 3 pickles bytes)."""
 
     def find_class(self, module, name):
+        import codecs
         core = getattr(np, "_core", None) or np.core
         allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
+                   ("_codecs", "encode"): codecs.encode,
                    ("numpy.core.multiarray", "_reconstruct"): core.multiarray._reconstruct,
                    ("numpy._core.multiarray", "_reconstruct"): core.multiarray._reconstruct}
         if (module, name) not in allowed:
@@ -611,8 +617,6 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def _read_book_pickle(path):
-    from ..files import read_bytes
-    import io
     raw = read_bytes(path, max_bytes=2 ** 31, what="pickle of MNIST")
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
