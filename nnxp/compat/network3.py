@@ -80,10 +80,11 @@ import numpy as np
 
 from .. import backends, checks
 from ..activations import Activation, Identity, ReLU as _ReLU, Sigmoid, Tanh, as_activation
-from ..data import prepare
+from ..data import frozen, prepare
 from ..errors import ConfigError, DataError, InputTypeError
 from ..files import read_bytes
 from ..layers import ConvPool, Dense, Reshape, Softmax, sequential
+from ..layers.conv import bias_grad
 from ..layers.primitives import lookup
 from ..namespace import device_of, namespace
 
@@ -159,7 +160,7 @@ class SharedValue:
 
     def __init__(self, value, name=None):
         a = np.asarray(value)
-        self._value = a if not a.flags.writeable and a.base is None else _frozen_copy(a)
+        self._value = a if frozen(a) else _frozen_copy(a)  # frozen: nothing can change it
         self.name, self.version = name, 0
 
     @property
@@ -317,7 +318,7 @@ class _TheanoConvPool(ConvPool):
         xp = namespace(delta_z)
         d_conv = _pool_backward_all_maxima(xp, cache.conv, self.pool, delta_z)
         dw, dx = lookup(xp)["conv2d_backward"](cache.x, params[0], d_conv, need_input_grad)
-        return (dw, xp.sum(delta_z, axis=(-4, -2, -1))), dx
+        return (dw, bias_grad(xp, delta_z)), dx
 
 
 def _pool_backward_all_maxima(xp, conv, pool, delta):
@@ -362,56 +363,62 @@ class Network:
     def SGD(self, training_data, epochs, mini_batch_size, eta, validation_data, test_data,
             lmbda=0.0):
         """Train with mini-batch stochastic gradient descent, printing the book's lines."""
+        epochs, eta, lmbda = self._checked(epochs, mini_batch_size, eta, lmbda)
+        be = backends.current()
+        be.float_dtype(self._dtype)  # float64: JAX's x64 on, or a ConfigError where none
+        train = self._data(be, training_data, "training_data")
+        validation = self._data(be, validation_data, "validation_data")
+        test = None if test_data is None else self._data(be, test_data, "test_data")
+        n_batches = train.n // self.mini_batch_size
+        params = self._device_params(be)
+        step = self._program(be, "step", lmbda > 0)
+        hyper = tuple(be.asarray(np.asarray(v), self._dtype) for v in (eta, lmbda / n_batches))
+        best = (0.0, None, None)  # validation accuracy, iteration, test accuracy
+        with be.device_scope(), be.limit_threads(self._work()):
+            zero = be.asarray(np.zeros((), np.int64), "index")
+            try:
+                for epoch in range(epochs):
+                    pos, masks, j = zero, (), zero
+                    for index in range(n_batches):
+                        iteration = n_batches * epoch + index
+                        if iteration % 1000 == 0:
+                            print(f"Training mini-batch number {iteration}")
+                        if self._dropout and index % MASK_BLOCK == 0:
+                            masks = self._masks(be, min(MASK_BLOCK, n_batches - index))
+                            j = zero
+                        params, pos, j = step(params, pos, j, train.x, train.y, hyper, masks)
+                    best = self._end_of_epoch(be, params, epoch, iteration, validation, test,
+                                              best)
+            finally:
+                self._store(be, params)
+        if test is not None:
+            self.test_mb_predictions = lambda i: self._predictions(be, test, i)
+        print("Finished training network.")
+        print(f"Best validation accuracy of {best[0]:.2%} obtained at iteration {best[1]}")
+        if best[2] is not None:
+            print(f"Corresponding test accuracy of {best[2]:.2%}")
+
+    def _checked(self, epochs, mini_batch_size, eta, lmbda):
         epochs = checks.number("epochs", epochs, low=1, strict=False, integer=True)
         m = _size("mini_batch_size", mini_batch_size)
         if m != self.mini_batch_size:
             raise ConfigError(f"mini_batch_size is {m}, but the network was built for "
                               f"mini-batches of {self.mini_batch_size} (Network(layers, "
                               f"{self.mini_batch_size})): give the same size")
-        eta = checks.number("eta", eta)
-        lmbda = checks.number("lmbda", lmbda, strict=False)
-        be = backends.current()
-        be.float_dtype(self._dtype)  # float64: JAX's x64 on, or a ConfigError where none
-        train = self._data(be, training_data, "training_data")
-        validation = self._data(be, validation_data, "validation_data")
-        test = None if test_data is None else self._data(be, test_data, "test_data")
-        num_training_batches = train.n // m
-        params = self._device_params(be)
-        step = self._program(be, "step", lmbda > 0)
-        hyper = tuple(be.asarray(np.asarray(v), self._dtype)
-                      for v in (eta, lmbda / num_training_batches))
-        best_validation_accuracy, best_iteration, test_accuracy = 0.0, None, None
-        with be.device_scope(), be.limit_threads(self._work()):
-            zero = be.asarray(np.zeros((), np.int64), "index")
-            try:
-                for epoch in range(epochs):
-                    pos, masks, j = zero, (), zero
-                    for minibatch_index in range(num_training_batches):
-                        iteration = num_training_batches * epoch + minibatch_index
-                        if iteration % 1000 == 0:
-                            print(f"Training mini-batch number {iteration}")
-                        if self._dropout and minibatch_index % MASK_BLOCK == 0:
-                            masks, j = self._masks(be, min(
-                                MASK_BLOCK, num_training_batches - minibatch_index)), zero
-                        params, pos, j = step(params, pos, j, train.x, train.y, hyper, masks)
-                    validation_accuracy = self._accuracy(be, params, validation)
-                    print(f"Epoch {epoch}: validation accuracy {validation_accuracy:.2%}")
-                    if validation_accuracy >= best_validation_accuracy:
-                        print("This is the best validation accuracy to date.")
-                        best_validation_accuracy = validation_accuracy
-                        best_iteration = iteration
-                        if test is not None:
-                            test_accuracy = self._accuracy(be, params, test)
-                            print(f"The corresponding test accuracy is {test_accuracy:.2%}")
-            finally:
-                self._store(be, params)
+        return epochs, checks.number("eta", eta), checks.number("lmbda", lmbda, strict=False)
+
+    def _end_of_epoch(self, be, params, epoch, iteration, validation, test, best):
+        """The book's lines after an epoch; the new best (accuracy, iteration, test accuracy)."""
+        accuracy = self._accuracy(be, params, validation)
+        print(f"Epoch {epoch}: validation accuracy {accuracy:.2%}")
+        if accuracy < best[0]:
+            return best
+        print("This is the best validation accuracy to date.")
+        test_accuracy = best[2]
         if test is not None:
-            self.test_mb_predictions = lambda i: self._predictions(be, test, i)
-        print("Finished training network.")
-        print(f"Best validation accuracy of {best_validation_accuracy:.2%} obtained at "
-              f"iteration {best_iteration}")
-        if test_accuracy is not None:
-            print(f"Corresponding test accuracy of {test_accuracy:.2%}")
+            test_accuracy = self._accuracy(be, params, test)
+            print(f"The corresponding test accuracy is {test_accuracy:.2%}")
+        return accuracy, iteration, test_accuracy
 
     # -- data and parameters on the device ---------------------------------------------------
     def _data(self, be, data, name):
