@@ -216,3 +216,26 @@ def test_conv_net_stays_on_a_non_default_device():
         odd = be.asarray(rng.standard_normal((2, 5, 5)), "float64")
         assert primitives.max_pool2d_backward(odd, (2, 2), primitives.max_pool2d(
             odd, (2, 2))).device == dev
+
+
+def test_compiled_forward_and_backward_match_eager(backend):
+    """The layers are pure functions: the backend's compile (jax.jit on JAX, where a traced
+    max-pool must stay differentiable) gives the eager numbers."""
+    rng = np.random.default_rng(6)
+    params = _device(backend, sequential.stack_params(_host_params(rng, 2)))
+    x = backend.asarray(rng.standard_normal((2, 4) + INPUT), "float64")
+    masks = tuple(None if k is None else backend.asarray(k, "float64")
+                  for k in sequential.draw_masks(LAYERS, rng, INPUT, (2, 4)))
+    y = backend.asarray(np.eye(3)[rng.integers(0, 3, (2, 4))], "float64")
+
+    def grads(params, x, y, masks):
+        out, caches = sequential.forward(LAYERS, params, x, masks)
+        error = sequential.output_error(LAYERS, caches, LogLikelihoodCost, y)
+        return sequential.apply(LAYERS, params, x), sequential.backward(
+            LAYERS, params, caches, error, at_z=True)
+
+    eager, compiled = grads(params, x, y, masks), backend.compile(grads)(params, x, y, masks)
+    np.testing.assert_allclose(to_numpy(compiled[0]), to_numpy(eager[0]), rtol=1e-12)
+    for got, want in zip(compiled[1], eager[1]):
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-10, atol=1e-12)

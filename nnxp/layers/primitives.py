@@ -29,6 +29,8 @@ faster one where the backend offers it (nnxp/backends/primitives.py: NumPy slidi
 JAX's lax convolutions, PyTorch's conv2d), giving the same numbers to rounding.
 """
 
+import functools
+
 from ..namespace import device_of, namespace
 
 __all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "lookup",
@@ -131,14 +133,9 @@ def max_pool2d_backward(x, pool, dy):
 GENERIC = {"conv2d": conv2d, "conv2d_backward": conv2d_backward, "max_pool2d": max_pool2d,
            "max_pool2d_backward": max_pool2d_backward}
 
-_found: dict = {}
-
-
+@functools.cache
 def lookup(xp) -> dict:
     """The primitives for namespace ``xp``: a backend's faster ones where it has them, the
     generic ones above otherwise (cached per namespace)."""
-    key = getattr(xp, "__name__", None) or id(xp)
-    if key not in _found:
-        from ..backends.primitives import fast_primitives  # lazy: backends import the core
-        _found[key] = {**GENERIC, **fast_primitives(xp)}
-    return _found[key]
+    from ..backends.primitives import fast_primitives  # not at the top: backends import core
+    return {**GENERIC, **fast_primitives(xp)}
