@@ -250,3 +250,11 @@ def test_bad_shapes_are_refused_clearly():
         MaxPool2D().forward((), np.zeros((1, 1, 4, 4)), mask=np.ones((1, 1, 4, 4)))
     with pytest.raises(nnxp.ConfigError, match="no activation"):
         sequential.output_error((MaxPool2D(),), ((),), LogLikelihoodCost, np.zeros(1))
+
+
+def test_the_package_docstring_example_runs():
+    import doctest
+
+    import nnxp.layers
+    result = doctest.testmod(nnxp.layers)
+    assert result.attempted > 0 and result.failed == 0

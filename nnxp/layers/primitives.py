@@ -3,7 +3,8 @@
     conv2d(x, w) -> y
         x (..., m, C, H, W), w (..., F, C, kh, kw) -> y (..., m, F, H - kh + 1, W - kw + 1):
         "valid" cross-correlation with stride 1, as torch.nn.functional.conv2d and
-        jax.lax.conv_general_dilated compute it: y[f, i, j] = sum_{c,p,q} x[c, i+p, j+q] w[f, c, p, q]
+        jax.lax.conv_general_dilated compute it:
+        y[f, i, j] = sum over c, p, q of x[c, i + p, j + q] w[f, c, p, q]
     conv2d_backward(x, w, dy, need_input_grad=True) -> (dw, dx)
         dw shaped like w (summed over the m examples); dx shaped like x (summed over the
         members when x has no member axis but w has), or None
