@@ -258,3 +258,21 @@ def test_the_package_docstring_example_runs():
     import nnxp.layers
     result = doctest.testmod(nnxp.layers)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_backward_computes_no_input_gradient_below_the_first_parameters():
+    """Reshape then Dense: the Dense layer is the first with parameters, so it is asked for
+    no input gradient and the Reshape is not visited (its grads are ())."""
+    from nnxp.layers import Reshape
+
+    class Spy(Dense):
+        def backward_z(self, params, cache, delta_z, *, need_input_grad=True):
+            asked.append(need_input_grad)
+            return super().backward_z(params, cache, delta_z, need_input_grad=need_input_grad)
+
+    asked = []
+    layers = (Reshape((6,), ndim=2), Spy(4), Spy(3))
+    params = sequential.init(layers, np.random.default_rng(0), (2, 3))
+    _, caches = sequential.forward(layers, params, np.ones((5, 2, 3)))
+    grads = sequential.backward(layers, params, caches, np.ones((5, 3)))
+    assert asked == [True, False] and grads[0] == ()
