@@ -239,3 +239,40 @@ def test_compiled_forward_and_backward_match_eager(backend):
     for got, want in zip(compiled[1], eager[1]):
         for g, w in zip(got, want):
             np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-10, atol=1e-12)
+
+
+def test_ties_all_routes_to_every_maximum_as_theano(backend):
+    """ties="all" (Theano's rule, network3's numbers): every element equal to its window's
+    maximum gets the window's gradient; without ties the two rules agree."""
+    x = np.array([[[[1.0, 3.0, 3.0, 0.0, 7.0],
+                    [3.0, 2.0, 1.0, 3.0, 7.0],
+                    [5.0, 5.0, 0.0, 0.0, 7.0]]]])  # the last row and column fill no window
+    dy = np.array([[[[10.0, 20.0]]]])
+    bx, bdy = backend.asarray(x, "float64"), backend.asarray(dy, "float64")
+    layer = MaxPool2D((2, 2), ties="all")
+    _, dx = layer.backward((), layer.forward((), bx)[1], bdy)
+    assert np.array_equal(to_numpy(dx), [[[[0, 10, 20, 0, 0], [10, 0, 0, 20, 0],
+                                           [0, 0, 0, 0, 0]]]])
+    _, first = MaxPool2D((2, 2)).backward((), bx, bdy)
+    assert np.array_equal(to_numpy(first), [[[[0, 10, 20, 0, 0], [0, 0, 0, 0, 0],
+                                              [0, 0, 0, 0, 0]]]])
+    rng = np.random.default_rng(7)
+    x = backend.asarray(rng.standard_normal((2, 3, 4, 7, 9)), "float64")
+    dy = backend.asarray(rng.standard_normal((2, 3, 4, 3, 4)), "float64")
+    assert np.array_equal(to_numpy(primitives.max_pool2d_backward_all(x, (2, 2), dy)),
+                          to_numpy(primitives.max_pool2d_backward(x, (2, 2), dy)))
+    conv_all, conv_first = ConvPool(2, 2, ties="all"), ConvPool(2, 2)
+    params = tuple(backend.asarray(a, "float64")
+                   for a in conv_first.init(rng, (1, 5, 5))[0])
+    blank = backend.asarray(np.zeros((1, 1, 5, 5)), "float64")  # every window a tie
+    delta = backend.asarray(np.ones((1, 2, 2, 2)), "float64")
+    _, dx_all = conv_all.backward_z(params, conv_all.forward(params, blank)[1], delta)
+    _, dx_first = conv_first.backward_z(params, conv_first.forward(params, blank)[1], delta)
+    every = backend.asarray(np.ones((1, 2, 4, 4)), "float64")  # all 4 x 4 conv outputs tie
+    top_left = backend.asarray(np.kron(np.ones((1, 2, 2, 2)), [[1.0, 0.0], [0.0, 0.0]]),
+                               "float64")
+    for dx, d_conv in ((dx_all, every), (dx_first, top_left)):
+        np.testing.assert_allclose(to_numpy(dx), to_numpy(
+            primitives.conv2d_backward(blank, params[0], d_conv)[1]), rtol=1e-12, atol=1e-12)
+    with pytest.raises(nnxp.ConfigError, match="ties must be 'first' or 'all'"):
+        ConvPool(2, 2, ties="last")

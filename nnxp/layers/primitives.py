@@ -15,6 +15,9 @@
         dx shaped like x: each window's gradient goes to ONE element, the first maximum of the
         window in row-major order (as PyTorch's max_pool2d and XLA's select-and-scatter do);
         the other elements of the window, and the ignored border, get 0
+    max_pool2d_backward_all(x, pool, dy) -> dx
+        Theano's rule (network3's ``max_pool_2d``): dy goes to EVERY element equal to its
+        window's maximum; the same as above where a window has a single maximum
 
 The leading axes (``...``) are a member axis K or nothing; x may lack the member axis that w
 has (a first layer whose input all members share).
@@ -34,8 +37,8 @@ import functools
 
 from ..namespace import device_of, namespace
 
-__all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "lookup",
-           "GENERIC"]
+__all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
+           "max_pool2d_backward_all", "lookup", "GENERIC"]
 
 
 def _move(xp, a, source, dest):
@@ -121,18 +124,35 @@ def max_pool2d_backward(x, pool, dy):
     hit = xp.arange(ph * pw, device=device_of(dy)) == first[..., None]
     g = xp.where(hit, dy[..., None], xp.zeros_like(dy)[..., None])  # (..., Ho, Wo, ph pw)
     g = _move(xp, xp.reshape(g, g.shape[:-1] + (ph, pw)), -2, -3)  # (..., Ho, ph, Wo, pw)
-    g = xp.reshape(g, g.shape[:-4] + (ho * ph, wo * pw))
-    if (h, w) == (ho * ph, wo * pw):
+    return _pad_border(xp, xp.reshape(g, g.shape[:-4] + (ho * ph, wo * pw)), h, w)
+
+
+def max_pool2d_backward_all(x, pool, dy):
+    """dy routed to every maximum of each window (Theano's rule, see the module docstring)."""
+    xp = namespace(dy)
+    (ph, pw), (h, w) = pool, x.shape[-2:]
+    ho, wo = h // ph, w // pw
+    r = xp.reshape(x[..., :ho * ph, :wo * pw], x.shape[:-2] + (ho, ph, wo, pw))
+    top = xp.max(r, axis=(-3, -1), keepdims=True)
+    spread = xp.reshape(dy, dy.shape[:-2] + (ho, 1, wo, 1))
+    g = xp.where(r == top, spread, xp.zeros_like(spread))
+    return _pad_border(xp, xp.reshape(g, g.shape[:-4] + (ho * ph, wo * pw)), h, w)
+
+
+def _pad_border(xp, g, h, w):
+    """g (..., h', w') with zero rows and columns appended up to (..., h, w)."""
+    if tuple(g.shape[-2:]) == (h, w):
         return g
-    dev = device_of(dy)
-    g = xp.concat([g, xp.zeros(g.shape[:-2] + (h - ho * ph, wo * pw), dtype=g.dtype,
+    dev = device_of(g)
+    g = xp.concat([g, xp.zeros(g.shape[:-2] + (h - g.shape[-2], g.shape[-1]), dtype=g.dtype,
                                 device=dev)], axis=-2)
-    return xp.concat([g, xp.zeros(g.shape[:-1] + (w - wo * pw,), dtype=g.dtype, device=dev)],
-                     axis=-1)
+    return xp.concat([g, xp.zeros(g.shape[:-1] + (w - g.shape[-1],), dtype=g.dtype,
+                                  device=dev)], axis=-1)
 
 
 GENERIC = {"conv2d": conv2d, "conv2d_backward": conv2d_backward, "max_pool2d": max_pool2d,
-           "max_pool2d_backward": max_pool2d_backward}
+           "max_pool2d_backward": max_pool2d_backward,
+           "max_pool2d_backward_all": max_pool2d_backward_all}
 
 @functools.cache
 def lookup(xp) -> dict:
