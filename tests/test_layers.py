@@ -276,3 +276,15 @@ def test_backward_computes_no_input_gradient_below_the_first_parameters():
     _, caches = sequential.forward(layers, params, np.ones((5, 2, 3)))
     grads = sequential.backward(layers, params, caches, np.ones((5, 3)))
     assert asked == [True, False] and grads[0] == ()
+
+
+def test_numpy_integers_are_accepted_and_stored_as_ints():
+    from nnxp.layers import ConvPool
+    layer = ConvPool(np.int64(4), (np.int32(5), 5), pool=np.int64(2))
+    assert layer.n_filters == 4 and type(layer.n_filters) is int
+    assert layer.filter_size == (5, 5) and layer.pool == (2, 2)
+    assert Dense(np.int64(3)).output_shape((np.int64(7),)) == (3,)
+    with pytest.raises(nnxp.ConfigError, match="n_filters must be a positive int"):
+        ConvPool(2.5, 5)
+    with pytest.raises(nnxp.ConfigError, match="Dense takes examples of shape"):
+        Dense(3).output_shape(("7",))

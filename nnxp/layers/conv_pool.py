@@ -53,11 +53,10 @@ class ConvPool(Layer):
     ties: str = "first"
 
     def __post_init__(self):
-        positive_int(self.n_filters, "ConvPool's n_filters")
-        object.__setattr__(self, "filter_size", positive_pair(self.filter_size,
-                                                              "ConvPool's filter_size"))
-        object.__setattr__(self, "pool", positive_pair(self.pool, "ConvPool's pool"))
-        object.__setattr__(self, "activation", as_activation(self.activation))
+        self._set(n_filters=positive_int(self.n_filters, "ConvPool's n_filters"))
+        self._set(filter_size=positive_pair(self.filter_size, "ConvPool's filter_size"))
+        self._set(pool=positive_pair(self.pool, "ConvPool's pool"))
+        self._set(activation=as_activation(self.activation))
         check_ties(self, self.ties)
 
     def output_shape(self, input_shape):

@@ -50,7 +50,7 @@ class MaxPool2D(Layer):
     ties: str = "first"
 
     def __post_init__(self):
-        object.__setattr__(self, "pool", positive_pair(self.pool, "MaxPool2D's pool"))
+        self._set(pool=positive_pair(self.pool, "MaxPool2D's pool"))
         check_ties(self, self.ties)
 
     def output_shape(self, input_shape):
