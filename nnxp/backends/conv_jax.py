@@ -35,10 +35,12 @@ def conv2d_backward(x, w, dy, need_input_grad=True):
 
 
 def max_pool2d(x, pool):
-    import jax.numpy as jnp
+    import numpy as np
     from jax import lax
     window = (1,) * (x.ndim - 2) + tuple(pool)
-    return lax.reduce_window(x, jnp.array(-jnp.inf, dtype=x.dtype), lax.max, window, window,
+    # a concrete (NumPy) -inf, also under jit: lax then recognises the max monoid, whose
+    # reduce_window has a gradient (a traced initial value would make a generic, underivable one)
+    return lax.reduce_window(x, np.array(-np.inf, dtype=x.dtype), lax.max, window, window,
                              "VALID")
 
 

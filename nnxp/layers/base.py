@@ -31,6 +31,7 @@ are made in the namespace of the generator's own arrays (``host_namespace``).
 """
 
 import math
+import numbers
 
 from ..errors import ConfigError
 from ..namespace import namespace
@@ -54,6 +55,11 @@ class Layer:
         """dC/dz from dC/dy through the activation, then ``backward_z``."""
         delta_z = self.activation.backward(cache.z, cache.a, delta)
         return self.backward_z(params, cache, delta_z, need_input_grad=need_input_grad)
+
+    def _set(self, **fields):
+        """Store checked constructor arguments on the frozen dataclass."""
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
 
     def _no_mask(self, mask):
         if mask is not None:
@@ -94,21 +100,28 @@ def sum_to_shape(xp, g, shape):
 def check_shape(layer, input_shape, ndim, what):
     """``input_shape`` as a tuple of ``ndim`` positive ints, or a ConfigError naming the layer."""
     try:
-        shape = tuple(int(n) for n in input_shape)
+        shape = tuple(_count(n) for n in input_shape)
     except TypeError:
         shape = None
-    if shape is None or len(shape) != ndim or min(shape, default=1) < 1:
+    if shape is None or len(shape) != ndim or None in shape:
         raise ConfigError(f"{type(layer).__name__} takes examples of shape {what}, got input "
                           f"shape {show(input_shape)}")
     return shape
 
 
+def _count(n):
+    """``n`` as a positive Python int (NumPy's integers too), else None."""
+    if isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1:
+        return int(n)
+    return None
+
+
 def positive_pair(value, what):
-    """(a, b) from an int a (a square) or a pair of positive ints, or a ConfigError."""
-    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(
-        value, (tuple, list)) else None
-    if (pair is None or len(pair) != 2 or not all(isinstance(n, int) and not isinstance(
-            n, bool) and n >= 1 for n in pair)):
+    """(a, b) from a positive int a (a square) or a pair of positive ints, or a ConfigError."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value) if isinstance(
+        value, (tuple, list)) else ()
+    pair = tuple(_count(n) for n in pair)
+    if len(pair) != 2 or None in pair:
         raise ConfigError(f"{what} must be a positive int or a pair of them, got {show(value)}")
     return pair
 
@@ -120,9 +133,9 @@ def show(value):
 
 
 def positive_int(value, what):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if _count(value) is None:
         raise ConfigError(f"{what} must be a positive int, got {show(value)}")
-    return value
+    return int(value)
 
 
 def dropout_probability(value):

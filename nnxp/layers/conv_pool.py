@@ -1,5 +1,5 @@
-"""``ConvPool(n_filters, filter_size, pool=(2, 2), activation=Sigmoid)``: network3's
-ConvPoolLayer, a convolution, max-pooling, then the bias and the activation.
+"""``ConvPool(n_filters, filter_size, pool=(2, 2), activation=Sigmoid, ties="first")``:
+network3's ConvPoolLayer, a convolution, max-pooling, then the bias and the activation.
 
     params   (w, b): w (n_filters, channels, kh, kw), b (n_filters,); a leading K for K members
     x        (m, C, H, W) or (K, m, C, H, W)
@@ -7,7 +7,9 @@ ConvPoolLayer, a convolution, max-pooling, then the bias and the activation.
     forward  z = max_pool2d(conv2d(x, w)) + b,  y = activation(z)
     backward_z
              dC/db = delta summed over examples and positions; the pooling's backward routes
-             delta to each window's first maximum; the convolution's backward gives dC/dw, dC/dx
+             delta to each window's first maximum (``ties="all"``: to every maximum, Theano's
+             rule and so network3's numbers, see pool.py); the convolution's backward gives
+             dC/dw, dC/dx
 
 The bias comes after the pooling, as in network3 (one bias per feature map, so the maximum is
 the same either way; adding it to the smaller map is cheaper).  conv2d is a cross-correlation
@@ -20,14 +22,14 @@ default N(0, 1); weights drawn first.
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Optional
 
 from ..activations import Activation, Sigmoid, as_activation
 from ..initializers import normal_bias
 from ..namespace import namespace
 from .base import Layer, host_param, positive_int, positive_pair
 from .conv import add_bias, bias_grad, conv_output_shape
-from .pool import pooled_shape
+from .pool import check_ties, pool_backward, pooled_shape
 from .primitives import lookup
 
 __all__ = ["ConvPool", "ConvPoolCache"]
@@ -46,15 +48,16 @@ class ConvPool(Layer):
     filter_size: Any
     pool: Any = (2, 2)
     activation: Activation = Sigmoid()
-    weight_init: Callable = None
+    weight_init: Optional[Callable] = None
     bias_init: Callable = normal_bias
+    ties: str = "first"
 
     def __post_init__(self):
-        positive_int(self.n_filters, "ConvPool's n_filters")
-        object.__setattr__(self, "filter_size", positive_pair(self.filter_size,
-                                                              "ConvPool's filter_size"))
-        object.__setattr__(self, "pool", positive_pair(self.pool, "ConvPool's pool"))
-        object.__setattr__(self, "activation", as_activation(self.activation))
+        self._set(n_filters=positive_int(self.n_filters, "ConvPool's n_filters"))
+        self._set(filter_size=positive_pair(self.filter_size, "ConvPool's filter_size"))
+        self._set(pool=positive_pair(self.pool, "ConvPool's pool"))
+        self._set(activation=as_activation(self.activation))
+        check_ties(self, self.ties)
 
     def output_shape(self, input_shape):
         conv_out = conv_output_shape(self, input_shape, self.n_filters, self.filter_size)[1]
@@ -82,7 +85,6 @@ class ConvPool(Layer):
 
     def backward_z(self, params, cache, delta_z, *, need_input_grad=True):
         xp = namespace(delta_z)
-        ops = lookup(xp)
-        d_conv = ops["max_pool2d_backward"](cache.conv, self.pool, delta_z)
-        dw, dx = ops["conv2d_backward"](cache.x, params[0], d_conv, need_input_grad)
+        d_conv = pool_backward(xp, cache.conv, self.pool, self.ties, delta_z)
+        dw, dx = lookup(xp)["conv2d_backward"](cache.x, params[0], d_conv, need_input_grad)
         return (dw, bias_grad(xp, delta_z)), dx

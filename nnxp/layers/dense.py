@@ -48,8 +48,8 @@ class Affine(Layer):
     """What Dense and Softmax share: everything but their fields (see the module docstring)."""
 
     def __post_init__(self):
-        positive_int(self.n_out, f"{type(self).__name__}'s n_out")
-        object.__setattr__(self, "p_dropout", dropout_probability(self.p_dropout))
+        self._set(n_out=positive_int(self.n_out, f"{type(self).__name__}'s n_out"))
+        self._set(p_dropout=dropout_probability(self.p_dropout))
 
     def output_shape(self, input_shape):
         check_shape(self, input_shape, 1, "(n_in,) (put a Flatten() before it)")
@@ -109,4 +109,4 @@ class Dense(Affine):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "activation", as_activation(self.activation))
+        self._set(activation=as_activation(self.activation))

@@ -3,7 +3,8 @@
     conv2d(x, w) -> y
         x (..., m, C, H, W), w (..., F, C, kh, kw) -> y (..., m, F, H - kh + 1, W - kw + 1):
         "valid" cross-correlation with stride 1, as torch.nn.functional.conv2d and
-        jax.lax.conv_general_dilated compute it: y[f, i, j] = sum_{c,p,q} x[c, i+p, j+q] w[f, c, p, q]
+        jax.lax.conv_general_dilated compute it:
+        y[f, i, j] = sum over c, p, q of x[c, i + p, j + q] w[f, c, p, q]
     conv2d_backward(x, w, dy, need_input_grad=True) -> (dw, dx)
         dw shaped like w (summed over the m examples); dx shaped like x (summed over the
         members when x has no member axis but w has), or None
@@ -14,6 +15,9 @@
         dx shaped like x: each window's gradient goes to ONE element, the first maximum of the
         window in row-major order (as PyTorch's max_pool2d and XLA's select-and-scatter do);
         the other elements of the window, and the ignored border, get 0
+    max_pool2d_backward_all(x, pool, dy) -> dx
+        Theano's rule (network3's ``max_pool_2d``): dy goes to EVERY element equal to its
+        window's maximum; the same as above where a window has a single maximum
 
 The leading axes (``...``) are a member axis K or nothing; x may lack the member axis that w
 has (a first layer whose input all members share).
@@ -29,10 +33,12 @@ faster one where the backend offers it (nnxp/backends/primitives.py: NumPy slidi
 JAX's lax convolutions, PyTorch's conv2d), giving the same numbers to rounding.
 """
 
+import functools
+
 from ..namespace import device_of, namespace
 
-__all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "lookup",
-           "GENERIC"]
+__all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
+           "max_pool2d_backward_all", "lookup", "GENERIC"]
 
 
 def _move(xp, a, source, dest):
@@ -118,27 +124,39 @@ def max_pool2d_backward(x, pool, dy):
     hit = xp.arange(ph * pw, device=device_of(dy)) == first[..., None]
     g = xp.where(hit, dy[..., None], xp.zeros_like(dy)[..., None])  # (..., Ho, Wo, ph pw)
     g = _move(xp, xp.reshape(g, g.shape[:-1] + (ph, pw)), -2, -3)  # (..., Ho, ph, Wo, pw)
-    g = xp.reshape(g, g.shape[:-4] + (ho * ph, wo * pw))
-    if (h, w) == (ho * ph, wo * pw):
+    return _pad_border(xp, xp.reshape(g, g.shape[:-4] + (ho * ph, wo * pw)), h, w)
+
+
+def max_pool2d_backward_all(x, pool, dy):
+    """dy routed to every maximum of each window (Theano's rule, see the module docstring)."""
+    xp = namespace(dy)
+    (ph, pw), (h, w) = pool, x.shape[-2:]
+    ho, wo = h // ph, w // pw
+    r = xp.reshape(x[..., :ho * ph, :wo * pw], x.shape[:-2] + (ho, ph, wo, pw))
+    top = xp.max(r, axis=(-3, -1), keepdims=True)
+    spread = xp.reshape(dy, dy.shape[:-2] + (ho, 1, wo, 1))
+    g = xp.where(r == top, spread, xp.zeros_like(spread))
+    return _pad_border(xp, xp.reshape(g, g.shape[:-4] + (ho * ph, wo * pw)), h, w)
+
+
+def _pad_border(xp, g, h, w):
+    """g (..., h', w') with zero rows and columns appended up to (..., h, w)."""
+    if tuple(g.shape[-2:]) == (h, w):
         return g
-    dev = device_of(dy)
-    g = xp.concat([g, xp.zeros(g.shape[:-2] + (h - ho * ph, wo * pw), dtype=g.dtype,
+    dev = device_of(g)
+    g = xp.concat([g, xp.zeros(g.shape[:-2] + (h - g.shape[-2], g.shape[-1]), dtype=g.dtype,
                                 device=dev)], axis=-2)
-    return xp.concat([g, xp.zeros(g.shape[:-1] + (w - wo * pw,), dtype=g.dtype, device=dev)],
-                     axis=-1)
+    return xp.concat([g, xp.zeros(g.shape[:-1] + (w - g.shape[-1],), dtype=g.dtype,
+                                  device=dev)], axis=-1)
 
 
 GENERIC = {"conv2d": conv2d, "conv2d_backward": conv2d_backward, "max_pool2d": max_pool2d,
-           "max_pool2d_backward": max_pool2d_backward}
+           "max_pool2d_backward": max_pool2d_backward,
+           "max_pool2d_backward_all": max_pool2d_backward_all}
 
-_found: dict = {}
-
-
+@functools.cache
 def lookup(xp) -> dict:
     """The primitives for namespace ``xp``: a backend's faster ones where it has them, the
     generic ones above otherwise (cached per namespace)."""
-    key = getattr(xp, "__name__", None) or id(xp)
-    if key not in _found:
-        from ..backends.primitives import fast_primitives  # lazy: backends import the core
-        _found[key] = {**GENERIC, **fast_primitives(xp)}
-    return _found[key]
+    from ..backends.primitives import fast_primitives  # not at the top: backends import core
+    return {**GENERIC, **fast_primitives(xp)}

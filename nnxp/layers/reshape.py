@@ -29,14 +29,14 @@ class Reshape(Layer):
 
     def __post_init__(self):
         try:
-            shape = tuple(int(n) for n in self.shape)
-        except (TypeError, ValueError):
+            shape = tuple(positive_int(n, "a size") for n in self.shape)
+        except (TypeError, ConfigError):
             shape = ()
-        if not shape or min(shape) < 1:
+        if not shape:
             raise ConfigError(f"Reshape's shape must be a tuple of positive ints, got "
                               f"{show(self.shape)}")
-        object.__setattr__(self, "shape", shape)
-        positive_int(self.ndim, "Reshape's ndim")
+        self._set(shape=shape)
+        self._set(ndim=positive_int(self.ndim, "Reshape's ndim"))
 
     def output_shape(self, input_shape):
         shape = check_shape(self, input_shape, self.ndim, f"of {self.ndim} axes")
@@ -61,7 +61,7 @@ class Flatten(Layer):
     ndim: int = 3
 
     def __post_init__(self):
-        positive_int(self.ndim, "Flatten's ndim")
+        self._set(ndim=positive_int(self.ndim, "Flatten's ndim"))
 
     def output_shape(self, input_shape):
         return (math.prod(check_shape(self, input_shape, self.ndim, f"of {self.ndim} axes")),)

@@ -10,7 +10,8 @@
     backward(layers, params, caches, delta_out, *, at_z=False) -> grads
         delta_out = dC/d(output), or with ``at_z=True`` dC/dz of the last layer's weighted
         input (what ``output_error`` gives); grads: one tuple per layer shaped like params,
-        summed over the examples; the first layer's input gradient is never computed
+        summed over the examples; no input gradient is computed below the first layer with
+        parameters (a Reshape's or a shared input's is never needed)
     output_error(layers, caches, cost, y) -> dC/dz^L = cost.delta(z, a, y, activation) (BP1)
     apply(layers, params, x) -> output                the evaluation path (no caches, no masks)
     draw_masks(layers, rng, input_shape, lead) -> masks
@@ -60,10 +61,11 @@ def forward(layers, params, x, masks=None):
 
 
 def backward(layers, params, caches, delta_out, *, at_z=False):
-    grads, delta = [None] * len(layers), delta_out
-    for l in range(len(layers) - 1, -1, -1):
+    first = next((l for l, p in enumerate(params) if len(p)), len(layers))
+    grads, delta = [()] * len(layers), delta_out
+    for l in range(len(layers) - 1, first - 1, -1):
         step = layers[l].backward_z if at_z and l == len(layers) - 1 else layers[l].backward
-        grads[l], delta = step(params[l], caches[l], delta, need_input_grad=l > 0)
+        grads[l], delta = step(params[l], caches[l], delta, need_input_grad=l > first)
     return tuple(grads)
 
 
