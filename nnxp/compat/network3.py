@@ -84,8 +84,6 @@ from ..data import frozen, prepare
 from ..errors import ConfigError, DataError, InputTypeError
 from ..files import read_bytes
 from ..layers import ConvPool, Dense, Reshape, Softmax, sequential
-from ..layers.conv import bias_grad
-from ..layers.primitives import lookup
 from ..namespace import device_of, namespace
 
 __all__ = ["load_data_shared", "Network", "ConvPoolLayer", "FullyConnectedLayer",
@@ -252,8 +250,8 @@ class ConvPoolLayer(_BookLayer):
         if channels != self.image_shape[1]:
             raise ConfigError(f"filter_shape {self.filter_shape} has {channels} input feature "
                               f"maps, image_shape {self.image_shape} has {self.image_shape[1]}")
-        self.layer = _TheanoConvPool(n_filters, (kh, kw), self.poolsize,
-                                     _activation(activation_fn))
+        self.layer = ConvPool(n_filters, (kh, kw), self.poolsize, _activation(activation_fn),
+                              ties="all")  # Theano's max-pool gradient
         self.input_shape = self.image_shape[1:]
         self.output_shape = self.layer.output_shape(self.input_shape)  # checks the sizes
         dtype = floatX()
@@ -309,36 +307,6 @@ class SoftmaxLayer(_BookLayer):
 
     to_seam = FullyConnectedLayer.to_seam
     from_seam = to_seam
-
-
-class _TheanoConvPool(ConvPool):
-    """ConvPool whose pooling gradient goes to every maximum of a window, as Theano's."""
-
-    def backward_z(self, params, cache, delta_z, *, need_input_grad=True):
-        xp = namespace(delta_z)
-        d_conv = _pool_backward_all_maxima(xp, cache.conv, self.pool, delta_z)
-        dw, dx = lookup(xp)["conv2d_backward"](cache.x, params[0], d_conv, need_input_grad)
-        return (dw, bias_grad(xp, delta_z)), dx
-
-
-def _pool_backward_all_maxima(xp, conv, pool, delta):
-    """dC/dconv: delta (m, F, Ho, Wo) to every element of its window equal to the window's
-    maximum (Theano's MaxPoolGrad); the border outside every window gets 0."""
-    (ph, pw), (h, w) = pool, conv.shape[-2:]
-    ho, wo = delta.shape[-2:]
-    inner = conv[..., :ho * ph, :wo * pw]
-    win = xp.reshape(inner, inner.shape[:-2] + (ho, ph, wo, pw))
-    top = xp.max(win, axis=(-3, -1), keepdims=True)
-    g = xp.where(win == top, xp.reshape(delta, delta.shape[:-2] + (ho, 1, wo, 1)),
-                 xp.zeros_like(win))
-    g = xp.reshape(g, inner.shape)
-    if (h, w) == (ho * ph, wo * pw):
-        return g
-    dev = device_of(g)
-    g = xp.concat([g, xp.zeros(g.shape[:-2] + (h - ho * ph, wo * pw), dtype=g.dtype,
-                               device=dev)], axis=-2)
-    return xp.concat([g, xp.zeros(g.shape[:-1] + (w - wo * pw,), dtype=g.dtype, device=dev)],
-                     axis=-1)
 
 
 # -- the network -------------------------------------------------------------------------------
