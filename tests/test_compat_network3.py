@@ -14,11 +14,12 @@ import contextlib
 import functools
 import gzip
 import hashlib
-import io
 import json
 import os
 import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -504,3 +505,23 @@ def test_bad_sgd_arguments_are_refused_and_nothing_changes(error, kw, capsys):
 
 def test_errors_are_nnxp_errors():
     assert issubclass(ConfigError, NNXPError) and issubclass(DataError, NNXPError)
+
+
+def test_the_example_runs_the_books_networks(tmp_path):
+    """examples/conv.py as a user runs it (a subprocess), on a small slice."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "NNXP_DATA_DIR": str(mnist_dir()), "NNXP_BACKEND": "numpy",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(root),
+                                                       os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, str(root / "examples" / "conv.py")]
+    result = subprocess.run(command + ["--net", "shallow", "--n-train", "500", "--epochs", "2"],
+                            capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Training mini-batch number 0"
+    assert any(re.fullmatch(r"Epoch 1: validation accuracy \d+\.\d\d%", line) for line in lines)
+    assert lines[-3] == "Finished training network."
+    assert re.fullmatch(r"Corresponding test accuracy of \d+\.\d\d%", lines[-1])
+    bad = subprocess.run(command + ["--n-train", "0"], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert bad.returncode == 2 and "--n-train" in bad.stderr
