@@ -32,6 +32,7 @@ What the book's module has:
                                        called on an array (``ReLU(z)``)
     size(data) -> int                  the number of examples of a pair (x, y)
     dropout_layer(layer, p_dropout, rng=None) -> layer * mask (each unit kept w.p. 1 - p)
+    floatX() -> "float32" or "float64"  the dtype of new layers and data (NNXP_FLOATX)
 
 Every layer's ``w`` and ``b`` are shared values (``w.get_value()``, ``w.set_value(a)``,
 ``w.eval()``) holding host NumPy arrays in the book's shapes; SGD trains copies on the device
@@ -58,8 +59,10 @@ compiled program (on JAX) that gathers its rows on the device.
 
 Dropout: masks on the inputs of the layers with p_dropout > 0, each unit kept with probability
 1 - p_dropout, drawn on the host from the network's ``numpy.random.Generator`` (seed: the
-``seed`` argument, else the book's fixed 985772, np.random.RandomState(0).randint(999999))
-for 100 mini-batches at a time and moved to the device per block.  Theano's random streams
+``seed`` argument, else the book's fixed 985772, np.random.RandomState(0).randint(999999)):
+for each mini-batch in turn, for each dropout layer in order, ``rng.random((mini_batch_size,
+n_in)) >= p_dropout``; drawn for MASK_BLOCK mini-batches at a time, moved to the device per
+block.  Theano's random streams
 cannot be reproduced, so runs with dropout do not repeat the book's masks.
 
 Not the book's: the Theano graph attributes (``net.x``, ``layer.output``, ``theano.function``
@@ -88,7 +91,7 @@ from ..namespace import device_of, namespace
 
 __all__ = ["load_data_shared", "Network", "ConvPoolLayer", "FullyConnectedLayer",
            "SoftmaxLayer", "sigmoid", "tanh", "ReLU", "linear", "size", "dropout_layer",
-           "SharedValue"]
+           "SharedValue", "floatX"]
 
 BOOK_DROPOUT_SEED = 985772     # np.random.RandomState(0).randint(999999), network3's seed
 MASK_BLOCK = 100               # mini-batches whose dropout masks are drawn and moved at once
