@@ -393,6 +393,16 @@ def test_load_data_shared_reads_the_books_pickle(tmp_path, float64):
     assert network3.size((splits[0][0], splits[0][1])) == 30
 
 
+def test_load_data_shared_reads_a_python2_pickle(float64):
+    """The layout the book's mnist.pkl.gz has: cPickle under Python 2, NumPy 1.x arrays
+    (tests/reference/make_py2_pickle.py made the file, with Python 2.7)."""
+    data = network3.load_data_shared(REFERENCE / "py2_mnist_like.pkl.gz")
+    for k, ((x, y), n) in enumerate(zip(data, (3, 2, 1))):
+        assert np.array_equal(x.get_value(), 0.5 * k + np.arange(4 * n).reshape(n, 4))
+        assert np.array_equal(y.get_value(), (k + np.arange(n)) % 10)
+        assert x.dtype == np.float64 and y.dtype == np.int32
+
+
 class _Trap:
     def __reduce__(self):
         return (os.getcwd, ())  # harmless, but code: the reader must refuse to call it
