@@ -220,7 +220,8 @@ def test_conv_net_stays_on_a_non_default_device():
 
 def test_compiled_forward_and_backward_match_eager(backend):
     """The layers are pure functions: the backend's compile (jax.jit on JAX, where a traced
-    max-pool must stay differentiable) gives the eager numbers."""
+    max-pool must stay differentiable) gives the eager numbers, also with forward and backward
+    in separate programs (every cache a pytree of arrays)."""
     rng = np.random.default_rng(6)
     params = _device(backend, sequential.stack_params(_host_params(rng, 2)))
     x = backend.asarray(rng.standard_normal((2, 4) + INPUT), "float64")
@@ -234,11 +235,20 @@ def test_compiled_forward_and_backward_match_eager(backend):
         return sequential.apply(LAYERS, params, x), sequential.backward(
             LAYERS, params, caches, error, at_z=True)
 
-    eager, compiled = grads(params, x, y, masks), backend.compile(grads)(params, x, y, masks)
-    np.testing.assert_allclose(to_numpy(compiled[0]), to_numpy(eager[0]), rtol=1e-12)
-    for got, want in zip(compiled[1], eager[1]):
-        for g, w in zip(got, want):
-            np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-10, atol=1e-12)
+    def split(params, x, y, masks):  # caches out of one program into another: pytrees
+        _, caches = backend.compile(lambda p, x, k: sequential.forward(LAYERS, p, x, k))(
+            params, x, masks)
+        out = backend.compile(lambda p, x: sequential.apply(LAYERS, p, x))(params, x)
+        return out, backend.compile(lambda p, c, y: sequential.backward(
+            LAYERS, p, c, sequential.output_error(LAYERS, c, LogLikelihoodCost, y),
+            at_z=True))(params, caches, y)
+
+    eager = grads(params, x, y, masks)
+    for compiled in (backend.compile(grads)(params, x, y, masks), split(params, x, y, masks)):
+        np.testing.assert_allclose(to_numpy(compiled[0]), to_numpy(eager[0]), rtol=1e-12)
+        for got, want in zip(compiled[1], eager[1]):
+            for g, w in zip(got, want):
+                np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-10, atol=1e-12)
 
 
 def test_ties_all_routes_to_every_maximum_as_theano(backend):
