@@ -286,3 +286,21 @@ def test_ties_all_routes_to_every_maximum_as_theano(backend):
             primitives.conv2d_backward(blank, params[0], d_conv)[1]), rtol=1e-12, atol=1e-12)
     with pytest.raises(nnxp.ConfigError, match="ties must be 'first' or 'all'"):
         ConvPool(2, 2, ties="last")
+
+
+def test_numpy_layers_import_no_other_array_library():
+    """A NumPy-only install: the fast-primitive table imports only the module of the
+    namespace in use, and that module imports its library lazily."""
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np\n"
+            "from nnxp.layers import ConvPool, sequential\n"
+            "layers = (ConvPool(2, 3),)\n"
+            "params = sequential.init(layers, np.random.default_rng(0), (1, 8, 8))\n"
+            "y, caches = sequential.forward(layers, params, np.ones((2, 1, 8, 8)))\n"
+            "sequential.backward(layers, params, caches, y)\n"
+            "print(sorted(m for m in ('jax', 'torch', 'cupy', 'array_api_strict')"
+            " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
