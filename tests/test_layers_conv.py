@@ -134,23 +134,29 @@ CASES = [((3, 2, 8, 7), (4, 2, 3, 2)),          # one network
          ((1, 1, 5, 5), (1, 1, 5, 5))]          # the filter as large as the image
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("x_shape, w_shape", CASES)
-def test_fast_conv_matches_generic(backend, x_shape, w_shape):
+def test_fast_conv_matches_generic(backend, x_shape, w_shape, dtype):
+    """The same numbers to rounding, in the input's dtype (no silent upcast)."""
     rng = np.random.default_rng(3)
-    x, w = (backend.asarray(rng.standard_normal(s), "float64") for s in (x_shape, w_shape))
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    x, w = (backend.asarray(rng.standard_normal(s), dtype) for s in (x_shape, w_shape))
     fast, generic = primitives.lookup(backend.xp), primitives.GENERIC
+
+    def same(a, b):
+        assert a.dtype == x.dtype and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=tol, atol=tol)
+
     y = fast["conv2d"](x, w)
-    assert tuple(y.shape) == tuple(generic["conv2d"](x, w).shape)
-    np.testing.assert_allclose(to_numpy(y), to_numpy(generic["conv2d"](x, w)), rtol=1e-12,
-                               atol=1e-12)
-    dy = backend.asarray(rng.standard_normal(tuple(y.shape)), "float64")
+    same(y, generic["conv2d"](x, w))
+    dy = backend.asarray(rng.standard_normal(tuple(y.shape)), dtype)
     for need in (True, False):
         (dw, dx), (gw, gx) = (ops["conv2d_backward"](x, w, dy, need) for ops in (fast, generic))
-        np.testing.assert_allclose(to_numpy(dw), to_numpy(gw), rtol=1e-12, atol=1e-12)
+        same(dw, gw)
         assert tuple(dw.shape) == w_shape
         if need:
             assert tuple(dx.shape) == x_shape
-            np.testing.assert_allclose(to_numpy(dx), to_numpy(gx), rtol=1e-12, atol=1e-12)
+            same(dx, gx)
         else:
             assert dx is None and gx is None
 
