@@ -5,6 +5,7 @@ References are the book's code written out in tests/reference.py, run from the s
 """
 
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -42,6 +43,32 @@ def test_saturated_outputs_are_counted_as_the_book(backend):
         got = net.evaluate(data) if module is network else net.accuracy(data)
         assert got == expected
         assert got == sum(int(np.argmax(net.feedforward(x)) == y) for x, y in data)
+
+
+def test_sgd_monitors_saturated_outputs_as_the_book(backend):
+    """The counts SGD prints are measured as accuracy() is (a tiny eta keeps the network
+    saturated)."""
+    training, data = book_data(n_eval=300, sizes=[12, 4])
+    net = saturated_net(network2, [12, 4])
+    result = net.SGD(training, 1, 10, 1e-9, evaluation_data=data,
+                     monitor_evaluation_accuracy=True, monitor_training_accuracy=True)
+    assert result.evaluation_accuracy == [book_accuracy(net.weights, net.biases, data)]
+    assert result.training_accuracy == [book_accuracy(net.weights, net.biases, training)]
+    assert result.evaluation_accuracy[0] > 150
+
+
+def test_the_book_sigmoid_is_the_books_formula_without_overflow_warnings():
+    from nnxp.compat._book import BookSigmoid
+    z = np.concatenate([np.linspace(-800, 800, 4001), [-709.782712893384, -709.7827128933841,
+                                                      -745.2, -36.8, 36.8, 0.0]])
+    with np.errstate(over="ignore"):
+        book = 1.0 / (1.0 + np.exp(-z))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = BookSigmoid().fn(z)
+        assert np.array_equal(network2.sigmoid(z), book)
+    assert np.array_equal(ours, book)
+    assert ours[z == -709.782712893384][0] > 0 and ours[z == -709.7827128933841][0] == 0
 
 
 def test_saturated_outputs_under_exact_mode(monkeypatch):
