@@ -18,9 +18,9 @@ about the book's speed (_book.py).  Accuracy is counted with the book's sigmoid 
 so saturated outputs give the book's counts.  A subclass that overrides one of the book's
 methods (update_mini_batch, backprop, cost_derivative, feedforward, ...) is trained by the
 book's loop calling them.  The training list is shuffled in place, as the book does.  Data
-lists are converted for the device once and kept; ``forget_data()`` drops them (after changing arrays
-inside a list in place, say).  docs/compat.md says how to port a script, what is supported and
-what differs.
+lists are converted for the device once and kept; ``forget_data()`` drops them (after
+changing arrays inside a list in place, say).  docs/compat.md says how to port a script, what
+is supported and what differs.
 """
 
 from . import mnist_loader, network, network2

@@ -88,8 +88,9 @@ from ..plan import make_plan, transform_for
 from . import _book
 
 __all__ = ["compute_dtype", "core_cost", "spec_for", "measuring_spec", "host_params",
-           "set_params", "nnxp_network", "train", "measure", "overridden", "train_by_methods", "BOOK_METHODS",
-           "measure_by", "output", "gradient", "step", "step_by", "MAX_LISTS"]
+           "set_params", "nnxp_network", "train", "measure", "BOOK_METHODS", "overridden",
+           "train_by_methods", "step_by", "measure_by", "output", "gradient", "step",
+           "MAX_LISTS"]
 
 MAX_LISTS = 4
 _CORE_COSTS = (QuadraticCost, CrossEntropyCost)
@@ -321,8 +322,8 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
 
     n_eval = None if eval_set is None else eval_set.dataset.n
     engine, scorer = _engine(backend, spec), _scorer(backend, spec)
-    run(engine if scorer is engine else _Measured(engine, scorer), transform, params,
-        opt_state, plan, state,
+    engine = engine if scorer is engine else _Measured(engine, scorer)
+    run(engine, transform, params, opt_state, plan, state,
         [history], train_set.dataset, None if eval_set is None else eval_set.dataset,
         backend=backend, dtype=dtype, orders=orders, after_epoch=after_epoch,
         progress=lambda records, active: report(records[0], n, n_eval))
