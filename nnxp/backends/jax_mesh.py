@@ -1,5 +1,6 @@
 """JAX device meshes: one network trained data-parallel over several devices, or a population's
-members split across them, with ``jax.sharding``.
+members split across them, with ``jax.sharding``.  Imported by the JAX backend only when
+``devices=`` asks for a mesh, after JAX was found.
 
     mesh_backend(backend, devices, *, members=None, mini_batch_size=None) -> MeshBackend
         ``devices``: a number n (the first n devices of the backend's platform) or a list of
@@ -9,7 +10,9 @@ members split across them, with ``jax.sharding``.
         .place(tree)             parameters / optimizer state onto the mesh (see below)
         .place_data(dataset)     a Dataset, replicated on every device
         .home_tree(tree)         arrays back on the backend's own single device
-    JaxMeshEngine        the JAX engine (engines/jax_scan.py: the epoch as one lax.scan) on a mesh
+    its engine           "jax": engines/jax_mesh.py's JaxMeshEngine, the JAX engine
+                         (engines/jax_scan.py: the epoch as one lax.scan) on a mesh, found by
+                         name through ``engines`` (backends never import engines)
 
 Two layouts, chosen by the shell that trains (``SGD(..., devices=...)``):
 
@@ -44,31 +47,13 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ..backends.base import Backend
 from ..backprop import backprop
 from ..core import make_step
-from ..data import Dataset
 from ..errors import ConfigError
 from ..optimizers import apply_updates
-from .jax_scan import JaxScanEngine
+from .base import Backend
 
-__all__ = ["MeshBackend", "JaxMeshEngine", "mesh_backend", "resolve_devices"]
-
-
-class JaxMeshEngine(JaxScanEngine):
-    """The compiled epoch on a mesh: parameters and optimizer state are placed on the mesh at
-    every epoch (a no-op when they are there), and programs are keyed by sharding too."""
-
-    name = "jax"
-
-    def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
-                  on_chunk=None):
-        place = self.backend.place
-        return super().run_epoch(transform, place(params), place(state), data, order,
-                                 mini_batch_size, every, on_chunk)
-
-    def _signature(self, args):
-        return tuple((a.shape, a.dtype, a.sharding) for a in jax.tree_util.tree_leaves(args))
+__all__ = ["MeshBackend", "mesh_backend", "resolve_devices"]
 
 
 class MeshBackend(Backend):
@@ -76,7 +61,7 @@ class MeshBackend(Backend):
     ``device`` the replicated sharding of the mesh."""
 
     name = "jax"
-    engines = {"jax": JaxMeshEngine}
+    engines = {"jax": "jax_mesh.JaxMeshEngine"}
 
     def __init__(self, home, devices, members=None):
         self.home = home
@@ -139,7 +124,7 @@ class MeshBackend(Backend):
         if data is None:
             return None
         x, y, labels = (jax.device_put(a, self.device) for a in (data.x, data.y, data.labels))
-        return Dataset(x, y, labels, data.n)
+        return data._replace(x=x, y=y, labels=labels)
 
     def home_tree(self, tree):
         """Arrays back on the single device of the backend the network came from."""
