@@ -4,9 +4,10 @@ Backends: ``--backends=numpy,jax`` or ``NNXP_TEST_BACKENDS=numpy,jax``; by defau
 that imports here (CuPy only with a CUDA device).  A backend asked for by name that cannot run is
 an error, not a skip: a CI run that silently tested nothing would be worse than a red one.
 
-Data: ``mnist`` gives a slice of the real MNIST files found through ``NNXP_DATA_DIR``; without
-them those tests skip with the reason, unless ``NNXP_REQUIRE_DATA=1`` (set by CI), which turns the
-skip into a failure.
+Data: ``mnist`` gives the real MNIST files found by nnxp's one rule (``mnist_dir()``, i.e.
+``nnxp.datasets.mnist_folder()``: NNXP_DATA_DIR, else the user cache folder, where ./run setup
+copies them); without them those tests skip with the reason, unless ``NNXP_REQUIRE_DATA=1`` (set
+by CI), which turns the skip into a failure.
 
 On JAX, tests run under ``jax.numpy_dtype_promotion("strict")``, so a silent float32 -> float64
 upcast (a float64 scalar meeting float32 weights) fails loudly instead of slowing a GPU down.

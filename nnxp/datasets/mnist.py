@@ -23,7 +23,8 @@
 Where the files are: ``path``, else ``$NNXP_DATA_DIR``, else the user cache folder
 (``$XDG_CACHE_HOME/nnxp/mnist``, default ``~/.cache/nnxp/mnist``).  The first of these that is
 given is *the* folder: the files are looked for there (gzipped or not, names as in ``FILES``)
-and downloaded there.  Files found there are read without a checksum: a folder the user points
+and downloaded there.  A folder named by ``path`` or ``$NNXP_DATA_DIR`` must exist (a mistyped
+name is a DataError, never a new folder); only the user cache folder is created.  Files found there are read without a checksum: a folder the user points
 at is trusted (the offline copy in this project has rebuilt training images that do not match
 the published SHA-256).  Downloaded files must match the published SHA-256 in ``FILES`` before
 they get their name (see ``_download.py``); ``MIRRORS`` are tried in order.
@@ -203,14 +204,21 @@ def mnist_available(path=None) -> bool:
     return all(_find(folder, f.name) for f in FILES.values())
 
 
+_PATH, _ENV, _CACHE = "given as path=", "from NNXP_DATA_DIR", "the user cache folder"
+
+
 def _folder(path):
     """The folder to use and the words that say where it came from."""
     if path is not None:
-        return os.fspath(path), "given as path="
+        return os.fspath(path), _PATH
     if os.environ.get("NNXP_DATA_DIR"):
-        return os.environ["NNXP_DATA_DIR"], "from NNXP_DATA_DIR"
+        return os.environ["NNXP_DATA_DIR"], _ENV
+    return _cache_folder(), _CACHE
+
+
+def _cache_folder():
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "nnxp", "mnist"), "the user cache folder"
+    return os.path.join(cache, "nnxp", "mnist")
 
 
 def _find(folder, name):
@@ -224,8 +232,16 @@ def _find(folder, name):
 def _locate(path, download, progress):
     """{role: file path} for the four files, downloading the missing ones if allowed."""
     folder, source = _folder(path)
+    if source != _CACHE and not os.path.isdir(folder):
+        raise DataError(
+            f"MNIST folder {folder} ({source}) does not exist; nnxp reads MNIST from, and "
+            "downloads it into, a folder you name only when it exists: check the name, or "
+            "create the folder (downloading or copying the four MNIST files fills it)"
+            + (f", or unset NNXP_DATA_DIR to use the user cache folder {_cache_folder()}"
+               if source == _ENV else ""))
     found = {role: _find(folder, f.name) for role, f in FILES.items()}
-    reason = "download=False, so nothing was downloaded"
+    reason = ("downloading is off (download=False; examples/train.py: --no-download), so "
+              "nothing was downloaded")
     if download:
         try:
             for role in [r for r, p in found.items() if p is None]:
@@ -240,8 +256,10 @@ def _locate(path, download, progress):
         raise DataError(
             f"MNIST files missing in {folder} ({source}): {', '.join(missing)}; {reason}. "
             "Copy the four MNIST files (gzipped or not) there, or point NNXP_DATA_DIR "
-            "(or load_mnist(path=...)) at a folder that holds them"
-            + ("" if download else ", or pass download=True to fetch them from "
+            "(or load_mnist(path=...), or examples/train.py's --data-dir) at a folder that "
+            "holds them"
+            + ("" if download else ", or allow downloading (load_mnist(download=True), the "
+               "default; examples/train.py without --no-download) to fetch them from "
                + " or ".join(MIRRORS)))
     return found
 
