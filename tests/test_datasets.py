@@ -13,6 +13,7 @@ import functools
 import gzip
 import hashlib
 import http.server
+import json
 import os
 import socket
 import struct
@@ -599,3 +600,73 @@ def test_real_data_tests_find_mnist_by_the_library_rule(tmp_path, real_dir):
          "-k", "test_real_first_labels_and_split_order or test_real_from_environment"],
         capture_output=True, text=True, env=env, cwd=os.path.dirname(__file__), timeout=600)
     assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout[-2000:]
+
+
+# -- decompression bombs ----------------------------------------------------------------------
+
+def write_bomb(path, inflated, dims=(60000, 28, 28), magic=2051):
+    """A gzip file of an IDX header announcing ``dims`` followed by ``inflated`` zero bytes:
+    small on disk (members of 1 MiB of zeros, about 1 KB each, concatenated: gzip reads them
+    as one stream), large once decompressed."""
+    member = gzip.compress(bytes(1 << 20), compresslevel=9)
+    with open(path, "wb") as out:
+        out.write(gzip.compress(struct.pack(f">{1 + len(dims)}i", magic, *dims)))
+        for _ in range(inflated >> 20):
+            out.write(member)
+    return path
+
+
+BOMB_SCRIPT = r"""
+import json, resource, sys
+import numpy as np
+import nnxp
+from nnxp.errors import DataError
+from nnxp.compat import mnist_loader
+
+def vm_bytes():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+
+budget = vm_bytes() + 300 * 2**20     # 300 MB above what the process holds now
+resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = {}
+for name, load in (("load_mnist", lambda: nnxp.datasets.load_mnist(sys.argv[1], download=False)),
+                   ("compat", lambda: mnist_loader.load_data(sys.argv[1]))):
+    try:
+        load()
+        out[name] = "loaded"
+    except DataError as exc:
+        out[name] = "DataError: " + str(exc)
+    except MemoryError as exc:
+        out[name] = "MemoryError"
+out["peak_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@pytest.mark.parametrize("case", ["inflates", "announces"])
+def test_a_gzip_bomb_is_refused_before_it_is_inflated(synthetic, case):
+    """1 MB on disk inflating to 1 GB (case "inflates": a valid MNIST header, then far more
+    bytes than it announces) or a header announcing 10**8 images: a DataError, under an
+    address-space limit of 300 MB above the process's size, with a bounded peak."""
+    folder, _ = synthetic
+    path = folder / NAMES["train_images"]
+    if case == "inflates":
+        write_bomb(path, 1 << 30)
+        assert path.stat().st_size < 2 << 20
+    else:
+        write_bomb(path, 64 << 20, dims=(10 ** 8, 28, 28))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "NNXP_BACKEND": "numpy"}
+    result = subprocess.run([sys.executable, "-c", BOMB_SCRIPT, str(folder)],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.splitlines()[-1])
+    expected = ("holds more than" if case == "inflates" else "announces 100,000,000 images")
+    for name in ("load_mnist", "compat"):
+        assert out[name].startswith("DataError: ") and expected in out[name], out
+        assert str(path) in out[name]
+    assert out["peak_growth_mb"] < 120, out   # MNIST's 47 MB array at most, not 1 GB
