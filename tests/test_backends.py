@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import nnxp
-
+from conftest import optional
 from nnxp import backends
 
 
@@ -22,6 +22,7 @@ def test_default_and_environment(monkeypatch):
 
 
 def test_use_backend_nests_and_restores(monkeypatch):
+    optional("array_api_strict")
     monkeypatch.delenv("NNXP_BACKEND", raising=False)
     with nnxp.use_backend("array_api_strict"):
         assert nnxp.get_backend() == "array_api_strict"
@@ -33,6 +34,7 @@ def test_use_backend_nests_and_restores(monkeypatch):
 
 
 def test_set_backend(monkeypatch):
+    optional("array_api_strict")
     monkeypatch.delenv("NNXP_BACKEND", raising=False)
     try:
         nnxp.set_backend("array_api_strict")
@@ -114,7 +116,7 @@ def test_backends_and_engines_do_not_import_each_other(here, there):
 
 
 def test_every_backend_names_engines_that_exist():
-    pytest.importorskip("jax")
+    optional("jax")
     from nnxp.backends import base, jax_backend, jax_mesh
     from nnxp.engines import _engine_class
     for cls in (base.Backend, jax_backend.JaxBackend, jax_mesh.MeshBackend):
@@ -139,12 +141,13 @@ def test_cupy_without_a_cuda_device_says_so(monkeypatch, count, error):
 def test_bad_device_names(monkeypatch):
     with pytest.raises(nnxp.BackendError, match="numpy backend runs on the CPU only"):
         nnxp.use_backend("numpy", "gpu").__enter__()
+    optional("array_api_strict")
     with pytest.raises(nnxp.BackendError, match="array_api_strict has devices"):
         nnxp.use_backend("array_api_strict", "device9").__enter__()
 
 
 def test_jax_backend_and_float64():
-    jax = pytest.importorskip("jax")
+    jax = optional("jax")
     with nnxp.use_backend("jax") as be:
         assert nnxp.get_backend() == "jax"
         net = nnxp.Network([3, 2], dtype="float64")
@@ -155,7 +158,7 @@ def test_jax_backend_and_float64():
 
 
 def test_env_selects_jax_in_a_fresh_process():
-    pytest.importorskip("jax")
+    optional("jax")
     r = subprocess.run([sys.executable, "-c", "import nnxp; print(nnxp.get_backend())"],
                        capture_output=True, text=True, env={"NNXP_BACKEND": "jax", "PATH": ""})
     assert r.stdout.strip() == "jax"
@@ -169,6 +172,7 @@ def test_available_lists_the_backends_that_run_here():
 
 
 def test_nnxp_device_applies_to_the_backend_nnxp_backend_names(monkeypatch):
+    optional("array_api_strict")
     monkeypatch.setenv("NNXP_BACKEND", "array_api_strict")
     monkeypatch.setenv("NNXP_DEVICE", "device1")
     assert str(backends.current().device).endswith("'device1')")

@@ -169,3 +169,31 @@ def test_search_imports_and_the_estimator_names_scikit_learn(env):
     is_nnxp_error, message = second.split(" | ", 1)
     assert is_nnxp_error == "True"
     assert "scikit-learn" in message and "pip install -r backends/sklearn.txt" in message
+
+
+@pytest.mark.parametrize("outcome", ["fails", "passes"])
+def test_ci_removes_its_environments(tmp_path, outcome):
+    """.ci/run makes its virtual environments in one temporary folder and removes it on exit,
+    whether the tests fail or pass (run here with a stand-in for ./run and for python3, so no
+    environment is really built)."""
+    repo, temp = tmp_path / "repo", tmp_path / "tmp"
+    (repo / ".ci").mkdir(parents=True)
+    (tmp_path / "shared" / "data" / "mnist").mkdir(parents=True)
+    temp.mkdir()
+    (repo / ".ci" / "run").write_text((ROOT / ".ci" / "run").read_text())
+    status = 1 if outcome == "fails" else 0
+    (repo / "run").write_text(f'#!/bin/sh\nmkdir -p "$NNXP_VENV"\n'
+                              f'echo "$NNXP_VENV" > "{tmp_path}/venv-was"\nexit {status}\n')
+    (repo / "run").chmod(0o755)
+    fake_python = tmp_path / "fake-python"    # "python3 -m venv DIR": a DIR/bin/python that
+    fake_python.write_text('#!/bin/sh\nmkdir -p "$3/bin"\n'   # does nothing, successfully
+                           'printf "#!/bin/sh\\nexit 0\\n" > "$3/bin/python"\n'
+                           'chmod +x "$3/bin/python"\n')
+    fake_python.chmod(0o755)
+    result = subprocess.run(["bash", str(repo / ".ci" / "run")], capture_output=True, text=True,
+                            env={**os.environ, "TMPDIR": str(temp), "PYTHON": str(fake_python)},
+                            timeout=60)
+    assert result.returncode == status, result.stderr
+    venv = Path((tmp_path / "venv-was").read_text().strip())
+    assert venv.is_relative_to(temp)
+    assert list(temp.iterdir()) == []          # everything it made is gone
