@@ -386,7 +386,9 @@ def test_a_failed_write_leaves_the_old_file(synthetic, monkeypatch):
 
 def test_real_mnist(tmp_path, monkeypatch):
     for key, value in REAL_ENV.items():   # the real folder, by nnxp's rule, as outside the tests
-        if value is not None:
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
             monkeypatch.setenv(key, value)
     folder = mnist_dir()   # skips without the real files (fails with NNXP_REQUIRE_DATA=1)
     (X, y), validation, test = expand_mnist(folder, cache=tmp_path, download=False,

@@ -278,7 +278,7 @@ def _read(file, expected):
     flat = np.frombuffer(data, np.uint8, offset=end + 1)
     if flat.size != size:
         raise DataError(f"it holds {flat.size} bytes of data, its header announces {size} "
-                        "(the file is truncated)")
+                        "(the file is truncated or has bytes appended)")
     images, labels = flat[:count * _PIXELS].reshape(count, _PIXELS), flat[count * _PIXELS:]
     if _sha256(images, labels) != header.get("data_sha256"):
         raise DataError("its data do not match the SHA-256 in its header (the file is corrupted)")
