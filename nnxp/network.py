@@ -432,7 +432,7 @@ def network_from_fields(fields, where) -> Network:
     if fields.checkpoint is not None:
         def like(plan):
             transform = transform_for(plan, optimizer_from(plan.optimizer), 1)
-            return tree_leaves(transform.init(net.params))
+            return transform.init(net.params)
         net.checkpoint = read_checkpoint(fields.checkpoint, where, like)
     net.source = where
     return net
