@@ -333,3 +333,28 @@ def test_a_checkpoint_of_the_previous_layout_resumes_to_the_same_numbers(name, o
             np.testing.assert_array_equal(a, b)
         assert h.evaluation_accuracy == h_straight.evaluation_accuracy
         assert json.loads(path.read_text())["checkpoint"]["optimizer_layout"] == 2
+
+
+def test_resume_takes_the_hyper_parameters_from_the_plan_not_the_saved_state(tmp_path):
+    """The saved dict's decay, l1 and mu are the plan's: an edited value in the file changes
+    nothing (the plan, with n, decides them; eta comes from the schedule's tracker)."""
+    options = dict(evaluation_data=(XV, YV), monitor_evaluation_accuracy=True, lmbda=1.0,
+                   momentum=0.5, l1=0.1)
+    straight = nnxp.Network(SIZES, seed=7)
+    straight.SGD((X, LABELS), 3, M, 0.1, **options)
+    Crash, crash = _crash_after(1)
+    path = tmp_path / "run.json"
+    with pytest.raises(Crash):
+        nnxp.Network(SIZES, seed=7).SGD((X, LABELS), 3, M, 0.1, checkpoint=path,
+                                        callbacks=[crash], **options)
+    d = json.loads(path.read_text())
+    leaves = d["checkpoint"]["optimizer_state"]
+    assert d["checkpoint"]["optimizer_layout"] == 2
+    assert leaves[0] == pytest.approx(1.0 / N, rel=1e-6)   # decay first (float32)
+    for i in range(4):                                  # decay, eta, l1, mu: sorted by name
+        leaves[i] = 0.75
+    path.write_text(json.dumps(d))
+    net = nnxp.load(path)
+    net.resume((X, LABELS), (XV, YV))
+    for a, b in zip(params_numpy(net), params_numpy(straight)):
+        np.testing.assert_array_equal(a, b)
