@@ -148,6 +148,18 @@ def _stateless(update, key) -> Transform:
     return Transform(lambda params: (), update, key)
 
 
+def _key(name, *constants):
+    """A transform's key: its name and its constants when they are numbers (part of the
+    program); None when one is an array (a value from the state's dict, or an array a user
+    closed over: the functions themselves then tell programs apart, step_key)."""
+    def plain(v):
+        return (isinstance(v, numbers.Real) or
+                (isinstance(v, (list, tuple)) and all(isinstance(x, numbers.Real) for x in v)))
+    if not all(plain(c) for c in constants):
+        return None
+    return (name,) + tuple(tuple(c) if isinstance(c, list) else c for c in constants)
+
+
 # -- transformations ---------------------------------------------------------------------------
 
 def add_decayed_weights(rate=0.0) -> Transform:
@@ -156,7 +168,7 @@ def add_decayed_weights(rate=0.0) -> Transform:
         return tuple((g_w + member(rate, w) * w, g_b)
                      for (g_w, g_b), (w, _) in zip(updates, params)), state
 
-    return _stateless(update, ("decay",))
+    return _stateless(update, _key("decay", rate))
 
 
 def add_l1(rate=0.0) -> Transform:
@@ -166,7 +178,7 @@ def add_l1(rate=0.0) -> Transform:
         return tuple((g_w + member(rate, w) * xp.sign(w), g_b)
                      for (g_w, g_b), (w, _) in zip(updates, params)), state
 
-    return _stateless(update, ("l1",))
+    return _stateless(update, _key("l1", rate))
 
 
 def scale_by_eta(eta) -> Transform:
@@ -176,7 +188,7 @@ def scale_by_eta(eta) -> Transform:
         return tuple((-member(eta, g_w) * g_w, -member(eta, g_b) * g_b)
                      for g_w, g_b in updates), state
 
-    return _stateless(update, ("eta",))
+    return _stateless(update, _key("eta", eta))
 
 
 def trace(mu, nesterov=False) -> Transform:
@@ -195,7 +207,7 @@ def trace(mu, nesterov=False) -> Transform:
         return tuple(new_updates), TraceState(tuple(velocity))
 
     return Transform(lambda params: TraceState(_zeros(params)), update,
-                     ("trace", bool(nesterov)))
+                     _key("trace", mu, bool(nesterov)))
 
 
 def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8) -> Transform:
@@ -223,7 +235,7 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8) -> Transform:
             ms.append(tuple(m_new)), vs.append(tuple(v_new)), out.append(tuple(u_new))
         return tuple(out), AdamState(t, tuple(ms), tuple(vs))
 
-    return Transform(init, update, ("adam",))
+    return Transform(init, update, _key("adam", b1, b2, eps))
 
 
 def scale_by_rms(rho=0.9, eps=1e-8) -> Transform:
@@ -243,7 +255,8 @@ def scale_by_rms(rho=0.9, eps=1e-8) -> Transform:
             vs.append(tuple(v_new)), out.append(tuple(u_new))
         return tuple(out), RmsState(tuple(vs))
 
-    return Transform(lambda params: RmsState(_zeros(params)), update, ("rms",))
+    return Transform(lambda params: RmsState(_zeros(params)), update,
+                     _key("rms", rho, eps))
 
 
 def chain(*transforms) -> Transform:
@@ -258,7 +271,8 @@ def chain(*transforms) -> Transform:
             new_state.append(s)
         return updates, tuple(new_state)
 
-    return Transform(init, update, ("chain",) + tuple(step_key(t) for t in transforms))
+    keys = tuple(t.key for t in transforms)
+    return Transform(init, update, None if None in keys else ("chain",) + keys)
 
 
 def inject(build, hyper, key=None, config=None) -> Transform:

@@ -178,14 +178,19 @@ def _scaled(c):
     return O.Transform(lambda params: (), update)
 
 
-def test_two_custom_transforms_never_share_a_step(backend):
+@pytest.mark.parametrize("make", [_scaled, lambda c: O.chain(O.scale_by_eta(-c)),
+                                  lambda c: O.chain(O.trace(0.5), O.add_decayed_weights(0.0),
+                                                    O.scale_by_eta(-c))],
+                         ids=["no-key", "scale", "chain"])
+def test_two_custom_transforms_never_share_a_step(backend, make):
     """A transform that zeroes every update must leave the weights where they are, also after
-    a run of another transform of the same (absent) key on the same engine."""
+    a run of another transform of the same kind on the same engine (with today's keys they
+    shared one cached step, and the loop's eta overwrote a transform's own)."""
     nnxp.Network(SIZES, seed=3, dtype="float64").SGD((X, LABELS), 1, M, 0.5,
-                                                      optimizer=_scaled(1.0))
+                                                      optimizer=make(1.0))
     net = nnxp.Network(SIZES, seed=3, dtype="float64")
     p0 = params_numpy(net)
-    net.SGD((X, LABELS), 1, M, 0.5, optimizer=_scaled(0.0))
+    net.SGD((X, LABELS), 1, M, 0.5, optimizer=make(0.0))
     for a, b in zip(params_numpy(net), p0):
         np.testing.assert_array_equal(a, b)
 
