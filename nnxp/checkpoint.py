@@ -84,7 +84,8 @@ def _plan(f, d) -> Plan:
     nonneg = lambda name, v: number(name, v, strict=False)
     flag = lambda name, v: v if isinstance(v, bool) else f.fail(name, f"not true/false: "
                                                                    f"{checks.show(v)}")
-    opt = lambda name, v: optimizer_from(v).config
+    opt = lambda name, v: (optimizer_from(v).config if isinstance(v, dict) else f.fail(
+        name, f"must be an optimizer's name and arguments, got {checks.show(v)}"))
     engine = lambda name, v: v if v is None or v in ("plain", "jax") else f.fail(
         name, f"unknown engine {checks.show(v)}")
     divergence = lambda name, v: v if v in ("stop", "continue") else f.fail(

@@ -363,3 +363,41 @@ def test_resume_takes_the_hyper_parameters_from_the_plan_not_the_saved_state(tmp
     net.resume((X, LABELS), (XV, YV))
     for a, b in zip(params_numpy(net), params_numpy(straight)):
         np.testing.assert_array_equal(a, b)
+
+
+def _book_momentum(p0, etas, mu, lmbda, eta_in_velocity=True):
+    """The book's momentum over len(etas) epochs in order, eta changing between epochs:
+    v <- mu v - eta grad C; w <- w + v (or optax's order: v <- mu v + grad C; w <- w - eta v)."""
+    from reference import network2_backprop
+    ws = [a.copy() for a in p0[0::2]]
+    bs = [a.reshape(-1, 1).copy() for a in p0[1::2]]
+    vw, vb = [np.zeros_like(w) for w in ws], [np.zeros_like(b) for b in bs]
+    y = np.eye(3)[LABELS]
+    for eta in etas:
+        for k in range(0, N, M):
+            rows = range(k, min(k + M, N))
+            gw, gb = [np.zeros_like(w) for w in ws], [np.zeros_like(b) for b in bs]
+            for i in rows:
+                db, dw = network2_backprop(ws, bs, X[i].reshape(-1, 1), y[i].reshape(-1, 1))
+                gw, gb = [g + d for g, d in zip(gw, dw)], [g + d for g, d in zip(gb, db)]
+            for j in range(len(ws)):
+                grads = (gw[j] / len(rows) + (lmbda / N) * ws[j], gb[j] / len(rows))
+                for params, v, g in ((ws, vw, grads[0]), (bs, vb, grads[1])):
+                    if eta_in_velocity:
+                        v[j] = mu * v[j] - eta * g
+                        params[j] = params[j] + v[j]
+                    else:
+                        v[j] = mu * v[j] + g
+                        params[j] = params[j] - eta * v[j]
+    return [a for pair in zip(ws, [b.reshape(-1) for b in bs]) for a in pair]
+
+
+def test_the_books_momentum_keeps_eta_in_the_velocity_when_eta_changes(backend):
+    """momentum keeps the book's order (-eta before the trace) while adam and rmsprop scale
+    last: when eta drops between epochs the velocity built at the old eta keeps its size."""
+    etas = [0.4, 0.05]
+    p0, got = _nnxp_epoch(nnxp.momentum(0.9), eta=lambda epoch: etas[epoch], epochs=2,
+                          lmbda=1.0)
+    _close(got, _book_momentum(p0, etas, 0.9, 1.0), tol=1e-10)
+    optax_order = _book_momentum(p0, etas, 0.9, 1.0, eta_in_velocity=False)
+    assert max(np.abs(a - b).max() for a, b in zip(got, optax_order)) > 1e-3
