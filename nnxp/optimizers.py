@@ -47,8 +47,8 @@ the learning rate last, as optax does (``alias.sgd`` is ``chain(trace, scale_by_
 so that it scales an adaptive optimizer's step (adam, rmsprop, any custom Transform) instead of
 cancelling in it.  The book's momentum and Nesterov keep the book's order, -eta *before* the
 trace (``Optimizer.eta_first``): the velocity carries eta, so when ``schedule=`` halves eta the
-velocity already built keeps its size, and the numbers are the book's to the last bit.  With
-sgd the order makes no difference.  lmbda and l1 act on the gradient *before* the optimizer, so
+velocity already built keeps its size (the book's rule, and the numbers of earlier nnxp
+versions, whose checkpoints resume to them).  With sgd the order makes no difference.  lmbda and l1 act on the gradient *before* the optimizer, so
 with adam or rmsprop they equal torch's ``weight_decay=lmbda/n`` (coupled L2, not AdamW's
 decoupled decay) and an L1 term l1/n sgn(w) added to the gradient: both are then normalised by
 the adaptive step like the gradient itself.  Network2's w <- (1 - eta lmbda/n) w - (eta/m) sum
