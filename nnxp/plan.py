@@ -101,6 +101,11 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     if not isinstance(nesterov, bool):
         raise ConfigError(f"nesterov must be True or False, got {checks.show(nesterov)}")
     opt = optimizer_from(optimizer, momentum, nesterov)
+    for name, value in opt.hyper.items():
+        if isinstance(value, (list, tuple)) and len(value) != (members or 0):
+            raise ConfigError(f"the optimizer's {name} lists {len(value)} values: one per "
+                              f"member needs a Population of {len(value)}"
+                              + ("" if members is None else f" (this one has {members})"))
     if checkpoint and opt.config is None:
         raise ConfigError(f"a checkpoint saves the optimizer by its registered name and "
                           f"arguments; optimizer= is an unregistered transform: register its "

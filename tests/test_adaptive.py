@@ -401,3 +401,27 @@ def test_the_books_momentum_keeps_eta_in_the_velocity_when_eta_changes(backend):
     _close(got, _book_momentum(p0, etas, 0.9, 1.0), tol=1e-10)
     optax_order = _book_momentum(p0, etas, 0.9, 1.0, eta_in_velocity=False)
     assert max(np.abs(a - b).max() for a, b in zip(got, optax_order)) > 1e-3
+
+
+def test_adams_own_hyper_parameters_per_member(backend):
+    """b1 and eps given one per member: each member is the network trained alone with its own."""
+    b1s, epss = [0.9, 0.5], [1e-8, 1e-3]
+    pop = nnxp.Population(SIZES, seeds=[0, 1], dtype="float64")
+    pop.SGD((X, LABELS), 1, M, 0.01, shuffle=False, optimizer=nnxp.adam(b1=b1s, eps=epss))
+    for k in range(2):
+        net = nnxp.Network(SIZES, seed=k, dtype="float64")
+        net.SGD((X, LABELS), 1, M, 0.01, shuffle=False, optimizer=nnxp.adam(b1=b1s[k],
+                                                                              eps=epss[k]))
+        for got, want in zip([to_numpy(a)[k] for layer in pop.params for a in layer],
+                             params_numpy(net)):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_per_member_values_need_that_many_members():
+    with pytest.raises(nnxp.ConfigError, match="b1 lists 2 values: one per member needs a "
+                                               "Population of 2"):
+        nnxp.Network(SIZES, seed=0).SGD((X, LABELS), 1, M, 0.1, optimizer=nnxp.adam(b1=[0.9,
+                                                                                        0.8]))
+    with pytest.raises(nnxp.ConfigError, match=r"mu lists 2 values.*\(this one has 3\)"):
+        nnxp.Population(SIZES, seeds=[0, 1, 2]).SGD((X, LABELS), 1, M, 0.1,
+                                                    optimizer=nnxp.momentum([0.9, 0.8]))
