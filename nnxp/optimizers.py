@@ -48,10 +48,12 @@ so that it scales an adaptive optimizer's step (adam, rmsprop, any custom Transf
 cancelling in it.  The book's momentum and Nesterov keep the book's order, -eta *before* the
 trace (``Optimizer.eta_first``): the velocity carries eta, so when ``schedule=`` halves eta the
 velocity already built keeps its size (the book's rule, and the numbers of earlier nnxp
-versions, whose checkpoints resume to them).  With sgd the order makes no difference.  lmbda and l1 act on the gradient *before* the optimizer, so
-with adam or rmsprop they equal torch's ``weight_decay=lmbda/n`` (coupled L2, not AdamW's
-decoupled decay) and an L1 term l1/n sgn(w) added to the gradient: both are then normalised by
-the adaptive step like the gradient itself.  Network2's w <- (1 - eta lmbda/n) w - (eta/m) sum
+versions, whose checkpoints resume to them).  With sgd the order makes no difference.
+
+lmbda and l1 act on the gradient *before* the optimizer, so with adam or rmsprop they equal
+torch's ``weight_decay=lmbda/n`` (coupled L2, not AdamW's decoupled decay) and an L1 term
+l1/n sgn(w) added to the gradient: both are then normalised by the adaptive step like the
+gradient itself.  Network2's w <- (1 - eta lmbda/n) w - (eta/m) sum
 nabla_w is the sgd chain rearranged (equal to rounding).
 
 Hyper-parameters live in the state's one dict (``hyper_of(state)``; ``set_hyper(state, eta=...)``
@@ -457,8 +459,9 @@ def _from_config(d) -> Optimizer:
     arguments = {k: v for k, v in d.items() if k != "name"}
     expected = set(inspect.signature(factory).parameters)
     if set(arguments) != expected:
-        raise ConfigError(f"optimizer {name!r} takes exactly {', '.join(sorted(expected)) or 'no arguments'}; "
-                          f"got {', '.join(sorted(map(str, arguments))) or 'none'}")
+        wanted = ", ".join(sorted(expected)) or "no arguments"
+        raise ConfigError(f"optimizer {name!r} takes exactly {wanted}; got "
+                          f"{', '.join(sorted(map(str, arguments))) or 'none'}")
     try:
         return factory(**arguments)
     except NNXPError:
