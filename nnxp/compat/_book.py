@@ -53,12 +53,12 @@ from ..costs import CrossEntropyCost, QuadraticCost
 from ..engines.plain import PlainEngine
 from ..errors import ConfigError
 from ..namespace import namespace
-from ..optimizers import DecayState, EtaState
+from ..optimizers import hyper_of, identify
 
 __all__ = ["sigmoid", "BookSigmoid", "forward", "deltas", "gradients", "summed", "outer_summed",
            "book_step", "scores", "BookEngine", "KEY"]
 
-KEY = (("decay",), ("eta",), ("sgd",))   # training_chain(sgd(), eta, decay): network2's rule
+KEY = ("sgd", ("decay", "eta"))   # identify(training_chain(sgd(), eta, decay)): network2's rule
 
 
 def sigmoid(z):
@@ -147,27 +147,17 @@ def outer_summed(delta, a):
     return total
 
 
-def _find(state, kind):
-    if isinstance(state, kind):
-        return state
-    if isinstance(state, tuple):
-        for part in state:
-            found = _find(part, kind)
-            if found is not None:
-                return found
-    return None
-
-
 def book_step(spec, transform):
     """network2's update_mini_batch for ``spec`` (eta and lmbda / n from the optimizer state
     of ``training_chain(sgd(), eta, lmbda / n)``)."""
-    if transform.key != KEY:
+    if identify(transform) != KEY:
         raise ConfigError(f"the book's step runs network2's rule only (plain SGD with weight "
                           f"decay), not {transform!r}")
     cost = spec.cost
 
     def step(params, state, x, y):
-        eta, decay = _find(state, EtaState).eta, _find(state, DecayState).decay
+        hyper = hyper_of(state)
+        eta, decay = hyper["eta"], hyper["decay"]
         m = x.shape[0]
         ds, as_ = deltas(params, cost, x, y)
         new = []

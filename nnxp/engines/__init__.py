@@ -10,7 +10,11 @@
     Engine.function(key, build) -> fn                  ``build()`` compiled once and kept
                                                         (diagnostics, the finder, the shells)
     Engine.step_for(transform) -> step                 the backend's make_step (core.make_step
-                                                        or a fast path), one per structure
+                                                        or a fast path), kept by everything
+                                                        that decides the program
+                                                        (optimizers.step_key: names, flags
+                                                        and constants; hyper-parameter
+                                                        values are data in the state)
     Engine.programs, Engine.compile_seconds            what was compiled, and its time
     Engine.work(rows) -> int                           multiply-adds of the largest product
                                                         for ``rows`` examples (thread policy)
@@ -36,6 +40,7 @@ from __future__ import annotations
 import importlib
 
 from ..backprop import scores as _scores
+from ..optimizers import step_key
 
 __all__ = ["Engine", "engine_for", "kept", "clear"]
 
@@ -96,9 +101,12 @@ class Engine:
         return len(self._functions) + len(getattr(self, "_compiled", ()))
 
     def step_for(self, transform):
-        step = self._steps.get(transform.key)
+        key = step_key(transform)
+        step = self._steps.get(key)
         if step is None:
-            step = self._steps[transform.key] = self.backend.make_step(self.spec, transform)
+            if len(self._steps) >= 64:  # many custom transforms: forget the oldest
+                self._steps.pop(next(iter(self._steps)))
+            step = self._steps[key] = self.backend.make_step(self.spec, transform)
         return step
 
     def work(self, rows) -> int:
