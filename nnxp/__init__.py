@@ -22,7 +22,8 @@ from .data import Dataset
 from .history import History
 from .lr_finder import find_learning_rate
 from .network import Network, load
-from .optimizers import Transform, momentum, nesterov, sgd
+from .optimizers import (Optimizer, Transform, adam, momentum, nesterov, register_optimizer,
+                         rmsprop, sgd)
 from .population import Population
 from . import search  # nnxp.search.grid / random / halving (imports no optional library)
 
@@ -32,7 +33,8 @@ __all__ = [
     "Network", "Population", "History", "Dataset", "load",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity",
     "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
-    "sgd", "momentum", "nesterov", "Transform",
+    "sgd", "momentum", "nesterov", "adam", "rmsprop", "Transform", "Optimizer",
+    "register_optimizer",
     "BACKENDS", "available", "get_backend", "set_backend", "use_backend", "set_thread_policy",
     "NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError", "FileError",
     "diagnose", "Report", "HealthMonitor", "find_learning_rate",

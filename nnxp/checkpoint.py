@@ -5,7 +5,15 @@ the history), written atomically after every epoch.
     checkpoint_dict(plan, state, opt_leaves, history) -> dict     the "checkpoint" field
     read_checkpoint(d, where, like) -> (Plan, RunState, opt_leaves, History)
         every field checked: a DataError names the file and the field; ``like(plan)`` gives
-        the optimizer-state leaves a fresh run of that plan would have (shapes to match)
+        the optimizer state a fresh run of that plan would have (shapes to match)
+
+The optimizer is saved as its registered name and arguments (``plan.optimizer``, e.g.
+{"name": "adam", "b1": 0.9, "b2": 0.999, "eps": 1e-08}; a user's optimizer must be registered,
+optimizers.register_optimizer, to be saved or loaded) and its state as the list of its leaves
+(``optimizer_state``, optimizers.tree_leaves order: the hyper-parameter dict by name, then the
+transforms' arrays), marked ``"optimizer_layout": 2``.  Files without the mark were written
+before the hyper-parameters moved into one dict: their leaves (decay, [l1], eta, velocity...,
+mu) are read in that order and put into today's.
 
 A checkpoint never says where to write: ``resume`` writes to the path it is given, or to the
 file the network was loaded from (the path stored in old files is ignored).
@@ -23,19 +31,20 @@ from .errors import ConfigError, DataError
 from .history import History
 from .loop import RunState
 from .plan import MONITORS, Plan
-from .optimizers import optimizer_from
+from .optimizers import optimizer_from, tree_leaves
 from .stopping import Tracker
 
 __all__ = ["checkpoint_dict", "read_checkpoint"]
 
 KIND = "nnxp.checkpoint"
+LAYOUT = 2   # optimizer_state: the hyper-parameter dict by name, then the transforms' arrays
 
 
 def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
     if plan.optimizer is None:
-        raise ConfigError("a checkpoint stores the optimizer by name; this run's optimizer is "
-                          "a custom transform (use nnxp.sgd(), momentum(mu) or nesterov(mu), "
-                          "or no checkpoint)")
+        raise ConfigError("a checkpoint stores the optimizer by its registered name; this "
+                          "run's optimizer is an unregistered transform (register its factory "
+                          "with nnxp.register_optimizer, or train without a checkpoint)")
     if callable(plan.eta):
         raise ConfigError("a checkpoint cannot store a learning-rate function; give eta as a "
                           "number (with schedule=n for the book's halving) or no checkpoint")
@@ -45,6 +54,7 @@ def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
         "state": {"epoch": state.epoch, "rng_state": state.rng_state, "n_train": state.n_train,
                   "trackers": [t.to_dict() for t in state.trackers]},
         "optimizer_state": [np.asarray(a, dtype=np.float64).tolist() for a in opt_leaves],
+        "optimizer_layout": LAYOUT,
         "history": history.to_dict(),
     }
 
@@ -74,7 +84,8 @@ def _plan(f, d) -> Plan:
     nonneg = lambda name, v: number(name, v, strict=False)
     flag = lambda name, v: v if isinstance(v, bool) else f.fail(name, f"not true/false: "
                                                                    f"{checks.show(v)}")
-    opt = lambda name, v: optimizer_from(v).config
+    opt = lambda name, v: (optimizer_from(v).config if isinstance(v, dict) else f.fail(
+        name, f"must be an optimizer's name and arguments, got {checks.show(v)}"))
     engine = lambda name, v: v if v is None or v in ("plain", "jax") else f.fail(
         name, f"unknown engine {checks.show(v)}")
     divergence = lambda name, v: v if v in ("stop", "continue") else f.fail(
@@ -154,7 +165,20 @@ def read_checkpoint(d, where, like):
         f.fail("state.trackers[0]", "not an object")
     state = RunState([_tracker(f, "state.trackers[0]", trackers[0])], epoch,
                      _rng_state(f, sd.get("rng_state")), n_train)
-    opt_like = like(plan)
+    fresh = like(plan)
+    layout = d.get("optimizer_layout", 1)
+    if layout == LAYOUT:
+        order = _slots(fresh)
+    elif layout == 1:
+        order = _legacy_slots(fresh)
+        if order is None:
+            f.fail("optimizer_layout", f"missing, and optimizer {plan.optimizer} did not "
+                                       "exist in the layout of files without it")
+    else:
+        f.fail("optimizer_layout", f"unknown layout {checks.show(layout)}; this nnxp "
+                                   f"writes {LAYOUT}")
+    opt_like = dict(zip(_slots(fresh), tree_leaves(fresh)))
+    opt_like = [opt_like[slot] for slot in order]
     leaves = d.get("optimizer_state")
     if not isinstance(leaves, list) or len(leaves) != len(opt_like):
         f.fail("optimizer_state", f"must hold {len(opt_like)} arrays for optimizer "
@@ -170,7 +194,24 @@ def read_checkpoint(d, where, like):
         if not np.isfinite(a).all():
             f.fail(f"optimizer_state[{i}]", "contains NaN or infinite values")
         arrays.append(a)
+    by_slot = dict(zip(order, arrays))
+    arrays = [by_slot[slot] for slot in _slots(fresh)]  # today's order
     return plan, state, arrays, _history(f, d.get("history"))
+
+
+def _slots(fresh) -> list:
+    """What each leaf of a training_chain's state is, in tree_leaves order: the names of the
+    hyper-parameters, then the transforms' arrays by position."""
+    return sorted(fresh.hyper) + list(range(len(tree_leaves(fresh.inner))))
+
+
+def _legacy_slots(fresh):
+    """The same in the order of files without "optimizer_layout" (decay, [l1], eta, then
+    momentum's velocity and mu), or None for an optimizer those files could not hold."""
+    names = set(fresh.hyper)
+    old = ["decay"] + (["l1"] if "l1" in names else []) + ["eta"]
+    old += list(range(len(tree_leaves(fresh.inner)))) + (["mu"] if "mu" in names else [])
+    return old if sorted(map(str, old)) == sorted(map(str, _slots(fresh))) else None
 
 
 PLAN_FIELDS = tuple(x.name for x in fields(Plan))

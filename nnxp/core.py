@@ -90,7 +90,10 @@ def make_step(spec, transform, stacked=False):
 
 def select(keep, new, old):
     """Per member: the leaves of ``new`` where ``keep`` (a (K,) boolean device array) is
-    True, else those of ``old`` (trees of tuples; 0-d leaves are taken from ``new``)."""
+    True, else those of ``old`` (trees of tuples and dicts; 0-d leaves are taken from
+    ``new``)."""
+    if isinstance(new, dict):
+        return {k: select(keep, new[k], old[k]) for k in new}
     if isinstance(new, tuple):
         kind = type(new) if hasattr(new, "_fields") else tuple
         parts = [select(keep, n, o) for n, o in zip(new, old)]

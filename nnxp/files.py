@@ -2,6 +2,7 @@
 meets a clear nnxp error naming the path and the reason.
 
     atomic_write_text(path, text)        replace the file at ``path`` with ``text`` (UTF-8)
+    atomic_write_bytes(path, data)       the same with bytes
     check_writable(path, what="file") -> str
                                          the absolute path, once a save there is known to work
     read_bytes(path, *, max_bytes, what="file") -> bytes
@@ -10,9 +11,10 @@ meets a clear nnxp error naming the path and the reason.
     as_path(path, what="file") -> str    the path as text, or InputTypeError / ConfigError
     remove_stale_temporaries(target) -> list   what a save removes first (see below)
 
-Writing (``atomic_write_text``): the text goes to a temporary file in the target's folder, is
-fsynced, and is renamed over the target (an atomic step on POSIX), then the folder is fsynced.
-A crash or SIGKILL at any moment leaves either the old file or the new one, complete.
+Writing (``atomic_write_text``, ``atomic_write_bytes``): the text goes to a temporary file in
+the target's folder, is fsynced, and is renamed over the target (an atomic step on POSIX), then
+the folder is fsynced.  A crash or SIGKILL at any moment leaves either the old file or the new
+one, complete.
 
 - Symlinks are followed: the link's TARGET is replaced and the link stays a link.  (A hard
   link is not followed: the other names keep the old content, as with any atomic save.)
@@ -54,8 +56,8 @@ import time
 
 from .errors import ConfigError, DataError, FileError, InputTypeError
 
-__all__ = ["atomic_write_text", "check_writable", "read_bytes", "parse_json", "read_json",
-           "as_path", "remove_stale_temporaries", "STALE_SECONDS"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "check_writable", "read_bytes",
+           "parse_json", "read_json", "as_path", "remove_stale_temporaries", "STALE_SECONDS"]
 
 STALE_SECONDS = 3600.0
 _HOST = hashlib.blake2s(socket.gethostname().encode(), digest_size=4).hexdigest()
@@ -257,7 +259,12 @@ def atomic_write_text(path, text: str, *, what: str = "file") -> None:
     >>> atomic_write_text("net.json", "{}")   # doctest: +SKIP
     """
     path = as_path(path, what)
-    data = text.encode("utf-8")
+    atomic_write_bytes(path, text.encode("utf-8"), what=what)
+
+
+def atomic_write_bytes(path, data: bytes, *, what: str = "file") -> None:
+    """``atomic_write_text`` for bytes: replace the file at ``path`` with ``data``."""
+    path = as_path(path, what)
     target = _resolve(path, what)
     folder = _make_folder(path, target, what)
     old = _check_target(path, target, what)

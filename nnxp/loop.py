@@ -12,7 +12,8 @@ None for the given order.
 
 Per epoch:
   1. each member's eta (a number; the schedule's current value; or eta(epoch)) goes into the
-     optimizer state (optimizers.set_hyper: no recompilation);
+     optimizer state's dict of hyper-parameters (optimizers.set_hyper: data, so no
+     recompilation);
   2. the order: a permutation drawn on the host (``orders``: the same on every backend) and
      moved to the device once, or the given order;
   3. the engine runs every mini-batch (with ``monitor_every=k``, the evaluation subset is

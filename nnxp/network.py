@@ -46,7 +46,7 @@ from .history import History, progress_line
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .loop import fresh_state, run, total_cost
-from .optimizers import optimizer_from, set_hyper, tree_leaves, tree_unflatten
+from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
 from .plan import make_plan, transform_for
 
 __all__ = ["Network", "load", "network_from_fields"]
@@ -298,8 +298,7 @@ class Network:
         with self.backend.device_scope():
             fresh = transform.init(self.params)
             saved = tree_unflatten(fresh, [self.backend.asarray(a, self.dtype) for a in leaves])
-            hyper = {name: getattr(s, name) for s in fresh if hasattr(s, "_fields")
-                     for name in s._fields if name in ("decay", "l1", "mu")}
+            hyper = {k: v for k, v in hyper_of(fresh).items() if k != "eta"}
             opt_state = set_hyper(saved, **hyper)
         path = checkpoint if checkpoint is not None else self.source
         self._train(plan, transform, opt_state, state, history, train_set, eval_set,
@@ -432,7 +431,7 @@ def network_from_fields(fields, where) -> Network:
     if fields.checkpoint is not None:
         def like(plan):
             transform = transform_for(plan, optimizer_from(plan.optimizer), 1)
-            return tree_leaves(transform.init(net.params))
+            return transform.init(net.params)
         net.checkpoint = read_checkpoint(fields.checkpoint, where, like)
     net.source = where
     return net

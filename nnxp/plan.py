@@ -5,13 +5,16 @@ nnxp.compat), and the optimizer update they imply.
               nesterov=False, optimizer=None, shuffle=True, engine=None, early_stopping=None,
               schedule=None, monitor_every=None, monitor_subset=None, on_divergence="stop",
               evaluation=False, checkpoint=False, **monitors) -> (Plan, optimizer)
-    transform_for(plan, optimizer, n) -> optimizers.Transform    the whole update of a step
+    transform_for(plan, optimizer, n, members=None) -> optimizers.Transform
+                                                the whole update of a step (training_chain)
     Plan                                                          see the dataclass
 
 ``members`` is None for one network (every hyper-parameter one number) and K for a population
 (eta, lmbda, l1 and momentum may each be one number or K, one per member).  ``eta`` may also be
 a function of the epoch (returning one number or K).  ``monitors`` are network2's four
-``monitor_*`` flags.  Errors say what was expected and what was given (checks.py).
+``monitor_*`` flags.  ``checkpoint=True`` refuses an optimizer that cannot be saved (not
+registered: optimizers.register_optimizer) before anything is trained.  Errors say what was
+expected and what was given (checks.py).
 """
 
 from __future__ import annotations
@@ -98,6 +101,16 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     if not isinstance(nesterov, bool):
         raise ConfigError(f"nesterov must be True or False, got {checks.show(nesterov)}")
     opt = optimizer_from(optimizer, momentum, nesterov)
+    for name, value in opt.hyper.items():
+        if isinstance(value, (list, tuple)) and len(value) != (members or 0):
+            raise ConfigError(f"the optimizer's {name} lists {len(value)} values: one per "
+                              f"member needs a Population of {len(value)}"
+                              + ("" if members is None else f" (this one has {members})"))
+    if checkpoint and opt.config is None:
+        raise ConfigError(f"a checkpoint saves the optimizer by its registered name and "
+                          f"arguments; optimizer= is an unregistered transform: register its "
+                          "factory (nnxp.register_optimizer(name, factory)) and pass "
+                          "factory(...), or train without a checkpoint")
     counts = {name: checks.optional_int(name, value) for name, value in (
         ("early_stopping", early_stopping), ("schedule", schedule),
         ("monitor_every", monitor_every), ("monitor_subset", monitor_subset))}
@@ -126,9 +139,12 @@ def _each(value, k):
 
 def transform_for(plan, optimizer, n, members=None):
     """The update of one step for a training set of ``n`` examples: decay lmbda/n, L1 l1/n
-    (left out of the computation when l1 is 0 for every member), -eta, the optimizer."""
+    (left out of the computation when l1 is 0 for every member), the optimizer and eta
+    (optimizers.training_chain).  eta starts at the plan's (1.0 for a function of the
+    epoch); the loop writes each epoch's into the state's dict."""
     k = members or 1
     decay = [lmbda / n for lmbda in _each(plan.lmbda, k)]
     l1 = [v / n for v in _each(plan.l1, k)]
+    eta = [1.0] * k if callable(plan.eta) else _each(plan.eta, k)
     one = (lambda v: v[0]) if members is None else (lambda v: v)
-    return training_chain(optimizer, 1.0, one(decay), one(l1) if any(l1) else None)
+    return training_chain(optimizer, one(eta), one(decay), one(l1) if any(l1) else None)

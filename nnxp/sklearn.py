@@ -71,6 +71,22 @@ import os
 import tempfile
 
 import numpy as np
+
+from .errors import NNXPError
+
+
+class MissingScikitLearn(NNXPError, ModuleNotFoundError):
+    """``import nnxp.sklearn`` where scikit-learn is not installed."""
+
+
+try:
+    import sklearn  # noqa: F401
+except ImportError as exc:
+    raise MissingScikitLearn(
+        f"nnxp.sklearn needs scikit-learn (1.6 or later), which is not installed here "
+        f"({str(exc)[:200]}); install it from the nnxp checkout with: pip install -r "
+        "backends/sklearn.txt") from None
+
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state

@@ -4,15 +4,23 @@ Backends: ``--backends=numpy,jax`` or ``NNXP_TEST_BACKENDS=numpy,jax``; by defau
 that imports here (CuPy only with a CUDA device).  A backend asked for by name that cannot run is
 an error, not a skip: a CI run that silently tested nothing would be worse than a red one.
 
-Data: ``mnist`` gives a slice of the real MNIST files found through ``NNXP_DATA_DIR``; without
-them those tests skip with the reason, unless ``NNXP_REQUIRE_DATA=1`` (set by CI), which turns the
-skip into a failure.
+Data: ``mnist`` gives the real MNIST files found by nnxp's one rule (``mnist_dir()``, i.e.
+``nnxp.datasets.mnist_folder()``: NNXP_DATA_DIR, else the user cache folder, where ./run setup
+copies them); without them those tests skip with the reason, unless ``NNXP_REQUIRE_DATA=1`` (set
+by CI), which turns the skip into a failure.
+
+Optional libraries: a test that needs one (scikit-learn, Dask, JAX, PyTorch, array-api-strict,
+pandas ...) gets it through ``optional(module)``, which skips the test, naming the library and
+its requirements file, where it is not installed (the NumPy-only environment: ``nox -s
+numpy_only``), unless ``NNXP_REQUIRE_OPTIONAL=1`` (CI's full environment), where a missing one is
+an error: a CI run that silently skipped them would be worse than a red one.
 
 On JAX, tests run under ``jax.numpy_dtype_promotion("strict")``, so a silent float32 -> float64
 upcast (a float64 scalar meeting float32 weights) fails loudly instead of slowing a GPU down.
 """
 
 import contextlib
+import importlib
 import os
 from pathlib import Path
 
@@ -21,6 +29,24 @@ import pytest
 
 import nnxp
 from nnxp import backends
+
+# the requirements file (backends/) that installs each optional library
+REQUIREMENTS = {"jax": "jax.txt", "torch": "torch.txt", "array_api_strict": "strict.txt",
+                "sklearn": "sklearn.txt", "distributed": "dask.txt", "dask": "dask.txt",
+                "pandas": "test.txt", "tqdm": "search.txt", "matplotlib": "(the plot extra)"}
+
+
+def optional(module):
+    """The optional library ``module``; where it is not installed, skip the test (or the
+    module, at module level) saying so, or fail under NNXP_REQUIRE_OPTIONAL=1."""
+    if os.environ.get("NNXP_REQUIRE_OPTIONAL") == "1":
+        return importlib.import_module(module)
+    top = module.partition(".")[0]
+    source = REQUIREMENTS.get(top, "its package")
+    return pytest.importorskip(module, reason=f"needs {top}, which is not installed here "
+                               f"(backends/{source})" if source.endswith(".txt") else
+                               f"needs {top}, which is not installed here ({source})")
+
 
 def pytest_addoption(parser):
     parser.addoption("--backends", default=None,

@@ -1,14 +1,16 @@
 """The backend selector: names, environment, context manager, and its error messages."""
 
+import ast
+import importlib
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
 import nnxp
-import importlib
-
+from conftest import optional
 from nnxp import backends
 
 
@@ -20,6 +22,7 @@ def test_default_and_environment(monkeypatch):
 
 
 def test_use_backend_nests_and_restores(monkeypatch):
+    optional("array_api_strict")
     monkeypatch.delenv("NNXP_BACKEND", raising=False)
     with nnxp.use_backend("array_api_strict"):
         assert nnxp.get_backend() == "array_api_strict"
@@ -31,6 +34,7 @@ def test_use_backend_nests_and_restores(monkeypatch):
 
 
 def test_set_backend(monkeypatch):
+    optional("array_api_strict")
     monkeypatch.delenv("NNXP_BACKEND", raising=False)
     try:
         nnxp.set_backend("array_api_strict")
@@ -59,18 +63,65 @@ def test_bogus_backend_from_the_shell_ends_with_one_clear_line():
     assert "numpy, jax, cupy, torch, array_api_strict" in last
 
 
-def test_missing_package_names_the_extra(monkeypatch):
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name,requirements", [
+    ("jax", "backends/jax.txt"), ("torch", "backends/torch.txt"),
+    ("array_api_strict", "backends/strict.txt"), ("cupy", "backends/cupy-cuda12.txt")])
+def test_missing_package_names_the_requirements_file(monkeypatch, name, requirements):
+    """nnxp is installed from a checkout: the message names the checkout's requirements file
+    (an extra of a package index nnxp is not on could not work)."""
     real = importlib.import_module
 
-    def fake(name, *a, **k):
-        if name == "jax":
-            raise ImportError("No module named 'jax'")
-        return real(name, *a, **k)
+    def fake(module, *a, **k):
+        if module == name:
+            raise ImportError(f"No module named {name!r}")
+        return real(module, *a, **k)
 
     monkeypatch.setattr(importlib, "import_module", fake)
     backends.clear_cache()
-    with pytest.raises(nnxp.BackendError, match=r"pip install 'nnxp\[jax\]'"):
-        nnxp.use_backend("jax").__enter__()
+    with pytest.raises(nnxp.BackendError) as info:
+        nnxp.use_backend(name).__enter__()
+    message = str(info.value)
+    assert f"pip install -r {requirements}" in message and "nnxp[" not in message
+    assert (ROOT / requirements).is_file()
+    backends.clear_cache()
+
+
+def _nnxp_imports(path):
+    """The nnxp modules a file imports, anywhere in it (relative imports resolved)."""
+    package = path.parent.relative_to(ROOT).as_posix().replace("/", ".")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.split(".")[:len(package.split(".")) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+            found |= {f"{target}.{a.name}" for a in node.names} | {target}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+@pytest.mark.parametrize("here,there", [("backends", "engines"), ("engines", "backends")])
+def test_backends_and_engines_do_not_import_each_other(here, there):
+    """A backend names its engines ("module.Class" in ``engines``); nnxp.engines imports them
+    when first used: neither package imports the other."""
+    offenders = {p.name: sorted(m for m in _nnxp_imports(p) if m.startswith(f"nnxp.{there}"))
+                 for p in (ROOT / "nnxp" / here).glob("*.py")}
+    assert not {k: v for k, v in offenders.items() if v}
+    assert _nnxp_imports(ROOT / "nnxp" / "engines" / "jax_mesh.py") >= {"nnxp.engines.jax_scan"}
+
+
+def test_every_backend_names_engines_that_exist():
+    optional("jax")
+    from nnxp.backends import base, jax_backend, jax_mesh
+    from nnxp.engines import _engine_class
+    for cls in (base.Backend, jax_backend.JaxBackend, jax_mesh.MeshBackend):
+        for name, path in cls.engines.items():
+            assert _engine_class(path).name == name
 
 
 @pytest.mark.parametrize("count,error", [(0, None), (None, RuntimeError("cudaErrorNoDevice"))])
@@ -90,12 +141,13 @@ def test_cupy_without_a_cuda_device_says_so(monkeypatch, count, error):
 def test_bad_device_names(monkeypatch):
     with pytest.raises(nnxp.BackendError, match="numpy backend runs on the CPU only"):
         nnxp.use_backend("numpy", "gpu").__enter__()
+    optional("array_api_strict")
     with pytest.raises(nnxp.BackendError, match="array_api_strict has devices"):
         nnxp.use_backend("array_api_strict", "device9").__enter__()
 
 
 def test_jax_backend_and_float64():
-    jax = pytest.importorskip("jax")
+    jax = optional("jax")
     with nnxp.use_backend("jax") as be:
         assert nnxp.get_backend() == "jax"
         net = nnxp.Network([3, 2], dtype="float64")
@@ -106,7 +158,7 @@ def test_jax_backend_and_float64():
 
 
 def test_env_selects_jax_in_a_fresh_process():
-    pytest.importorskip("jax")
+    optional("jax")
     r = subprocess.run([sys.executable, "-c", "import nnxp; print(nnxp.get_backend())"],
                        capture_output=True, text=True, env={"NNXP_BACKEND": "jax", "PATH": ""})
     assert r.stdout.strip() == "jax"
@@ -120,6 +172,7 @@ def test_available_lists_the_backends_that_run_here():
 
 
 def test_nnxp_device_applies_to_the_backend_nnxp_backend_names(monkeypatch):
+    optional("array_api_strict")
     monkeypatch.setenv("NNXP_BACKEND", "array_api_strict")
     monkeypatch.setenv("NNXP_DEVICE", "device1")
     assert str(backends.current().device).endswith("'device1')")

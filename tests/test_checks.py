@@ -52,7 +52,7 @@ def test_leaky_relu_slope_checked():
     ((1, 5, 0.5), dict(lmbda=-1.0), "lmbda must be >= 0, got -1.0"),
     ((1, 5, 0.5), dict(l1=-0.1), "l1 must be >= 0"),
     ((1, 5, 0.5), dict(momentum=1.0), r"momentum must be in \[0, 1\)"),
-    ((1, 5, 0.5), dict(optimizer="adam"), "unknown optimizer 'adam'"),
+    ((1, 5, 0.5), dict(optimizer="adagrad"), "unknown optimizer 'adagrad'"),
     ((1, 5, 0.5), dict(engine="turbo"), r"engine .turbo. does not run on the \w+ backend"),
     ((1, 5, 0.5), dict(shuffle="yes"), "shuffle must be True, False or a non-negative integer seed, got .yes."),
     ((1, 5, 0.5), dict(monitor_evaluation_accuracy=True), "need evaluation_data"),

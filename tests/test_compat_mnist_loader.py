@@ -61,6 +61,7 @@ def test_the_lists_train_a_network(folder, capsys):
 
 
 def test_missing_files_are_nnxps_error(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
     monkeypatch.setenv("NNXP_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setattr(mnist, "MIRRORS", (closed_port_url(),))
     with pytest.raises(DataError, match="MNIST files missing"):

@@ -1,7 +1,8 @@
 """Tests of nnxp.datasets: MNIST files, Nielsen's split, corruption, downloads.
 
-Real-data tests read the folder named by NNXP_DATA_DIR and skip when it is unset or lacks the
-files (they fail instead when NNXP_REQUIRE_DATA=1).  Everything else uses small synthetic IDX
+Real-data tests read MNIST where nnxp's one rule finds it (``mnist_folder()``: NNXP_DATA_DIR,
+else the user cache folder, where ./run setup copies it; conftest.mnist_dir) and skip when it is
+not there (they fail instead when NNXP_REQUIRE_DATA=1).  Everything else uses small synthetic IDX
 files written here (60 training images: 50 training / 10 validation, 20 test images) and, for
 downloads, an HTTP server on 127.0.0.1.  No test touches the network or ~/.cache: every test
 runs with XDG_CACHE_HOME in tmp_path, NNXP_DATA_DIR unset and the mirrors pointed at a closed
@@ -12,20 +13,22 @@ import functools
 import gzip
 import hashlib
 import http.server
+import json
 import os
 import socket
 import struct
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import mnist_dir
 from nnxp.datasets import MNIST_FILES, load_data_wrapper, load_mnist, mnist
 from nnxp.errors import BackendError, ConfigError, DataError
 
-REAL_DIR = os.environ.get("NNXP_DATA_DIR")
-REQUIRE_DATA = os.environ.get("NNXP_REQUIRE_DATA") == "1"
 NAMES = {role: f.name for role, f in MNIST_FILES.items()}
 
 
@@ -66,6 +69,12 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}/"
 
 
+def fresh(folder):
+    """An empty folder (a folder named by path= must exist), created once."""
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def leftovers(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
 
@@ -87,19 +96,9 @@ def synthetic(tmp_path):
 
 @pytest.fixture(scope="session")
 def real_dir():
-    if not REAL_DIR:
-        problem = "NNXP_DATA_DIR is not set"
-    else:
-        missing = [n for n in NAMES.values()
-                   if not any(os.path.isfile(os.path.join(REAL_DIR, c))
-                              for c in (n, n.removesuffix(".gz")))]
-        problem = f"{REAL_DIR} lacks {', '.join(missing)}" if missing else None
-    if problem:
-        if REQUIRE_DATA:
-            pytest.fail(f"real MNIST data required (NNXP_REQUIRE_DATA=1): {problem}")
-        pytest.skip(f"real MNIST data not available: {problem}; "
-                    "set NNXP_DATA_DIR to a folder with the four MNIST files")
-    return REAL_DIR
+    """The real MNIST folder by nnxp's rule, looked up before any test isolates the
+    environment (session fixtures come first)."""
+    return str(mnist_dir())
 
 
 @pytest.fixture(scope="session")
@@ -363,7 +362,8 @@ def test_missing_files_without_download(tmp_path, monkeypatch):
     message = str(info.value)
     assert str(tmp_path / "part") in message and NAMES["test_images"] in message
     assert NAMES["train_images"] not in message
-    assert "NNXP_DATA_DIR" in message and "download=True" in message
+    assert "NNXP_DATA_DIR" in message and "--no-download" in message
+    assert "download=True" in message and "pass download=True" not in message
 
 
 # -- corrupted files --------------------------------------------------------------------------
@@ -479,8 +479,9 @@ def test_download_writes_verified_files_atomically(tmp_path, monkeypatch, server
     real_replace = os.replace
     monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append((a, b)),
                                                      real_replace(a, b))[1])
-    target = tmp_path / "new" / "cache"           # does not exist yet
-    _, _, (_, yt) = load_mnist(target, backend="numpy", progress=False)
+    target = tmp_path / "xdg-cache" / "nnxp" / "mnist"   # the user cache: created
+    assert not target.exists()
+    _, _, (_, yt) = load_mnist(backend="numpy", progress=False)
     np.testing.assert_array_equal(yt, arrays["test_labels"])
     assert sorted(p.name for p in target.iterdir()) == sorted(NAMES.values())
     for f in published.values():
@@ -508,7 +509,7 @@ def test_checksum_mismatch_leaves_no_file(tmp_path, monkeypatch, server, publish
     monkeypatch.setattr(mnist, "MIRRORS", (start(),))
     bad = dict(published, test_images=published["test_images"]._replace(sha256="0" * 64))
     monkeypatch.setattr(mnist, "FILES", bad)
-    folder = tmp_path / "dl"
+    folder = fresh(tmp_path / "dl")
     with pytest.raises(DataError, match="SHA-256 mismatch") as info:
         load_mnist(folder, progress=False)
     assert NAMES["test_images"] in str(info.value) and "NNXP_DATA_DIR" in str(info.value)
@@ -519,7 +520,7 @@ def test_checksum_mismatch_leaves_no_file(tmp_path, monkeypatch, server, publish
 def test_truncated_download_leaves_no_file(tmp_path, monkeypatch, server, published):
     start, _, _ = server
     monkeypatch.setattr(mnist, "MIRRORS", (start(truncate=True),))
-    folder = tmp_path / "dl"
+    folder = fresh(tmp_path / "dl")
     with pytest.raises(DataError, match=NAMES["train_images"]):
         load_mnist(folder, progress=False)
     assert list(folder.iterdir()) == []
@@ -529,7 +530,7 @@ def test_first_mirror_down_uses_the_fallback(tmp_path, monkeypatch, server, publ
     start, arrays, _ = server
     url = start()
     monkeypatch.setattr(mnist, "MIRRORS", (closed_port_url(), url + "missing/", url))
-    (_, y), _, _ = load_mnist(tmp_path / "dl", backend="numpy", progress=False)
+    (_, y), _, _ = load_mnist(fresh(tmp_path / "dl"), backend="numpy", progress=False)
     np.testing.assert_array_equal(y, arrays["train_labels"][:50])
 
 
@@ -537,7 +538,7 @@ def test_no_mirror_reachable(tmp_path, monkeypatch, server, published):
     start, _, _ = server
     down = (closed_port_url(), start() + "missing/")
     monkeypatch.setattr(mnist, "MIRRORS", down)
-    folder = tmp_path / "offline"
+    folder = fresh(tmp_path / "offline")
     with pytest.raises(DataError) as info:
         load_mnist(folder, progress=False)
     message = str(info.value)
@@ -550,14 +551,122 @@ def test_no_mirror_reachable(tmp_path, monkeypatch, server, published):
 def test_progress_is_shown_only_when_asked(tmp_path, monkeypatch, server, published, capsys):
     start, _, _ = server
     monkeypatch.setattr(mnist, "MIRRORS", (start(),))
-    load_mnist(tmp_path / "quiet", progress=False)
+    load_mnist(fresh(tmp_path / "quiet"), progress=False)
     assert capsys.readouterr().err == ""
-    load_mnist(tmp_path / "default")            # stderr is not a terminal here: quiet
+    load_mnist(fresh(tmp_path / "default"))            # stderr is not a terminal here: quiet
     assert capsys.readouterr().err == ""
-    load_mnist(tmp_path / "loud", progress=True)
+    load_mnist(fresh(tmp_path / "loud"), progress=True)
     err = capsys.readouterr().err
     assert all(name in err for name in NAMES.values())
     monkeypatch.setitem(sys.modules, "tqdm", None)   # tqdm not installed: one plain line each
-    load_mnist(tmp_path / "plain", progress=True)
-    size = (tmp_path / "plain" / NAMES["test_labels"]).stat().st_size
+    load_mnist(fresh(tmp_path / "plain"), progress=True)
+    size = (fresh(tmp_path / "plain") / NAMES["test_labels"]).stat().st_size
     assert f"downloading {NAMES['test_labels']} ... {size:,} bytes" in capsys.readouterr().err
+
+
+# -- folders a user names ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("download", [True, False])
+def test_a_mistyped_folder_is_refused_not_created(tmp_path, monkeypatch, download):
+    monkeypatch.setattr(mnist, "fetch", lambda *a, **k: pytest.fail("tried to download"))
+    typo = tmp_path / "mnsit"
+    monkeypatch.setenv("NNXP_DATA_DIR", str(typo))
+    with pytest.raises(DataError) as info:
+        load_mnist(download=download)
+    message = str(info.value)
+    assert f"MNIST folder {typo} (from NNXP_DATA_DIR) does not exist" in message
+    assert "unset NNXP_DATA_DIR" in message and "xdg-cache" in message
+    with pytest.raises(DataError, match=r"given as path=\) does not exist"):
+        load_mnist(typo / "deeper", download=download)
+    assert not typo.exists()
+    assert not mnist.mnist_available(typo)
+
+
+def test_real_data_tests_find_mnist_by_the_library_rule(tmp_path, real_dir):
+    """With NNXP_DATA_DIR unset and MNIST in the user cache folder (where ./run setup puts
+    it), the real-data tests run: the tests look where nnxp looks."""
+    real = Path(real_dir)
+    cache = tmp_path / "xdg" / "nnxp" / "mnist"
+    cache.mkdir(parents=True)
+    for f in MNIST_FILES.values():
+        for name in (f.name, f.name.removesuffix(".gz")):
+            if (real / name).is_file():
+                (cache / name).symlink_to(real / name)
+    env = {k: v for k, v in os.environ.items() if k not in ("NNXP_DATA_DIR",)}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), NNXP_REQUIRE_DATA="1",
+               NNXP_TEST_BACKENDS="numpy")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+         "-k", "test_real_first_labels_and_split_order or test_real_from_environment"],
+        capture_output=True, text=True, env=env, cwd=os.path.dirname(__file__), timeout=600)
+    assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout[-2000:]
+
+
+# -- decompression bombs ----------------------------------------------------------------------
+
+def write_bomb(path, inflated, dims=(60000, 28, 28), magic=2051):
+    """A gzip file of an IDX header announcing ``dims`` followed by ``inflated`` zero bytes:
+    small on disk (members of 1 MiB of zeros, about 1 KB each, concatenated: gzip reads them
+    as one stream), large once decompressed."""
+    member = gzip.compress(bytes(1 << 20), compresslevel=9)
+    with open(path, "wb") as out:
+        out.write(gzip.compress(struct.pack(f">{1 + len(dims)}i", magic, *dims)))
+        for _ in range(inflated >> 20):
+            out.write(member)
+    return path
+
+
+BOMB_SCRIPT = r"""
+import json, resource, sys
+import numpy as np
+import nnxp
+from nnxp.errors import DataError
+from nnxp.compat import mnist_loader
+
+def vm_bytes():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+
+budget = vm_bytes() + 300 * 2**20     # 300 MB above what the process holds now
+resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = {}
+for name, load in (("load_mnist", lambda: nnxp.datasets.load_mnist(sys.argv[1], download=False)),
+                   ("compat", lambda: mnist_loader.load_data(sys.argv[1]))):
+    try:
+        load()
+        out[name] = "loaded"
+    except DataError as exc:
+        out[name] = "DataError: " + str(exc)
+    except MemoryError as exc:
+        out[name] = "MemoryError"
+out["peak_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@pytest.mark.parametrize("case", ["inflates", "announces"])
+def test_a_gzip_bomb_is_refused_before_it_is_inflated(synthetic, case):
+    """1 MB on disk inflating to 1 GB (case "inflates": a valid MNIST header, then far more
+    bytes than it announces) or a header announcing 10**8 images: a DataError, under an
+    address-space limit of 300 MB above the process's size, with a bounded peak."""
+    folder, _ = synthetic
+    path = folder / NAMES["train_images"]
+    if case == "inflates":
+        write_bomb(path, 1 << 30)
+        assert path.stat().st_size < 2 << 20
+    else:
+        write_bomb(path, 64 << 20, dims=(10 ** 8, 28, 28))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "NNXP_BACKEND": "numpy"}
+    result = subprocess.run([sys.executable, "-c", BOMB_SCRIPT, str(folder)],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.splitlines()[-1])
+    expected = ("holds more than" if case == "inflates" else "announces 100,000,000 images")
+    for name in ("load_mnist", "compat"):
+        assert out[name].startswith("DataError: ") and expected in out[name], out
+        assert str(path) in out[name]
+    assert out["peak_growth_mb"] < 120, out   # MNIST's 47 MB array at most, not 1 GB

@@ -134,23 +134,29 @@ CASES = [((3, 2, 8, 7), (4, 2, 3, 2)),          # one network
          ((1, 1, 5, 5), (1, 1, 5, 5))]          # the filter as large as the image
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("x_shape, w_shape", CASES)
-def test_fast_conv_matches_generic(backend, x_shape, w_shape):
+def test_fast_conv_matches_generic(backend, x_shape, w_shape, dtype):
+    """The same numbers to rounding, in the input's dtype (no silent upcast)."""
     rng = np.random.default_rng(3)
-    x, w = (backend.asarray(rng.standard_normal(s), "float64") for s in (x_shape, w_shape))
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    x, w = (backend.asarray(rng.standard_normal(s), dtype) for s in (x_shape, w_shape))
     fast, generic = primitives.lookup(backend.xp), primitives.GENERIC
+
+    def same(a, b):
+        assert a.dtype == x.dtype and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=tol, atol=tol)
+
     y = fast["conv2d"](x, w)
-    assert tuple(y.shape) == tuple(generic["conv2d"](x, w).shape)
-    np.testing.assert_allclose(to_numpy(y), to_numpy(generic["conv2d"](x, w)), rtol=1e-12,
-                               atol=1e-12)
-    dy = backend.asarray(rng.standard_normal(tuple(y.shape)), "float64")
+    same(y, generic["conv2d"](x, w))
+    dy = backend.asarray(rng.standard_normal(tuple(y.shape)), dtype)
     for need in (True, False):
         (dw, dx), (gw, gx) = (ops["conv2d_backward"](x, w, dy, need) for ops in (fast, generic))
-        np.testing.assert_allclose(to_numpy(dw), to_numpy(gw), rtol=1e-12, atol=1e-12)
+        same(dw, gw)
         assert tuple(dw.shape) == w_shape
         if need:
             assert tuple(dx.shape) == x_shape
-            np.testing.assert_allclose(to_numpy(dx), to_numpy(gx), rtol=1e-12, atol=1e-12)
+            same(dx, gx)
         else:
             assert dx is None and gx is None
 
@@ -220,7 +226,8 @@ def test_conv_net_stays_on_a_non_default_device():
 
 def test_compiled_forward_and_backward_match_eager(backend):
     """The layers are pure functions: the backend's compile (jax.jit on JAX, where a traced
-    max-pool must stay differentiable) gives the eager numbers."""
+    max-pool must stay differentiable) gives the eager numbers, also with forward and backward
+    in separate programs (every cache a pytree of arrays)."""
     rng = np.random.default_rng(6)
     params = _device(backend, sequential.stack_params(_host_params(rng, 2)))
     x = backend.asarray(rng.standard_normal((2, 4) + INPUT), "float64")
@@ -234,11 +241,20 @@ def test_compiled_forward_and_backward_match_eager(backend):
         return sequential.apply(LAYERS, params, x), sequential.backward(
             LAYERS, params, caches, error, at_z=True)
 
-    eager, compiled = grads(params, x, y, masks), backend.compile(grads)(params, x, y, masks)
-    np.testing.assert_allclose(to_numpy(compiled[0]), to_numpy(eager[0]), rtol=1e-12)
-    for got, want in zip(compiled[1], eager[1]):
-        for g, w in zip(got, want):
-            np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-10, atol=1e-12)
+    def split(params, x, y, masks):  # caches out of one program into another: pytrees
+        _, caches = backend.compile(lambda p, x, k: sequential.forward(LAYERS, p, x, k))(
+            params, x, masks)
+        out = backend.compile(lambda p, x: sequential.apply(LAYERS, p, x))(params, x)
+        return out, backend.compile(lambda p, c, y: sequential.backward(
+            LAYERS, p, c, sequential.output_error(LAYERS, c, LogLikelihoodCost, y),
+            at_z=True))(params, caches, y)
+
+    eager = grads(params, x, y, masks)
+    for compiled in (backend.compile(grads)(params, x, y, masks), split(params, x, y, masks)):
+        np.testing.assert_allclose(to_numpy(compiled[0]), to_numpy(eager[0]), rtol=1e-12)
+        for got, want in zip(compiled[1], eager[1]):
+            for g, w in zip(got, want):
+                np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-10, atol=1e-12)
 
 
 def test_ties_all_routes_to_every_maximum_as_theano(backend):
@@ -276,3 +292,21 @@ def test_ties_all_routes_to_every_maximum_as_theano(backend):
             primitives.conv2d_backward(blank, params[0], d_conv)[1]), rtol=1e-12, atol=1e-12)
     with pytest.raises(nnxp.ConfigError, match="ties must be 'first' or 'all'"):
         ConvPool(2, 2, ties="last")
+
+
+def test_numpy_layers_import_no_other_array_library():
+    """A NumPy-only install: the fast-primitive table imports only the module of the
+    namespace in use, and that module imports its library lazily."""
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np\n"
+            "from nnxp.layers import ConvPool, sequential\n"
+            "layers = (ConvPool(2, 3),)\n"
+            "params = sequential.init(layers, np.random.default_rng(0), (1, 8, 8))\n"
+            "y, caches = sequential.forward(layers, params, np.ones((2, 1, 8, 8)))\n"
+            "sequential.backward(layers, params, caches, y)\n"
+            "print(sorted(m for m in ('jax', 'torch', 'cupy', 'array_api_strict')"
+            " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

@@ -104,7 +104,8 @@ def test_per_member_hyper_parameters_broadcast_over_the_member_axis(backend):
 @pytest.mark.parametrize("kw,match", [
     (dict(optimizer="sgd", momentum=0.9), "optimizer='sgd' has no momentum"),
     (dict(optimizer=nnxp.momentum(0.5), momentum=0.9), "already says how to use momentum"),
-    (dict(optimizer="adam"), "unknown optimizer 'adam'"),
+    (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'"),
+    (dict(optimizer="adam", momentum=0.9), "optimizer='adam' has no momentum"),
     (dict(momentum=1.5), r"momentum must be in \[0, 1\), got 1.5"),
     (dict(optimizer=nnxp.momentum), "unknown optimizer"),
 ])

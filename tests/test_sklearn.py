@@ -9,7 +9,9 @@ checks that cross the host/device boundary; every check on every backend is the 
 slow (JAX compiles a program for each new network, so the full list takes over a minute there).  The searches run on
 NumPy: they test scikit-learn's side, the backends are covered by the tests above them.
 Everything uses small synthetic data and a few epochs.  scikit-learn, dask[distributed] and
-pandas (for sklearn's DataFrame checks) are in the ``test`` extra: missing, they are an error.
+pandas (for sklearn's DataFrame checks) are in the ``test`` extra: where they are not installed
+(the NumPy-only environment) this module skips, naming them (conftest.optional), and under
+NNXP_REQUIRE_OPTIONAL=1 (CI) their absence is an error.
 """
 
 import os
@@ -18,11 +20,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import distributed
-import numpy as np
 import pytest
-from joblib import parallel_config
-from sklearn.base import clone
+
+from conftest import optional
+
+optional("sklearn")
+distributed = optional("distributed")
+
+import numpy as np  # noqa: E402  (after the skips above)
+from joblib import parallel_config  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import make_blobs
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import GridSearchCV, HalvingRandomSearchCV, cross_val_score

@@ -5,6 +5,7 @@
     base.py              Backend: the generic array-API backend every class derives from
     numpy_backend.py     NumpyBackend      (CPU)
     jax_backend.py       JaxBackend        (compiled epochs; CPU/GPU/TPU)
+    jax_mesh.py          MeshBackend       (JAX on several devices: ``devices=``)
     torch_backend.py     TorchBackend      (CPU/CUDA, through array-api-compat)
     cupy_backend.py      CupyBackend       (CUDA; kernels on the network's device)
     strict_backend.py    StrictBackend     (array-api-strict, for testing the standard)
@@ -16,8 +17,11 @@
 
 A new backend is one module with a Backend subclass (overriding what differs: transfers,
 compile, synchronisation, device scope, engines) and ``load(device) -> Backend``, plus its name
-in selection.BACKENDS.  Nothing outside this package and ``nnxp/engines/`` tests which backend
-it runs on.
+in selection.BACKENDS.  A module imports its array library only in ``load`` or in methods
+(``selection.import_library`` names the requirements file when it is missing), so nnxp imports
+without it; engines are named, not imported (``Backend.engines``: this package never imports
+``nnxp/engines/``, nor that one this).  Nothing outside this package and ``nnxp/engines/``
+tests which backend it runs on.
 """
 
 from .base import FLOAT_DTYPES, Backend, dtype_name

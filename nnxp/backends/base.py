@@ -16,13 +16,20 @@
     device_scope()                      a context in which kernels launch on ``device`` (CuPy)
     limit_threads(work)                 a context that runs ``work`` (multiply-adds per call)
                                         with a fitting number of BLAS / OpenMP threads
-    engines                             {name: engine class}, the best first (engines/)
+    engines                             {name: "module.Class" in nnxp/engines/}, the best
+                                        first: engines by name, imported by nnxp.engines when
+                                        first used (backends never import engines)
+    engine_path(name=None) -> str       the "module.Class" of engine ``name`` (None: the best),
+                                        or a ConfigError naming the ones this backend has
     with_devices(devices, *, members=None, mini_batch_size=None)
                                         this library on several devices (JAX: a mesh,
-                                        engines/jax_mesh.py); others refuse with a ConfigError
+                                        backends/jax_mesh.py); others refuse with a ConfigError
 
 This module and its siblings are, with ``nnxp/engines/``, the only places that name an array
 library (docs/architecture.md): a new backend is one small file with a subclass and a loader.
+Each imports its library only inside ``load`` (selection.import_library, which says what to
+install when it is missing) or inside methods, so that every backend module imports where
+its library is not installed.
 """
 
 from __future__ import annotations
@@ -32,7 +39,6 @@ import contextlib
 import numpy as np
 
 from ..core import make_step
-from ..engines.plain import PlainEngine
 from ..errors import ConfigError
 
 __all__ = ["Backend", "FLOAT_DTYPES", "dtype_name"]
@@ -54,7 +60,7 @@ class Backend:
     """The generic backend: the array API standard and nothing else (see the module doc)."""
 
     name = "generic"
-    engines = {"plain": PlainEngine}
+    engines = {"plain": "plain.PlainEngine"}
 
     def __init__(self, xp, device):
         self.xp, self.device = xp, device
@@ -157,8 +163,9 @@ class Backend:
                           f"JAX (jax.sharding); this network computes with {self.describe()}. "
                           "Select the jax backend (NNXP_BACKEND=jax) or leave devices out")
 
-    def engine_class(self, name=None):
-        """The engine class called ``name`` (None: this backend's best)."""
+    def engine_path(self, name=None) -> str:
+        """The "module.Class" in nnxp/engines/ of the engine called ``name`` (None: this
+        backend's best); nnxp.engines.engine_for imports it."""
         if name is None:
             return next(iter(self.engines.values()))
         if name not in self.engines:

@@ -1,15 +1,14 @@
 """JAX: CPU, GPU or TPU.  Programs are compiled (``jax.jit``); the training epoch runs as one
 compiled ``lax.scan`` (engines/jax_scan.py).  float64 needs ``jax_enable_x64``, which asking for
-float64 turns on for the process (set ``JAX_ENABLE_X64=1`` yourself to make that explicit)."""
+float64 turns on for the process (set ``JAX_ENABLE_X64=1`` yourself to make that explicit).
+JAX is imported by ``load`` (a clear BackendError when it is missing), never at import time;
+meshes (``devices=``) are backends/jax_mesh.py's."""
 
 import os
 
 import numpy as np
 
 from ..core import make_step
-from ..engines.jax_mesh import mesh_backend
-from ..engines.jax_scan import JaxScanEngine
-from ..engines.plain import PlainEngine
 from ..errors import BackendError
 from .base import Backend
 from .selection import import_library, split_device
@@ -19,7 +18,7 @@ __all__ = ["JaxBackend", "load"]
 
 class JaxBackend(Backend):
     name = "jax"
-    engines = {"jax": JaxScanEngine, "plain": PlainEngine}
+    engines = {"jax": "jax_scan.JaxScanEngine", "plain": "plain.PlainEngine"}
 
     def has_float64(self):
         import jax
@@ -59,6 +58,7 @@ class JaxBackend(Backend):
         return make_step(spec, transform, stacked=True)
 
     def with_devices(self, devices, *, members=None, mini_batch_size=None):
+        from .jax_mesh import mesh_backend
         return mesh_backend(self, devices, members=members, mini_batch_size=mini_batch_size)
 
 
@@ -71,8 +71,9 @@ def load(device=None) -> JaxBackend:
     except (RuntimeError, AssertionError) as exc:  # AssertionError: JAX_PLATFORMS=cuda, no GPU
         wanted = device or os.environ.get("JAX_PLATFORMS") or "default"
         raise BackendError(f"JAX has no {wanted!r} device here ({str(exc)[:200] or 'none found'}"
-                           "); for JAX on a GPU install 'jax[cuda12]' (and check JAX_PLATFORMS)"
-                           ) from None
+                           "); for JAX on an NVIDIA GPU, install it from the nnxp checkout "
+                           "with: pip install -r backends/jax-cuda12.txt (and check "
+                           "JAX_PLATFORMS)") from None
     if index >= len(devices):
         raise BackendError(f"JAX has {len(devices)} {kind} device(s); device index {index} "
                            "is out of range")

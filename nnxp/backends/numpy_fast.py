@@ -2,16 +2,20 @@
 
     fast_step(spec, transform) -> step or None
         step(params, state, x, y) -> (params, state), the contract of core.make_step; None when
-        the structure is not covered (NumpyBackend.make_step then uses core.make_step)
+        the update is not covered (NumpyBackend.make_step then uses core.make_step)
     step.own(params) -> params                         copies, in the layouts the step writes
     step.overwriting(params, state, x, y) -> (params, state)
         the same step, writing its result over ``params`` (arrays from ``step.own``) and
         returning them: the plain engine's epoch (engines/plain.py) copies once, then runs this
 
 Covered: every activation and cost of nnxp (activations.py, costs.py) and the update of plain
-SGD with L2 weight decay, ``training_chain(sgd(), eta, decay)`` (no L1, no momentum), for one
-network or a population (a leading member axis K on the parameters, the hyper-parameters one
-per member or shared).  What changes against the generic step (backprop.py, optimizers.py):
+SGD with L2 weight decay, ``training_chain(sgd(), eta, decay)`` (no L1), for one network or a
+population (a leading member axis K on the parameters, the hyper-parameters one per member or
+shared).  The update is recognised by the optimizer's registry identity (optimizers.identify:
+nnxp's "sgd" with the hyper-parameters eta and decay), and eta and decay are read by name from
+the state's dict of hyper-parameters; every other optimizer (momentum, nesterov, adam,
+rmsprop, a user's) and L1 fall back to the generic step.  What changes against the generic step
+(backprop.py, optimizers.py):
 
   * the update is one BLAS call per layer (and member):  w' = beta w + a^T delta, with beta =
     1 - eta lmbda/n and delta already scaled by -eta/m (a small array), by SciPy's ``gemm``
@@ -49,22 +53,23 @@ import numpy as np
 
 from ..activations import Sigmoid, Tanh
 from ..costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
+from ..optimizers import identify
 from .threads import threads_for
 
 # The BLAS thread count NumpyBackend.limit_threads applied (0: the libraries' own), read by the
 # step to choose its update: None outside such a context (the step then asks the policy).
 BLAS_THREADS: contextvars.ContextVar = contextvars.ContextVar("nnxp_blas_threads", default=None)
 
-__all__ = ["fast_step", "SGD_KEY", "WIDE", "BLAS_THREADS"]
+__all__ = ["fast_step", "COVERED", "WIDE", "BLAS_THREADS"]
 
-SGD_KEY = (("decay",), ("eta",), ("sgd",))
+COVERED = ("sgd", ("decay", "eta"))   # optimizers.identify of the update fast_step runs
 _COSTS = (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)
 WIDE = 256  # layers with at least this many outputs keep W^T contiguous (Fortran-order W)
 
 
 def fast_step(spec, transform):
     """The fused step for ``spec`` and ``transform``, or None if they are not covered."""
-    if transform.key != SGD_KEY or spec.cost not in _COSTS:
+    if identify(transform) != COVERED or spec.cost not in _COSTS:
         return None
     try:
         from scipy.linalg import blas
@@ -84,8 +89,8 @@ def fast_step(spec, transform):
         update_numpy = _update_numpy_into if overwrite else _update_numpy
 
         def step(params, state, x, y):
-            decay_state, eta_state, _ = state
-            eta, rate = eta_state.eta, decay_state.decay
+            hyper = state.hyper
+            eta, rate = hyper["eta"], hyper["decay"]
             gemm = gemms[x.dtype]
             m = x.shape[0]
             scale = np.negative(eta) / m                   # -eta/m in the parameters' dtype

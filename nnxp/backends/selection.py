@@ -34,7 +34,8 @@ BACKENDS = ("numpy", "jax", "cupy", "torch", "array_api_strict")
 _ALIASES = {"np": "numpy", "strict": "array_api_strict", "pytorch": "torch"}
 _MODULE = {"numpy": "numpy_backend", "jax": "jax_backend", "cupy": "cupy_backend",
            "torch": "torch_backend", "array_api_strict": "strict_backend"}
-_EXTRA = {"jax": "jax", "cupy": "cupy", "torch": "torch", "array_api_strict": "strict"}
+_REQUIREMENTS = {"jax": "backends/jax.txt", "cupy": "backends/cupy-cuda12.txt",
+                 "torch": "backends/torch.txt", "array_api_strict": "backends/strict.txt"}
 
 _selected: list[tuple[str, str | None]] = []  # stack of (name, device) chosen in code
 _cache: dict = {}
@@ -103,7 +104,7 @@ def use_backend(name, device=None) -> Iterator:
 
 
 def current():
-    """The selected backend, imported and checked (errors name the extra to install)."""
+    """The selected backend, imported and checked (errors name the file to install)."""
     return load(get_backend(), _device_spec())
 
 
@@ -146,14 +147,16 @@ def available() -> list:
 
 
 def import_library(name):
-    """Import the array library of backend ``name``, or say which extra installs it."""
+    """Import the array library of backend ``name``, or say how to install it: nnxp is
+    installed from a checkout, whose backends/ folder holds one requirements file per
+    backend."""
     try:
         return importlib.import_module(name)
     except ImportError as exc:
         raise BackendError(
-            f"backend {name!r} needs the package {name!r}, which is not installed ({exc}); "
-            f"install it with: pip install 'nnxp[{_EXTRA.get(name, name)}]' (from a checkout: "
-            f"pip install -e '.[{_EXTRA.get(name, name)}]')") from None
+            f"backend {name!r} needs the package {name!r}, which is not installed here "
+            f"({str(exc)[:200]}); install it from the nnxp checkout with: pip install -r "
+            f"{_REQUIREMENTS.get(name, 'backends/' + name + '.txt')}") from None
 
 
 def split_device(spec, default_kind) -> tuple:

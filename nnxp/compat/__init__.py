@@ -14,10 +14,13 @@ counts equal, costs to rounding).  Training runs on nnxp's engines (whole mini-b
 matrices, on the backend selected with NNXP_BACKEND), not the book's per-example loop.  Where
 training is chaotic, rounding differences grow until the counts differ (chapter 1's eta = 3.0 on
 all of MNIST); NNXP_COMPAT_EXACT=1 then runs the book's own arithmetic, bit for bit on NumPy, at
-about the book's speed (_book.py).  Data lists are
-converted for the device once and kept; ``forget_data()`` drops them (after changing arrays
-inside a list in place, say).  docs/compat.md says how to port a script, what is supported and
-what differs.
+about the book's speed (_book.py).  Accuracy is counted with the book's sigmoid formula,
+so saturated outputs give the book's counts.  A subclass that overrides one of the book's
+methods (update_mini_batch, backprop, cost_derivative, feedforward, ...) is trained by the
+book's loop calling them.  The training list is shuffled in place, as the book does.  Data
+lists are converted for the device once and kept; ``forget_data()`` drops them (after
+changing arrays inside a list in place, say).  docs/compat.md says how to port a script, what
+is supported and what differs.
 """
 
 from . import mnist_loader, network, network2

@@ -9,13 +9,38 @@ side, nnxp's pure core (core.py, plan.py, loop.py, engines/) on the other.
     host_params(net) -> ((w, b), ...)         net.weights / net.biases checked: float64,
                                               w (n_out, n_in), b (n_out,)
     set_params(net, params, backend)          the reverse: fresh float64 lists, biases (n, 1)
+    measuring_spec(spec) -> core.Spec         the book's sigmoid formula in every layer
+    nnxp_network(net, cost) -> nnxp.Network   the same network as nnxp's (weights copied):
+                                              what nnxp.diagnose takes (``__nnxp_network__``)
     train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda, evaluation_data,
           monitors, report, early_stopping_n) -> History
     measure(net, cost, data, lmbda) -> (hits, total cost)      one pass on the device
     exact() -> bool                           NNXP_COMPAT_EXACT=1: SGD in the book's order
-    output(net, cost, a), gradient(net, cost, x, y), step(net, cost, mini_batch, eta, lmbda, n)
+    output(net, cost, a), gradient(net, cost, x, y, cost_derivative=None),
+    step(net, cost, mini_batch, eta, lmbda, n)
                                               feedforward, backprop and update_mini_batch on
                                               the host, bit for bit as the book (_book.py)
+    overridden(net, base, names=BOOK_METHODS) -> names a subclass (or the instance) redefines
+    train_by_methods(net, training_data, ..., measures, update, report, ...) -> History
+                                              the book's SGD loop calling the network's methods
+    step_by(net, mini_batch, eta, lmbda, n, backprop=...), measure_by(net, cost, data,
+    feedforward, lmbda)                       update_mini_batch and accuracy / total_cost
+                                              written out around the network's own methods
+
+Measuring as the book.  The book counts argmax(feedforward(x)) with 1 / (1 + e^-z); the
+engines' sigmoid, 0.5 + 0.5 tanh(z/2), is exactly 0 for z <= -38, where the book's outputs
+still differ, so saturated outputs would tie and argmax answer class 0.  ``measure`` and the
+monitoring of ``train`` therefore score with ``measuring_spec`` (_book.BookSigmoid), and under
+NNXP_COMPAT_EXACT=1 with the book's own per-example outputs (_book.scores).  Training keeps
+the engine's sigmoid and fast paths: the two formulas agree to rounding.
+
+A subclass's methods.  Programs written against the book subclass Network and override
+``update_mini_batch`` (the chapter-3 L1 exercise), ``backprop``, ``cost_derivative`` or
+``feedforward``.  When any of BOOK_METHODS is redefined, SGD runs ``train_by_methods``, the
+book's loop, so the override is called wherever the book calls it; the methods not
+overridden are the book's per-example code (_book.py) and call the overridden ones as the book
+does (update_mini_batch -> backprop -> cost_derivative; accuracy / evaluate / total_cost ->
+feedforward).  Nothing is silently bypassed; it runs at about the book's speed.
 
 The book's order of mini-batches.  Each epoch network.py and network2.py call
 ``random.shuffle(training_data)``.  Python's shuffle draws the same random numbers for any list
@@ -44,6 +69,7 @@ import operator
 import os
 import random
 import sys
+import time
 
 import numpy as np
 
@@ -54,14 +80,17 @@ from ..data import Dataset, prepare
 from ..engines import engine_for
 from ..errors import ConfigError, DataError
 from ..history import History
+from ..network import Network as _NnxpNetwork
 from ..loop import fresh_state, run, total_cost
 from ..core import layer_activations
 from ..optimizers import sgd, training_chain
 from ..plan import make_plan, transform_for
 from . import _book
 
-__all__ = ["compute_dtype", "core_cost", "spec_for", "host_params", "set_params", "train",
-           "measure", "output", "gradient", "step", "MAX_LISTS"]
+__all__ = ["compute_dtype", "core_cost", "spec_for", "measuring_spec", "host_params",
+           "set_params", "nnxp_network", "train", "measure", "BOOK_METHODS", "overridden",
+           "train_by_methods", "step_by", "measure_by", "output", "gradient", "step",
+           "MAX_LISTS"]
 
 MAX_LISTS = 4
 _CORE_COSTS = (QuadraticCost, CrossEntropyCost)
@@ -135,6 +164,17 @@ def set_params(net, params, backend) -> None:
              np.array(backend.to_numpy(b), dtype=np.float64)) for w, b in params]
     net.weights = [w for w, _ in host]
     net.biases = [b.reshape(-1, 1) for _, b in host]
+
+
+def nnxp_network(net, cost) -> _NnxpNetwork:
+    """An nnxp.Network that computes what ``net`` computes now: its sizes, sigmoid layers and
+    cost, a copy of its weights and biases, in compute_dtype on the current backend (what
+    nnxp.diagnose and the rest of nnxp take)."""
+    backend = backends.current()
+    dtype = compute_dtype(backend)
+    view = _NnxpNetwork(net.sizes, cost=core_cost(cost), dtype=dtype, backend=backend, seed=0)
+    view.params = core.to_device(backend, host_params(net), dtype)
+    return view
 
 
 # -- data on the device, once per list --------------------------------------------------------
@@ -248,12 +288,7 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
     dtype = compute_dtype(backend)
     spec = spec_for(net.sizes, cost)
     params = host_params(net)
-    early_stopping_n = checks.number("early_stopping_n", early_stopping_n, strict=False,
-                                     integer=True)
-    if early_stopping_n and not (monitors.get("monitor_evaluation_accuracy")
-                                 or monitors.get("monitor_training_accuracy")):
-        raise ConfigError("early_stopping_n watches the accuracy SGD prints: set "
-                          "monitor_evaluation_accuracy=True (or monitor_training_accuracy=True)")
+    early_stopping_n = _early_stopping_n(early_stopping_n, monitors)
     wants_eval = any(v for k, v in monitors.items() if k.startswith("monitor_evaluation"))
     plan, optimizer = make_plan(epochs, mini_batch_size, eta, lmbda=lmbda,
                                 evaluation=evaluation_data is not None,
@@ -277,27 +312,104 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
         rows = train_set.permute(rows, np.asarray(perm))
         return rows
 
-    best = {"accuracy": 0, "since": 0}
+    stopper = _EarlyStop(early_stopping_n)
 
     def after_epoch(records, active, new_params, new_state):
         set_params(net, new_params, backend)
-        record = records[0]
-        if early_stopping_n:
-            accuracy = record.get("evaluation_accuracy", record.get("training_accuracy"))
-            if accuracy > best["accuracy"]:
-                best.update(accuracy=accuracy, since=0)
-            else:
-                best["since"] += 1
-            if best["since"] == early_stopping_n:
-                state.trackers[0].stop(
-                    f"early_stopping_n: no improvement in accuracy for {early_stopping_n} "
-                    f"epochs (best {best['accuracy']}) after epoch {record['epoch']}")
+        reason = stopper.observe(records[0])
+        if reason:
+            state.trackers[0].stop(reason)
 
     n_eval = None if eval_set is None else eval_set.dataset.n
-    run(_engine(backend, spec), transform, params, opt_state, plan, state,
+    engine, scorer = _engine(backend, spec), _scorer(backend, spec)
+    engine = engine if scorer is engine else _Measured(engine, scorer)
+    run(engine, transform, params, opt_state, plan, state,
         [history], train_set.dataset, None if eval_set is None else eval_set.dataset,
         backend=backend, dtype=dtype, orders=orders, after_epoch=after_epoch,
         progress=lambda records, active: report(records[0], n, n_eval))
+    return history
+
+
+def _early_stopping_n(value, monitors) -> int:
+    value = checks.number("early_stopping_n", value, strict=False, integer=True)
+    if value and not (monitors.get("monitor_evaluation_accuracy")
+                      or monitors.get("monitor_training_accuracy")):
+        raise ConfigError("early_stopping_n watches the accuracy SGD prints: set "
+                          "monitor_evaluation_accuracy=True (or monitor_training_accuracy=True)")
+    return value
+
+
+class _EarlyStop:
+    """The Python 3 port's early_stopping_n: ``observe(record)`` gives the reason to stop once
+    the last accuracy measured (evaluation, else training) has not beaten its best (from 0)
+    for n epochs in a row, else None."""
+
+    def __init__(self, n):
+        self.n, self.best, self.since = n, 0, 0
+
+    def observe(self, record):
+        if not self.n:
+            return None
+        accuracy = record.get("evaluation_accuracy", record.get("training_accuracy"))
+        if accuracy > self.best:
+            self.best, self.since = accuracy, 0
+        else:
+            self.since += 1
+        if self.since == self.n:
+            return (f"early_stopping_n: no improvement in accuracy for {self.n} epochs (best "
+                    f"{self.best}) after epoch {record['epoch']}")
+        return None
+
+
+# -- a subclass's own methods: the book's loop, calling them ----------------------------------
+
+BOOK_METHODS = ("update_mini_batch", "backprop", "cost_derivative", "feedforward", "evaluate",
+                "accuracy", "total_cost")
+
+
+def overridden(net, base, names=BOOK_METHODS) -> tuple:
+    """Those of ``names`` that ``net`` defines otherwise than ``base`` (a subclass's method,
+    or a function assigned to the instance)."""
+    cls, own = type(net), vars(net)
+    return tuple(name for name in names if hasattr(base, name) and (
+        name in own or getattr(cls, name) is not getattr(base, name)))
+
+
+def train_by_methods(net, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
+                     evaluation_data=None, monitors, measures, update, report,
+                     early_stopping_n=0) -> History:
+    """The book's SGD loop itself, for a network that overrides one of its methods: every
+    epoch ``random.shuffle(training_data)`` (in place), ``update(mini_batch, n)`` for each
+    slice of ``mini_batch_size`` (the network's update_mini_batch), then for each monitor
+    set, ``measures[name]()`` (the network's total_cost / accuracy / evaluate), printed by
+    ``report``.  Arguments are checked as for the engine's SGD."""
+    plan, _ = make_plan(epochs, mini_batch_size, eta, lmbda=lmbda,
+                        evaluation=evaluation_data is not None, **monitors)
+    stopper = _EarlyStop(_early_stopping_n(early_stopping_n, monitors))
+    if training_data is None:
+        raise DataError("training_data is None; expected a list of (x, y) pairs")
+    if not isinstance(training_data, list):
+        training_data = list(training_data)  # zip objects, as the Python 3 ports do
+    if not _is_pairs(training_data):
+        raise DataError(f"training_data must be a non-empty list of (x, y) pairs, got "
+                        f"{checks.show(training_data)}")
+    n, m = len(training_data), plan.mini_batch_size
+    n_eval = len(evaluation_data) if has_data(evaluation_data) else None
+    history = History()
+    for epoch in range(plan.epochs):
+        start = time.perf_counter()
+        random.shuffle(training_data)
+        for k in range(0, n, m):
+            update(training_data[k:k + m], n)
+        record = {"epoch": epoch, "eta": plan.eta, "seconds": time.perf_counter() - start}
+        for name, measure_ in measures.items():
+            if monitors.get("monitor_" + name):
+                record[name] = measure_()
+        history.append(record)
+        report(record, n, n_eval)
+        history.stop_reason = stopper.observe(record)
+        if history.stop_reason:
+            break
     return history
 
 
@@ -318,6 +430,30 @@ def _engine(backend, spec):
     return _book_engines[key]
 
 
+def measuring_spec(spec) -> core.Spec:
+    """``spec`` with the book's sigmoid formula in every layer (_book.BookSigmoid)."""
+    return spec._replace(activations=(_book.BookSigmoid(),) * len(spec.activations))
+
+
+def _scorer(backend, spec):
+    """The engine whose ``scores`` give the book's counts: the book's own outputs under
+    NNXP_COMPAT_EXACT=1, else the backend's engine with the book's sigmoid formula."""
+    return _engine(backend, spec) if exact() else engine_for(backend, measuring_spec(spec))
+
+
+class _Measured:
+    """An engine that trains as ``engine`` and measures (``scores``) as ``scorer``."""
+
+    def __init__(self, engine, scorer):
+        self._engine, self._scorer = engine, scorer
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def scores(self, params, data):
+        return self._scorer.scores(params, data)
+
+
 def measure(net, cost, data, lmbda=0.0) -> tuple:
     """(hits, network2's total cost with ``lmbda``) of ``data``: one pass on the device."""
     backend = backends.current()
@@ -326,7 +462,7 @@ def measure(net, cost, data, lmbda=0.0) -> tuple:
     lmbda = checks.number("lmbda", lmbda, strict=False)
     params = core.to_device(backend, host_params(net), dtype)
     dataset = prepared(data, backend, dtype, net.sizes, "data").dataset
-    scores = engine_for(backend, spec).scores(params, dataset)
+    scores = _scorer(backend, spec).scores(params, dataset)
     return int(scores[0]), total_cost(scores, dataset.n, lmbda)
 
 
@@ -345,15 +481,16 @@ def output(net, cost, a):
                     f"({n_in},)); got shape {x.shape}")
 
 
-def gradient(net, cost, x, y) -> tuple:
-    """(nabla_b, nabla_w) of one example's cost, shaped like net.biases and net.weights."""
+def gradient(net, cost, x, y, cost_derivative=None) -> tuple:
+    """(nabla_b, nabla_w) of one example's cost, shaped like net.biases and net.weights;
+    ``cost_derivative(a, y)`` on columns, when given, is dC/da (network.py's method)."""
     n_in, n_out = net.sizes[0], net.sizes[-1]
     x = _array("x", x)
     if x.size != n_in:
         raise DataError(f"backprop: x must have {n_in} numbers (a column ({n_in}, 1)), got "
                         f"shape {x.shape}")
     grads = _book.gradients(host_params(net), core_cost(cost), x.reshape(1, n_in),
-                            _target(y, n_out))
+                            _target(y, n_out), cost_derivative)
     return [db[0] for _, db in grads], [dw[0] for dw, _ in grads]
 
 
@@ -384,3 +521,52 @@ def step(net, cost, mini_batch, eta, lmbda=0.0, n=1) -> None:
     params, _ = _book.book_step(spec, transform)(params, transform.init(params), batch.x,
                                                  batch.y)
     set_params(net, params, host)
+
+
+def step_by(net, mini_batch, eta, lmbda=0.0, n=1, *, backprop) -> None:
+    """network2's update_mini_batch with the network's own ``backprop(x, y)``: its gradients
+    summed over the mini-batch from zeros, one example after another, then
+    w <- (1 - eta lmbda / n) w - (eta / len) nabla_w and b <- b - (eta / len) nabla_b
+    (lmbda = 0: network.py's update, the same bits)."""
+    eta = checks.number("eta", eta)
+    lmbda = checks.number("lmbda", lmbda, strict=False)
+    n = checks.number("n", n, integer=True)
+    if not isinstance(mini_batch, (list, tuple)) or not _is_pairs(mini_batch):
+        raise DataError(f"mini_batch must be a non-empty list of (x, y) pairs, got "
+                        f"{checks.show(mini_batch)}")
+    params = host_params(net)
+    nabla_b = [np.zeros((b.shape[0], 1)) for _, b in params]
+    nabla_w = [np.zeros(w.shape) for w, _ in params]
+    for x, y in mini_batch:
+        delta_b, delta_w = backprop(x, y)
+        nabla_b = [nb + d for nb, d in zip(nabla_b, delta_b)]
+        nabla_w = [nw + d for nw, d in zip(nabla_w, delta_w)]
+    m = len(mini_batch)
+    net.weights = [(1 - eta * (lmbda / n)) * w - (eta / m) * nw
+                   for (w, _), nw in zip(params, nabla_w)]
+    net.biases = [b.reshape(-1, 1) - (eta / m) * nb for (_, b), nb in zip(params, nabla_b)]
+
+
+def measure_by(net, cost, data, feedforward, lmbda=0.0) -> tuple:
+    """(hits, network2's total cost with ``lmbda``) of ``data`` from the network's own
+    ``feedforward`` on each column, as the book's accuracy / evaluate and total_cost."""
+    lmbda = checks.number("lmbda", lmbda, strict=False)
+    if data is None or isinstance(data, (str, bytes, dict)):
+        raise DataError(f"data must be a list of (x, y) pairs, got {checks.show(data)}")
+    data = data if isinstance(data, (list, tuple)) else list(data)
+    if not data or not _is_pairs(data):
+        raise DataError(f"data must be a non-empty list of (x, y) pairs, got "
+                        f"{checks.show(data)}")
+    n_out, fn = net.sizes[-1], core_cost(cost).fn
+    hits, total = 0, 0.0
+    for x, y in data:
+        a = _array("feedforward's output", feedforward(x))
+        if a.size != n_out:
+            raise DataError(f"feedforward must return {n_out} outputs, got shape {a.shape}")
+        target = _target(y, n_out)
+        label = int(y) if np.ndim(y) == 0 and n_out > 1 else int(np.argmax(target))
+        hits += int(np.argmax(a) == label)
+        total += float(fn(a.reshape(1, n_out), target)[0]) / len(data)
+    weights = [w for w, _ in host_params(net)]
+    total += 0.5 * (lmbda / len(data)) * sum(np.linalg.norm(w) ** 2 for w in weights)
+    return hits, total

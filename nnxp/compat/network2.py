@@ -38,6 +38,13 @@ Assigning ``net.weights``, ``net.biases`` (or one of their arrays) or ``net.cost
 at the next call: every call reads them.  ``early_stopping_n=n`` (from the popular Python 3
 port) ends SGD once the accuracy it prints has not improved for n epochs.  ``convert`` is
 accepted and not needed: labels and one-hot columns are told apart by their shape.
+
+A subclass (or an instance) that redefines ``update_mini_batch``, ``backprop``,
+``feedforward``, ``accuracy`` or ``total_cost`` (chapter 3's L1 exercise) is trained by the
+book's loop calling its methods, and the methods it keeps call its own as the book's do
+(nnxp/compat/_shell.py).  ``accuracy`` and ``total_cost`` measure with the book's sigmoid
+formula, so saturated outputs are counted as the book counts them.  ``nnxp.diagnose(net,
+data)`` takes the network as the nnxp.Network it computes (``__nnxp_network__``).
 """
 
 from __future__ import annotations
@@ -114,6 +121,11 @@ class Network:
         self.biases = [np.random.randn(y, 1) for y in self.sizes[1:]]
         self.weights = [np.random.randn(y, x) for x, y in zip(self.sizes[:-1], self.sizes[1:])]
 
+    def __nnxp_network__(self):
+        """This network as an ``nnxp.Network`` (its weights copied, float64 where the device
+        has it, on the current backend): ``nnxp.diagnose(net, data)`` takes it through this."""
+        return _shell.nnxp_network(self, self.cost)
+
     def feedforward(self, a):
         """The output for the column ``a`` (n_in, 1): (n_out, 1)."""
         return _shell.output(self, self.cost, a)
@@ -132,28 +144,53 @@ class Network:
                     "monitor_evaluation_accuracy": monitor_evaluation_accuracy,
                     "monitor_training_cost": monitor_training_cost,
                     "monitor_training_accuracy": monitor_training_accuracy}
+        if _shell.overridden(self, Network):
+            if not isinstance(training_data, list) and training_data is not None:
+                training_data = list(training_data)  # measured after the epochs too
+            measures = {
+                "training_cost": lambda: self.total_cost(training_data, lmbda),
+                "training_accuracy": lambda: self.accuracy(training_data, convert=True),
+                "evaluation_cost": lambda: self.total_cost(evaluation_data, lmbda,
+                                                           convert=True),
+                "evaluation_accuracy": lambda: self.accuracy(evaluation_data)}
+            return _shell.train_by_methods(
+                self, training_data, epochs, mini_batch_size, eta, lmbda=lmbda,
+                evaluation_data=evaluation_data, monitors=monitors, measures=measures,
+                update=lambda mini_batch, n: self.update_mini_batch(mini_batch, eta, lmbda, n),
+                report=_print_epoch, early_stopping_n=early_stopping_n)
         return _shell.train(self, self.cost, training_data, epochs, mini_batch_size, eta,
                             lmbda=lmbda, evaluation_data=evaluation_data, monitors=monitors,
                             report=_print_epoch, early_stopping_n=early_stopping_n)
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n):
         """One gradient step on the list of (x, y) pairs ``mini_batch``; ``n`` is the size of
-        the training set (weight decay lmbda / n)."""
-        _shell.step(self, self.cost, mini_batch, eta, lmbda, n)
+        the training set (weight decay lmbda / n).  Through the network's own ``backprop``
+        where a subclass overrides it."""
+        if _shell.overridden(self, Network, ("backprop",)):
+            _shell.step_by(self, mini_batch, eta, lmbda, n, backprop=self.backprop)
+        else:
+            _shell.step(self, self.cost, mini_batch, eta, lmbda, n)
 
     def backprop(self, x, y):
         """(nabla_b, nabla_w): the gradient of one example's cost, layer by layer."""
         return _shell.gradient(self, self.cost, x, y)
 
     def accuracy(self, data, convert=False):
-        """How many of the pairs in ``data`` the network classifies right."""
+        """How many of the pairs in ``data`` the network classifies right (argmax of the
+        output; of the network's own ``feedforward``, per example, where a subclass overrides
+        it)."""
         del convert
-        return _shell.measure(self, self.cost, data)[0]
+        return self._measure(data)[0]
 
     def total_cost(self, data, lmbda, convert=False):
         """Mean cost over ``data`` plus (lmbda / 2 len(data)) sum ||w||^2."""
         del convert
-        return _shell.measure(self, self.cost, data, lmbda)[1]
+        return self._measure(data, lmbda)[1]
+
+    def _measure(self, data, lmbda=0.0):
+        if _shell.overridden(self, Network, ("feedforward",)):
+            return _shell.measure_by(self, self.cost, data, self.feedforward, lmbda)
+        return _shell.measure(self, self.cost, data, lmbda)
 
     def save(self, filename):
         """Write network2's JSON file: sizes, weights, biases (n, 1) and the cost's name."""
@@ -192,8 +229,8 @@ def vectorized_result(j):
 
 
 def sigmoid(z):
-    """1 / (1 + e^-z), elementwise: the book's formula, so the book's bits (and, as there,
-    NumPy's overflow warning below z = -709, where the value is 0)."""
+    """1 / (1 + e^-z), elementwise: the book's formula, so the book's bits (0 below
+    z = -709.78, where e^-z overflows; without NumPy's overflow warning)."""
     z = np.asarray(z)
     return _book.sigmoid(z if z.dtype.kind == "f" else z.astype(np.float64))[()]
 

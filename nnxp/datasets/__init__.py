@@ -8,12 +8,16 @@
                                         ~/.cache/nnxp/mnist (the one rule, everywhere)
     mnist_available(path=None) -> bool  whether the four files are there
     MNIST_FILES                         {role: MnistFile(name, sha256, size)} of the four files
+    expand_mnist(path=None, *, cache=None, shuffle=0, **load_mnist_kw)
+        -> ((X, y), (X, y), (X, y))     the book's expanded set: each training image and its
+                                        four one-pixel shifts (250,000), cached on disk
 
-Details in ``nnxp/datasets/mnist.py``.
+Details in ``nnxp/datasets/mnist.py`` and ``nnxp/datasets/expanded.py``.
 """
 
+from .expanded import expand_mnist
 from .mnist import FILES as MNIST_FILES
 from .mnist import MnistFile, load_data_wrapper, load_mnist, mnist_available, mnist_folder
 
-__all__ = ["MNIST_FILES", "MnistFile", "load_data_wrapper", "load_mnist", "mnist_available",
-           "mnist_folder"]
+__all__ = ["MNIST_FILES", "MnistFile", "expand_mnist", "load_data_wrapper", "load_mnist",
+           "mnist_available", "mnist_folder"]

@@ -23,10 +23,16 @@
 Where the files are: ``path``, else ``$NNXP_DATA_DIR``, else the user cache folder
 (``$XDG_CACHE_HOME/nnxp/mnist``, default ``~/.cache/nnxp/mnist``).  The first of these that is
 given is *the* folder: the files are looked for there (gzipped or not, names as in ``FILES``)
-and downloaded there.  Files found there are read without a checksum: a folder the user points
+and downloaded there.  A folder named by ``path`` or ``$NNXP_DATA_DIR`` must exist (a mistyped
+name is a DataError, never a new folder); only the user cache folder is created.  Files found there are read without a checksum: a folder the user points
 at is trusted (the offline copy in this project has rebuilt training images that do not match
 the published SHA-256).  Downloaded files must match the published SHA-256 in ``FILES`` before
 they get their name (see ``_download.py``); ``MIRRORS`` are tried in order.
+
+Files are read as streams, their IDX headers checked before any data: images must be 28 x 28,
+a file may announce at most ``MAX_IMAGES`` (70,000, all of MNIST) and must hold exactly the
+bytes it announces, so a damaged file or a decompression bomb is a DataError before anything
+large is allocated.
 
 The split is Nielsen's: training = the first 50,000 images of the training file, validation =
 its last 10,000, test = the test file.  For a training file of another length n (a subset,
@@ -56,7 +62,7 @@ from ..backends import resolve
 from ..errors import ConfigError, DataError
 from ._download import DownloadFailed, fetch
 
-__all__ = ["FILES", "MIRRORS", "MnistFile", "load_mnist", "load_data_wrapper", "mnist_folder",
+__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MnistFile", "load_mnist", "load_data_wrapper", "mnist_folder",
            "mnist_available"]
 
 
@@ -93,6 +99,8 @@ MIRRORS = (
 
 _IMAGES, _LABELS = 2051, 2049   # IDX magic: 0x08 (unsigned byte) << 8 | number of dimensions
 _SIDE = 28
+MAX_IMAGES = 70_000   # all of MNIST (60,000 training + 10,000 test): no MNIST file holds more
+_CHUNK = 1 << 20      # bytes read at a time; also the most read past the announced end
 _VALIDATION = 10_000
 _cache: dict[str, tuple[tuple[int, int], np.ndarray]] = {}   # realpath -> (stat key, uint8)
 
@@ -203,14 +211,21 @@ def mnist_available(path=None) -> bool:
     return all(_find(folder, f.name) for f in FILES.values())
 
 
+_PATH, _ENV, _CACHE = "given as path=", "from NNXP_DATA_DIR", "the user cache folder"
+
+
 def _folder(path):
     """The folder to use and the words that say where it came from."""
     if path is not None:
-        return os.fspath(path), "given as path="
+        return os.fspath(path), _PATH
     if os.environ.get("NNXP_DATA_DIR"):
-        return os.environ["NNXP_DATA_DIR"], "from NNXP_DATA_DIR"
+        return os.environ["NNXP_DATA_DIR"], _ENV
+    return _cache_folder(), _CACHE
+
+
+def _cache_folder():
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "nnxp", "mnist"), "the user cache folder"
+    return os.path.join(cache, "nnxp", "mnist")
 
 
 def _find(folder, name):
@@ -224,8 +239,16 @@ def _find(folder, name):
 def _locate(path, download, progress):
     """{role: file path} for the four files, downloading the missing ones if allowed."""
     folder, source = _folder(path)
+    if source != _CACHE and not os.path.isdir(folder):
+        raise DataError(
+            f"MNIST folder {folder} ({source}) does not exist; nnxp reads MNIST from, and "
+            "downloads it into, a folder you name only when it exists: check the name, or "
+            "create the folder (downloading or copying the four MNIST files fills it)"
+            + (f", or unset NNXP_DATA_DIR to use the user cache folder {_cache_folder()}"
+               if source == _ENV else ""))
     found = {role: _find(folder, f.name) for role, f in FILES.items()}
-    reason = "download=False, so nothing was downloaded"
+    reason = ("downloading is off (download=False; examples/train.py: --no-download), so "
+              "nothing was downloaded")
     if download:
         try:
             for role in [r for r, p in found.items() if p is None]:
@@ -240,8 +263,10 @@ def _locate(path, download, progress):
         raise DataError(
             f"MNIST files missing in {folder} ({source}): {', '.join(missing)}; {reason}. "
             "Copy the four MNIST files (gzipped or not) there, or point NNXP_DATA_DIR "
-            "(or load_mnist(path=...)) at a folder that holds them"
-            + ("" if download else ", or pass download=True to fetch them from "
+            "(or load_mnist(path=...), or examples/train.py's --data-dir) at a folder that "
+            "holds them"
+            + ("" if download else ", or allow downloading (load_mnist(download=True), the "
+               "default; examples/train.py without --no-download) to fetch them from "
                + " or ".join(MIRRORS)))
     return found
 
@@ -266,43 +291,67 @@ def _read(filepath, magic):
 
 
 def _parse_idx(filepath, magic):
-    """IDX: big-endian int32 magic, one big-endian int32 per dimension, then uint8 data."""
+    """IDX: big-endian int32 magic, one big-endian int32 per dimension, then uint8 data.
+
+    Read as a stream: the header is checked first (magic, 28 x 28 images, at most
+    ``MAX_IMAGES``), then exactly the announced bytes are read into one array, and at most
+    ``_CHUNK`` more to detect trailing data.  So a file that inflates to far more than it
+    announces (a decompression bomb) or announces more than MNIST holds is refused before
+    anything large is allocated."""
+    kind, ndim = ("images", 3) if magic == _IMAGES else ("labels", 1)
     try:
-        if filepath.endswith(".gz"):
-            with gzip.open(filepath, "rb") as f:
-                data = f.read()
-        else:
-            with open(filepath, "rb") as f:
-                data = f.read()
+        with (gzip.open if filepath.endswith(".gz") else open)(filepath, "rb") as f:
+            array, dims = _read_idx(f, filepath, magic, kind, ndim)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{filepath} is not a valid gzip file, or is truncated ({exc}); "
                         "delete it and download or copy it again") from None
     except OSError as exc:
         raise DataError(f"cannot read {filepath}: {exc}") from None
-    kind, ndim = ("images", 3) if magic == _IMAGES else ("labels", 1)
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{filepath} is too short ({len(data)} bytes) to be an IDX file "
-                        f"of MNIST {kind}")
-    found = int.from_bytes(data[:4], "big")
-    if found != magic:
-        raise DataError(f"{filepath} is not an IDX file of MNIST {kind}: magic number "
-                        f"{found}, expected {magic}")
-    dims = [int.from_bytes(data[4 * i:4 * i + 4], "big") for i in range(1, ndim + 1)]
-    expected = header + int(np.prod(dims))
-    if len(data) != expected:
-        raise DataError(f"{filepath}: its header announces {' x '.join(map(str, dims))} "
-                        f"{kind} ({expected} bytes) but it holds {len(data)} bytes; the file "
-                        "is truncated or corrupted")
-    array = np.frombuffer(data, np.uint8, offset=header)   # read-only: safe to cache
+    array.flags.writeable = False   # read-only: safe to cache
     if kind == "labels":
         if array.size and array.max() > 9:
             raise DataError(f"{filepath} holds label {array.max()}; MNIST labels are 0-9")
         return array
-    if dims[1:] != [_SIDE, _SIDE]:
+    return array.reshape(dims[0], _SIDE * _SIDE)
+
+
+def _read_idx(f, filepath, magic, kind, ndim):
+    """(uint8 array of the data, dims) from the open file ``f``; see _parse_idx."""
+    header = 4 + 4 * ndim
+    head = f.read(header)
+    if len(head) < header:
+        raise DataError(f"{filepath} is too short ({len(head)} bytes) to be an IDX file "
+                        f"of MNIST {kind}")
+    found = int.from_bytes(head[:4], "big")
+    if found != magic:
+        raise DataError(f"{filepath} is not an IDX file of MNIST {kind}: magic number "
+                        f"{found}, expected {magic}")
+    dims = [int.from_bytes(head[4 * i:4 * i + 4], "big") for i in range(1, ndim + 1)]
+    if kind == "images" and dims[1:] != [_SIDE, _SIDE]:
         raise DataError(f"{filepath} holds {dims[1]} x {dims[2]} images; MNIST images "
                         f"are {_SIDE} x {_SIDE}")
-    return array.reshape(dims[0], _SIDE * _SIDE)
+    if dims[0] > MAX_IMAGES:
+        raise DataError(f"{filepath}: its header announces {dims[0]:,} {kind}; an MNIST file "
+                        f"holds at most {MAX_IMAGES:,} (all of MNIST), so it is refused "
+                        "before reading it (a corrupted file, or one that only looks like "
+                        "MNIST)")
+    size = int(np.prod(dims))
+    expected = header + size
+    array = np.empty(size, np.uint8)
+    view, got = memoryview(array), 0
+    while got < size:
+        n = f.readinto(view[got:got + _CHUNK])
+        if not n:
+            break
+        got += n
+    extra = 0 if got < size else len(f.read(_CHUNK))
+    if got < size or extra:
+        holds = (f"more than {expected + extra:,}" if extra == _CHUNK
+                 else f"{header + got + extra}")
+        raise DataError(f"{filepath}: its header announces {' x '.join(map(str, dims))} "
+                        f"{kind} ({expected} bytes) but it holds {holds} bytes; the file "
+                        "is truncated or corrupted")
+    return array, dims
 
 
 def _to_backend(be, x, y, one_hot, dtype):

@@ -42,6 +42,9 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     >>> report = nnxp.diagnose(net, (X, y))                         # doctest: +SKIP
     >>> print(report); report.find("saturated_units")               # doctest: +SKIP
     """
+    view = getattr(net, "__nnxp_network__", None)
+    if view is not None:  # nnxp.compat's networks: diagnosed as the nnxp.Network they are
+        net = view()
     th = Thresholds.of(thresholds)
     size = _check_arguments(eta, lmbda, n, th.probe_size if probe_size is None else probe_size)
     prepared = net.prepare(data, "data")

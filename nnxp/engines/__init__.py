@@ -10,7 +10,11 @@
     Engine.function(key, build) -> fn                  ``build()`` compiled once and kept
                                                         (diagnostics, the finder, the shells)
     Engine.step_for(transform) -> step                 the backend's make_step (core.make_step
-                                                        or a fast path), one per structure
+                                                        or a fast path), kept by everything
+                                                        that decides the program
+                                                        (optimizers.step_key: names, flags
+                                                        and constants; hyper-parameter
+                                                        values are data in the state)
     Engine.programs, Engine.compile_seconds            what was compiled, and its time
     Engine.work(rows) -> int                           multiply-adds of the largest product
                                                         for ``rows`` examples (thread policy)
@@ -25,13 +29,18 @@ live in ``state``.  Every engine runs the same pure step over the same mini-batc
 With ``every=k``, ``on_chunk(params, batches_done)`` runs after every k mini-batches but the
 last; ``params`` are valid during the call only (the plain engine on NumPy goes on to update
 them in place: engines/plain.py).  A JAX engine's ``compiled()`` lists its XLA programs.
-Which engines a backend offers is the backend class's ``engines``.  This package and
-``nnxp/backends/`` are the only places that may name an array library.
+Which engines a backend offers is the backend class's ``engines``: names and "module.Class"
+paths in this package, imported here when first used (so the backends never import the engines,
+and the engines never import the backends).  This package and ``nnxp/backends/`` are the only
+places that may name an array library.
 """
 
 from __future__ import annotations
 
+import importlib
+
 from ..backprop import scores as _scores
+from ..optimizers import step_key
 
 __all__ = ["Engine", "engine_for", "kept", "clear"]
 
@@ -41,13 +50,19 @@ _engines: dict = {}
 def engine_for(backend, spec, name=None) -> "Engine":
     """The engine called ``name`` (None: the backend's best) for ``spec`` on ``backend``,
     created once and kept, so that its compiled programs serve every later call."""
-    cls = backend.engine_class(name)
+    cls = _engine_class(backend.engine_path(name))
     key = (backend, spec, cls)
     if key not in _engines:
         if len(_engines) >= 64:  # a long search over shapes: forget the oldest
             _engines.pop(next(iter(_engines)))
         _engines[key] = cls(backend, spec)
     return _engines[key]
+
+
+def _engine_class(path):
+    """The engine class at ``path``, "module.Class" in this package (imported on first use)."""
+    module, _, cls = path.rpartition(".")
+    return getattr(importlib.import_module(f".{module}", __package__), cls)
 
 
 def kept() -> list:
@@ -86,9 +101,12 @@ class Engine:
         return len(self._functions) + len(getattr(self, "_compiled", ()))
 
     def step_for(self, transform):
-        step = self._steps.get(transform.key)
+        key = step_key(transform)
+        step = self._steps.get(key)
         if step is None:
-            step = self._steps[transform.key] = self.backend.make_step(self.spec, transform)
+            if len(self._steps) >= 64:  # many custom transforms: forget the oldest
+                self._steps.pop(next(iter(self._steps)))
+            step = self._steps[key] = self.backend.make_step(self.spec, transform)
         return step
 
     def work(self, rows) -> int:

@@ -23,6 +23,7 @@ import time
 import jax
 import jax.numpy as jnp
 
+from ..optimizers import step_key
 from . import Engine
 
 __all__ = ["JaxScanEngine"]
@@ -42,7 +43,7 @@ class JaxScanEngine(Engine):
 
     def _call(self, fn, transform, static, *args):
         """Compile ``fn`` for this structure and these argument shapes once (timed apart)."""
-        key = (fn.__name__, transform.key if transform else None, static,
+        key = (fn.__name__, step_key(transform) if transform else None, static,
                jax.tree_util.tree_structure(args), self._signature(args))
         compiled = self._compiled.get(key)
         if compiled is None:

@@ -9,7 +9,8 @@ A layer is a small immutable object (a frozen dataclass) holding its configurati
     layer.forward(params, x, *, mask=None) -> (y, cache)
         x (m, *input_shape) for one network, or (K, m, *input_shape) for K members (the
         params then carry a leading K axis; a first layer may get an x without it, shared by
-        the members); mask: a 0/1 dropout mask shaped like x, or None
+        the members); mask: a 0/1 dropout mask shaped like x, or None; the cache holds
+        arrays only (or None), so it can leave one jax.jit program and enter another
     layer.backward(params, cache, delta, *, need_input_grad=True) -> (grads, delta_in)
         delta = dC/dy shaped like y; grads shaped like params, summed over the m examples;
         delta_in = dC/dx shaped like x (summed over the members when x is shared), or None

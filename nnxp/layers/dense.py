@@ -36,12 +36,11 @@ __all__ = ["Dense", "DenseCache", "Affine"]
 
 
 class DenseCache(NamedTuple):
-    x: Any          # the layer's input after the mask
-    z: Any          # weighted input
-    a: Any          # output
-    mask: Any       # the dropout mask, or None
-    scale: float    # 1 on the training path, 1 - p_dropout when evaluating with dropout
-    x_shape: tuple  # the input's shape before the mask (a shared input has no member axis)
+    """Arrays only (and None), so a cache can pass through jax.jit as a pytree."""
+    x: Any      # the layer's input, before the mask
+    z: Any      # weighted input
+    a: Any      # output
+    mask: Any   # the dropout mask, or None
 
 
 class Affine(Layer):
@@ -72,31 +71,29 @@ class Affine(Layer):
         return z + xp.expand_dims(b, axis=-2)
 
     def forward(self, params, x, *, mask=None):
-        x_shape = tuple(x.shape)
-        if mask is not None:
-            x = x * mask
-        scale = self._scale(mask)
-        z = self._z(params, x, scale)
+        z = self._z(params, x if mask is None else x * mask, self._scale(mask))
         a = self.activation.fn(z)
-        return a, DenseCache(x, z, a, mask, scale, x_shape)
+        return a, DenseCache(x, z, a, mask)
 
     def apply(self, params, x):
         return self.activation.fn(self._z(params, x, self._scale(None)))
 
     def backward_z(self, params, cache, delta_z, *, need_input_grad=True):
-        xp, (w, _) = namespace(delta_z), params
-        dw = xp.matrix_transpose(delta_z) @ cache.x
-        if cache.scale != 1.0:
-            dw = cache.scale * dw
+        xp, (w, _), mask = namespace(delta_z), params, cache.mask
+        scale = self._scale(mask)
+        x = cache.x if mask is None else cache.x * mask
+        dw = xp.matrix_transpose(delta_z) @ x
+        if scale != 1.0:
+            dw = scale * dw
         grads = (dw, xp.sum(delta_z, axis=-2))
         if not need_input_grad:
             return grads, None
         dx = delta_z @ w
-        if cache.scale != 1.0:
-            dx = cache.scale * dx
-        if cache.mask is not None:
-            dx = dx * cache.mask
-        return grads, sum_to_shape(xp, dx, cache.x_shape)
+        if scale != 1.0:
+            dx = scale * dx
+        if mask is not None:
+            dx = dx * mask
+        return grads, sum_to_shape(xp, dx, cache.x.shape)
 
 
 @dataclass(frozen=True)

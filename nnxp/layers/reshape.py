@@ -4,7 +4,7 @@ convolutional and dense layers (network3 reshapes every layer's input).
     Flatten(ndim=3)        x (..., m, *s) with len(s) = ndim  ->  (..., m, prod(s))
     Reshape(shape, ndim=1) x (..., m, *s) with len(s) = ndim  ->  (..., m, *shape)
                            (e.g. Reshape((1, 28, 28)) for MNIST rows before a conv layer)
-    params ()              backward reshapes delta back to x's shape
+    params ()              backward reshapes delta back to x's example shape
 
 ``ndim`` says how many trailing axes each example has on input: the layer cannot tell a member
 axis from an example axis by looking at x, and holds no state (``init`` checks it against the
@@ -47,13 +47,12 @@ class Reshape(Layer):
     def forward(self, params, x, *, mask=None):
         self._no_mask(mask)
         lead = tuple(x.shape[:x.ndim - self.ndim])
-        return namespace(x).reshape(x, lead + self.shape), tuple(x.shape)
+        return namespace(x).reshape(x, lead + self.shape), x
 
     def backward(self, params, cache, delta, *, need_input_grad=True):
         if not need_input_grad:
             return (), None
-        return (), namespace(delta).reshape(delta, delta.shape[:delta.ndim - len(self.shape)]
-                                            + cache[len(cache) - self.ndim:])
+        return (), _back(delta, len(self.shape), cache, self.ndim)
 
 
 @dataclass(frozen=True)
@@ -69,10 +68,16 @@ class Flatten(Layer):
     def forward(self, params, x, *, mask=None):
         self._no_mask(mask)
         lead = tuple(x.shape[:x.ndim - self.ndim])
-        return namespace(x).reshape(x, lead + (math.prod(x.shape[len(lead):]),)), tuple(x.shape)
+        return namespace(x).reshape(x, lead + (math.prod(x.shape[len(lead):]),)), x
 
     def backward(self, params, cache, delta, *, need_input_grad=True):
         if not need_input_grad:
             return (), None
-        return (), namespace(delta).reshape(delta, delta.shape[:-1]
-                                            + cache[len(cache) - self.ndim:])
+        return (), _back(delta, 1, cache, self.ndim)
+
+
+def _back(delta, out_ndim, x, in_ndim):
+    """delta (..., m, *out) reshaped to (..., m, *in): the example's axes of the input ``x``
+    (the cache: an array, not a shape, so a cache is a pytree of arrays for jax.jit)."""
+    lead = tuple(delta.shape[:delta.ndim - out_ndim])
+    return namespace(delta).reshape(delta, lead + tuple(x.shape[x.ndim - in_ndim:]))

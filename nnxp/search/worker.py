@@ -31,7 +31,7 @@ import numpy as np
 from .. import backends
 from ..history import History
 from ..loop import RunState, fresh_state, run
-from ..optimizers import set_hyper, tree_leaves, tree_unflatten
+from ..optimizers import hyper_of, set_hyper, tree_leaves, tree_unflatten
 from ..plan import make_plan, transform_for
 from ..population import Population
 from ..stopping import Tracker
@@ -174,10 +174,9 @@ def _train(task, data, chosen) -> list:
 
 def _restore(backend, dtype, fresh, starts):
     """The members' saved optimizer-state leaves, stacked, in the structure of ``fresh``; the
-    hyper-parameters (decay, l1, mu) are this run's (as Network.resume does)."""
+    hyper-parameters but eta (decay, l1, the optimizer's) are this run's (as Network.resume does)."""
     stacked = [backend.asarray(np.stack([s.leaves[j] for s in starts]), dtype)
                for j in range(len(starts[0].leaves))]
     saved = tree_unflatten(fresh, stacked)
-    hyper = {name: getattr(s, name) for s in fresh if hasattr(s, "_fields")
-             for name in s._fields if name in ("decay", "l1", "mu")}
+    hyper = {k: v for k, v in hyper_of(fresh).items() if k != "eta"}
     return set_hyper(saved, **hyper)
