@@ -13,7 +13,7 @@ import pytest
 import nnxp
 from nnxp import optimizers as O
 from nnxp.namespace import namespace
-from conftest import params_numpy, to_numpy
+from conftest import optional, params_numpy, to_numpy
 
 RNG = np.random.default_rng(11)
 N, M, ETA = 53, 8, 0.01                       # 53 = 6 mini-batches of 8 and one of 5
@@ -31,7 +31,7 @@ def _nnxp_epoch(optimizer, eta=ETA, epochs=1, **kw):
 def _torch_epoch(p0, make, epochs=1, l1=0.0):
     """The same network in PyTorch: sigmoid layers, the cross-entropy cost summed over the
     outputs and averaged over the mini-batch (nnxp's mean gradient), the given order."""
-    torch = pytest.importorskip("torch")
+    torch = optional("torch")
     params = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in p0]
     opt = make(torch, params)
     x, y = torch.tensor(X), torch.tensor(np.eye(3)[LABELS])
@@ -101,8 +101,8 @@ def test_lmbda_is_torchs_weight_decay_and_l1_a_gradient_term(backend, name):
 
 @pytest.mark.parametrize("name", ["adam", "rmsprop"])
 def test_one_epoch_equals_optax_on_jax(name):
-    jax = pytest.importorskip("jax")
-    optax = pytest.importorskip("optax")
+    jax = optional("jax")
+    optax = optional("optax")
     jnp = jax.numpy
     with nnxp.use_backend("jax"):
         ours = nnxp.adam() if name == "adam" else nnxp.rmsprop()
@@ -212,7 +212,7 @@ def test_registered_optimizers_with_other_arguments_never_share_a_step(backend):
 
 
 def test_a_new_eta_never_recompiles_adam_on_jax():
-    pytest.importorskip("jax")
+    optional("jax")
     with nnxp.use_backend("jax"):
         net = nnxp.Network(SIZES, seed=0)
         net.SGD((X, LABELS), 1, M, 0.01, optimizer=nnxp.adam())
