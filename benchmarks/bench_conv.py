@@ -229,6 +229,18 @@ class TorchEagerConv:
         a = F.relu(a.flatten(1) @ w3 + b3)
         return a @ w4 + b4
 
+    def batch_loss(self, x, y):
+        """The cost of one mini-batch (x (m, 784), y (m,) host arrays), L2 term included, as
+        a float (what the optimizer's weight decay differentiates)."""
+        F = self.torch.nn.functional
+        x = self.torch.tensor(np.asarray(x).reshape(-1, 1, 28, 28), dtype=self.tdtype,
+                              device=self.dev)
+        y = self.torch.tensor(np.asarray(y), dtype=self.torch.int64, device=self.dev)
+        l2 = sum((w ** 2).sum() for w, _ in self.params)
+        with self.torch.no_grad():
+            return float(F.cross_entropy(self.logits(x), y)
+                         + 0.5 * LMBDA * l2 / self.batches)
+
     def run_epoch(self, perm=None):
         del perm  # in order, as network3
         F, m = self.torch.nn.functional, MINI_BATCH_SIZE
@@ -319,6 +331,11 @@ class JaxScanConv:
         for _ in range(self.epochs):
             self.params = self._compiled(self.params, self.X, self.y)
         self.jax.block_until_ready(self.params)
+
+    def batch_loss(self, x, y):
+        """The cost of one mini-batch (host arrays), L2 term included, as a float."""
+        x = np.asarray(x, self.dtype).reshape(-1, 1, 28, 28)
+        return float(self.loss(self.params, x, np.asarray(y, np.int32)))
 
     def weights(self):
         return [(_flip(np.asarray(w)) if w.ndim == 4 else np.asarray(w), np.asarray(b))
