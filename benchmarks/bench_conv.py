@@ -465,9 +465,9 @@ def targets(records, theano):
 
 
 def peak_memory(name, args):
-    """The peak memory (peak_rss_bytes) of a fresh process that loads the data, prepares ``name`` and runs its
-    warm-up round and one round; and its high-water mark before ``name`` was made (Python,
-    NumPy, nnxp and the data: the part every contender shares)."""
+    """The peak memory (peak_rss_bytes) of a fresh process that loads the data, prepares
+    ``name`` and runs its warm-up round and one round; and its high-water mark before
+    ``name`` was made (Python, NumPy, nnxp and the data: the part every contender shares)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-of", name,
            "--images", str(args.images), "--epochs-per-round", str(args.epochs_per_round)]
     if args.device:
@@ -532,7 +532,8 @@ def print_report(report):
           f"{s['images']} images, {s['rounds']} rounds of {s['epochs_per_round']} epoch(s); "
           f"load {report['loadavg_before']} -> {report['loadavg_after']}")
     print(f"  {'contender':22s} {'s/epoch [range]':>24s} {'images/s':>9s} "
-          f"{'x torch eager':>18s} {'x jax scan':>18s} {'compile s':>9s} {'peak MB':>8s} {'base MB':>8s}")
+          f"{'x torch eager':>18s} {'x jax scan':>18s} {'compile s':>9s} {'peak MB':>8s} "
+          f"{'base MB':>8s}")
     memory = {r["contender"]: r for r in report["memory"]}
     rows = list(report["contenders"])
     if "median_seconds" in report["theano"]:

@@ -37,8 +37,8 @@ the training set, and of the validation and test sets).  Options: ``--backend`` 
 long run interrupted keeps its finished rows).  Dtype: float32 (the book's ``GPU = True``),
 ``NNXP_FLOATX=float64`` for float64.  network3's own lines are printed as training goes.
 
-The whole table on a GPU (about 60 + 60 + 60 + 60 + 60 + 60 + 40 + 4 x 40 = 560 epochs, 2.5
-million mini-batches of which 1.6 million on the expanded set):
+The whole table on a GPU (60 + 60 + 60 + 60 + 60 + 60 + 40 + 4 x 40 = 560 epochs: 9.2 million
+mini-batches, 8 million of them on the expanded set's 25,000 per epoch):
 
     python benchmarks/chapter6.py --backend jax --device gpu --json chapter6.json
 """

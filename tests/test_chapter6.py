@@ -77,8 +77,9 @@ def test_ensemble_takes_the_plurality_and_the_first_net_on_ties():
     acc = chapter6.ensemble_accuracy([_Net(a), _Net(b), _Net(c)], (np.zeros((25, 784)),
                                                                      np.r_[truth, [0] * 5]))
     # images 0-1: 9 wins (b, c) and is wrong (truth 0, 1); images 2-4: a, b, c all differ,
-    # the first net's (a: right) wins, not the smallest label (c's 0: wrong); the other 15 agree on the truth; the last 5 rows are
-    # not a whole mini-batch: left out, as the book's 1000 mini-batches of 10
+    # the first net's (a: right) wins, not the smallest label (c's 0: wrong); the other 15
+    # agree on the truth; the last 5 rows are not a whole mini-batch: left out, as the book's
+    # 1000 mini-batches of 10
     assert acc == pytest.approx(100 * 18 / 20)
 
 
