@@ -7,7 +7,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "nnxp"
 MATH_MODULES = ["activations", "costs", "initializers", "backprop", "optimizers", "namespace",
-                "diagnostics", "lr_finder", "plan", "stopping", "history"]
+                "diagnostics", "lr_finder", "plan", "stopping", "history", "layers"]
 ARRAY_LIBRARIES = {"numpy", "cupy", "jax", "jaxlib", "torch", "array_api_strict"}
 BACKEND_SPECIFIC = {"cupy", "jax", "jaxlib", "torch", "array_api_strict"}
 

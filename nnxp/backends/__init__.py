@@ -10,6 +10,8 @@
     cupy_backend.py      CupyBackend       (CUDA; kernels on the network's device)
     strict_backend.py    StrictBackend     (array-api-strict, for testing the standard)
     numpy_fast.py        the NumPy backend's fused training step (fast_step)
+    primitives.py        fast_primitives(xp): faster conv / max-pool primitives for the layers
+                         (conv_numpy.py, conv_jax.py, conv_torch.py), by array namespace
     threads.py           BLAS / OpenMP threads by product size: threads_for, set_thread_policy,
                          NNXP_NUM_THREADS
 
