@@ -6,6 +6,22 @@ the history), written atomically after every epoch.
     read_checkpoint(d, where, like) -> (Plan, RunState, opt_leaves, History)
         every field checked: a DataError names the file and the field; ``like(plan)`` gives
         the optimizer-state leaves a fresh run of that plan would have (shapes to match)
+    data_fingerprint(dataset, backend) -> str      what the run trained on (state.data)
+    check_resume(where, state, epochs, train_set, eval_set, other_data=False)
+        a resume that the checkpoint can honour, or a ConfigError / DataError saying why not
+
+The data fingerprint is a BLAKE2b hash of the training data as the run saw it (in the compute
+dtype, after conversion): the shapes, every label, and the inputs and desired outputs of up to
+FINGERPRINT_ROWS rows spread evenly over the data (all rows of smaller data).  It detects other
+data of the same size (another subset, split or order of examples, other labels, another
+scaling or preprocessing of the inputs) and costs one small transfer; it does not see a change
+confined to the inputs of rows outside the sample.  Identical data give the same fingerprint on
+every backend.  Checkpoints without one (older nnxp, search trials) resume unchecked but for
+their size; ``resume(other_data=True)`` continues on other data on purpose.
+
+Consistency beyond each field's type and range: the tracker's counters do not exceed the epochs
+done, its learning rate is the plan's eta halved ``halvings`` times, and at resume its best
+accuracy is at most the number of evaluation examples (a count of correct answers).
 
 A checkpoint never says where to write: ``resume`` writes to the path it is given, or to the
 file the network was loaded from (the path stored in old files is ignored).
@@ -13,7 +29,9 @@ file the network was loaded from (the path stored in old files is ignored).
 
 from __future__ import annotations
 
+import hashlib
 import numbers
+import re
 from dataclasses import asdict, fields
 
 import numpy as np
@@ -26,9 +44,11 @@ from .plan import MONITORS, Plan
 from .optimizers import optimizer_from
 from .stopping import Tracker
 
-__all__ = ["checkpoint_dict", "read_checkpoint"]
+__all__ = ["checkpoint_dict", "read_checkpoint", "data_fingerprint", "check_resume"]
 
 KIND = "nnxp.checkpoint"
+FINGERPRINT_ROWS = 1024
+_FINGERPRINT = re.compile(r"blake2b-128:[0-9a-f]{32}")
 
 
 def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
@@ -43,6 +63,7 @@ def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
         "kind": KIND,
         "plan": asdict(plan),
         "state": {"epoch": state.epoch, "rng_state": state.rng_state, "n_train": state.n_train,
+                  "data": getattr(state, "data", None),
                   "trackers": [t.to_dict() for t in state.trackers]},
         "optimizer_state": [np.asarray(a, dtype=np.float64).tolist() for a in opt_leaves],
         "history": history.to_dict(),
@@ -91,14 +112,39 @@ def _plan(f, d) -> Plan:
     return Plan(**values)
 
 
-def _tracker(f, field, d) -> Tracker:
-    number, count = checks.number, lambda n, v: checks.number(n, v, strict=False, integer=True)
+def _accuracy(name, v):
+    """-1 (nothing measured yet) or a count of examples classified correctly."""
+    v = checks.number(name, v, low=-1.0, strict=False)
+    if v != -1 and (v < 0 or v != int(v)):
+        raise ConfigError(f"{name} must be -1 or a whole number of examples, got {v!r}")
+    return v
+
+
+def _tracker(f, field, d, plan, epoch) -> Tracker:
+    """One member's tracker, each field checked, then checked against the plan and epoch."""
+    number = checks.number
+    count = lambda n, v: checks.number(n, v, strict=False, integer=True, high=epoch)
     reason = lambda n, v: v if v is None or isinstance(v, str) else f.fail(n, "not text")
-    table = {"eta": number, "start_eta": number,
-             "best_accuracy": lambda n, v: checks.number(n, v, low=-1.0, strict=False),
+    table = {"eta": number, "start_eta": number, "best_accuracy": _accuracy,
              "since_best": count, "since_change": count, "halvings": count,
              "stop_reason": reason}
-    return Tracker(**{k: f.get(d, k, f"{field}.{k}", check) for k, check in table.items()})
+    tracker = Tracker(**{k: f.get(d, k, f"{field}.{k}", check) for k, check in table.items()})
+    if tracker.start_eta != plan.eta:
+        f.fail(f"{field}.start_eta", f"{tracker.start_eta!r}, but the plan's eta is "
+                                     f"{plan.eta!r}")
+    if tracker.eta != tracker.start_eta / 2 ** tracker.halvings:
+        f.fail(f"{field}.eta", f"{tracker.eta!r}, but the schedule gives {plan.eta!r} / 2**"
+                               f"{tracker.halvings} = {tracker.start_eta / 2 ** tracker.halvings!r}")
+    return tracker
+
+
+def _data(f, sd):
+    """The training data's fingerprint, or None (older checkpoints)."""
+    value = sd.get("data")
+    if value is not None and not (isinstance(value, str) and _FINGERPRINT.fullmatch(value)):
+        f.fail("state.data", f"not a data fingerprint ('blake2b-128:' and 32 hex digits): "
+                             f"{checks.show(value)}")
+    return value
 
 
 def _rng_state(f, state):
@@ -152,8 +198,8 @@ def read_checkpoint(d, where, like):
                          n, "must list one member"))
     if not isinstance(trackers[0], dict):
         f.fail("state.trackers[0]", "not an object")
-    state = RunState([_tracker(f, "state.trackers[0]", trackers[0])], epoch,
-                     _rng_state(f, sd.get("rng_state")), n_train)
+    state = RunState([_tracker(f, "state.trackers[0]", trackers[0], plan, epoch)], epoch,
+                     _rng_state(f, sd.get("rng_state")), n_train, _data(f, sd))
     opt_like = like(plan)
     leaves = d.get("optimizer_state")
     if not isinstance(leaves, list) or len(leaves) != len(opt_like):
@@ -171,6 +217,50 @@ def read_checkpoint(d, where, like):
             f.fail(f"optimizer_state[{i}]", "contains NaN or infinite values")
         arrays.append(a)
     return plan, state, arrays, _history(f, d.get("history"))
+
+
+def data_fingerprint(dataset, backend) -> str:
+    """The fingerprint of a prepared training set (see the module docstring)."""
+    n = dataset.n
+    rows = np.unique(np.linspace(0, n - 1, min(n, FINGERPRINT_ROWS)).round().astype(np.int64))
+    with backend.device_scope():
+        index = backend.asarray(rows, "index")
+        xp = backend.xp
+        sample = [backend.to_numpy(xp.take(a, index, axis=0)) for a in (dataset.x, dataset.y)]
+        labels = backend.to_numpy(dataset.labels)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((n, tuple(dataset.x.shape), tuple(dataset.y.shape))).encode())
+    h.update(np.ascontiguousarray(labels, dtype="<i8").tobytes())
+    for a in sample:
+        a = np.asarray(a)
+        h.update(a.dtype.str.encode() + np.ascontiguousarray(a, a.dtype.newbyteorder("<")).tobytes())
+    return "blake2b-128:" + h.hexdigest()
+
+
+def check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_data=False):
+    """Refuse a resume the checkpoint cannot honour (see the module docstring).  ``epochs``
+    is the run's new total (None: as planned); ``fingerprint`` that of ``train_set``."""
+    if epochs is not None and epochs < state.epoch:
+        raise ConfigError(f"epochs={epochs}, but this run has already done {state.epoch} "
+                          f"epochs: epochs is the run's total, the epoch it trains to, not a "
+                          f"number of further epochs (epochs={state.epoch + 1} trains one more)")
+    for i, tracker in enumerate(state.trackers):
+        if eval_set is not None and tracker.best_accuracy > eval_set.n:
+            raise DataError(f"{where!r}: checkpoint field state.trackers[{i}].best_accuracy: "
+                            f"{tracker.best_accuracy:g} examples classified correctly, but the "
+                            f"evaluation data hold {eval_set.n}")
+    if other_data:
+        return
+    if state.n_train is not None and state.n_train != train_set.n:
+        raise DataError(f"this run trained on {state.n_train} examples; resume it with the "
+                        f"same training data (got {train_set.n}), or pass other_data=True to "
+                        f"continue on these")
+    if state.data is not None and state.data != fingerprint:
+        raise DataError(f"this run trained on other data than these: the checkpoint "
+                        f"{where!r} holds the fingerprint {state.data} ({state.n_train} "
+                        f"examples), the data given have {fingerprint} ({train_set.n} "
+                        f"examples); resume with the same training data, or pass "
+                        f"other_data=True to continue on these")
 
 
 PLAN_FIELDS = tuple(x.name for x in fields(Plan))

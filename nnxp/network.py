@@ -35,7 +35,7 @@ import numpy as np
 from . import backends, checks, core
 from .core import layer_activations
 from .activations import Sigmoid
-from .checkpoint import checkpoint_dict, read_checkpoint
+from .checkpoint import check_resume, checkpoint_dict, data_fingerprint, read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
@@ -70,6 +70,8 @@ class Network:
         self.cost = cost
         self.backend = backends.resolve(backend)
         self.dtype = checks.dtype(dtype)
+        checks.memory(f"a Network of sizes {checks.show(self.sizes)}",
+                      checks.network_bytes(self.sizes, 1, self.dtype))
         self.backend.float_dtype(self.dtype)  # refuses a dtype the device lacks
         seeds = np.random.SeedSequence(checks.seed(seed))
         self.seed = seeds.entropy
@@ -265,6 +267,8 @@ class Network:
         etas = [0.0] if callable(plan.eta) else [plan.eta]
         state = fresh_state(etas)
         state.n_train = train_set.n
+        if extras.get("checkpoint") is not None:
+            state.data = data_fingerprint(train_set, self.backend)
         transform = transform_for(plan, optimizer, train_set.n)
         with self.backend.device_scope():
             opt_state = transform.init(self.params)
@@ -272,28 +276,35 @@ class Network:
                            **extras)
 
     def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
-               callbacks=(), progress=False, health=False, devices=None):
+               callbacks=(), progress=False, health=False, devices=None, other_data=False):
         """Continue the training run of the checkpoint this network was loaded from, on the
-        same data, to the end it was given (``epochs=`` extends it).  It saves to
-        ``checkpoint`` if given, else back to the file it was loaded from.  Returns the whole
-        run's History.  >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
+        same data (checked by size and fingerprint: checkpoint.py; ``other_data=True``
+        continues on other data on purpose), to the end it was given.  ``epochs=`` is the
+        run's new total, not a number of further epochs (fewer than are done is refused).  It
+        saves to ``checkpoint`` if given, else back to the file it was loaded from.  Returns
+        the whole run's History.
+        >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
         if self.checkpoint is None:
             raise ConfigError("this network was not loaded from a checkpoint; train it with SGD "
                               "(checkpoint=path) and load it with nnxp.load(path) to resume")
         plan, state, leaves, history = self.checkpoint
         if epochs is not None:
-            plan.epochs = checks.number("epochs", epochs, strict=False, integer=True)
-        for tracker in state.trackers:  # a callback's stop was the caller's decision
-            if tracker.stop_reason and tracker.stop_reason.startswith("stopped by a callback"):
-                tracker.stop_reason = None
+            epochs = checks.number("epochs", epochs, strict=False, integer=True)
+        if not isinstance(other_data, bool):
+            raise ConfigError(f"other_data must be True or False, got {checks.show(other_data)}")
         if evaluation_data is None and plan.needs_evaluation():
             raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
         train_set = self.prepare(training_data, "training_data")
-        if state.n_train is not None and state.n_train != train_set.n:
-            raise DataError(f"this run trained on {state.n_train} examples; resume it with the "
-                            f"same training data (got {train_set.n})")
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
+        fingerprint = data_fingerprint(train_set, self.backend)
+        check_resume(self.source, state, epochs, train_set, eval_set, fingerprint, other_data)
+        if epochs is not None:
+            plan.epochs = epochs
+        state.n_train, state.data = train_set.n, fingerprint
+        for tracker in state.trackers:  # a callback's stop was the caller's decision
+            if tracker.stop_reason and tracker.stop_reason.startswith("stopped by a callback"):
+                tracker.stop_reason = None
         transform = transform_for(plan, optimizer_from(plan.optimizer), train_set.n)
         with self.backend.device_scope():
             fresh = transform.init(self.params)

@@ -77,9 +77,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import History, Network, use_backend
+from . import History, Network, checks, use_backend
 from . import load as _load_network
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, InputTypeError
 
 __all__ = ["NNXPClassifier"]
 
@@ -123,7 +123,8 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
     # -- training -------------------------------------------------------------------------
     def fit(self, X, y):
         """Train a fresh network for ``epochs`` epochs on (X, y); returns self."""
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
+        _positive_epochs(self.epochs)
+        X, y = _validated(self, X, y)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         _need_two_classes(self.classes_)
@@ -143,7 +144,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         """One epoch on (X, y), continuing the current network (built on the first call,
         which must name every class with ``classes``); returns self."""
         first = not hasattr(self, "network_")
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
+        X, y = _validated(self, X, y, reset=first)
         check_classification_targets(y)
         if first:
             self.__dict__.pop("classes_", None)  # a failed first call must not count
@@ -173,7 +174,10 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         except TypeError:
             raise ConfigError(f"hidden must list the hidden layers' widths, such as (30,) or "
                               f"(100, 30), or be one int; got {_short(hidden)}") from None
-        sizes = [n_features, *hidden, len(self.classes_)]
+        sizes = checks.sizes([n_features, *hidden, len(self.classes_)])
+        checks.memory(f"NNXPClassifier(hidden={_short(self.hidden)}) on {n_features} features "
+                      f"and {len(self.classes_)} classes", checks.network_bytes(
+                          sizes, 1, checks.dtype(self.dtype)))
         with use_backend(self.backend) if self.backend else contextlib.nullcontext():
             return Network(sizes, cost=self.cost, activation=self.activation,
                            output_activation=self.output_activation, seed=seed,
@@ -223,7 +227,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction -----------------------------------------------------------------------
     def _outputs(self, X) -> np.ndarray:
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = _validated(self, X, reset=False)
         net = self.network_
         return _to_numpy(net, net.feedforward(X)).astype(np.float64)
 
@@ -274,6 +278,33 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         if history is not None:
             state["history_"] = History.from_dict(history)
         super().__setstate__(state)
+
+
+def _validated(estimator, X, y="no_validation", **options):
+    """scikit-learn's validate_data (floats, as NNXP computes), its refusals as nnxp errors:
+    a DataError (a ValueError) or InputTypeError (a TypeError) keeping scikit-learn's message,
+    which says what was expected; X holding text says so first.  Labels y may be anything
+    check_classification_targets accepts (strings too)."""
+    try:
+        return validate_data(estimator, X, y, dtype=(np.float64, np.float32), **options)
+    except ValueError as exc:
+        if isinstance(exc, DataError):
+            raise
+        text = str(exc)
+        if "could not convert string to float" in text:
+            text = (f"X must hold numbers (features are converted to float; encode text "
+                    f"columns first, e.g. with sklearn.preprocessing.OneHotEncoder); {text}")
+        raise DataError(text) from exc
+    except TypeError as exc:
+        if isinstance(exc, InputTypeError):
+            raise
+        raise InputTypeError(f"X must hold numbers; {exc}") from exc
+
+
+def _positive_epochs(epochs) -> None:
+    """fit trains ``epochs`` passes over the data: at least one (scikit-learn's parameter
+    validation refuses 0 likewise, as an invalid parameter, at fit)."""
+    checks.number("epochs", epochs, integer=True)
 
 
 def _need_two_classes(classes) -> None:
