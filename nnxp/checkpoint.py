@@ -205,18 +205,26 @@ def read_checkpoint(d, where, like):
     if not isinstance(leaves, list) or len(leaves) != len(opt_like):
         f.fail("optimizer_state", f"must hold {len(opt_like)} arrays for optimizer "
                                   f"{plan.optimizer}")
-    arrays = []
-    for i, (value, like) in enumerate(zip(leaves, opt_like)):
-        try:
-            a = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError, OverflowError):
-            f.fail(f"optimizer_state[{i}]", "holds something other than numbers")
-        if a.shape != tuple(like.shape):
-            f.fail(f"optimizer_state[{i}]", f"shape {a.shape}, expected {tuple(like.shape)}")
-        if not np.isfinite(a).all():
-            f.fail(f"optimizer_state[{i}]", "contains NaN or infinite values")
-        arrays.append(a)
+    arrays = [_leaf(f, f"optimizer_state[{i}]", value, tuple(like.shape))
+              for i, (value, like) in enumerate(zip(leaves, opt_like))]
     return plan, state, arrays, _history(f, d.get("history"))
+
+
+def _leaf(f, field, value, shape) -> np.ndarray:
+    """One optimizer-state array (a velocity, a hyper-parameter): nested lists of JSON numbers
+    (not true/false) of the expected shape, finite."""
+    try:
+        items = np.asarray(value, dtype=object)
+        a = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        f.fail(field, "holds something other than numbers")
+    if a.shape != shape:
+        f.fail(field, f"shape {a.shape}, expected {shape}")
+    if not all(type(v) in (int, float) for v in items.reshape(-1).tolist()):
+        f.fail(field, "holds something other than numbers (true/false, text or null)")
+    if not np.isfinite(a).all():
+        f.fail(field, "contains NaN or infinite values")
+    return a
 
 
 def data_fingerprint(dataset, backend) -> str:

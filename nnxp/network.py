@@ -39,7 +39,7 @@ from .checkpoint import check_resume, checkpoint_dict, data_fingerprint, read_ch
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
-from .errors import ConfigError, DataError, FileError
+from .errors import ConfigError, DataError, FileError, NNXPError
 from .files import as_path, atomic_write_text, check_writable
 from .formats import MAX_FILE_BYTES, default_dtype
 from .history import History, progress_line
@@ -313,12 +313,41 @@ class Network:
                      for name in s._fields if name in ("decay", "l1", "mu")}
             opt_state = set_hyper(saved, **hyper)
         path = checkpoint if checkpoint is not None else self.source
-        self._train(plan, transform, opt_state, state, history, train_set, eval_set,
-                    checkpoint=path, callbacks=callbacks, progress=progress, health=health,
-                    devices=devices)
-        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
-        self.checkpoint = (plan, state, leaves, history)  # resumable again, from here
+        try:
+            self._train(plan, transform, opt_state, state, history, train_set, eval_set,
+                        checkpoint=path, callbacks=callbacks, progress=progress,
+                        health=health, devices=devices)
+        except FileError as exc:  # a save failed at the end of an epoch: all is consistent
+            if getattr(exc, "history", None) is not None and self.optimizer_state is not None:
+                self._resumable(plan, state, history)
+            raise
+        except BaseException:  # Ctrl-C, a callback's error ...: maybe mid-epoch
+            self._rewind(path)
+            raise
+        self._resumable(plan, state, history)
         return history
+
+    def _resumable(self, plan, state, history) -> None:
+        """Resumable again, from where the network is now (the end of an epoch)."""
+        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
+        self.checkpoint = (plan, state, leaves, history)
+
+    def _rewind(self, path) -> None:
+        """After an interrupted resume, the network and its checkpoint as the last file saved
+        holds them (``path``, else the file it was loaded from): the state in memory may be
+        part of an epoch ahead of it, and resuming again must go on exactly from the file."""
+        for where in (path, self.source):
+            try:
+                saved = load(where, dtype=self.dtype)
+            except NNXPError:
+                continue
+            if saved.checkpoint is not None and saved.sizes == self.sizes:
+                self.params = core.to_device(self.backend, [
+                    (saved.backend.to_numpy(w), saved.backend.to_numpy(b))
+                    for w, b in saved.params], self.dtype)
+                self.checkpoint, self.optimizer_state = saved.checkpoint, None
+                return
+        self.checkpoint = None  # nothing to go back to: resuming again is refused
 
     def _train(self, plan, transform, opt_state, state, history, train_set, eval_set, *,
                devices=None, **options):
