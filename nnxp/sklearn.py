@@ -18,6 +18,12 @@ output unit i stands for ``classes_[i]``, also for two classes: two output units
 ``nnxp.Network``), ``history_`` (``SGD``'s History of the last fit / partial_fit call) and
 ``n_iter_`` (epochs run in total).
 
+Inputs: X must hold numbers (scikit-learn's ``validate_data`` converts it to float; its
+refusals are raised as DataError / InputTypeError with its message, text in X saying so first);
+y holds any labels ``check_classification_targets`` accepts.  ``epochs`` must be at least 1
+(checked at fit, as scikit-learn's parameter validation would).  The network is bounded in
+memory before it is built (checks.memory; NNXP_MAX_MEMORY raises the bound).
+
 Hyper-parameters keep the book's names and meaning and go straight to ``nnxp.Network`` and
 ``Network.SGD``: ``hidden`` lists the hidden layers' widths (an int for one layer; ``()`` for
 none); the input and output widths come from the data.  ``cost`` and ``activation`` take the

@@ -2,7 +2,10 @@
 scikit-learn estimator's inputs, edited checkpoints and resumes, and training under signals.
 Each bad input meets an ``NNXPError`` saying what was expected and what was given, or the
 documented behaviour; nothing else.  Tests taking ``backend`` run on every selected backend;
-hypothesis draws the hostile values (few examples: CI runs them on the four CPU backends)."""
+hypothesis draws the hostile values (few examples: CI runs them on the four CPU backends).
+The scenarios in real processes (a SIGINT during evaluation, a read-only checkpoint without
+``unittest``, a failing disk during a resume) are cases of tests/test_reliability.py, whose
+table in docs/reliability.md lists every case."""
 
 import itertools
 import json
@@ -320,72 +323,7 @@ def test_an_edited_rng_state_names_its_field(tmp_path, value):
         nnxp.load(path)
 
 
-def test_a_checkpoint_resumes_without_unittest(tmp_path):
-    """numpy.testing imports unittest; nothing on a training or resume path may need it
-    (minimal Python installs lack it).  The file is read-only: resume replaces it whole
-    and keeps its mode."""
-    path = _checkpointed(tmp_path)
-    os.chmod(path, 0o444)
-    np.savez(tmp_path / "d.npz", x=X, y=Y, xv=XV, yv=YV)
-    code = ("import sys; sys.modules['unittest'] = None\n"
-            "import numpy as np, nnxp\n"
-            f"d = np.load({str(tmp_path / 'd.npz')!r})\n"
-            f"net = nnxp.load({str(path)!r})\n"
-            "net.resume((d['x'], d['y']), (d['xv'], d['yv']), epochs=3)\n"
-            f"print(nnxp.load({str(path)!r}).checkpoint[1].epoch)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT), NNXP_BACKEND="numpy"),
-                         timeout=120)
-    assert out.stdout.split() == ["3"], out.stderr[-2000:]
-    assert os.stat(path).st_mode & 0o777 == 0o444
-
-
 # -- training under signals -------------------------------------------------------------------
-
-CHILD = """
-import os, signal, sys
-import numpy as np, nnxp, nnxp.loop as loop
-d = np.load(sys.argv[2])
-data, evaluation = (d["x"], d["y"]), (d["xv"], d["yv"])
-net = nnxp.load(sys.argv[1])
-measure, fired = loop._measure, []
-
-def interrupted(*args, **kwargs):  # a real SIGINT, delivered while epoch 3 is evaluated
-    if args[5] == 3 and not fired:
-        fired.append(1)
-        os.kill(os.getpid(), signal.SIGINT)
-    return measure(*args, **kwargs)
-
-loop._measure = interrupted
-try:
-    net.resume(data, evaluation, epochs=6)
-except KeyboardInterrupt:
-    print("interrupted at", net.checkpoint[1].epoch)
-net.resume(data, evaluation, epochs=6)   # again, in the same process (a notebook's Ctrl-C)
-np.savez(sys.argv[3], *[np.asarray(a) for layer in net.params for a in layer])
-"""
-
-
-def test_an_interrupted_resume_resumes_again_bit_for_bit(tmp_path):
-    """Ctrl-C during an epoch's evaluation, then resume() again in the same process: the
-    network and its checkpoint go back to what the file holds, and the run ends exactly where
-    an uninterrupted one does (it used to skip an epoch and keep the loaded velocity)."""
-    path = _checkpointed(tmp_path, epochs=2)
-    np.savez(tmp_path / "data.npz", x=X, y=Y, xv=XV, yv=YV)
-    (tmp_path / "child.py").write_text(CHILD)
-    out = subprocess.run([sys.executable, str(tmp_path / "child.py"), str(path),
-                          str(tmp_path / "data.npz"), str(tmp_path / "out.npz")],
-                         capture_output=True, text=True, timeout=300,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT), NNXP_BACKEND="numpy"))
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.split() == ["interrupted", "at", "3"]
-    straight = nnxp.Network(SIZES, seed=7, dtype="float64")
-    straight.SGD((X, Y), 6, 10, 0.5, momentum=0.5, evaluation_data=(XV, YV),
-                 monitor_evaluation_accuracy=True)
-    got = np.load(tmp_path / "out.npz")
-    for i, want in enumerate(params_numpy(straight)):
-        np.testing.assert_array_equal(got[f"arr_{i}"], want)
-
 
 def test_sigterm_before_the_first_checkpoint_leaves_nothing_behind(tmp_path):
     """SIGTERM (what timeout and schedulers send) during the first epoch: the process ends,
@@ -405,31 +343,3 @@ nnxp.Network([6, 5, 3], seed=7).SGD((x, y), 2, 1, 0.05, checkpoint={str(path)!r}
     child.wait(timeout=60)
     assert child.returncode == -signal.SIGTERM
     assert list(tmp_path.iterdir()) == [script]
-
-
-def test_a_resume_whose_save_fails_keeps_its_epochs_and_resumes_again(tmp_path, monkeypatch):
-    """A full disk at the end of a resumed epoch: FileError with the history, the network
-    keeps its trained weights and resumes on from them (to another path) as one run would."""
-    import nnxp.network as module
-    path = _checkpointed(tmp_path, epochs=2)
-    real, calls = module.atomic_write_text, []
-
-    def full_disk(p, text, what="file"):
-        calls.append(p)
-        if len(calls) == 2:
-            raise nnxp.FileError(f"cannot write the {what} {p!r}: No space left on device",
-                                 filename=str(p), errno=28)
-        return real(p, text, what=what)
-
-    monkeypatch.setattr(module, "atomic_write_text", full_disk)
-    net = nnxp.load(path)
-    with pytest.raises(nnxp.FileError) as info:
-        net.resume((X, Y), (XV, YV), epochs=6)
-    assert len(info.value.history.records) == 4 and net.checkpoint[1].epoch == 4
-    monkeypatch.setattr(module, "atomic_write_text", real)
-    net.resume((X, Y), (XV, YV), epochs=6, checkpoint=tmp_path / "other.json")
-    straight = nnxp.Network(SIZES, seed=7, dtype="float64")
-    straight.SGD((X, Y), 6, 10, 0.5, momentum=0.5, evaluation_data=(XV, YV),
-                 monitor_evaluation_accuracy=True)
-    for a, b in zip(params_numpy(net), params_numpy(straight)):
-        np.testing.assert_array_equal(a, b)
