@@ -132,9 +132,10 @@ def _tracker(f, field, d, plan, epoch) -> Tracker:
     if tracker.start_eta != plan.eta:
         f.fail(f"{field}.start_eta", f"{tracker.start_eta!r}, but the plan's eta is "
                                      f"{plan.eta!r}")
-    if tracker.eta != tracker.start_eta / 2 ** tracker.halvings:
+    scheduled = tracker.start_eta / 2 ** tracker.halvings
+    if tracker.eta != scheduled:
         f.fail(f"{field}.eta", f"{tracker.eta!r}, but the schedule gives {plan.eta!r} / 2**"
-                               f"{tracker.halvings} = {tracker.start_eta / 2 ** tracker.halvings!r}")
+                               f"{tracker.halvings} = {scheduled!r}")
     return tracker
 
 
@@ -241,7 +242,8 @@ def data_fingerprint(dataset, backend) -> str:
     h.update(np.ascontiguousarray(labels, dtype="<i8").tobytes())
     for a in sample:
         a = np.asarray(a)
-        h.update(a.dtype.str.encode() + np.ascontiguousarray(a, a.dtype.newbyteorder("<")).tobytes())
+        little = np.ascontiguousarray(a, a.dtype.newbyteorder("<"))
+        h.update(a.dtype.str.encode() + little.tobytes())
     return "blake2b-128:" + h.hexdigest()
 
 

@@ -158,7 +158,8 @@ def test_the_limit_is_the_smallest_the_system_sets(monkeypatch):
     assert limit is None or limit > 2 ** 20 and source
     code = ("import resource, nnxp; resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31)); "
             "from nnxp.sklearn import NNXPClassifier; import numpy as np\n"
-            "try:\n    NNXPClassifier(hidden=(10**8,)).fit(np.random.rand(20, 64), np.arange(20) % 2)\n"
+            "try:\n    NNXPClassifier(hidden=(10**8,)).fit(np.random.rand(20, 64), "
+            "np.arange(20) % 2)\n"
             "except nnxp.ConfigError as e:\n    print('refused', 'ulimit -v' in str(e))")
     env = {k: v for k, v in os.environ.items() if k != "NNXP_MAX_MEMORY"}
     env["PYTHONPATH"] = str(ROOT)
