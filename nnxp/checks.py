@@ -42,6 +42,7 @@ import math
 import numbers
 import os
 import re
+from collections.abc import Mapping
 
 from .backends.base import FLOAT_DTYPES, dtype_name
 from .errors import ConfigError, InputTypeError
@@ -89,8 +90,7 @@ def optional_int(name, value):
 def per_member(name, value, k, check):
     """``check(name, v)`` applied to a number or, for a population of ``k`` members (k not
     None), to each of a sequence of k values; returns the number or the list."""
-    if isinstance(value, (set, frozenset, dict, bytes)) or (
-            hasattr(value, "keys") and hasattr(value, "__getitem__")):
+    if isinstance(value, (set, frozenset, bytes, Mapping)):
         raise ConfigError(f"{name} must be one number{'' if k is None else f' or a list of {k}'}"
                           f"{'' if k is None else ' (one per member, in order)'}; got a "
                           f"{type(value).__name__}: {show(value)}")
@@ -135,6 +135,8 @@ def members(value, k, what="a callback") -> list:
              for i in items]  # NumPy scalars as Python's
     flags = [isinstance(i, bool) for i in items]
     if items and all(flags):
+        if isinstance(value, (set, frozenset)):
+            refuse("a boolean mask must be ordered (a list or an array)")
         if len(items) != k:
             refuse(f"a boolean mask must have one value per member ({k})")
         return [i for i, stop in enumerate(items) if stop]

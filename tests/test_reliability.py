@@ -3,8 +3,8 @@
 Each case below is a small scenario with its own assertions; ``docs/reliability.md``'s table
 "Training, arguments, data, populations, ..." is generated from this list (``python
 tests/test_reliability.py --write``), and ``test_the_documented_table_is_current`` fails when
-the two differ.  The file tables of that page name tests of tests/test_files.py and tests/test_formats.py;
-``test_every_test_the_page_names_exists`` keeps those names true.
+the two differ.  The file tables of that page name tests of tests/test_files.py and
+tests/test_formats.py; ``test_every_test_the_page_names_exists`` keeps those names true.
 """
 
 from __future__ import annotations
