@@ -7,7 +7,7 @@ the history), written atomically after every epoch.
         every field checked: a DataError names the file and the field; ``like(plan)`` gives
         the optimizer-state leaves a fresh run of that plan would have (shapes to match)
     data_fingerprint(dataset, backend) -> str      what the run trained on (state.data)
-    check_resume(where, state, epochs, train_set, eval_set, other_data=False)
+    check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_data=False)
         a resume that the checkpoint can honour, or a ConfigError / DataError saying why not
 
 The data fingerprint is a BLAKE2b hash of the training data as the run saw it (in the compute
