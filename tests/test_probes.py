@@ -23,7 +23,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nnxp
-from conftest import params_numpy
 
 ROOT = Path(__file__).resolve().parent.parent
 RNG = np.random.default_rng(0)
