@@ -177,9 +177,11 @@ def test_set_value_between_calls_is_what_the_next_sgd_trains(backend, float64, c
         np.testing.assert_allclose(v.get_value(), want, rtol=0, atol=1e-13)
 
 
-def test_convolution_is_theanos_true_convolution(backend, float64):
+def test_convolution_is_theanos_true_convolution(backend, float64, capsys):
     """w holds the book's filters: the layer computes sum w[k, c, kh-1-u, kw-1-v] x[c, i+u, j+v]
-    (the filters flipped), written out here with loops."""
+    + b[k] (the filters flipped), written out here with loops.  Seen through one SGD step on
+    one example: the softmax layer starts at zero, so its new weights are -eta a (1/3 - y) for
+    the conv layer's output a (linear, no pooling), in the book's (n_in, n_out) layout."""
     np.random.seed(2)
     net = Network([ConvPoolLayer(filter_shape=(2, 1, 3, 3), image_shape=(1, 1, 6, 6),
                                  poolsize=(1, 1), activation_fn=network3.linear),
@@ -187,17 +189,16 @@ def test_convolution_is_theanos_true_convolution(backend, float64):
     conv = net.layers[0]
     w = np.random.standard_normal((2, 1, 3, 3))
     conv.w.set_value(w)
-    x = np.random.random((1, 36))
-    be = nnxp.backends.current()
-    params = net._device_params(be)
-    out = to_numpy(net._seam[0].apply(params[0], be.asarray(x.reshape(1, 1, 6, 6), "float64")))
+    x, label, b = np.random.random((1, 36)), np.array([1]), conv.b.get_value()
+    net.SGD((x, label), 1, 1, 1.0, (x, label), None)
+    out = net.layers[1].w.get_value()[:, 1] / (2.0 / 3.0)
     img, want = x.reshape(6, 6), np.zeros((2, 4, 4))
     for k in range(2):
         for i in range(4):
             for j in range(4):
                 want[k, i, j] = sum(w[k, 0, 2 - u, 2 - v] * img[i + u, j + v]
-                                    for u in range(3) for v in range(3)) + conv.b.get_value()[k]
-    np.testing.assert_allclose(out[0], want, rtol=1e-12, atol=1e-12)
+                                    for u in range(3) for v in range(3)) + b[k]
+    np.testing.assert_allclose(out.reshape(2, 4, 4), want, rtol=1e-12, atol=1e-12)
 
 
 # -- dropout: a NumPy model of the book's formulas ------------------------------------------------
