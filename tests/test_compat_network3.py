@@ -483,6 +483,19 @@ def test_layers_of_different_floatx_are_refused(monkeypatch):
         _fc()
 
 
+def test_a_device_without_float64_trains_float32_and_refuses_float64(monkeypatch, capsys):
+    pytest.importorskip("array_api_strict")
+    np.random.seed(0)
+    float32_net = tiny_net(p=(0.5, 0.0))
+    monkeypatch.setenv("NNXP_FLOATX", "float64")
+    float64_net = tiny_net()
+    with nnxp.use_backend("array_api_strict", device="no_float64"):
+        _sgd(float32_net, tiny_data())
+        assert float32_net.params[0].dtype == np.float32
+        with pytest.raises(ConfigError, match="NNXP_FLOATX"):
+            _sgd(float64_net, tiny_data())
+
+
 def _sgd(net, data, **kw):
     args = {"training_data": data, "epochs": 1, "mini_batch_size": 5, "eta": 0.1,
             "validation_data": data, "test_data": data, **kw}

@@ -336,7 +336,10 @@ class Network:
         """Train with mini-batch stochastic gradient descent, printing the book's lines."""
         epochs, eta, lmbda = self._checked(epochs, mini_batch_size, eta, lmbda)
         be = backends.current()
-        be.float_dtype(self._dtype)  # float64: JAX's x64 on, or a ConfigError where none
+        try:
+            be.float_dtype(self._dtype)  # float64: JAX's x64 switched on
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}: make the layers without NNXP_FLOATX=float64") from None
         train = self._data(be, training_data, "training_data")
         validation = self._data(be, validation_data, "validation_data")
         test = None if test_data is None else self._data(be, test_data, "test_data")
