@@ -330,6 +330,36 @@ def test_each_mini_batch_is_one_call_of_one_compiled_program(backend, float64, m
     assert calls["hits"] == 3 + 3  # one call per evaluation of 20 and of 10 rows
 
 
+def test_an_interrupted_sgd_keeps_the_training_done(backend, float64, monkeypatch, capsys):
+    """Ctrl-C in the fourth mini-batch: the shared values hold the first three updates, as
+    Theano's in-place updates would."""
+    compile_, calls = type(backend).compile, [0]
+
+    def interrupting(self, fn):
+        compiled = compile_(self, fn)
+        if fn.__name__ != "step":
+            return compiled
+
+        def call(*args):
+            calls[0] += 1
+            if calls[0] == 4:
+                raise KeyboardInterrupt
+            return compiled(*args)
+        return call
+
+    x, y = tiny_data()
+    np.random.seed(3)
+    three = tiny_net()
+    three.SGD((x[:15], y[:15]), 1, 5, 0.5, (x, y), (x, y))
+    monkeypatch.setattr(type(backend), "compile", interrupting)
+    np.random.seed(3)
+    net = tiny_net()
+    with pytest.raises(KeyboardInterrupt):
+        net.SGD((x, y), 1, 5, 0.5, (x, y), (x, y))
+    for v, want in zip(net.params, three.params):
+        np.testing.assert_allclose(v.get_value(), want.get_value(), rtol=0, atol=1e-14)
+
+
 # -- printing, data, activations -----------------------------------------------------------------
 
 def test_lines_when_validation_accuracy_falls(monkeypatch, capsys):
