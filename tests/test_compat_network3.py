@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 import nnxp
-from conftest import mnist_dir, to_numpy
+from conftest import mnist_dir, optional, to_numpy
 from nnxp.compat import network3
 from nnxp.compat.network3 import (ConvPoolLayer, FullyConnectedLayer, Network, SoftmaxLayer,
                                   SharedValue)
@@ -514,7 +514,7 @@ def test_layers_of_different_floatx_are_refused(monkeypatch):
 
 
 def test_a_device_without_float64_trains_float32_and_refuses_float64(monkeypatch, capsys):
-    pytest.importorskip("array_api_strict")
+    optional("array_api_strict")
     np.random.seed(0)
     float32_net = tiny_net(p=(0.5, 0.0))
     monkeypatch.setenv("NNXP_FLOATX", "float64")
