@@ -6,6 +6,9 @@ the history), written atomically after every epoch.
     read_checkpoint(d, where, like) -> (Plan, RunState, opt_leaves, History)
         every field checked: a DataError names the file and the field; ``like(plan)`` gives
         the optimizer state a fresh run of that plan would have (shapes to match)
+    data_fingerprint(dataset, backend) -> str      what the run trained on (state.data)
+    check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_data=False)
+        a resume that the checkpoint can honour, or a ConfigError / DataError saying why not
 
 The optimizer is saved as its registered name and arguments (``plan.optimizer``, e.g.
 {"name": "adam", "b1": 0.9, "b2": 0.999, "eps": 1e-08}; a user's optimizer must be registered,
@@ -15,13 +18,28 @@ transforms' arrays), marked ``"optimizer_layout": 2``.  Files without the mark w
 before the hyper-parameters moved into one dict: their leaves (decay, [l1], eta, velocity...,
 mu) are read in that order and put into today's.
 
+The data fingerprint is a BLAKE2b hash of the training data as the run saw it (in the compute
+dtype, after conversion): the shapes, every label, and the inputs and desired outputs of up to
+FINGERPRINT_ROWS rows spread evenly over the data (all rows of smaller data).  It detects other
+data of the same size (another subset, split or order of examples, other labels, another
+scaling or preprocessing of the inputs) and costs one small transfer; it does not see a change
+confined to the inputs of rows outside the sample.  Identical data give the same fingerprint on
+every backend.  Checkpoints without one (older nnxp, search trials) resume unchecked but for
+their size; ``resume(other_data=True)`` continues on other data on purpose.
+
+Consistency beyond each field's type and range: the tracker's counters do not exceed the epochs
+done, its learning rate is the plan's eta halved ``halvings`` times, and at resume its best
+accuracy is at most the number of evaluation examples (a count of correct answers).
+
 A checkpoint never says where to write: ``resume`` writes to the path it is given, or to the
 file the network was loaded from (the path stored in old files is ignored).
 """
 
 from __future__ import annotations
 
+import hashlib
 import numbers
+import re
 from dataclasses import asdict, fields
 
 import numpy as np
@@ -34,10 +52,12 @@ from .plan import MONITORS, Plan
 from .optimizers import optimizer_from, tree_leaves
 from .stopping import Tracker
 
-__all__ = ["checkpoint_dict", "read_checkpoint"]
+__all__ = ["checkpoint_dict", "read_checkpoint", "data_fingerprint", "check_resume"]
 
 KIND = "nnxp.checkpoint"
 LAYOUT = 2   # optimizer_state: the hyper-parameter dict by name, then the transforms' arrays
+FINGERPRINT_ROWS = 1024
+_FINGERPRINT = re.compile(r"blake2b-128:[0-9a-f]{32}")
 
 
 def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
@@ -52,6 +72,7 @@ def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
         "kind": KIND,
         "plan": asdict(plan),
         "state": {"epoch": state.epoch, "rng_state": state.rng_state, "n_train": state.n_train,
+                  "data": getattr(state, "data", None),
                   "trackers": [t.to_dict() for t in state.trackers]},
         "optimizer_state": [np.asarray(a, dtype=np.float64).tolist() for a in opt_leaves],
         "optimizer_layout": LAYOUT,
@@ -102,14 +123,40 @@ def _plan(f, d) -> Plan:
     return Plan(**values)
 
 
-def _tracker(f, field, d) -> Tracker:
-    number, count = checks.number, lambda n, v: checks.number(n, v, strict=False, integer=True)
+def _accuracy(name, v):
+    """-1 (nothing measured yet) or a count of examples classified correctly."""
+    v = checks.number(name, v, low=-1.0, strict=False)
+    if v != -1 and (v < 0 or v != int(v)):
+        raise ConfigError(f"{name} must be -1 or a whole number of examples, got {v!r}")
+    return v
+
+
+def _tracker(f, field, d, plan, epoch) -> Tracker:
+    """One member's tracker, each field checked, then checked against the plan and epoch."""
+    number = checks.number
+    count = lambda n, v: checks.number(n, v, strict=False, integer=True, high=epoch)
     reason = lambda n, v: v if v is None or isinstance(v, str) else f.fail(n, "not text")
-    table = {"eta": number, "start_eta": number,
-             "best_accuracy": lambda n, v: checks.number(n, v, low=-1.0, strict=False),
+    table = {"eta": number, "start_eta": number, "best_accuracy": _accuracy,
              "since_best": count, "since_change": count, "halvings": count,
              "stop_reason": reason}
-    return Tracker(**{k: f.get(d, k, f"{field}.{k}", check) for k, check in table.items()})
+    tracker = Tracker(**{k: f.get(d, k, f"{field}.{k}", check) for k, check in table.items()})
+    if tracker.start_eta != plan.eta:
+        f.fail(f"{field}.start_eta", f"{tracker.start_eta!r}, but the plan's eta is "
+                                     f"{plan.eta!r}")
+    scheduled = tracker.start_eta / 2 ** tracker.halvings
+    if tracker.eta != scheduled:
+        f.fail(f"{field}.eta", f"{tracker.eta!r}, but the schedule gives {plan.eta!r} / 2**"
+                               f"{tracker.halvings} = {scheduled!r}")
+    return tracker
+
+
+def _data(f, sd):
+    """The training data's fingerprint, or None (older checkpoints)."""
+    value = sd.get("data")
+    if value is not None and not (isinstance(value, str) and _FINGERPRINT.fullmatch(value)):
+        f.fail("state.data", f"not a data fingerprint ('blake2b-128:' and 32 hex digits): "
+                             f"{checks.show(value)}")
+    return value
 
 
 def _rng_state(f, state):
@@ -163,8 +210,8 @@ def read_checkpoint(d, where, like):
                          n, "must list one member"))
     if not isinstance(trackers[0], dict):
         f.fail("state.trackers[0]", "not an object")
-    state = RunState([_tracker(f, "state.trackers[0]", trackers[0])], epoch,
-                     _rng_state(f, sd.get("rng_state")), n_train)
+    state = RunState([_tracker(f, "state.trackers[0]", trackers[0], plan, epoch)], epoch,
+                     _rng_state(f, sd.get("rng_state")), n_train, _data(f, sd))
     fresh = like(plan)
     layout = d.get("optimizer_layout", 1)
     if layout == LAYOUT:
@@ -183,17 +230,8 @@ def read_checkpoint(d, where, like):
     if not isinstance(leaves, list) or len(leaves) != len(opt_like):
         f.fail("optimizer_state", f"must hold {len(opt_like)} arrays for optimizer "
                                   f"{plan.optimizer}")
-    arrays = []
-    for i, (value, like) in enumerate(zip(leaves, opt_like)):
-        try:
-            a = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError, OverflowError):
-            f.fail(f"optimizer_state[{i}]", "holds something other than numbers")
-        if a.shape != tuple(like.shape):
-            f.fail(f"optimizer_state[{i}]", f"shape {a.shape}, expected {tuple(like.shape)}")
-        if not np.isfinite(a).all():
-            f.fail(f"optimizer_state[{i}]", "contains NaN or infinite values")
-        arrays.append(a)
+    arrays = [_leaf(f, f"optimizer_state[{i}]", value, tuple(like.shape))
+              for i, (value, like) in enumerate(zip(leaves, opt_like))]
     by_slot = dict(zip(order, arrays))
     arrays = [by_slot[slot] for slot in _slots(fresh)]  # today's order
     return plan, state, arrays, _history(f, d.get("history"))
@@ -212,6 +250,68 @@ def _legacy_slots(fresh):
     old = ["decay"] + (["l1"] if "l1" in names else []) + ["eta"]
     old += list(range(len(tree_leaves(fresh.inner)))) + (["mu"] if "mu" in names else [])
     return old if sorted(map(str, old)) == sorted(map(str, _slots(fresh))) else None
+
+
+def _leaf(f, field, value, shape) -> np.ndarray:
+    """One optimizer-state array (a velocity, a hyper-parameter): nested lists of JSON numbers
+    (not true/false) of the expected shape, finite."""
+    try:
+        items = np.asarray(value, dtype=object)
+        a = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        f.fail(field, "holds something other than numbers")
+    if a.shape != shape:
+        f.fail(field, f"shape {a.shape}, expected {shape}")
+    if not all(type(v) in (int, float) for v in items.reshape(-1).tolist()):
+        f.fail(field, "holds something other than numbers (true/false, text or null)")
+    if not np.isfinite(a).all():
+        f.fail(field, "contains NaN or infinite values")
+    return a
+
+
+def data_fingerprint(dataset, backend) -> str:
+    """The fingerprint of a prepared training set (see the module docstring)."""
+    n = dataset.n
+    rows = np.unique(np.linspace(0, n - 1, min(n, FINGERPRINT_ROWS)).round().astype(np.int64))
+    with backend.device_scope():
+        index = backend.asarray(rows, "index")
+        xp = backend.xp
+        sample = [backend.to_numpy(xp.take(a, index, axis=0)) for a in (dataset.x, dataset.y)]
+        labels = backend.to_numpy(dataset.labels)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((n, tuple(dataset.x.shape), tuple(dataset.y.shape))).encode())
+    h.update(np.ascontiguousarray(labels, dtype="<i8").tobytes())
+    for a in sample:
+        a = np.asarray(a)
+        little = np.ascontiguousarray(a, a.dtype.newbyteorder("<"))
+        h.update(a.dtype.str.encode() + little.tobytes())
+    return "blake2b-128:" + h.hexdigest()
+
+
+def check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_data=False):
+    """Refuse a resume the checkpoint cannot honour (see the module docstring).  ``epochs``
+    is the run's new total (None: as planned); ``fingerprint`` that of ``train_set``."""
+    if epochs is not None and epochs < state.epoch:
+        raise ConfigError(f"epochs={epochs}, but this run has already done {state.epoch} "
+                          f"epochs: epochs is the run's total, the epoch it trains to, not a "
+                          f"number of further epochs (epochs={state.epoch + 1} trains one more)")
+    for i, tracker in enumerate(state.trackers):
+        if eval_set is not None and tracker.best_accuracy > eval_set.n:
+            raise DataError(f"{where!r}: checkpoint field state.trackers[{i}].best_accuracy: "
+                            f"{tracker.best_accuracy:g} examples classified correctly, but the "
+                            f"evaluation data hold {eval_set.n}")
+    if other_data:
+        return
+    if state.n_train is not None and state.n_train != train_set.n:
+        raise DataError(f"this run trained on {state.n_train} examples; resume it with the "
+                        f"same training data (got {train_set.n}), or pass other_data=True to "
+                        f"continue on these")
+    if state.data is not None and state.data != fingerprint:
+        raise DataError(f"this run trained on other data than these: the checkpoint "
+                        f"{where!r} holds the fingerprint {state.data} ({state.n_train} "
+                        f"examples), the data given have {fingerprint} ({train_set.n} "
+                        f"examples); resume with the same training data, or pass "
+                        f"other_data=True to continue on these")
 
 
 PLAN_FIELDS = tuple(x.name for x in fields(Plan))

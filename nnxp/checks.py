@@ -7,6 +7,8 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     number(name, value, low=0, strict=True, integer=False, high=None) -> int | float
     optional_int(name, value) -> int | None                 None or a positive integer
     per_member(name, value, k, check) -> value or list      a number, or one per member
+                                            (an ordered sequence: a set or dict is refused)
+    members(value, k, what) -> list[int]    the members a callback names (see below)
     sizes(value) -> list[int]               at least two positive layer widths, in order
     seed(value) -> int | None
     dtype(value) -> "float32" | "float64"
@@ -14,6 +16,24 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     callables(name, value) -> list          a callable or a list of them
     path(name, value) -> str                a str or os.PathLike, as a string
     unknown(what, given, known)             an error for unknown keyword arguments
+    network_bytes(sizes, members=1, dtype="float32") -> int     estimated memory (see below)
+    memory_limit() -> (bytes | None, where)  the most this process may use, and what says so
+    memory(what, need, max_memory=None)      a ConfigError when ``need`` bytes exceed the limit
+
+Members a population's callback names (``members``): None or False (none), True (every member),
+a list (tuple, set, range, 1-D integer array) of member indices in [0, k), or a boolean mask of
+exactly k values (a list of bools or a 1-D boolean array).  Anything else -- one bare int, a
+negative or out-of-range index, a float such as 2.0, a string, a mask of another length, bools
+mixed with ints -- is a ConfigError naming what was returned.
+
+Memory (``network_bytes``, ``memory``): before anything is allocated, networks are bounded by an
+estimate of what building and training them takes: per parameter, 8 bytes of float64 draws on
+the host plus ``COPIES`` copies in the compute dtype (parameters, gradients, an optimizer
+buffer), times the members.  The limit is ``max_memory`` when given (bytes; ``math.inf`` turns
+the bound off), else the environment variable ``NNXP_MAX_MEMORY`` (bytes, or with a suffix K, M,
+G or T: "64G"; "inf" or "0" for none), else the smallest of the machine's physical memory, the
+process's address-space limit (``ulimit -v``) and its cgroup's ``memory.max``.  It refuses what
+cannot fit; it does not promise that what passes will (other memory is in use too).
 """
 
 from __future__ import annotations
@@ -21,12 +41,14 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
+from collections.abc import Mapping
 
 from .backends.base import FLOAT_DTYPES, dtype_name
 from .errors import ConfigError, InputTypeError
 
-__all__ = ["show", "number", "optional_int", "per_member", "sizes", "seed", "dtype", "shuffle",
-           "callables", "path", "unknown"]
+__all__ = ["show", "number", "optional_int", "per_member", "members", "sizes", "seed", "dtype",
+           "shuffle", "callables", "path", "unknown", "network_bytes", "memory_limit", "memory"]
 
 LIMIT = 200
 
@@ -68,6 +90,12 @@ def optional_int(name, value):
 def per_member(name, value, k, check):
     """``check(name, v)`` applied to a number or, for a population of ``k`` members (k not
     None), to each of a sequence of k values; returns the number or the list."""
+    if isinstance(value, (set, frozenset, bytes, Mapping)):
+        raise ConfigError(f"{name} must be one number{'' if k is None else f' or a list of {k}'}"
+                          f"{'' if k is None else ' (one per member, in order)'}; got a "
+                          f"{type(value).__name__}: {show(value)}")
+    if getattr(value, "ndim", None) == 0:
+        return check(name, value)
     if isinstance(value, (list, tuple)) or (hasattr(value, "__len__")
                                             and not isinstance(value, str)):
         if k is None:
@@ -79,6 +107,44 @@ def per_member(name, value, k, check):
                               f"got {len(values)}")
         return [check(f"{name}[{i}]", v) for i, v in enumerate(values)]
     return check(name, value)
+
+
+def members(value, k, what="a callback") -> list:
+    """The member indices ``value`` names, for a population of ``k`` (see the module
+    docstring): sorted, without repeats."""
+    if value is None or value is False:
+        return []
+    if value is True:
+        return list(range(k))
+
+    def refuse(detail):
+        raise ConfigError(f"{what} must return None or False (go on), True (stop every "
+                          f"member), a list of member indices in [0, {k}) or a boolean mask of "
+                          f"{k} values; {detail}, got {show(value)}")
+
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        refuse("a list is needed even for one member ([i])"
+               if isinstance(value, numbers.Integral) else "not a collection")
+    if hasattr(value, "tolist"):  # an array of any library
+        items = value.tolist()
+        if not isinstance(items, list) or any(isinstance(i, list) for i in items):
+            refuse("an array must be 1-D")
+    else:
+        items = list(value)
+    items = [i.item() if hasattr(i, "item") and not isinstance(i, numbers.Number) else i
+             for i in items]  # NumPy scalars as Python's
+    flags = [isinstance(i, bool) for i in items]
+    if items and all(flags):
+        if isinstance(value, (set, frozenset)):
+            refuse("a boolean mask must be ordered (a list or an array)")
+        if len(items) != k:
+            refuse(f"a boolean mask must have one value per member ({k})")
+        return [i for i, stop in enumerate(items) if stop]
+    if any(flags) or not all(isinstance(i, numbers.Integral) for i in items):
+        refuse("indices must be integers (not bools, floats or strings)")
+    if not all(0 <= i < k for i in items):
+        refuse(f"indices must be in [0, {k})")
+    return sorted({int(i) for i in items})
 
 
 def sizes(value) -> list:
@@ -149,3 +215,82 @@ def unknown(what, given, known) -> None:
     if extra:
         raise ConfigError(f"{what} got unknown keyword arguments {show(extra)}; it takes "
                           f"{', '.join(sorted(known))}")
+
+
+COPIES = 3          # parameters, gradients, one optimizer buffer (in the compute dtype)
+_UNITS = {"": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
+
+
+def network_bytes(sizes, members=1, dtype="float32") -> int:
+    """Estimated bytes of building and training ``members`` networks of ``sizes`` (see the
+    module docstring): exact integer arithmetic, nothing allocated."""
+    n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    itemsize = 8 if dtype == "float64" else 4
+    return members * n * (8 + COPIES * itemsize)
+
+
+def _parse_bytes(text):
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([KMGT]?)i?B?\s*", text, re.IGNORECASE)
+    if text.strip().lower() in ("inf", "none", "0"):
+        return math.inf
+    if not match:
+        raise ConfigError(f"NNXP_MAX_MEMORY must be a number of bytes, with an optional K, M, "
+                          f"G or T (e.g. 64G), or 'inf'; got {show(text)}")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def _system_limits():
+    limits = []
+    try:
+        limits.append((os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"),
+                       "the machine's physical memory"))
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        pass
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft not in (resource.RLIM_INFINITY, -1) and soft > 0:
+            limits.append((soft, "this process's address-space limit (ulimit -v)"))
+    except (ImportError, AttributeError, ValueError, OSError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
+            text = f.read(64).strip()
+        if text.isdigit():
+            limits.append((int(text), "this process's cgroup (memory.max)"))
+    except OSError:
+        pass
+    return limits
+
+
+def memory_limit():
+    """(bytes, what says so): NNXP_MAX_MEMORY, else the system's smallest limit; (None, ...)
+    when there is none."""
+    text = os.environ.get("NNXP_MAX_MEMORY")
+    if text is not None:
+        limit = _parse_bytes(text)
+        return (None if limit == math.inf else limit), "NNXP_MAX_MEMORY"
+    limits = _system_limits()
+    return min(limits) if limits else (None, "no known limit")
+
+
+def _fmt(n) -> str:
+    return f"{n:,} bytes" if n < 2 ** 20 else f"{n / 2 ** 30:,.2f} GiB ({n:,} bytes)"
+
+
+def memory(what, need, max_memory=None) -> None:
+    """Refuse ``need`` bytes beyond ``max_memory`` (bytes; None: ``memory_limit()``;
+    ``math.inf``: no bound) with a ConfigError saying what, how much, and how to override."""
+    if max_memory is None:
+        limit, source = memory_limit()
+    else:
+        if isinstance(max_memory, bool) or not isinstance(max_memory, numbers.Real) \
+                or not max_memory > 0:
+            raise ConfigError(f"max_memory must be a positive number of bytes (math.inf for no "
+                              f"bound) or None, got {show(max_memory)}")
+        limit, source = (None if max_memory == math.inf else max_memory), "max_memory"
+    if limit is not None and need > limit:
+        raise ConfigError(f"{what} would need about {_fmt(need)} (estimated before anything "
+                          f"is allocated), more than the {_fmt(int(limit))} of {source}; make "
+                          f"it smaller, or if you mean it, raise the bound (max_memory=, or "
+                          f"the environment variable NNXP_MAX_MEMORY, e.g. 64G or inf)")

@@ -2,7 +2,7 @@
 same mini-batches in the same order for every member, each with its own hyper-parameters,
 schedule, early stopping and divergence check.  It takes arrays and plain data, never a Network.
 
-    RunState(trackers, epoch=0, rng_state=None, n_train=None)    where it is
+    RunState(trackers, epoch=0, rng_state=None, n_train=None, data=None)   where it is
     run(engine, transform, params, opt_state, plan, state, histories, train_set, eval_set, *,
         backend, dtype, members=None, orders=None, after_epoch=None, save=None,
         progress=None) -> (params, opt_state)
@@ -54,6 +54,7 @@ class RunState:
     epoch: int = 0                    # epochs completed
     rng_state: dict | None = None     # the shuffling Generator's bit_generator.state
     n_train: int | None = None        # training-set size (weight decay depends on it)
+    data: str | None = None           # the training data's fingerprint (checkpoint.py)
 
     @property
     def stop_reason(self):

@@ -22,12 +22,13 @@ def namespace(x):
         return _by_type[type(x)]
     except KeyError:
         pass
-    xp = array_api_compat.array_namespace(x)
-    if array_api_compat.is_numpy_namespace(xp):
-        try:
-            xp = array_api_compat.array_namespace(x, use_compat=False)
-        except (TypeError, ValueError):
-            pass  # NumPy 1.x: keep the compatibility wrapper
+    if array_api_compat.is_numpy_array(x) and hasattr(x, "__array_namespace__"):
+        # NumPy >= 2, asked for directly: array_api_compat.numpy (the NumPy 1.x wrapper) is
+        # never imported, and with it numpy.testing and unittest, which a training run must
+        # not need (minimal Python installs may lack unittest)
+        xp = array_api_compat.array_namespace(x, use_compat=False)
+    else:
+        xp = array_api_compat.array_namespace(x)
     _by_type[type(x)] = xp
     return xp
 

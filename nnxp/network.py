@@ -35,11 +35,11 @@ import numpy as np
 from . import backends, checks, core
 from .core import layer_activations
 from .activations import Sigmoid
-from .checkpoint import checkpoint_dict, read_checkpoint
+from .checkpoint import check_resume, checkpoint_dict, data_fingerprint, read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
-from .errors import ConfigError, DataError, FileError
+from .errors import ConfigError, DataError, FileError, NNXPError
 from .files import as_path, atomic_write_text, check_writable
 from .formats import MAX_FILE_BYTES, default_dtype
 from .history import History, progress_line
@@ -70,6 +70,8 @@ class Network:
         self.cost = cost
         self.backend = backends.resolve(backend)
         self.dtype = checks.dtype(dtype)
+        checks.memory(f"a Network of sizes {checks.show(self.sizes)}",
+                      checks.network_bytes(self.sizes, 1, self.dtype))
         self.backend.float_dtype(self.dtype)  # refuses a dtype the device lacks
         seeds = np.random.SeedSequence(checks.seed(seed))
         self.seed = seeds.entropy
@@ -265,6 +267,8 @@ class Network:
         etas = [0.0] if callable(plan.eta) else [plan.eta]
         state = fresh_state(etas)
         state.n_train = train_set.n
+        if extras.get("checkpoint") is not None:
+            state.data = data_fingerprint(train_set, self.backend)
         transform = transform_for(plan, optimizer, train_set.n)
         with self.backend.device_scope():
             opt_state = transform.init(self.params)
@@ -272,28 +276,35 @@ class Network:
                            **extras)
 
     def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
-               callbacks=(), progress=False, health=False, devices=None):
+               callbacks=(), progress=False, health=False, devices=None, other_data=False):
         """Continue the training run of the checkpoint this network was loaded from, on the
-        same data, to the end it was given (``epochs=`` extends it).  It saves to
-        ``checkpoint`` if given, else back to the file it was loaded from.  Returns the whole
-        run's History.  >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
+        same data (checked by size and fingerprint: checkpoint.py; ``other_data=True``
+        continues on other data on purpose), to the end it was given.  ``epochs=`` is the
+        run's new total, not a number of further epochs (fewer than are done is refused).  It
+        saves to ``checkpoint`` if given, else back to the file it was loaded from.  Returns
+        the whole run's History.
+        >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
         if self.checkpoint is None:
             raise ConfigError("this network was not loaded from a checkpoint; train it with SGD "
                               "(checkpoint=path) and load it with nnxp.load(path) to resume")
         plan, state, leaves, history = self.checkpoint
         if epochs is not None:
-            plan.epochs = checks.number("epochs", epochs, strict=False, integer=True)
-        for tracker in state.trackers:  # a callback's stop was the caller's decision
-            if tracker.stop_reason and tracker.stop_reason.startswith("stopped by a callback"):
-                tracker.stop_reason = None
+            epochs = checks.number("epochs", epochs, strict=False, integer=True)
+        if not isinstance(other_data, bool):
+            raise ConfigError(f"other_data must be True or False, got {checks.show(other_data)}")
         if evaluation_data is None and plan.needs_evaluation():
             raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
         train_set = self.prepare(training_data, "training_data")
-        if state.n_train is not None and state.n_train != train_set.n:
-            raise DataError(f"this run trained on {state.n_train} examples; resume it with the "
-                            f"same training data (got {train_set.n})")
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
+        fingerprint = data_fingerprint(train_set, self.backend)
+        check_resume(self.source, state, epochs, train_set, eval_set, fingerprint, other_data)
+        if epochs is not None:
+            plan.epochs = epochs
+        state.n_train, state.data = train_set.n, fingerprint
+        for tracker in state.trackers:  # a callback's stop was the caller's decision
+            if tracker.stop_reason and tracker.stop_reason.startswith("stopped by a callback"):
+                tracker.stop_reason = None
         transform = transform_for(plan, optimizer_from(plan.optimizer), train_set.n)
         with self.backend.device_scope():
             fresh = transform.init(self.params)
@@ -301,12 +312,41 @@ class Network:
             hyper = {k: v for k, v in hyper_of(fresh).items() if k != "eta"}
             opt_state = set_hyper(saved, **hyper)
         path = checkpoint if checkpoint is not None else self.source
-        self._train(plan, transform, opt_state, state, history, train_set, eval_set,
-                    checkpoint=path, callbacks=callbacks, progress=progress, health=health,
-                    devices=devices)
-        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
-        self.checkpoint = (plan, state, leaves, history)  # resumable again, from here
+        try:
+            self._train(plan, transform, opt_state, state, history, train_set, eval_set,
+                        checkpoint=path, callbacks=callbacks, progress=progress,
+                        health=health, devices=devices)
+        except FileError as exc:  # a save failed at the end of an epoch: all is consistent
+            if getattr(exc, "history", None) is not None and self.optimizer_state is not None:
+                self._resumable(plan, state, history)
+            raise
+        except BaseException:  # Ctrl-C, a callback's error ...: maybe mid-epoch
+            self._rewind(path)
+            raise
+        self._resumable(plan, state, history)
         return history
+
+    def _resumable(self, plan, state, history) -> None:
+        """Resumable again, from where the network is now (the end of an epoch)."""
+        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
+        self.checkpoint = (plan, state, leaves, history)
+
+    def _rewind(self, path) -> None:
+        """After an interrupted resume, the network and its checkpoint as the last file saved
+        holds them (``path``, else the file it was loaded from): the state in memory may be
+        part of an epoch ahead of it, and resuming again must go on exactly from the file."""
+        for where in (path, self.source):
+            try:
+                saved = load(where, dtype=self.dtype)
+            except NNXPError:
+                continue
+            if saved.checkpoint is not None and saved.sizes == self.sizes:
+                self.params = core.to_device(self.backend, [
+                    (saved.backend.to_numpy(w), saved.backend.to_numpy(b))
+                    for w, b in saved.params], self.dtype)
+                self.checkpoint, self.optimizer_state = saved.checkpoint, None
+                return
+        self.checkpoint = None  # nothing to go back to: resuming again is refused
 
     def _train(self, plan, transform, opt_state, state, history, train_set, eval_set, *,
                devices=None, **options):

@@ -3,7 +3,7 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
 
     pop = Population(sizes, seeds=[0, 1, 2, 3], cost=CrossEntropyCost, *, activation=Sigmoid,
                      output_activation=None, weight_init=None, bias_init=None, dtype="float32",
-                     backend=None)
+                     backend=None, max_memory=None)
     histories = pop.SGD(training_data, epochs, mini_batch_size, eta, lmbda=0.0,
                         evaluation_data=None, monitor_...=False, *, l1=0.0, momentum=None,
                         nesterov=False, optimizer=None, early_stopping=None, schedule=None,
@@ -26,13 +26,26 @@ the members over several devices, K/D each, as one program (engines/jax_mesh.py)
 
 Member k equals ``Network(sizes, seed=seeds[k], ...)`` trained alone with the same shuffle seed
 and its own hyper-parameters: its initial weights come from the same draws, and its arithmetic
-is the same (bit for bit on NumPy; tests/test_population.py).  ``callback(records, pop)`` gets
-the epoch's K records (None for a stopped member) and may return True (stop every member) or
-the indices of members to stop.  Populations are not checkpointed (train members alone for
-that).
+is the same (bit for bit on NumPy; tests/test_population.py).
+
+``callback(records, pop)`` gets the epoch's K records (None for a stopped member) and returns
+which members to stop: None or False (none), True (every member), a list of member indices in
+[0, K) (a tuple, set, range or 1-D integer array too; ``[3]`` for member 3 alone), or a boolean
+mask of exactly K values (a list of bools or a 1-D boolean array, True = stop).  Anything else
+(a bare int, a negative or out-of-range index, 2.0, a string, a mask of another length) is a
+ConfigError naming the callback and the epoch (checks.members).
+
+``max_memory`` bounds K x the network's size before any seed list or parameter is made
+(checks.memory: by default the machine's memory, or NNXP_MAX_MEMORY; ``math.inf`` for no
+bound): a ConfigError gives the estimate.  ``eta``, ``lmbda``, ``l1`` and ``momentum`` sequences
+are ordered (a list, tuple or 1-D array): a set or a dict is refused.  Populations are not
+checkpointed (train members alone for that).
 """
 
 from __future__ import annotations
+
+import itertools
+import math
 
 import numpy as np
 
@@ -60,12 +73,11 @@ class Population:
     """K networks of one shape trained as one program (see the module docstring)."""
 
     def __init__(self, sizes, seeds, cost=None, *, activation=None, output_activation=None,
-                 weight_init=None, bias_init=None, dtype="float32", backend=None):
+                 weight_init=None, bias_init=None, dtype="float32", backend=None,
+                 max_memory=None):
         self.sizes = checks.sizes(sizes)
-        if isinstance(seeds, (str, bytes, dict, set)) or not hasattr(seeds, "__iter__"):
-            raise ConfigError(f"seeds must be a list of integer seeds, one per member (e.g. "
-                              f"range(16)); got {checks.show(seeds)}")
-        self.seeds = [checks.seed(s) for s in seeds]
+        self.dtype = checks.dtype(dtype)
+        self.seeds = _seeds(seeds, self.sizes, self.dtype, max_memory)
         if not self.seeds or None in self.seeds:
             raise ConfigError(f"seeds must list at least one non-negative integer per member, "
                               f"got {checks.show(seeds)}")
@@ -74,7 +86,6 @@ class Population:
             Sigmoid if activation is None else activation, output_activation, self.cost,
             len(self.sizes) - 1)
         self.backend = backends.resolve(backend)
-        self.dtype = checks.dtype(dtype)
         self.backend.float_dtype(self.dtype)
         self.weight_init = weight_init or default_weight
         self.bias_init = bias_init or normal_bias
@@ -198,11 +209,11 @@ class Population:
             self.params = params
             for callback in callbacks:
                 shown = [r if a else None for r, a in zip(records, active)]
-                verdict = callback(shown, self)
-                stop = range(k) if verdict is True else (verdict or ())
+                epoch = records[0]["epoch"]
+                stop = checks.members(callback(shown, self), k,
+                                      f"the callback {_name(callback)} (after epoch {epoch})")
                 for i in stop:
-                    state.trackers[int(i)].stop(f"stopped by a callback after epoch "
-                                                f"{records[0]['epoch']}")
+                    state.trackers[i].stop(f"stopped by a callback after epoch {epoch}")
 
         def report(records, active):
             print(_progress_line(records, active, eval_set), flush=True)
@@ -230,6 +241,30 @@ class Population:
     def __repr__(self) -> str:
         return (f"Population({len(self)} x {self.sizes}, cost={self.cost.name}, "
                 f"backend={self.backend.name}, dtype={self.dtype})")
+
+
+def _seeds(seeds, sizes, dtype, max_memory) -> list:
+    """The members' seeds, checked, once K x the network's size is known to fit in memory
+    (bounded before any seed list or parameter is made: ``seeds=range(10**9)`` costs nothing)."""
+    if isinstance(seeds, (str, bytes, dict, set, frozenset)) or not hasattr(seeds, "__iter__"):
+        raise ConfigError(f"seeds must be a list of integer seeds, one per member (e.g. "
+                          f"range(16)); got {checks.show(seeds)}")
+    one, bound = checks.network_bytes(sizes, 1, dtype), None
+    if hasattr(seeds, "__len__"):
+        k = len(seeds)
+    else:  # an iterator: read no more of it than can fit
+        limit, _ = checks.memory_limit() if max_memory is None else (max_memory, None)
+        bound = None if limit is None or limit == math.inf else int(limit // one) + 1
+        seeds = list(itertools.islice(seeds, bound))
+        k = len(seeds)
+    many = f"at least {k:,}" if bound is not None and k == bound else f"{k:,}"
+    checks.memory(f"a Population of {many} members of sizes {checks.show(sizes)}",
+                  checks.network_bytes(sizes, k, dtype), max_memory)
+    return [checks.seed(s) for s in seeds]
+
+
+def _name(callback) -> str:
+    return getattr(callback, "__qualname__", None) or type(callback).__name__
 
 
 def _progress_line(records, active, eval_set) -> str:

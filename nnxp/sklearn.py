@@ -18,6 +18,12 @@ output unit i stands for ``classes_[i]``, also for two classes: two output units
 ``nnxp.Network``), ``history_`` (``SGD``'s History of the last fit / partial_fit call) and
 ``n_iter_`` (epochs run in total).
 
+Inputs: X must hold numbers (scikit-learn's ``validate_data`` converts it to float; its
+refusals are raised as DataError / InputTypeError with its message, text in X saying so first);
+y holds any labels ``check_classification_targets`` accepts.  ``epochs`` must be at least 1
+(checked at fit, as scikit-learn's parameter validation would).  The network is bounded in
+memory before it is built (checks.memory; NNXP_MAX_MEMORY raises the bound).
+
 Hyper-parameters keep the book's names and meaning and go straight to ``nnxp.Network`` and
 ``Network.SGD``: ``hidden`` lists the hidden layers' widths (an int for one layer; ``()`` for
 none); the input and output widths come from the data.  ``cost`` and ``activation`` take the
@@ -93,9 +99,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import History, Network, use_backend
+from . import History, Network, checks, use_backend
 from . import load as _load_network
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, InputTypeError
 
 __all__ = ["NNXPClassifier"]
 
@@ -139,7 +145,8 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
     # -- training -------------------------------------------------------------------------
     def fit(self, X, y):
         """Train a fresh network for ``epochs`` epochs on (X, y); returns self."""
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
+        _positive_epochs(self.epochs)
+        X, y = _validated(self, X, y)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         _need_two_classes(self.classes_)
@@ -159,7 +166,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         """One epoch on (X, y), continuing the current network (built on the first call,
         which must name every class with ``classes``); returns self."""
         first = not hasattr(self, "network_")
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
+        X, y = _validated(self, X, y, reset=first)
         check_classification_targets(y)
         if first:
             self.__dict__.pop("classes_", None)  # a failed first call must not count
@@ -189,7 +196,10 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         except TypeError:
             raise ConfigError(f"hidden must list the hidden layers' widths, such as (30,) or "
                               f"(100, 30), or be one int; got {_short(hidden)}") from None
-        sizes = [n_features, *hidden, len(self.classes_)]
+        sizes = checks.sizes([n_features, *hidden, len(self.classes_)])
+        checks.memory(f"NNXPClassifier(hidden={_short(self.hidden)}) on {n_features} features "
+                      f"and {len(self.classes_)} classes", checks.network_bytes(
+                          sizes, 1, checks.dtype(self.dtype)))
         with use_backend(self.backend) if self.backend else contextlib.nullcontext():
             return Network(sizes, cost=self.cost, activation=self.activation,
                            output_activation=self.output_activation, seed=seed,
@@ -239,7 +249,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction -----------------------------------------------------------------------
     def _outputs(self, X) -> np.ndarray:
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = _validated(self, X, reset=False)
         net = self.network_
         return _to_numpy(net, net.feedforward(X)).astype(np.float64)
 
@@ -290,6 +300,33 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         if history is not None:
             state["history_"] = History.from_dict(history)
         super().__setstate__(state)
+
+
+def _validated(estimator, X, y="no_validation", **options):
+    """scikit-learn's validate_data (floats, as NNXP computes), its refusals as nnxp errors:
+    a DataError (a ValueError) or InputTypeError (a TypeError) keeping scikit-learn's message,
+    which says what was expected; X holding text says so first.  Labels y may be anything
+    check_classification_targets accepts (strings too)."""
+    try:
+        return validate_data(estimator, X, y, dtype=(np.float64, np.float32), **options)
+    except ValueError as exc:
+        if isinstance(exc, DataError):
+            raise
+        text = str(exc)
+        if "could not convert string to float" in text:
+            text = (f"X must hold numbers (features are converted to float; encode text "
+                    f"columns first, e.g. with sklearn.preprocessing.OneHotEncoder); {text}")
+        raise DataError(text) from exc
+    except TypeError as exc:
+        if isinstance(exc, InputTypeError):
+            raise
+        raise InputTypeError(f"X must hold numbers; {exc}") from exc
+
+
+def _positive_epochs(epochs) -> None:
+    """fit trains ``epochs`` passes over the data: at least one (scikit-learn's parameter
+    validation refuses 0 likewise, as an invalid parameter, at fit)."""
+    checks.number("epochs", epochs, integer=True)
 
 
 def _need_two_classes(classes) -> None:

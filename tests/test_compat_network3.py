@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 import nnxp
-from conftest import mnist_dir, to_numpy
+from conftest import mnist_dir, optional, to_numpy
 from nnxp.compat import network3
 from nnxp.compat.network3 import (ConvPoolLayer, FullyConnectedLayer, Network, SoftmaxLayer,
                                   SharedValue)
@@ -177,9 +177,11 @@ def test_set_value_between_calls_is_what_the_next_sgd_trains(backend, float64, c
         np.testing.assert_allclose(v.get_value(), want, rtol=0, atol=1e-13)
 
 
-def test_convolution_is_theanos_true_convolution(backend, float64):
+def test_convolution_is_theanos_true_convolution(backend, float64, capsys):
     """w holds the book's filters: the layer computes sum w[k, c, kh-1-u, kw-1-v] x[c, i+u, j+v]
-    (the filters flipped), written out here with loops."""
+    + b[k] (the filters flipped), written out here with loops.  Seen through one SGD step on
+    one example: the softmax layer starts at zero, so its new weights are -eta a (1/3 - y) for
+    the conv layer's output a (linear, no pooling), in the book's (n_in, n_out) layout."""
     np.random.seed(2)
     net = Network([ConvPoolLayer(filter_shape=(2, 1, 3, 3), image_shape=(1, 1, 6, 6),
                                  poolsize=(1, 1), activation_fn=network3.linear),
@@ -187,17 +189,16 @@ def test_convolution_is_theanos_true_convolution(backend, float64):
     conv = net.layers[0]
     w = np.random.standard_normal((2, 1, 3, 3))
     conv.w.set_value(w)
-    x = np.random.random((1, 36))
-    be = nnxp.backends.current()
-    params = net._device_params(be)
-    out = to_numpy(net._seam[0].apply(params[0], be.asarray(x.reshape(1, 1, 6, 6), "float64")))
+    x, label, b = np.random.random((1, 36)), np.array([1]), conv.b.get_value()
+    net.SGD((x, label), 1, 1, 1.0, (x, label), None)
+    out = net.layers[1].w.get_value()[:, 1] / (2.0 / 3.0)
     img, want = x.reshape(6, 6), np.zeros((2, 4, 4))
     for k in range(2):
         for i in range(4):
             for j in range(4):
                 want[k, i, j] = sum(w[k, 0, 2 - u, 2 - v] * img[i + u, j + v]
-                                    for u in range(3) for v in range(3)) + conv.b.get_value()[k]
-    np.testing.assert_allclose(out[0], want, rtol=1e-12, atol=1e-12)
+                                    for u in range(3) for v in range(3)) + b[k]
+    np.testing.assert_allclose(out.reshape(2, 4, 4), want, rtol=1e-12, atol=1e-12)
 
 
 # -- dropout: a NumPy model of the book's formulas ------------------------------------------------
@@ -327,6 +328,36 @@ def test_each_mini_batch_is_one_call_of_one_compiled_program(backend, float64, m
         net.SGD((x, y), 3, 5, 0.1, (x[:20], y[:20]), (x[:10], y[:10]))
     assert calls["step"] == 3 * 8
     assert calls["hits"] == 3 + 3  # one call per evaluation of 20 and of 10 rows
+
+
+def test_an_interrupted_sgd_keeps_the_training_done(backend, float64, monkeypatch, capsys):
+    """Ctrl-C in the fourth mini-batch: the shared values hold the first three updates, as
+    Theano's in-place updates would."""
+    compile_, calls = type(backend).compile, [0]
+
+    def interrupting(self, fn):
+        compiled = compile_(self, fn)
+        if fn.__name__ != "step":
+            return compiled
+
+        def call(*args):
+            calls[0] += 1
+            if calls[0] == 4:
+                raise KeyboardInterrupt
+            return compiled(*args)
+        return call
+
+    x, y = tiny_data()
+    np.random.seed(3)
+    three = tiny_net()
+    three.SGD((x[:15], y[:15]), 1, 5, 0.5, (x, y), (x, y))
+    monkeypatch.setattr(type(backend), "compile", interrupting)
+    np.random.seed(3)
+    net = tiny_net()
+    with pytest.raises(KeyboardInterrupt):
+        net.SGD((x, y), 1, 5, 0.5, (x, y), (x, y))
+    for v, want in zip(net.params, three.params):
+        np.testing.assert_allclose(v.get_value(), want.get_value(), rtol=0, atol=1e-14)
 
 
 # -- printing, data, activations -----------------------------------------------------------------
@@ -480,6 +511,19 @@ def test_layers_of_different_floatx_are_refused(monkeypatch):
     monkeypatch.setenv("NNXP_FLOATX", "float16")
     with pytest.raises(ConfigError, match="float16"):
         _fc()
+
+
+def test_a_device_without_float64_trains_float32_and_refuses_float64(monkeypatch, capsys):
+    optional("array_api_strict")
+    np.random.seed(0)
+    float32_net = tiny_net(p=(0.5, 0.0))
+    monkeypatch.setenv("NNXP_FLOATX", "float64")
+    float64_net = tiny_net()
+    with nnxp.use_backend("array_api_strict", device="no_float64"):
+        _sgd(float32_net, tiny_data())
+        assert float32_net.params[0].dtype == np.float32
+        with pytest.raises(ConfigError, match="NNXP_FLOATX"):
+            _sgd(float64_net, tiny_data())
 
 
 def _sgd(net, data, **kw):

@@ -53,9 +53,10 @@ layer's are zero.
 
 Dtype: float32 (the book's ``GPU = True``), or float64 with ``NNXP_FLOATX=float64`` in the
 environment, read when a layer or the data is made (all layers of a network must agree).
-The backend is nnxp's: ``NNXP_BACKEND=jax python conv.py``.  Data and parameters go to the
-device once per SGD call (data once per array, kept); each mini-batch is one call of one
-compiled program (on JAX) that gathers its rows on the device.
+The backend is nnxp's: ``NNXP_BACKEND=jax python conv.py``.  The parameters go to the device
+once per SGD call; read-only data (load_data_shared's) once and kept (nnxp.data), writeable
+arrays at each call; each mini-batch is one call of one compiled program (on JAX) that gathers
+its rows on the device.
 
 Dropout: masks on the inputs of the layers with p_dropout > 0, each unit kept with probability
 1 - p_dropout, drawn on the host from the network's ``numpy.random.Generator`` (seed: the
@@ -336,7 +337,10 @@ class Network:
         """Train with mini-batch stochastic gradient descent, printing the book's lines."""
         epochs, eta, lmbda = self._checked(epochs, mini_batch_size, eta, lmbda)
         be = backends.current()
-        be.float_dtype(self._dtype)  # float64: JAX's x64 on, or a ConfigError where none
+        try:
+            be.float_dtype(self._dtype)  # float64: JAX's x64 switched on
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}: make the layers without NNXP_FLOATX=float64") from None
         train = self._data(be, training_data, "training_data")
         validation = self._data(be, validation_data, "validation_data")
         test = None if test_data is None else self._data(be, test_data, "test_data")
