@@ -80,6 +80,7 @@ sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
 from benchmarks import bench_mnist  # noqa: E402
+from nnxp.files import atomic_write_text  # noqa: E402
 
 ETA, LMBDA, MINI_BATCH_SIZE, SEED = 0.03, 0.1, 10, 0
 BACKENDS = ("numpy", "jax", "torch")
@@ -645,8 +646,8 @@ def run(args):
     machine["loadavg_end"] = bench_mnist.loadavg()
     print_report(report)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=1))
+        atomic_write_text(args.json, json.dumps(report, indent=1) + "\n",
+                          what="benchmark results")
         print(f"\nwritten: {args.json}")
     return report
 
