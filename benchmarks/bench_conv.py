@@ -37,7 +37,9 @@ by tests/test_bench_conv.py).  Two differences, which belong to what is measured
 max-pool gradient goes to the first maximum of a window (PyTorch's and XLA's), network3's to
 every element equal to it (Theano's, kept by nnxp.compat.network3); and nnxp's ``SGD`` call
 also evaluates its ``validation_data``, given here as one mini-batch of 10 images (network3
-insists on validation data), about 0.1% of an epoch's work.
+insists on validation data), about 0.1% of an epoch's work.  ``--ties-first`` adds nnxp
+contenders whose ConvPool layers use the floors' max-pool gradient (``ties="first"``), with
+their paired ratio to network3's own: what Theano's tie rule costs.
 
 How it is timed (bench_mnist.py's helpers, the same rules): prepared once, untimed (nnxp: the
 network built, the data moved to the device by the first SGD call, the warm-up); one warm-up
@@ -63,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -99,18 +102,23 @@ REFERENCE_SCRIPT = ROOT / "tests" / "reference" / "make_network3_reference.py"
 
 # -- the network, the book's way ---------------------------------------------------------------
 
-def book_network():
+def book_network(ties="all"):
     """nnxp.compat.network3's Network of the benchmark (weights from NumPy's global generator:
-    seed it first); its dtype is NNXP_FLOATX's."""
+    seed it first); its dtype is NNXP_FLOATX's.  ``ties="first"``: its ConvPool layers send
+    max-pooling's gradient to the first maximum of a window, as the libraries do, instead of
+    to every maximum (Theano's, network3's)."""
     from nnxp.compat import network3 as n3
     m = MINI_BATCH_SIZE
-    return n3.Network([
+    layers = [
         n3.ConvPoolLayer(image_shape=(m, 1, 28, 28), filter_shape=(20, 1, 5, 5),
                          poolsize=(2, 2), activation_fn=n3.ReLU),
         n3.ConvPoolLayer(image_shape=(m, 20, 12, 12), filter_shape=(40, 20, 5, 5),
                          poolsize=(2, 2), activation_fn=n3.ReLU),
         n3.FullyConnectedLayer(n_in=40 * 4 * 4, n_out=100, activation_fn=n3.ReLU),
-        n3.SoftmaxLayer(n_in=100, n_out=10)], m)
+        n3.SoftmaxLayer(n_in=100, n_out=10)]
+    for layer in layers[:2]:
+        layer.layer = dataclasses.replace(layer.layer, ties=ties)
+    return n3.Network(layers, m)
 
 
 def initial_parameters(seed=SEED):
@@ -144,16 +152,17 @@ class NnxpConv:
     family = "nnxp"
     compile_seconds = None
 
-    def __init__(self, backend, epochs=1, device=None, dtype="float32"):
+    def __init__(self, backend, epochs=1, device=None, dtype="float32", ties="all"):
         self.backend, self.device, self.epochs, self.dtype = backend, device, epochs, dtype
-        self.name = f"nnxp-{backend}-{dtype}"
+        self.ties = ties
+        self.name = f"nnxp-{backend}-{dtype}" + ("" if ties == "all" else f" [ties {ties}]")
 
     def prepare(self, X, y):
         state = np.random.get_state()
         np.random.seed(SEED)
         try:
             with _floatx(self.dtype):
-                self.net = book_network()
+                self.net = book_network(self.ties)
         finally:
             np.random.set_state(state)
         X = np.array(X, dtype=self.dtype)
@@ -344,9 +353,11 @@ class JaxScanConv:
 
 
 def make(name, epochs=1, device=None, dtype="float32", params=None):
-    """The contender ``name``: "nnxp-<backend>", "torch_eager" or "jax_scan"."""
+    """The contender ``name``: "nnxp-<backend>" (+ "/first": ties="first"), "torch_eager" or
+    "jax_scan"."""
     if name.startswith("nnxp-"):
-        return NnxpConv(name[5:], epochs, device, dtype)
+        backend, _, ties = name[5:].partition("/")
+        return NnxpConv(backend, epochs, device, dtype, ties or "all")
     params = initial_parameters() if params is None else params
     return {"torch_eager": TorchEagerConv, "jax_scan": JaxScanConv}[name](
         params, epochs, device, dtype)
@@ -456,6 +467,9 @@ def targets(records, theano):
         out.append({"contender": name, "vs": ref, "target": target, "ratio": ratio,
                     "met": None if ratio is None else ratio["median"] <= target})
     for rec in records.values():
+        if rec["contender"].endswith(" [ties first]"):
+            rec["vs_ties_all"] = bench_mnist.paired(records, rec["contender"],
+                                                    rec["contender"][:-len(" [ties first]")])
         rec["vs_torch_eager"] = bench_mnist.paired(records, rec["contender"],
                                                    "torch_eager-float32")
         rec["vs_jax_scan"] = bench_mnist.paired(records, rec["contender"], "jax_scan-float32")
@@ -513,8 +527,11 @@ def load_images(n):
     return X, y
 
 
-def contender_names(args):
-    return [f"nnxp-{b}" for b in args.backends] + [f for f in args.floors if f != "theano"]
+def contender_names(args, variants=True):
+    """The contenders' names for make(); variants=False: without the --ties-first ones."""
+    ties = [f"nnxp-{b}/first" for b in args.backends] if args.ties_first and variants else []
+    return ([f"nnxp-{b}" for b in args.backends] + ties
+            + [f for f in args.floors if f != "theano"])
 
 
 # -- printing ------------------------------------------------------------------------------------
@@ -532,7 +549,7 @@ def print_report(report):
     print(f"\nchapter 6's two-conv ReLU network, float32, mini-batch {MINI_BATCH_SIZE}, "
           f"{s['images']} images, {s['rounds']} rounds of {s['epochs_per_round']} epoch(s); "
           f"load {report['loadavg_before']} -> {report['loadavg_after']}")
-    print(f"  {'contender':22s} {'s/epoch [range]':>24s} {'images/s':>9s} "
+    print(f"  {'contender':32s} {'s/epoch [range]':>24s} {'images/s':>9s} "
           f"{'x torch eager':>18s} {'x jax scan':>18s} {'compile s':>9s} {'peak MB':>8s} "
           f"{'base MB':>8s}")
     memory = {r["contender"]: r for r in report["memory"]}
@@ -541,15 +558,20 @@ def print_report(report):
         rows.append(report["theano"])
     for rec in rows:
         name = rec["contender"]
-        mem = memory.get(name.rsplit("-", 1)[0], rec)
+        mem = rec if "[" in name else memory.get(name.rsplit("-", 1)[0], rec)
         peak, base = (f"{mem[k] / 2**20:.0f}" if k in mem else "-"
                       for k in ("peak_rss_bytes", "peak_rss_bytes_before_contender"))
         comp = f"{rec['compile_seconds']:.2f}" if rec.get("compile_seconds") else "-"
         secs = (f"{rec['median_seconds']:.3f} [{rec['min_seconds']:.3f}-"
                 f"{rec['max_seconds']:.3f}]")
-        print(f"  {name:22s} {secs:>24s} {rec['images_per_second']:9.0f} "
+        print(f"  {name:32s} {secs:>24s} {rec['images_per_second']:9.0f} "
               f"{_ratio(rec.get('vs_torch_eager')):>18s} {_ratio(rec.get('vs_jax_scan')):>18s} "
               f"{comp:>9s} {peak:>8s} {base:>8s}")
+    for rec in report["contenders"]:
+        if rec.get("vs_ties_all"):
+            print(f"  {rec['contender']} / {rec['vs_ties_all']['vs']}: "
+                  f"{_ratio(rec['vs_ties_all'])} (max-pool gradient to the first maximum, as "
+                  "the floors, instead of every maximum, as Theano)")
     print("  (peak MB: the contender's whole process; base MB: its peak before the contender "
           "was made: Python, NumPy, nnxp, the data)")
     if "skipped" in report["theano"]:
@@ -593,6 +615,8 @@ def main(argv=None):
                    help="Python 3.8 with theano 0.8.2 (default $NNXP_THEANO_PYTHON or "
                         "/work/theano38/bin/python)")
     p.add_argument("--theano-timeout", type=float, default=3 * 3600)
+    p.add_argument("--ties-first", action="store_true",
+                   help="also nnxp with max-pool ties='first' (the floors' gradient)")
     p.add_argument("--no-memory", dest="memory", action="store_false")
     p.add_argument("--json", default=None, metavar="PATH", help="write every figure here")
     p.add_argument("--memory-of", default=None, help=argparse.SUPPRESS)
@@ -634,7 +658,7 @@ def run(args):
               "loadavg_before": before, "loadavg_after": after,
               "contenders": list(records.values()), "theano": theano,
               "targets": targets(records, theano),
-              "memory": ([peak_memory(name, args) for name in contender_names(args)]
+              "memory": ([peak_memory(name, args) for name in contender_names(args, False)]
                          if args.memory else []),
               "gpu_command": GPU_COMMAND,
               "estimates": ["the Theano ratios (not paired)",
