@@ -42,8 +42,9 @@ contenders whose ConvPool layers use the floors' max-pool gradient (``ties="firs
 their paired ratio to network3's own: what Theano's tie rule costs.
 
 How it is timed (bench_mnist.py's helpers, the same rules): prepared once, untimed (nnxp: the
-network built, the data moved to the device by the first SGD call, the warm-up); one warm-up
-round each (JAX compiles there); then ``--rounds`` rounds, each running ``--epochs-per-round``
+network built, the data made read-only so that nnxp keeps its device copy; the floors: their
+tensors on the device); one untimed warm-up round each (JAX compiles there, nnxp moves the
+data to the device); then ``--rounds`` rounds, each running ``--epochs-per-round``
 epochs of every contender (nnxp: one ``net.SGD(data, k, ...)`` call), the order rotated by one
 each round.  Figures are per epoch.  Ratios are paired: the median over rounds of (contender's
 time / its reference's time in the same round), with the range.  Every contender runs inside
