@@ -72,10 +72,7 @@ class MnistFile(NamedTuple):
     size: int     # its size in bytes
 
 
-# Published SHA-256 sums and sizes, from tensorflow-datasets' url_checksums/mnist.txt
-# (github.com/tensorflow/datasets, tensorflow_datasets/url_checksums/mnist.txt, commit
-# 31f1255e57e519a6c004f0b097a2f5cfcf0dde7d), for the storage.googleapis.com/cvdf-datasets
-# mirror; torch-rb's MNIST loader uses the same four sums for the ossci-datasets mirror.
+# Published SHA-256 sums and sizes of the gzip files (where they come from: docs/datasets.md).
 FILES = MappingProxyType({
     "train_images": MnistFile(
         "train-images-idx3-ubyte.gz",
