@@ -40,6 +40,7 @@ import numpy as np
 
 from .core import select
 from .data import Dataset
+from .history import interval_line
 from .optimizers import set_hyper
 from .stopping import Tracker
 
@@ -244,9 +245,7 @@ def _chunk_monitor(engine, plan, state, histories, subset, n_train, members, pro
                      "n": subset.n}
             histories[i].intervals.append(entry)
             if progress is not None and members is None:
-                print(f"  epoch {entry['epoch']}, mini-batch {batches_done}: accuracy "
-                      f"{entry['evaluation_accuracy']} / {subset.n}, cost "
-                      f"{entry['evaluation_cost']:.4f}", flush=True)
+                print(interval_line(entry), flush=True)
     return on_chunk
 
 
