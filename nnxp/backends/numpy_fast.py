@@ -51,23 +51,22 @@ import numpy as np
 
 from ..activations import Sigmoid, Tanh
 from ..costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
-from ..optimizers import identify
+from ..optimizers import NETWORK2_RULE, identify
 from .threads import threads_for
 
 # The BLAS thread count NumpyBackend.limit_threads applied (0: the libraries' own), read by the
 # step to choose its update: None outside such a context (the step then asks the policy).
 BLAS_THREADS: contextvars.ContextVar = contextvars.ContextVar("nnxp_blas_threads", default=None)
 
-__all__ = ["fast_step", "COVERED", "WIDE", "BLAS_THREADS"]
+__all__ = ["fast_step", "WIDE", "BLAS_THREADS"]
 
-COVERED = ("sgd", ("decay", "eta"))   # optimizers.identify of the update fast_step runs
 _COSTS = (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)
 WIDE = 256  # layers with at least this many outputs keep W^T contiguous (Fortran-order W)
 
 
 def fast_step(spec, transform):
     """The fused step for ``spec`` and ``transform``, or None if they are not covered."""
-    if identify(transform) != COVERED or spec.cost not in _COSTS:
+    if identify(transform) != NETWORK2_RULE or spec.cost not in _COSTS:
         return None
     try:
         from scipy.linalg import blas
