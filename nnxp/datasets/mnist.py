@@ -106,17 +106,29 @@ def load_mnist(path=None, *, download=True, one_hot=False, digits=None,
                n_train=None, n_validation=None, n_test=None,
                dtype="float32", backend=None, progress=None):
     """MNIST as ``(training, validation, test)`` pairs ``(X, y)``; see the module docstring."""
-    dtype = _check_dtype(dtype)
-    keep = _check_digits(digits)
-    limits = {"n_train": _check_n("n_train", n_train),
-              "n_validation": _check_n("n_validation", n_validation),
-              "n_test": _check_n("n_test", n_test)}
+    dtype, keep, limits = _options(dtype, digits, n_train, n_validation, n_test)
     be = _backend(backend)
+    return _finish(_splits(path, download, progress), be, keep, limits, one_hot, dtype)
+
+
+def _options(dtype, digits, n_train, n_validation, n_test):
+    """(dtype, digits kept or None, {"n_train": n or None, ...}), checked."""
+    return _check_dtype(dtype), _check_digits(digits), {
+        name: _check_n(name, n) for name, n in
+        [("n_train", n_train), ("n_validation", n_validation), ("n_test", n_test)]}
+
+
+def _splits(path, download, progress):
+    """Nielsen's (training, validation, test) pairs of read-only uint8 arrays: the last
+    _VALIDATION training images are the validation set."""
     files = _locate(path, download, progress)
     train_x, train_y = _pair(files, "train")
-    test_x, test_y = _pair(files, "test")
     cut = len(train_y) - min(_VALIDATION, len(train_y) // 6)
-    splits = ((train_x[:cut], train_y[:cut]), (train_x[cut:], train_y[cut:]), (test_x, test_y))
+    return (train_x[:cut], train_y[:cut]), (train_x[cut:], train_y[cut:]), _pair(files, "test")
+
+
+def _finish(splits, be, keep, limits, one_hot, dtype):
+    """Each split filtered (``digits``, ``n_*``) and converted for the backend."""
     out = []
     for (x, y), (name, n) in zip(splits, limits.items()):
         if keep is not None:
