@@ -92,8 +92,8 @@ __all__ = ["Transform", "Optimizer", "HyperState", "TraceState", "AdamState", "R
            "add_decayed_weights", "add_l1", "scale_by_eta", "trace", "scale_by_adam",
            "scale_by_rms", "chain", "inject", "apply_updates", "sgd", "momentum", "nesterov",
            "adam", "rmsprop", "register_optimizer", "training_chain", "set_hyper", "hyper_of",
-           "identify", "NETWORK2_RULE", "step_key", "optimizer_from", "tree_leaves", "tree_unflatten",
-           "OPTIMIZERS"]
+           "identify", "NETWORK2_RULE", "step_key", "optimizer_from", "tree_leaves",
+           "tree_unflatten", "OPTIMIZERS"]
 
 
 class Transform(NamedTuple):

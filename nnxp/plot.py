@@ -18,8 +18,8 @@ writes), else as a count of correct examples, as network2 reports it.  An epoch'
 drawn at x = epoch + 1: after one epoch of training.
 
 matplotlib is optional (``pip install -r backends/plot.txt`` in the nnxp checkout), imported
-only when a figure is drawn, and used through its object-oriented API with the Agg canvas, so plotting never changes
-the pyplot backend of the caller's session.
+only when a figure is drawn, and used through its object-oriented API with the Agg canvas, so
+plotting never changes the pyplot backend of the caller's session.
 """
 
 from __future__ import annotations

@@ -103,7 +103,8 @@ def test_bad_inputs_are_clear_errors(tmp_path):
 
 def test_missing_matplotlib_in_process(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)   # import matplotlib -> ImportError
-    with pytest.raises(plot.MissingMatplotlib, match=r"from the nnxp checkout with: pip install -r backends/plot\.txt"):
+    with pytest.raises(plot.MissingMatplotlib,
+                       match=r"from the nnxp checkout with: pip install -r backends/plot\.txt"):
         plot.plot_history(synthetic(), tmp_path / "x.png")
     assert issubclass(plot.MissingMatplotlib, nnxp.NNXPError)
     assert not (tmp_path / "x.png").exists()

@@ -28,7 +28,8 @@ rmsprop, a user's) and L1 fall back to the generic step.  What changes against t
     That is for epochs that run BLAS on one thread (threads.py; every product of the book's
     networks): when the policy gives more, the update is NumPy's matmul plus one pass, so that
     only NumPy's thread pool runs (SciPy ships a second OpenBLAS: with both multi-threaded,
-    their pools spin against each other on a busy machine; docs/speed.md).  The thread count comes from NumpyBackend.limit_threads (BLAS_THREADS), else from the policy;
+    their pools spin against each other on a busy machine; docs/speed.md).  The thread count
+    comes from NumpyBackend.limit_threads (BLAS_THREADS), else from the policy;
   * the weights come out of that call in the layout that makes the products of the next step
     fastest (``WIDE``): (n_out, n_in) C order for narrow layers, Fortran order -- a
     contiguous W^T, so that a W^T is a plain GEMM -- for wide ones.  Only the memory order
