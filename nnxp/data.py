@@ -27,15 +27,15 @@ Prepared once: a pair of host NumPy arrays that cannot change -- both read-only
 (``X.flags.writeable = False``), and so is every array they are views of, down to memory they
 own or immutable ``bytes`` (``frozen``) -- is checked, converted and moved to the device at the
 first call only; later calls with the same two objects (for the same backend, dtype and shape)
-get the same Dataset back, without a check or a transfer (or, where the Dataset uses the
-arrays' memory in place, as on NumPy, a new one made without the scans; nnxp.testing counts
-what happened, for the tests).  The last CACHE_SIZE such Datasets are remembered, each only as
-long as its arrays live (weak references: a dropped array frees its device copy).  Writeable
-arrays are checked and moved at every call: nothing cheap tells reliably whether their values
-changed in place, and training on stale data would be a silent error.  (The one thing not detected: making a read-only array
-that owns its memory writeable again, changing it, and making it read-only again.  Don't.)  To
-skip the work for writeable arrays, hold the Dataset: ``data = net.prepare((X, y))`` and pass
-``data``.
+get the same Dataset back, without a check or a transfer (or, where the Dataset uses the arrays'
+memory in place, as on NumPy, a new one made without the scans; nnxp.testing counts what
+happened, for the tests).  The last CACHE_SIZE such Datasets are remembered, each only as long as
+its arrays live (weak references: a dropped array frees its device copy).  Writeable arrays are
+checked and moved at every call: nothing cheap tells reliably whether their values changed in
+place, and training on stale data would be a silent error.  (The one thing not detected: making a
+read-only array that owns its memory writeable again, changing it, and making it read-only
+again.  Don't.)  To skip the work for writeable arrays, hold the Dataset: ``data =
+net.prepare((X, y))`` and pass ``data``.
 """
 
 from __future__ import annotations
