@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .backprop import all_finite
 from .core import select
 from .data import Dataset
 from .history import interval_line
@@ -205,20 +206,8 @@ def _measure(engine, plan, params, train_set, eval_set, epoch, etas, seconds, me
 
 def engine_finite(engine, params, k):
     """Whether each member's parameters are all finite: one reduction, one transfer."""
-    from .namespace import namespace
-
-    def build():
-        def finite(p):
-            xp = namespace(p[0][0])
-            ok = None
-            for w, b in p:
-                f = xp.all(xp.isfinite(w), axis=(-2, -1)) & xp.all(xp.isfinite(b), axis=-1)
-                ok = f if ok is None else ok & f
-            return ok
-        return finite
-
     with engine.backend.device_scope():
-        out = engine.function("finite", build)(params)
+        out = engine.function("finite", lambda: all_finite)(params)
     return np.asarray(engine.backend.to_numpy(out)).reshape(k)
 
 
