@@ -9,11 +9,7 @@
         y   (n,) integer labels 0-9 in the backend's index dtype, or with one_hot=True
             (n, 10) one-hot rows in X's dtype
 
-    load_data_wrapper(path=None, **kw) -> (training_data, validation_data, test_data)
-        network2's ``mnist_loader.load_data_wrapper()`` format, NumPy float64 on the host:
-        training_data a list of (x (784, 1), y (10, 1) one-hot), validation_data and
-        test_data lists of (x (784, 1), int label).  ``kw`` as load_mnist's, except
-        one_hot, dtype and backend, which that format fixes.
+The book's lists of column pairs (``load_data_wrapper``) are nnxp.compat.mnist_loader's.
 
     >>> (X, y), validation, test = load_mnist(digits=(0, 1), n_train=1000)
 
@@ -62,7 +58,7 @@ from ..backends import resolve
 from ..errors import ConfigError, DataError
 from ._download import DownloadFailed, fetch
 
-__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MnistFile", "load_mnist", "load_data_wrapper", "mnist_folder",
+__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MnistFile", "load_mnist", "mnist_folder",
            "mnist_available"]
 
 
@@ -142,25 +138,6 @@ def _finish(splits, be, keep, limits, one_hot, dtype):
             x, y = x[:n], y[:n]
         out.append(_to_backend(be, x, y, one_hot, dtype))
     return tuple(out)
-
-
-def load_data_wrapper(path=None, **kw):
-    """MNIST in network2's format (lists of column-vector pairs); see the module docstring."""
-    fixed = sorted({"one_hot", "dtype", "backend"} & kw.keys())
-    if fixed:
-        raise ConfigError(f"load_data_wrapper returns network2's format (float64 NumPy, "
-                          f"one-hot training targets); it takes no {', '.join(fixed)}; "
-                          "use load_mnist for other formats")
-    training, validation, test = load_mnist(path, backend="numpy", dtype="float64", **kw)
-    eye = np.eye(10)[:, :, np.newaxis]
-
-    def columns(x):
-        return list(x[:, :, np.newaxis])   # (784, 1) each
-
-    training_data = list(zip(columns(training[0]), list(eye[training[1]])))
-    validation_data = list(zip(columns(validation[0]), validation[1].tolist()))
-    test_data = list(zip(columns(test[0]), test[1].tolist()))
-    return training_data, validation_data, test_data
 
 
 # -- arguments --------------------------------------------------------------------------------
