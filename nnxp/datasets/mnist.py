@@ -54,6 +54,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import checks
 from ..backends import resolve
 from ..errors import ConfigError, DataError
 from ._download import DownloadFailed, fetch
@@ -110,7 +111,7 @@ def load_mnist(path=None, *, download=True, one_hot=False, digits=None,
 def _options(dtype, digits, n_train, n_validation, n_test):
     """(dtype, digits kept or None, {"n_train": n or None, ...}), checked."""
     return _check_dtype(dtype), _check_digits(digits), {
-        name: _check_n(name, n) for name, n in
+        name: checks.optional_int(name, n) for name, n in
         [("n_train", n_train), ("n_validation", n_validation), ("n_test", n_test)]}
 
 
@@ -150,7 +151,7 @@ def _check_dtype(dtype):
         except TypeError:
             pass
     if name not in ("float32", "float64"):
-        raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        raise ConfigError(f"dtype must be 'float32' or 'float64', got {checks.show(dtype)}")
     return name
 
 
@@ -166,16 +167,8 @@ def _check_digits(digits):
             and 0 <= d <= 9]
     if not values or len(good) != len(values):
         raise ConfigError(f"digits must be a non-empty collection of the digits 0-9, "
-                          f"such as digits=(0, 1); got {digits!r}")
+                          f"such as digits=(0, 1); got {checks.show(digits)}")
     return np.array(sorted({int(d) for d in values}))
-
-
-def _check_n(name, n):
-    if n is None:
-        return None
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
-        raise ConfigError(f"{name} must be a positive number of images or None, got {n!r}")
-    return int(n)
 
 
 def _backend(backend):
