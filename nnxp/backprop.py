@@ -19,6 +19,7 @@ network or a population of K networks with the same code.
                                                  -> (..., 5): [hits, summed cost, sum w^2,
                                                     sum |w|, all parameters finite (1/0)], per
                                                     member for a population
+    all_finite(params)                           -> bool array, () or (K,): no NaN or inf
 
 Rows are examples, so the book's equations (BP1-BP4) read, with delta^l of shape (..., m, n_l):
 
@@ -46,7 +47,7 @@ bit for bit.
 
 from .namespace import namespace
 
-__all__ = ["feedforward", "forward", "backward", "backprop", "scores"]
+__all__ = ["feedforward", "forward", "backward", "backprop", "scores", "all_finite"]
 
 
 def _affine(xp, a, w, b, stacked=False):
@@ -119,8 +120,15 @@ def scores(params, activations, cost, x, y, labels):
     cost_sum = xp.sum(cost.fn(a, y), axis=-1)
     squares = sum(xp.sum(w * w, axis=(-2, -1)) for w, _ in params)
     absolutes = sum(xp.sum(xp.abs(w), axis=(-2, -1)) for w, _ in params)
+    finite = xp.astype(all_finite(params), dtype)
+    return xp.stack([hits, cost_sum, squares, absolutes, finite], axis=-1)
+
+
+def all_finite(params):
+    """Whether every weight and bias is finite: a 0-d bool array, or (K,) for a population."""
+    xp = namespace(params[0][0])
     finite = None
     for w, b in params:
         ok = xp.all(xp.isfinite(w), axis=(-2, -1)) & xp.all(xp.isfinite(b), axis=-1)
         finite = ok if finite is None else finite & ok
-    return xp.stack([hits, cost_sum, squares, absolutes, xp.astype(finite, dtype)], axis=-1)
+    return finite

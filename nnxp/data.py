@@ -1,8 +1,7 @@
 """Training and evaluation data: checked at the public boundary, converted and moved once.
 
     prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset
-    cache_info() -> CacheInfo(scanned, unscanned, hits, size, maxsize)
-    clear_cache()                        forget the prepared Datasets (and zero the counts)
+    clear_cache()                        forget the prepared Datasets
     Dataset(x, y, labels, n)
         x       (n, n_in)   float inputs on the backend's device
         y       (n, n_out)  float desired outputs (one-hot when labels were given)
@@ -28,18 +27,15 @@ Prepared once: a pair of host NumPy arrays that cannot change -- both read-only
 (``X.flags.writeable = False``), and so is every array they are views of, down to memory they
 own or immutable ``bytes`` (``frozen``) -- is checked, converted and moved to the device at the
 first call only; later calls with the same two objects (for the same backend, dtype and shape)
-get the same Dataset back, without a check or a transfer (or, where the Dataset uses the
-arrays' memory in place, as on NumPy, a new one made without the scans).  ``cache_info()``
-counts what happened, as functools.lru_cache does: host preparations that scanned the values
-(``scanned``), that skipped the scans (``unscanned``), calls that got a kept Dataset back
-(``hits``), and how many are kept (``size`` of ``maxsize``).  The
-last CACHE_SIZE such Datasets are remembered, each only as long as its arrays live (weak
-references: a dropped array frees its device copy).  Writeable arrays are checked and moved at
-every call: nothing cheap tells reliably whether their values changed in place, and training
-on stale data would be a silent error.  (The one thing not detected: making a read-only array
-that owns its memory writeable again, changing it, and making it read-only again.  Don't.)  To
-skip the work for writeable arrays, hold the Dataset: ``data = net.prepare((X, y))`` and pass
-``data``.
+get the same Dataset back, without a check or a transfer (or, where the Dataset uses the arrays'
+memory in place, as on NumPy, a new one made without the scans; nnxp.testing counts what
+happened, for the tests).  The last CACHE_SIZE such Datasets are remembered, each only as long as
+its arrays live (weak references: a dropped array frees its device copy).  Writeable arrays are
+checked and moved at every call: nothing cheap tells reliably whether their values changed in
+place, and training on stale data would be a silent error.  (The one thing not detected: making a
+read-only array that owns its memory writeable again, changing it, and making it read-only
+again.  Don't.)  To skip the work for writeable arrays, hold the Dataset: ``data =
+net.prepare((X, y))`` and pass ``data``.
 """
 
 from __future__ import annotations
@@ -55,8 +51,7 @@ from .backends.base import dtype_name
 from .errors import DataError, InputTypeError
 from .namespace import namespace
 
-__all__ = ["Dataset", "prepare", "is_backend_array", "frozen", "cache_info", "clear_cache",
-           "CacheInfo", "CACHE_SIZE"]
+__all__ = ["Dataset", "prepare", "is_backend_array", "frozen", "clear_cache", "CACHE_SIZE"]
 
 
 class Dataset(NamedTuple):
@@ -99,21 +94,7 @@ def prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset:
 
 CACHE_SIZE = 4
 _cache: OrderedDict = OrderedDict()  # key -> (weakref to x, weakref to y, Dataset)
-_counts = {"scanned": 0, "unscanned": 0, "hits": 0}
-
-
-class CacheInfo(NamedTuple):
-    scanned: int    # host preparations that checked every value
-    unscanned: int  # host preparations of frozen arrays checked before (no scans)
-    hits: int       # calls answered by a kept Dataset (no work at all)
-    size: int       # Datasets kept now
-    maxsize: int    # CACHE_SIZE
-
-
-def cache_info() -> CacheInfo:
-    """What the preparation of host data did since the last ``clear_cache()``."""
-    return CacheInfo(_counts["scanned"], _counts["unscanned"], _counts["hits"], len(_cache),
-                     CACHE_SIZE)
+_counts = {"scanned": 0, "unscanned": 0, "hits": 0}  # read by nnxp.testing.data_cache_info
 
 
 def frozen(a) -> bool:
@@ -164,7 +145,7 @@ def _cached(key, x, y, build) -> Dataset:
 
 def clear_cache() -> None:
     """Forget every remembered Dataset (their device copies are freed with them), and zero
-    the counts of ``cache_info()``."""
+    the counts (nnxp.testing.data_cache_info)."""
     _cache.clear()
     _counts.update(scanned=0, unscanned=0, hits=0)
 

@@ -54,6 +54,7 @@ import socket
 import stat
 import time
 
+from .checks import show
 from .errors import ConfigError, DataError, FileError, InputTypeError
 
 __all__ = ["atomic_write_text", "atomic_write_bytes", "check_writable", "read_bytes",
@@ -66,29 +67,24 @@ _TEMP_TAIL = re.compile(r"([0-9a-f]{8})-([0-9]+)-[0-9a-f]{8}")
 
 # -- paths -----------------------------------------------------------------------------------
 
-def _show(value, limit=200) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "...(cut)"
-
-
 def as_path(path, what="file") -> str:
     """``path`` as a str, refusing anything that is not a str or os.PathLike naming a file."""
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(f"the {what} path must be a str or os.PathLike (such as "
-                             f"pathlib.Path), got {type(path).__name__} {_show(path)}")
+                             f"pathlib.Path), got {type(path).__name__} {show(path)}")
     try:
         path = os.fspath(path)
     except TypeError as exc:
-        raise InputTypeError(f"the {what} path {_show(path)} is not usable: {exc}") from None
+        raise InputTypeError(f"the {what} path {show(path)} is not usable: {exc}") from None
     if not isinstance(path, str):
-        raise InputTypeError(f"the {what} path must be text, got {_show(path)}")
+        raise InputTypeError(f"the {what} path must be text, got {show(path)}")
     if not path or "\0" in path:
         raise ConfigError(f"the {what} path must be a non-empty file name without NUL "
-                          f"characters, got {_show(path)}")
+                          f"characters, got {show(path)}")
     try:
         os.fsencode(path)
     except UnicodeError:
-        raise ConfigError(f"the {what} path {_show(path)} cannot be encoded as a file name on "
+        raise ConfigError(f"the {what} path {show(path)} cannot be encoded as a file name on "
                           f"this system") from None
     return path
 

@@ -48,6 +48,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import from_name
+from .checks import show
 from .costs import cost_from_name
 from .errors import ConfigError, DataError
 
@@ -77,11 +78,6 @@ class NetworkFields(NamedTuple):
     checkpoint: dict | None
 
 
-def _show(value, limit=200) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "...(cut)"
-
-
 def _kind(value) -> str:
     return {type(None): "null", bool: "true/false", str: "a string", dict: "an object",
             list: "a list"}.get(type(value), type(value).__name__)
@@ -105,7 +101,7 @@ def _check_sizes(sizes, where) -> list:
             or not all(isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_))
                        and s >= 1 for s in sizes)):
         raise DataError(f"{where!r}: field 'sizes' must be a list of at least two positive "
-                        f"integer layer widths such as [784, 30, 10]; got {_show(sizes)}")
+                        f"integer layer widths such as [784, 30, 10]; got {show(sizes)}")
     return [int(s) for s in sizes]
 
 
@@ -113,13 +109,13 @@ def _check_bytes(sizes, file_bytes, where, before_parsing=False) -> None:
     least, most = byte_bounds(sizes)
     p = parameter_count(sizes)
     if file_bytes < least:
-        raise DataError(f"{where!r} has {file_bytes:,} bytes, but its sizes {_show(sizes)} "
+        raise DataError(f"{where!r} has {file_bytes:,} bytes, but its sizes {show(sizes)} "
                         f"imply {p:,} parameters, which take at least {least:,} bytes of "
                         f"JSON: the file is cut short or its sizes are wrong")
     if file_bytes > most:
         how = " (refused without parsing it)" if before_parsing else ""
         raise DataError(f"{where!r} has {file_bytes:,} bytes, far more than its sizes "
-                        f"{_show(sizes)} ({p:,} parameters) can take (at most {most:,}): it "
+                        f"{show(sizes)} ({p:,} parameters) can take (at most {most:,}): it "
                         f"is not a network file of these sizes{how}")
 
 
@@ -220,7 +216,7 @@ def _check_format(d, where) -> None:
         return  # a network2 file
     if (fmt != FORMAT or not isinstance(version, int) or isinstance(version, bool)
             or not 1 <= version <= VERSION):
-        raise DataError(f"{where!r} is format {_show(fmt)} version {_show(version)}; this nnxp "
+        raise DataError(f"{where!r} is format {show(fmt)} version {show(version)}; this nnxp "
                         f"reads {FORMAT!r} up to version {VERSION}")
 
 
@@ -229,7 +225,7 @@ def _activations(value, n_layers, where):
         return None  # network2's: sigmoid everywhere (or the cost's output layer)
     if not isinstance(value, (list, tuple)) or len(value) != n_layers:
         raise DataError(f"{where!r}: field 'activations' must list one activation per layer "
-                        f"({n_layers}); got {_show(value)}")
+                        f"({n_layers}); got {show(value)}")
     try:
         return [from_name(a) for a in value]
     except ConfigError as exc:
@@ -240,7 +236,7 @@ def _dtype(value, where) -> str | None:
     if value is None or value in FLOAT_DTYPES:
         return value
     raise DataError(f"{where!r}: field 'dtype' must be 'float32' or 'float64'; "
-                    f"got {_show(value)}")
+                    f"got {show(value)}")
 
 
 def _seed(value, where) -> int | None:
@@ -251,7 +247,7 @@ def _seed(value, where) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10 ** 200:
         return value
     raise DataError(f"{where!r}: field 'seed' must be a non-negative integer written in "
-                    f"digits; got {_show(value)}")
+                    f"digits; got {show(value)}")
 
 
 def check_network_dict(d, where, *, dtype=None, default_dtype="float64",
@@ -291,7 +287,7 @@ def check_network_dict(d, where, *, dtype=None, default_dtype="float64",
     if not (isinstance(weights, (list, tuple)) and isinstance(biases, (list, tuple))
             and len(weights) == len(biases) == n_layers):
         count = lambda v: len(v) if isinstance(v, (list, tuple)) else _kind(v)
-        raise DataError(f"{where!r}: sizes {_show(sizes)} need {n_layers} weight matrices and "
+        raise DataError(f"{where!r}: sizes {show(sizes)} need {n_layers} weight matrices and "
                         f"bias vectors; found {count(weights)} and {count(biases)}")
     layers = [_layer(w, b, n_in, n_out, dtype, where, i) for i, (w, b, n_in, n_out)
               in enumerate(zip(weights, biases, sizes[:-1], sizes[1:]))]

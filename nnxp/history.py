@@ -13,14 +13,21 @@ training_accuracy), so network2 code that unpacks SGD's return value keeps worki
                      divergence, a callback), or None
     to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles
 
-    progress_line(record, n_train, n_evaluation=None) -> str    one epoch as a line
+Every printer of training progress formats here (nnxp's line, the book's lines, populations):
+
+    progress_line(record, n_train, n_evaluation=None, style="nnxp") -> str
+        one epoch's record: "nnxp" one line (``SGD(progress=True)``); "network2" and "network"
+        the book's lines, exactly (nnxp.compat)
+    print_progress(record, n_train, n_evaluation=None, style="nnxp")   the same, printed
+    members_line(records, active, n_evaluation) -> str    a population's epoch, one line
+    interval_line(entry) -> str                           a ``monitor_every`` measurement
 """
 
 from __future__ import annotations
 
 import json
 
-__all__ = ["History", "progress_line"]
+__all__ = ["History", "progress_line", "print_progress", "members_line", "interval_line"]
 
 
 class History(tuple):
@@ -74,8 +81,16 @@ class History(tuple):
                 f"evaluation_accuracy={self.evaluation_accuracy!r})")
 
 
-def progress_line(record, n_train, n_evaluation=None) -> str:
-    """network2's line for one epoch's record (what ``SGD(progress=True)`` prints)."""
+def progress_line(record, n_train, n_evaluation=None, style="nnxp") -> str:
+    """One epoch's record as printed in ``style`` (see the module docstring)."""
+    return _STYLES[style](record, n_train, n_evaluation)
+
+
+def print_progress(record, n_train, n_evaluation=None, style="nnxp") -> None:
+    print(progress_line(record, n_train, n_evaluation, style), flush=True)
+
+
+def _nnxp_line(record, n_train, n_evaluation):
     parts = [f"Epoch {record['epoch']} training complete ({record['seconds']:.2f} s)"]
     if "training_cost" in record:
         parts.append(f"cost on training data: {record['training_cost']:.4f}")
@@ -91,3 +106,46 @@ def progress_line(record, n_train, n_evaluation=None) -> str:
     if "health" in record and record["health"].get("problems"):
         parts.append("health: " + ", ".join(p["kind"] for p in record["health"]["problems"]))
     return "; ".join(parts)
+
+
+def _network2_lines(record, n_train, n_evaluation):
+    """network2.py's lines for one epoch, and its empty line."""
+    lines = [f"Epoch {record['epoch']} training complete"]
+    for key, text, n in [("training_cost", "Cost on training data", None),
+                         ("training_accuracy", "Accuracy on training data", n_train),
+                         ("evaluation_cost", "Cost on evaluation data", None),
+                         ("evaluation_accuracy", "Accuracy on evaluation data", n_evaluation)]:
+        if key in record:
+            lines.append(f"{text}: {record[key]}" + ("" if n is None else f" / {n}"))
+    return "\n".join(lines) + "\n"
+
+
+def _network_line(record, n_train, n_test):
+    """network.py's line for one epoch."""
+    del n_train
+    if "evaluation_accuracy" in record:
+        return f"Epoch {record['epoch']}: {record['evaluation_accuracy']} / {n_test}"
+    return f"Epoch {record['epoch']} complete"
+
+
+_STYLES = {"nnxp": _nnxp_line, "network2": _network2_lines, "network": _network_line}
+
+
+def members_line(records, active, n_evaluation) -> str:
+    """A population's epoch: its time, the members trained, the best and mean accuracy."""
+    live = [r for r, a in zip(records, active) if a]
+    head = (f"Epoch {records[0]['epoch']} ({records[0]['seconds']:.2f} s, {len(live)} of "
+            f"{len(records)} members trained)")
+    if live and "evaluation_accuracy" in live[0]:
+        values = [r["evaluation_accuracy"] for r in live]
+        k = max(range(len(records)), key=lambda i: records[i].get("evaluation_accuracy", -1))
+        head += (f"; accuracy on evaluation data: best {max(values)} / {n_evaluation} (member "
+                 f"{k}), mean {sum(values) / len(values):.1f}")
+    return head
+
+
+def interval_line(entry) -> str:
+    """A measurement every k mini-batches (History.intervals' entry)."""
+    return (f"  epoch {entry['epoch']}, mini-batch {entry['mini_batches']}: accuracy "
+            f"{entry['evaluation_accuracy']} / {entry['n']}, cost "
+            f"{entry['evaluation_cost']:.4f}")

@@ -20,7 +20,7 @@ This module imports no array library but NumPy's random Generator, which is host
 import math
 
 __all__ = ["default_weight", "large_weight", "he_weight", "glorot_weight", "normal_bias",
-           "zero_bias", "WEIGHT_INITIALIZERS", "BIAS_INITIALIZERS"]
+           "zero_bias", "WEIGHT_INITIALIZERS"]
 
 
 def default_weight(rng, shape):
@@ -58,4 +58,3 @@ def zero_bias(rng, shape):
 
 WEIGHT_INITIALIZERS = {"default": default_weight, "large": large_weight, "he": he_weight,
                        "glorot": glorot_weight}
-BIAS_INITIALIZERS = {"normal": normal_bias, "zero": zero_bias}

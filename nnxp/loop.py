@@ -38,8 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .backprop import all_finite
 from .core import select
 from .data import Dataset
+from .history import interval_line
 from .optimizers import set_hyper
 from .stopping import Tracker
 
@@ -205,20 +207,8 @@ def _measure(engine, plan, params, train_set, eval_set, epoch, etas, seconds, me
 
 def engine_finite(engine, params, k):
     """Whether each member's parameters are all finite: one reduction, one transfer."""
-    from .namespace import namespace
-
-    def build():
-        def finite(p):
-            xp = namespace(p[0][0])
-            ok = None
-            for w, b in p:
-                f = xp.all(xp.isfinite(w), axis=(-2, -1)) & xp.all(xp.isfinite(b), axis=-1)
-                ok = f if ok is None else ok & f
-            return ok
-        return finite
-
     with engine.backend.device_scope():
-        out = engine.function("finite", build)(params)
+        out = engine.function("finite", lambda: all_finite)(params)
     return np.asarray(engine.backend.to_numpy(out)).reshape(k)
 
 
@@ -245,9 +235,7 @@ def _chunk_monitor(engine, plan, state, histories, subset, n_train, members, pro
                      "n": subset.n}
             histories[i].intervals.append(entry)
             if progress is not None and members is None:
-                print(f"  epoch {entry['epoch']}, mini-batch {batches_done}: accuracy "
-                      f"{entry['evaluation_accuracy']} / {subset.n}, cost "
-                      f"{entry['evaluation_cost']:.4f}", flush=True)
+                print(interval_line(entry), flush=True)
     return on_chunk
 
 

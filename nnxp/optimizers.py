@@ -61,7 +61,8 @@ replaces entries): a compiled step takes them as data, so a new eta (the schedul
 never recompiles, and per-member values broadcast over a population.  Names: eta, decay (lmbda
 / n), l1 (l1 / n, present only when some member uses L1), and the optimizer's own (mu; b1, b2,
 eps; rho, eps).  Constants that are not in the dict are in the key, so that two transforms
-that compute differently never share a cached step.
+that compute differently never share a cached step.  ``identify(transform)`` names one of
+nnxp's own chains for the backends' fast paths (``NETWORK2_RULE``: sgd with decay, no L1).
 
 A user's optimizer registers itself to be saved in checkpoints and loaded back:
 
@@ -91,8 +92,8 @@ __all__ = ["Transform", "Optimizer", "HyperState", "TraceState", "AdamState", "R
            "add_decayed_weights", "add_l1", "scale_by_eta", "trace", "scale_by_adam",
            "scale_by_rms", "chain", "inject", "apply_updates", "sgd", "momentum", "nesterov",
            "adam", "rmsprop", "register_optimizer", "training_chain", "set_hyper", "hyper_of",
-           "identify", "step_key", "optimizer_from", "tree_leaves", "tree_unflatten",
-           "OPTIMIZERS"]
+           "identify", "NETWORK2_RULE", "step_key", "optimizer_from", "tree_leaves",
+           "tree_unflatten", "OPTIMIZERS"]
 
 
 class Transform(NamedTuple):
@@ -543,6 +544,10 @@ def identify(transform):
     if key[2][1] != (config["name"],):
         return None
     return config["name"], key[1]
+
+
+# identify(training_chain(sgd(), eta, decay)) without L1: network2's rule, what fast paths cover
+NETWORK2_RULE = ("sgd", ("decay", "eta"))
 
 
 def hyper_of(state) -> dict:

@@ -58,10 +58,6 @@ class Plan:
                     or self.early_stopping or self.schedule or self.monitor_every)
 
 
-def _positive(name, v):
-    return checks.number(name, v)
-
-
 def _nonnegative(name, v):
     return checks.number(name, v, strict=False)
 
@@ -88,7 +84,7 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     epochs = checks.number("epochs", epochs, strict=False, integer=True)
     mini_batch_size = checks.number("mini_batch_size", mini_batch_size, integer=True)
     if not callable(eta):
-        eta = checks.per_member("eta", eta, members, _positive)
+        eta = checks.per_member("eta", eta, members, checks.number)
     if isinstance(lmbda, (list, tuple)) and lmbda and isinstance(lmbda[0], (list, tuple)):
         raise ConfigError(f"lmbda (SGD's fifth argument) must be a number, got data "
                           f"({checks.show(lmbda)}): network.py's SGD takes test_data there, "

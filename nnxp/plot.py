@@ -17,9 +17,9 @@ size of the data is known (``n_training`` / ``n_evaluation``, which ``examples/t
 writes), else as a count of correct examples, as network2 reports it.  An epoch's record is
 drawn at x = epoch + 1: after one epoch of training.
 
-matplotlib is an optional extra (``pip install 'nnxp[plot]'``), imported only when a figure is
-drawn, and used through its object-oriented API with the Agg canvas, so plotting never changes
-the pyplot backend of the caller's session.
+matplotlib is optional (``pip install -r backends/plot.txt`` in the nnxp checkout), imported
+only when a figure is drawn, and used through its object-oriented API with the Agg canvas, so
+plotting never changes the pyplot backend of the caller's session.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ MAX_HISTORY_BYTES = 512 * 2 ** 20  # a history is one small record per epoch
 
 __all__ = ["plot_history", "load_history", "require_matplotlib", "MissingMatplotlib", "main"]
 
-INSTALL = "pip install 'nnxp[plot]'"
+INSTALL = "pip install -r backends/plot.txt"
 
 
 class MissingMatplotlib(NNXPError, ImportError):
@@ -49,8 +49,8 @@ def require_matplotlib():
     try:
         import matplotlib
     except ImportError:
-        raise MissingMatplotlib(f"plotting needs matplotlib, which is not installed; install "
-                                f"it with: {INSTALL}") from None
+        raise MissingMatplotlib(f"plotting needs matplotlib, which is not installed here; "
+                                f"install it from the nnxp checkout with: {INSTALL}") from None
     return matplotlib
 
 

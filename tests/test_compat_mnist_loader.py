@@ -47,6 +47,8 @@ def test_load_data_wrapper_is_the_books_lists(folder):
     assert [int(np.argmax(y)) for _, y in training] == arrays["train_labels"][:50].tolist()
     assert [y for _, y in validation] == arrays["train_labels"][50:].tolist()
     assert all(type(y) is int and x.shape == (784, 1) for x, y in test)
+    np.testing.assert_array_equal(test[3][0][:, 0] * np.float32(255),
+                                  arrays["test_images"][3].ravel())
     np.testing.assert_array_equal(mnist_loader.vectorized_result(7),
                                   network2.vectorized_result(7))
     assert mnist_loader.vectorized_result(7)[7, 0] == 1.0
@@ -74,3 +76,9 @@ def test_real_files_give_nielsens_split():
     assert (len(tr_y), len(va_y), len(te_y)) == (50_000, 10_000, 10_000)
     assert tr_x.dtype == np.float32 and tr_x.max() == 1.0 and te_y.dtype == np.int64
     assert tr_y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    training, validation, test = mnist_loader.load_data_wrapper(folder)
+    x, y = training[0]
+    assert x.shape == (784, 1) and x.dtype == np.float32 and y.shape == (10, 1)
+    assert int(np.argmax(y)) == 5 and y.sum() == 1.0
+    assert validation[0][0].shape == (784, 1) and isinstance(validation[0][1], int)
+    assert sum(label == 0 for _, label in test) == 980

@@ -17,6 +17,7 @@ import nnxp
 import nnxp.compat
 from nnxp.compat import forget_data, network2
 from nnxp.errors import ConfigError, DataError
+from nnxp.testing import data_cache_info
 from reference import book_init, book_sgd, network2_backprop
 
 SIZES = [12, 9, 4]
@@ -133,7 +134,7 @@ def test_second_call_continues_from_the_shuffled_list(backend, capsys):
                 monitor_evaluation_accuracy=True)
     hits = net.accuracy(evaluation)
     net.accuracy(training, convert=True)
-    assert nnxp.data.cache_info().scanned == 2  # the training list, the evaluation list
+    assert data_cache_info().scanned == 2  # the training list, the evaluation list
     got = capsys.readouterr().out.splitlines()
 
     random.seed(1)

@@ -15,6 +15,7 @@ import pytest
 
 import nnxp
 from nnxp import data as data_module
+from nnxp.testing import data_cache_info
 from conftest import to_numpy
 
 
@@ -26,8 +27,8 @@ def empty_cache():
 
 
 def _counts():
-    """(scanned, unscanned, hits) of nnxp.data.cache_info()."""
-    return tuple(data_module.cache_info()[:3])
+    """(scanned, unscanned, hits) of nnxp.testing.data_cache_info()."""
+    return tuple(data_cache_info()[:3])
 
 
 def _arrays(read_only, n=60):
@@ -72,7 +73,7 @@ def test_a_dataset_with_its_own_memory_is_kept_one_sharing_the_arrays_is_rebuilt
     first = net.prepare((x, y))
     again = net.prepare((x, y))
     assert again is not first and np.shares_memory(again.x, x) and _counts() == (1, 1, 0)
-    assert data_module.cache_info().size == 1
+    assert data_cache_info().size == 1
 
 
 def test_writeable_arrays_are_prepared_at_every_call_and_changes_are_seen(backend):
@@ -119,19 +120,19 @@ def test_other_dtype_and_shape_get_their_own_entry():
     assert a.prepare((x, y)).x.dtype == np.float32
     assert b.prepare((x, y)).x.dtype == np.float64
     assert c.prepare((x, y)).y.shape == (60, 5)
-    assert _counts() == (3, 0, 0) and data_module.cache_info().size == 3
+    assert _counts() == (3, 0, 0) and data_cache_info().size == 3
 
 
 def test_dropping_the_arrays_frees_the_entry(backend):
     x, y = _arrays(read_only=True)
     net = nnxp.Network([8, 5, 3], seed=0)
     data = net.prepare((x, y))
-    assert data_module.cache_info().size == 1
+    assert data_cache_info().size == 1
     ref = weakref.ref(x)
     del x, y, data
     gc.collect()
     assert ref() is None  # the cache does not keep the arrays alive (not even on NumPy)
-    assert data_module.cache_info().size == 0
+    assert data_cache_info().size == 0
 
 
 def test_the_cache_is_bounded():
@@ -139,5 +140,5 @@ def test_the_cache_is_bounded():
     kept = [_arrays(read_only=True) for _ in range(data_module.CACHE_SIZE + 3)]
     for x, y in kept:
         net.prepare((x, y))
-    info = data_module.cache_info()
+    info = data_cache_info()
     assert info.size == info.maxsize == data_module.CACHE_SIZE

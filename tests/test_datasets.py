@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from conftest import mnist_dir
-from nnxp.datasets import MNIST_FILES, load_data_wrapper, load_mnist, mnist
+from nnxp.datasets import MNIST_FILES, load_mnist, mnist
 from nnxp.errors import BackendError, ConfigError, DataError
 
 NAMES = {role: f.name for role, f in MNIST_FILES.items()}
@@ -174,16 +174,6 @@ def test_real_from_environment_variable(real_dir, monkeypatch):
     assert y.tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
 
 
-def test_real_load_data_wrapper(real_dir):
-    training, validation, test = load_data_wrapper(real_dir)
-    assert (len(training), len(validation), len(test)) == (50000, 10000, 10000)
-    x, y = training[0]
-    assert x.shape == (784, 1) and x.dtype == np.float64 and y.shape == (10, 1)
-    assert int(np.argmax(y)) == 5 and y.sum() == 1.0
-    assert validation[0][0].shape == (784, 1) and isinstance(validation[0][1], int)
-    assert sum(label == 0 for _, label in test) == 980
-
-
 # -- synthetic files: split, options, arguments -----------------------------------------------
 
 def test_synthetic_split_is_documented_rule(synthetic):
@@ -249,9 +239,10 @@ def test_one_hot_matches_labels(synthetic):
     ({"digits": ()}, "digits must be"),
     ({"digits": "01"}, "digits must be"),
     ({"digits": (True,)}, "digits must be"),
-    ({"n_train": 0}, "n_train must be a positive"),
-    ({"n_validation": -5}, "n_validation must be a positive"),
-    ({"n_test": 2.5}, "n_test must be a positive"),
+    ({"n_train": 0}, "n_train must be > 0"),
+    ({"n_validation": -5}, "n_validation must be > 0"),
+    ({"n_test": 2.5}, "n_test must be an integer"),
+    ({"n_test": True}, "n_test must be an integer"),
     ({"dtype": "int32"}, "dtype must be 'float32' or 'float64'"),
     ({"dtype": None}, "dtype must be"),
     ({"dtype": "float16"}, "dtype must be"),
@@ -312,23 +303,6 @@ def test_backends_receive_the_same_values(synthetic, backend):
     np.testing.assert_array_equal(backend.to_numpy(Y).argmax(axis=1), yn)
     assert backend.to_numpy(X).dtype == np.float32 and backend.to_numpy(y).dtype.kind == "i"
     assert tuple(Yt.shape) == (3, 10)
-
-
-def test_load_data_wrapper_format(synthetic):
-    folder, arrays = synthetic
-    training, validation, test = load_data_wrapper(folder)
-    assert (len(training), len(validation), len(test)) == (50, 10, 20)
-    for x, y in training:
-        assert x.shape == (784, 1) and x.dtype == np.float64
-        assert y.shape == (10, 1) and y.dtype == np.float64 and y.sum() == 1.0
-    assert [int(np.argmax(y)) for _, y in training] == arrays["train_labels"][:50].tolist()
-    assert [label for _, label in validation] == arrays["train_labels"][50:].tolist()
-    assert all(type(label) is int for _, label in test)
-    np.testing.assert_array_equal(test[3][0][:, 0] * 255, arrays["test_images"][3].ravel())
-    training, _, _ = load_data_wrapper(folder, digits=(2,))
-    assert {int(np.argmax(y)) for _, y in training} == {2}
-    with pytest.raises(ConfigError, match="no dtype, one_hot"):
-        load_data_wrapper(folder, one_hot=True, dtype="float32")
 
 
 # -- where the files are looked for -----------------------------------------------------------

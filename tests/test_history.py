@@ -32,3 +32,32 @@ def test_history_pickles_with_its_content():
     back = pickle.loads(pickle.dumps(h))
     assert back.evaluation_accuracy == [7] and back.training_cost == [0.3]
     assert back.records == h.records and back.stop_reason == "done"
+
+
+def test_progress_lines_in_every_style():
+    record = {"epoch": 2, "eta": 0.5, "seconds": 0.25, "training_cost": 0.5,
+              "evaluation_accuracy": 7}
+    assert nnxp.history.progress_line(record, 100, 40) == (
+        "Epoch 2 training complete (0.25 s); cost on training data: 0.5000; accuracy on "
+        "evaluation data: 7 / 40")
+    assert nnxp.history.progress_line(record, 100, 40, style="network2") == (
+        "Epoch 2 training complete\nCost on training data: 0.5\n"
+        "Accuracy on evaluation data: 7 / 40\n")
+    assert nnxp.history.progress_line(record, 100, 40, style="network") == "Epoch 2: 7 / 40"
+    assert nnxp.history.progress_line({"epoch": 0}, 100, style="network") == "Epoch 0 complete"
+
+
+def test_a_population_epoch_line_names_the_best_member():
+    records = [{"epoch": 1, "seconds": 0.5, "evaluation_accuracy": a} for a in (3, 9, 6)]
+    assert nnxp.history.members_line(records, [True, True, False], 10) == (
+        "Epoch 1 (0.50 s, 2 of 3 members trained); accuracy on evaluation data: best 9 / 10 "
+        "(member 1), mean 6.0")
+    assert nnxp.history.members_line(records[:1], [False], None) == (
+        "Epoch 1 (0.50 s, 0 of 1 members trained)")
+
+
+def test_interval_line():
+    entry = {"epoch": 0, "mini_batches": 5, "evaluation_accuracy": 4, "evaluation_cost": 0.25,
+             "n": 20}
+    assert nnxp.history.interval_line(entry) == (
+        "  epoch 0, mini-batch 5: accuracy 4 / 20, cost 0.2500")

@@ -152,3 +152,12 @@ def test_an_eta_function_is_checked_every_epoch(backend, eta, match):
     net = nnxp.Network([6, 5, 3], seed=0)
     with pytest.raises(nnxp.ConfigError, match=match):
         net.SGD((X, Y), 2, 10, eta)
+
+
+def test_progress_prints_the_interval_measurements(backend, capsys):
+    net = nnxp.Network([6, 5, 3], seed=0)
+    h = net.SGD((X, Y), 1, 10, 0.5, evaluation_data=(XV, YV), monitor_every=4, progress=True)
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert lines[:2] == [nnxp.history.interval_line(e) for e in h.intervals]
+    assert lines[0].startswith("  epoch 0, mini-batch 4: accuracy ") and " / 40, cost " in lines[0]
+    assert len(lines) == 3 and lines[2].startswith("Epoch 0 training complete")

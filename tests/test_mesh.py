@@ -22,6 +22,7 @@ import json
 import jax
 import numpy as np
 import nnxp
+import nnxp.testing
 
 out = {"devices": len(jax.devices())}
 rng = np.random.default_rng(0)
@@ -91,10 +92,10 @@ with nnxp.use_backend("jax"):
         "acc": [[h.evaluation_accuracy for h in h1], [h.evaluation_accuracy for h in h4]],
         "home": str(p4.params[0][0].sharding.device_set)}
     # the compiled programs reduce the gradient across devices (an all-reduce)
-    mesh_engines = [e for e in nnxp.engines.kept() if type(e).__name__ == "JaxMeshEngine"
+    mesh_engines = [e for e in nnxp.testing.engines() if type(e).__name__ == "JaxMeshEngine"
                     and e.backend.members is None]
     out["all_reduce"] = sum(c.as_text().count("all-reduce(") for e in mesh_engines
-                            for c in e.compiled())
+                            for c in nnxp.testing.compiled(e))
     net = nnxp.Network([12, 16, 4], seed=1)
     out["errors"] = {
         "batch": err(lambda: net.SGD((x, y), 1, 10, 0.5, devices=4)),

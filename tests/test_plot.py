@@ -103,7 +103,8 @@ def test_bad_inputs_are_clear_errors(tmp_path):
 
 def test_missing_matplotlib_in_process(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)   # import matplotlib -> ImportError
-    with pytest.raises(plot.MissingMatplotlib, match=r"pip install 'nnxp\[plot\]'"):
+    with pytest.raises(plot.MissingMatplotlib,
+                       match=r"from the nnxp checkout with: pip install -r backends/plot\.txt"):
         plot.plot_history(synthetic(), tmp_path / "x.png")
     assert issubclass(plot.MissingMatplotlib, nnxp.NNXPError)
     assert not (tmp_path / "x.png").exists()
@@ -116,6 +117,6 @@ def test_missing_matplotlib_command_line(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT)
     assert result.returncode == 2
-    assert "matplotlib" in result.stderr and "pip install 'nnxp[plot]'" in result.stderr
+    assert "matplotlib" in result.stderr and "pip install -r backends/plot.txt" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.png").exists()

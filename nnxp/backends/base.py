@@ -92,12 +92,6 @@ class Backend:
                               f"(it has {', '.join(floats)}); use dtype='float32'")
         return floats[dtype]
 
-    def has_float64(self) -> bool:
-        """Whether float64 works here without switching anything on."""
-        floats = self.xp.__array_namespace_info__().dtypes(device=self.device,
-                                                           kind="real floating")
-        return "float64" in floats
-
     def enable_float64(self) -> None:
         """Make float64 computable (JAX needs a switch; others have it)."""
 

@@ -20,10 +20,6 @@ class JaxBackend(Backend):
     name = "jax"
     engines = {"jax": "jax_scan.JaxScanEngine", "plain": "plain.PlainEngine"}
 
-    def has_float64(self):
-        import jax
-        return bool(jax.config.jax_enable_x64)  # a process-wide switch: never flipped by a file
-
     def enable_float64(self):
         import jax
         if not jax.config.jax_enable_x64:

@@ -98,9 +98,6 @@ class MeshBackend(Backend):
     def compile(self, fn):
         return self.home.compile(fn)
 
-    def has_float64(self):
-        return self.home.has_float64()
-
     def enable_float64(self):
         self.home.enable_float64()
 

@@ -28,9 +28,8 @@ rmsprop, a user's) and L1 fall back to the generic step.  What changes against t
     That is for epochs that run BLAS on one thread (threads.py; every product of the book's
     networks): when the policy gives more, the update is NumPy's matmul plus one pass, so that
     only NumPy's thread pool runs (SciPy ships a second OpenBLAS: with both multi-threaded,
-    their pools spin against each other; an epoch at mini-batch 100 was measured up to 74x
-    slower on a loaded 2-core machine, against 28x for one multi-threaded pool).  The
-    thread count comes from NumpyBackend.limit_threads (BLAS_THREADS), else from the policy;
+    their pools spin against each other on a busy machine; docs/speed.md).  The thread count
+    comes from NumpyBackend.limit_threads (BLAS_THREADS), else from the policy;
   * the weights come out of that call in the layout that makes the products of the next step
     fastest (``WIDE``): (n_out, n_in) C order for narrow layers, Fortran order -- a
     contiguous W^T, so that a W^T is a plain GEMM -- for wide ones.  Only the memory order
@@ -53,23 +52,22 @@ import numpy as np
 
 from ..activations import Sigmoid, Tanh
 from ..costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
-from ..optimizers import identify
+from ..optimizers import NETWORK2_RULE, identify
 from .threads import threads_for
 
 # The BLAS thread count NumpyBackend.limit_threads applied (0: the libraries' own), read by the
 # step to choose its update: None outside such a context (the step then asks the policy).
 BLAS_THREADS: contextvars.ContextVar = contextvars.ContextVar("nnxp_blas_threads", default=None)
 
-__all__ = ["fast_step", "COVERED", "WIDE", "BLAS_THREADS"]
+__all__ = ["fast_step", "WIDE", "BLAS_THREADS"]
 
-COVERED = ("sgd", ("decay", "eta"))   # optimizers.identify of the update fast_step runs
 _COSTS = (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)
 WIDE = 256  # layers with at least this many outputs keep W^T contiguous (Fortran-order W)
 
 
 def fast_step(spec, transform):
     """The fused step for ``spec`` and ``transform``, or None if they are not covered."""
-    if identify(transform) != COVERED or spec.cost not in _COSTS:
+    if identify(transform) != NETWORK2_RULE or spec.cost not in _COSTS:
         return None
     try:
         from scipy.linalg import blas

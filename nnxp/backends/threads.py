@@ -15,15 +15,13 @@
 
 The default rule: **one thread below SMALL multiply-adds per product, else the libraries'
 own setting** (all cores).  Why: a product as small as those of Nielsen's networks ((10 x 784)
-by (784 x 30) is 235,200 multiply-adds, a few microseconds) gains nothing from a second
-thread even on an idle machine, and on a busy one it collapses: a BLAS worker thread that the
-kernel has descheduled makes every call wait for a time slice, measured at 37x slower per epoch
-on a loaded 2-core machine (issue 13).  On the machine of docs/speed.md a second OpenBLAS
-thread made a (1000 x 784) by (784 x 30) product (23.5 million multiply-adds) 10x slower as
-soon as one other process ran (timed with threadpoolctl limits, 2026-11-23); from SMALL on (2**28, about 5-10 ms of work on one core) a product is
-long enough that threads pay off on an idle machine and the worst case on a busy one stays
-bounded.  Nothing here changes the process's setting outside nnxp's calls: backends
-apply the count inside a context (Backend.limit_threads) around an epoch or an evaluation.
+by (784 x 30) is 235,200 multiply-adds) gains nothing from a second thread even on an idle
+machine, and on a busy one it collapses: a BLAS worker thread that the kernel has descheduled
+makes every call wait for a time slice.  From SMALL on (2**28) a product is long enough that
+threads pay off on an idle machine and the worst case on a busy one stays bounded (the
+figures: docs/speed.md, "Threads").  Nothing here changes the process's setting outside nnxp's
+calls: backends apply the count inside a context (Backend.limit_threads) around an epoch or an
+evaluation.
 
 The count never depends on the number of members of a population: ``work`` is the size of one
 member's product, so a member and the same network alone run the same calls.
@@ -38,8 +36,7 @@ from numbers import Integral
 
 from ..errors import ConfigError
 
-__all__ = ["SMALL", "threads_for", "set_thread_policy", "get_thread_policy", "blas_limits",
-           "forget_libraries"]
+__all__ = ["SMALL", "threads_for", "set_thread_policy", "get_thread_policy", "blas_limits"]
 
 SMALL = 2 ** 28
 _policy: list = [None]
@@ -92,9 +89,8 @@ def threads_for(work) -> int | None:
 
 def blas_limits(n):
     """A context in which every loaded BLAS library uses at most ``n`` threads (None: a
-    no-op).  threadpoolctl's controller lists the libraries once, at the first call (about
-    0.4 ms; each context then costs about 15 us): the NumPy backend imports SciPy's BLAS
-    before, and ``forget_libraries()`` makes it look again."""
+    no-op).  threadpoolctl's controller lists the libraries once, at the first call: the
+    NumPy backend imports SciPy's BLAS before it."""
     if n is None:
         return contextlib.nullcontext()
     try:
@@ -105,8 +101,3 @@ def blas_limits(n):
         _controller.append(ThreadpoolController())
     return _controller[0].limit(limits=n, user_api="blas")
 
-
-def forget_libraries() -> None:
-    """Look the loaded BLAS libraries up again at the next ``blas_limits`` (after importing a
-    library that brings its own BLAS)."""
-    _controller.clear()

@@ -53,12 +53,10 @@ from ..costs import CrossEntropyCost, QuadraticCost
 from ..engines.plain import PlainEngine
 from ..errors import ConfigError
 from ..namespace import namespace
-from ..optimizers import hyper_of, identify
+from ..optimizers import NETWORK2_RULE, hyper_of, identify
 
 __all__ = ["sigmoid", "BookSigmoid", "forward", "deltas", "gradients", "summed", "outer_summed",
-           "book_step", "scores", "BookEngine", "KEY"]
-
-KEY = ("sgd", ("decay", "eta"))   # identify(training_chain(sgd(), eta, decay)): network2's rule
+           "book_step", "scores", "BookEngine"]
 
 
 def sigmoid(z):
@@ -150,7 +148,7 @@ def outer_summed(delta, a):
 def book_step(spec, transform):
     """network2's update_mini_batch for ``spec`` (eta and lmbda / n from the optimizer state
     of ``training_chain(sgd(), eta, lmbda / n)``)."""
-    if identify(transform) != KEY:
+    if identify(transform) != NETWORK2_RULE:
         raise ConfigError(f"the book's step runs network2's rule only (plain SGD with weight "
                           f"decay), not {transform!r}")
     cost = spec.cost

@@ -504,15 +504,20 @@ def _target(y, n_out) -> np.ndarray:
                     f"[0, {n_out})), got {checks.show(y)}")
 
 
-def step(net, cost, mini_batch, eta, lmbda=0.0, n=1) -> None:
-    """network2's update_mini_batch: the book's step on the host, written back."""
-    spec = spec_for(net.sizes, cost)
-    eta = checks.number("eta", eta)
-    lmbda = checks.number("lmbda", lmbda, strict=False)
-    n = checks.number("n", n, integer=True)
+def _step_arguments(mini_batch, eta, lmbda, n) -> tuple:
+    """update_mini_batch's (eta, lmbda, n), checked, and then its mini_batch."""
+    checked = (checks.number("eta", eta), checks.number("lmbda", lmbda, strict=False),
+               checks.number("n", n, integer=True))
     if not isinstance(mini_batch, (list, tuple)) or not _is_pairs(mini_batch):
         raise DataError(f"mini_batch must be a non-empty list of (x, y) pairs, got "
                         f"{checks.show(mini_batch)}")
+    return checked
+
+
+def step(net, cost, mini_batch, eta, lmbda=0.0, n=1) -> None:
+    """network2's update_mini_batch: the book's step on the host, written back."""
+    spec = spec_for(net.sizes, cost)
+    eta, lmbda, n = _step_arguments(mini_batch, eta, lmbda, n)
     host = backends.load("numpy")
     batch = prepare(_host_form(mini_batch, True, net.sizes[-1]), host, "float64",
                     net.sizes[0], net.sizes[-1], "mini_batch")
@@ -528,12 +533,7 @@ def step_by(net, mini_batch, eta, lmbda=0.0, n=1, *, backprop) -> None:
     summed over the mini-batch from zeros, one example after another, then
     w <- (1 - eta lmbda / n) w - (eta / len) nabla_w and b <- b - (eta / len) nabla_b
     (lmbda = 0: network.py's update, the same bits)."""
-    eta = checks.number("eta", eta)
-    lmbda = checks.number("lmbda", lmbda, strict=False)
-    n = checks.number("n", n, integer=True)
-    if not isinstance(mini_batch, (list, tuple)) or not _is_pairs(mini_batch):
-        raise DataError(f"mini_batch must be a non-empty list of (x, y) pairs, got "
-                        f"{checks.show(mini_batch)}")
+    eta, lmbda, n = _step_arguments(mini_batch, eta, lmbda, n)
     params = host_params(net)
     nabla_b = [np.zeros((b.shape[0], 1)) for _, b in params]
     nabla_w = [np.zeros(w.shape) for w, _ in params]

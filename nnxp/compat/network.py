@@ -34,14 +34,19 @@ nnxp.Network it computes (``__nnxp_network__``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import checks
 from ..costs import QuadraticCost
+from ..history import print_progress
 from . import _shell
 from .network2 import sigmoid, sigmoid_prime
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
+
+_PRINT_EPOCH = functools.partial(print_progress, style="network")  # the book's lines
 
 
 class Network:
@@ -70,7 +75,7 @@ class Network:
         """
         testing = _shell.has_data(test_data)
         options = dict(evaluation_data=test_data if testing else None,
-                       monitors={"monitor_evaluation_accuracy": testing}, report=_print_epoch)
+                       monitors={"monitor_evaluation_accuracy": testing}, report=_PRINT_EPOCH)
         if _shell.overridden(self, Network):
             _shell.train_by_methods(
                 self, training_data, epochs, mini_batch_size, eta,
@@ -107,11 +112,3 @@ class Network:
     def cost_derivative(self, output_activations, y):
         """dC_x/da for the quadratic cost: a - y."""
         return output_activations - y
-
-
-def _print_epoch(record, n, n_test):
-    del n
-    if "evaluation_accuracy" in record:
-        print(f"Epoch {record['epoch']}: {record['evaluation_accuracy']} / {n_test}")
-    else:
-        print(f"Epoch {record['epoch']} complete")

@@ -49,6 +49,7 @@ data)`` takes the network as the nnxp.Network it computes (``__nnxp_network__``)
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -59,11 +60,15 @@ from ..costs import CrossEntropyCost as _CoreCrossEntropy
 from ..costs import QuadraticCost as _CoreQuadratic
 from ..errors import DataError
 from ..files import atomic_write_text
+from ..history import print_progress
 from ..io import read_network
 from . import _book, _shell
 
 __all__ = ["QuadraticCost", "CrossEntropyCost", "Network", "load", "vectorized_result",
            "sigmoid", "sigmoid_prime"]
+
+_PRINT_EPOCH = functools.partial(print_progress, style="network2")  # the book's lines
+
 
 def _row(v):
     return np.asarray(v, dtype=np.float64).reshape(1, -1)
@@ -157,10 +162,10 @@ class Network:
                 self, training_data, epochs, mini_batch_size, eta, lmbda=lmbda,
                 evaluation_data=evaluation_data, monitors=monitors, measures=measures,
                 update=lambda mini_batch, n: self.update_mini_batch(mini_batch, eta, lmbda, n),
-                report=_print_epoch, early_stopping_n=early_stopping_n)
+                report=_PRINT_EPOCH, early_stopping_n=early_stopping_n)
         return _shell.train(self, self.cost, training_data, epochs, mini_batch_size, eta,
                             lmbda=lmbda, evaluation_data=evaluation_data, monitors=monitors,
-                            report=_print_epoch, early_stopping_n=early_stopping_n)
+                            report=_PRINT_EPOCH, early_stopping_n=early_stopping_n)
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n):
         """One gradient step on the list of (x, y) pairs ``mini_batch``; ``n`` is the size of
@@ -239,17 +244,3 @@ def sigmoid_prime(z):
     """sigma'(z) = sigma(z) (1 - sigma(z))."""
     s = sigmoid(z)
     return s * (1 - s)
-
-
-def _print_epoch(record, n, n_evaluation):
-    """network2's lines for one epoch, and its empty line."""
-    print(f"Epoch {record['epoch']} training complete")
-    if "training_cost" in record:
-        print(f"Cost on training data: {record['training_cost']}")
-    if "training_accuracy" in record:
-        print(f"Accuracy on training data: {record['training_accuracy']} / {n}")
-    if "evaluation_cost" in record:
-        print(f"Cost on evaluation data: {record['evaluation_cost']}")
-    if "evaluation_accuracy" in record:
-        print(f"Accuracy on evaluation data: {record['evaluation_accuracy']} / {n_evaluation}")
-    print()

@@ -3,7 +3,6 @@
     load_mnist(path=None, *, download=True, one_hot=False, digits=None, n_train=None,
                n_validation=None, n_test=None, dtype="float32", backend=None, progress=None)
         -> ((X, y), (X, y), (X, y))     Nielsen's 50,000 / 10,000 / 10,000 split
-    load_data_wrapper(path=None, **kw)  network2's mnist_loader format (host, float64)
     mnist_folder(path=None) -> str      where MNIST is looked for: path, else $NNXP_DATA_DIR, else
                                         ~/.cache/nnxp/mnist (the one rule, everywhere)
     mnist_available(path=None) -> bool  whether the four files are there
@@ -12,12 +11,13 @@
         -> ((X, y), (X, y), (X, y))     the book's expanded set: each training image and its
                                         four one-pixel shifts (250,000), cached on disk
 
-Details in ``nnxp/datasets/mnist.py`` and ``nnxp/datasets/expanded.py``.
+Details in ``nnxp/datasets/mnist.py`` and ``nnxp/datasets/expanded.py``; the book's lists of
+column pairs (``load_data_wrapper``) are nnxp.compat.mnist_loader's.
 """
 
 from .expanded import expand_mnist
 from .mnist import FILES as MNIST_FILES
-from .mnist import MnistFile, load_data_wrapper, load_mnist, mnist_available, mnist_folder
+from .mnist import MnistFile, load_mnist, mnist_available, mnist_folder
 
-__all__ = ["MNIST_FILES", "MnistFile", "expand_mnist", "load_data_wrapper", "load_mnist",
-           "mnist_available", "mnist_folder"]
+__all__ = ["MNIST_FILES", "MnistFile", "expand_mnist", "load_mnist", "mnist_available",
+           "mnist_folder"]

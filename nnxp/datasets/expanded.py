@@ -75,8 +75,7 @@ import numpy as np
 from ..checks import show
 from ..errors import ConfigError, DataError, FileError
 from ..files import as_path, atomic_write_bytes, read_bytes
-from .mnist import (_VALIDATION, _backend, _check_digits, _check_dtype, _check_n, _folder,
-                    _locate, _pair, _to_backend)
+from .mnist import _backend, _finish, _folder, _options, _splits
 
 __all__ = ["CacheWarning", "book_order", "expand", "expand_mnist"]
 
@@ -96,38 +95,15 @@ def expand_mnist(path=None, *, cache=None, shuffle=0, download=True, one_hot=Fal
                  dtype="float32", backend=None, progress=None):
     """The book's expanded MNIST as ``(training, validation, test)`` pairs ``(X, y)``; see the
     module docstring."""
-    dtype = _check_dtype(dtype)
-    keep = _check_digits(digits)
-    limits = {"n_train": _check_n("n_train", n_train),
-              "n_validation": _check_n("n_validation", n_validation),
-              "n_test": _check_n("n_test", n_test)}
+    dtype, keep, limits = _options(dtype, digits, n_train, n_validation, n_test)
     order = _check_shuffle(shuffle)
     folders, strict = _cache_folders(path, cache)
     be = _backend(backend)
-    files = _locate(path, download, progress)
-    train_x, train_y = _pair(files, "train")
-    test_x, test_y = _pair(files, "test")
-    cut = len(train_y) - min(_VALIDATION, len(train_y) // 6)
-    (x, y), notes = _cached_expansion(train_x[:cut], train_y[:cut], order, folders, strict)
+    (train_x, train_y), validation, test = _splits(path, download, progress)
+    train, notes = _cached_expansion(train_x, train_y, order, folders, strict)
     for note in notes:
         warnings.warn(note, CacheWarning, stacklevel=2)
-    splits = ((x, y), (train_x[cut:], train_y[cut:]), (test_x, test_y))
-    return tuple(_finish(be, x, y, keep, name, n, one_hot, dtype)
-                 for (x, y), (name, n) in zip(splits, limits.items()))
-
-
-def _finish(be, x, y, keep, name, n, one_hot, dtype):
-    """One split filtered and converted as load_mnist does."""
-    if keep is not None:
-        mask = np.isin(y, keep)
-        x, y = x[mask], y[mask]
-    if n is not None:
-        if n > len(y):
-            raise ConfigError(f"{name}={n}, but that split has only {len(y)} images"
-                              + (f" of the digits {tuple(keep.tolist())}"
-                                 if keep is not None else ""))
-        x, y = x[:n], y[:n]
-    return _to_backend(be, x, y, one_hot, dtype)
+    return _finish((train, validation, test), be, keep, limits, one_hot, dtype)
 
 
 # -- the expansion ----------------------------------------------------------------------------

@@ -9,11 +9,7 @@
         y   (n,) integer labels 0-9 in the backend's index dtype, or with one_hot=True
             (n, 10) one-hot rows in X's dtype
 
-    load_data_wrapper(path=None, **kw) -> (training_data, validation_data, test_data)
-        network2's ``mnist_loader.load_data_wrapper()`` format, NumPy float64 on the host:
-        training_data a list of (x (784, 1), y (10, 1) one-hot), validation_data and
-        test_data lists of (x (784, 1), int label).  ``kw`` as load_mnist's, except
-        one_hot, dtype and backend, which that format fixes.
+The book's lists of column pairs (``load_data_wrapper``) are nnxp.compat.mnist_loader's.
 
     >>> (X, y), validation, test = load_mnist(digits=(0, 1), n_train=1000)
 
@@ -58,11 +54,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import checks
 from ..backends import resolve
 from ..errors import ConfigError, DataError
 from ._download import DownloadFailed, fetch
 
-__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MnistFile", "load_mnist", "load_data_wrapper", "mnist_folder",
+__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MnistFile", "load_mnist", "mnist_folder",
            "mnist_available"]
 
 
@@ -72,10 +69,7 @@ class MnistFile(NamedTuple):
     size: int     # its size in bytes
 
 
-# Published SHA-256 sums and sizes, from tensorflow-datasets' url_checksums/mnist.txt
-# (github.com/tensorflow/datasets, tensorflow_datasets/url_checksums/mnist.txt, commit
-# 31f1255e57e519a6c004f0b097a2f5cfcf0dde7d), for the storage.googleapis.com/cvdf-datasets
-# mirror; torch-rb's MNIST loader uses the same four sums for the ossci-datasets mirror.
+# Published SHA-256 sums and sizes of the gzip files (where they come from: docs/datasets.md).
 FILES = MappingProxyType({
     "train_images": MnistFile(
         "train-images-idx3-ubyte.gz",
@@ -109,17 +103,29 @@ def load_mnist(path=None, *, download=True, one_hot=False, digits=None,
                n_train=None, n_validation=None, n_test=None,
                dtype="float32", backend=None, progress=None):
     """MNIST as ``(training, validation, test)`` pairs ``(X, y)``; see the module docstring."""
-    dtype = _check_dtype(dtype)
-    keep = _check_digits(digits)
-    limits = {"n_train": _check_n("n_train", n_train),
-              "n_validation": _check_n("n_validation", n_validation),
-              "n_test": _check_n("n_test", n_test)}
+    dtype, keep, limits = _options(dtype, digits, n_train, n_validation, n_test)
     be = _backend(backend)
+    return _finish(_splits(path, download, progress), be, keep, limits, one_hot, dtype)
+
+
+def _options(dtype, digits, n_train, n_validation, n_test):
+    """(dtype, digits kept or None, {"n_train": n or None, ...}), checked."""
+    return _check_dtype(dtype), _check_digits(digits), {
+        name: checks.optional_int(name, n) for name, n in
+        [("n_train", n_train), ("n_validation", n_validation), ("n_test", n_test)]}
+
+
+def _splits(path, download, progress):
+    """Nielsen's (training, validation, test) pairs of read-only uint8 arrays: the last
+    _VALIDATION training images are the validation set."""
     files = _locate(path, download, progress)
     train_x, train_y = _pair(files, "train")
-    test_x, test_y = _pair(files, "test")
     cut = len(train_y) - min(_VALIDATION, len(train_y) // 6)
-    splits = ((train_x[:cut], train_y[:cut]), (train_x[cut:], train_y[cut:]), (test_x, test_y))
+    return (train_x[:cut], train_y[:cut]), (train_x[cut:], train_y[cut:]), _pair(files, "test")
+
+
+def _finish(splits, be, keep, limits, one_hot, dtype):
+    """Each split filtered (``digits``, ``n_*``) and converted for the backend."""
     out = []
     for (x, y), (name, n) in zip(splits, limits.items()):
         if keep is not None:
@@ -135,25 +141,6 @@ def load_mnist(path=None, *, download=True, one_hot=False, digits=None,
     return tuple(out)
 
 
-def load_data_wrapper(path=None, **kw):
-    """MNIST in network2's format (lists of column-vector pairs); see the module docstring."""
-    fixed = sorted({"one_hot", "dtype", "backend"} & kw.keys())
-    if fixed:
-        raise ConfigError(f"load_data_wrapper returns network2's format (float64 NumPy, "
-                          f"one-hot training targets); it takes no {', '.join(fixed)}; "
-                          "use load_mnist for other formats")
-    training, validation, test = load_mnist(path, backend="numpy", dtype="float64", **kw)
-    eye = np.eye(10)[:, :, np.newaxis]
-
-    def columns(x):
-        return list(x[:, :, np.newaxis])   # (784, 1) each
-
-    training_data = list(zip(columns(training[0]), list(eye[training[1]])))
-    validation_data = list(zip(columns(validation[0]), validation[1].tolist()))
-    test_data = list(zip(columns(test[0]), test[1].tolist()))
-    return training_data, validation_data, test_data
-
-
 # -- arguments --------------------------------------------------------------------------------
 
 def _check_dtype(dtype):
@@ -164,7 +151,7 @@ def _check_dtype(dtype):
         except TypeError:
             pass
     if name not in ("float32", "float64"):
-        raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        raise ConfigError(f"dtype must be 'float32' or 'float64', got {checks.show(dtype)}")
     return name
 
 
@@ -180,16 +167,8 @@ def _check_digits(digits):
             and 0 <= d <= 9]
     if not values or len(good) != len(values):
         raise ConfigError(f"digits must be a non-empty collection of the digits 0-9, "
-                          f"such as digits=(0, 1); got {digits!r}")
+                          f"such as digits=(0, 1); got {checks.show(digits)}")
     return np.array(sorted({int(d) for d in values}))
-
-
-def _check_n(name, n):
-    if n is None:
-        return None
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
-        raise ConfigError(f"{name} must be a positive number of images or None, got {n!r}")
-    return int(n)
 
 
 def _backend(backend):

@@ -1,7 +1,6 @@
 """Engines: the one owner of a network's compiled programs, and how an epoch runs.
 
     engine_for(backend, spec, name=None) -> Engine     cached per (backend, spec, engine)
-    kept() -> list                                     the engines cached now, oldest first
     clear()                                            forget them all
     Engine.run_epoch(transform, params, state, data, order, mini_batch_size,
                      every=None, on_chunk=None) -> (params, state)
@@ -28,7 +27,7 @@ live in ``state``.  Every engine runs the same pure step over the same mini-batc
 
 With ``every=k``, ``on_chunk(params, batches_done)`` runs after every k mini-batches but the
 last; ``params`` are valid during the call only (the plain engine on NumPy goes on to update
-them in place: engines/plain.py).  A JAX engine's ``compiled()`` lists its XLA programs.
+them in place: engines/plain.py).
 Which engines a backend offers is the backend class's ``engines``: names and "module.Class"
 paths in this package, imported here when first used (so the backends never import the engines,
 and the engines never import the backends).  This package and ``nnxp/backends/`` are the only
@@ -42,7 +41,7 @@ import importlib
 from ..backprop import scores as _scores
 from ..optimizers import step_key
 
-__all__ = ["Engine", "engine_for", "kept", "clear"]
+__all__ = ["Engine", "engine_for", "clear"]
 
 _engines: dict = {}
 
@@ -63,11 +62,6 @@ def _engine_class(path):
     """The engine class at ``path``, "module.Class" in this package (imported on first use)."""
     module, _, cls = path.rpartition(".")
     return getattr(importlib.import_module(f".{module}", __package__), cls)
-
-
-def kept() -> list:
-    """Every engine cached now (engine_for), oldest first."""
-    return list(_engines.values())
 
 
 def clear() -> None:
