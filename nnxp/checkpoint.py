@@ -3,6 +3,9 @@ stopped (plan, epoch, schedule and early-stopping state, the shuffling RNG, the 
 the history), written atomically after every epoch.
 
     checkpoint_dict(plan, state, opt_leaves, history) -> dict     the "checkpoint" field
+    run_file(spec, host_params, dtype, seed, plan, state, opt_leaves, histories, members=None)
+        -> dict            the whole file: a network file (io.network_dict) with its
+                           checkpoint, or a population file (io.population_dict) with one
     read_checkpoint(d, where, like) -> (Plan, RunState, opt_leaves, History)
         every field checked: a DataError names the file and the field; ``like(plan)`` gives
         the optimizer state a fresh run of that plan would have (shapes to match)
@@ -47,12 +50,14 @@ import numpy as np
 from . import checks
 from .errors import ConfigError, DataError
 from .history import History
+from .io import network_dict, population_dict
 from .loop import RunState
 from .plan import MONITORS, Plan
 from .optimizers import optimizer_from, tree_leaves
 from .stopping import Tracker
 
-__all__ = ["checkpoint_dict", "read_checkpoint", "data_fingerprint", "check_resume"]
+__all__ = ["checkpoint_dict", "run_file", "read_checkpoint", "data_fingerprint",
+           "check_resume"]
 
 KIND = "nnxp.checkpoint"
 LAYOUT = 2   # optimizer_state: the hyper-parameter dict by name, then the transforms' arrays
@@ -76,8 +81,21 @@ def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
                   "trackers": [t.to_dict() for t in state.trackers]},
         "optimizer_state": [np.asarray(a, dtype=np.float64).tolist() for a in opt_leaves],
         "optimizer_layout": LAYOUT,
-        "history": history.to_dict(),
+        **({"histories": [h.to_dict() for h in history]} if isinstance(history, list)
+           else {"history": history.to_dict()}),
     }
+
+
+def run_file(spec, host_params, dtype, seed, plan, state, opt_leaves, histories,
+             members=None) -> dict:
+    """The file a checkpoint writes: the network (or the K members) and the run."""
+    if members is None:
+        d = network_dict(spec, host_params, dtype, seed)
+        d["checkpoint"] = checkpoint_dict(plan, state, opt_leaves, histories[0])
+        return d
+    d = population_dict(spec, host_params, dtype, seed)
+    d["checkpoint"] = checkpoint_dict(plan, state, opt_leaves, histories)
+    return d
 
 
 class _Fields:
