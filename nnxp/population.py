@@ -57,10 +57,11 @@ from .engines import engine_for
 from .errors import ConfigError, DataError
 from .history import History
 from .initializers import default_weight, normal_bias
-from .loop import fresh_state, run, total_cost
+from .loop import total_cost
 from .core import layer_activations
 from .network import Network
-from .plan import make_plan, transform_for
+from .plan import make_plan
+from .train import fit
 
 __all__ = ["Population"]
 
@@ -191,52 +192,28 @@ class Population:
         train_set = self.prepare(training_data, "training_data")
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
-        etas = [0.0] * k if callable(plan.eta) else (
-            plan.eta if isinstance(plan.eta, list) else [plan.eta] * k)
-        state = fresh_state(etas)
-        state.n_train = train_set.n
-        transform = transform_for(plan, optimizer, train_set.n, members=k)
-        with self.backend.device_scope():
-            opt_state = transform.init(self.params)
-        histories = [History() for _ in range(k)]
-        rng = (None if plan.shuffle is False else np.random.default_rng(
-            self._shuffle_seed if plan.shuffle is True else plan.shuffle))
 
-        def orders(epoch):
-            return None if rng is None else rng.permutation(train_set.n)
+        def hold(backend, params, opt_state):
+            self.backend, self.params, self.optimizer_state = backend, params, opt_state
 
-        def after_epoch(records, active, params, opt_state):
-            self.params = params
+        def after_epoch(records, active):
+            stops = set()
             for callback in callbacks:
                 shown = [r if a else None for r, a in zip(records, active)]
                 epoch = records[0]["epoch"]
-                stop = checks.members(callback(shown, self), k,
-                                      f"the callback {_name(callback)} (after epoch {epoch})")
-                for i in stop:
-                    state.trackers[i].stop(f"stopped by a callback after epoch {epoch}")
+                stops.update(checks.members(callback(shown, self), k, f"the callback "
+                                            f"{_name(callback)} (after epoch {epoch})"))
+            return sorted(stops)
 
         def report(records, active):
             print(_progress_line(records, active, eval_set), flush=True)
 
-        self.histories = histories
-        home = self.backend
-        mesh = None if devices is None else home.with_devices(devices, members=k)
-        if mesh is not None:  # the members move to the mesh for the run, and back after it
-            self.backend, self.params, opt_state = mesh, mesh.place(self.params), \
-                mesh.place(opt_state)
-            train_set, eval_set = mesh.place_data(train_set), mesh.place_data(eval_set)
-        try:
-            self.params, self.optimizer_state = run(
-                self.engine(plan.engine), transform, self.params, opt_state, plan, state,
-                histories, train_set, eval_set, backend=self.backend, dtype=self.dtype,
-                members=k, orders=orders, after_epoch=after_epoch,
-                progress=report if progress else None)
-        finally:
-            if mesh is not None:
-                self.backend, self.params = home, mesh.home_tree(self.params)
-                if getattr(self, "optimizer_state", None) is not None:
-                    self.optimizer_state = mesh.home_tree(self.optimizer_state)
-        return histories
+        self.histories = [History() for _ in range(k)]
+        fit(self.spec, self.params, plan, optimizer, train_set, eval_set, backend=self.backend,
+            dtype=self.dtype, members=k, histories=self.histories,
+            stream=np.random.default_rng(self._shuffle_seed), devices=devices, hold=hold,
+            after_epoch=after_epoch, progress=report if progress else None)
+        return self.histories
 
     def __repr__(self) -> str:
         return (f"Population({len(self)} x {self.sizes}, cost={self.cost.name}, "
