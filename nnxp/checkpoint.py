@@ -6,9 +6,9 @@ the history), written atomically after every epoch.
     run_file(spec, host_params, dtype, seed, plan, state, opt_leaves, histories, members=None)
         -> dict            the whole file: a network file (io.network_dict) with its
                            checkpoint, or a population file (io.population_dict) with one
-    read_checkpoint(d, where, like, members=None) -> (Plan, RunState, opt_leaves, History)
-        every field checked: a DataError names the file and the field; ``like(plan)`` gives
-        the optimizer state a fresh run of that plan would have (shapes to match); for a
+    read_checkpoint(d, where, params, members=None) -> (Plan, RunState, opt_leaves, History)
+        every field checked: a DataError names the file and the field; the optimizer state
+        must match the one a fresh run of its plan would have for ``params``; for a
         population of K (``members=K``) eta, lmbda, l1 and the optimizer's hyper-parameters
         may be one per member, there are K trackers, and the History is a list of K
         ("histories")
@@ -55,7 +55,7 @@ from .errors import ConfigError, DataError
 from .history import History
 from .io import network_dict, population_dict
 from .loop import RunState
-from .plan import MONITORS, Plan
+from .plan import MONITORS, Plan, transform_for
 from .optimizers import optimizer_from, tree_leaves
 from .stopping import Tracker
 
@@ -215,7 +215,7 @@ def _history(f, d) -> History:
     return History(records, intervals, float(seconds), reason)
 
 
-def read_checkpoint(d, where, like, members=None):
+def read_checkpoint(d, where, params, members=None):
     """The run stored in a network or population file's "checkpoint" field (see the module
     docstring)."""
     f = _Fields(where)
@@ -241,7 +241,7 @@ def read_checkpoint(d, where, like, members=None):
     state = RunState([_tracker(f, f"state.trackers[{i}]", t, eta, epoch)
                       for i, (t, eta) in enumerate(zip(trackers, etas))], epoch,
                      _rng_state(f, sd.get("rng_state")), n_train, _data(f, sd))
-    fresh = like(plan)
+    fresh = transform_for(plan, optimizer_from(plan.optimizer), 1, members).init(params)
     layout = d.get("optimizer_layout", 1)
     if layout == LAYOUT:
         order = _slots(fresh)

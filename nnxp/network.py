@@ -17,7 +17,8 @@ The network holds its spec (sizes, activations, cost), its parameters ``net.para
 of (w, b) per layer on the backend's device: w (n_out, n_in) as network2, b (n_out,)), its
 backend (``backend=``: a name such as "jax" or a Backend; None: the one selected when it was
 built) and, once trained, the optimizer state of its last
-run.  Everything else is the core's (core.py, loop.py, engines/): ``net.cost = ...``,
+run.  Training is train.fit's (the one path every front end takes); the rest is the core's
+(core.py, engines/): ``net.cost = ...``,
 ``net.weights = [...]`` or a new activation take effect at the next call, because every call
 asks the engine for the current spec.
 
@@ -47,7 +48,7 @@ from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .loop import total_cost
 from .optimizers import optimizer_from, tree_leaves
-from .plan import make_plan, transform_for
+from .plan import make_plan
 from .train import fit, resumable
 
 __all__ = ["Network", "load", "network_from_fields"]
@@ -411,10 +412,7 @@ def network_from_fields(fields, where) -> Network:
     host = tuple(zip(fields.weights, fields.biases))
     net.params = core.to_device(net.backend, host, net.dtype)
     if fields.checkpoint is not None:
-        def like(plan):
-            transform = transform_for(plan, optimizer_from(plan.optimizer), 1)
-            return transform.init(net.params)
-        net.checkpoint = read_checkpoint(fields.checkpoint, where, like)
+        net.checkpoint = read_checkpoint(fields.checkpoint, where, net.params)
     net.source = where
     return net
 

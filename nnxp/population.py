@@ -74,7 +74,7 @@ from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
 from .io import POPULATION, VERSION
 from .optimizers import optimizer_from, tree_leaves
-from .plan import make_plan, transform_for
+from .plan import make_plan
 from .train import fit, resumable
 
 __all__ = ["Population", "load_population"]
@@ -381,10 +381,7 @@ def load_population(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Population
     pop.histories = pop.optimizer_state = pop.checkpoint = None
     pop.source = where
     if d.get("checkpoint") is not None:
-        def like(plan):
-            transform = transform_for(plan, optimizer_from(plan.optimizer), 1, len(pop))
-            return transform.init(pop.params)
-        pop.checkpoint = read_checkpoint(d["checkpoint"], where, like, members=len(pop))
+        pop.checkpoint = read_checkpoint(d["checkpoint"], where, pop.params, len(pop))
         pop.histories = pop.checkpoint[3]
     return pop
 
