@@ -40,16 +40,15 @@ from .checkpoint import read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
-from .errors import ConfigError, DataError, FileError, NNXPError
+from .errors import ConfigError, DataError
 from .files import as_path, atomic_write_text
 from .formats import MAX_FILE_BYTES, default_dtype
 from .history import progress_line
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .loop import total_cost
-from .optimizers import optimizer_from, tree_leaves
 from .plan import make_plan
-from .train import fit, resumable
+from .train import Resumable, fit
 
 __all__ = ["Network", "load", "network_from_fields"]
 
@@ -58,7 +57,7 @@ _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "ear
             "callbacks", "progress", "health", "on_divergence", "devices")
 
 
-class Network:
+class Network(Resumable):
     """A feedforward network of fully connected layers (see the module docstring)."""
 
     def __init__(self, sizes, cost=None, *, activation=None, output_activation=None,
@@ -268,66 +267,11 @@ class Network:
                     else self.prepare(evaluation_data, "evaluation_data"))
         return self._fit(plan, optimizer, train_set, eval_set, None, **extras)[1]
 
-    def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
-               callbacks=(), progress=False, health=False, devices=None, other_data=False):
-        """Continue the training run of the checkpoint this network was loaded from, on the
-        same data (checked by size and fingerprint: checkpoint.py; ``other_data=True``
-        continues on other data on purpose), to the end it was given.  ``epochs=`` is the
-        run's new total, not a number of further epochs (fewer than are done is refused).  It
-        saves to ``checkpoint`` if given, else back to the file it was loaded from.  Returns
-        the whole run's History.
-        >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
-        if self.checkpoint is None:
-            raise ConfigError("this network was not loaded from a checkpoint; train it with SGD "
-                              "(checkpoint=path) and load it with nnxp.load(path) to resume")
-        plan, state, leaves, history = self.checkpoint
-        if epochs is not None:
-            epochs = checks.number("epochs", epochs, strict=False, integer=True)
-        if not isinstance(other_data, bool):
-            raise ConfigError(f"other_data must be True or False, got {checks.show(other_data)}")
-        if evaluation_data is None and plan.needs_evaluation():
-            raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
-        train_set = self.prepare(training_data, "training_data")
-        eval_set = (None if evaluation_data is None
-                    else self.prepare(evaluation_data, "evaluation_data"))
-        saved = resumable((plan, state, leaves, [history]), self.source, train_set, eval_set,
-                          self.backend, epochs=epochs, other_data=other_data)
-        path = checkpoint if checkpoint is not None else self.source
-        try:
-            self._fit(plan, optimizer_from(plan.optimizer), train_set, eval_set, saved,
-                      checkpoint=path, callbacks=callbacks, progress=progress, health=health,
-                      devices=devices)
-        except FileError as exc:  # a save failed at the end of an epoch: all is consistent
-            if getattr(exc, "history", None) is not None and self.optimizer_state is not None:
-                self._resumable(plan, state, history)
-            raise
-        except BaseException:  # Ctrl-C, a callback's error ...: maybe mid-epoch
-            self._rewind(path)
-            raise
-        self._resumable(plan, state, history)
-        return history
+    _loader = "nnxp.load"
 
-    def _resumable(self, plan, state, history) -> None:
-        """Resumable again, from where the network is now (the end of an epoch)."""
-        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
-        self.checkpoint = (plan, state, leaves, history)
-
-    def _rewind(self, path) -> None:
-        """After an interrupted resume, the network and its checkpoint as the last file saved
-        holds them (``path``, else the file it was loaded from): the state in memory may be
-        part of an epoch ahead of it, and resuming again must go on exactly from the file."""
-        for where in (path, self.source):
-            try:
-                saved = load(where, dtype=self.dtype)
-            except NNXPError:
-                continue
-            if saved.checkpoint is not None and saved.sizes == self.sizes:
-                self.params = core.to_device(self.backend, [
-                    (saved.backend.to_numpy(w), saved.backend.to_numpy(b))
-                    for w, b in saved.params], self.dtype)
-                self.checkpoint, self.optimizer_state = saved.checkpoint, None
-                return
-        self.checkpoint = None  # nothing to go back to: resuming again is refused
+    @staticmethod
+    def _load(path, dtype):
+        return load(path, dtype=dtype)
 
     def _fit(self, plan, optimizer, train_set, eval_set, resume, *, checkpoint=None,
              callbacks=(), progress=False, health=False, devices=None):

@@ -63,7 +63,7 @@ from .activations import Sigmoid
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
-from .errors import ConfigError, DataError, FileError, NNXPError
+from .errors import ConfigError, DataError
 from .history import History
 from .initializers import default_weight, normal_bias
 from .loop import total_cost
@@ -73,9 +73,8 @@ from .checkpoint import read_checkpoint
 from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
 from .io import POPULATION, VERSION
-from .optimizers import optimizer_from, tree_leaves
 from .plan import make_plan
-from .train import fit, resumable
+from .train import Resumable, fit
 
 __all__ = ["Population", "load_population"]
 
@@ -84,7 +83,7 @@ _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "ear
             "on_divergence", "devices", "checkpoint")
 
 
-class Population:
+class Population(Resumable):
     """K networks of one shape trained as one program (see the module docstring)."""
 
     def __init__(self, sizes, seeds, cost=None, *, activation=None, output_activation=None,
@@ -209,65 +208,19 @@ class Population:
         self._fit(plan, optimizer, train_set, eval_set, None, **extras)
         return self.histories
 
-    def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
-               callbacks=(), progress=False, devices=None, other_data=False):
-        """Continue the run of the checkpoint this population was loaded from (load_population)
-        as Network.resume does: the same data (checked by size and fingerprint; ``other_data=
-        True`` continues on other data on purpose), ``epochs`` the run's new total, saving to
-        ``checkpoint`` or back to the file.  Returns the whole run's K histories.
-        >>> nnxp.load_population("pop.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
-        if self.checkpoint is None:
-            raise ConfigError("this population was not loaded from a checkpoint; train it with "
-                              "SGD(checkpoint=path) and load it with nnxp.load_population(path) "
-                              "to resume")
-        plan, state, leaves, histories = self.checkpoint
-        if epochs is not None:
-            epochs = checks.number("epochs", epochs, strict=False, integer=True)
-        if not isinstance(other_data, bool):
-            raise ConfigError(f"other_data must be True or False, got {checks.show(other_data)}")
-        if evaluation_data is None and plan.needs_evaluation():
-            raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
-        train_set = self.prepare(training_data, "training_data")
-        eval_set = (None if evaluation_data is None
-                    else self.prepare(evaluation_data, "evaluation_data"))
-        saved = resumable(self.checkpoint, self.source, train_set, eval_set, self.backend,
-                          epochs=epochs, other_data=other_data)
-        path = checkpoint if checkpoint is not None else self.source
-        self.histories = histories
-        try:
-            self._fit(plan, optimizer_from(plan.optimizer), train_set, eval_set, saved,
-                      checkpoint=path, callbacks=callbacks, progress=progress, devices=devices)
-        except FileError as exc:  # a save failed at the end of an epoch: all is consistent
-            if getattr(exc, "history", None) is not None:
-                self._resumable(plan, state, histories)
-            raise
-        except BaseException:  # Ctrl-C, a callback's error ...: maybe mid-epoch
-            self._rewind(path)
-            raise
-        self._resumable(plan, state, histories)
-        return histories
+    _loader = "nnxp.load_population"
+
+    @staticmethod
+    def _load(path, dtype):
+        return load_population(path, dtype=dtype)
 
     def _resumable(self, plan, state, histories) -> None:
-        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
-        self.checkpoint = (plan, state, leaves, histories)
+        super()._resumable(plan, state, histories)
+        self.histories = histories
 
     def _rewind(self, path) -> None:
-        """After an interrupted resume: the members and the run as the last file saved holds
-        them (see Network._rewind)."""
-        for where in (path, self.source):
-            try:
-                saved = load_population(where, dtype=self.dtype)
-            except NNXPError:
-                continue
-            if saved.checkpoint is not None and saved.sizes == self.sizes \
-                    and len(saved) == len(self):
-                self.params = core.to_device(self.backend, [
-                    (saved.backend.to_numpy(w), saved.backend.to_numpy(b))
-                    for w, b in saved.params], self.dtype)
-                self.checkpoint, self.histories = saved.checkpoint, saved.histories
-                self.optimizer_state = None
-                return
-        self.checkpoint = None
+        super()._rewind(path)
+        self.histories = None if self.checkpoint is None else self.checkpoint[3]
 
     def _fit(self, plan, optimizer, train_set, eval_set, resume, *, checkpoint=None,
              callbacks=(), progress=False, devices=None):

@@ -9,6 +9,7 @@ assembles plan, state, transform, mesh and checkpoints itself.
     resumable(saved, where, train_set, eval_set, backend, *, epochs=None, other_data=False)
         -> saved           a checkpoint's (plan, state, leaves, histories), checked against
                            the data given and ready for ``fit(resume=...)``
+    Resumable          the shells' ``resume`` (Network, Population derive from it)
 
 ``spec`` is a core.Spec; ``params`` its (w, b) per layer on ``backend`` (a leading member
 axis K when ``members=K``; None for one network); ``plan, optimizer`` come from
@@ -49,14 +50,15 @@ import numpy as np
 
 from .checkpoint import check_resume, data_fingerprint, run_file
 from .engines import engine_for
-from .errors import FileError
+from . import checks, core
+from .errors import ConfigError, FileError, NNXPError
 from .files import atomic_write_text, check_writable
 from .history import History
 from .loop import fresh_state, run
-from .optimizers import hyper_of, set_hyper, tree_leaves, tree_unflatten
+from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
 from .plan import transform_for
 
-__all__ = ["fit", "resumable"]
+__all__ = ["fit", "resumable", "Resumable"]
 
 
 def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dtype,
@@ -168,3 +170,77 @@ def resumable(saved, where, train_set, eval_set, backend, *, epochs=None, other_
         if tracker.stop_reason and tracker.stop_reason.startswith("stopped by a callback"):
             tracker.stop_reason = None
     return plan, state, leaves, histories
+
+
+class Resumable:
+    """``resume`` for a shell loaded from a checkpoint.  The shell holds ``checkpoint`` (plan,
+    state, leaves, and its History or list of K), ``source`` (the file), ``backend``,
+    ``dtype``, ``params``, ``optimizer_state``, and defines ``prepare(data, name)``,
+    ``_fit(plan, optimizer, train_set, eval_set, resume, **options)``, ``_load(path, dtype)``
+    and ``_loader`` (its loader's name, for messages)."""
+
+    def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
+               other_data=False, **options):
+        """Continue the training run of the checkpoint this was loaded from, on the same data
+        (checked by size and fingerprint: checkpoint.py; ``other_data=True`` continues on
+        other data on purpose), to the end it was given.  ``epochs=`` is the run's new total,
+        not a number of further epochs (fewer than are done is refused).  It saves to
+        ``checkpoint`` if given, else back to the file it was loaded from.  ``options``:
+        SGD's ``callbacks``, ``progress``, ``devices`` (and a Network's ``health``).  Returns
+        the whole run's History (a Population: one per member).
+        >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
+        if self.checkpoint is None:
+            what = type(self).__name__.lower()
+            raise ConfigError(f"this {what} was not loaded from a checkpoint; train it with SGD "
+                              f"(checkpoint=path) and load it with {self._loader}(path) to "
+                              "resume")
+        plan, state, leaves, history = self.checkpoint
+        if epochs is not None:
+            epochs = checks.number("epochs", epochs, strict=False, integer=True)
+        if not isinstance(other_data, bool):
+            raise ConfigError(f"other_data must be True or False, got {checks.show(other_data)}")
+        if evaluation_data is None and plan.needs_evaluation():
+            raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
+        train_set = self.prepare(training_data, "training_data")
+        eval_set = (None if evaluation_data is None
+                    else self.prepare(evaluation_data, "evaluation_data"))
+        histories = history if isinstance(history, list) else [history]
+        saved = resumable((plan, state, leaves, histories), self.source, train_set, eval_set,
+                          self.backend, epochs=epochs, other_data=other_data)
+        path = checkpoint if checkpoint is not None else self.source
+        try:
+            self._fit(plan, optimizer_from(plan.optimizer), train_set, eval_set, saved,
+                      checkpoint=path, **options)
+        except FileError as exc:  # a save failed at the end of an epoch: all is consistent
+            if getattr(exc, "history", None) is not None and self.optimizer_state is not None:
+                self._resumable(plan, state, history)
+            raise
+        except BaseException:  # Ctrl-C, a callback's error ...: maybe mid-epoch
+            self._rewind(path)
+            raise
+        self._resumable(plan, state, history)
+        return history
+
+    def _resumable(self, plan, state, history) -> None:
+        """Resumable again, from where the shell is now (the end of an epoch)."""
+        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
+        self.checkpoint = (plan, state, leaves, history)
+
+    def _rewind(self, path) -> None:
+        """After an interrupted resume, the parameters and the run as the last file saved
+        holds them (``path``, else the file it was loaded from): the state in memory may be
+        part of an epoch ahead of it, and resuming again must go on exactly from the file."""
+        shapes = [tuple(w.shape) for w, _ in self.params]
+        for where in (path, self.source):
+            try:
+                saved = self._load(where, self.dtype)
+            except NNXPError:
+                continue
+            if saved.checkpoint is not None and \
+                    [tuple(w.shape) for w, _ in saved.params] == shapes:
+                self.params = core.to_device(self.backend, [
+                    (saved.backend.to_numpy(w), saved.backend.to_numpy(b))
+                    for w, b in saved.params], self.dtype)
+                self.checkpoint, self.optimizer_state = saved.checkpoint, None
+                return
+        self.checkpoint = None  # nothing to go back to: resuming again is refused

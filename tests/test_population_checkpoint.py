@@ -258,3 +258,25 @@ def test_edited_population_files_meet_only_nnxp_errors(tmp_path, d):
                 pop.resume((X, Y), (XV, YV), epochs=pop.checkpoint[0].epochs + 1)
         except nnxp.NNXPError:
             pass
+
+
+def test_an_interrupted_resume_rewinds_to_the_file(tmp_path):
+    """A resume that raises (a callback, Ctrl-C) leaves the population as its file holds it,
+    so that resuming again ends where one run does."""
+    path = tmp_path / "pop.json"
+    train = dict(momentum=[0.5, 0.0, 0.9], evaluation_data=(XV, YV),
+                 monitor_evaluation_accuracy=True)
+    nnxp.Population(SIZES, SEEDS, dtype="float64").SGD((X, Y), 1, 10, 0.5, checkpoint=path,
+                                                       **train)
+    pop = nnxp.load_population(path)
+
+    def interrupt(records, pop):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        pop.resume((X, Y), (XV, YV), epochs=3, callbacks=[interrupt])
+    assert pop.checkpoint[1].epoch == 1 and len(pop.histories[0].records) == 1
+    pop.resume((X, Y), (XV, YV), epochs=3)
+    straight = nnxp.Population(SIZES, SEEDS, dtype="float64")
+    straight.SGD((X, Y), 3, 10, 0.5, **train)
+    for a, b in zip(_params(pop), _params(straight)):
+        np.testing.assert_array_equal(a, b)
