@@ -24,13 +24,13 @@ from .lr_finder import find_learning_rate
 from .network import Network, load
 from .optimizers import (Optimizer, Transform, adam, momentum, nesterov, register_optimizer,
                          rmsprop, sgd)
-from .population import Population
+from .population import Population, load_population
 from . import search  # nnxp.search.grid / random / halving (imports no optional library)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Network", "Population", "History", "Dataset", "load",
+    "Network", "Population", "History", "Dataset", "load", "load_population",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity",
     "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
     "sgd", "momentum", "nesterov", "adam", "rmsprop", "Transform", "Optimizer",

@@ -3,9 +3,15 @@ stopped (plan, epoch, schedule and early-stopping state, the shuffling RNG, the 
 the history), written atomically after every epoch.
 
     checkpoint_dict(plan, state, opt_leaves, history) -> dict     the "checkpoint" field
-    read_checkpoint(d, where, like) -> (Plan, RunState, opt_leaves, History)
-        every field checked: a DataError names the file and the field; ``like(plan)`` gives
-        the optimizer state a fresh run of that plan would have (shapes to match)
+    run_file(spec, host_params, dtype, seed, plan, state, opt_leaves, histories, members=None)
+        -> dict            the whole file: a network file (io.network_dict) with its
+                           checkpoint, or a population file (io.population_dict) with one
+    read_checkpoint(d, where, params, members=None) -> (Plan, RunState, opt_leaves, History)
+        every field checked: a DataError names the file and the field; the optimizer state
+        must match the one a fresh run of its plan would have for ``params``; for a
+        population of K (``members=K``) eta, lmbda, l1 and the optimizer's hyper-parameters
+        may be one per member, there are K trackers, and the History is a list of K
+        ("histories")
     data_fingerprint(dataset, backend) -> str      what the run trained on (state.data)
     check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_data=False)
         a resume that the checkpoint can honour, or a ConfigError / DataError saying why not
@@ -47,12 +53,14 @@ import numpy as np
 from . import checks
 from .errors import ConfigError, DataError
 from .history import History
+from .io import network_dict, population_dict
 from .loop import RunState
-from .plan import MONITORS, Plan
+from .plan import MONITORS, Plan, transform_for
 from .optimizers import optimizer_from, tree_leaves
 from .stopping import Tracker
 
-__all__ = ["checkpoint_dict", "read_checkpoint", "data_fingerprint", "check_resume"]
+__all__ = ["checkpoint_dict", "run_file", "read_checkpoint", "data_fingerprint",
+           "check_resume"]
 
 KIND = "nnxp.checkpoint"
 LAYOUT = 2   # optimizer_state: the hyper-parameter dict by name, then the transforms' arrays
@@ -76,8 +84,21 @@ def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
                   "trackers": [t.to_dict() for t in state.trackers]},
         "optimizer_state": [np.asarray(a, dtype=np.float64).tolist() for a in opt_leaves],
         "optimizer_layout": LAYOUT,
-        "history": history.to_dict(),
+        **({"histories": [h.to_dict() for h in history]} if isinstance(history, list)
+           else {"history": history.to_dict()}),
     }
+
+
+def run_file(spec, host_params, dtype, seed, plan, state, opt_leaves, histories,
+             members=None) -> dict:
+    """The file a checkpoint writes: the network (or the K members) and the run."""
+    if members is None:
+        d = network_dict(spec, host_params, dtype, seed)
+        d["checkpoint"] = checkpoint_dict(plan, state, opt_leaves, histories[0])
+        return d
+    d = population_dict(spec, host_params, dtype, seed)
+    d["checkpoint"] = checkpoint_dict(plan, state, opt_leaves, histories)
+    return d
 
 
 class _Fields:
@@ -98,9 +119,10 @@ class _Fields:
             self.fail(field, str(exc)[:300])
 
 
-def _plan(f, d) -> Plan:
+def _plan(f, d, members=None) -> Plan:
     if not isinstance(d, dict):
         f.fail("plan", "missing, or not an object")
+    each = lambda check: lambda name, v: checks.per_member(name, v, members, check)
     number = checks.number
     nonneg = lambda name, v: number(name, v, strict=False)
     flag = lambda name, v: v if isinstance(v, bool) else f.fail(name, f"not true/false: "
@@ -113,13 +135,18 @@ def _plan(f, d) -> Plan:
         name, f"must be 'stop' or 'continue', got {checks.show(v)}")
     table = {"epochs": lambda n, v: number(n, v, strict=False, integer=True),
              "mini_batch_size": lambda n, v: number(n, v, integer=True),
-             "eta": number, "lmbda": nonneg, "l1": nonneg, "optimizer": opt,
+             "eta": each(number), "lmbda": each(nonneg), "l1": each(nonneg),
+             "optimizer": opt,
              "shuffle": lambda n, v: checks.shuffle(v), "engine": engine,
              "early_stopping": checks.optional_int, "schedule": checks.optional_int,
              "monitor_every": checks.optional_int, "monitor_subset": checks.optional_int,
              "on_divergence": divergence, **{m: flag for m in MONITORS}}
     values = {k: f.get(d, k, f"plan.{k}", check) for k, check in table.items()
               if k in d or k not in ("on_divergence",)}
+    for name, value in optimizer_from(values["optimizer"]).hyper.items():
+        if isinstance(value, (list, tuple)) and len(value) != (members or 0):
+            f.fail("plan.optimizer", f"{name} lists {len(value)} values, for "
+                                     f"{members or 1} member(s)")
     return Plan(**values)
 
 
@@ -131,8 +158,10 @@ def _accuracy(name, v):
     return v
 
 
-def _tracker(f, field, d, plan, epoch) -> Tracker:
-    """One member's tracker, each field checked, then checked against the plan and epoch."""
+def _tracker(f, field, d, eta, epoch) -> Tracker:
+    """One member's tracker, each field checked, then checked against its eta and epoch."""
+    if not isinstance(d, dict):
+        f.fail(field, "not an object")
     number = checks.number
     count = lambda n, v: checks.number(n, v, strict=False, integer=True, high=epoch)
     reason = lambda n, v: v if v is None or isinstance(v, str) else f.fail(n, "not text")
@@ -140,12 +169,11 @@ def _tracker(f, field, d, plan, epoch) -> Tracker:
              "since_best": count, "since_change": count, "halvings": count,
              "stop_reason": reason}
     tracker = Tracker(**{k: f.get(d, k, f"{field}.{k}", check) for k, check in table.items()})
-    if tracker.start_eta != plan.eta:
-        f.fail(f"{field}.start_eta", f"{tracker.start_eta!r}, but the plan's eta is "
-                                     f"{plan.eta!r}")
+    if tracker.start_eta != eta:
+        f.fail(f"{field}.start_eta", f"{tracker.start_eta!r}, but the plan's eta is {eta!r}")
     scheduled = tracker.start_eta / 2 ** tracker.halvings
     if tracker.eta != scheduled:
-        f.fail(f"{field}.eta", f"{tracker.eta!r}, but the schedule gives {plan.eta!r} / 2**"
+        f.fail(f"{field}.eta", f"{tracker.eta!r}, but the schedule gives {eta!r} / 2**"
                                f"{tracker.halvings} = {scheduled!r}")
     return tracker
 
@@ -187,15 +215,16 @@ def _history(f, d) -> History:
     return History(records, intervals, float(seconds), reason)
 
 
-def read_checkpoint(d, where, like):
-    """The run stored in a network file's "checkpoint" field (see the module docstring)."""
+def read_checkpoint(d, where, params, members=None):
+    """The run stored in a network or population file's "checkpoint" field (see the module
+    docstring)."""
     f = _Fields(where)
     if not isinstance(d, dict):
         f.fail("checkpoint", "not an object")
     if "config" in d and "plan" not in d:
         f.fail("checkpoint", "this checkpoint was written by an older nnxp (0.1) whose format "
                              "cannot be resumed by this one; load it as a network and train on")
-    plan = _plan(f, d.get("plan"))
+    plan, k = _plan(f, d.get("plan"), members), members or 1
     sd = d.get("state")
     if not isinstance(sd, dict):
         f.fail("state", "missing, or not an object")
@@ -206,13 +235,13 @@ def read_checkpoint(d, where, like):
     n_train = f.get(sd, "n_train", "state.n_train",
                     lambda n, v: None if v is None else checks.number(n, v, integer=True))
     trackers = f.get(sd, "trackers", "state.trackers",
-                     lambda n, v: v if isinstance(v, list) and len(v) == 1 else f.fail(
-                         n, "must list one member"))
-    if not isinstance(trackers[0], dict):
-        f.fail("state.trackers[0]", "not an object")
-    state = RunState([_tracker(f, "state.trackers[0]", trackers[0], plan, epoch)], epoch,
+                     lambda n, v: v if isinstance(v, list) and len(v) == k else f.fail(
+                         n, "must list one member" if k == 1 else f"must list {k} members"))
+    etas = plan.eta if isinstance(plan.eta, list) else [plan.eta] * k
+    state = RunState([_tracker(f, f"state.trackers[{i}]", t, eta, epoch)
+                      for i, (t, eta) in enumerate(zip(trackers, etas))], epoch,
                      _rng_state(f, sd.get("rng_state")), n_train, _data(f, sd))
-    fresh = like(plan)
+    fresh = transform_for(plan, optimizer_from(plan.optimizer), 1, members).init(params)
     layout = d.get("optimizer_layout", 1)
     if layout == LAYOUT:
         order = _slots(fresh)
@@ -234,7 +263,12 @@ def read_checkpoint(d, where, like):
               for i, (value, like) in enumerate(zip(leaves, opt_like))]
     by_slot = dict(zip(order, arrays))
     arrays = [by_slot[slot] for slot in _slots(fresh)]  # today's order
-    return plan, state, arrays, _history(f, d.get("history"))
+    if members is None:
+        return plan, state, arrays, _history(f, d.get("history"))
+    histories = d.get("histories")
+    if not isinstance(histories, list) or len(histories) != k:
+        f.fail("histories", f"must list {k} histories, one per member")
+    return plan, state, arrays, [_history(f, h) for h in histories]
 
 
 def _slots(fresh) -> list:

@@ -1,13 +1,16 @@
 """Network files: JSON that network2's own ``load`` reads, and that nnxp reads back exactly.
 
     network_dict(spec, params, dtype, seed) -> dict       params: host NumPy (w, b) per layer
+    population_dict(spec, params, dtype, seeds) -> dict   K members: (w, b) with axis K first
     read_network(path, *, dtype=None, default_dtype="float64", max_bytes=MAX_FILE_BYTES)
         -> formats.NetworkFields                           every field checked (formats.py)
                                                            before anything is built
 
 A file holds network2's keys (``sizes``, ``weights`` as (n_out, n_in) nested lists, ``biases``
 as (n_out, 1), ``cost`` by class name) and nnxp's (``format``, ``version``, ``activations``,
-``dtype``, ``seed``; a checkpoint adds ``checkpoint``, see checkpoint.py).  Why JSON and not
+``dtype``, ``seed``; a checkpoint adds ``checkpoint``, see checkpoint.py).  A population file
+is ``{"format": "nnxp.population", "version": 1, "members": [network file, ...]}`` (and its
+checkpoint).  Why JSON and not
 pickle (as network2 says): readable, portable, and loading a file never runs code.  Names in a
 file are looked up in fixed tables (costs.cost_from_name, activations.from_name), never with
 getattr on a module.  Numbers are written with Python's shortest round-trip repr of float64, so
@@ -28,7 +31,10 @@ from .files import as_path, parse_json, read_bytes
 from .formats import (FORMAT, MAX_FILE_BYTES, VERSION, NetworkFields, check_header,
                       check_network_dict)
 
-__all__ = ["FORMAT", "VERSION", "MAX_FILE_BYTES", "network_dict", "read_network"]
+__all__ = ["FORMAT", "VERSION", "MAX_FILE_BYTES", "POPULATION", "network_dict",
+           "population_dict", "read_network"]
+
+POPULATION = "nnxp.population"
 
 
 def network_dict(spec, params, dtype, seed) -> dict:
@@ -44,6 +50,14 @@ def network_dict(spec, params, dtype, seed) -> dict:
         "dtype": dtype,
         "seed": None if seed is None else str(seed),
     }
+
+
+def population_dict(spec, params, dtype, seeds) -> dict:
+    """A population's JSON-safe dict: its members' network files, in order (params: host
+    NumPy (w (K, n_out, n_in), b (K, n_out)) per layer)."""
+    return {"format": POPULATION, "version": VERSION,
+            "members": [network_dict(spec, [(w[k], b[k]) for w, b in params], dtype, seed)
+                        for k, seed in enumerate(seeds)]}
 
 
 def read_network(path, *, dtype=None, default_dtype="float64",

@@ -17,7 +17,8 @@ The network holds its spec (sizes, activations, cost), its parameters ``net.para
 of (w, b) per layer on the backend's device: w (n_out, n_in) as network2, b (n_out,)), its
 backend (``backend=``: a name such as "jax" or a Backend; None: the one selected when it was
 built) and, once trained, the optimizer state of its last
-run.  Everything else is the core's (core.py, loop.py, engines/): ``net.cost = ...``,
+run.  Training is train.fit's (the one path every front end takes); the rest is the core's
+(core.py, engines/): ``net.cost = ...``,
 ``net.weights = [...]`` or a new activation take effect at the next call, because every call
 asks the engine for the current spec.
 
@@ -35,19 +36,19 @@ import numpy as np
 from . import backends, checks, core
 from .core import layer_activations
 from .activations import Sigmoid
-from .checkpoint import check_resume, checkpoint_dict, data_fingerprint, read_checkpoint
+from .checkpoint import read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
-from .errors import ConfigError, DataError, FileError, NNXPError
-from .files import as_path, atomic_write_text, check_writable
+from .errors import ConfigError, DataError
+from .files import as_path, atomic_write_text
 from .formats import MAX_FILE_BYTES, default_dtype
-from .history import History, progress_line
+from .history import progress_line
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
-from .loop import fresh_state, run, total_cost
-from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
-from .plan import make_plan, transform_for
+from .loop import total_cost
+from .plan import make_plan
+from .train import Resumable, fit
 
 __all__ = ["Network", "load", "network_from_fields"]
 
@@ -56,7 +57,7 @@ _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "ear
             "callbacks", "progress", "health", "on_divergence", "devices")
 
 
-class Network:
+class Network(Resumable):
     """A feedforward network of fully connected layers (see the module docstring)."""
 
     def __init__(self, sizes, cost=None, *, activation=None, output_activation=None,
@@ -264,156 +265,42 @@ class Network:
         train_set = self.prepare(training_data, "training_data")
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
-        etas = [0.0] if callable(plan.eta) else [plan.eta]
-        state = fresh_state(etas)
-        state.n_train = train_set.n
-        if extras.get("checkpoint") is not None:
-            state.data = data_fingerprint(train_set, self.backend)
-        transform = transform_for(plan, optimizer, train_set.n)
-        with self.backend.device_scope():
-            opt_state = transform.init(self.params)
-        return self._train(plan, transform, opt_state, state, History(), train_set, eval_set,
-                           **extras)
+        return self._fit(plan, optimizer, train_set, eval_set, None, **extras)[1]
 
-    def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
-               callbacks=(), progress=False, health=False, devices=None, other_data=False):
-        """Continue the training run of the checkpoint this network was loaded from, on the
-        same data (checked by size and fingerprint: checkpoint.py; ``other_data=True``
-        continues on other data on purpose), to the end it was given.  ``epochs=`` is the
-        run's new total, not a number of further epochs (fewer than are done is refused).  It
-        saves to ``checkpoint`` if given, else back to the file it was loaded from.  Returns
-        the whole run's History.
-        >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
-        if self.checkpoint is None:
-            raise ConfigError("this network was not loaded from a checkpoint; train it with SGD "
-                              "(checkpoint=path) and load it with nnxp.load(path) to resume")
-        plan, state, leaves, history = self.checkpoint
-        if epochs is not None:
-            epochs = checks.number("epochs", epochs, strict=False, integer=True)
-        if not isinstance(other_data, bool):
-            raise ConfigError(f"other_data must be True or False, got {checks.show(other_data)}")
-        if evaluation_data is None and plan.needs_evaluation():
-            raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
-        train_set = self.prepare(training_data, "training_data")
-        eval_set = (None if evaluation_data is None
-                    else self.prepare(evaluation_data, "evaluation_data"))
-        fingerprint = data_fingerprint(train_set, self.backend)
-        check_resume(self.source, state, epochs, train_set, eval_set, fingerprint, other_data)
-        if epochs is not None:
-            plan.epochs = epochs
-        state.n_train, state.data = train_set.n, fingerprint
-        for tracker in state.trackers:  # a callback's stop was the caller's decision
-            if tracker.stop_reason and tracker.stop_reason.startswith("stopped by a callback"):
-                tracker.stop_reason = None
-        transform = transform_for(plan, optimizer_from(plan.optimizer), train_set.n)
-        with self.backend.device_scope():
-            fresh = transform.init(self.params)
-            saved = tree_unflatten(fresh, [self.backend.asarray(a, self.dtype) for a in leaves])
-            hyper = {k: v for k, v in hyper_of(fresh).items() if k != "eta"}
-            opt_state = set_hyper(saved, **hyper)
-        path = checkpoint if checkpoint is not None else self.source
-        try:
-            self._train(plan, transform, opt_state, state, history, train_set, eval_set,
-                        checkpoint=path, callbacks=callbacks, progress=progress,
-                        health=health, devices=devices)
-        except FileError as exc:  # a save failed at the end of an epoch: all is consistent
-            if getattr(exc, "history", None) is not None and self.optimizer_state is not None:
-                self._resumable(plan, state, history)
-            raise
-        except BaseException:  # Ctrl-C, a callback's error ...: maybe mid-epoch
-            self._rewind(path)
-            raise
-        self._resumable(plan, state, history)
-        return history
+    _loader = "nnxp.load"
 
-    def _resumable(self, plan, state, history) -> None:
-        """Resumable again, from where the network is now (the end of an epoch)."""
-        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
-        self.checkpoint = (plan, state, leaves, history)
+    @staticmethod
+    def _load(path, dtype):
+        return load(path, dtype=dtype)
 
-    def _rewind(self, path) -> None:
-        """After an interrupted resume, the network and its checkpoint as the last file saved
-        holds them (``path``, else the file it was loaded from): the state in memory may be
-        part of an epoch ahead of it, and resuming again must go on exactly from the file."""
-        for where in (path, self.source):
-            try:
-                saved = load(where, dtype=self.dtype)
-            except NNXPError:
-                continue
-            if saved.checkpoint is not None and saved.sizes == self.sizes:
-                self.params = core.to_device(self.backend, [
-                    (saved.backend.to_numpy(w), saved.backend.to_numpy(b))
-                    for w, b in saved.params], self.dtype)
-                self.checkpoint, self.optimizer_state = saved.checkpoint, None
-                return
-        self.checkpoint = None  # nothing to go back to: resuming again is refused
-
-    def _train(self, plan, transform, opt_state, state, history, train_set, eval_set, *,
-               devices=None, **options):
-        """Run the plan here, or on ``devices`` (a mesh: the network moves there for the run,
-        so that callbacks see it whole, and comes back to its own device after it)."""
-        if devices is None:
-            return self._run(plan, transform, opt_state, state, history, train_set, eval_set,
-                             **options)
-        home = self.backend
-        mesh = home.with_devices(devices, mini_batch_size=plan.mini_batch_size)
-        self.backend, self.params = mesh, mesh.place(self.params)
-        try:
-            return self._run(plan, transform, mesh.place(opt_state), state, history,
-                             mesh.place_data(train_set), mesh.place_data(eval_set), **options)
-        finally:
-            self.backend, self.params = home, mesh.home_tree(self.params)
-            if self.optimizer_state is not None:
-                self.optimizer_state = mesh.home_tree(self.optimizer_state)
-
-    def _run(self, plan, transform, opt_state, state, history, train_set, eval_set, *,
-             checkpoint=None, callbacks=(), progress=False, health=False):
+    def _fit(self, plan, optimizer, train_set, eval_set, resume, *, checkpoint=None,
+             callbacks=(), progress=False, health=False, devices=None):
+        """train.fit with this network's view: callbacks ``callback(record, net)`` (True
+        stops), the health monitor, the progress line; -> (RunState, History)."""
         callbacks = checks.callables("callbacks", callbacks)
         if health:
             from .diagnostics import HealthMonitor
             monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
             monitor.bind(train_set, lmbda=plan.lmbda)
             callbacks.append(monitor)
-        path = None if checkpoint is None else check_writable(checkpoint, "checkpoint")
-        rng = self._order_rng(plan, state)
 
-        def orders(epoch):
-            return None if rng is None else rng.permutation(train_set.n)
+        def hold(backend, params, opt_state):
+            self.backend, self.params, self.optimizer_state = backend, params, opt_state
 
-        def after_epoch(records, active, params, opt_state):
-            self.params, self.optimizer_state = params, opt_state
-            record, tracker = records[0], state.trackers[0]
-            stop = any([bool(callback(record, self)) for callback in callbacks])
-            if stop:
-                tracker.stop(f"stopped by a callback after epoch {record['epoch']}")
+        def after_epoch(records, active):
+            return [0] if any([bool(callback(records[0], self)) for callback in callbacks]) \
+                else None
 
-        def save(params, opt_state):
-            state.rng_state = None if rng is None else rng.bit_generator.state
-            host = [(self.backend.to_numpy(w), self.backend.to_numpy(b)) for w, b in params]
-            d = network_dict(self.spec, host, self.dtype, self.seed)
-            d["checkpoint"] = checkpoint_dict(
-                plan, state, [self.backend.to_numpy(a) for a in tree_leaves(opt_state)], history)
-            try:
-                atomic_write_text(path, json.dumps(d), what="checkpoint")
-            except FileError as exc:
-                exc.history = history  # what was trained travels with the error
-                raise
+        def show(records, active):
+            print(progress_line(records[0], train_set.n, None if eval_set is None
+                                else eval_set.n), flush=True)
 
-        engine = self.engine(plan.engine)
-        run(engine, transform, self.params, opt_state, plan, state, [history], train_set,
-            eval_set, backend=self.backend, dtype=self.dtype, orders=orders,
-            after_epoch=after_epoch, save=None if path is None else save,
-            progress=(lambda records, active: print(progress_line(
-                records[0], train_set.n, None if eval_set is None else eval_set.n), flush=True)) if progress else None)
-        return history
-
-    def _order_rng(self, plan, state):
-        if plan.shuffle is False:
-            return None
-        rng = self.shuffle_rng if plan.shuffle is True else np.random.default_rng(plan.shuffle)
-        if state.rng_state is not None:  # resuming: continue the saved stream
-            rng.bit_generator.state = state.rng_state
-        return rng
+        _, _, state, histories = fit(
+            self.spec, self.params, plan, optimizer, train_set, eval_set, backend=self.backend,
+            dtype=self.dtype, resume=resume, stream=self.shuffle_rng, devices=devices,
+            hold=hold, after_epoch=after_epoch, progress=show if progress else None,
+            checkpoint=checkpoint, seed=self.seed)
+        return state, histories[0]
 
     # -- files ----------------------------------------------------------------------------
     def save(self, path) -> None:
@@ -469,10 +356,7 @@ def network_from_fields(fields, where) -> Network:
     host = tuple(zip(fields.weights, fields.biases))
     net.params = core.to_device(net.backend, host, net.dtype)
     if fields.checkpoint is not None:
-        def like(plan):
-            transform = transform_for(plan, optimizer_from(plan.optimizer), 1)
-            return transform.init(net.params)
-        net.checkpoint = read_checkpoint(fields.checkpoint, where, like)
+        net.checkpoint = read_checkpoint(fields.checkpoint, where, net.params)
     net.source = where
     return net
 

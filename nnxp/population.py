@@ -8,10 +8,13 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
                         evaluation_data=None, monitor_...=False, *, l1=0.0, momentum=None,
                         nesterov=False, optimizer=None, early_stopping=None, schedule=None,
                         monitor_every=None, monitor_subset=None, shuffle=True, engine=None,
-                        callbacks=(), progress=False, on_divergence="stop", devices=None)
+                        callbacks=(), progress=False, on_divergence="stop", devices=None,
+                        checkpoint=None)
                         -> [History] * K
     pop[k] -> Network          member k on its own (its parameters, spec, seed)
     pop.best(metric="evaluation_accuracy") -> Network    the member whose last record is best
+    pop.resume(training_data, evaluation_data=None, *, checkpoint=None, epochs=None, ...)
+    load_population(path) -> Population    (also Population.load) from SGD(checkpoint=path)
     pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
     len(pop), pop.seeds, pop.params ((w (K, n_out, n_in), b (K, n_out)) per layer), pop.histories
 
@@ -38,8 +41,14 @@ ConfigError naming the callback and the epoch (checks.members).
 ``max_memory`` bounds K x the network's size before any seed list or parameter is made
 (checks.memory: by default the machine's memory, or NNXP_MAX_MEMORY; ``math.inf`` for no
 bound): a ConfigError gives the estimate.  ``eta``, ``lmbda``, ``l1`` and ``momentum`` sequences
-are ordered (a list, tuple or 1-D array): a set or a dict is refused.  Populations are not
-checkpointed (train members alone for that).
+are ordered (a list, tuple or 1-D array): a set or a dict is refused.
+
+Checkpoints: ``SGD(..., checkpoint=path)`` writes the whole population and its run after every
+epoch, atomically, to one file (io.population_dict: each member's network file, plus the run:
+checkpoint.py); ``pop = nnxp.load_population(path)`` (or ``Population.load(path)``) reads it,
+every field checked, and ``pop.resume(training_data, evaluation_data, epochs=None,
+checkpoint=None, other_data=False)`` goes on bit for bit where an uninterrupted run would be,
+as Network.resume does (train.py).  ``pop[k]`` of a loaded file is member k as a Network.
 """
 
 from __future__ import annotations
@@ -57,19 +66,24 @@ from .engines import engine_for
 from .errors import ConfigError, DataError
 from .history import History
 from .initializers import default_weight, normal_bias
-from .loop import fresh_state, run, total_cost
+from .loop import total_cost
 from .core import layer_activations
 from .network import Network
-from .plan import make_plan, transform_for
+from .checkpoint import read_checkpoint
+from .files import as_path, read_json
+from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
+from .io import POPULATION, VERSION
+from .plan import make_plan
+from .train import Resumable, fit
 
-__all__ = ["Population"]
+__all__ = ["Population", "load_population"]
 
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "schedule", "monitor_every", "monitor_subset", "callbacks", "progress",
-            "on_divergence", "devices")
+            "on_divergence", "devices", "checkpoint")
 
 
-class Population:
+class Population(Resumable):
     """K networks of one shape trained as one program (see the module docstring)."""
 
     def __init__(self, sizes, seeds, cost=None, *, activation=None, output_activation=None,
@@ -93,7 +107,7 @@ class Population:
                                     np.random.SeedSequence(s).spawn(2)[0]) for s in self.seeds]
         self.params = core.to_device(self.backend, core.stack_params(members), self.dtype)
         self._shuffle_seed = np.random.SeedSequence(self.seeds[0]).spawn(2)[1]
-        self.histories = None
+        self.histories = self.optimizer_state = self.checkpoint = self.source = None
 
     def __len__(self) -> int:
         return len(self.seeds)
@@ -177,13 +191,12 @@ class Population:
         """Train every member by mini-batch SGD, as one program; returns one History per
         member (see the module docstring)."""
         checks.unknown("Population.SGD", options, _OPTIONS)
-        callbacks = checks.callables("callbacks", options.pop("callbacks", None))
-        progress = options.pop("progress", False)
-        devices = options.pop("devices", None)
-        k = len(self)
+        extras = {k: options.pop(k) for k in ("callbacks", "progress", "checkpoint", "devices")
+                  if k in options}
         plan, optimizer = make_plan(
-            epochs, mini_batch_size, eta, members=k, lmbda=lmbda,
+            epochs, mini_batch_size, eta, members=len(self), lmbda=lmbda,
             evaluation=evaluation_data is not None,
+            checkpoint=extras.get("checkpoint") is not None,
             monitor_evaluation_cost=monitor_evaluation_cost,
             monitor_evaluation_accuracy=monitor_evaluation_accuracy,
             monitor_training_cost=monitor_training_cost,
@@ -191,52 +204,54 @@ class Population:
         train_set = self.prepare(training_data, "training_data")
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
-        etas = [0.0] * k if callable(plan.eta) else (
-            plan.eta if isinstance(plan.eta, list) else [plan.eta] * k)
-        state = fresh_state(etas)
-        state.n_train = train_set.n
-        transform = transform_for(plan, optimizer, train_set.n, members=k)
-        with self.backend.device_scope():
-            opt_state = transform.init(self.params)
-        histories = [History() for _ in range(k)]
-        rng = (None if plan.shuffle is False else np.random.default_rng(
-            self._shuffle_seed if plan.shuffle is True else plan.shuffle))
+        self.histories = [History() for _ in range(len(self))]
+        self._fit(plan, optimizer, train_set, eval_set, None, **extras)
+        return self.histories
 
-        def orders(epoch):
-            return None if rng is None else rng.permutation(train_set.n)
+    _loader = "nnxp.load_population"
 
-        def after_epoch(records, active, params, opt_state):
-            self.params = params
+    @staticmethod
+    def _load(path, dtype):
+        return load_population(path, dtype=dtype)
+
+    def _resumable(self, plan, state, histories) -> None:
+        super()._resumable(plan, state, histories)
+        self.histories = histories
+
+    def _rewind(self, path) -> None:
+        super()._rewind(path)
+        self.histories = None if self.checkpoint is None else self.checkpoint[3]
+
+    def _fit(self, plan, optimizer, train_set, eval_set, resume, *, checkpoint=None,
+             callbacks=(), progress=False, devices=None):
+        """train.fit with this population's view: ``callback(records, pop)`` naming members to
+        stop (checks.members), the progress line."""
+        callbacks, k = checks.callables("callbacks", callbacks), len(self)
+
+        def hold(backend, params, opt_state):
+            self.backend, self.params, self.optimizer_state = backend, params, opt_state
+
+        def after_epoch(records, active):
+            stops, epoch = set(), records[0]["epoch"]
+            shown = [r if a else None for r, a in zip(records, active)]
             for callback in callbacks:
-                shown = [r if a else None for r, a in zip(records, active)]
-                epoch = records[0]["epoch"]
-                stop = checks.members(callback(shown, self), k,
-                                      f"the callback {_name(callback)} (after epoch {epoch})")
-                for i in stop:
-                    state.trackers[i].stop(f"stopped by a callback after epoch {epoch}")
+                stops.update(checks.members(callback(shown, self), k, f"the callback "
+                                            f"{_name(callback)} (after epoch {epoch})"))
+            return sorted(stops)
 
         def report(records, active):
             print(_progress_line(records, active, eval_set), flush=True)
 
-        self.histories = histories
-        home = self.backend
-        mesh = None if devices is None else home.with_devices(devices, members=k)
-        if mesh is not None:  # the members move to the mesh for the run, and back after it
-            self.backend, self.params, opt_state = mesh, mesh.place(self.params), \
-                mesh.place(opt_state)
-            train_set, eval_set = mesh.place_data(train_set), mesh.place_data(eval_set)
-        try:
-            self.params, self.optimizer_state = run(
-                self.engine(plan.engine), transform, self.params, opt_state, plan, state,
-                histories, train_set, eval_set, backend=self.backend, dtype=self.dtype,
-                members=k, orders=orders, after_epoch=after_epoch,
-                progress=report if progress else None)
-        finally:
-            if mesh is not None:
-                self.backend, self.params = home, mesh.home_tree(self.params)
-                if getattr(self, "optimizer_state", None) is not None:
-                    self.optimizer_state = mesh.home_tree(self.optimizer_state)
-        return histories
+        fit(self.spec, self.params, plan, optimizer, train_set, eval_set, backend=self.backend,
+            dtype=self.dtype, members=k, resume=resume, histories=self.histories,
+            stream=np.random.default_rng(self._shuffle_seed), devices=devices, hold=hold,
+            after_epoch=after_epoch, progress=report if progress else None,
+            checkpoint=checkpoint, seed=self.seeds)
+
+    @staticmethod
+    def load(path, **options) -> "Population":
+        """nnxp.load_population(path, **options)."""
+        return load_population(path, **options)
 
     def __repr__(self) -> str:
         return (f"Population({len(self)} x {self.sizes}, cost={self.cost.name}, "
@@ -277,3 +292,62 @@ def _progress_line(records, active, eval_set) -> str:
         head += (f"; accuracy on evaluation data: best {max(values)} / {eval_set.n} (member "
                  f"{k}), mean {sum(values) / len(values):.1f}")
     return head
+
+
+def load_population(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Population:
+    """A Population from a file written by ``SGD(checkpoint=path)`` (io.population_dict), on
+    the selected backend, every member checked as a network file (formats.py) and the run as
+    a checkpoint (checkpoint.py), field by field, before anything is built; ``dtype``
+    overrides the file's, files larger than ``max_bytes`` are refused unread."""
+    if dtype is not None:
+        dtype = checks.dtype(dtype)
+    where = as_path(path, "population file")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ConfigError(f"max_bytes must be a positive number of bytes, got {max_bytes!r}")
+    d = read_json(where, max_bytes=max_bytes, what="population file")
+    if not isinstance(d, dict) or d.get("format") != POPULATION or d.get("version") != VERSION:
+        raise DataError(f"{where!r} is not a population file (format {POPULATION!r}, version "
+                        f"{VERSION}); a network file loads with nnxp.load")
+    members = d.get("members")
+    if not isinstance(members, list) or not members:
+        raise DataError(f"{where!r}: field 'members' must list the members' network files")
+    backend = backends.current()
+    fields = [check_network_dict(m, f"{where} members[{i}]", dtype=dtype,
+                                 default_dtype=default_dtype(backend))
+              for i, m in enumerate(members)]
+    _same_members(fields, where)
+    pop = object.__new__(Population)
+    first = fields[0]
+    pop.sizes, pop.dtype, pop.seeds = first.sizes, checks.dtype(first.dtype), \
+        [f.seed for f in fields]
+    pop.cost, pop.backend = first.cost, backend
+    acts = first.activations or [Sigmoid] * (len(pop.sizes) - 1)
+    try:
+        pop.activations = layer_activations(acts, None, pop.cost, len(pop.sizes) - 1)
+        pop.backend.float_dtype(pop.dtype)
+    except ConfigError as exc:
+        raise DataError(f"{where!r}: {exc}") from None
+    pop.weight_init, pop.bias_init = default_weight, normal_bias
+    host = [tuple(zip(f.weights, f.biases)) for f in fields]
+    pop.params = core.to_device(backend, core.stack_params(host), pop.dtype)
+    pop._shuffle_seed = np.random.SeedSequence(pop.seeds[0]).spawn(2)[1]
+    pop.histories = pop.optimizer_state = pop.checkpoint = None
+    pop.source = where
+    if d.get("checkpoint") is not None:
+        pop.checkpoint = read_checkpoint(d["checkpoint"], where, pop.params, len(pop))
+        pop.histories = pop.checkpoint[3]
+    return pop
+
+
+def _same_members(fields, where) -> None:
+    """One shape, cost, activations and dtype for every member, and each member's seed."""
+    def kind(f):
+        acts = None if f.activations is None else [a.to_dict() for a in f.activations]
+        return f.sizes, f.cost.name, acts, f.dtype
+    for i, f in enumerate(fields):
+        if kind(f) != kind(fields[0]):
+            raise DataError(f"{where!r}: members[{i}] differs from members[0] in sizes, cost, "
+                            f"activations or dtype; a population's members share them")
+        if f.seed is None:
+            raise DataError(f"{where!r}: members[{i}] has no seed (a population draws its "
+                            f"shuffling from its members' seeds)")

@@ -182,7 +182,7 @@ def _bad_checkpoint_paths(tmp):
       "`FileError` carrying `.history` (the epochs trained); the network keeps its trained "
       "weights; the old checkpoint is whole")
 def _failed_write(tmp):
-    import nnxp.network as module
+    import nnxp.train as module  # where training writes checkpoints
     net = nnxp.Network([6, 5, 3], seed=0)
     path = tmp / "run.json"
     calls = []
@@ -530,7 +530,7 @@ def _interrupted_resume(tmp):
       "`FileError` carrying `.history`; the network keeps its trained epochs and resumes again "
       "(to another path) bit for bit as one run")
 def _failed_resume_write(tmp):
-    import nnxp.network as module
+    import nnxp.train as module  # where training writes checkpoints
     path = _checkpoint64(tmp)
     real, calls = module.atomic_write_text, []
 

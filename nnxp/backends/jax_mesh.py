@@ -35,8 +35,8 @@ Two layouts, chosen by the shell that trains (``SGD(..., devices=...)``):
 
 Same numbers as one device, to rounding: the data-parallel sum adds the D partial gradients in
 another order (float32: within 1e-5; float64: 1e-12); the member split changes nothing in any
-member's arithmetic.  The shells move the parameters to the mesh when training starts and back
-to their own device when it ends (network.py, population.py).
+member's arithmetic.  Training (train.fit) moves the parameters to the mesh when it starts and
+back to their own device when it ends.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What nnxp.compat's two ``Network`` classes share: the book's lists of NumPy arrays on one
-side, nnxp's pure core (core.py, plan.py, loop.py, engines/) on the other.
+side, nnxp's pure core (core.py, plan.py, train.py, engines/) on the other.
 
     compute_dtype(backend) -> "float64" where the device has it (JAX: turns x64 on), else
                               "float32"
@@ -81,10 +81,11 @@ from ..engines import engine_for
 from ..errors import ConfigError, DataError
 from ..history import History
 from ..network import Network as _NnxpNetwork
-from ..loop import fresh_state, run, total_cost
+from ..loop import total_cost
 from ..core import layer_activations
 from ..optimizers import sgd, training_chain
-from ..plan import make_plan, transform_for
+from ..plan import make_plan
+from ..train import fit
 from . import _book
 
 __all__ = ["compute_dtype", "core_cost", "spec_for", "measuring_spec", "host_params",
@@ -296,14 +297,8 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
     train_set = prepared(training_data, backend, dtype, net.sizes, "training_data")
     eval_set = (prepared(evaluation_data, backend, dtype, net.sizes, "evaluation_data")
                 if wants_eval else None)
-    n = train_set.dataset.n
-    transform = transform_for(plan, optimizer, n)
-    params = core.to_device(backend, params, dtype)
-    with backend.device_scope():
-        opt_state = transform.init(params)
-    state = fresh_state([plan.eta])
-    state.n_train = n
-    history, rows = History(), train_set.start_rows()
+    n, rows = train_set.dataset.n, train_set.start_rows()
+    start = core.to_device(backend, params, dtype)
 
     def orders(epoch):
         nonlocal rows
@@ -312,22 +307,25 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
         rows = train_set.permute(rows, np.asarray(perm))
         return rows
 
+    def hold(backend_, new_params, opt_state):
+        if new_params is not start:
+            set_params(net, new_params, backend)
+
     stopper = _EarlyStop(early_stopping_n)
 
-    def after_epoch(records, active, new_params, new_state):
-        set_params(net, new_params, backend)
+    def after_epoch(records, active):
         reason = stopper.observe(records[0])
-        if reason:
-            state.trackers[0].stop(reason)
+        return {0: reason} if reason else None
 
     n_eval = None if eval_set is None else eval_set.dataset.n
     engine, scorer = _engine(backend, spec), _scorer(backend, spec)
-    engine = engine if scorer is engine else _Measured(engine, scorer)
-    run(engine, transform, params, opt_state, plan, state,
-        [history], train_set.dataset, None if eval_set is None else eval_set.dataset,
-        backend=backend, dtype=dtype, orders=orders, after_epoch=after_epoch,
+    _, _, _, histories = fit(
+        spec, start, plan, optimizer, train_set.dataset,
+        None if eval_set is None else eval_set.dataset, backend=backend, dtype=dtype,
+        orders=orders, engine=engine if scorer is engine else _Measured(engine, scorer),
+        hold=hold, after_epoch=after_epoch,
         progress=lambda records, active: report(records[0], n, n_eval))
-    return history
+    return histories[0]
 
 
 def _early_stopping_n(value, monitors) -> int:

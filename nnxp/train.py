@@ -1,0 +1,246 @@
+"""The one training path: every front end (Network.SGD and resume, Population.SGD and resume,
+nnxp.compat, the scikit-learn estimator through Network) trains by calling ``fit``; none
+assembles plan, state, transform, mesh and checkpoints itself.
+
+    fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dtype,
+        members=None, resume=None, histories=None, stream=None, orders=None, engine=None,
+        devices=None, hold=None, after_epoch=None, progress=None, checkpoint=None, seed=None)
+        -> (params, opt_state, state, histories)
+    resumable(saved, where, train_set, eval_set, backend, *, epochs=None, other_data=False)
+        -> saved           a checkpoint's (plan, state, leaves, histories), checked against
+                           the data given and ready for ``fit(resume=...)``
+    Resumable          the shells' ``resume`` (Network, Population derive from it)
+
+``spec`` is a core.Spec; ``params`` its (w, b) per layer on ``backend`` (a leading member
+axis K when ``members=K``; None for one network); ``plan, optimizer`` come from
+plan.make_plan; ``train_set``/``eval_set`` are prepared Datasets (data.prepare) on
+``backend``, in ``dtype``.  It returns the parameters and optimizer state on ``backend``, the
+loop.RunState (epochs done, trackers, shuffling stream) and one History per member.
+
+  resume       None: a fresh run (the optimizer's initial state, trackers at the plan's eta,
+               empty histories); or a checkpoint's ``(plan, state, leaves, histories)`` from
+               ``resumable``: the optimizer state is rebuilt from the saved leaves with this
+               run's hyper-parameters but eta (weight decay depends on the data's size), and
+               the histories go on.  ``histories``: a fresh run's K empty Histories, given
+               when the shell shows them while training (None: new ones)
+  stream       the Generator that ``shuffle=True`` draws each epoch's order from (the shell's
+               own stream); ``shuffle=seed`` draws from ``default_rng(seed)``, ``shuffle=False``
+               keeps the given order; a resumed run continues the saved stream.
+               ``orders(epoch) -> host permutation`` replaces all of this (nnxp.compat)
+  engine       an Engine (None: ``engine_for(backend, spec, plan.engine)``)
+  devices      JAX: a number or a list of devices (Backend.with_devices): parameters,
+               optimizer state and data move to the mesh for the run and come back after it
+  hold(backend, params, opt_state)    the shell's view of the run: called after the move to
+               a mesh, after every epoch, and at the end (back on ``backend``, also when
+               training raised), so callbacks see the shell whole
+  after_epoch(records, active) -> the members to stop: None, a list of indices, or a dict
+               {index: reason} (the reason defaults to "stopped by a callback after epoch e")
+  progress(records, active)           prints an epoch
+  checkpoint   a path: after every epoch the whole run (parameters, plan, state, optimizer
+               state, histories) is written there atomically (checkpoint.run_file, with the
+               network's ``seed`` or the members' seeds); a failed write raises FileError
+               carrying ``.history`` (the History, or the list of K)
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .checkpoint import check_resume, data_fingerprint, run_file
+from .engines import engine_for
+from . import checks, core
+from .errors import ConfigError, FileError, NNXPError
+from .files import atomic_write_text, check_writable
+from .history import History
+from .loop import fresh_state, run
+from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
+from .plan import transform_for
+
+__all__ = ["fit", "resumable", "Resumable"]
+
+
+def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dtype,
+        members=None, resume=None, histories=None, stream=None, orders=None, engine=None,
+        devices=None, hold=None, after_epoch=None, progress=None, checkpoint=None, seed=None):
+    """Train ``params`` by ``plan`` (see the module docstring)."""
+    path = None if checkpoint is None else check_writable(checkpoint, "checkpoint")
+    k = members or 1
+    transform = transform_for(plan, optimizer, train_set.n, members=members)
+    with backend.device_scope():
+        opt_state = transform.init(params)
+    if resume is None:
+        etas = [0.0] * k if callable(plan.eta) else _each(plan.eta, k)
+        state = fresh_state(etas)
+        histories = [History() for _ in range(k)] if histories is None else histories
+        state.n_train = train_set.n
+        if path is not None:
+            state.data = data_fingerprint(train_set, backend)
+    else:
+        _, state, leaves, histories = resume
+        opt_state = _restored(backend, dtype, opt_state, leaves)
+    rng = _order_rng(plan, state, stream) if orders is None else None
+    if orders is None:
+        def orders(epoch):
+            return None if rng is None else rng.permutation(train_set.n)
+    home, hold = backend, hold or (lambda *view: None)
+    if devices is not None:
+        backend = home.with_devices(devices, members=members,
+                                    mini_batch_size=plan.mini_batch_size)
+        params, opt_state = backend.place(params), backend.place(opt_state)
+        train_set, eval_set = backend.place_data(train_set), backend.place_data(eval_set)
+        hold(backend, params, opt_state)
+    last = [params, opt_state]
+
+    def after(records, active, new_params, new_opt_state):
+        last[:] = new_params, new_opt_state
+        hold(backend, new_params, new_opt_state)
+        if after_epoch is not None:
+            _stop(state, after_epoch(records, active), records[0]["epoch"])
+
+    def save(new_params, new_opt_state):
+        state.rng_state = None if rng is None else rng.bit_generator.state
+        host = [(backend.to_numpy(w), backend.to_numpy(b)) for w, b in new_params]
+        leaves = [backend.to_numpy(a) for a in tree_leaves(new_opt_state)]
+        d = run_file(spec, host, dtype, seed, plan, state, leaves, histories, members)
+        try:
+            atomic_write_text(path, json.dumps(d), what="checkpoint")
+        except FileError as exc:
+            exc.history = histories[0] if members is None else histories
+            raise
+
+    try:
+        params, opt_state = run(
+            engine or engine_for(backend, spec, plan.engine), transform, params, opt_state,
+            plan, state, histories, train_set, eval_set, backend=backend, dtype=dtype,
+            members=members, orders=orders, after_epoch=after,
+            save=None if path is None else save, progress=progress)
+        last[:] = params, opt_state
+    finally:
+        state.rng_state = None if rng is None else rng.bit_generator.state
+        if backend is not home:
+            last[:] = backend.home_tree(last[0]), backend.home_tree(last[1])
+        hold(home, *last)
+    return last[0], last[1], state, histories
+
+
+def _each(value, k):
+    return list(value) if isinstance(value, (list, tuple)) else [value] * k
+
+
+def _restored(backend, dtype, fresh, leaves):
+    """The saved optimizer-state ``leaves`` (host arrays) in the structure of ``fresh``; the
+    hyper-parameters but eta (decay, l1, the optimizer's own) are this run's."""
+    with backend.device_scope():
+        saved = tree_unflatten(fresh, [backend.asarray(a, dtype) for a in leaves])
+    return set_hyper(saved, **{k: v for k, v in hyper_of(fresh).items() if k != "eta"})
+
+
+def _order_rng(plan, state, stream):
+    """The Generator of the epochs' orders (see the module docstring), or None."""
+    if plan.shuffle is False:
+        return None
+    rng = stream if plan.shuffle is True and stream is not None \
+        else np.random.default_rng(None if plan.shuffle is True else plan.shuffle)
+    if state.rng_state is not None:  # resuming: continue the saved stream
+        rng.bit_generator.state = state.rng_state
+    return rng
+
+
+def _stop(state, stops, epoch) -> None:
+    if not stops:
+        return
+    reasons = stops if isinstance(stops, dict) else dict.fromkeys(stops)
+    for k, reason in reasons.items():
+        state.trackers[k].stop(reason or f"stopped by a callback after epoch {epoch}")
+
+
+def resumable(saved, where, train_set, eval_set, backend, *, epochs=None, other_data=False):
+    """A checkpoint's run (plan, state, leaves, histories) made ready to go on with these data:
+    checked (checkpoint.check_resume: size, fingerprint, counts), ``epochs`` the run's new
+    total, and a stop a callback decided cleared (it was the caller's decision, not the run's)."""
+    plan, state, leaves, histories = saved
+    fingerprint = data_fingerprint(train_set, backend)
+    check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_data)
+    if epochs is not None:
+        plan.epochs = epochs
+    state.n_train, state.data = train_set.n, fingerprint
+    for tracker in state.trackers:
+        if tracker.stop_reason and tracker.stop_reason.startswith("stopped by a callback"):
+            tracker.stop_reason = None
+    return plan, state, leaves, histories
+
+
+class Resumable:
+    """``resume`` for a shell loaded from a checkpoint.  The shell holds ``checkpoint`` (plan,
+    state, leaves, and its History or list of K), ``source`` (the file), ``backend``,
+    ``dtype``, ``params``, ``optimizer_state``, and defines ``prepare(data, name)``,
+    ``_fit(plan, optimizer, train_set, eval_set, resume, **options)``, ``_load(path, dtype)``
+    and ``_loader`` (its loader's name, for messages)."""
+
+    def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
+               other_data=False, **options):
+        """Continue the training run of the checkpoint this was loaded from, on the same data
+        (checked by size and fingerprint: checkpoint.py; ``other_data=True`` continues on
+        other data on purpose), to the end it was given.  ``epochs=`` is the run's new total,
+        not a number of further epochs (fewer than are done is refused).  It saves to
+        ``checkpoint`` if given, else back to the file it was loaded from.  ``options``:
+        SGD's ``callbacks``, ``progress``, ``devices`` (and a Network's ``health``).  Returns
+        the whole run's History (a Population: one per member).
+        >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
+        if self.checkpoint is None:
+            what = type(self).__name__.lower()
+            raise ConfigError(f"this {what} was not loaded from a checkpoint; train it with SGD "
+                              f"(checkpoint=path) and load it with {self._loader}(path) to "
+                              "resume")
+        plan, state, leaves, history = self.checkpoint
+        if epochs is not None:
+            epochs = checks.number("epochs", epochs, strict=False, integer=True)
+        if not isinstance(other_data, bool):
+            raise ConfigError(f"other_data must be True or False, got {checks.show(other_data)}")
+        if evaluation_data is None and plan.needs_evaluation():
+            raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
+        train_set = self.prepare(training_data, "training_data")
+        eval_set = (None if evaluation_data is None
+                    else self.prepare(evaluation_data, "evaluation_data"))
+        histories = history if isinstance(history, list) else [history]
+        saved = resumable((plan, state, leaves, histories), self.source, train_set, eval_set,
+                          self.backend, epochs=epochs, other_data=other_data)
+        path = checkpoint if checkpoint is not None else self.source
+        try:
+            self._fit(plan, optimizer_from(plan.optimizer), train_set, eval_set, saved,
+                      checkpoint=path, **options)
+        except FileError as exc:  # a save failed at the end of an epoch: all is consistent
+            if getattr(exc, "history", None) is not None and self.optimizer_state is not None:
+                self._resumable(plan, state, history)
+            raise
+        except BaseException:  # Ctrl-C, a callback's error ...: maybe mid-epoch
+            self._rewind(path)
+            raise
+        self._resumable(plan, state, history)
+        return history
+
+    def _resumable(self, plan, state, history) -> None:
+        """Resumable again, from where the shell is now (the end of an epoch)."""
+        leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
+        self.checkpoint = (plan, state, leaves, history)
+
+    def _rewind(self, path) -> None:
+        """After an interrupted resume, the parameters and the run as the last file saved
+        holds them (``path``, else the file it was loaded from): the state in memory may be
+        part of an epoch ahead of it, and resuming again must go on exactly from the file."""
+        shapes = [tuple(w.shape) for w, _ in self.params]
+        for where in (path, self.source):
+            try:
+                saved = self._load(where, self.dtype)
+            except NNXPError:
+                continue
+            if saved.checkpoint is not None and \
+                    [tuple(w.shape) for w, _ in saved.params] == shapes:
+                self.params = core.to_device(self.backend, [
+                    (saved.backend.to_numpy(w), saved.backend.to_numpy(b))
+                    for w, b in saved.params], self.dtype)
+                self.checkpoint, self.optimizer_state = saved.checkpoint, None
+                return
+        self.checkpoint = None  # nothing to go back to: resuming again is refused
