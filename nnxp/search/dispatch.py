@@ -6,8 +6,12 @@ progress bar.
         the order they finish.  A task whose future raises (its worker died, the pool broke, a
         Dask worker was killed: worker.run_group itself never raises for a trial's error) is
         submitted again, up to ``retries`` more times; after that its trials are recorded as
-        lost, with the last error.  KeyboardInterrupt (or any BaseException) cancels what has
-        not started and propagates: the results written so far let the search resume.
+        lost, with the last error.  An executor whose ``submit`` itself raises (anything but a
+        broken pool, which counts as a lost worker) is not one the search can use: what was
+        sent is cancelled and a ConfigError names the executor and its error (the results
+        file keeps every group finished before).  KeyboardInterrupt (or any BaseException)
+        cancels what has not started and propagates: the results written so far let the
+        search resume.
     Progress(total, enabled, desc)   tqdm when installed, else one line per update; update(n,
                                      best)
 """
@@ -16,6 +20,9 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+
+from .. import checks
+from ..errors import ConfigError
 
 __all__ = ["run_tasks", "Progress"]
 
@@ -30,12 +37,16 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
             future = Future()
             future.generation = dispatcher.generation
             future.set_exception(exc)
+        except Exception as exc:
+            raise ConfigError(f"the executor {checks.show(dispatcher.executor)} refused a "
+                              f"task of the search: {type(exc).__name__}: {exc}"[:2000]
+                              ) from exc
         pending[future] = task
         order[future] = len(order)
 
-    for task in tasks:
-        submit(task)
     try:
+        for task in tasks:
+            submit(task)
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in sorted(done, key=order.pop):  # in the order they were sent
