@@ -168,6 +168,10 @@ def _record(value, where, search, round_=None, history=None, seen=None, whole=Tr
     return r
 
 
+def _trial(value, where, search) -> int:
+    return _int(_dict(value, where).get("trial"), f"{where}.trial", 0, len(search.trials) - 1)
+
+
 def _histories(saved, search, max_epochs):
     raw = _dict(saved.get("histories", {}), "histories")
     out = {}
@@ -199,9 +203,8 @@ def one_pass(saved, search):
         histories = _histories(saved, search, search.epochs)
         records, seen = {}, set()
         for i, value in enumerate(_list(saved["records"], "records")):
-            number = value.get("trial") if isinstance(value, dict) else None
-            history = histories.get(number) if isinstance(number, int) else None
-            status = value.get("status") if isinstance(value, dict) else None
+            number = _trial(value, f"records[{i}]", search)
+            history, status = histories.get(number), value.get("status")
             if history is None and status in ("ok", "diverged"):
                 raise _Bad(f"records[{i}]", f"no history for trial {checks.show(number)}")
             if history is not None and status in ("error", "lost"):
@@ -239,9 +242,8 @@ def rounds(saved, search, plan):
                 _int(d["epochs"], f"{at}.epochs", plan[i][1], plan[i][1])
                 seen = set()
                 for j, value in enumerate(_list(d["records"], f"{at}.records")):
-                    number = value.get("trial") if isinstance(value, dict) else None
-                    history = histories.get(number) if isinstance(number, int) else None
-                    status = value.get("status") if isinstance(value, dict) else None
+                    number = _trial(value, f"{at}.records[{j}]", search)
+                    history, status = histories.get(number), value.get("status")
                     if history is None and status in ("ok", "diverged"):
                         raise _Bad(f"{at}.records[{j}]",
                                    f"no history for trial {checks.show(number)}")
