@@ -106,7 +106,8 @@ class Store:
     def own(self) -> None:
         if self.path is not None and self.owner is None:
             text = json.dumps(self.config, sort_keys=True).encode("utf-8")
-            self.owner = Owner(self.path, hashlib.blake2b(text, digest_size=16).hexdigest())
+            self.owner = Owner(os.path.realpath(self.path),  # one lock, whatever the link
+                               hashlib.blake2b(text, digest_size=16).hexdigest())
 
     def release(self) -> None:
         if self.owner is not None:
