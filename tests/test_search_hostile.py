@@ -700,7 +700,7 @@ if __name__ == "__main__":
 
 
 @case("processes", "the searching process SIGKILLed at random moments (grid and successive "
-      "halving, 3 kills each), then resumed",
+      "halving, 2 kills each), then resumed",
       "the table of the uninterrupted search; the resume runs only the trials the file does "
       "not hold (nothing lost, nothing run twice)")
 def _random_kills(tmp):
@@ -708,7 +708,7 @@ def _random_kills(tmp):
     grid_file(tmp)
     halving_file(tmp)
     for kind in ("grid", "halving"):
-        for k in range(3):
+        for k in range(2):
             path, ready = tmp / f"{kind}-{k}.json", tmp / f"ready-{kind}-{k}"
             script = _script(tmp, f"kill-{kind}-{k}.py", KILL_SCRIPT, ready=str(ready),
                              path=str(path), space=SPACE, hspace=HSPACE)
@@ -809,6 +809,40 @@ def test_edited_results_files_meet_only_nnxp_errors(tmp_path):
             return
         assert counting.calls == 0 or all(r["status"] != "lost" for r in result.records)
         assert _without_seconds(result.records) == grid_table()
+
+    check()
+
+
+def test_edited_halving_files_meet_only_nnxp_errors(tmp_path):
+    """The same for an interrupted successive-halving search's results file (its rounds,
+    histories and checkpoint digests): only NNXPErrors, the file and the checkpoints
+    untouched, or the uninterrupted table."""
+    from hypothesis import HealthCheck, given, settings
+
+    path = halving_file(tmp_path)
+    original = json.loads(path.read_text())
+    folder = Path(f"{path}.trials")
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    @settings(max_examples=30, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(_mutations())
+    def check(edits):
+        d = json.loads(json.dumps(original))
+        _apply(d, edits)
+        path.write_text(json.dumps(d))
+        for p in folder.iterdir():
+            p.unlink()
+        for name, raw in files.items():
+            (folder / name).write_bytes(raw)
+        before = path.read_bytes()
+        try:
+            result = _halving(path)
+        except nnxp.NNXPError:
+            assert path.read_bytes() == before
+            assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+            return
+        assert _without_seconds(result.records) == _cache["halving"][1]
 
     check()
 
