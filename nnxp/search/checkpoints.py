@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import backends, core
 from ..checkpoint import checkpoint_dict
+from ..errors import DataError
 from ..files import atomic_write_text
 from ..history import History
 from ..io import network_dict
@@ -72,7 +73,6 @@ def read_trial(path) -> tuple:
     with backends.use_backend("numpy"):
         net = load_network(path)
     if net.checkpoint is None:
-        from ..errors import DataError
         raise DataError(f"{path!r} is a network file without a checkpoint, not a trial's state")
     _, run_state, leaves, history = net.checkpoint
     params = [(np.asarray(w), np.asarray(b)) for w, b in net.params]

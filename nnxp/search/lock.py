@@ -13,12 +13,14 @@ blocks a later resume: the lock file stays (removing it could let two processes 
 different files of the same name) and holds the last owner's details.
 
 On a network file system the lock is as good as the file system's ``flock``: NFS v4 and most
-cluster file systems honour it; two hosts writing one results file over a file system that does
-not should use different paths.
+cluster file systems honour it.  A file system that refuses locks altogether is a
+``FileError`` (rather than a search that might share its file).  The lock file follows the
+results file's symlinks (it sits beside the file they point to).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -38,14 +40,23 @@ def lock_path(results_path) -> str:
     return f"{results_path}.lock"
 
 
-def _try_lock(fd) -> bool:
+def _try_lock(fd, path) -> bool:
+    """True when locked, False when another process holds the lock; FileError when the file
+    system cannot lock at all."""
     try:
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         else:  # pragma: no cover - Windows
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    except OSError:
+    except (BlockingIOError, PermissionError):
         return False
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EDEADLK):
+            return False
+        os.close(fd)
+        raise FileError(f"cannot lock {path!r} ({exc.strerror}): this file system does not "
+                        "support locks, so two searches could write one results file; put "
+                        "the results on a local disk", filename=path, errno=exc.errno) from None
     return True
 
 
@@ -70,7 +81,7 @@ class Owner:
             raise FileError(f"cannot open the lock file {self.path!r} of the search results "
                             f"{results_path!r}: {exc.strerror}", filename=self.path,
                             errno=exc.errno) from None
-        if not _try_lock(self.fd):
+        if not _try_lock(self.fd, self.path):
             other = _owner_of(self.fd)
             os.close(self.fd)
             self.fd = None

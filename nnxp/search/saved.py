@@ -38,6 +38,7 @@ import os
 from .. import checks
 from ..errors import DataError, NNXPError
 from ..files import read_bytes
+from .checkpoints import read_trial
 from .results import STATUSES, make_record
 
 __all__ = ["one_pass", "rounds", "members", "check_checkpoint"]
@@ -290,7 +291,6 @@ def members(records, alive, search, i) -> None:
 def check_checkpoint(path, digest, search, trial, epochs):
     """The trial's checkpoint, read only when its bytes are those the results file
     recorded; then its seed, sizes and epochs checked against the trial."""
-    from .checkpoints import read_trial
     name = os.path.basename(path)
     if digest is None:
         raise _fail(search, f"the results record no checksum of trial {trial.number}'s "
