@@ -435,7 +435,7 @@ def _not_promoted(tmp):
 # -- rerun and functions ----------------------------------------------------------------------
 
 @case("rerun", "`rerun()` of a record whose sizes were edited to [6, 200000, 200000, 3] (or "
-      "whose eta or seed differ from the search's)",
+      "whose eta, seed, trial or halving round differ from the search's)",
       "`ConfigError`: the record is not the search's trial; nothing is built (a 4e10-parameter "
       "network would be refused by `max_parameters` anyway)")
 def _rerun_edited(tmp):
@@ -448,6 +448,9 @@ def _rerun_edited(tmp):
     for key, value in (("eta", 9.0), ("seed", 3), ("trial", 999)):
         with pytest.raises(nnxp.ConfigError, match="trial"):
             search.rerun(result, dict(result.records[0], **{key: value}), TRAIN, VALID)
+    halving = _halving()
+    with pytest.raises(nnxp.ConfigError, match="round 99"):
+        search.rerun(halving, dict(halving.records[0], round=99), TRAIN, VALID)
     huge = dict(result.config, trials=[dict(t, sizes=[6, 200000, 200000, 3])
                                        for t in result.config["trials"]])
     result.config = huge

@@ -98,7 +98,14 @@ def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initi
         evaluation_data = _head(evaluation_data, subsets["validation"])
     epochs = config["epochs"]
     if result.kind == "halving":
-        epochs = config["halving"]["schedule"][record["round"]][1]
+        plan = config["halving"]["schedule"]
+        round_ = record.get("round")
+        if isinstance(round_, bool) or not isinstance(round_, int) or \
+                not 0 <= round_ < len(plan):
+            raise ConfigError(f"the record of trial {record['trial']} gives round "
+                              f"{checks.show(round_)}; this search has rounds 0 to "
+                              f"{len(plan) - 1}")
+        epochs = plan[round_][1]
     net = Network(record["sizes"], cost=record["cost"],
                   activation=_activation(record["activation"]), weight_init=init,
                   seed=record["seed"], dtype=record["dtype"])
