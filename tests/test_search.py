@@ -183,7 +183,7 @@ def test_diverging_and_failing_trials_are_recorded_and_the_search_goes_on():
     diverged = by[(5.0, "default")]
     assert diverged["status"] == "diverged" and "diverged in epoch" in diverged["stop_reason"]
     for eta in (0.01, 5.0):
-        failed = by[(eta, "failing_initializer")]
+        failed = by[(eta, f"{__name__}.failing_initializer")]
         assert failed["status"] == "error" and failed["best_accuracy"] is None
         assert "ValueError: this initializer always fails" in failed["error"]
     assert [r["status"] for r in result.records][-2:] == ["error", "error"]  # sorted last

@@ -4,6 +4,7 @@ search resumed from its results file.  NumPy, one BLAS thread per worker: bit fo
 
 import json
 import os
+import signal
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -165,3 +166,52 @@ def test_pin_threads_leaves_one_blas_thread(monkeypatch):
         assert pools and all(p["num_threads"] == 1 for p in pools)
     finally:
         limits.restore_original_limits()
+
+
+def test_a_dead_dask_worker_does_not_change_the_table(threads_table, monkeypatch):
+    """A Dask worker process SIGKILLed while the search's groups are queued and running (its
+    nanny starts a new one; the scattered data lives on in the other worker): the search
+    finishes with the same table, every trial ok."""
+    pytest.importorskip("distributed")
+    real, killed = Dispatcher.submit, []
+
+    def submit(self, task):
+        future = real(self, task)
+        if not killed:
+            victim = next(iter(self.executor._client.run(os.getpid).values()))
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+        return future
+
+    monkeypatch.setattr(Dispatcher, "submit", submit)
+    with dask_client() as client:
+        result = _grid(client, max_members=3)
+        alive = set(client.run(os.getpid).values())
+    assert killed and killed[0] not in alive
+    assert _without_seconds(result.records) == threads_table
+    assert all(r["status"] == "ok" for r in result.records)
+
+
+class Raising(ThreadPoolExecutor):
+    """Threads whose third submit raises, as an executor that was shut down would."""
+
+    def __init__(self):
+        super().__init__(1)
+        self.calls = 0
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 3:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_an_executor_that_raises_is_a_clear_error_and_the_search_resumes(threads_table,
+                                                                        tmp_path):
+    path = tmp_path / "search.json"
+    with pytest.raises(nnxp.ConfigError, match="refused a task.*RuntimeError"):
+        _grid(Raising(), max_members=3, path=path)
+    saved = json.loads(path.read_text())
+    assert len(saved["records"]) == 6  # the two groups sent before were recorded
+    resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
+    assert _without_seconds(resumed.records) == threads_table

@@ -22,12 +22,21 @@ eta, lmbda and l1; ``eta_range(nnxp.find_learning_rate(...))`` gives eta a range
 book's threshold).
 
 Options (every search):
-    executor           None: local processes, one per core, BLAS threads pinned to one;
+    executor           None: local processes, one per core, BLAS threads pinned to one,
+                       ending with the searching process (a script calls the search under
+                       ``if __name__ == "__main__":``, or is refused: executors.py);
                        a ``distributed.Client`` (or its ``get_executor()``); any Executor
     seed               everything random (initial weights, shuffling, random draws): trials.py
     path               the results file, written after every group, atomically; a search
                        given an existing file resumes it: finished trials are not run again,
-                       and the table is that of an uninterrupted search (all but ``seconds``)
+                       and the table is that of an uninterrupted search (all but ``seconds``).
+                       A search owns its file while it runs (lock.py: a second search on the
+                       path is refused, naming the first's process), and what the file holds
+                       is checked against the search before it is used (saved.py)
+    max_trials         at most this many trials (space.MAX_TRIALS unless given), checked
+                       before any point is made
+    max_parameters     at most this many weights and biases in any trial's network
+                       (space.MAX_PARAMETERS unless given), checked before any is built
     max_members        trials of one shape train as one Population of at most this many
                        members (None: split evenly over the workers; 1: every trial alone)
     retries=3          a group whose worker is lost is run again up to this many times

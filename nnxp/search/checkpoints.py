@@ -3,8 +3,9 @@ from it and anyone can load the trial as a Network.
 
     checkpoint_path(results_path, trial, epoch) -> str
         "<results>.trials/trial-0007-epoch-0009.json"
-    write_trial(path, trial, state, *, epochs_planned, shuffle_seed, n_train, options)
-    read_trial(path) -> worker.MemberState
+    write_trial(path, trial, state, *, shuffle_seed, n_train, options) -> digest
+                                  the file's BLAKE2b digest, which the results file records
+    read_trial(path) -> (worker.MemberState, seed, sizes)
 
 The file is what ``Network(sizes, seed=trial.seed).SGD(..., shuffle=shuffle_seed,
 checkpoint=path)`` of the trial alone would have written after ``state.epoch`` epochs (its
@@ -17,6 +18,7 @@ continues the trial on its own exactly as the search would have.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -24,6 +26,7 @@ import numpy as np
 
 from .. import backends, core
 from ..checkpoint import checkpoint_dict
+from ..errors import DataError
 from ..files import atomic_write_text
 from ..history import History
 from ..io import network_dict
@@ -61,13 +64,18 @@ def write_trial(path, trial, state, *, shuffle_seed, n_train, options) -> None:
     d = network_dict(spec, state.params, p["dtype"], trial.seed)
     d["checkpoint"] = checkpoint_dict(plan, run_state, state.leaves,
                                       History.from_dict(state.history))
-    atomic_write_text(path, json.dumps(d), what="trial checkpoint")
+    text = json.dumps(d)
+    atomic_write_text(path, text, what="trial checkpoint")
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest()
 
 
-def read_trial(path) -> MemberState:
+def read_trial(path) -> tuple:
     with backends.use_backend("numpy"):
         net = load_network(path)
+    if net.checkpoint is None:
+        raise DataError(f"{path!r} is a network file without a checkpoint, not a trial's state")
     _, run_state, leaves, history = net.checkpoint
     params = [(np.asarray(w), np.asarray(b)) for w, b in net.params]
-    return MemberState(params, leaves, run_state.trackers[0].to_dict(), history.to_dict(),
-                       run_state.epoch)
+    state = MemberState(params, leaves, run_state.trackers[0].to_dict(), history.to_dict(),
+                        run_state.epoch)
+    return state, net.seed, list(net.sizes)

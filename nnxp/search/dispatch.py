@@ -6,8 +6,12 @@ progress bar.
         the order they finish.  A task whose future raises (its worker died, the pool broke, a
         Dask worker was killed: worker.run_group itself never raises for a trial's error) is
         submitted again, up to ``retries`` more times; after that its trials are recorded as
-        lost, with the last error.  KeyboardInterrupt (or any BaseException) cancels what has
-        not started and propagates: the results written so far let the search resume.
+        lost, with the last error.  An executor whose ``submit`` itself raises (anything but a
+        broken pool, which counts as a lost worker) is not one the search can use: nothing
+        more is sent, the groups already sent finish and are recorded, then a ConfigError
+        names the executor and its error (a resume runs the rest).  KeyboardInterrupt (or any BaseException)
+        cancels what has not started and propagates: the results written so far let the
+        search resume.
     Progress(total, enabled, desc)   tqdm when installed, else one line per update; update(n,
                                      best)
 """
@@ -17,25 +21,37 @@ from __future__ import annotations
 import sys
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 
+from .. import checks
+from ..errors import ConfigError
+
 __all__ = ["run_tasks", "Progress"]
 
 
 def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None:
     pending, attempts, order = {}, {}, {}
+    refusal = []
 
     def submit(task):
+        if refusal:
+            return
         try:
             future = dispatcher.submit(task)
         except BrokenExecutor as exc:  # a broken pool refuses work: the same as losing it
             future = Future()
             future.generation = dispatcher.generation
             future.set_exception(exc)
+        except Exception as exc:  # not an executor the search can use: finish what was sent
+            error = ConfigError(f"the executor {checks.show(dispatcher.executor)} refused a "
+                                f"task of the search: {type(exc).__name__}: {exc}"[:2000])
+            error.__cause__ = exc
+            refusal.append(error)
+            return
         pending[future] = task
         order[future] = len(order)
 
-    for task in tasks:
-        submit(task)
     try:
+        for task in tasks:
+            submit(task)
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in sorted(done, key=order.pop):  # in the order they were sent
@@ -46,8 +62,11 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
                     attempts[task.key] = attempts.get(task.key, 0) + 1
                     if isinstance(exc, BrokenExecutor):
                         dispatcher.repair(future.generation)
-                    if attempts[task.key] <= retries:
+                    if attempts[task.key] <= retries and not refusal:
                         submit(task)
+                        if not refusal:
+                            continue
+                    if refusal:  # not run: it stays out of the results, to run on resume
                         continue
                     outcomes = [_lost(member["trial"], exc, attempts[task.key])
                                 for member in task.members]
@@ -56,6 +75,8 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
         for future in pending:
             future.cancel()
         raise
+    if refusal:
+        raise refusal[0]
 
 
 def _lost(trial, exc, attempts) -> dict:

@@ -6,6 +6,8 @@ or a Dask cluster.
     pin_threads()                  one BLAS / OpenMP thread in this process (use it as the
                                    ``initializer`` of your own ProcessPoolExecutor); returns
                                    threadpoolctl's limits (``restore_original_limits()``)
+    check_main_guard(what)         ConfigError when the local processes would re-run the
+                                   script that started the search (below)
 
 ``executor``:
   None          local processes, one per core (``os.cpu_count()``), started with "spawn" (safe
@@ -15,6 +17,17 @@ or a Dask cluster.
                 libraries loaded later; for JAX, XLA's CPU threads) so that the processes do not
                 oversubscribe the cores, and receives the data once, when it starts.  A process
                 that dies breaks the pool: the dispatcher starts a new one (``repair``).
+                Workers die with the searching process: each watches its parent's pid
+                (twice a second) and exits when the parent is gone, however it ended
+                (SIGKILL, SIGTERM, a crash); multiprocessing's resource tracker then sees
+                every user of its pipe gone and exits too.
+                "spawn" starts each worker by importing the main script again (as
+                ``__mp_main__``).  A script that calls the search at its top level, outside
+                ``if __name__ == "__main__":``, would start the search again in every worker;
+                the search refuses that before starting a process (``check_main_guard``
+                reads the script's top-level statement that is running), with a ConfigError
+                naming the fix; and a search called while a worker is still importing its
+                main module refuses at once (``multiprocessing``'s bootstrapping flag).
   a Dask ``distributed.Client``
                 its ``get_executor()``; the data is scattered to every worker once (Dask's
                 nanny starts workers with OMP_NUM_THREADS=1 and the like already).  A
@@ -30,16 +43,19 @@ in another order: the last bits of float results could then differ).
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 from .. import checks
 from ..errors import ConfigError
 from .worker import run_group, set_worker_data
 
-__all__ = ["Dispatcher", "pin_threads"]
+__all__ = ["Dispatcher", "pin_threads", "check_main_guard"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -65,9 +81,72 @@ def pin_threads():
     return limits
 
 
-def _start_worker(data) -> None:
+def _start_worker(data, parent=None) -> None:
+    if parent is not None:
+        _watch_parent(parent)
     pin_threads()
     set_worker_data(data)
+
+
+def _watch_parent(parent, interval=0.5) -> None:
+    """Exit this process when ``parent`` (a pid) is no longer its parent: the searching
+    process ended (its children are then adopted by another process)."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+    if os.getppid() != parent:  # already gone
+        os._exit(0)
+    threading.Thread(target=watch, name="nnxp-parent-watch", daemon=True).start()
+
+
+_GUARD_FIX = ("put the search under `if __name__ == \"__main__\":` (Python's \"safe importing "
+              "of main module\" rule for the spawn start method), or pass executor= a "
+              "ThreadPoolExecutor or a Dask client")
+
+
+def _guarded(node) -> bool:
+    """``if __name__ == "__main__":`` (either order, any comparison of the two)."""
+    if not isinstance(node, ast.If):
+        return False
+    names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+    strings = {n.value for n in ast.walk(node.test) if isinstance(n, ast.Constant)}
+    return "__name__" in names and "__main__" in strings
+
+
+def check_main_guard(what) -> None:
+    """Refuse a search that the local worker processes would start again (module docstring):
+    called from a worker still importing the main module, or from a top-level statement of
+    the main script that is not under ``if __name__ == "__main__":``."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise ConfigError(f"{what} was called while a worker process was importing the main "
+                          f"script: the script starts a search when it is imported; "
+                          f"{_GUARD_FIX}")
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not isinstance(path, str) or not path.endswith(".py") or not os.path.isfile(path):
+        return  # interactive, python -c, a notebook: spawn does not run them again
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_globals is vars(main)
+                                     and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if frame is None:
+        return  # not below the main script's top level (a thread, a callback)
+    line = frame.f_lineno
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if node.lineno <= line <= (node.end_lineno or node.lineno):
+            if _guarded(node) and any(n.lineno <= line <= (n.end_lineno or n.lineno)
+                                      for n in node.body):
+                return
+            raise ConfigError(f"{what} starts worker processes with \"spawn\", which import "
+                              f"{path} again in each worker; line {line} runs the search at "
+                              f"the script's top level, so every worker would start it again "
+                              f"(and hang or fail); {_GUARD_FIX}")
 
 
 def _dask_client(executor):
@@ -106,7 +185,8 @@ class Dispatcher:
     def _start(self):
         return ProcessPoolExecutor(max_workers=self.workers,
                                    mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=(self.data,))
+                                   initializer=_start_worker,
+                                   initargs=(self.data, os.getpid()))
 
     def submit(self, task):
         """A Future of run_group(task); its ``generation`` says which pool it went to."""

@@ -19,9 +19,12 @@ is exactly the trial trained straight through (bit for bit on NumPy), and the se
 the full grid at 27 epochs 729.  ``result.budget`` reports the three.
 
 ``n_candidates``: None uses every point of the space as a grid; a number draws that many points
-at random (as nnxp.search.random).  With ``path``, each trial's state after each round is also
-an nnxp checkpoint file beside the results (checkpoints.py: ``nnxp.load`` reads it), which is
-what a resumed search continues from; ``result.checkpoints`` maps trial numbers to the newest.
+at random (as nnxp.search.random); either is bounded by ``max_trials`` before any point is
+made (space.py).  With ``path``, each trial's state after each round is also an nnxp
+checkpoint file beside the results (checkpoints.py: ``nnxp.load`` reads it), which is what a
+resumed search continues from; ``result.checkpoints`` maps trial numbers to the newest.  The
+results file records each checkpoint's digest, and a resumed search continues only from a
+checkpoint whose bytes match it (saved.py): an edited or swapped checkpoint is refused.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ import os
 
 from .. import checks
 from ..errors import ConfigError
-from .checkpoints import checkpoint_path, read_trial, write_trial
+from . import saved as saved_file
+from .checkpoints import checkpoint_path, write_trial
 from .results import SearchResult, sort_records
-from .run import Search, best_of, unknown_options
-from .space import check_space, grid_points, random_points
+from .run import Search, best_of, limits, unknown_options
+from .space import check_count, check_space, check_widths, grid_points, grid_size, random_points
 from .trials import check_seed, draw_rng, make_trials
 
 __all__ = ["halving", "schedule"]
@@ -66,6 +70,7 @@ def halving(space, training_data, evaluation_data, *, epochs, mini_batch_size,
     >>> result.rounds[-1], result.budget                                     # doctest: +SKIP
     """
     check_space(space, "halving")
+    max_trials, max_parameters = limits(options)
     unknown_options(options)
     seed = check_seed(seed)
     factor = checks.number("factor", factor, low=1, integer=True)
@@ -75,11 +80,14 @@ def halving(space, training_data, evaluation_data, *, epochs, mini_batch_size,
         raise ConfigError(f"halving needs epochs >= min_epochs, got epochs={epochs}, "
                           f"min_epochs={min_epochs}")
     if n_candidates is None:
+        check_count("halving", grid_size(space), epochs, max_trials)
         points = grid_points(space)
     else:
         n_candidates = checks.number("n_candidates", n_candidates, integer=True)
+        check_count("halving", n_candidates, epochs, max_trials)
         points = random_points(space, n_candidates, draw_rng(seed))
     trials = make_trials(points, seed, mini_batch_size)
+    check_widths(trials, max_parameters)
     plan = schedule(len(trials), factor, min_epochs, epochs)
     extra = {"halving": {"factor": factor, "min_epochs": min_epochs,
                          "n_candidates": n_candidates, "schedule": plan}}
@@ -92,11 +100,11 @@ def halving(space, training_data, evaluation_data, *, epochs, mini_batch_size,
 
 
 def _rounds(search, plan) -> SearchResult:
-    saved = search.store.load() or {}
-    stored = saved.get("rounds") or []
-    rounds = [{r["trial"]: r for r in (stored[i]["records"] if i < len(stored) else [])
-               if r["status"] != "lost"} for i in range(len(plan))]
-    histories = {int(k): v for k, v in saved.get("histories", {}).items()}
+    saved = search.store.load()
+    if saved is None:
+        rounds, histories, digests = [{} for _ in plan], {}, {}
+    else:
+        rounds, histories, digests = saved_file.rounds(saved, search, plan)
     states, newest = {}, {}
     results_path = search.store.path
     alive = list(search.trials)
@@ -107,6 +115,7 @@ def _rounds(search, plan) -> SearchResult:
             alive = [t for t in alive if t.number in chosen]
             states = {k: v for k, v in states.items() if k in chosen}  # only these go on
         done = rounds[i]
+        saved_file.members(done, alive, search, i)
         todo = [t for t in alive if t.number not in done]
         if results_path is not None:
             newest.update({t.number: checkpoint_path(results_path, t.number, epochs_i)
@@ -115,7 +124,8 @@ def _rounds(search, plan) -> SearchResult:
             continue
         starts = None
         if i > 0:
-            starts = {t.number: states.get(t.number) or _read(search, t, plan[i - 1][1])
+            starts = {t.number: states.get(t.number) or _read(search, t, plan[i - 1][1],
+                                                               digests)
                       for t in todo}
         written = []
 
@@ -129,19 +139,25 @@ def _rounds(search, plan) -> SearchResult:
             if state is not None and results_path is not None:
                 trial = search.trials[record["trial"]]
                 path = checkpoint_path(results_path, trial.number, epochs_i)
-                write_trial(path, trial, state, shuffle_seed=search.shuffle_seed,
-                            n_train=int(search.data[0][0].shape[0]), options=search.options)
-                written.append((trial.number, path))
+                digest = write_trial(path, trial, state, shuffle_seed=search.shuffle_seed,
+                                     n_train=int(search.data[0][0].shape[0]),
+                                     options=search.options)
+                written.append((trial.number, path, digest))
 
         def save(i=i, written=written):
+            for number, path, digest in written:
+                digests[os.path.basename(path)] = digest
             search.store.save({"rounds": [
                 {"round": j, "epochs": plan[j][1], "records": list(rounds[j].values())}
                 for j in range(len(plan)) if rounds[j]],
-                "histories": {str(k): v for k, v in histories.items()}})
-            for number, path in written:  # saved: the previous round's file is not needed
+                "histories": {str(k): v for k, v in histories.items()},
+                "checkpoints": dict(sorted(digests.items()))})
+            for number, path, _ in written:  # saved: the previous round's file is not needed
                 old, newest[number] = newest.get(number), path
-                if old and old != path and os.path.exists(old):
-                    os.remove(old)
+                if old and old != path:
+                    digests.pop(os.path.basename(old), None)
+                    if os.path.exists(old):
+                        os.remove(old)
             written.clear()
 
         tasks = search.tasks(todo, epochs_i, starts=starts, keep_state=True, tag=(i,))
@@ -149,7 +165,7 @@ def _rounds(search, plan) -> SearchResult:
     return _result(search, plan, rounds, histories, newest)
 
 
-def _read(search, trial, epochs):
+def _read(search, trial, epochs, digests):
     if search.store.path is None:
         raise ConfigError("internal: a promoted trial has no state")  # pragma: no cover
     path = checkpoint_path(search.store.path, trial.number, epochs)
@@ -157,7 +173,8 @@ def _read(search, trial, epochs):
         raise ConfigError(f"resuming {search.store.path!r}: trial {trial.number} was promoted, "
                           f"but its state after {epochs} epochs ({path}) is missing; start the "
                           "search again with another path")
-    return read_trial(path)
+    return saved_file.check_checkpoint(path, digests.get(os.path.basename(path)), search,
+                                       trial, epochs)
 
 
 def _result(search, plan, rounds, histories, newest) -> SearchResult:

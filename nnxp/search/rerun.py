@@ -9,17 +9,26 @@ subsets of the data and ``shuffle=result.shuffle_seed``, for the epochs the sear
 (successive halving: those of the last round it reached).  On NumPy its history and weights
 equal the search's bit for bit (the search trained it as a member of a population); this is
 how to get the best trial's network from a grid or random search.  A trial whose initializer
-was a function (not a name) needs ``initializer=`` that function again.
+was a function (not a name) needs ``initializer=`` that function again (the record names it by
+module and qualified name, which must match).
+
+A record given as a dict must be one of the search's: its hyper-parameters and seed are checked
+against the trial the search itself ran (``result.config``), and the network's size against
+``max_parameters`` (space.MAX_PARAMETERS unless given), before anything is built: an edited
+record is a ConfigError, never a network of the sizes it claims.
 """
 
 from __future__ import annotations
 
 import re
 
+from .. import checks
 from ..activations import from_name
 from ..errors import ConfigError
 from ..initializers import WEIGHT_INITIALIZERS
 from ..network import Network
+from .space import MAX_PARAMETERS, HYPER, function_name, parameters
+from .trials import trial_seed
 
 __all__ = ["rerun"]
 
@@ -37,7 +46,31 @@ def _activation(label):
     return from_name(match.group(1), **params)
 
 
-def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initializer=None):
+def _check_record(record, config, max_parameters) -> None:
+    """The record is trial ``record["trial"]`` of this search, as the search ran it."""
+    trials = config.get("trials") or []
+    number = record.get("trial")
+    if isinstance(number, bool) or not isinstance(number, int) or \
+            not 0 <= number < len(trials):
+        raise ConfigError(f"the record's trial {checks.show(number)} is not a trial of this "
+                          f"search (it has {len(trials)})")
+    known = dict(trials[number], seed=trial_seed(config["seed"], number))
+    for key in (*HYPER, "seed"):
+        if key not in record or record[key] != known[key] or \
+                type(record[key]) is not type(known[key]):
+            raise ConfigError(f"the record of trial {number} says {key}="
+                              f"{checks.show(record.get(key))}, but the search ran it with "
+                              f"{checks.show(known[key])}; rerun takes the search's own records")
+    limit = MAX_PARAMETERS if max_parameters is None else \
+        checks.number("max_parameters", max_parameters, integer=True)
+    if parameters(record["sizes"]) > limit:
+        raise ConfigError(f"trial {number}'s network {record['sizes']} has "
+                          f"{parameters(record['sizes']):,} weights and biases, more than "
+                          f"max_parameters={limit:,}")
+
+
+def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initializer=None,
+          max_parameters=None):
     """Train one trial alone (see the module docstring); returns (network, history)."""
     record = result.best if trial is None else trial if isinstance(trial, dict) else \
         next((r for r in result.records if r["trial"] == trial), None)
@@ -47,7 +80,14 @@ def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initi
     if training_data is None or evaluation_data is None:
         raise ConfigError("rerun needs the search's training_data and evaluation_data")
     config = result.config
-    init = initializer or WEIGHT_INITIALIZERS.get(record["initializer"])
+    _check_record(record, config, max_parameters)
+    init = WEIGHT_INITIALIZERS.get(record["initializer"])
+    if initializer is not None:
+        name = function_name(initializer, "the initializer")
+        if name != record["initializer"]:
+            raise ConfigError(f"trial {record['trial']} used the initializer "
+                              f"{record['initializer']!r}, not {name!r}")
+        init = initializer
     if init is None:
         raise ConfigError(f"trial {record['trial']} used the initializer "
                           f"{record['initializer']!r}; pass it again with initializer=")
@@ -58,7 +98,14 @@ def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initi
         evaluation_data = _head(evaluation_data, subsets["validation"])
     epochs = config["epochs"]
     if result.kind == "halving":
-        epochs = config["halving"]["schedule"][record["round"]][1]
+        plan = config["halving"]["schedule"]
+        round_ = record.get("round")
+        if isinstance(round_, bool) or not isinstance(round_, int) or \
+                not 0 <= round_ < len(plan):
+            raise ConfigError(f"the record of trial {record['trial']} gives round "
+                              f"{checks.show(round_)}; this search has rounds 0 to "
+                              f"{len(plan) - 1}")
+        epochs = plan[round_][1]
     net = Network(record["sizes"], cost=record["cost"],
                   activation=_activation(record["activation"]), weight_init=init,
                   seed=record["seed"], dtype=record["dtype"])

@@ -8,10 +8,13 @@
 Options (every search; nnxp.search's docstring says more):
     executor=None, seed=0, path=None, max_members=None, retries=3, progress=False,
     training_subset=None, validation_subset=None, early_stopping=None, schedule=None,
-    monitor_every=None, monitor_subset=None, backend=None, engine=None
+    monitor_every=None, monitor_subset=None, backend=None, engine=None,
+    max_trials=None, max_parameters=None
 
-A search: builds its trials (space.py, trials.py), puts the data on the host once
-(session.py), skips the trials its results file already holds, groups the others by shape into
+A search: checks its size before enumerating anything (space.py: the trial count, the largest
+network), builds its trials (space.py, trials.py), puts the data on the host once
+(session.py), takes its results file's lock (lock.py) and checks what the file holds against
+its trials (saved.py), skips the trials the file already holds, groups the others by shape into
 populations of at most ``max_members`` (None: the trials split evenly over the executor's
 workers), runs the groups on the executor (executors.py, dispatch.py), writes the results file
 after every group, and returns the sorted table (results.py).
@@ -23,15 +26,17 @@ import math
 
 from .. import backends, checks
 from ..errors import ConfigError
+from . import saved as saved_file
 from .dispatch import Progress, run_tasks
-from .executors import Dispatcher
+from .executors import Dispatcher, check_main_guard
 from .results import SearchResult, make_record
 from .session import Store, check_options, fingerprint, host_data
-from .space import check_space, grid_points, random_points
+from .space import (check_count, check_space, check_widths, grid_points, grid_size,
+                    random_points)
 from .trials import check_seed, draw_rng, groups, make_trials, shuffle_seed
 from .worker import Task
 
-__all__ = ["grid", "random", "Search"]
+__all__ = ["grid", "random", "Search", "limits"]
 
 
 class Search:
@@ -43,11 +48,14 @@ class Search:
                  schedule=None, monitor_every=None, monitor_subset=None, backend=None,
                  engine=None, extra=None):
         self.kind, self.trials, self.epochs = kind, trials, epochs
+        resolved = backends.resolve(backend)
         self.options = check_options(epochs, early_stopping, schedule, monitor_every,
-                                     monitor_subset, engine)
+                                     monitor_subset, engine, resolved)
         self.max_members = checks.optional_int("max_members", max_members)
         self.retries = checks.number("retries", retries, strict=False, integer=True)
-        self.backend = backends.resolve(backend).name
+        self.backend = resolved.name
+        if executor is None:
+            check_main_guard(f"nnxp.search.{kind}")
         self.data = host_data(trials, training_data, evaluation_data, training_subset,
                               validation_subset)
         self.n_evaluation = int(self.data[1][0].shape[0])
@@ -60,9 +68,10 @@ class Search:
                                    "validation": validation_subset},
                        "data": fingerprint(self.data), "varied": varied,
                        "trials": [t.params for t in trials], **(extra or {})}
-        self.store = Store(path, self.config)
         self.executor, self.dispatcher = executor, None
         self.progress_enabled = progress
+        self.store = Store(path, self.config)
+        self.store.own()  # from here on, close() must run
 
     def tasks(self, trials, epochs, starts=None, keep_state=False, tag=()) -> list:
         """Tasks for ``trials`` (their groups), to train until ``epochs``; ``starts`` maps a
@@ -108,9 +117,12 @@ class Search:
             progress.close()
 
     def close(self) -> None:
-        if self.dispatcher is not None:
-            self.dispatcher.close()
-            self.dispatcher = None
+        try:
+            if self.dispatcher is not None:
+                self.dispatcher.close()
+                self.dispatcher = None
+        finally:
+            self.store.release()
 
     def record(self, outcome, **extra) -> dict:
         trial = self.trials[outcome["trial"]]
@@ -119,9 +131,15 @@ class Search:
 
 def _one_pass(search) -> SearchResult:
     """Every trial once, for ``search.epochs`` epochs (grid and random search)."""
-    saved = search.store.load() or {}
-    records = {r["trial"]: r for r in saved.get("records", []) if r["status"] != "lost"}
-    histories = {int(k): v for k, v in saved.get("histories", {}).items() if int(k) in records}
+    try:
+        return _run_one_pass(search)
+    finally:
+        search.close()
+
+
+def _run_one_pass(search) -> SearchResult:
+    saved = search.store.load()
+    records, histories = ({}, {}) if saved is None else saved_file.one_pass(saved, search)
 
     def on_outcome(outcome):
         record = search.record(outcome)
@@ -134,12 +152,9 @@ def _one_pass(search) -> SearchResult:
                            "histories": {str(k): v for k, v in histories.items()}})
 
     todo = [t for t in search.trials if t.number not in records]
-    try:
-        if todo:
-            tasks = search.tasks(todo, search.epochs)
-            search.run(tasks, on_outcome, save, len(todo), best=lambda: best_of(records))
-    finally:
-        search.close()
+    if todo:
+        tasks = search.tasks(todo, search.epochs)
+        search.run(tasks, on_outcome, save, len(todo), best=lambda: best_of(records))
     return SearchResult(search.kind, list(records.values()), histories, search.config)
 
 
@@ -158,9 +173,13 @@ def grid(space, training_data, evaluation_data, *, epochs, mini_batch_size, seed
     >>> result.best["eta"], result.best["best_accuracy"]                  # doctest: +SKIP
     """
     check_space(space, "grid")
+    max_trials, max_parameters = limits(options)
     unknown_options(options)
     seed = check_seed(seed)
+    epochs = checks.number("epochs", epochs, integer=True)
+    check_count("grid", grid_size(space), epochs, max_trials)
     trials = make_trials(grid_points(space), seed, mini_batch_size)
+    check_widths(trials, max_parameters)
     return _one_pass(Search("grid", trials, training_data, evaluation_data, epochs=epochs,
                             seed=seed, **options))
 
@@ -174,19 +193,28 @@ def random(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
     ...                             epochs=5, mini_batch_size=10)          # doctest: +SKIP
     """
     check_space(space, "random")
+    max_trials, max_parameters = limits(options)
     unknown_options(options)
     seed = check_seed(seed)
+    epochs = checks.number("epochs", epochs, integer=True)
     n_trials = checks.number("n_trials", n_trials, integer=True)
+    check_count("random", n_trials, epochs, max_trials)
     points = random_points(space, n_trials, draw_rng(seed))
     trials = make_trials(points, seed, mini_batch_size)
+    check_widths(trials, max_parameters)
     return _one_pass(Search("random", trials, training_data, evaluation_data, epochs=epochs,
                             seed=seed, **options))
+
+
+def limits(options) -> tuple:
+    """(max_trials, max_parameters), taken out of ``options`` (space.py's bounds)."""
+    return options.pop("max_trials", None), options.pop("max_parameters", None)
 
 
 def unknown_options(options):
     known = ("executor", "path", "max_members", "retries", "progress", "training_subset",
              "validation_subset", "early_stopping", "schedule", "monitor_every",
-             "monitor_subset", "backend", "engine")
+             "monitor_subset", "backend", "engine", "max_trials", "max_parameters")
     extra = sorted(set(options) - set(known))
     if extra:
         raise ConfigError(f"unknown search options {checks.show(extra)}; known: "

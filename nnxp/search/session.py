@@ -4,11 +4,16 @@ results file written as it goes and read back to resume.
     host_data(trials, training_data, evaluation_data, training_subset, validation_subset)
         -> ((X, Y), (Xv, Yv))          NumPy, checked once (nnxp.data), Y one row per example
     check_options(...) -> dict          the fast-feedback and stopping options for every trial
+                                        (an engine must be one of the backend's)
     fingerprint(data) -> dict           sizes and a hash of the data (a resumed search must
                                         see the same data)
     Store(path, config)                 the results file; path None writes nothing
+        .own()                          take the file's lock (lock.py) for the whole search:
+                                        a second search on the path is refused at once
         .load() -> dict | None          what a previous run with the same config completed
+                                        (its records are checked by saved.py)
         .save(content)                  atomically (nnxp.files.atomic_write_text)
+        .release()                      the search's end: the lock is dropped
 
 The file is JSON: ``{"format": "nnxp.search", "version": 1, "config": {...}, "records":
 [...], "histories": {...}, "rounds": [...]}``.  ``config`` holds everything the table depends
@@ -30,6 +35,7 @@ from .. import backends, checks
 from ..data import prepare
 from ..errors import ConfigError, DataError
 from ..files import atomic_write_text, check_writable, read_json
+from .lock import Owner
 
 __all__ = ["host_data", "check_options", "fingerprint", "Store"]
 
@@ -65,7 +71,7 @@ def host_data(trials, training_data, evaluation_data, training_subset=None,
 
 
 def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subset,
-                  engine) -> dict:
+                  engine, backend=None) -> dict:
     checks.number("epochs", epochs, integer=True)
     options = {"early_stopping": checks.optional_int("early_stopping", early_stopping),
                "schedule": checks.optional_int("schedule", schedule),
@@ -75,6 +81,8 @@ def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subse
         if not isinstance(engine, str):
             raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
                               f"{checks.show(engine)}")
+        if backend is not None:
+            backend.engine_class(engine)  # ConfigError naming the backend's engines
         options["engine"] = engine
     return {k: v for k, v in options.items() if v is not None}
 
@@ -93,6 +101,18 @@ class Store:
     def __init__(self, path, config):
         self.path = None if path is None else check_writable(path, "search results")
         self.config = json.loads(json.dumps(config))  # as it will read back
+        self.owner = None
+
+    def own(self) -> None:
+        if self.path is not None and self.owner is None:
+            text = json.dumps(self.config, sort_keys=True).encode("utf-8")
+            self.owner = Owner(os.path.realpath(self.path),  # one lock, whatever the link
+                               hashlib.blake2b(text, digest_size=16).hexdigest())
+
+    def release(self) -> None:
+        if self.owner is not None:
+            self.owner.release()
+            self.owner = None
 
     def load(self):
         if self.path is None or not os.path.exists(self.path):
@@ -106,6 +126,9 @@ class Store:
             raise DataError(f"{self.path!r}: results file version {checks.show(d.get('version'))}"
                             f", this nnxp reads version {VERSION}")
         old = d.get("config")
+        if not isinstance(old, dict):
+            raise DataError(f"{self.path!r}: its \"config\" is {checks.show(old)}, not the "
+                            "description of a search; give another path to start a new search")
         if old != self.config:
             differ = sorted(k for k in set(self.config) | set(old or {})
                             if (old or {}).get(k) != self.config.get(k))

@@ -1,8 +1,12 @@
 """Search spaces: what a trial may vary, checked once, as grids or as random draws.
 
     HYPER                  the hyper-parameters a space may name, and their defaults
+    grid_size(space) -> int                 the number of combinations, before making any
     grid_points(space) -> [dict]            every combination, the first key varying slowest
     random_points(space, n, rng) -> [dict]  n draws, keys drawn in the space's order
+    check_count(what, n, epochs, max_trials) -> int    n within the bound (below)
+    check_widths(trials, max_parameters)    every network within the bound (below)
+    function_name(fn, what) -> str          a function's stable name: "module.qualname"
     loguniform(low, high), uniform(low, high), choice(values)    distributions for random
     eta_range(lr_result, decades=1.0) -> loguniform              from nnxp.find_learning_rate
 
@@ -24,6 +28,21 @@ with scipy's ``rvs(random_state=...)``.  Names and defaults:
     lmbda            0.0
     l1               0.0
 
+A list, a tuple, a distribution (or a single value) are the only containers: a set (no
+order) and a dict (whose keys would be read as the values) are refused.  A distribution's
+``rvs(random_state=rng)`` must give one number per draw.
+
+Bounds, before anything is enumerated or allocated: a search has at most ``max_trials``
+trials (``MAX_TRIALS`` unless the search is given ``max_trials=``; the grid's size is the
+product of its lists' lengths, computed first), and each network at most ``max_parameters``
+weights and biases (``MAX_PARAMETERS`` unless given).  The ConfigError gives the count and an
+estimate of the memory it would take.
+
+Functions (an initializer given as a function, an activation class not among nnxp's) are
+named in the records by their module and qualified name, the one name that tells two
+functions apart; a lambda or a function defined inside another function has no such name
+(two of them may share it) and is refused: define it at module level.
+
 ``normalize(point)`` checks a point and gives every name (in HYPER's order) a JSON-safe value
 (activation, cost and initializer by name) for the records, and the objects to build it with.
 """
@@ -35,19 +54,23 @@ import math
 import numbers
 
 from .. import checks
-from ..activations import as_activation
+from ..activations import as_activation, from_name
 from ..costs import cost_from_name
 from ..errors import ConfigError
 from ..initializers import WEIGHT_INITIALIZERS
 
-__all__ = ["HYPER", "PER_MEMBER", "grid_points", "random_points", "normalize", "loguniform",
-           "uniform", "choice", "eta_range", "check_space"]
+__all__ = ["HYPER", "PER_MEMBER", "grid_size", "grid_points", "random_points", "normalize",
+           "loguniform", "uniform", "choice", "eta_range", "check_space", "check_count",
+           "check_widths", "function_name", "MAX_TRIALS", "MAX_PARAMETERS"]
 
 HYPER = {"sizes": None, "activation": "Sigmoid", "cost": "CrossEntropyCost",
          "dtype": "float32", "mini_batch_size": None, "initializer": "default",
          "momentum": 0.0, "nesterov": False, "eta": None, "lmbda": 0.0, "l1": 0.0}
 PER_MEMBER = ("eta", "lmbda", "l1", "momentum")   # may differ inside one population
 LOG_RANGES = ("eta", "lmbda", "l1")
+MAX_TRIALS = 100_000          # a search's trials, unless max_trials= says otherwise
+MAX_PARAMETERS = 100_000_000  # one network's weights and biases, unless max_parameters=
+TRIAL_BYTES, EPOCH_BYTES = 4096, 256   # what a trial's point, record and history take, roughly
 
 
 class loguniform:
@@ -128,8 +151,17 @@ def check_space(space, what) -> dict:
     return space
 
 
+def _unordered(what, name, values):
+    if isinstance(values, (set, frozenset, dict)):
+        kind = "a dict (its keys would be read as the values)" if isinstance(values, dict) \
+            else "a set (it has no order, so the trials would not be repeatable)"
+        raise ConfigError(f"{what}: {name} is {kind}: {checks.show(values)}; give a list of "
+                          f"values such as [0.1, 0.5]")
+
+
 def _choices(name, values):
     """A grid entry as a list of choices."""
+    _unordered("grid", name, values)
     if name == "sizes" and isinstance(values, (list, tuple)) and values and \
             all(isinstance(v, numbers.Integral) for v in values):
         return [list(values)]
@@ -148,14 +180,73 @@ def _choices(name, values):
     return [values]
 
 
+def grid_size(space) -> int:
+    """The number of combinations (a product: nothing is enumerated)."""
+    return math.prod(len(_choices(name, values)) for name, values in space.items())
+
+
 def grid_points(space) -> list:
-    """Every combination of the space's choices, the first key varying slowest."""
+    """Every combination of the space's choices, the first key varying slowest (check its
+    size with grid_size and check_count first)."""
     names = list(space)
     lists = [_choices(name, space[name]) for name in names]
     return [dict(zip(names, combo)) for combo in itertools.product(*lists)]
 
 
+def _megabytes(n) -> str:
+    return f"{n / 2 ** 20:,.0f} MiB" if n < 2 ** 40 else f"{n / 2 ** 40:,.1f} TiB"
+
+
+def check_count(what, n, epochs, max_trials) -> int:
+    """``n`` trials, refused when more than ``max_trials`` (None: MAX_TRIALS)."""
+    limit = MAX_TRIALS if max_trials is None else \
+        checks.number("max_trials", max_trials, integer=True)
+    if n > limit:
+        estimate = n * (TRIAL_BYTES + EPOCH_BYTES * max(1, int(epochs or 1)))
+        raise ConfigError(f"{what} would run {n:,} trials, more than max_trials={limit:,}; "
+                          f"their points, records and histories alone would take about "
+                          f"{_megabytes(estimate)}; search a smaller space (or pass "
+                          f"max_trials={n} if you really mean it)")
+    return n
+
+
+def parameters(sizes) -> int:
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def check_widths(trials, max_parameters) -> None:
+    """Every trial's network within ``max_parameters`` weights and biases (None:
+    MAX_PARAMETERS), before any is built."""
+    limit = MAX_PARAMETERS if max_parameters is None else \
+        checks.number("max_parameters", max_parameters, integer=True)
+    largest = max(trials, key=lambda t: parameters(t.params["sizes"]), default=None)
+    if largest is None:
+        return
+    n = parameters(largest.params["sizes"])
+    if n > limit:
+        itemsize = 8 if largest.params["dtype"] == "float64" else 4
+        raise ConfigError(f"trial {largest.number}'s network {checks.show(largest.params['sizes'])}"
+                          f" has {n:,} weights and biases, more than max_parameters={limit:,}; "
+                          f"they alone would take {_megabytes(n * itemsize)} (and training "
+                          f"needs several times that); give smaller widths (or pass "
+                          f"max_parameters={n} if you really mean it)")
+
+
+def function_name(fn, what) -> str:
+    """"module.qualname" of a function defined at a module's top level (or a class's)."""
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or \
+            "<lambda>" in qualname or "<locals>" in qualname:
+        raise ConfigError(f"{what} {checks.show(fn)} has no name of its own (a lambda, a "
+                          f"function defined inside another, a partial): the search names "
+                          f"it in its records, and two such functions could share a name; "
+                          f"define it with def at a module's top level")
+    return f"{module}.{qualname}"
+
+
 def _sampler(name, values):
+    _unordered("random", name, values)
     if name == "sizes" and isinstance(values, (list, tuple)) and values and \
             all(isinstance(v, numbers.Integral) for v in values):
         return lambda rng: list(values)
@@ -170,13 +261,21 @@ def _sampler(name, values):
     if isinstance(values, (loguniform, uniform, choice)):
         return values.sample
     if hasattr(values, "rvs"):
-        return lambda rng: _scalar(values.rvs(random_state=rng))
+        return lambda rng: _scalar(name, values, values.rvs(random_state=rng))
     if isinstance(values, list):
         return choice(values).sample
     return lambda rng: values
 
 
-def _scalar(v):
+def _scalar(name, dist, v):
+    shape = getattr(v, "shape", None)
+    if shape is not None and tuple(shape) != ():
+        size = math.prod(tuple(shape))
+        if size != 1:
+            raise ConfigError(f"random: the distribution for {name} ({checks.show(dist)}) "
+                              f"returned {checks.show(v)} from rvs(random_state=rng); "
+                              f"expected one number per draw (a scipy.stats distribution "
+                              f"without size=, e.g. scipy.stats.loguniform(0.01, 10))")
     return v.item() if hasattr(v, "item") else v
 
 
@@ -185,6 +284,14 @@ def random_points(space, n, rng) -> list:
     space's order, so the same seed gives the same points."""
     samplers = [(name, _sampler(name, values)) for name, values in space.items()]
     return [{name: draw(rng) for name, draw in samplers} for _ in range(n)]
+
+
+def _known_activation(activation) -> bool:
+    """One of nnxp's own activation classes (not a subclass a user wrote)."""
+    try:
+        return type(from_name(activation.name)) is type(activation)
+    except ConfigError:
+        return False
 
 
 def normalize(point, mini_batch_size) -> tuple:
@@ -202,7 +309,7 @@ def normalize(point, mini_batch_size) -> tuple:
         if isinstance(init, str) and init.lower() in WEIGHT_INITIALIZERS:
             init_name, init_fn = init.lower(), WEIGHT_INITIALIZERS[init.lower()]
         elif callable(init):
-            init_name, init_fn = getattr(init, "__name__", repr(init)), init
+            init_name, init_fn = function_name(init, "the initializer"), init
         else:
             raise ConfigError(f"initializer must be one of {', '.join(WEIGHT_INITIALIZERS)} "
                               f"or a function (rng, shape) -> array, got {checks.show(init)}")
@@ -219,6 +326,8 @@ def normalize(point, mini_batch_size) -> tuple:
         raise ConfigError(f"search space point {checks.show(point)}: {exc}") from None
     label = activation.name if activation.to_dict() == {"name": activation.name} \
         else repr(activation)
+    if not _known_activation(activation):
+        label = f"{function_name(type(activation), 'the activation')}: {label}"
     params = {"sizes": sizes, "activation": label, "cost": cost.name, "dtype": dtype,
               "mini_batch_size": mbs, "initializer": init_name, "momentum": momentum,
               "nesterov": nesterov, "eta": eta, "lmbda": lmbda, "l1": l1}
