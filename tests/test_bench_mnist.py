@@ -2,6 +2,7 @@
 paired ratios to the floors, data preparation apart, the machine with the results, JSON only
 where --json says, and the busy-machine helper leaves no process behind."""
 
+import argparse
 import json
 import os
 import pathlib
@@ -53,3 +54,36 @@ def test_busy_machine_starts_and_stops_one_process_per_core():
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_jax_floor_and_keras_contender(tmp_path, monkeypatch, capsys):
+    """nnxp-JAX is held to jax_scan_rows (the row-layout floor) and paired with Keras on JAX;
+    every contender's accuracy after one epoch is recorded."""
+    pytest.importorskip("jax")
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    pytest.importorskip("keras")
+    monkeypatch.chdir(tmp_path)
+    report = bench_mnist.main(["--synthetic", "120", "--rows", "mb100", "--rounds", "2",
+                               "--backends", "jax", "--baselines",
+                               "jax_scan_rows,jax_scan_epoch,keras_jax", "--no-threads",
+                               "--no-loop", "--no-memory", "--no-evaluation"])
+    records = {r["contender"]: r for r in report["rows"][0]["contenders"]}
+    assert set(records) == {"nnxp-jax-float32", "jax_scan_rows-float32",
+                            "jax_scan_epoch-float32", "keras_jax-float32"}
+    nnxp = records["nnxp-jax-float32"]
+    assert nnxp["vs_floor"]["vs"] == "jax_scan_rows-float32"
+    assert nnxp["vs_keras"]["vs"] == "keras_jax-float32"
+    assert report["rows"][0]["n_train"] == 120
+    for rec in records.values():
+        assert 0.0 <= rec["accuracy_after_one_epoch"] <= 1.0
+    assert "x keras" in capsys.readouterr().out
+
+
+def test_missing_contender_library_is_skipped_with_a_message(monkeypatch, capsys):
+    def missing(*args, **kwargs):
+        raise ImportError("No module named 'keras'")
+
+    monkeypatch.setattr(bench_mnist.baselines, "make", missing)
+    args = argparse.Namespace(baselines=["keras_jax"], device=None)
+    assert bench_mnist.row_contenders("canonical", args, []) == []
+    assert "skipping keras_jax: No module named 'keras'" in capsys.readouterr().err
