@@ -3,6 +3,9 @@
     python benchmarks/bench_mnist.py                         the default rows and sections
     python benchmarks/bench_mnist.py --rows canonical --rounds 3 --no-threads --no-loop
     python benchmarks/bench_mnist.py --json /tmp/bench.json  also write every figure as JSON
+    python benchmarks/bench_mnist.py --rows canonical,mb100 --backends jax \
+        --baselines jax_scan_rows,keras_jax --no-threads --no-loop --no-memory --clock cpu
+                                                             nnxp-JAX, its floor and Keras
 
 The work: network2's SGD (sigmoid, cross-entropy, eta 0.5, lmbda 5.0) on MNIST's training
 images, one epoch = one permutation drawn on the host.  Rows (``--rows``):
@@ -34,6 +37,9 @@ How it is timed, so that the figures mean the same thing for every contender:
   order rotated by one each round: load from elsewhere on a shared machine falls on all of them.
   Ratios are *paired*: the median over rounds of (contender's epoch / its reference's epoch in
   the same round), with the range over rounds; seconds are medians with their range.
+  ``--clock cpu`` times the main rows' epochs in this process's CPU time (all its threads)
+  instead of elapsed time: on a machine loaded by others it leaves out the waits for a core,
+  which are most of the noise, but it does not see a contender that waits or works elsewhere.
 * **Data prepared once, apart.**  Every contender gets the host arrays once, untimed in the
   epochs, and converts them its own way (nnxp: ``net.prepare``; the floors: their buffers and
   device copies); that time is reported apart ("prep s").  Each nnxp epoch is one call
@@ -94,6 +100,10 @@ ETA, LMBDA = 0.5, 5.0
 BASELINES = ["numpy_vectorized", "numpy_minimal", "network2_loop", "jax_scan_rows", "jax_scan",
              "jax_scan_epoch", "torch_eager", "sklearn_mlp", "keras_jax"]
 JAX_FLOOR = "jax_scan_rows-float32"
+# wall: elapsed time; cpu: this process's CPU time, every thread (what the epoch itself used,
+# without the time it waited for a core: steadier on a loaded machine, but blind to waiting
+# and to work done in other processes)
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 SLOW = {"network2_loop": ("canonical",), "numpy_minimal": ("canonical", "mb100"),
         "torch_eager": ("canonical", "mb100", "mb1000", "wide"),
         "sklearn_mlp": ("canonical", "mb100", "mb1000", "wide"),
@@ -303,10 +313,11 @@ def row_contenders(row, args, backends):
     return out
 
 
-def interleave(contenders, X, y, rounds, label="", validation=None):
+def interleave(contenders, X, y, rounds, label="", validation=None, clock="wall"):
     """Prepare each contender (timed apart), one warm-up epoch each, then ``rounds`` rounds of
     one epoch per contender, the order rotated each round.  Returns {name: record}; with
-    ``validation`` (Xv, yv) each record has the accuracy after the warm-up epoch."""
+    ``validation`` (Xv, yv) each record has the accuracy after the warm-up epoch.  ``clock``
+    (a key of CLOCKS) times the epochs."""
     records = {}
     for c in contenders:
         start = time.perf_counter()
@@ -324,9 +335,9 @@ def interleave(contenders, X, y, rounds, label="", validation=None):
         perm = rng.permutation(X.shape[0])
         k = r % len(contenders)
         for c in contenders[k:] + contenders[:k]:
-            start = time.perf_counter()
+            start = CLOCKS[clock]()
             c.run_epoch(perm)
-            records[c.name]["epoch_seconds"].append(time.perf_counter() - start)
+            records[c.name]["epoch_seconds"].append(CLOCKS[clock]() - start)
         print(f"  {label} round {r + 1}/{rounds} (load {loadavg()})", file=sys.stderr,
               flush=True)
     for c in contenders:
@@ -376,7 +387,8 @@ def run_rows(args, backends, data):
         print(f"row {row} ({n} images) ...", file=sys.stderr, flush=True)
         before = loadavg()
         contenders = row_contenders(row, args, backends)
-        records = interleave(contenders, X, y, args.rounds, row, validation=data["validation"])
+        records = interleave(contenders, X, y, args.rounds, row, validation=data["validation"],
+                             clock=args.clock)
         add_ratios(records)
         result = {"row": row, "sizes": spec["sizes"], "mini_batch_size": spec["m"],
                   "n_train": n, "loadavg_before": before, "loadavg_after": loadavg(),
@@ -515,7 +527,8 @@ def print_report(report):
           f"torch threads {m.get('torch_threads', '-')}; thread policy: {m['thread_policy']}")
     for row in report["rows"]:
         print(f"\nrow {row['row']}: {row['sizes']}, mini-batch {row['mini_batch_size']}, "
-              f"{row['n_train']} images, {report['settings']['rounds']} rounds; load "
+              f"{row['n_train']} images, {report['settings']['rounds']} rounds, "
+              f"{report['settings']['clock']} clock; load "
               f"{row['loadavg_before']} -> {row['loadavg_after']}")
         header = (f"  {'contender':34s} {'x floor [range]':>18s} {'x torch eager':>18s} "
                   f"{'x sklearn':>18s} {'x keras':>18s} {'s/epoch [range]':>24s} {'prep s':>7s} "
@@ -580,6 +593,9 @@ def main(argv=None):
     p.add_argument("--no-loop", dest="loop", action="store_false")
     p.add_argument("--no-memory", dest="memory", action="store_false")
     p.add_argument("--no-evaluation", dest="evaluation", action="store_false")
+    p.add_argument("--clock", default="wall", choices=sorted(CLOCKS),
+                   help="epochs of the main rows timed in elapsed time (wall) or in this "
+                        "process's CPU time (cpu: for a loaded machine)")
     p.add_argument("--n-train", type=int, default=None, help="use at most this many images")
     p.add_argument("--synthetic", type=int, default=None, metavar="N",
                    help="N random images instead of MNIST (smoke tests)")
@@ -597,6 +613,7 @@ def main(argv=None):
     machine = machine_info()
     report = {"machine": machine,
               "settings": {"eta": ETA, "lmbda": LMBDA, "rounds": args.rounds,
+                           "clock": args.clock,
                            "thread_rounds": args.thread_rounds, "backends": backends,
                            "baselines": args.baselines,
                            "date": time.strftime("%Y-%m-%d %H:%M:%S")},

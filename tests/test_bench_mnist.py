@@ -46,6 +46,18 @@ def test_no_json_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cpu_clock_times_the_epochs_in_process_time(monkeypatch):
+    """--clock cpu reads time.process_time around every timed epoch (not perf_counter)."""
+    ticks = iter(range(1000))
+    monkeypatch.setitem(bench_mnist.CLOCKS, "cpu", lambda: 10.0 * next(ticks))
+    report = bench_mnist.main(["--synthetic", "100", "--rows", "canonical", "--rounds", "3",
+                               "--backends", "numpy", "--baselines", "", "--no-threads",
+                               "--no-loop", "--no-memory", "--no-evaluation", "--clock", "cpu"])
+    assert report["settings"]["clock"] == "cpu"
+    for rec in report["rows"][0]["contenders"]:
+        assert rec["epoch_seconds"] == [10.0, 10.0, 10.0]
+
+
 def test_busy_machine_starts_and_stops_one_process_per_core():
     with bench_mnist.busy_machine(2) as pids:
         assert len(pids) == 2
