@@ -8,16 +8,19 @@ network with the cross-entropy cost (output delta a - y) and network2's update r
 n the number of training images, m the size of the mini-batch at hand (the last, smaller batch
 of an epoch uses its own size, as network2 does).  One epoch visits the training set in the
 order of a permutation drawn on the host with numpy.random.Generator and cut into consecutive
-mini-batches.  (scikit-learn is the exception on two counts, see SklearnMLP.)
+mini-batches.  (scikit-learn is the exception on two counts, see SklearnMLP; Keras shuffles its
+own way unless told otherwise, see KerasJax.)
 
 Interface (what the benchmark runner calls):
 
     CONTENDERS                                   {name: class}, in the order of the table
     make(name, sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, params=None,
          **options)            options: jax_scan's gather="epoch"|"batch", torch_eager's
-                               num_threads=None|int
+                               num_threads=None|int, keras_jax's shuffle="keras"|"perm" and
+                               steps_per_execution=1
     make_network2_loop(...), make_numpy_vectorized(...), make_jax_scan(...),
-    make_torch_eager(...), make_sklearn_mlp(...)          the same, one per contender
+    make_jax_scan_rows(...), make_torch_eager(...), make_sklearn_mlp(...),
+    make_keras_jax(...)                                   the same, one per contender
         -> Contender with
            .prepare(X, Y)        X (n, n_in) float, Y (n, n_out) one-hot, host NumPy; moves or
                                  converts the data where the contender needs it (not timed)
@@ -49,7 +52,8 @@ import warnings
 import numpy as np
 
 __all__ = ["CONTENDERS", "Contender", "make", "make_network2_loop", "make_numpy_vectorized",
-           "make_jax_scan", "make_torch_eager", "make_sklearn_mlp", "initial_parameters",
+           "make_jax_scan", "make_jax_scan_rows", "make_torch_eager", "make_sklearn_mlp",
+           "make_keras_jax", "initial_parameters",
            "time_contender", "matmul_flops", "epoch_flops"]
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -379,8 +383,8 @@ class JaxScan(Contender):
     (int32, 200 kB).  ``gather`` chooses where the permutation is applied (see _jax_epoch_fn):
     "batch" gathers each mini-batch inside the step, "epoch" (the default here) makes a shuffled
     copy of the whole training set first (nnxp's JAX engine, nnxp/engines/jax_scan.py, does
-    neither: it gathers blocks of about 1024 rows).  The benchmark runs both and takes the
-    faster as the floor.  The
+    neither: it gathers blocks of about 1024 rows).  JAX's floor in the benchmark is
+    JaxScanRows; these two are kept for comparison.  The
     hyper-parameters are Python constants baked into the program (nnxp keeps them as device
     arrays so that a new eta never recompiles).  The program is compiled ahead of time
     on the first run_epoch, and that time is ``compile_seconds``.  The weights are donated, so
@@ -693,7 +697,7 @@ class KerasJax(Contender):
         self._jax.block_until_ready([v.value for v in self.model.trainable_variables])
 
     def weights(self):
-        return [(np.asarray(layer.kernel.numpy()).T.copy(), np.asarray(layer.bias.numpy()).copy())
+        return [(np.array(layer.kernel.value).T.copy(), np.array(layer.bias.value))
                 for layer in self.model.layers]
 
 
@@ -707,7 +711,8 @@ def make(name, sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, para
     """The contender called ``name`` (a key of CONTENDERS), ready for prepare(X, Y).
 
     ``options`` go to the contender's class: jax_scan takes gather="epoch"|"batch",
-    torch_eager takes num_threads (None: PyTorch's default).
+    torch_eager takes num_threads (None: PyTorch's default), keras_jax takes shuffle and
+    steps_per_execution.
     """
     try:
         cls = CONTENDERS[name]
