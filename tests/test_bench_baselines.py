@@ -187,3 +187,29 @@ def test_flop_counts():
     assert baselines.epoch_flops([784, 30, 10], 100, 10, input_delta=True) == 6 * 100 * (
         784 * 30 + 30 * 10)
     assert baselines.matmul_flops("float64", n=64, repeats=2) > 0
+
+
+def test_jax_floor_variants_compute_the_same_epoch():
+    """benchmarks/jax_floor_variants.py: each variant of the floor (nnxp's layout, sigmoid,
+    device hyper-parameters, block gathering, all four) trains the same weights as the floor
+    from the same start and order (float32: equal to rounding), blocks and leftover included."""
+    pytest.importorskip("jax")
+    from benchmarks import jax_floor_variants
+
+    rng = np.random.default_rng(0)
+    X = rng.random((2500, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 2500)
+    variants = [v for v in jax_floor_variants.variants(X, y, 10)
+                if isinstance(v, jax_floor_variants.Variant)]
+    assert [v.name for v in variants] == ["floor", "floor + layout", "floor + sigmoid",
+                                          "floor + hyper", "floor + gather", "floor + all four"]
+    perm = rng.permutation(2500)
+    start = variants[0].weights()
+    for v in variants:
+        v.run_epoch(perm)
+    ref = variants[0].weights()
+    assert all(np.max(np.abs(W - W0)) > 1e-2 for (W, _), (W0, _) in zip(ref, start))
+    for v in variants[1:]:
+        for (W, b), (W_ref, b_ref) in zip(v.weights(), ref):
+            assert W.shape == W_ref.shape
+            assert np.max(np.abs(W - W_ref)) <= 1e-4 and np.max(np.abs(b - b_ref)) <= 1e-4, v.name
