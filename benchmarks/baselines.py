@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -651,7 +652,6 @@ class KerasJax(Contender):
         if shuffle not in ("keras", "perm"):
             raise ValueError(f"shuffle must be 'keras' or 'perm', got {shuffle!r}")
         self.shuffle, self.steps_per_execution = shuffle, int(steps_per_execution)
-        import os
         os.environ.setdefault("KERAS_BACKEND", "jax")
         import keras
         if keras.backend.backend() != "jax":
@@ -828,6 +828,8 @@ def _available(name):
                "sklearn_mlp": "sklearn", "keras_jax": "keras"}.get(name)
     if package is None:
         return True
+    if package == "keras":  # keras picks its backend once, when first imported
+        os.environ.setdefault("KERAS_BACKEND", "jax")
     try:
         __import__(package)
     except ImportError:
