@@ -19,6 +19,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repo's benchmarks/
 
 from benchmarks import baselines  # noqa: E402
+from conftest import optional  # noqa: E402
 
 SIZES = [20, 8, 3]
 ETA, LMBDA = 0.5, 5.0
@@ -125,7 +126,7 @@ def _keras():
     """Keras on its JAX backend, or a skip (KERAS_BACKEND is set first, as the contender does:
     importing keras without it would look for TensorFlow)."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    return pytest.importorskip("keras")
+    return optional("keras")
 
 
 def test_keras_same_weights_as_network2_loop(x64, problem, reference):

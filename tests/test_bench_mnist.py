@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repo's benchmarks/
 
 from benchmarks import bench_mnist  # noqa: E402
+from conftest import optional  # noqa: E402
 
 
 def test_smoke_run_writes_json_only_where_asked(tmp_path, monkeypatch, capsys):
@@ -73,7 +74,7 @@ def test_jax_floor_and_keras_contender(tmp_path, monkeypatch, capsys):
     every contender's accuracy after one epoch is recorded."""
     pytest.importorskip("jax")
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    pytest.importorskip("keras")
+    optional("keras")
     monkeypatch.chdir(tmp_path)
     report = bench_mnist.main(["--synthetic", "120", "--rows", "mb100", "--rounds", "2",
                                "--backends", "jax", "--baselines",
