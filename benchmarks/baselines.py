@@ -8,16 +8,19 @@ network with the cross-entropy cost (output delta a - y) and network2's update r
 n the number of training images, m the size of the mini-batch at hand (the last, smaller batch
 of an epoch uses its own size, as network2 does).  One epoch visits the training set in the
 order of a permutation drawn on the host with numpy.random.Generator and cut into consecutive
-mini-batches.  (scikit-learn is the exception on two counts, see SklearnMLP.)
+mini-batches.  (scikit-learn is the exception on two counts, see SklearnMLP; Keras shuffles its
+own way unless told otherwise, see KerasJax.)
 
 Interface (what the benchmark runner calls):
 
     CONTENDERS                                   {name: class}, in the order of the table
     make(name, sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, params=None,
          **options)            options: jax_scan's gather="epoch"|"batch", torch_eager's
-                               num_threads=None|int
+                               num_threads=None|int, keras_jax's shuffle="keras"|"perm" and
+                               steps_per_execution=1
     make_network2_loop(...), make_numpy_vectorized(...), make_jax_scan(...),
-    make_torch_eager(...), make_sklearn_mlp(...)          the same, one per contender
+    make_jax_scan_rows(...), make_torch_eager(...), make_sklearn_mlp(...),
+    make_keras_jax(...)                                   the same, one per contender
         -> Contender with
            .prepare(X, Y)        X (n, n_in) float, Y (n, n_out) one-hot, host NumPy; moves or
                                  converts the data where the contender needs it (not timed)
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -49,7 +53,8 @@ import warnings
 import numpy as np
 
 __all__ = ["CONTENDERS", "Contender", "make", "make_network2_loop", "make_numpy_vectorized",
-           "make_jax_scan", "make_torch_eager", "make_sklearn_mlp", "initial_parameters",
+           "make_jax_scan", "make_jax_scan_rows", "make_torch_eager", "make_sklearn_mlp",
+           "make_keras_jax", "initial_parameters",
            "time_contender", "matmul_flops", "epoch_flops"]
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -379,8 +384,8 @@ class JaxScan(Contender):
     (int32, 200 kB).  ``gather`` chooses where the permutation is applied (see _jax_epoch_fn):
     "batch" gathers each mini-batch inside the step, "epoch" (the default here) makes a shuffled
     copy of the whole training set first (nnxp's JAX engine, nnxp/engines/jax_scan.py, does
-    neither: it gathers blocks of about 1024 rows).  The benchmark runs both and takes the
-    faster as the floor.  The
+    neither: it gathers blocks of about 1024 rows).  JAX's floor in the benchmark is
+    JaxScanRows; these two are kept for comparison.  The
     hyper-parameters are Python constants baked into the program (nnxp keeps them as device
     arrays so that a new eta never recompiles).  The program is compiled ahead of time
     on the first run_epoch, and that time is ``compile_seconds``.  The weights are donated, so
@@ -424,6 +429,73 @@ class JaxScan(Contender):
 
     def weights(self):
         return [(np.asarray(W).copy(), np.asarray(b).copy()) for W, b in self._params]
+
+
+# -- 3b. JAX's floor: the epoch gathered once, row layout, jax.nn.sigmoid ---------------------
+
+def _jax_rows_epoch_fn(sizes, eta, lmbda, n, m):
+    """The pure epoch (params, X, Y, perm) -> params with W stored (n_in, n_out) and used as
+    ``x @ W``, ``jax.nn.sigmoid``, X[perm] gathered once and scanned over (n // m, m, features)
+    slices of it; hyper-parameters baked in as Python constants."""
+    import jax
+    import jax.numpy as jnp
+
+    del sizes
+    decay = 1.0 - eta * lmbda / n
+    n_full, r = divmod(n, m)
+
+    def step(params, xb, yb):
+        lr = eta / xb.shape[0]  # a Python constant: the batch size is static
+        acts = [xb]
+        for W, b in params:
+            acts.append(jax.nn.sigmoid(acts[-1] @ W + b))
+        d = acts[-1] - yb
+        new = [None] * len(params)
+        for l in range(len(params) - 1, -1, -1):
+            W, b = params[l]
+            new[l] = (decay * W - lr * (acts[l].T @ d), b - lr * d.sum(axis=0))
+            if l:
+                d = (d @ W.T) * acts[l] * (1 - acts[l])
+        return tuple(new)
+
+    def epoch(params, X, Y, perm):
+        Xs, Ys = jnp.take(X, perm, axis=0), jnp.take(Y, perm, axis=0)
+        if n_full:
+            batches = (Xs[:n_full * m].reshape(n_full, m, -1),
+                       Ys[:n_full * m].reshape(n_full, m, -1))
+            params, _ = jax.lax.scan(lambda p, xy: (step(p, *xy), None), params, batches)
+        if r:
+            params = step(params, Xs[n_full * m:], Ys[n_full * m:])
+        return params
+
+    return epoch
+
+
+class JaxScanRows(JaxScan):
+    """JAX's floor as most JAX code is written: weights stored (n_in, n_out) so that a layer is
+    ``x @ W + b`` (rows = examples, no transpose in the forward pass), ``jax.nn.sigmoid``, the
+    shuffled epoch gathered once (``X[perm]``) and ``lax.scan`` over its mini-batches, the
+    weights donated.  Otherwise as JaxScan (constants baked in, compiled ahead of time on the
+    first run_epoch); ``weights()`` returns W transposed back to (n_out, n_in)."""
+
+    name = "jax_scan_rows"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, gather="epoch", **kwargs)
+
+    def prepare(self, X, Y):
+        jax = self._jax
+        X, Y = self._host_data(X, Y)
+        self._X, self._Y = jax.device_put(X), jax.device_put(Y)
+        self._params = jax.device_put(tuple((np.ascontiguousarray(W.T), b)
+                                            for W, b in self.initial))
+        jax.block_until_ready((self._X, self._Y, self._params))
+        self._epoch = jax.jit(_jax_rows_epoch_fn(self.sizes, self.eta, self.lmbda, self.n,
+                                                 self.mini_batch_size), donate_argnums=0)
+        self._compiled = None
+
+    def weights(self):
+        return [(np.asarray(W).T.copy(), np.asarray(b).copy()) for W, b in self._params]
 
 
 # -- 4. PyTorch eager with autograd ----------------------------------------------------------
@@ -543,8 +615,95 @@ class SklearnMLP(Contender):
         return [(c.T.copy(), b.copy()) for c, b in zip(self.model.coefs_, self.model.intercepts_)]
 
 
+# -- 6. Keras 3 on its JAX backend -----------------------------------------------------------
+
+class KerasJax(Contender):
+    """Keras 3 as a Keras user writes it: ``keras.Sequential`` of Dense layers, ``model.fit``
+    with ``keras.optimizers.SGD(learning_rate=eta)`` and ``jit_compile=True``, on Keras's JAX
+    backend (``KERAS_BACKEND=jax`` is set here unless already set, before keras is imported;
+    a keras already imported on another backend raises ImportError, so the benchmark skips it).
+
+    The same network and arithmetic as network2, stated term by term:
+    * the hidden layers are Dense(activation="sigmoid"); the last Dense gives logits and the loss
+      is ``keras.ops.binary_crossentropy(y, z, from_logits=True)`` summed over the outputs, which
+      Keras averages over the mini-batch: d loss / d z = (sigmoid(z) - y)/m, network2's
+      cross-entropy delta and (1/m) sum (Keras's ``from_logits=False`` on sigmoid outputs would
+      clip them to [1e-7, 1 - 1e-7] and zero the gradient of saturated outputs);
+    * ``kernel_regularizer=L2(lmbda / (2 n))`` on every kernel (not the biases): Keras adds
+      l2 sum(w^2) to the mini-batch's mean loss, whose gradient 2 l2 w = (lmbda/n) w gives
+      network2's decay eta lmbda/n per step (the last, smaller mini-batch too);
+    * kernels are stored (n_in, n_out), ``x @ W``; ``weights()`` returns them transposed.
+    ``shuffle="keras"`` (the default, what ``fit`` does unless told otherwise): ``fit(X, Y,
+    shuffle=True)`` on the host arrays, Keras drawing its own permutation each epoch (NumPy's
+    global generator, seeded in prepare) and gathering each mini-batch from it on the host, so
+    ``perm`` sets only n: the same work, another order.  ``shuffle="perm"``: ``fit(X[perm],
+    Y[perm], shuffle=False)``, the given order, an epoch-sized host gather first (for checking
+    the arithmetic against the others).  ``steps_per_execution`` is fit's (default 1: one
+    compiled call per mini-batch, as most users run it).  Keras also tracks the mean loss of
+    the epoch (its default metric).  ``compile_seconds`` is None: Keras compiles inside the
+    first fit (the warm-up epoch).  float64 sets Keras's floatx and turns on jax_enable_x64 for
+    the whole process.
+    """
+
+    name = "keras_jax"
+
+    def __init__(self, *args, shuffle="keras", steps_per_execution=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        if shuffle not in ("keras", "perm"):
+            raise ValueError(f"shuffle must be 'keras' or 'perm', got {shuffle!r}")
+        self.shuffle, self.steps_per_execution = shuffle, int(steps_per_execution)
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+        import keras
+        if keras.backend.backend() != "jax":
+            raise ImportError(f"keras runs on {keras.backend.backend()!r} in this process; "
+                              "keras_jax needs KERAS_BACKEND=jax set before keras is imported")
+        import jax
+        if self.dtype == np.float64:
+            if not jax.config.jax_enable_x64:
+                jax.config.update("jax_enable_x64", True)
+            keras.config.set_floatx("float64")
+        self._keras, self._jax = keras, jax
+
+    def prepare(self, X, Y):
+        keras = self._keras
+        self._X, self._Y = self._host_data(X, Y)
+        keras.utils.set_random_seed(self.seed)
+        dtype = str(self.dtype)
+        l2 = keras.regularizers.L2(self.lmbda / (2 * self.n))
+        last = len(self.sizes) - 2
+        self.model = keras.Sequential(
+            [keras.Input((self.sizes[0],), dtype=dtype)] +
+            [keras.layers.Dense(n_out, activation=None if l == last else "sigmoid",
+                                kernel_regularizer=l2, dtype=dtype)
+             for l, n_out in enumerate(self.sizes[1:])])
+        for layer, (W, b) in zip(self.model.layers, self.initial):
+            layer.set_weights([W.T, b])
+
+        def loss(y_true, logits):  # per example, summed over the outputs
+            ops = keras.ops
+            return ops.sum(ops.binary_crossentropy(y_true, logits, from_logits=True), axis=-1)
+
+        self.model.compile(optimizer=keras.optimizers.SGD(learning_rate=self.eta), loss=loss,
+                           jit_compile=True, steps_per_execution=self.steps_per_execution)
+
+    def run_epoch(self, perm):
+        perm = self._check_perm(perm)
+        if self.shuffle == "perm":
+            X, Y, shuffle = self._X[perm], self._Y[perm], False
+        else:
+            X, Y, shuffle = self._X, self._Y, True
+        self.model.fit(X, Y, batch_size=self.mini_batch_size, epochs=1, shuffle=shuffle,
+                       verbose=0)
+        self._jax.block_until_ready([v.value for v in self.model.trainable_variables])
+
+    def weights(self):
+        return [(np.array(layer.kernel.value).T.copy(), np.array(layer.bias.value))
+                for layer in self.model.layers]
+
+
 CONTENDERS = {cls.name: cls for cls in
-              (Network2Loop, NumpyMinimal, NumpyVectorized, JaxScan, TorchEager, SklearnMLP)}
+              (Network2Loop, NumpyMinimal, NumpyVectorized, JaxScan, JaxScanRows, TorchEager,
+               SklearnMLP, KerasJax)}
 
 
 def make(name, sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, params=None,
@@ -552,7 +711,8 @@ def make(name, sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, para
     """The contender called ``name`` (a key of CONTENDERS), ready for prepare(X, Y).
 
     ``options`` go to the contender's class: jax_scan takes gather="epoch"|"batch",
-    torch_eager takes num_threads (None: PyTorch's default).
+    torch_eager takes num_threads (None: PyTorch's default), keras_jax takes shuffle and
+    steps_per_execution.
     """
     try:
         cls = CONTENDERS[name]
@@ -576,6 +736,10 @@ def make_jax_scan(sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, p
     return JaxScan(sizes, eta, lmbda, mini_batch_size, dtype, seed, params, gather=gather)
 
 
+def make_jax_scan_rows(sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, params=None):
+    return JaxScanRows(sizes, eta, lmbda, mini_batch_size, dtype, seed, params)
+
+
 def make_torch_eager(sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, params=None,
                      num_threads=None):
     return TorchEager(sizes, eta, lmbda, mini_batch_size, dtype, seed, params,
@@ -584,6 +748,12 @@ def make_torch_eager(sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0
 
 def make_sklearn_mlp(sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, params=None):
     return SklearnMLP(sizes, eta, lmbda, mini_batch_size, dtype, seed, params)
+
+
+def make_keras_jax(sizes, eta, lmbda, mini_batch_size, dtype="float32", seed=0, params=None,
+                   shuffle="keras", steps_per_execution=1):
+    return KerasJax(sizes, eta, lmbda, mini_batch_size, dtype, seed, params, shuffle=shuffle,
+                    steps_per_execution=steps_per_execution)
 
 
 # -- timing and flop counts ------------------------------------------------------------------
@@ -654,9 +824,12 @@ def epoch_flops(sizes, n_train, m=None, input_delta=False):
 # -- python -m benchmarks.baselines --quick --------------------------------------------------
 
 def _available(name):
-    package = {"jax_scan": "jax", "torch_eager": "torch", "sklearn_mlp": "sklearn"}.get(name)
+    package = {"jax_scan": "jax", "jax_scan_rows": "jax", "torch_eager": "torch",
+               "sklearn_mlp": "sklearn", "keras_jax": "keras"}.get(name)
     if package is None:
         return True
+    if package == "keras":  # keras picks its backend once, when first imported
+        os.environ.setdefault("KERAS_BACKEND", "jax")
     try:
         __import__(package)
     except ImportError:

@@ -3,6 +3,9 @@
     python benchmarks/bench_mnist.py                         the default rows and sections
     python benchmarks/bench_mnist.py --rows canonical --rounds 3 --no-threads --no-loop
     python benchmarks/bench_mnist.py --json /tmp/bench.json  also write every figure as JSON
+    python benchmarks/bench_mnist.py --rows canonical,mb100 --backends jax \
+        --baselines jax_scan_rows,keras_jax --no-threads --no-loop --no-memory --clock cpu
+                                                             nnxp-JAX, its floor and Keras
 
 The work: network2's SGD (sigmoid, cross-entropy, eta 0.5, lmbda 5.0) on MNIST's training
 images, one epoch = one permutation drawn on the host.  Rows (``--rows``):
@@ -15,10 +18,17 @@ images, one epoch = one permutation drawn on the host.  Rows (``--rows``):
 
 Contenders (benchmarks/baselines.py): nnxp on NumPy (float32, float64), JAX and PyTorch
 (float32); the hand-written floors ``numpy_vectorized`` (buffers, out=, in-place updates; float32
-and float64) and ``jax_scan`` (jit + lax.scan, gathering each mini-batch inside the step) and
-``jax_scan_epoch`` (gathering the whole epoch first), the faster of the two being JAX's floor;
-``numpy_minimal``;
-network2's per-example loop (canonical row only); PyTorch eager; scikit-learn's MLPClassifier.
+and float64, NumPy's floor) and ``jax_scan_rows`` (JAX's floor: jit + lax.scan over the shuffled
+epoch gathered once, weights stored (n_in, n_out) and used as ``x @ W``, ``jax.nn.sigmoid``),
+with two variants kept for comparison, ``jax_scan`` (network2's (n_out, n_in) layout, the
+sigmoid written out, gathering each mini-batch inside the step) and ``jax_scan_epoch`` (the same,
+gathering the whole epoch first); ``numpy_minimal``; network2's per-example loop (canonical row
+only); PyTorch eager; scikit-learn's MLPClassifier; Keras 3 on its JAX backend (``keras_jax``:
+``model.fit``, ``jit_compile=True``, SGD, Keras's own shuffle; skipped with a message when keras
+is not installed).  Ratios: each nnxp contender against its floor (JAX: ``jax_scan_rows``; the
+faster of the two variants when it is not run), PyTorch eager, scikit-learn and Keras, paired.
+After the warm-up epoch (one epoch from the start) every contender's accuracy on the 10,000
+validation images is recorded ("acc 1 ep"): the contenders do comparable work, not only as much.
 
 How it is timed, so that the figures mean the same thing for every contender:
 
@@ -27,6 +37,9 @@ How it is timed, so that the figures mean the same thing for every contender:
   order rotated by one each round: load from elsewhere on a shared machine falls on all of them.
   Ratios are *paired*: the median over rounds of (contender's epoch / its reference's epoch in
   the same round), with the range over rounds; seconds are medians with their range.
+  ``--clock cpu`` times the main rows' epochs in this process's CPU time (all its threads)
+  instead of elapsed time: on a machine loaded by others it leaves out the waits for a core,
+  which are most of the noise, but it does not see a contender that waits or works elsewhere.
 * **Data prepared once, apart.**  Every contender gets the host arrays once, untimed in the
   epochs, and converts them its own way (nnxp: ``net.prepare``; the floors: their buffers and
   device copies); that time is reported apart ("prep s").  Each nnxp epoch is one call
@@ -56,6 +69,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -83,11 +97,17 @@ ROWS = {
 }
 DEFAULT_ROWS = "canonical,mb100,w1000"
 ETA, LMBDA = 0.5, 5.0
-BASELINES = ["numpy_vectorized", "numpy_minimal", "network2_loop", "jax_scan", "jax_scan_epoch",
-             "torch_eager", "sklearn_mlp"]
+BASELINES = ["numpy_vectorized", "numpy_minimal", "network2_loop", "jax_scan_rows", "jax_scan",
+             "jax_scan_epoch", "torch_eager", "sklearn_mlp", "keras_jax"]
+JAX_FLOOR = "jax_scan_rows-float32"
+# wall: elapsed time; cpu: this process's CPU time, every thread (what the epoch itself used,
+# without the time it waited for a core: steadier on a loaded machine, but blind to waiting
+# and to work done in other processes)
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 SLOW = {"network2_loop": ("canonical",), "numpy_minimal": ("canonical", "mb100"),
         "torch_eager": ("canonical", "mb100", "mb1000", "wide"),
-        "sklearn_mlp": ("canonical", "mb100", "mb1000", "wide")}
+        "sklearn_mlp": ("canonical", "mb100", "mb1000", "wide"),
+        "keras_jax": ("canonical", "mb100", "mb1000", "wide")}
 
 
 def work(sizes, m):
@@ -148,6 +168,11 @@ class NnxpContender:
         if history.compile_seconds:
             self.compile_seconds = (self.compile_seconds or 0.0) + history.compile_seconds
 
+    def accuracy(self, Xv, yv):
+        """Fraction of ``Xv`` classified as ``yv``."""
+        with nnxp.use_backend(self.backend, self.device):
+            return self.net.accuracy((Xv, yv)) / Xv.shape[0]
+
     def evaluation_seconds(self, Xv, yv, repeats=5):
         """Accuracy and cost over the validation images, in one pass each (what SGD's
         monitoring calls), median of ``repeats`` after one untimed call."""
@@ -169,7 +194,7 @@ class BaselineContender:
     def __init__(self, name, sizes, m, dtype, threads="policy"):
         options = {}
         kind = name
-        if name.startswith("jax_scan"):
+        if name in ("jax_scan", "jax_scan_epoch"):
             options["gather"] = "epoch" if name == "jax_scan_epoch" else "batch"
             kind = "jax_scan"
         self.inner = baselines.make(kind, sizes, ETA, LMBDA, m, dtype=dtype, **options)
@@ -177,7 +202,8 @@ class BaselineContender:
         self.base = name
         suffix = "" if threads == "policy" else " [library threads]"
         self.name = f"{name}-{dtype}{suffix}"
-        self.library = {"jax_scan": None, "torch_eager": "torch"}.get(kind, "numpy")
+        self.library = {"jax_scan": None, "jax_scan_rows": None, "keras_jax": None,
+                        "torch_eager": "torch"}.get(kind, "numpy")
 
     @property
     def compile_seconds(self):
@@ -186,6 +212,14 @@ class BaselineContender:
     def prepare(self, X, y):
         Y = np.eye(self.sizes[-1], dtype=self.dtype)[y]
         self.inner.prepare(X.astype(self.dtype), Y)
+
+    def accuracy(self, Xv, yv):
+        """Fraction of ``Xv`` classified as ``yv`` by the contender's weights (sigmoid layers,
+        argmax of the last: the same argmax for scikit-learn's softmax and Keras's logits)."""
+        a = Xv.astype(np.float64)
+        for W, b in self.inner.weights():
+            a = 1.0 / (1.0 + np.exp(-np.clip(a @ W.T.astype(np.float64) + b, -500, 500)))
+        return float(np.mean(np.argmax(a, axis=1) == yv))
 
     def run_epoch(self, perm):
         if self.threads == "policy":
@@ -235,6 +269,9 @@ def machine_info() -> dict:
     for name in ("numpy", "scipy", "jax", "torch", "sklearn", "threadpoolctl"):
         with contextlib.suppress(ImportError):
             info["versions"][name] = __import__(name).__version__
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+        # not imported here: keras picks its backend once, at import (baselines.KerasJax)
+        info["versions"]["keras"] = importlib.metadata.version("keras")
     with contextlib.suppress(ImportError):
         import torch
         info["torch_threads"] = torch.get_num_threads()
@@ -276,9 +313,11 @@ def row_contenders(row, args, backends):
     return out
 
 
-def interleave(contenders, X, y, rounds, label=""):
+def interleave(contenders, X, y, rounds, label="", validation=None, clock="wall"):
     """Prepare each contender (timed apart), one warm-up epoch each, then ``rounds`` rounds of
-    one epoch per contender, the order rotated each round.  Returns {name: record}."""
+    one epoch per contender, the order rotated each round.  Returns {name: record}; with
+    ``validation`` (Xv, yv) each record has the accuracy after the warm-up epoch.  ``clock``
+    (a key of CLOCKS) times the epochs."""
     records = {}
     for c in contenders:
         start = time.perf_counter()
@@ -290,13 +329,15 @@ def interleave(contenders, X, y, rounds, label=""):
         start = time.perf_counter()
         c.run_epoch(rng.permutation(X.shape[0]))
         records[c.name]["warmup_seconds"] = time.perf_counter() - start
+        if validation is not None:
+            records[c.name]["accuracy_after_one_epoch"] = c.accuracy(*validation)
     for r in range(rounds):
         perm = rng.permutation(X.shape[0])
         k = r % len(contenders)
         for c in contenders[k:] + contenders[:k]:
-            start = time.perf_counter()
+            start = CLOCKS[clock]()
             c.run_epoch(perm)
-            records[c.name]["epoch_seconds"].append(time.perf_counter() - start)
+            records[c.name]["epoch_seconds"].append(CLOCKS[clock]() - start)
         print(f"  {label} round {r + 1}/{rounds} (load {loadavg()})", file=sys.stderr,
               flush=True)
     for c in contenders:
@@ -319,9 +360,12 @@ def paired(records, name, ref):
 
 
 def add_ratios(records):
-    """Each nnxp contender against its floor, PyTorch eager and scikit-learn (paired)."""
+    """Each nnxp contender against its floor, PyTorch eager, scikit-learn and Keras (paired).
+    JAX's floor is jax_scan_rows; without it, the faster of jax_scan and jax_scan_epoch."""
     jax_floors = [n for n in ("jax_scan-float32", "jax_scan_epoch-float32") if n in records]
-    jax_floor = min(jax_floors, key=lambda n: records[n]["median_seconds"]) if jax_floors else None
+    jax_floor = (JAX_FLOOR if JAX_FLOOR in records else
+                 min(jax_floors, key=lambda n: records[n]["median_seconds"]) if jax_floors
+                 else None)
     for name, rec in records.items():
         if not name.startswith("nnxp-"):
             continue
@@ -330,6 +374,7 @@ def add_ratios(records):
         rec["vs_floor"] = paired(records, name, floor) if floor else None
         rec["vs_torch_eager"] = paired(records, name, "torch_eager-float32")
         rec["vs_sklearn"] = paired(records, name, "sklearn_mlp-float32")
+        rec["vs_keras"] = paired(records, name, "keras_jax-float32")
 
 
 def run_rows(args, backends, data):
@@ -337,12 +382,13 @@ def run_rows(args, backends, data):
     X_all, y_all = data["train"]
     for row in args.rows:
         spec = ROWS[row]
-        n = min(spec["n"], args.n_train or spec["n"])
+        n = min(spec["n"], args.n_train or spec["n"], X_all.shape[0])
         X, y = X_all[:n], y_all[:n]
         print(f"row {row} ({n} images) ...", file=sys.stderr, flush=True)
         before = loadavg()
         contenders = row_contenders(row, args, backends)
-        records = interleave(contenders, X, y, args.rounds, row)
+        records = interleave(contenders, X, y, args.rounds, row, validation=data["validation"],
+                             clock=args.clock)
         add_ratios(records)
         result = {"row": row, "sizes": spec["sizes"], "mini_batch_size": spec["m"],
                   "n_train": n, "loadavg_before": before, "loadavg_after": loadavg(),
@@ -481,16 +527,21 @@ def print_report(report):
           f"torch threads {m.get('torch_threads', '-')}; thread policy: {m['thread_policy']}")
     for row in report["rows"]:
         print(f"\nrow {row['row']}: {row['sizes']}, mini-batch {row['mini_batch_size']}, "
-              f"{row['n_train']} images, {report['settings']['rounds']} rounds; load "
+              f"{row['n_train']} images, {report['settings']['rounds']} rounds, "
+              f"{report['settings']['clock']} clock; load "
               f"{row['loadavg_before']} -> {row['loadavg_after']}")
         header = (f"  {'contender':34s} {'x floor [range]':>18s} {'x torch eager':>18s} "
-                  f"{'x sklearn':>18s} {'s/epoch [range]':>24s} {'prep s':>7s} {'compile s':>9s}")
+                  f"{'x sklearn':>18s} {'x keras':>18s} {'s/epoch [range]':>24s} {'prep s':>7s} "
+                  f"{'compile s':>9s} {'acc 1 ep':>8s}")
         print(header)
         for rec in row["contenders"]:
             comp = f"{rec['compile_seconds']:.2f}" if rec["compile_seconds"] else "-"
+            acc = rec.get("accuracy_after_one_epoch")
+            acc = f"{acc:.4f}" if acc is not None else "-"
             print(f"  {rec['contender']:34s} {_ratio(rec.get('vs_floor')):>18s} "
                   f"{_ratio(rec.get('vs_torch_eager')):>18s} {_ratio(rec.get('vs_sklearn')):>18s} "
-                  f"{_secs(rec):>24s} {rec['prep_seconds']:7.3f} {comp:>9s}")
+                  f"{_ratio(rec.get('vs_keras')):>18s} {_secs(rec):>24s} "
+                  f"{rec['prep_seconds']:7.3f} {comp:>9s} {acc:>8s}")
         for e in row.get("evaluation", []):
             print(f"  evaluation of the validation images, {e['contender']}: "
                   f"{e['seconds'] * 1e3:.1f} ms = {100 * e['fraction_of_epoch']:.1f}% of an epoch")
@@ -542,6 +593,9 @@ def main(argv=None):
     p.add_argument("--no-loop", dest="loop", action="store_false")
     p.add_argument("--no-memory", dest="memory", action="store_false")
     p.add_argument("--no-evaluation", dest="evaluation", action="store_false")
+    p.add_argument("--clock", default="wall", choices=sorted(CLOCKS),
+                   help="epochs of the main rows timed in elapsed time (wall) or in this "
+                        "process's CPU time (cpu: for a loaded machine)")
     p.add_argument("--n-train", type=int, default=None, help="use at most this many images")
     p.add_argument("--synthetic", type=int, default=None, metavar="N",
                    help="N random images instead of MNIST (smoke tests)")
@@ -559,6 +613,7 @@ def main(argv=None):
     machine = machine_info()
     report = {"machine": machine,
               "settings": {"eta": ETA, "lmbda": LMBDA, "rounds": args.rounds,
+                           "clock": args.clock,
                            "thread_rounds": args.thread_rounds, "backends": backends,
                            "baselines": args.baselines,
                            "date": time.strftime("%Y-%m-%d %H:%M:%S")},

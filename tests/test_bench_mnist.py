@@ -2,6 +2,7 @@
 paired ratios to the floors, data preparation apart, the machine with the results, JSON only
 where --json says, and the busy-machine helper leaves no process behind."""
 
+import argparse
 import json
 import os
 import pathlib
@@ -12,6 +13,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repo's benchmarks/
 
 from benchmarks import bench_mnist  # noqa: E402
+from conftest import optional  # noqa: E402
 
 
 def test_smoke_run_writes_json_only_where_asked(tmp_path, monkeypatch, capsys):
@@ -45,6 +47,18 @@ def test_no_json_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cpu_clock_times_the_epochs_in_process_time(monkeypatch):
+    """--clock cpu reads time.process_time around every timed epoch (not perf_counter)."""
+    ticks = iter(range(1000))
+    monkeypatch.setitem(bench_mnist.CLOCKS, "cpu", lambda: 10.0 * next(ticks))
+    report = bench_mnist.main(["--synthetic", "100", "--rows", "canonical", "--rounds", "3",
+                               "--backends", "numpy", "--baselines", "", "--no-threads",
+                               "--no-loop", "--no-memory", "--no-evaluation", "--clock", "cpu"])
+    assert report["settings"]["clock"] == "cpu"
+    for rec in report["rows"][0]["contenders"]:
+        assert rec["epoch_seconds"] == [10.0, 10.0, 10.0]
+
+
 def test_busy_machine_starts_and_stops_one_process_per_core():
     with bench_mnist.busy_machine(2) as pids:
         assert len(pids) == 2
@@ -53,3 +67,36 @@ def test_busy_machine_starts_and_stops_one_process_per_core():
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_jax_floor_and_keras_contender(tmp_path, monkeypatch, capsys):
+    """nnxp-JAX is held to jax_scan_rows (the row-layout floor) and paired with Keras on JAX;
+    every contender's accuracy after one epoch is recorded."""
+    pytest.importorskip("jax")
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    optional("keras")
+    monkeypatch.chdir(tmp_path)
+    report = bench_mnist.main(["--synthetic", "120", "--rows", "mb100", "--rounds", "2",
+                               "--backends", "jax", "--baselines",
+                               "jax_scan_rows,jax_scan_epoch,keras_jax", "--no-threads",
+                               "--no-loop", "--no-memory", "--no-evaluation"])
+    records = {r["contender"]: r for r in report["rows"][0]["contenders"]}
+    assert set(records) == {"nnxp-jax-float32", "jax_scan_rows-float32",
+                            "jax_scan_epoch-float32", "keras_jax-float32"}
+    nnxp = records["nnxp-jax-float32"]
+    assert nnxp["vs_floor"]["vs"] == "jax_scan_rows-float32"
+    assert nnxp["vs_keras"]["vs"] == "keras_jax-float32"
+    assert report["rows"][0]["n_train"] == 120
+    for rec in records.values():
+        assert 0.0 <= rec["accuracy_after_one_epoch"] <= 1.0
+    assert "x keras" in capsys.readouterr().out
+
+
+def test_missing_contender_library_is_skipped_with_a_message(monkeypatch, capsys):
+    def missing(*args, **kwargs):
+        raise ImportError("No module named 'keras'")
+
+    monkeypatch.setattr(bench_mnist.baselines, "make", missing)
+    args = argparse.Namespace(baselines=["keras_jax"], device=None)
+    assert bench_mnist.row_contenders("canonical", args, []) == []
+    assert "skipping keras_jax: No module named 'keras'" in capsys.readouterr().err
