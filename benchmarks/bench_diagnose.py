@@ -73,8 +73,10 @@ def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
         data = suite.load()
         cases = []
         for s in scenarios:
+            finder = None if s.healthy else _kept(
+                lambda s=s: suite.finder_threshold(s.config, suite._subset(data, s.config)[0]))
             for seed in seeds:
-                cases += suite.run_cases(s, seed, data)
+                cases += suite.run_cases(s, seed, data, finder=finder)
             named = [c["named_first"] or "-" for c in cases if c["scenario"] == s.name
                      and c["stage"] != "monitor"]
             progress(f"  {s.name}: {', '.join(named)}")
@@ -96,6 +98,17 @@ def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
             "advice": advised, "seconds": time.perf_counter() - began}
 
 
+def _kept(fn):
+    """``fn`` called once, at the first call; its value kept."""
+    kept = []
+
+    def once():
+        if not kept:
+            kept.append(fn())
+        return kept[0]
+    return once
+
+
 def run_heldout(backend="numpy", seeds=(0, 1, 2), only=None, advice=True,
                 progress=print) -> dict:
     """The held-out suite (heldout_suite.py): cases, scores, healthy runs with a warning (the
@@ -104,22 +117,18 @@ def run_heldout(backend="numpy", seeds=(0, 1, 2), only=None, advice=True,
     began = time.perf_counter()
     with nnxp.use_backend(backend), (one_thread() if backend == "numpy" else nullcontext()):
         data = heldout.load()
-        cases, advised, finders = [], [], {}
+        cases, advised = [], []
         for s in scenarios:
+            finder = None if s.healthy else heldout.finder(s, data)
             for seed in seeds:
                 run_s = heldout.resolve(s, seed, data)
-                got = heldout.run_cases(run_s, seed, data)
+                got = heldout.run_cases(run_s, seed, data, finder=finder)
                 for c in got:
                     c["finder_eta"] = s.config["eta"] == "find"
                 cases += got
                 if advice and not s.healthy:
                     case = next(c for c in got if c["stage"] != "monitor")
-                    found = None
-                    if (case["remedy"] or {}).get("eta") == "find":
-                        if s.name not in finders:
-                            finders[s.name] = heldout.run_finder(s, data)
-                        found = finders[s.name]["recommended"]
-                    advised.append(heldout.try_advice(s, seed, data, case, found))
+                    advised.append(heldout.try_advice(s, seed, data, case))
             named = [f"{c['named_first'] or '-'}" for c in cases
                      if c["scenario"] == s.name and c["stage"] != "monitor"]
             progress(f"  {s.name}: {', '.join(named)}")
@@ -283,7 +292,7 @@ def tables(result) -> str:
             groups.setdefault(a["scenario"], []).append(a)
         for name, group in groups.items():
             a = group[0]
-            remedy = ", ".join(f"{k}={v}" for k, v in a["remedy"].items()) or "-"
+            remedy = ", ".join(f"{k}={_show(v)}" for k, v in a["remedy"].items()) or "-"
             before = sum(g["before"] for g in group) / len(group)
             afters = [g["after"] for g in group if g["after"] is not None]
             after = sum(afters) / len(afters) if afters else None
@@ -301,6 +310,13 @@ def tables(result) -> str:
                 lines.append(f"{m['mini_batch_size']:>10} {m['rss_before_mb']:13.0f} "
                              f"{m['rss_peak_mb']:8.0f} {m['seconds']:8.1f}")
     return "\n".join(lines)
+
+
+def _show(v) -> str:
+    """A remedy's value: an initializer by its name, a number in 3 significant digits."""
+    if callable(v):
+        return getattr(v, "__name__", str(v))
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def _g(x) -> str:

@@ -207,8 +207,9 @@ def resolve(scenario, seed, data) -> Scenario:
                                                  "eta": found.recommended})
 
 
-def run_cases(scenario, seed, data, config=None) -> list:
-    """Train and diagnose one scenario for one seed: its labelled cases (diagnose_suite's)."""
+def run_cases(scenario, seed, data, config=None, finder=None) -> list:
+    """Train and diagnose one scenario for one seed: its labelled cases (diagnose_suite's;
+    ``finder`` as diagnose_suite.with_finder uses it)."""
     config = config or scenario.config
     xy, evaluation = _data(data, config)
     began = time.perf_counter()
@@ -223,10 +224,8 @@ def run_cases(scenario, seed, data, config=None) -> list:
     history = suite.train(net, config, train_set, evaluation, monitor)
     records += history.records
     accuracy = history.evaluation_accuracy[-1] / len(evaluation[1])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        after = nnxp.diagnose(net, train_set, eta=config["eta"], lmbda=config["lmbda"],
-                              history=records, **_extra(config))
+    after = suite.with_finder(suite.diagnose(net, train_set, config, records), net,
+                              train_set, config, records, finder)
     seconds = time.perf_counter() - began
     stages = {"both": [("fresh", fresh), ("trained", after)], "fresh": [("fresh", fresh)],
               "trained": [("trained", after)]}[scenario.stage]
@@ -240,34 +239,27 @@ def run_cases(scenario, seed, data, config=None) -> list:
     return cases
 
 
-def _extra(config) -> dict:
-    """What diagnose accepts beyond eta and lmbda (the mini-batch size, when it takes it)."""
-    import inspect
-    known = inspect.signature(nnxp.diagnose).parameters
-    return {"mini_batch_size": config["mb"]} if "mini_batch_size" in known else {}
+def finder(scenario, data, seed=0):
+    """A function returning find_learning_rate's threshold for the scenario's network,
+    mini-batch and lmbda (computed at the first call, then kept)."""
+    kept = []
+
+    def threshold():
+        if not kept:
+            xy, _ = _data(data, scenario.config)
+            kept.append(suite.finder_threshold(scenario.config, xy, seed))
+        return kept[0]
+    return threshold
 
 
-def run_finder(scenario, data, seed=0) -> dict:
-    """find_learning_rate with the scenario's network, mini-batch and lmbda (the threshold and
-    recommendation a remedy "eta" from the finder uses)."""
-    config = scenario.config
-    xy, _ = _data(data, config)
-    began = time.perf_counter()
-    result = nnxp.find_learning_rate(lambda: suite.build(config, seed), xy,
-                                     mini_batch_size=config["mb"], lmbda=config["lmbda"],
-                                     seed=seed)
-    return {"scenario": scenario.name, "threshold": result.threshold,
-            "recommended": result.recommended, "seconds": time.perf_counter() - began}
-
-
-def try_advice(scenario, seed, data, case, found_eta) -> dict:
+def try_advice(scenario, seed, data, case, found_eta=None) -> dict:
     """diagnose_suite.try_advice on these scenarios: apply the remedy of the problem named
     first to a fresh network, rerun the same budget, diagnose again at the same stage; fixed
     when that problem is gone and the evaluation accuracy reaches the scenario's bar."""
     remedy = case["remedy"] or {}
     out = {"scenario": scenario.name, "seed": seed, "named_first": case["named_first"],
            "remedy": remedy, "before": case["accuracy"]}
-    if not remedy or (remedy.get("eta") == "find" and found_eta is None):
+    if not remedy:
         return {**out, "after": None, "fixed": False, "left": None}
     config = suite.apply({k: v for k, v in scenario.config.items() if k != "before"},
                          remedy, found_eta)

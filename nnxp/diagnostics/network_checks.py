@@ -8,10 +8,11 @@
                                          below the output) / exploding gradients against the
                                          output layer's; a full step ``th.max_update_ratio``
                                          times the weights (learning_rate_too_high)
-    collapse(totals, m, th, others, trained)
+    collapse(totals, m, th, others, trained, learning=None)
                                          output_collapse: one class for (nearly) everything,
                                          with the ``others`` problems that explain it, and
-                                         how many of its predictions are argmax ties
+                                         how many of its predictions are argmax ties; "info"
+                                         without a cause in a run still ``learning``
 
 ``stats``: stats.layer_stats's dicts; ``totals``: measure's network numbers (pred_counts,
 label_counts, accuracy, cost_value); ``m``: probe size.
@@ -26,7 +27,7 @@ __all__ = ["divergence", "progress", "decay", "gradient_problems", "collapse"]
 
 # problems that make the output independent of the input, root causes first
 _INPUT_BLIND = ("identical_units", "same_sign_weights", "weight_decay_too_strong",
-                "learning_rate_too_high", "tiny_weights", "dead_units", "saturated_units",
+                "too_few_updates", "learning_rate_too_high", "tiny_weights", "dead_units", "saturated_units",
                 "vanishing_gradients")
 
 
@@ -64,7 +65,7 @@ def decay(decay, lmbda, th) -> list:
         {"decay_per_step": decay}, {"lmbda": lmbda * BOOK_DECAY / decay, **REINIT_REMEDY})]
 
 
-def collapse(totals, m, th, others, trained) -> list:
+def collapse(totals, m, th, others, trained, learning=None) -> list:
     counts, labels = totals["pred_counts"], totals["label_counts"]
     if len(counts) < 2:
         return []
@@ -89,10 +90,12 @@ def collapse(totals, m, th, others, trained) -> list:
         advice = ("check the cost (CrossEntropyCost with sigmoid outputs), eta (" + FIND_ETA
                   + ") and the initialization (" + REINIT + ")")
         remedy = {}
-    severity = ("error" if trained or any(p.severity == "error" for p in causes) else "info")
+    severity = ("error" if (trained and (causes or not learning))
+                or any(p.severity == "error" for p in causes) else "info")
     if severity == "info":
         msg += ("; an untrained network often does this (its output biases decide), so this "
-                "matters only if training does not change it")
+                "matters only if training does not change it"
+                + (" (the training cost is still falling)" if trained else ""))
     return [Problem("output_collapse", None, [c], severity, msg, advice,
                     {"class": c, "share": share, "label_share": label_share, "ties": ties,
                      "accuracy": totals["accuracy"], "causes": [p.kind for p in causes]},
