@@ -9,7 +9,8 @@ program can apply it: benchmarks/bench_diagnose.py does, and retrains).  Remedy 
     SGD:      "eta" (a number), "mini_batch_size" (a number), "lmbda" (a number),
               "early_stopping" (epochs without improvement)
 
-A remedy that changes the initialization means a fresh network.  While the checks run, a
+A remedy that changes the initialization means a fresh network.  ``split_remedy(remedy)``
+gives the two sets of keyword arguments.  While the checks run, a
 smaller eta is written ``{"eta": FIND}``; ``resolve_eta(problems, eta, threshold)`` turns it
 into a number at the end of ``diagnose``: half of ``threshold`` when the finder's threshold is
 known (its recommendation: ``diagnose(..., threshold=nnxp.find_learning_rate(...))``), else
@@ -23,7 +24,11 @@ BOOK_DECAY is the weight decay per step of the book's MNIST run, eta lmbda / n =
 from ..initializers import default_weight, he_weight, zero_bias
 
 __all__ = ["REINIT", "FIND_ETA", "HE_INIT", "BOOK_DECAY", "book_lmbda", "REINIT_REMEDY",
-           "FIND_ETA_REMEDY", "HE_REMEDY", "FIND", "resolve_eta", "MINI_BATCH"]
+           "FIND_ETA_REMEDY", "HE_REMEDY", "FIND", "resolve_eta", "MINI_BATCH", "NETWORK_KEYS",
+           "SGD_KEYS", "split_remedy"]
+
+NETWORK_KEYS = ("weight_init", "bias_init", "cost", "activation", "output_activation")
+SGD_KEYS = ("eta", "mini_batch_size", "lmbda", "early_stopping")
 
 REINIT = "re-initialize with net.default_weight_initializer() (weights N(0, 1/n_in), chapter 3)"
 FIND_ETA = ("find the threshold eta at which the training cost starts to decrease with "
@@ -43,6 +48,17 @@ HE_REMEDY = {"weight_init": he_weight, "bias_init": zero_bias}
 def book_lmbda(eta, n) -> float:
     """The lmbda whose weight decay per step, eta lmbda / n, is the book's 5e-5."""
     return BOOK_DECAY * n / eta
+
+
+def split_remedy(remedy) -> tuple:
+    """(Network keyword arguments, SGD keyword arguments) of a remedy, to apply it:
+    ``nnxp.Network(sizes, **net_args)`` and ``net.SGD(data, epochs, **sgd_args)`` with the
+    run's own values for the rest."""
+    unknown = set(remedy) - set(NETWORK_KEYS) - set(SGD_KEYS)
+    if unknown:
+        raise ValueError(f"remedy keys {sorted(unknown)} are neither Network nor SGD arguments")
+    return ({k: v for k, v in remedy.items() if k in NETWORK_KEYS},
+            {k: v for k, v in remedy.items() if k in SGD_KEYS})
 
 
 def resolve_eta(problems, eta, threshold) -> None:

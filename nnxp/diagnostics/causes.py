@@ -32,9 +32,9 @@
    severity, then causes before consequences) puts it first:
        same_sign_weights       -> the saturation it causes in its layer (z pushed off centre
                                   by weights of one sign) and an output collapse
-       learning_rate_too_high  -> (found in the history) dead and saturated units: large steps
-                                  kill units and grow weights (a network that started with
-                                  them is told apart by diagnosing it fresh)
+       learning_rate_too_high  -> (found in the history) dead and saturated units, an output
+                                  collapse: large steps kill units and grow weights (a network
+                                  that started with them is told apart by diagnosing it fresh)
        weight_decay_too_strong -> tiny weights and an output collapse
        vanishing_gradients     -> an output collapse (the early layers have not learned)
        too_few_updates         -> saturated and dead units, an output collapse; the output
@@ -232,7 +232,8 @@ def _explains(cause, effect, trained) -> bool:
         return ((e == "saturated_units" and effect.layer == cause.layer
                  and effect.evidence.get("cause") == "same_sign") or e == "output_collapse")
     if k == "learning_rate_too_high" and cause.layer is None and trained:
-        return e in ("dead_units", "saturated_units") and effect.severity != "info"
+        return (e in ("dead_units", "saturated_units", "output_collapse")
+                and effect.severity != "info")
     if k == "weight_decay_too_strong":
         return e in ("tiny_weights", "output_collapse")
     if k == "too_few_updates":

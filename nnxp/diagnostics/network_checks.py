@@ -86,10 +86,11 @@ def collapse(totals, m, th, others, trained, learning=None) -> list:
                   + "; ".join(f"{p.kind} ({p.where})" for p in causes)
                   + ". Fix those first: " + causes[0].advice)
         remedy = dict(causes[0].remedy)
+        factor = causes[0].evidence.get("eta_factor")
     else:
         advice = ("check the cost (CrossEntropyCost with sigmoid outputs), eta (" + FIND_ETA
                   + ") and the initialization (" + REINIT + ")")
-        remedy = {}
+        remedy, factor = {}, None
     severity = ("error" if (trained and (causes or not learning))
                 or any(p.severity == "error" for p in causes) else "info")
     if severity == "info":
@@ -98,8 +99,8 @@ def collapse(totals, m, th, others, trained, learning=None) -> list:
                 + (" (the training cost is still falling)" if trained else ""))
     return [Problem("output_collapse", None, [c], severity, msg, advice,
                     {"class": c, "share": share, "label_share": label_share, "ties": ties,
-                     "accuracy": totals["accuracy"], "causes": [p.kind for p in causes]},
-                    remedy)]
+                     "accuracy": totals["accuracy"], "causes": [p.kind for p in causes],
+                     **({"eta_factor": factor} if factor else {})}, remedy)]
 
 
 def gradient_problems(stats, th, eta, skip=()) -> list:
