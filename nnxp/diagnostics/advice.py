@@ -67,6 +67,7 @@ def resolve_eta(problems, eta, threshold) -> None:
     for p in problems:
         if p.remedy.get("eta") != FIND:
             continue
+        p.remedy = dict(p.remedy)  # never the shared constants: each problem its own
         if threshold is not None:
             p.remedy["eta"] = threshold / 2
             p.evidence["eta_from"] = f"finder: threshold {threshold:.4g} / 2"

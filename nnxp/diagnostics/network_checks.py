@@ -37,12 +37,12 @@ def divergence(stats, totals) -> list:
               "check that inputs are scaled to [0, 1]")
     problems = [Problem("divergence", l, [], "error",
                         f"layer {l} has NaN or infinite weights or biases: training diverged",
-                        advice, {"finite": False}, FIND_ETA_REMEDY) for l in bad]
+                        advice, {"finite": False}, dict(FIND_ETA_REMEDY)) for l in bad]
     if not bad:
         problems.append(Problem("divergence", None, [], "error",
                                 f"the cost on the probe is {totals['cost_value']}: the "
                                 "outputs overflowed", advice, {"cost": totals["cost_value"]},
-                                FIND_ETA_REMEDY))
+                                dict(FIND_ETA_REMEDY)))
     return problems
 
 
@@ -145,4 +145,5 @@ def _update_ratio(st, th, eta) -> list:
         "learning_rate_too_high", st["layer"], [], "error",
         f"one full gradient step eta |dC/dw| = {u:.3g} x |w| for layer {st['layer']}: each "
         f"update is {u:.0f} times the weights themselves (eta = {eta:g})",
-        "a smaller eta: " + FIND_ETA, {"update_ratio": u, "eta": eta}, FIND_ETA_REMEDY)]
+        "a smaller eta: " + FIND_ETA, {"update_ratio": u, "eta": eta},
+        dict(FIND_ETA_REMEDY))]

@@ -70,6 +70,9 @@ class Problem:
     evidence: dict = field(default_factory=dict)
     remedy: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        self.remedy = dict(self.remedy)  # each problem its own: never a shared constant
+
     @property
     def key(self) -> tuple:
         return (self.kind, self.layer)

@@ -210,3 +210,14 @@ def test_every_remedy_is_accepted_by_the_api_it_names(backend, make):
         fixed = nnxp.Network([N_IN, 10, N_OUT], seed=1, **net_args)
         sgd_args = {"mini_batch_size": 10, "eta": 0.5, **sgd_args}
         fixed.SGD((x, y), 1, **sgd_args)
+
+
+def test_each_diagnosis_has_its_own_remedies(backend):
+    """A remedy resolved for one diagnosis never leaks into the next (shared constants)."""
+    data = problem_data()
+    net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
+    first = diagnose(net, data, eta=5000.0).find("learning_rate_too_high")
+    second = diagnose(net, data, eta=20000.0).find("learning_rate_too_high")
+    assert first and second
+    assert {p.remedy["eta"] for p in first} == {500.0}
+    assert {p.remedy["eta"] for p in second} == {2000.0}
