@@ -145,8 +145,8 @@ def healthy_rates(cases) -> dict:
     for c in cases:
         if c["healthy"]:
             runs.setdefault((c["scenario"], c["seed"]), []).append(c)
-    def flagged(cs, stages):
-        return any(c["reported"] for c in cs if c["stage"] in stages)
+    def flagged(cs, stages):  # kinds the labels do not allow (a fresh N(0, 1) net may saturate)
+        return any(c["false"] for c in cs if c["stage"] in stages)
     finder_runs = [cs for cs in runs.values() if cs[0].get("finder_eta")]
     return {"runs": len(runs),
             "diagnose": sum(flagged(cs, ("trained", "fresh")) for cs in runs.values()),
@@ -156,7 +156,7 @@ def healthy_rates(cases) -> dict:
             "finder_runs": len(finder_runs),
             "finder_too_high": sum(any("learning_rate_too_high" in c["reported"] for c in cs)
                                    for cs in finder_runs),
-            "flagged": sorted({f"{k[0]}/seed {k[1]}: {','.join(sorted(set().union(*[c['reported'] for c in cs])))}"
+            "flagged": sorted({f"{k[0]}/seed {k[1]}: {','.join(sorted(set().union(*[c['false'] for c in cs])))}"
                                for k, cs in runs.items()
                                if flagged(cs, ("trained", "fresh", "monitor"))})}
 

@@ -97,13 +97,14 @@ def attribute(problems, records, th, *, eta, progress, threshold=None, mini_batc
 def finder_verdict(problems, eta, threshold) -> list:
     """One notion of "too high" with the finder: given its ``threshold`` (the largest eta at
     which the training cost still decreases from the start), an eta at or below it is never
-    too high by the curve; one above it is, with the finder's measurement as evidence."""
+    too high by the curve; one above it is, with the finder's measurement as evidence (unless
+    the run diverged: divergence already names eta)."""
     if threshold is None or eta is None:
         return list(problems)
     curve = [p for p in problems if p.kind == "learning_rate_too_high" and p.layer is None]
     if eta <= threshold:
         return [p for p in problems if p not in curve]
-    if curve:
+    if curve or any(p.kind == "divergence" for p in problems):  # (divergence says it)
         for p in curve:
             p.evidence["finder_threshold"] = threshold
         return list(problems)

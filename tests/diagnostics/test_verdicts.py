@@ -221,3 +221,12 @@ def test_each_diagnosis_has_its_own_remedies(backend):
     assert first and second
     assert {p.remedy["eta"] for p in first} == {500.0}
     assert {p.remedy["eta"] for p in second} == {2000.0}
+
+
+def test_a_diverged_run_is_not_also_above_the_finders_threshold(backend):
+    data = problem_data()
+    net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
+    diverged = records(eta=5.0, training_cost=[1.0, 3.0, float("nan")])
+    report = diagnose(net, data, eta=5.0, history=diverged, threshold=0.4)
+    assert report.primary.kind == "divergence" and report.primary.remedy == {"eta": 0.2}
+    assert not report.find("learning_rate_too_high"), str(report)
