@@ -5,6 +5,8 @@
     run_cases(scenario, seed, data, config=None) -> [case dict, ...]   train, diagnose, label
     resolve(scenario, seed, data) -> Scenario   config["eta"] == "find": the finder's
                                                 recommendation for that seed, filled in
+    finder(scenario, data, seed=0) -> function  the finder's threshold, computed once
+    try_advice(scenario, seed, data, case) -> dict   the remedy named first, applied, rerun
 
 The thresholds of nnxp.diagnostics were set on benchmarks/diagnose_suite.py (MNIST subsets).
 These scenarios are kept apart from that tuning and only measured (bench_diagnose.py --suite
@@ -24,8 +26,10 @@ heldout); they are what a researcher would try first:
               decay on the small data sets.  Each is labelled with the kind to name first; the
               remedy of the problem named first is applied and the run repeated.
 
-MNIST comes from NNXP_DATA_DIR (training and evaluation subsets).  Runs in a few minutes on
-NumPy with one BLAS thread.
+MNIST comes from NNXP_DATA_DIR (training and evaluation subsets).  On NumPy with one BLAS
+thread the whole suite with its advice step took about ten minutes on the shared, loaded 2-core
+machine (docs/diagnostics.md); ``--no-advice`` skips the retraining, ``--seeds 0`` and
+``--only`` cut it further.
 """
 
 from __future__ import annotations
