@@ -156,7 +156,8 @@ def healthy_rates(cases) -> dict:
             "finder_runs": len(finder_runs),
             "finder_too_high": sum(any("learning_rate_too_high" in c["reported"] for c in cs)
                                    for cs in finder_runs),
-            "flagged": sorted({f"{k[0]}/seed {k[1]}: {','.join(sorted(set().union(*[c['false'] for c in cs])))}"
+            "flagged": sorted({f"{k[0]}/seed {k[1]}: " + ",".join(
+                                   sorted(set().union(*[c["false"] for c in cs])))
                                for k, cs in runs.items()
                                if flagged(cs, ("trained", "fresh", "monitor"))})}
 
@@ -302,7 +303,8 @@ def tables(result) -> str:
     if result.get("memory"):
         lines += ["", "finder memory (MNIST 50,000 images, [784, 30, 10]; peak RSS of a fresh "
                   "process, MB; the finder with budget_batches=20, checks=4, start=0.1, "
-                  "eta_max=10, refine_steps=0: 3 trials, not a default search)", f"{'mini-batch':>10} {'before finder':>13} {'peak':>8} "
+                  "eta_max=10, refine_steps=0: 3 trials, not a default search)",
+                  f"{'mini-batch':>10} {'before finder':>13} {'peak':>8} "
                   f"{'seconds':>8}"]
         for m in result["memory"]:
             if "error" in m:

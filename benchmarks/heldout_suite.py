@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 
 import numpy as np
 
@@ -170,7 +169,8 @@ def load(data_dir=None) -> dict:
     xm, ym = make_moons(1500, noise=0.2, random_state=0)
     train, validation = suite.load(10000, 1000, data_dir)
     return {"wine": _split(load_wine(), 118), "cancer": _split(load_breast_cancer(), 369),
-            "noisy": (_noisy(train), _noisy(validation)),"digits": ((x[:1297], y[:1297]), (x[1297:], y[1297:])),
+            "noisy": (_noisy(train), _noisy(validation)),
+            "digits": ((x[:1297], y[:1297]), (x[1297:], y[1297:])),
             "moons": ((xm[:1000], ym[:1000]), (xm[1000:], ym[1000:])),
             "mnist": (train, validation)}
 

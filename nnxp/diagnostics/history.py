@@ -19,8 +19,8 @@
                                  improving (over the second half of the epochs since that best,
                                  by less than 1%), two or more epochs ago, by more than
                                  ``th.rise_tolerance`` and more than NOISE (1.5) times the
-                                 metric's median change from one epoch to the next, while the training cost
-                                 kept falling and was stable (no learning_rate_too_high) and
+                                 metric's median change from one epoch to the next, while
+                                 the training cost kept falling and was stable (no learning_rate_too_high) and
                                  the training accuracy did not fall
     stalled(records, th) -> dict or None     the training cost stopped improving at once:
                                              after its second epoch (or its first, with 3
@@ -152,8 +152,9 @@ def _too_high(recent, name, eta, th, scale) -> list:
             f"rose by more than {tol:.0%} from one epoch to the next {rises} times "
             f"({rises / steps:.0%} of the steps), climbing back more than its trend "
             f"({change:+.0%}) took off: it oscillates instead of decreasing")
+    moved = rose if rising else swung
     against = ("" if not scale else
-               f"; it moves by {(rose if rising else swung):.3g}, {size(rose if rising else swung):.0%}"
+               f"; it moves by {moved:.3g}, {size(moved):.0%}"
                f" of {scale:.3g}, the cost of predicting the class frequencies (noise near "
                f"the floor moves it by less than {th.swing:.0%})")
     at = f" at eta = {eta:g}" if isinstance(eta, (int, float)) else ""

@@ -13,8 +13,8 @@
                           gradient is 0, but the layers below can turn them back on (networks
                           that start with small weights have such units, and they recover);
                           also "info": a minority of dead hidden units in a network that has
-                          learned (``th.learned``) or is learning (ctx "learning").  Dead output units after training are
-                          judged with the history (causes.py)
+                          learned (``th.learned``) or is learning (ctx "learning").  Dead
+                          output units after training are judged with the history (causes.py)
         identical_units, tiny_weights, same_sign_weights   the weights themselves
 
 ``ctx``: "m" probe rows, "whole" (the probe is all the data), "ties" probe rows whose largest

@@ -27,8 +27,8 @@ __all__ = ["divergence", "progress", "decay", "gradient_problems", "collapse"]
 
 # problems that make the output independent of the input, root causes first
 _INPUT_BLIND = ("identical_units", "same_sign_weights", "weight_decay_too_strong",
-                "too_few_updates", "learning_rate_too_high", "tiny_weights", "dead_units", "saturated_units",
-                "vanishing_gradients")
+                "too_few_updates", "learning_rate_too_high", "tiny_weights", "dead_units",
+                "saturated_units", "vanishing_gradients")
 
 
 def divergence(stats, totals) -> list:
