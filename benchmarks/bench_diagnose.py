@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
 from benchmarks import diagnose_suite as suite  # noqa: E402
+from benchmarks import heldout_suite as heldout  # noqa: E402
 
 
 def one_thread():
@@ -61,16 +62,21 @@ def one_thread():
 
 
 def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
-        progress=print) -> dict:
-    """Every case, the scores, the finder and the advice outcomes, as one dict."""
+        progress=print, which="tuned") -> dict:
+    """Every case, the scores, the finder and the advice outcomes, as one dict (``which``:
+    "tuned", the scenarios the thresholds were set on, or "heldout")."""
+    if which == "heldout":
+        return run_heldout(backend, seeds, only, advice, progress)
     scenarios = [s for s in suite.SCENARIOS if only is None or s.name in only]
     began = time.perf_counter()
     with nnxp.use_backend(backend), (one_thread() if backend == "numpy" else nullcontext()):
         data = suite.load()
         cases = []
         for s in scenarios:
+            finder = None if s.healthy else _kept(
+                lambda s=s: suite.finder_threshold(s.config, suite._subset(data, s.config)[0]))
             for seed in seeds:
-                cases += suite.run_cases(s, seed, data)
+                cases += suite.run_cases(s, seed, data, finder=finder)
             named = [c["named_first"] or "-" for c in cases if c["scenario"] == s.name
                      and c["stage"] != "monitor"]
             progress(f"  {s.name}: {', '.join(named)}")
@@ -90,6 +96,70 @@ def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
     return {"backend": backend, "seeds": list(seeds), "cases": cases,
             "score": suite.score(cases), "finder": list(finders.values()),
             "advice": advised, "seconds": time.perf_counter() - began}
+
+
+def _kept(fn):
+    """``fn`` called once, at the first call; its value kept."""
+    kept = []
+
+    def once():
+        if not kept:
+            kept.append(fn())
+        return kept[0]
+    return once
+
+
+def run_heldout(backend="numpy", seeds=(0, 1, 2), only=None, advice=True,
+                progress=print) -> dict:
+    """The held-out suite (heldout_suite.py): cases, scores, healthy runs with a warning (the
+    diagnosis after training or the HealthMonitor), the advice outcomes."""
+    scenarios = [s for s in heldout.SCENARIOS if only is None or s.name in only]
+    began = time.perf_counter()
+    with nnxp.use_backend(backend), (one_thread() if backend == "numpy" else nullcontext()):
+        data = heldout.load()
+        cases, advised = [], []
+        for s in scenarios:
+            finder = None if s.healthy else heldout.finder(s, data)
+            for seed in seeds:
+                run_s = heldout.resolve(s, seed, data)
+                got = heldout.run_cases(run_s, seed, data, finder=finder)
+                for c in got:
+                    c["finder_eta"] = s.config["eta"] == "find"
+                cases += got
+                if advice and not s.healthy:
+                    case = next(c for c in got if c["stage"] != "monitor")
+                    advised.append(heldout.try_advice(s, seed, data, case))
+            named = [f"{c['named_first'] or '-'}" for c in cases
+                     if c["scenario"] == s.name and c["stage"] != "monitor"]
+            progress(f"  {s.name}: {', '.join(named)}")
+    return {"suite": "heldout", "backend": backend, "seeds": list(seeds), "cases": cases,
+            "score": suite.score(cases), "healthy": healthy_rates(cases), "finder": [],
+            "advice": advised, "seconds": time.perf_counter() - began}
+
+
+def healthy_rates(cases) -> dict:
+    """Healthy runs (scenario and seed) with a warning or error: from the diagnosis after
+    training, from the HealthMonitor, from either; and runs at the finder's recommendation
+    whose eta was called too high."""
+    runs = {}
+    for c in cases:
+        if c["healthy"]:
+            runs.setdefault((c["scenario"], c["seed"]), []).append(c)
+    def flagged(cs, stages):  # kinds the labels do not allow (a fresh N(0, 1) net may saturate)
+        return any(c["false"] for c in cs if c["stage"] in stages)
+    finder_runs = [cs for cs in runs.values() if cs[0].get("finder_eta")]
+    return {"runs": len(runs),
+            "diagnose": sum(flagged(cs, ("trained", "fresh")) for cs in runs.values()),
+            "monitor": sum(flagged(cs, ("monitor",)) for cs in runs.values()),
+            "either": sum(flagged(cs, ("trained", "fresh", "monitor"))
+                          for cs in runs.values()),
+            "finder_runs": len(finder_runs),
+            "finder_too_high": sum(any("learning_rate_too_high" in c["reported"] for c in cs)
+                                   for cs in finder_runs),
+            "flagged": sorted({f"{k[0]}/seed {k[1]}: " + ",".join(
+                                   sorted(set().union(*[c["false"] for c in cs])))
+                               for k, cs in runs.items()
+                               if flagged(cs, ("trained", "fresh", "monitor"))})}
 
 
 def _wants_eta(scenario, cases) -> bool:
@@ -133,9 +203,51 @@ def _pct(x) -> str:
     return "-" if x is None else f"{x:.0%}"
 
 
+def headline(result) -> dict:
+    """The figures the two suites are compared by: precision and recall over every kind
+    (pooled), healthy runs with a warning or error, primary cause named first, and failing
+    cases whose primary cause was right and whose applied remedy fixed the run."""
+    sc = result["score"]
+    tp = sum(r["tp"] for r in sc["kinds"].values())
+    fp = sum(r["fp"] for r in sc["kinds"].values())
+    fn = sum(r["fn"] for r in sc["kinds"].values())
+    healthy = result.get("healthy") or healthy_rates(result["cases"])
+    fixed = {(a["scenario"], a["seed"]): a["fixed"] for a in result["advice"]}
+    failing = [c for c in result["cases"] if c["primary"] is not None]
+    both = sum(bool(c["primary_ok"] and fixed.get((c["scenario"], c["seed"])))
+               for c in failing)
+    return {"precision": tp / (tp + fp) if tp + fp else None,
+            "recall": tp / (tp + fn) if tp + fn else None,
+            "healthy_runs": healthy["runs"], "false_alarms": healthy["either"],
+            "primary_right": sc["primary"]["right"], "failing": sc["primary"]["cases"],
+            "advice_fixed": sum(fixed.values()), "advised": len(fixed),
+            "right_and_fixed": both,
+            "finder_runs": healthy.get("finder_runs", 0),
+            "finder_too_high": healthy.get("finder_too_high", 0)}
+
+
+def headline_lines(result) -> list:
+    h = headline(result)
+    rate = (h["false_alarms"] / h["healthy_runs"]) if h["healthy_runs"] else None
+    lines = [f"suite {result.get('suite', 'tuned')}: precision {_pct(h['precision'])}, recall "
+             f"{_pct(h['recall'])} (pooled over kinds); healthy runs with a warning or error "
+             f"{h['false_alarms']}/{h['healthy_runs']} ({_pct(rate)}); primary cause named "
+             f"first {h['primary_right']}/{h['failing']}; advice applied fixes the run "
+             f"{h['advice_fixed']}/{h['advised']}; both {h['right_and_fixed']}/{h['failing']}"]
+    if h["finder_runs"]:
+        lines.append(f"  runs at the finder's recommendation called learning_rate_too_high: "
+                     f"{h['finder_too_high']}/{h['finder_runs']}")
+    healthy = result.get("healthy")
+    if healthy:
+        lines.append(f"  healthy runs flagged: by diagnose {healthy['diagnose']}, by the "
+                     f"HealthMonitor {healthy['monitor']}, by either {healthy['either']}")
+        lines += [f"    {f}" for f in healthy["flagged"]]
+    return lines
+
+
 def tables(result) -> str:
-    lines = [f"diagnostics benchmark on {result['backend']}, seeds {result['seeds']}, "
-             f"{result['seconds']:.0f} s", ""]
+    lines = [f"diagnostics benchmark ({result.get('suite', 'tuned')} suite) on "
+             f"{result['backend']}, seeds {result['seeds']}, {result['seconds']:.0f} s", ""]
     rows = {}
     for c in result["cases"]:
         rows.setdefault((c["scenario"], c["stage"]), []).append(c)
@@ -160,6 +272,8 @@ def tables(result) -> str:
     lines += ["", f"primary cause named first: {p['right']} / {p['cases']} failing cases; "
               f"healthy cases with an error: {len(sc['healthy_errors'])}"
               + (f" ({', '.join(sc['healthy_errors'])})" if sc["healthy_errors"] else "")]
+    if result["advice"] or result.get("healthy"):
+        lines += [""] + headline_lines(result)
     if result["finder"]:
         lines += ["", f"{'finder':17} {'mb':>5} {'threshold':>9} {'recommended':>11} "
                   f"{'accuracy':>8} {'trains':>6} {'works/fails':>11} {'separates':>9} "
@@ -179,7 +293,7 @@ def tables(result) -> str:
             groups.setdefault(a["scenario"], []).append(a)
         for name, group in groups.items():
             a = group[0]
-            remedy = ", ".join(f"{k}={v}" for k, v in a["remedy"].items()) or "-"
+            remedy = ", ".join(f"{k}={_show(v)}" for k, v in a["remedy"].items()) or "-"
             before = sum(g["before"] for g in group) / len(group)
             afters = [g["after"] for g in group if g["after"] is not None]
             after = sum(afters) / len(afters) if afters else None
@@ -188,7 +302,9 @@ def tables(result) -> str:
                          f"{sum(g['fixed'] for g in group)}/{len(group)}")
     if result.get("memory"):
         lines += ["", "finder memory (MNIST 50,000 images, [784, 30, 10]; peak RSS of a fresh "
-                  "process, MB)", f"{'mini-batch':>10} {'before finder':>13} {'peak':>8} "
+                  "process, MB; the finder with budget_batches=20, checks=4, start=0.1, "
+                  "eta_max=10, refine_steps=0: 3 trials, not a default search)",
+                  f"{'mini-batch':>10} {'before finder':>13} {'peak':>8} "
                   f"{'seconds':>8}"]
         for m in result["memory"]:
             if "error" in m:
@@ -197,6 +313,13 @@ def tables(result) -> str:
                 lines.append(f"{m['mini_batch_size']:>10} {m['rss_before_mb']:13.0f} "
                              f"{m['rss_peak_mb']:8.0f} {m['seconds']:8.1f}")
     return "\n".join(lines)
+
+
+def _show(v) -> str:
+    """A remedy's value: an initializer by its name, a number in 3 significant digits."""
+    if callable(v):
+        return getattr(v, "__name__", str(v))
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def _g(x) -> str:
@@ -210,6 +333,8 @@ def _yes(x) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--backend", default="numpy")
+    p.add_argument("--suite", choices=("tuned", "heldout"), default="tuned",
+                   help="the scenarios the thresholds were set on, or the held-out ones")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--only", help="comma-separated scenario names")
     p.add_argument("--quick", action="store_true", help="the CI-reduced suite, seed 0")
@@ -228,8 +353,8 @@ def main(argv=None) -> int:
         only, seeds = set(suite.QUICK), [0]
     print(f"nnxp {nnxp.__file__}; Python {platform.python_version()}; {platform.machine()}")
     result = run(args.backend, seeds, only, finder=not args.no_finder,
-                 advice=not args.no_advice)
-    if not args.no_memory:
+                 advice=not args.no_advice, which=args.suite)
+    if not args.no_memory and args.suite == "tuned":
         result["memory"] = memory()
     print(tables(result))
     if args.json:

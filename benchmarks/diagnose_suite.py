@@ -227,11 +227,32 @@ def train(net, config, train_set, evaluation, monitor=None):
                           if config.get("early_stopping") else {}))
 
 
-def diagnose(net, train_set, config, history=None):
+def diagnose(net, train_set, config, history=None, threshold=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return nnxp.diagnose(net, train_set, eta=config["eta"], lmbda=config["lmbda"],
-                             history=history)
+                             history=history, threshold=threshold,
+                             mini_batch_size=config["mb"])
+
+
+def with_finder(report, net, train_set, config, history, finder):
+    """The documented workflow: when the problem named first says to lower eta, run the
+    finder (``finder()``: its threshold) and diagnose again with it, so that the remedy holds
+    the finder's recommendation."""
+    first = report.primary
+    if finder is None or first is None or "eta" not in first.remedy and not (
+            first.kind == "learning_rate_too_high"):
+        return report
+    threshold = finder()
+    return report if threshold is None else diagnose(net, train_set, config, history,
+                                                     threshold)
+
+
+def finder_threshold(config, xy, seed=0):
+    """find_learning_rate's threshold for a config's network, mini-batch and lmbda."""
+    return nnxp.find_learning_rate(lambda: build(config, seed), xy,
+                                   mini_batch_size=config["mb"], lmbda=config["lmbda"],
+                                   seed=seed).threshold
 
 
 def _subset(data, config):
@@ -239,8 +260,9 @@ def _subset(data, config):
     return (x[:config["n"]], y[:config["n"]]), evaluation
 
 
-def run_cases(scenario, seed, data, config=None) -> list:
-    """Train and diagnose one scenario for one seed: its labelled cases."""
+def run_cases(scenario, seed, data, config=None, finder=None) -> list:
+    """Train and diagnose one scenario for one seed: its labelled cases (``finder``: a
+    function returning the finder's threshold, used as ``with_finder`` says)."""
     config = config or scenario.config
     (xy, evaluation) = _subset(data, config)
     began = time.perf_counter()
@@ -250,7 +272,8 @@ def run_cases(scenario, seed, data, config=None) -> list:
     monitor = nnxp.HealthMonitor(warn=False) if scenario.monitor else None
     history = train(net, config, train_set, evaluation, monitor)
     accuracy = history.evaluation_accuracy[-1] / len(evaluation[1])
-    after = diagnose(net, train_set, config, history)
+    after = with_finder(diagnose(net, train_set, config, history), net, train_set, config,
+                        history, finder)
     seconds = time.perf_counter() - began
     stages = {"both": [("fresh", fresh), ("trained", after)], "fresh": [("fresh", fresh)],
               "trained": [("trained", after)]}[scenario.stage]
@@ -341,21 +364,17 @@ def run_finder(scenario, data, seed=0) -> dict:
     return out
 
 
-WEIGHTS = {"default": default_weight, "he": he_weight}
-BIASES = {"zero": zero_bias, "normal": normal_bias}
-
-
-def apply(config, remedy, found_eta) -> dict:
-    """The scenario's config with a Problem's remedy applied (advice.py's keys)."""
+def apply(config, remedy, found_eta=None) -> dict:
+    """The scenario's config with a Problem's remedy applied as it is (Network and SGD
+    arguments: advice.py's keys; ``mini_batch_size`` is the config's "mb")."""
     config = dict(config)
     for key, value in remedy.items():
-        if key == "eta":
-            config["eta"] = found_eta if value == "find" else value
-        elif key == "weight_init":
-            config["weight_init"] = WEIGHTS[value]
-        elif key == "bias_init":
-            config["bias_init"] = BIASES[value]
-        elif key in ("cost", "activation", "lmbda", "early_stopping"):
+        if key == "eta" and value == "find":
+            config["eta"] = found_eta
+        elif key == "mini_batch_size":
+            config["mb"] = value
+        elif key in ("eta", "weight_init", "bias_init", "cost", "activation",
+                     "output_activation", "lmbda", "early_stopping"):
             config[key] = value
         else:
             raise ValueError(f"unknown remedy {key!r}")

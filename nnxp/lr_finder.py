@@ -17,8 +17,11 @@ start from the same network) or a function of no arguments returning a fresh Net
 
 mode="book" is Nielsen's procedure: find the threshold eta at which the training cost starts
 to decrease during the first few epochs, instead of oscillating or increasing.  A trial trains
-``budget_batches`` mini-batches on a training subset of ``n_train`` examples (at least one
-mini-batch) drawn with ``seed``.  The default budget is five epochs of the subset and at least
+``budget_batches`` mini-batches on a training subset of ``n_train`` examples drawn with
+``seed``; a mini-batch larger than the subset is the whole subset (full-batch gradient descent
+on ``n_train`` examples: its stability threshold depends on the curvature of the mean cost,
+which a subset of that size estimates, at a fraction of the cost of a full pass over a large
+training set per step).  The default budget is five epochs of the subset and at least
 200 mini-batches: 5,000 at mini-batch 10 on MNIST (one epoch's worth of steps of its 50,000),
 200 at mini-batch 5,000 (large batches take few steps per epoch, and a cost that is going to
 oscillate may need a hundred or more before it does).  The trial measures the training cost
@@ -202,9 +205,9 @@ class Runner:
                  optimizer, momentum):
         be, xp = net.backend, net.backend.xp
         data = net.prepare(training_data, "training_data")
-        self.m = min(m, data.n)  # a mini-batch larger than the data is the whole data
         n_full = n if n is not None else data.n
-        n_sub = min(data.n, max(n_train, self.m))
+        n_sub = min(data.n, n_train)
+        self.m = min(m, n_sub)  # a mini-batch larger than the subset is the whole subset
         self.budget = budget if budget is not None else max(5 * n_sub // self.m, MIN_BATCHES)
         if checks > self.budget:
             raise ConfigError(f"need checks <= budget_batches; got checks={checks}, "

@@ -155,7 +155,8 @@ def test_memory_does_not_grow_with_the_mini_batch_size(monkeypatch):
             result = find_learning_rate(nnxp.Network([6, 8, 3], seed=0), data,
                                         mini_batch_size=m, n_train=n_train, budget_batches=200,
                                         checks=4, start=0.1, eta_max=1.0, refine_steps=0)
-            n_sub, batch = min(600, max(n_train, m)), min(m, 600)
+            n_sub = min(600, n_train)
+            batch = min(m, n_sub)  # a mini-batch larger than the subset is the whole subset
             assert seen and max(rows for rows, _ in seen) <= n_sub
             assert all(rows % batch == 0 for rows, _ in seen)  # whole mini-batches
             trained = sum(rows for rows, _ in seen)

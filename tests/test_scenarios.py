@@ -78,7 +78,7 @@ def test_broken_network_cannot_recover_and_the_diagnosis_names_eta(fast, subset)
     assert fresh_history.evaluation_accuracy[-1] > 0.75 * 2000
     first = report.primary
     assert first.kind == "learning_rate_too_high" and first.severity == "error", str(report)
-    assert "eta = 300" in first.message and first.remedy == {"eta": "find"}
+    assert "eta = 300" in first.message and first.remedy == {"eta": 30.0}
     (out,) = report.find("saturated_units", layer=1)
     assert out.severity == "error" and len(out.units) >= 5
     assert out.evidence["cost"] == "QuadraticCost" and out.evidence["delta_fraction"] < 0.01

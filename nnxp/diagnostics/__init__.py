@@ -1,7 +1,7 @@
 """Diagnostics: why a network is not learning, measured on a probe batch, in the book's terms.
 
     diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds=None,
-             probe_size=None) -> Report
+             probe_size=None, threshold=None, mini_batch_size=None) -> Report
     Report.problems   [Problem(kind, layer, units, severity, message, advice, evidence, remedy)]
     Report.primary    the first error or warning: the cause to fix first
     Report.stats      one dict of numbers per layer (see STATS), and Report.summary for the net
@@ -19,8 +19,14 @@ rows of ``data``, 2,000 by default, taken with a stride so that data sorted by c
 every class), all on the network's device; only a few numbers per layer and per unit come back
 to the host, as one small array.  ``eta``, ``lmbda`` and ``n`` (the training-set size) are
 optional: with them the report adds update-to-weight ratios and the weight decay per step.
-``history`` (a History or its list of records) adds the checks that need a curve, and lets the
-report name eta as the cause of a run that broke at once.
+``history`` (a History or its list of records, of one run or several in order) adds the checks
+that need a curve, and lets the report name eta as the cause of a run that broke at once (the
+eta of the run that broke it).  A change of the cost is judged against the cost of knowing
+nothing on the probe (every input given the class frequencies: measure.chance_cost), so that a
+small data set's cost near its floor, which moves a lot relative to itself, is not a verdict.
+``threshold`` (the finder's threshold eta, or its LRResult) decides whether eta is too high:
+at or below it never, above it always; remedies that lower eta then use half of it.
+``mini_batch_size`` (the run's) lets the report name too few updates.
 
 Problem kinds (``Report.KINDS``, in the order causes come before consequences) and when they
 are reported, with the default thresholds:
@@ -32,22 +38,34 @@ are reported, with the default thresholds:
                             into saturation, or the output collapses
     weight_decay_too_strong (eta, lmbda and n known) eta lmbda / n, the fraction of every weight
                             L2 regularization removes at each step, above ``max_decay`` (1e-3)
-    learning_rate_too_high  (history) over the last ``window`` (30) epochs the training cost
-                            rose (Theil-Sen trend above ``rise_tolerance``, 5%) or oscillates:
-                            it rose by more than 5% between epochs at least ``min_rises`` (2)
-                            times, on ``oscillation_share`` (20%) of the steps, and these rises
-                            add up to more than the trend's fall; an error when it explains dead
-                            or saturated units.  (eta and history) the cost stopped improving
-                            after its first epoch or two, in a network still at chance with dead
-                            or saturated units: the first steps broke it.  (eta) one full step
-                            eta |dC/dw| above ``max_update_ratio`` (100) times |w|
+    too_few_updates         (history and mini_batch_size) fewer than ``min_updates`` (1,000)
+                            SGD steps in all at mini-batches above 10, a network that has not
+                            learned, no dead or saturated units, and a cost that did not rise
+                            (at most the cost of knowing nothing): a smaller mini-batch
+    learning_rate_too_high  (threshold) eta above the finder's threshold.  (history) over the
+                            last ``window`` (30) epochs the training cost rose (Theil-Sen trend
+                            above ``rise_tolerance``, 5%) or oscillates: it rose by more than 5%
+                            between epochs at least ``min_rises`` (2) times, on
+                            ``oscillation_share`` (20%) of the steps, and these rises add up to
+                            more than the trend's fall; and the rise, or the cost's swing above
+                            its floor (history.swing), is at least ``swing`` (3%) of the cost of
+                            knowing nothing; never when eta is at or below the finder's
+                            ``threshold``.  An error when it explains dead or saturated units
+                            or a collapse.  (eta and history) the cost stopped improving after
+                            its first epoch or two, in a network still at chance with dead or
+                            saturated units: the first steps (of the run then training) broke
+                            it; or rectified output units are 0 on every input after training
+                            in a network that has not learned.  (eta) one full step eta |dC/dw|
+                            above ``max_update_ratio`` (100) times |w|
     tiny_weights            weight RMS below ``tiny_weight_ratio`` (5%) of 1/sqrt(n_in): the
                             output hardly depends on the input (too much L2 weight decay)
     dead_units              ReLU-family units with z <= 0 on every input of a probe of at least
                             ``conclusive_probe`` (300) rows whose input cannot change: the first
                             layer, or a layer below which nothing learns.  Hidden layers when at
                             least ``dead_fraction`` (10%) are; output layer any.  Units off
-                            everywhere that the layers below can still turn on: "info"
+                            everywhere that the layers below can still turn on, and a minority
+                            of a hidden layer in a network that has learned or whose cost is
+                            falling: "info"
     saturated_units         hidden sigmoid/tanh layer: at least ``saturated_fraction`` (25%) of
                             its (unit, input) pairs have a derivative below ``saturation_prime``
                             (1%) of its peak (sigmoid |z| > 6, tanh |z| > 3), unless the network
@@ -66,18 +84,21 @@ are reported, with the default thresholds:
                             book's chapter 5), unless saturated or dead units explain it
     overfitting             (history) the evaluation accuracy fell by ``rise_tolerance`` from
                             its best, or (no L2) the evaluation cost rose from its best while
-                            the accuracy stopped improving, two or more epochs ago, while the
-                            training cost kept falling and no learning_rate_too_high was found
-                            and the training accuracy held
+                            the accuracy stopped improving, two or more epochs ago, by more than
+                            1.5 times its own median change per epoch, while the training cost
+                            kept falling and no learning_rate_too_high was found and the
+                            training accuracy held
     output_collapse         one class gets ``collapse_share`` (90%) of the predictions, though
                             its share of the labels is below that, with the problems that
-                            explain it and how many predictions are argmax ties ("info" for an
-                            untrained network without an error to explain it)
+                            explain it and how many predictions are argmax ties ("info" without
+                            an error to explain it for an untrained network, or one whose cost
+                            is still falling)
 
 Severity: "error" (the network cannot learn as it is), "warning" (it learns badly), "info"
 (not a verdict).  ``Report.problems`` are sorted by severity, then in KINDS order, so the first
 (``Report.primary``) is the cause to fix; each Problem carries its advice as text and as a
-``remedy``, the Network / SGD arguments to change.
+``remedy``, the Network / SGD arguments to change, as those accept them
+(``advice.split_remedy`` separates the two).
 
 This is a math package: it imports no array library.  The measurement is one pure function of
 arrays (measure.py), compiled on JAX (``nnxp.engines.compiled``) and cached on the network; its

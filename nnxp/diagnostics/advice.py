@@ -1,33 +1,79 @@
 """The advice phrases several checks share, and the remedies they stand for.
 
 Each Problem carries its advice twice: as text for people (``advice``) and as a ``remedy``, the
-Network / SGD arguments the advice changes, for programs (benchmarks/bench_diagnose.py applies
-each remedy to its scenario and retrains, to show that the advice works).  Remedy keys:
+arguments of ``nnxp.Network(...)`` or ``net.SGD(...)`` to change, as those accept them (so a
+program can apply it: benchmarks/bench_diagnose.py does, and retrains).  Remedy keys:
 
-    "eta": a number, or "find" (use nnxp.find_learning_rate(...).recommended)
-    "weight_init": "default" (N(0, 1/n_in)) | "he" (N(0, 2/n_in));  "bias_init": "zero"
-    "cost": a cost's name;  "activation": the hidden layers' activation's name
-    "lmbda": a number;  "early_stopping": epochs without improvement
+    Network:  "weight_init", "bias_init" (initializer functions of nnxp.initializers),
+              "cost" (a cost's name), "activation", "output_activation" (names)
+    SGD:      "eta" (a number), "mini_batch_size" (a number), "lmbda" (a number),
+              "early_stopping" (epochs without improvement)
+
+A remedy that changes the initialization means a fresh network.  ``split_remedy(remedy)``
+gives the two sets of keyword arguments.  While the checks run, a
+smaller eta is written ``{"eta": FIND}``; ``resolve_eta(problems, eta, threshold)`` turns it
+into a number at the end of ``diagnose``: half of ``threshold`` when the finder's threshold is
+known (its recommendation: ``diagnose(..., threshold=nnxp.find_learning_rate(...))``), else
+``eta`` times the problem's ``evidence["eta_factor"]`` (1/2 for a curve that oscillates, 1/10
+otherwise: one of the finder's steps), else the key is left out (the advice names the finder).
 
 BOOK_DECAY is the weight decay per step of the book's MNIST run, eta lmbda / n =
 0.5 * 5.0 / 50,000 = 5e-5; ``book_lmbda(eta, n)`` is the lmbda that gives it.
 """
 
+from ..initializers import default_weight, he_weight, zero_bias
+
 __all__ = ["REINIT", "FIND_ETA", "HE_INIT", "BOOK_DECAY", "book_lmbda", "REINIT_REMEDY",
-           "FIND_ETA_REMEDY", "HE_REMEDY"]
+           "FIND_ETA_REMEDY", "HE_REMEDY", "FIND", "resolve_eta", "MINI_BATCH", "NETWORK_KEYS",
+           "SGD_KEYS", "split_remedy"]
+
+NETWORK_KEYS = ("weight_init", "bias_init", "cost", "activation", "output_activation")
+SGD_KEYS = ("eta", "mini_batch_size", "lmbda", "early_stopping")
 
 REINIT = "re-initialize with net.default_weight_initializer() (weights N(0, 1/n_in), chapter 3)"
 FIND_ETA = ("find the threshold eta at which the training cost starts to decrease with "
-            "nnxp.find_learning_rate() and use about half of it (chapter 3)")
+            "nnxp.find_learning_rate() and use about half of it (chapter 3); "
+            "diagnose(..., threshold=result) puts that eta in the remedy")
 HE_INIT = ("re-initialize with He weights N(0, 2/n_in) and zero biases "
            "(weight_init=nnxp.initializers.he_weight, bias_init=nnxp.initializers.zero_bias)")
 BOOK_DECAY = 5e-5
+MINI_BATCH = 10  # the book's mini-batch size, what a too_few_updates remedy proposes
 
-REINIT_REMEDY = {"weight_init": "default"}
-FIND_ETA_REMEDY = {"eta": "find"}
-HE_REMEDY = {"weight_init": "he", "bias_init": "zero"}
+FIND = "find"  # placeholder while the checks run: resolve_eta replaces it with a number
+REINIT_REMEDY = {"weight_init": default_weight}
+FIND_ETA_REMEDY = {"eta": FIND}
+HE_REMEDY = {"weight_init": he_weight, "bias_init": zero_bias}
 
 
 def book_lmbda(eta, n) -> float:
     """The lmbda whose weight decay per step, eta lmbda / n, is the book's 5e-5."""
     return BOOK_DECAY * n / eta
+
+
+def split_remedy(remedy) -> tuple:
+    """(Network keyword arguments, SGD keyword arguments) of a remedy, to apply it:
+    ``nnxp.Network(sizes, **net_args)`` and ``net.SGD(data, epochs, **sgd_args)`` with the
+    run's own values for the rest."""
+    unknown = set(remedy) - set(NETWORK_KEYS) - set(SGD_KEYS)
+    if unknown:
+        raise ValueError(f"remedy keys {sorted(unknown)} are neither Network nor SGD arguments")
+    return ({k: v for k, v in remedy.items() if k in NETWORK_KEYS},
+            {k: v for k, v in remedy.items() if k in SGD_KEYS})
+
+
+def resolve_eta(problems, eta, threshold) -> None:
+    """Replace every remedy's ``{"eta": FIND}`` by a number (module docstring), in place, and
+    say in the evidence where it came from ("finder" or "eta x factor")."""
+    for p in problems:
+        if p.remedy.get("eta") != FIND:
+            continue
+        p.remedy = dict(p.remedy)  # never the shared constants: each problem its own
+        if threshold is not None:
+            p.remedy["eta"] = threshold / 2
+            p.evidence["eta_from"] = f"finder: threshold {threshold:.4g} / 2"
+        elif eta is not None:
+            factor = p.evidence.get("eta_factor", 0.1)
+            p.remedy["eta"] = float(f"{eta * factor:.3g}")
+            p.evidence["eta_from"] = f"eta {eta:g} x {factor:g} (the finder knows better)"
+        else:
+            del p.remedy["eta"]

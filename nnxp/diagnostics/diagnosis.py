@@ -6,9 +6,12 @@
                                                  spread evenly over it
 
 The steps: the probe (on the device), measure (one compiled pass, one transfer), the per-layer
-stats (host), then the checks: history, divergence, or the layer and network checks; then the
-causes (causes.py): eta named when the run broke at once, each cause as severe as what it
-explains, so that the Report's first problem is the one to fix.
+stats (host), the cost of knowing nothing on the probe (measure.chance_cost, the history's
+yardstick), then the checks: history, divergence, or the layer and network checks; then the
+causes (causes.py): the finder's verdict on eta, too few updates, eta named when the run broke
+at once or its ReLU outputs died, each cause as severe as what it explains, so that the
+Report's first problem is the one to fix; last, remedies that lower eta get a number
+(advice.resolve_eta).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from ..data import Dataset
 from ..errors import ConfigError
 from . import network_checks as net_checks
 from .causes import attribute, relate
-from .history import history_problems, records as as_records
+from .advice import resolve_eta
+from .history import history_problems, learning, records as as_records
 from .layer_checks import layer_problems
-from .measure import measure
+from .measure import chance_cost, measure
 from .report import Report
 from .stats import finish, layer_stats, public
 from .thresholds import Thresholds
@@ -30,14 +34,17 @@ __all__ = ["diagnose", "take_probe"]
 
 
 def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds=None,
-             probe_size=None) -> Report:
+             probe_size=None, threshold=None, mini_batch_size=None) -> Report:
     """Measure ``net`` on a probe batch of ``data`` and say what stops it learning.
 
     ``data``: anything ``net.prepare`` accepts ((X, y) arrays, network2 pairs, a Dataset).
     ``eta``, ``lmbda``, ``n``: the training hyper-parameters, when known (update ratios, weight
     decay per step eta*lmbda/n).  ``history``: a History or a list of epoch records (cost
     curves).  ``thresholds``: a Thresholds or a dict of overrides.  ``probe_size`` overrides
-    ``thresholds.probe_size``.
+    ``thresholds.probe_size``.  ``threshold``: the finder's threshold eta for this network and
+    mini-batch size (a number, or find_learning_rate's LRResult): it decides whether eta is
+    too high, and remedies that lower eta use half of it.  ``mini_batch_size``: the training
+    run's, for too_few_updates.
 
     >>> report = nnxp.diagnose(net, (X, y))                         # doctest: +SKIP
     >>> print(report); report.find("saturated_units")               # doctest: +SKIP
@@ -47,6 +54,8 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
         net = view()
     th = Thresholds.of(thresholds)
     size = _check_arguments(eta, lmbda, n, th.probe_size if probe_size is None else probe_size)
+    threshold = _threshold(threshold)
+    _check_positive("mini_batch_size", mini_batch_size)
     prepared = net.prepare(data, "data")
     probe = take_probe(prepared, size, net.backend)
     records = as_records(history)
@@ -59,31 +68,51 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
                "n_probe": probe.n, "eta": eta, "lmbda": lmbda, "decay_per_step": decay,
                "accuracy": totals["accuracy"], "cost_value": totals["cost_value"],
                "predicted_share": [c / probe.n for c in totals["pred_counts"]]}
-    problems = history_problems(records, th, lmbda=lmbda, n=n_train)
+    scale = chance_cost(net, totals["label_counts"]) if records else None
+    summary["chance_cost"] = scale
+    problems = history_problems(records, th, lmbda=lmbda, n=n_train, scale=scale)
     if not all(st["finite"] for st in stats) or not math.isfinite(totals["cost_value"]):
         problems += net_checks.divergence(stats, totals)
     else:
         finish(stats, th)
         problems = _checks(net, stats, totals, th, eta, lmbda, decay, probe.n, records,
-                           problems, whole=probe.n == prepared.n)
+                           problems, whole=probe.n == prepared.n,
+                           run={"threshold": threshold, "mini_batch_size": mini_batch_size,
+                                "n": n_train, "scale": scale})
+    resolve_eta(problems, eta, threshold)
     return Report(problems, public(stats), summary)
 
 
-def _checks(net, stats, totals, th, eta, lmbda, decay, m, records, problems, whole) -> list:
+def _checks(net, stats, totals, th, eta, lmbda, decay, m, records, problems, whole,
+            run) -> list:
     """The layer and network checks of a network whose numbers are finite, with the
     history's ``problems``, linked to their causes (``whole``: the probe is all the data)."""
     progress = net_checks.progress(totals, m)
     ctx = {"m": m, "whole": whole, "ties": totals["ties"], "decay": decay, "lmbda": lmbda,
-           "progress": progress}
+           "progress": progress, "learning": learning(records, th)}
     problems = problems + layer_problems(net, stats, th, ctx)
     problems += net_checks.decay(decay, lmbda, th)
     skip = {p.layer for p in problems if p.severity != "info" and p.kind in (
         "tiny_weights", "identical_units", "saturated_units", "dead_units")}
     problems += net_checks.gradient_problems(stats, th, eta, skip=skip)
-    problems = attribute(problems, records, th, eta=eta, progress=progress)
-    problems += net_checks.collapse(totals, m, th, problems, bool(records))
-    relate(problems, bool(records))
+    last = len(stats) - 1
+    problems = attribute(problems, records, th, eta=eta, progress=progress, last=last, **run)
+    problems += net_checks.collapse(totals, m, th, problems, bool(records), ctx["learning"])
+    relate(problems, bool(records), last)
     return problems
+
+
+def _threshold(value):
+    """The finder's threshold from a number, an LRResult (its ``threshold``) or None."""
+    value = getattr(value, "threshold", value)
+    _check_positive("threshold", value)
+    return None if value is None else float(value)
+
+
+def _check_positive(name, value) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not value > 0):
+        raise ConfigError(f"{name} must be a positive number or None, got {value!r}")
 
 
 def _check_arguments(eta, lmbda, n, size) -> int:

@@ -1,25 +1,38 @@
 """The checks that read a history of epoch records (cost and accuracy curves).
 
     records(history) -> list of dicts        a History, a list of records, or None (empty)
-    history_problems(records, th, *, lmbda=0.0, n=None) -> [Problem, ...]
+    history_problems(records, th, *, lmbda=0.0, n=None, scale=None) -> [Problem, ...]
         divergence               the last recorded training or evaluation cost is NaN or inf
         learning_rate_too_high   over the last ``th.window`` epochs (at least 4) the training
                                  cost rose (robust trend above ``th.rise_tolerance``), or it
                                  oscillates: it rose by more than ``rise_tolerance`` from one
                                  epoch to the next at least ``th.min_rises`` times, on at least
                                  ``th.oscillation_share`` of the steps, and these rises add
-                                 up (in log) to more than the trend's fall
+                                 up (in log) to more than the trend's fall; and (``scale``
+                                 known) the rise, or the swing of the cost above its floor
+                                 (``swing``), is at least ``th.swing`` of ``scale``, the cost
+                                 of knowing nothing on this data: a cost near its floor moves
+                                 by a lot relative to itself from noise alone, by little
+                                 relative to that yardstick
         overfitting              the evaluation accuracy fell from its best, or (lmbda = 0) the
                                  evaluation cost rose from its best while the accuracy stopped
                                  improving (over the second half of the epochs since that best,
-                                 by less than 1%), two or more epochs ago, while the training cost
-                                 kept falling and was stable (no learning_rate_too_high) and
+                                 by less than 1%), two or more epochs ago, by more than
+                                 ``th.rise_tolerance`` and more than NOISE (1.5) times the
+                                 metric's median change from one epoch to the next, while
+                                 the training cost kept falling and was stable (no learning_rate_too_high) and
                                  the training accuracy did not fall
     stalled(records, th) -> dict or None     the training cost stopped improving at once:
                                              after its second epoch (or its first, with 3
-                                             epochs) it never fell by ``rise_tolerance``
+                                             epochs; the median of epochs 2-4 with 5 or more,
+                                             so that one spike cannot hide a plateau) it never
+                                             fell by ``rise_tolerance``
                                              (causes.py asks what broke the run)
+    learning(records, th) -> bool or None    the run is still learning: too short to judge,
+                                             or its cost fell from its first epoch
     trend(values) -> float                   relative change over ``values``, robustly
+    swing(values) -> float                   how far the bulk of ``values`` sits above their
+                                             lowest, around their trend (spikes excluded)
 
 Robust statistics, so that a verdict does not depend on where one spike falls: the trend is
 Theil and Sen's slope (the median of the slopes between every pair of epochs) of the log cost,
@@ -39,9 +52,11 @@ from ..errors import ConfigError
 from .advice import FIND_ETA, FIND_ETA_REMEDY, book_lmbda
 from .report import Problem
 
-__all__ = ["records", "history_problems", "stalled", "trend"]
+__all__ = ["records", "history_problems", "stalled", "learning", "trend", "swing"]
 
 MIN_EPOCHS = 4  # fewer records: no verdict on a curve
+NOISE = 1.5     # overfitting: the fall from the best more than this many typical epoch-to-
+                # epoch changes of the same metric (its own noise)
 
 
 def records(history) -> list:
@@ -86,44 +101,88 @@ def _recent(values) -> float:
     return statistics.median(values[-3:])
 
 
-def history_problems(records, th, *, lmbda=0.0, n=None) -> list:
+def history_problems(records, th, *, lmbda=0.0, n=None, scale=None) -> list:
+    """The history's problems.  ``scale``: the cost of knowing nothing on this data (the
+    probe's class frequencies predicted for every input, ``chance_cost``), the yardstick a
+    change of the cost is measured against (None: changes are judged relative to the cost)."""
     costs = {k: _series(records, k) for k in ("training_cost", "evaluation_cost")}
     for key, values in costs.items():
         if values and not math.isfinite(values[-1]):
             return [Problem("divergence", None, [], "error",
                             f"the recorded {key.replace('_', ' ')} is {values[-1]}: training "
                             "diverged", "restart with a smaller eta: " + FIND_ETA,
-                            {key: values[-1]}, FIND_ETA_REMEDY)]
+                            {key: values[-1]}, dict(FIND_ETA_REMEDY))]
     eta = records[-1].get("eta") if records else None
     name = "training_cost" if costs["training_cost"] else "evaluation_cost"
-    too_high = _too_high(costs[name][-th.window:], name, eta, th)
+    too_high = _too_high(costs[name][-th.window:], name, eta, th, scale)
     return too_high + _overfitting(records, th, lmbda, n, eta, unstable=bool(too_high))
 
 
-def _too_high(recent, name, eta, th) -> list:
-    """learning_rate_too_high from the ``recent`` costs called ``name``."""
+def swing(values) -> float:
+    """How far the bulk of ``values`` sits above their lowest, around their robust trend, in
+    the units of the values: median(c) (1 - exp(-(median(r) - min(r)))), r the residuals of
+    log c from its Theil-Sen line.  Rare spikes leave it small (the median ignores them); a
+    cost that bounces between a low and a high level gives a large one."""
+    if len(values) < 3 or not all(v > 0 for v in values):
+        return 0.0
+    y = [math.log(v) for v in values]
+    slope = _slope(y)
+    r = [yi - slope * i for i, yi in enumerate(y)]
+    return statistics.median(values) * -math.expm1(-(statistics.median(r) - min(r)))
+
+
+def _too_high(recent, name, eta, th, scale) -> list:
+    """learning_rate_too_high from the ``recent`` costs called ``name``: the curve rises or
+    oscillates (relative to itself), and by more than ``th.swing`` of ``scale`` (so that the
+    noise of a cost near its floor, large relative to that small cost, is not a verdict)."""
     if len(recent) < MIN_EPOCHS or not all(math.isfinite(c) for c in recent):
         return []
     tol, steps = th.rise_tolerance, len(recent) - 1
     change, (rises, climbed) = trend(recent), _rises(recent, th.rise_tolerance)
-    rising = change > tol and name == "training_cost"
+    head = statistics.median(recent[:3])
+    rose, swung = head * max(change, 0.0), swing(recent)
+    size = lambda amount: math.inf if not scale else amount / scale  # noqa: E731
+    rising = change > tol and name == "training_cost" and size(rose) >= th.swing
     progress = -math.log1p(change) if -1 < change < 0 else (math.inf if change <= -1 else 0.0)
     oscillating = (rises >= th.min_rises and rises >= th.oscillation_share * steps
-                   and climbed > progress)
+                   and climbed > progress and size(swung) >= th.swing)
     if not (rising or oscillating):
         return []
     what = (f"rose by {change:.0%} (the robust trend)" if rising else
             f"rose by more than {tol:.0%} from one epoch to the next {rises} times "
             f"({rises / steps:.0%} of the steps), climbing back more than its trend "
             f"({change:+.0%}) took off: it oscillates instead of decreasing")
+    moved = rose if rising else swung
+    against = ("" if not scale else
+               f"; it moves by {moved:.3g}, {size(moved):.0%}"
+               f" of {scale:.3g}, the cost of predicting the class frequencies (noise near "
+               f"the floor moves it by less than {th.swing:.0%})")
     at = f" at eta = {eta:g}" if isinstance(eta, (int, float)) else ""
     return [Problem(
         "learning_rate_too_high", None, [], "error" if change > 1.0 else "warning",
         f"over the last {len(recent)} epochs the {name.replace('_', ' ')}{at} {what}: "
-        + ", ".join(f"{c:.4g}" for c in recent) + ". The steps overshoot the minimum",
+        + ", ".join(f"{c:.4g}" for c in recent) + against + ". The steps overshoot the minimum",
         "halve eta, or " + FIND_ETA + "; a schedule that lowers eta when the cost "
-        "stops falling", {"costs": recent, "eta": eta, "trend": change, "rises": rises},
-        FIND_ETA_REMEDY)]
+        "stops falling", {"costs": recent, "eta": eta, "trend": change, "rises": rises,
+                          "swing": swung, "chance_cost": scale, "eta_factor": 0.5},
+        dict(FIND_ETA_REMEDY))]
+
+
+def learning(records, th):
+    """With a cost curve: True while it is too short to judge (fewer than 4 epochs) or the
+    training cost (else evaluation cost) fell by more than ``th.rise_tolerance`` from its first
+    epoch to the median of its last three, or over the last ``th.window`` epochs by its robust
+    trend; False otherwise; None without a cost curve."""
+    values = _series(records, "training_cost") or _series(records, "evaluation_cost")
+    if not values:
+        return None
+    if len(values) < MIN_EPOCHS:
+        return True
+    if not all(math.isfinite(v) for v in values):
+        return False
+    recent = values[-th.window:]
+    return (_recent(values) < values[0] * (1 - th.rise_tolerance)
+            or trend(recent) < -th.rise_tolerance)
 
 
 def stalled(records, th):
@@ -137,7 +196,8 @@ def stalled(records, th):
     if len(values) < 3 or not all(math.isfinite(v) for v in values):
         return None
     start = 0 if len(values) == 3 else 1
-    first, best = values[start], min(values[start:])
+    first = values[start] if len(values) < 5 else statistics.median(values[start:start + 3])
+    best = min(values[start:])
     if first - best > th.rise_tolerance * abs(first):
         return None
     return {"key": key, "epoch": start + 1, "first": values[0], "plateau": first,
@@ -178,9 +238,15 @@ def _worse_accuracy(rows, th):
         return None
     best = acc.index(max(acc))
     now = _recent(acc)
-    if len(acc) - 1 - best >= 2 and acc[best] - now > th.rise_tolerance * abs(acc[best]):
+    if (len(acc) - 1 - best >= 2 and acc[best] - now > th.rise_tolerance * abs(acc[best])
+            and acc[best] - now > NOISE * _jitter(acc)):
         return "evaluation_accuracy", best, acc[best], now
     return None
+
+
+def _jitter(values) -> float:
+    """The typical change from one epoch to the next: the median |difference|."""
+    return statistics.median(abs(b - a) for a, b in zip(values, values[1:]))
 
 
 def _worse_cost(rows, th):
@@ -189,7 +255,8 @@ def _worse_cost(rows, th):
         return None
     best = cost.index(min(cost))
     now = _recent(cost)
-    if len(cost) - 1 - best < 2 or now - cost[best] <= th.rise_tolerance * abs(cost[best]):
+    if (len(cost) - 1 - best < 2 or now - cost[best] <= th.rise_tolerance * abs(cost[best])
+            or now - cost[best] <= NOISE * _jitter(cost)):
         return None
     acc = _series(rows, "evaluation_accuracy")
     mid = best + (len(rows) - 1 - best) // 2

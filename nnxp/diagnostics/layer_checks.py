@@ -11,12 +11,16 @@
                           change: the first layer (its input is the data) or a layer below
                           which nothing learns (zero gradient).  Otherwise "info": their own
                           gradient is 0, but the layers below can turn them back on (networks
-                          that start with small weights have such units, and they recover)
+                          that start with small weights have such units, and they recover);
+                          also "info": a minority of dead hidden units in a network that has
+                          learned (``th.learned``) or is learning (ctx "learning").  Dead
+                          output units after training are judged with the history (causes.py)
         identical_units, tiny_weights, same_sign_weights   the weights themselves
 
 ``ctx``: "m" probe rows, "whole" (the probe is all the data), "ties" probe rows whose largest
 output several units share, "decay" eta lmbda / n or None, "lmbda", "progress" (how far the
-probe accuracy went from chance towards 100%, network_checks.progress).
+probe accuracy went from chance towards 100%, network_checks.progress), "learning" (with a
+history: too short to judge, or the cost is falling; history.learning; None without one).
 """
 
 from __future__ import annotations
@@ -140,6 +144,14 @@ def _dead(st, act, th, is_output, ctx, below) -> list:
     if not off or (not is_output and len(off) < th.dead_fraction * st["units"]):
         return []
     m = ctx["m"]
+    if not is_output and 2 * len(off) < st["units"] and (
+            ctx["progress"] >= th.learned or ctx.get("learning")):
+        how = (f"the network learned with the others (probe accuracy {ctx['progress']:.0%} of "
+               "the way from chance to 100%)" if ctx["progress"] >= th.learned else
+               "the training cost is falling: the others carry the learning")
+        return [_off(st, act, off, ctx, is_output,
+                     f". A minority of dead units costs capacity, not learning: {how}",
+                     "nothing needed; if capacity matters, " + HE_INIT)]
     if m < th.conclusive_probe and not ctx["whole"]:
         return [_off(st, act, off, ctx, is_output,
                      f": too few inputs to call them dead (a unit active on 1 input in "
@@ -172,6 +184,7 @@ def _evidence(st, units, ctx, is_output) -> dict:
     evidence = {"dead": len(units) / st["units"], "z_mean": st["z_mean"], "n_probe": ctx["m"]}
     if is_output:
         evidence["ties"] = ctx["ties"]
+        evidence["rectified_output"] = True
     return evidence
 
 

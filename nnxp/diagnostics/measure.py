@@ -10,6 +10,10 @@ the checks need reduced on the device into one small flat array, one transfer to
     measure(net, probe, saturation_prime) -> (layers, totals)
         run it (compiled and cached on the network) and unpack it on the host: one dict of
         Python floats and lists per layer, and one for the network
+    chance_cost(net, label_counts) -> float or None
+        the mean cost of knowing nothing: every input given the class frequencies p as its
+        output (sum over classes c of p_c cost(p, e_c)); the yardstick the history checks
+        measure a change of the cost against (None for fewer than two classes)
 
 x (m, n_in), y (m, n_out), labels (m,): the probe, on the network's device.  The gradients are
 backprop.backward's (BP1-BP4) of the summed, unregularized cost; norms are divided by m.
@@ -20,7 +24,7 @@ from __future__ import annotations
 from ..backprop import backward, forward
 from ..namespace import namespace
 
-__all__ = ["probe_numbers", "layout", "measure", "SCALARS", "TOTALS"]
+__all__ = ["probe_numbers", "layout", "measure", "chance_cost", "SCALARS", "TOTALS"]
 
 SCALARS = ("finite", "act_mean", "act_std", "z_mean", "z_std", "weight_rms", "positive_weights",
            "negative_weights", "unit_spread", "grad_norm", "bias_grad_norm")
@@ -147,3 +151,19 @@ def _measurer(net, saturation_prime):
     return net.engine().function(("diagnose", saturation_prime), lambda: (
         lambda params, x, y, labels: probe_numbers(params, acts, cost, x, y, labels,
                                                    saturation_prime, device)))
+
+
+def chance_cost(net, label_counts):
+    """The mean cost, under ``net.cost``, of predicting the class frequencies for every input
+    (frequencies floored at 1e-3, so that a class absent from the probe costs finitely)."""
+    m, k = sum(label_counts), len(label_counts)
+    if k < 2 or m <= 0:
+        return None
+    p = [max(c / m, 1e-3) for c in label_counts]
+    be = net.backend
+    with be.device_scope():
+        a = be.asarray([p] * k, net.dtype)
+        y = be.asarray([[1.0 if i == j else 0.0 for j in range(k)] for i in range(k)],
+                       net.dtype)
+        per_class = be.to_numpy(net.cost.fn(a, y)).tolist()
+    return sum(c / m * v for c, v in zip(label_counts, per_class))

@@ -8,10 +8,11 @@
                                          below the output) / exploding gradients against the
                                          output layer's; a full step ``th.max_update_ratio``
                                          times the weights (learning_rate_too_high)
-    collapse(totals, m, th, others, trained)
+    collapse(totals, m, th, others, trained, learning=None)
                                          output_collapse: one class for (nearly) everything,
                                          with the ``others`` problems that explain it, and
-                                         how many of its predictions are argmax ties
+                                         how many of its predictions are argmax ties; "info"
+                                         without a cause in a run still ``learning``
 
 ``stats``: stats.layer_stats's dicts; ``totals``: measure's network numbers (pred_counts,
 label_counts, accuracy, cost_value); ``m``: probe size.
@@ -26,8 +27,8 @@ __all__ = ["divergence", "progress", "decay", "gradient_problems", "collapse"]
 
 # problems that make the output independent of the input, root causes first
 _INPUT_BLIND = ("identical_units", "same_sign_weights", "weight_decay_too_strong",
-                "learning_rate_too_high", "tiny_weights", "dead_units", "saturated_units",
-                "vanishing_gradients")
+                "too_few_updates", "learning_rate_too_high", "tiny_weights", "dead_units",
+                "saturated_units", "vanishing_gradients")
 
 
 def divergence(stats, totals) -> list:
@@ -36,12 +37,12 @@ def divergence(stats, totals) -> list:
               "check that inputs are scaled to [0, 1]")
     problems = [Problem("divergence", l, [], "error",
                         f"layer {l} has NaN or infinite weights or biases: training diverged",
-                        advice, {"finite": False}, FIND_ETA_REMEDY) for l in bad]
+                        advice, {"finite": False}, dict(FIND_ETA_REMEDY)) for l in bad]
     if not bad:
         problems.append(Problem("divergence", None, [], "error",
                                 f"the cost on the probe is {totals['cost_value']}: the "
                                 "outputs overflowed", advice, {"cost": totals["cost_value"]},
-                                FIND_ETA_REMEDY))
+                                dict(FIND_ETA_REMEDY)))
     return problems
 
 
@@ -64,7 +65,7 @@ def decay(decay, lmbda, th) -> list:
         {"decay_per_step": decay}, {"lmbda": lmbda * BOOK_DECAY / decay, **REINIT_REMEDY})]
 
 
-def collapse(totals, m, th, others, trained) -> list:
+def collapse(totals, m, th, others, trained, learning=None) -> list:
     counts, labels = totals["pred_counts"], totals["label_counts"]
     if len(counts) < 2:
         return []
@@ -85,18 +86,21 @@ def collapse(totals, m, th, others, trained) -> list:
                   + "; ".join(f"{p.kind} ({p.where})" for p in causes)
                   + ". Fix those first: " + causes[0].advice)
         remedy = dict(causes[0].remedy)
+        factor = causes[0].evidence.get("eta_factor")
     else:
         advice = ("check the cost (CrossEntropyCost with sigmoid outputs), eta (" + FIND_ETA
                   + ") and the initialization (" + REINIT + ")")
-        remedy = {}
-    severity = ("error" if trained or any(p.severity == "error" for p in causes) else "info")
+        remedy, factor = {}, None
+    severity = ("error" if (trained and (causes or not learning))
+                or any(p.severity == "error" for p in causes) else "info")
     if severity == "info":
         msg += ("; an untrained network often does this (its output biases decide), so this "
-                "matters only if training does not change it")
+                "matters only if training does not change it"
+                + (" (the training cost is still falling)" if trained else ""))
     return [Problem("output_collapse", None, [c], severity, msg, advice,
                     {"class": c, "share": share, "label_share": label_share, "ties": ties,
-                     "accuracy": totals["accuracy"], "causes": [p.kind for p in causes]},
-                    remedy)]
+                     "accuracy": totals["accuracy"], "causes": [p.kind for p in causes],
+                     **({"eta_factor": factor} if factor else {})}, remedy)]
 
 
 def gradient_problems(stats, th, eta, skip=()) -> list:
@@ -141,4 +145,5 @@ def _update_ratio(st, th, eta) -> list:
         "learning_rate_too_high", st["layer"], [], "error",
         f"one full gradient step eta |dC/dw| = {u:.3g} x |w| for layer {st['layer']}: each "
         f"update is {u:.0f} times the weights themselves (eta = {eta:g})",
-        "a smaller eta: " + FIND_ETA, {"update_ratio": u, "eta": eta}, FIND_ETA_REMEDY)]
+        "a smaller eta: " + FIND_ETA, {"update_ratio": u, "eta": eta},
+        dict(FIND_ETA_REMEDY))]

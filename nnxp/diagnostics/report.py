@@ -5,7 +5,8 @@
         units     unit indices concerned (may be empty);  severity: "error" | "warning" | "info"
         message   what was measured, in the book's terms;  advice: what to do
         evidence  the numbers behind it (a dict)
-        remedy    the advice as Network / SGD arguments to change (advice.py), may be empty
+        remedy    the advice as Network / SGD arguments to change, values as those accept
+                  them (advice.py), may be empty
     Report(problems, stats, summary)
         .problems sorted by severity, then cause before consequence (KINDS order), then layer
         .primary  the first error or warning: the cause to fix first (None when there is none)
@@ -25,8 +26,8 @@ from dataclasses import dataclass, field
 __all__ = ["Problem", "Report", "KINDS", "STATS"]
 
 KINDS = ("divergence", "identical_units", "same_sign_weights", "weight_decay_too_strong",
-         "learning_rate_too_high", "tiny_weights", "dead_units", "saturated_units",
-         "exploding_gradients", "vanishing_gradients", "overfitting", "output_collapse")
+         "too_few_updates", "learning_rate_too_high", "tiny_weights", "dead_units",
+         "saturated_units", "exploding_gradients", "vanishing_gradients", "overfitting", "output_collapse")
 # in this order within one severity: causes (the configuration: initial weights, lmbda, eta)
 # before the states they lead to (dead, saturated, vanished weights), symptoms (collapse) last
 
@@ -68,6 +69,9 @@ class Problem:
     advice: str = ""
     evidence: dict = field(default_factory=dict)
     remedy: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.remedy = dict(self.remedy)  # each problem its own: never a shared constant
 
     @property
     def key(self) -> tuple:
@@ -178,6 +182,8 @@ def _json_safe(v):
         return str(v)
     if isinstance(v, (bool, int, float, str)) or v is None:
         return v
+    if callable(v) and hasattr(v, "__name__"):  # an initializer in a remedy: its name
+        return v.__name__
     return str(v)
 
 

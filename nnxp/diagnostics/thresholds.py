@@ -44,6 +44,10 @@ class Thresholds:
     rise_tolerance: float = 0.05    # relative change that counts as a rise (or a fall)
     min_rises: int = 2              # oscillation: at least this many rises in the window ...
     oscillation_share: float = 0.2  # ... and at least this share of its epoch-to-epoch steps
+    swing: float = 0.03             # ... and the rise or swing at least this share of the
+                                    # cost of knowing nothing (history.swing, chance_cost)
+    min_updates: int = 1000         # fewer SGD steps in all, in a network that has not learned
+                                    # and whose cost still falls: too_few_updates
     stalled: float = 0.1            # a network this far (or less) from chance has not learned
 
     @classmethod
@@ -66,7 +70,7 @@ class Thresholds:
             v = getattr(self, f.name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
                 raise ConfigError(f"threshold {f.name} must be a positive number, got {v!r}")
-        for name in ("probe_size", "conclusive_probe", "window", "min_rises"):
+        for name in ("probe_size", "conclusive_probe", "window", "min_rises", "min_updates"):
             if getattr(self, name) != int(getattr(self, name)):
                 raise ConfigError(f"threshold {name} must be an integer, got "
                                   f"{getattr(self, name)!r}")

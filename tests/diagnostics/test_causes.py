@@ -26,7 +26,7 @@ def test_a_run_that_broke_at_once_is_attributed_to_eta(backend):
     first = report.primary
     assert first.kind == "learning_rate_too_high" and first.severity == "error", str(report)
     assert "eta = 2" in first.message and "stopped improving at once" in first.message
-    assert first.remedy == {"eta": "find"} and "dead_units@0" in first.evidence["explains"]
+    assert first.remedy == {"eta": 0.2} and "dead_units@0" in first.evidence["explains"]
     (dead,) = report.find("dead_units", layer=0)
     assert dead.evidence["explained_by"] == "learning_rate_too_high"
 

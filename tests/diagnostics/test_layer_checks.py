@@ -8,7 +8,7 @@ import pytest
 
 import nnxp
 from nnxp.diagnostics import diagnose
-from nnxp.initializers import he_weight, zero_bias
+from nnxp.initializers import default_weight, he_weight, zero_bias
 
 from ._helpers import N_IN, N_OUT, host_params, kinds_at, problem_data, set_params, uniform_data
 
@@ -28,7 +28,7 @@ def test_large_weights_saturate_hidden_units(backend, activation):
     p = found[0]
     assert p.evidence["weight_scale"] > 3.0 and p.evidence["saturated"] >= 0.25
     assert p.units == sorted(p.units)
-    assert "default_weight_initializer" in p.advice and p.remedy == {"weight_init": "default"}
+    assert "default_weight_initializer" in p.advice and p.remedy == {"weight_init": default_weight}
     assert report.stats[0]["saturated"] == pytest.approx(p.evidence["saturated"])
 
 
@@ -74,7 +74,7 @@ def test_saturated_outputs_under_quadratic_cost_name_cross_entropy(backend):
             assert len(found) == 1 and found[0].units == [0, 1, 2], str(report)
             assert found[0].severity == "error"
             assert "CrossEntropyCost" in found[0].advice
-            assert found[0].remedy == {"cost": "CrossEntropyCost", "weight_init": "default"}
+            assert found[0].remedy == {"cost": "CrossEntropyCost", "weight_init": default_weight}
             assert found[0].evidence["delta_fraction"] < 0.01
         else:  # cross-entropy's delta = a - y: the same saturation is harmless
             assert not found, str(report)
@@ -97,7 +97,7 @@ def test_first_layer_units_off_on_every_input_are_dead(backend):
     (p,) = diagnose(net, data).find("dead_units", layer=0)
     assert p.units == [1, 3] and p.severity == "warning"  # 2 of 8: learns badly
     assert "their input is the data" in p.message and "never recover" in p.message
-    assert p.remedy == {"weight_init": "he", "bias_init": "zero"}
+    assert p.remedy == {"weight_init": he_weight, "bias_init": zero_bias}
     assert "LeakyReLU" not in p.advice
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import nnxp
 from nnxp.diagnostics import diagnose
-from nnxp.initializers import he_weight, zero_bias
+from nnxp.initializers import default_weight, he_weight, zero_bias
 
 from ._helpers import N_IN, N_OUT, host_params, kinds_at, problem_data, set_params, uniform_data
 
@@ -43,8 +43,8 @@ def test_a_collapse_made_of_argmax_ties_says_so(backend):
     (p,) = report.find("output_collapse")
     assert p.units == [0] and p.evidence["ties"] == report.summary["n_probe"]
     assert "argmax gives them to the first" in p.message
-    assert p.evidence["causes"] == ["dead_units"] and p.remedy == {"weight_init": "he",
-                                                                   "bias_init": "zero"}
+    assert p.evidence["causes"] == ["dead_units"] and p.remedy == {"weight_init": he_weight,
+                                                                   "bias_init": zero_bias}
 
 
 def test_vanishing_gradients_in_a_deep_sigmoid_network(backend):
@@ -56,7 +56,7 @@ def test_vanishing_gradients_in_a_deep_sigmoid_network(backend):
     found = report.find("vanishing_gradients", layer=0)
     assert len(found) == 1, str(report)
     assert found[0].evidence["ratio_to_output"] < 1e-3
-    assert found[0].remedy == {"activation": "relu", "weight_init": "he", "bias_init": "zero"}
+    assert found[0].remedy == {"activation": "relu", "weight_init": he_weight, "bias_init": zero_bias}
     ratios = [s["grad_rms"] for s in report.stats]
     assert ratios[0] < ratios[1] < ratios[2] < ratios[3]  # the book's chapter 5 picture
 
@@ -85,7 +85,7 @@ def test_only_an_absurd_step_is_a_verdict_on_eta(backend):
     report = diagnose(net, data, eta=5000.0)
     found = report.find("learning_rate_too_high")
     assert found and all(p.evidence["update_ratio"] > 100 for p in found), str(report)
-    assert all(p.remedy == {"eta": "find"} for p in found)
+    assert all(p.remedy == {"eta": 500.0} for p in found)  # eta / 10: a number SGD takes
     assert report.stats[-1]["update_ratio"] == pytest.approx(
         1000 * calm.stats[-1]["update_ratio"], rel=1e-4)
 
