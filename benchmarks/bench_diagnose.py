@@ -5,6 +5,7 @@
     python benchmarks/bench_diagnose.py --quick              # the CI-reduced suite, one seed
     python benchmarks/bench_diagnose.py --only dead-init,zero-init --seeds 0
     python benchmarks/bench_diagnose.py --json results.json  # also write every number
+    python benchmarks/bench_diagnose.py --suite fresh --seeds 0 1   # the fresh held-out group
 
 The scenarios (benchmarks/diagnose_suite.py): healthy networks of several kinds, diagnosed
 before and after training, and failing ones with a known cause, on MNIST subsets (5,000
@@ -50,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
 from benchmarks import diagnose_suite as suite  # noqa: E402
+from benchmarks import fresh_suite as fresh  # noqa: E402
 from benchmarks import heldout_suite as heldout  # noqa: E402
 
 
@@ -65,8 +67,9 @@ def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
         progress=print, which="tuned") -> dict:
     """Every case, the scores, the finder and the advice outcomes, as one dict (``which``:
     "tuned", the scenarios the thresholds were set on, or "heldout")."""
-    if which == "heldout":
-        return run_heldout(backend, seeds, only, advice, progress)
+    if which in ("heldout", "fresh"):
+        return run_heldout(backend, seeds, only, advice, progress,
+                           fresh if which == "fresh" else heldout)
     scenarios = [s for s in suite.SCENARIOS if only is None or s.name in only]
     began = time.perf_counter()
     with nnxp.use_backend(backend), (one_thread() if backend == "numpy" else nullcontext()):
@@ -110,13 +113,14 @@ def _kept(fn):
 
 
 def run_heldout(backend="numpy", seeds=(0, 1, 2), only=None, advice=True,
-                progress=print) -> dict:
-    """The held-out suite (heldout_suite.py): cases, scores, healthy runs with a warning (the
-    diagnosis after training or the HealthMonitor), the advice outcomes."""
-    scenarios = [s for s in heldout.SCENARIOS if only is None or s.name in only]
+                progress=print, group=heldout) -> dict:
+    """The held-out suite (heldout_suite.py; ``group``: fresh_suite.py, run by the same
+    machinery): cases, scores, healthy runs with a warning (the diagnosis after training or
+    the HealthMonitor), the advice outcomes."""
+    scenarios = [s for s in group.SCENARIOS if only is None or s.name in only]
     began = time.perf_counter()
     with nnxp.use_backend(backend), (one_thread() if backend == "numpy" else nullcontext()):
-        data = heldout.load()
+        data = group.load()
         cases, advised = [], []
         for s in scenarios:
             finder = None if s.healthy else heldout.finder(s, data)
@@ -132,7 +136,8 @@ def run_heldout(backend="numpy", seeds=(0, 1, 2), only=None, advice=True,
             named = [f"{c['named_first'] or '-'}" for c in cases
                      if c["scenario"] == s.name and c["stage"] != "monitor"]
             progress(f"  {s.name}: {', '.join(named)}")
-    return {"suite": "heldout", "backend": backend, "seeds": list(seeds), "cases": cases,
+    return {"suite": "fresh" if group is fresh else "heldout", "backend": backend,
+            "seeds": list(seeds), "cases": cases,
             "score": suite.score(cases), "healthy": healthy_rates(cases), "finder": [],
             "advice": advised, "seconds": time.perf_counter() - began}
 
@@ -333,8 +338,9 @@ def _yes(x) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--backend", default="numpy")
-    p.add_argument("--suite", choices=("tuned", "heldout"), default="tuned",
-                   help="the scenarios the thresholds were set on, or the held-out ones")
+    p.add_argument("--suite", choices=("tuned", "heldout", "fresh"), default="tuned",
+                   help="the scenarios the thresholds were set on, the held-out ones, or the "
+                        "fresh held-out group (fresh_suite.py)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--only", help="comma-separated scenario names")
     p.add_argument("--quick", action="store_true", help="the CI-reduced suite, seed 0")
