@@ -16,9 +16,10 @@ is run again member by member, so that one bad trial is recorded with its error 
 train; nothing raised by training leaves this function.  Everything in a Task and an outcome is
 plain data that pickles (any executor, Dask).
 
-Continuing a member means: its parameters, its optimizer state (momentum's velocity), its
-tracker (schedule, early stopping), its history, and the shuffling stream advanced by the epochs
-done, so a trial trained 1 + 2 epochs equals the same trial trained 3 epochs at once.
+A group trains through train.fit.  Continuing a member is fit's ``resume``: its parameters,
+its optimizer state (momentum's velocity), its tracker (schedule, early stopping), its history,
+and the shuffling stream advanced by the epochs done, so a trial trained 1 + 2 epochs equals
+the same trial trained 3 epochs at once.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import backends
+from .. import backends, core
 from ..history import History
-from ..loop import RunState, fresh_state, run
-from ..optimizers import hyper_of, set_hyper, tree_leaves, tree_unflatten
-from ..plan import make_plan, transform_for
+from ..loop import RunState
+from ..optimizers import tree_leaves
+from ..plan import make_plan
 from ..population import Population
 from ..stopping import Tracker
+from ..train import fit
 
 __all__ = ["Task", "MemberState", "run_group", "set_worker_data"]
 
@@ -127,31 +129,11 @@ def _train(task, data, chosen) -> list:
         momentum=None if optimizer == "sgd" else _each(task, "momentum", chosen),
         nesterov=optimizer == "nesterov", shuffle=task.shuffle_seed, evaluation=True,
         monitor_evaluation_accuracy=True, monitor_evaluation_cost=True, **task.options)
-    transform = transform_for(plan, opt, train_set.n, members=k)
-    with backend.device_scope():
-        opt_state = transform.init(pop.params)
-    if starts is None:
-        state = fresh_state(plan.eta)
-        histories = [History() for _ in range(k)]
-        done = 0
-    else:
-        done = starts[0].epoch
-        pop.params = tuple(
-            (backend.asarray(np.stack([s.params[l][0] for s in starts]), pop.dtype),
-             backend.asarray(np.stack([s.params[l][1] for s in starts]), pop.dtype))
-            for l in range(len(shape["sizes"]) - 1))
-        opt_state = _restore(backend, pop.dtype, opt_state, starts)
-        state = RunState([Tracker.from_dict(s.tracker) for s in starts], done)
-        histories = [History.from_dict(s.history) for s in starts]
-    state.n_train = train_set.n
-    rng = np.random.default_rng(task.shuffle_seed)
-    for _ in range(done):
-        rng.permutation(train_set.n)
+    resume = None if starts is None else _resume(backend, pop, plan, train_set, starts)
     began = time.perf_counter()
-    params, opt_state = run(pop.engine(plan.engine), transform, pop.params, opt_state, plan,
-                            state, histories, train_set, eval_set, backend=backend,
-                            dtype=pop.dtype, members=k,
-                            orders=lambda epoch: rng.permutation(train_set.n))
+    params, opt_state, state, histories = fit(
+        pop.spec, pop.params, plan, opt, train_set, eval_set, backend=backend,
+        dtype=pop.dtype, members=k, resume=resume)
     seconds = time.perf_counter() - began
     for k_, history in enumerate(histories):
         history.stop_reason = state.trackers[k_].stop_reason
@@ -172,11 +154,16 @@ def _train(task, data, chosen) -> list:
     return outcomes
 
 
-def _restore(backend, dtype, fresh, starts):
-    """The members' saved optimizer-state leaves, stacked, in the structure of ``fresh``; the
-    hyper-parameters but eta (decay, l1, the optimizer's) are this run's (as Network.resume does)."""
-    stacked = [backend.asarray(np.stack([s.leaves[j] for s in starts]), dtype)
-               for j in range(len(starts[0].leaves))]
-    saved = tree_unflatten(fresh, stacked)
-    hyper = {k: v for k, v in hyper_of(fresh).items() if k != "eta"}
-    return set_hyper(saved, **hyper)
+def _resume(backend, pop, plan, train_set, starts):
+    """``fit``'s resume for members continued from their saved states: their parameters (put
+    in ``pop``), the run state with the shuffling stream advanced by the epochs done, the
+    optimizer-state leaves and histories."""
+    pop.params = core.to_device(backend, core.stack_params([s.params for s in starts]),
+                                pop.dtype)
+    rng = np.random.default_rng(plan.shuffle)
+    for _ in range(starts[0].epoch):
+        rng.permutation(train_set.n)
+    state = RunState([Tracker.from_dict(s.tracker) for s in starts], starts[0].epoch,
+                     rng.bit_generator.state, train_set.n)
+    leaves = [np.stack([s.leaves[j] for s in starts]) for j in range(len(starts[0].leaves))]
+    return plan, state, leaves, [History.from_dict(s.history) for s in starts]
