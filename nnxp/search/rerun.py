@@ -8,9 +8,16 @@
 subsets of the data and ``shuffle=result.shuffle_seed``, for the epochs the search gave it
 (successive halving: those of the last round it reached).  On NumPy its history and weights
 equal the search's bit for bit (the search trained it as a member of a population); this is
-how to get the best trial's network from a grid or random search.  A trial whose initializer
-was a function (not a name) needs ``initializer=`` that function again (the record names it by
-module and qualified name, which must match).
+how to reproduce a record from scratch (``result.network(trial)`` gives a kept trial's trained
+network without training).  The network is built with the objects the search built the trial
+with (its activation, cost, initializer: ``result.trials``), never parsed back from the
+record's labels; a result without them (made by hand) takes activations by their plain name,
+and a trial whose initializer was a function needs ``initializer=`` that function again (the
+record names it by module and qualified name, which must match; given, it is checked even
+when the search's own is at hand).
+
+    build_network(result, record, initializer=None, max_parameters=None) -> Network
+        the record checked (below), its network built untrained
 
 A record given as a dict must be one of the search's: its hyper-parameters and seed are checked
 against the trial the search itself ran (``result.config``), and the network's size against
@@ -20,30 +27,16 @@ record is a ConfigError, never a network of the sizes it claims.
 
 from __future__ import annotations
 
-import re
-
 from .. import checks
 from ..activations import from_name
 from ..errors import ConfigError
 from ..initializers import WEIGHT_INITIALIZERS
 from ..network import Network
+from .results import find_record
 from .space import MAX_PARAMETERS, HYPER, function_name, parameters
 from .trials import trial_seed
 
-__all__ = ["rerun"]
-
-_CALL = re.compile(r"^(\w+)\((.*)\)$")
-
-
-def _activation(label):
-    match = _CALL.match(label)
-    if not match:
-        return from_name(label)
-    params = {}
-    for part in filter(None, (p.strip() for p in match.group(2).split(","))):
-        key, _, value = part.partition("=")
-        params[key.strip()] = float(value)
-    return from_name(match.group(1), **params)
+__all__ = ["rerun", "build_network"]
 
 
 def _check_record(record, config, max_parameters) -> None:
@@ -69,28 +62,37 @@ def _check_record(record, config, max_parameters) -> None:
                           f"max_parameters={limit:,}")
 
 
-def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initializer=None,
-          max_parameters=None):
-    """Train one trial alone (see the module docstring); returns (network, history)."""
-    record = result.best if trial is None else trial if isinstance(trial, dict) else \
-        next((r for r in result.records if r["trial"] == trial), None)
-    if record is None:
-        raise ConfigError(f"no trial {trial!r} in this search (it has "
-                          f"{len(result.records)} trials)")
-    if training_data is None or evaluation_data is None:
-        raise ConfigError("rerun needs the search's training_data and evaluation_data")
-    config = result.config
-    _check_record(record, config, max_parameters)
-    init = WEIGHT_INITIALIZERS.get(record["initializer"])
+def build_network(result, record, initializer=None, max_parameters=None):
+    """The untrained network of the search's ``record`` (checked first), built with the objects
+    the search built it with (its activation, cost and initializer), on the search's backend."""
+    _check_record(record, result.config, max_parameters)
+    number = record["trial"]
+    build = result.trials[number].build if result.trials is not None else None
+    init = build["weight_init"] if build is not None else \
+        WEIGHT_INITIALIZERS.get(record["initializer"])
     if initializer is not None:
         name = function_name(initializer, "the initializer")
         if name != record["initializer"]:
-            raise ConfigError(f"trial {record['trial']} used the initializer "
+            raise ConfigError(f"trial {number} used the initializer "
                               f"{record['initializer']!r}, not {name!r}")
         init = initializer
     if init is None:
-        raise ConfigError(f"trial {record['trial']} used the initializer "
-                          f"{record['initializer']!r}; pass it again with initializer=")
+        raise ConfigError(f"trial {number} used the initializer {record['initializer']!r}; "
+                          "pass it again with initializer=")
+    activation = build["activation"] if build is not None else from_name(record["activation"])
+    return Network(record["sizes"], cost=record["cost"], activation=activation,
+                   weight_init=init, seed=record["seed"], dtype=record["dtype"],
+                   backend=result.config.get("backend"))
+
+
+def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initializer=None,
+          max_parameters=None):
+    """Train one trial alone (see the module docstring); returns (network, history)."""
+    record = find_record(result, trial)
+    if training_data is None or evaluation_data is None:
+        raise ConfigError("rerun needs the search's training_data and evaluation_data")
+    config = result.config
+    net = build_network(result, record, initializer, max_parameters)
     subsets = config.get("subsets") or {}
     if subsets.get("training"):
         training_data = _head(training_data, subsets["training"])
@@ -106,9 +108,6 @@ def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initi
                               f"{checks.show(round_)}; this search has rounds 0 to "
                               f"{len(plan) - 1}")
         epochs = plan[round_][1]
-    net = Network(record["sizes"], cost=record["cost"],
-                  activation=_activation(record["activation"]), weight_init=init,
-                  seed=record["seed"], dtype=record["dtype"])
     momentum = {} if record["momentum"] == 0 else {"momentum": record["momentum"],
                                                    "nesterov": record["nesterov"]}
     history = net.SGD(training_data, epochs, record["mini_batch_size"], record["eta"],

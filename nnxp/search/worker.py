@@ -1,14 +1,19 @@
 """What runs on a worker: one group of trials trained as one Population, from scratch or from
 where each member stopped (successive halving continues promoted trials).
 
-    Task(shape, members, starts, epochs, shuffle_seed, options, backend, keep_state)
+    Task(shape, members, starts, epochs, shuffle_seed, options, backend, keep_state,
+         keep_params)
     MemberState(params, leaves, tracker, history, epoch)     a member where it stopped: host
                                                              NumPy parameters (w, b) per layer,
                                                              optimizer-state leaves, its
                                                              stopping.Tracker and History as
                                                              dicts, epochs done
     run_group(task, data=None) -> [outcome]     one dict per member, in order:
-        {"trial", "history" (dict), "stop_reason", "seconds", "error", "state"}
+        {"trial", "history" (dict), "stop_reason", "seconds", "error", "state", "params"}
+
+``state`` is the member's MemberState when ``keep_state`` (successive halving continues from
+it), ``params`` its trained (w, b) per layer as host NumPy arrays when ``keep_params`` (the
+search keeps the best trials' networks: results.SearchResult.network), else None.
 
 ``data`` is ``((X, Y), (Xv, Yv))`` on the host (Y: desired outputs, one row per example), or
 None for the data this process received when it started (executors.py).  A group that raises
@@ -65,6 +70,7 @@ class Task:
                                                   # monitor_subset, engine
     backend: str = "numpy"
     keep_state: bool = False
+    keep_params: bool = False    # send the trained parameters back
     key: tuple = ()              # the coordinator's name for this task
 
 
@@ -93,7 +99,7 @@ def run_group(task, data=None) -> list:
 def _failure(task, k, exc) -> dict:
     message = f"{type(exc).__name__}: {exc}"
     return {"trial": task.members[k]["trial"], "history": None, "stop_reason": None,
-            "seconds": 0.0, "error": message[:1000], "state": None}
+            "seconds": 0.0, "error": message[:1000], "state": None, "params": None}
 
 
 def _datasets(pop, data):
@@ -138,19 +144,22 @@ def _train(task, data, chosen) -> list:
     for k_, history in enumerate(histories):
         history.stop_reason = state.trackers[k_].stop_reason
     host = [(backend.to_numpy(w), backend.to_numpy(b)) for w, b in params] \
-        if task.keep_state else None
+        if task.keep_state or task.keep_params else None
     leaves = [backend.to_numpy(a) for a in tree_leaves(opt_state)] if task.keep_state else None
     outcomes = []
     for j, i in enumerate(chosen):
-        member_state = None
+        member_state, member = None, None
+        if host is not None:
+            member = [(np.array(w[j]), np.array(b[j])) for w, b in host]
         if task.keep_state:
             member_state = MemberState(
-                [(np.array(w[j]), np.array(b[j])) for w, b in host],
+                member,
                 [np.array(a[j]) if a.ndim else np.array(a) for a in leaves],
                 state.trackers[j].to_dict(), histories[j].to_dict(), state.epoch)
         outcomes.append({"trial": task.members[i]["trial"], "history": histories[j].to_dict(),
                          "stop_reason": state.trackers[j].stop_reason, "seconds": seconds,
-                         "error": None, "state": member_state})
+                         "error": None, "state": member_state,
+                         "params": member if task.keep_params else None})
     return outcomes
 
 
