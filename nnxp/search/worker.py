@@ -8,6 +8,8 @@ where each member stopped (successive halving continues promoted trials).
                                                              optimizer-state leaves, its
                                                              stopping.Tracker and History as
                                                              dicts, epochs done
+    run_state(trackers, epoch, shuffle_seed, n_train) -> loop.RunState   members' run state
+                                                after ``epoch`` epochs (the stream advanced)
     run_group(task, data=None) -> [outcome]     one dict per member, in order:
         {"trial", "history" (dict), "stop_reason", "seconds", "error", "state", "params"}
 
@@ -43,7 +45,7 @@ from ..population import Population
 from ..stopping import Tracker
 from ..train import fit
 
-__all__ = ["Task", "MemberState", "run_group", "set_worker_data"]
+__all__ = ["Task", "MemberState", "run_group", "set_worker_data", "run_state"]
 
 _worker_data = {"data": None}
 _prepared: dict = {}
@@ -169,10 +171,16 @@ def _resume(backend, pop, plan, train_set, starts):
     optimizer-state leaves and histories."""
     pop.params = core.to_device(backend, core.stack_params([s.params for s in starts]),
                                 pop.dtype)
-    rng = np.random.default_rng(plan.shuffle)
-    for _ in range(starts[0].epoch):
-        rng.permutation(train_set.n)
-    state = RunState([Tracker.from_dict(s.tracker) for s in starts], starts[0].epoch,
-                     rng.bit_generator.state, train_set.n)
+    state = run_state([s.tracker for s in starts], starts[0].epoch, plan.shuffle, train_set.n)
     leaves = [np.stack([s.leaves[j] for s in starts]) for j in range(len(starts[0].leaves))]
     return plan, state, leaves, [History.from_dict(s.history) for s in starts]
+
+
+def run_state(trackers, epoch, shuffle_seed, n_train) -> RunState:
+    """The loop.RunState of members (their trackers as dicts) after ``epoch`` epochs, its
+    shuffling stream ``default_rng(shuffle_seed)`` advanced by one permutation per epoch."""
+    rng = np.random.default_rng(shuffle_seed)
+    for _ in range(epoch):
+        rng.permutation(n_train)
+    return RunState([Tracker.from_dict(t) for t in trackers], epoch, rng.bit_generator.state,
+                    n_train)
