@@ -56,9 +56,9 @@ import math
 from .. import checks, core
 from ..errors import ConfigError
 from ..files import atomic_write_text
+from .build import build_network, find_record
 
-__all__ = ["SearchResult", "make_record", "sort_records", "keep_best", "find_record",
-           "RUN_FIELDS"]
+__all__ = ["SearchResult", "make_record", "sort_records", "keep_best", "RUN_FIELDS"]
 
 RUN_FIELDS = ("seconds",)   # how a trial ran, not what it found
 
@@ -124,16 +124,6 @@ def keep_best(trained, records, keep) -> None:
         del trained[record["trial"]]
 
 
-def find_record(result, trial) -> dict:
-    """The record of ``trial`` (a number or one of the records; None: the best)."""
-    record = result.best if trial is None else trial if isinstance(trial, dict) else \
-        next((r for r in result.records if r["trial"] == trial), None)
-    if record is None:
-        raise ConfigError(f"no trial {checks.show(trial)} in this search (it has "
-                          f"{len(result.records)} trials)")
-    return record
-
-
 class SearchResult:
     """What a search found (see the module docstring)."""
 
@@ -158,7 +148,6 @@ class SearchResult:
                 f"trial {checks.show(record.get('trial'))}'s trained network was not kept "
                 f"(kept: {checks.show(kept)}; the search's keep= sets how many of the best "
                 "are); nnxp.search.rerun(result, trial, ...) trains it again")
-        from .rerun import build_network
         net = build_network(self, record)
         net.params = core.to_device(net.backend, params, net.dtype)
         return net
