@@ -102,3 +102,21 @@ def test_trained_networks_come_back_from_dask():
     assert len(result.trained) == 2
     again, _ = search.rerun(result, None, TRAIN, VALID)
     _same(result.best_network(), again, True, "float64")
+
+
+def test_a_group_sends_back_only_its_best_keep_members(monkeypatch):
+    """The bound holds on the wire: a worker's outcomes carry parameters for its group's best
+    ``keep`` members only (ranked as the records are)."""
+    import nnxp.search.executors as executors
+    sent, run_group = [], executors.run_group
+
+    def spy(task, data=None):
+        outcomes = run_group(task, data)
+        sent.append(sorted(o["trial"] for o in outcomes if o["params"] is not None))
+        return outcomes
+    monkeypatch.setattr(executors, "run_group", spy)
+    with nnxp.use_backend("numpy"):
+        result = _grid({"sizes": SIZES, "eta": [0.3, 1.0, 2.0], "lmbda": [0.0, 3.0]}, seed=4,
+                       keep=2, max_members=6)   # one shape: one group of all 6 trials
+    best = sorted(r["trial"] for r in result.records[:2])
+    assert sent == [best] and sorted(result.trained) == best

@@ -39,9 +39,10 @@ Options (every search):
                        before any point is made
     max_parameters     at most this many weights and biases in any trial's network
                        (space.MAX_PARAMETERS unless given), checked before any is built
-    keep=1             the best this many trials' trained parameters come back from the
-                       workers and are held by the result (0: none; a search never holds more
-                       than ``keep`` beyond the group that just finished)
+    keep=1             the best this many trials' trained parameters are held by the result
+                       (0: none); a worker sends back those of its group's best ``keep``
+                       members only, and the search holds no more than ``keep`` beyond the
+                       group that just finished
     max_members        trials of one shape train as one Population of at most this many
                        members (None: split evenly over the workers; 1: every trial alone)
     retries=3          a group whose worker is lost is run again up to this many times

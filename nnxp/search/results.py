@@ -2,6 +2,8 @@
 
     make_record(trial, outcome, n_evaluation, **extra) -> dict
     sort_records(records) -> list
+    rank_outcomes(outcomes, n_evaluation) -> [index]   a group's outcomes (worker.py), the
+                                           best first, as their records would be sorted
     keep_best(trained, records, keep)      drops from ``trained`` ({trial: params}) all but
                                            the ``keep`` trials ranked first (``records``:
                                            {trial: its current record})
@@ -58,7 +60,7 @@ from ..errors import ConfigError
 from ..files import atomic_write_text
 from .build import build_network, find_record
 
-__all__ = ["SearchResult", "make_record", "sort_records", "keep_best", "RUN_FIELDS"]
+__all__ = ["SearchResult", "make_record", "sort_records", "rank_outcomes", "keep_best", "RUN_FIELDS"]
 
 RUN_FIELDS = ("seconds",)   # how a trial ran, not what it found
 
@@ -111,6 +113,18 @@ def _rank(record):
 
 def sort_records(records) -> list:
     return sorted(records, key=_rank)
+
+
+def rank_outcomes(outcomes, n_evaluation) -> list:
+    ranks = [_rank(make_record(_Unnamed(o["trial"]), o, n_evaluation)) for o in outcomes]
+    return sorted(range(len(outcomes)), key=ranks.__getitem__)
+
+
+class _Unnamed:
+    """What make_record needs of a trial to rank it: its number."""
+
+    def __init__(self, number):
+        self.number, self.params, self.seed = number, {}, None
 
 
 def _final_rank(record):

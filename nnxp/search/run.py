@@ -18,8 +18,8 @@ its trials (saved.py), skips the trials the file already holds, groups the other
 populations of at most ``max_members`` (None: the trials split evenly over the executor's
 workers), runs the groups on the executor (executors.py, dispatch.py), writes the results file
 after every group, and returns the sorted table (results.py) with the trained parameters of
-its best ``keep`` trials (the workers send them back only when ``keep`` > 0, and the search
-holds no more than ``keep`` networks beyond the group that just finished).
+its best ``keep`` trials (a worker sends back those of its group's best ``keep`` members
+only, and the search holds no more than ``keep`` beyond the group that just finished).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class Search:
                     "eta", "lmbda", "l1", "momentum")}} for t in members],
                 None if starts is None else [starts[t.number] for t in members],
                 epochs, self.shuffle_seed, dict(self.options), self.backend, keep_state,
-                keep_params=self.keep > 0 and not keep_state,
+                keep_params=0 if keep_state else self.keep,
                 key=(*tag, *(t.number for t in members))))
         return tasks
 

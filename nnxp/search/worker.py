@@ -14,8 +14,10 @@ where each member stopped (successive halving continues promoted trials).
         {"trial", "history" (dict), "stop_reason", "seconds", "error", "state", "params"}
 
 ``state`` is the member's MemberState when ``keep_state`` (successive halving continues from
-it), ``params`` its trained (w, b) per layer as host NumPy arrays when ``keep_params`` (the
-search keeps the best trials' networks: results.SearchResult.network), else None.
+it), ``params`` its trained (w, b) per layer as host NumPy arrays if it is among the group's
+best ``keep_params`` members (ranked as the search's records: results.rank_outcomes), else
+None: the search keeps its best trials' networks (results.SearchResult.network), and no
+group sends more of them than the search can keep.
 
 ``data`` is ``((X, Y), (Xv, Yv))`` on the host (Y: desired outputs, one row per example), or
 None for the data this process received when it started (executors.py).  A group that raises
@@ -44,6 +46,7 @@ from ..plan import make_plan
 from ..population import Population
 from ..stopping import Tracker
 from ..train import fit
+from .results import rank_outcomes
 
 __all__ = ["Task", "MemberState", "run_group", "set_worker_data", "run_state"]
 
@@ -72,7 +75,7 @@ class Task:
                                                   # monitor_subset, engine
     backend: str = "numpy"
     keep_state: bool = False
-    keep_params: bool = False    # send the trained parameters back
+    keep_params: int = 0         # send back the trained parameters of this many (the best)
     key: tuple = ()              # the coordinator's name for this task
 
 
@@ -162,6 +165,8 @@ def _train(task, data, chosen) -> list:
                          "stop_reason": state.trackers[j].stop_reason, "seconds": seconds,
                          "error": None, "state": member_state,
                          "params": member if task.keep_params else None})
+    for j in rank_outcomes(outcomes, eval_set.n)[task.keep_params:]:
+        outcomes[j]["params"] = None
     return outcomes
 
 
