@@ -84,7 +84,8 @@ from .backprop import feedforward
 from .data import Dataset
 from .errors import ConfigError
 from .network import Network
-from .optimizers import optimizer_from, set_hyper, training_chain
+from .optimizers import set_hyper
+from .plan import make_plan, transform_for
 
 __all__ = ["find_learning_rate", "LRResult", "Trial", "judge", "Runner", "book_search",
            "sweep_search"]
@@ -226,8 +227,10 @@ class Runner:
         self.orders = [self._order(n_sub) for _ in range(checks)]
         self.net, self.checks = net, checks
         self.lmbda, self.n = float(lmbda), float(n_full)
-        opt = optimizer_from(None if optimizer == "sgd" else optimizer, momentum or None)
-        self.transform = training_chain(opt, 1.0, self.lmbda / self.n)
+        plan, opt = make_plan(1, self.m, 1.0, lmbda=self.lmbda, momentum=momentum or None,
+                              optimizer=None if optimizer == "sgd" else optimizer,
+                              shuffle=False)
+        self.transform = transform_for(plan, opt, self.n)  # decay lmbda / n, as in training
         self.engine = net.engine()
 
     def train_chunk(self, params, state, chunk, eta):

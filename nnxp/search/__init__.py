@@ -11,6 +11,8 @@
                         seed, status, best/final validation accuracy and cost, epochs, seconds,
                         stop_reason, error (results.py)
     result.best;  result.to_csv(path);  result.to_json(path);  result.plot(path);  print(result)
+    result.best_network(), result.network(trial_or_record)   the trained network of one of
+                        the best ``keep`` trials, without training again (results.py)
 
     space = {"sizes": [784, 30, 10], "eta": [0.1, 0.5, 2.5], "lmbda": [0.0, 1.0, 5.0]}
     space = {"sizes": [[784, 30, 10], [784, 100, 10]], "eta": loguniform(0.01, 10),
@@ -37,6 +39,10 @@ Options (every search):
                        before any point is made
     max_parameters     at most this many weights and biases in any trial's network
                        (space.MAX_PARAMETERS unless given), checked before any is built
+    keep=1             the best this many trials' trained parameters are held by the result
+                       (0: none); a worker sends back those of its group's best ``keep``
+                       members only, and the search holds no more than ``keep`` beyond the
+                       group that just finished
     max_members        trials of one shape train as one Population of at most this many
                        members (None: split evenly over the workers; 1: every trial alone)
     retries=3          a group whose worker is lost is run again up to this many times
@@ -57,7 +63,8 @@ worker computes with one BLAS thread (the default processes pin it; Dask's worke
 threads share the caller's setting: ``threadpoolctl.threadpool_limits(1)``).  A trial's record
 gives everything to train it alone with the same bits:
 ``nnxp.Network(r["sizes"], seed=r["seed"], ...).SGD(..., shuffle=result.shuffle_seed)``
-(trials.py explains the seeds; ``rerun`` does it).
+(trials.py explains the seeds; ``rerun`` does it, for any record; ``result.network`` gives a
+kept trial's network as the search trained it, the same bits).
 """
 
 from .halving import halving, schedule

@@ -13,7 +13,8 @@ weights, optimizer state, stopping tracker, history and shuffling stream), so
 
     net = nnxp.load(path); net.resume(training_data, evaluation_data, epochs=27)
 
-continues the trial on its own exactly as the search would have.
+continues the trial on its own exactly as the search would have.  It is written as every
+checkpoint is (checkpoint.run_file, atomically: files.atomic_write_text).
 """
 
 from __future__ import annotations
@@ -25,17 +26,14 @@ import os
 import numpy as np
 
 from .. import backends, core
-from ..checkpoint import checkpoint_dict
+from ..checkpoint import run_file
 from ..errors import DataError
 from ..files import atomic_write_text
 from ..history import History
-from ..io import network_dict
-from ..loop import RunState
 from ..network import layer_activations
 from ..network import load as load_network
 from ..plan import make_plan
-from ..stopping import Tracker
-from .worker import MemberState
+from .worker import MemberState, run_state
 
 __all__ = ["checkpoint_path", "write_trial", "read_trial"]
 
@@ -44,7 +42,7 @@ def checkpoint_path(results_path, trial, epoch) -> str:
     return os.path.join(f"{results_path}.trials", f"trial-{trial:04d}-epoch-{epoch:04d}.json")
 
 
-def write_trial(path, trial, state, *, shuffle_seed, n_train, options) -> None:
+def write_trial(path, trial, state, *, shuffle_seed, n_train, options) -> str:
     p = trial.params
     cost = trial.build["cost"]
     sizes = p["sizes"]
@@ -56,15 +54,9 @@ def write_trial(path, trial, state, *, shuffle_seed, n_train, options) -> None:
         nesterov=trial.optimizer == "nesterov", shuffle=shuffle_seed, evaluation=True,
         checkpoint=True, monitor_evaluation_accuracy=True, monitor_evaluation_cost=True,
         **options)
-    rng = np.random.default_rng(shuffle_seed)
-    for _ in range(state.epoch):
-        rng.permutation(n_train)
-    run_state = RunState([Tracker.from_dict(state.tracker)], state.epoch,
-                         rng.bit_generator.state, n_train)
-    d = network_dict(spec, state.params, p["dtype"], trial.seed)
-    d["checkpoint"] = checkpoint_dict(plan, run_state, state.leaves,
-                                      History.from_dict(state.history))
-    text = json.dumps(d)
+    state_now = run_state([state.tracker], state.epoch, shuffle_seed, n_train)
+    text = json.dumps(run_file(spec, state.params, p["dtype"], trial.seed, plan, state_now,
+                               state.leaves, [History.from_dict(state.history)]))
     atomic_write_text(path, text, what="trial checkpoint")
     return hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest()
 

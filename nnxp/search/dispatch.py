@@ -82,7 +82,7 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
 def _lost(trial, exc, attempts) -> dict:
     return {"trial": trial, "history": None, "stop_reason": None, "seconds": 0.0,
             "error": f"lost after {attempts} attempt(s): {type(exc).__name__}: {exc}"[:1000],
-            "state": None, "lost": True}
+            "state": None, "params": None, "lost": True}
 
 
 class Progress:

@@ -136,6 +136,9 @@ def _rounds(search, plan) -> SearchResult:
                 histories[record["trial"]] = outcome["history"]
             state = outcome["state"]
             states[record["trial"]] = state
+            if state is not None:
+                current = {n: r for j in range(i + 1) for n, r in rounds[j].items()}
+                search.keep_trained(record["trial"], state.params, current)
             if state is not None and results_path is not None:
                 trial = search.trials[record["trial"]]
                 path = checkpoint_path(results_path, trial.number, epochs_i)
@@ -190,7 +193,8 @@ def _result(search, plan, rounds, histories, newest) -> SearchResult:
                 "trials": [r["trial"] for r in sort_records(rounds[i].values())]}
                for i, (n, e) in enumerate(plan)]
     result = SearchResult("halving", list(last.values()), histories, search.config,
-                          rounds=summary, budget=budget)
+                          rounds=summary, budget=budget, trials=search.trials,
+                          trained=search.trained)
     result.records.sort(key=lambda r: -r["round"])  # stable: sorted within each round
     result.checkpoints = newest
     return result

@@ -8,9 +8,9 @@
 subsets of the data and ``shuffle=result.shuffle_seed``, for the epochs the search gave it
 (successive halving: those of the last round it reached).  On NumPy its history and weights
 equal the search's bit for bit (the search trained it as a member of a population); this is
-how to get the best trial's network from a grid or random search.  A trial whose initializer
-was a function (not a name) needs ``initializer=`` that function again (the record names it by
-module and qualified name, which must match).
+how to reproduce a record from scratch (``result.network(trial)`` gives a kept trial's trained
+network without training).  The network is built by build.build_network: with the objects the
+search built the trial with, never parsed back from the record's labels.
 
 A record given as a dict must be one of the search's: its hyper-parameters and seed are checked
 against the trial the search itself ran (``result.config``), and the network's size against
@@ -20,77 +20,21 @@ record is a ConfigError, never a network of the sizes it claims.
 
 from __future__ import annotations
 
-import re
-
 from .. import checks
-from ..activations import from_name
 from ..errors import ConfigError
-from ..initializers import WEIGHT_INITIALIZERS
-from ..network import Network
-from .space import MAX_PARAMETERS, HYPER, function_name, parameters
-from .trials import trial_seed
+from .build import build_network, find_record
 
 __all__ = ["rerun"]
-
-_CALL = re.compile(r"^(\w+)\((.*)\)$")
-
-
-def _activation(label):
-    match = _CALL.match(label)
-    if not match:
-        return from_name(label)
-    params = {}
-    for part in filter(None, (p.strip() for p in match.group(2).split(","))):
-        key, _, value = part.partition("=")
-        params[key.strip()] = float(value)
-    return from_name(match.group(1), **params)
-
-
-def _check_record(record, config, max_parameters) -> None:
-    """The record is trial ``record["trial"]`` of this search, as the search ran it."""
-    trials = config.get("trials") or []
-    number = record.get("trial")
-    if isinstance(number, bool) or not isinstance(number, int) or \
-            not 0 <= number < len(trials):
-        raise ConfigError(f"the record's trial {checks.show(number)} is not a trial of this "
-                          f"search (it has {len(trials)})")
-    known = dict(trials[number], seed=trial_seed(config["seed"], number))
-    for key in (*HYPER, "seed"):
-        if key not in record or record[key] != known[key] or \
-                type(record[key]) is not type(known[key]):
-            raise ConfigError(f"the record of trial {number} says {key}="
-                              f"{checks.show(record.get(key))}, but the search ran it with "
-                              f"{checks.show(known[key])}; rerun takes the search's own records")
-    limit = MAX_PARAMETERS if max_parameters is None else \
-        checks.number("max_parameters", max_parameters, integer=True)
-    if parameters(record["sizes"]) > limit:
-        raise ConfigError(f"trial {number}'s network {record['sizes']} has "
-                          f"{parameters(record['sizes']):,} weights and biases, more than "
-                          f"max_parameters={limit:,}")
 
 
 def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initializer=None,
           max_parameters=None):
     """Train one trial alone (see the module docstring); returns (network, history)."""
-    record = result.best if trial is None else trial if isinstance(trial, dict) else \
-        next((r for r in result.records if r["trial"] == trial), None)
-    if record is None:
-        raise ConfigError(f"no trial {trial!r} in this search (it has "
-                          f"{len(result.records)} trials)")
+    record = find_record(result, trial)
     if training_data is None or evaluation_data is None:
         raise ConfigError("rerun needs the search's training_data and evaluation_data")
     config = result.config
-    _check_record(record, config, max_parameters)
-    init = WEIGHT_INITIALIZERS.get(record["initializer"])
-    if initializer is not None:
-        name = function_name(initializer, "the initializer")
-        if name != record["initializer"]:
-            raise ConfigError(f"trial {record['trial']} used the initializer "
-                              f"{record['initializer']!r}, not {name!r}")
-        init = initializer
-    if init is None:
-        raise ConfigError(f"trial {record['trial']} used the initializer "
-                          f"{record['initializer']!r}; pass it again with initializer=")
+    net = build_network(result, record, initializer, max_parameters)
     subsets = config.get("subsets") or {}
     if subsets.get("training"):
         training_data = _head(training_data, subsets["training"])
@@ -106,9 +50,6 @@ def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initi
                               f"{checks.show(round_)}; this search has rounds 0 to "
                               f"{len(plan) - 1}")
         epochs = plan[round_][1]
-    net = Network(record["sizes"], cost=record["cost"],
-                  activation=_activation(record["activation"]), weight_init=init,
-                  seed=record["seed"], dtype=record["dtype"])
     momentum = {} if record["momentum"] == 0 else {"momentum": record["momentum"],
                                                    "nesterov": record["nesterov"]}
     history = net.SGD(training_data, epochs, record["mini_batch_size"], record["eta"],

@@ -2,7 +2,13 @@
 
     make_record(trial, outcome, n_evaluation, **extra) -> dict
     sort_records(records) -> list
-    SearchResult(kind, records, histories, config, rounds=None, budget=None)
+    rank_outcomes(outcomes, n_evaluation) -> [index]   a group's outcomes (worker.py), the
+                                           best first, as their records would be sorted
+    keep_best(trained, records, keep)      drops from ``trained`` ({trial: params}) all but
+                                           the ``keep`` trials ranked first (``records``:
+                                           {trial: its current record})
+    SearchResult(kind, records, histories, config, rounds=None, budget=None, trials=None,
+                 trained=None)
         .records        one dict per trial (below), the best first
         .best           the best record (highest best_accuracy)
         .histories      {trial number: History as a dict} (every epoch's measurements)
@@ -11,6 +17,15 @@
         .checkpoints    successive halving with a path: {trial: its newest checkpoint file}
         .config         what was searched (seed, epochs, options, data sizes)
         .shuffle_seed   the shuffling seed every trial used (see trials.py)
+        .trials         the search's trials.Trial objects (the activation, cost and
+                        initializer each was built with: rerun builds from them)
+        .trained        {trial: its trained (w, b) per layer, host NumPy arrays}: the best
+                        ``keep`` trials this search trained (not those a resumed search
+                        read from its file)
+        .network(trial=None) -> Network    a kept trial's trained network (None: the best),
+                        on the search's backend and dtype, without training again; a trial
+                        not kept is a ConfigError (``rerun`` trains it again)
+        .best_network() -> Network         network(None)
         .to_csv(path), .to_json(path), .plot(path=None), str(result) (a table)
 
 A record holds the trial's hyper-parameters as top-level keys (space.HYPER's names), then
@@ -40,9 +55,12 @@ import io
 import json
 import math
 
+from .. import checks, core
+from ..errors import ConfigError
 from ..files import atomic_write_text
+from .build import build_network, find_record
 
-__all__ = ["SearchResult", "make_record", "sort_records", "RUN_FIELDS"]
+__all__ = ["SearchResult", "make_record", "sort_records", "rank_outcomes", "keep_best", "RUN_FIELDS"]
 
 RUN_FIELDS = ("seconds",)   # how a trial ran, not what it found
 
@@ -97,14 +115,60 @@ def sort_records(records) -> list:
     return sorted(records, key=_rank)
 
 
+def rank_outcomes(outcomes, n_evaluation) -> list:
+    ranks = [_rank(make_record(_Unnamed(o["trial"]), o, n_evaluation)) for o in outcomes]
+    return sorted(range(len(outcomes)), key=ranks.__getitem__)
+
+
+class _Unnamed:
+    """What make_record needs of a trial to rank it: its number."""
+
+    def __init__(self, number):
+        self.number, self.params, self.seed = number, {}, None
+
+
+def _final_rank(record):
+    """The order of a result's records: successive halving's last round first."""
+    return (-record.get("round", 0), *_rank(record))
+
+
+def keep_best(trained, records, keep) -> None:
+    ranked = sorted((records[t] for t in trained), key=_final_rank)
+    for record in ranked[keep:]:
+        del trained[record["trial"]]
+
+
 class SearchResult:
     """What a search found (see the module docstring)."""
 
-    def __init__(self, kind, records, histories, config, rounds=None, budget=None):
+    def __init__(self, kind, records, histories, config, rounds=None, budget=None,
+                 trials=None, trained=None):
         self.kind, self.config = kind, config
         self.records = sort_records(records)
         self.histories, self.rounds, self.budget = histories, rounds, budget
         self.checkpoints = {}   # successive halving with a path: trial -> newest checkpoint
+        self.trials = trials    # the search's trials.Trial objects (what to build them with)
+        self.trained = dict(trained or {})
+
+    def network(self, trial=None):
+        """The trained network of a kept trial (see the module docstring).
+
+        >>> net = result.network(result.records[0])                       # doctest: +SKIP"""
+        record = find_record(self, trial)
+        params = self.trained.get(record.get("trial"))
+        if params is None:
+            kept = sorted(self.trained)
+            raise ConfigError(
+                f"trial {checks.show(record.get('trial'))}'s trained network was not kept "
+                f"(kept: {checks.show(kept)}; the search's keep= sets how many of the best "
+                "are); nnxp.search.rerun(result, trial, ...) trains it again")
+        net = build_network(self, record)
+        net.params = core.to_device(net.backend, params, net.dtype)
+        return net
+
+    def best_network(self):
+        """The best trial's trained network (``network(None)``)."""
+        return self.network(None)
 
     @property
     def best(self) -> dict | None:

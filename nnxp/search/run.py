@@ -9,7 +9,7 @@ Options (every search; nnxp.search's docstring says more):
     executor=None, seed=0, path=None, max_members=None, retries=3, progress=False,
     training_subset=None, validation_subset=None, early_stopping=None, schedule=None,
     monitor_every=None, monitor_subset=None, backend=None, engine=None,
-    max_trials=None, max_parameters=None
+    max_trials=None, max_parameters=None, keep=1
 
 A search: checks its size before enumerating anything (space.py: the trial count, the largest
 network), builds its trials (space.py, trials.py), puts the data on the host once
@@ -17,7 +17,9 @@ network), builds its trials (space.py, trials.py), puts the data on the host onc
 its trials (saved.py), skips the trials the file already holds, groups the others by shape into
 populations of at most ``max_members`` (None: the trials split evenly over the executor's
 workers), runs the groups on the executor (executors.py, dispatch.py), writes the results file
-after every group, and returns the sorted table (results.py).
+after every group, and returns the sorted table (results.py) with the trained parameters of
+its best ``keep`` trials (a worker sends back those of its group's best ``keep`` members
+only, and the search holds no more than ``keep`` beyond the group that just finished).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..errors import ConfigError
 from . import saved as saved_file
 from .dispatch import Progress, run_tasks
 from .executors import Dispatcher, check_main_guard
-from .results import SearchResult, make_record
+from .results import SearchResult, keep_best, make_record
 from .session import Store, check_options, fingerprint, host_data
 from .space import (check_count, check_space, check_widths, grid_points, grid_size,
                     random_points)
@@ -46,13 +48,15 @@ class Search:
                  executor=None, path=None, max_members=None, retries=3, progress=False,
                  training_subset=None, validation_subset=None, early_stopping=None,
                  schedule=None, monitor_every=None, monitor_subset=None, backend=None,
-                 engine=None, extra=None):
+                 engine=None, keep=1, extra=None):
         self.kind, self.trials, self.epochs = kind, trials, epochs
         resolved = backends.resolve(backend)
         self.options = check_options(epochs, early_stopping, schedule, monitor_every,
                                      monitor_subset, engine, resolved)
         self.max_members = checks.optional_int("max_members", max_members)
         self.retries = checks.number("retries", retries, strict=False, integer=True)
+        self.keep = checks.number("keep", keep, strict=False, integer=True)
+        self.trained = {}   # {trial: host parameters}: the best ``keep`` (results.keep_best)
         self.backend = resolved.name
         if executor is None:
             check_main_guard(f"nnxp.search.{kind}")
@@ -91,6 +95,7 @@ class Search:
                     "eta", "lmbda", "l1", "momentum")}} for t in members],
                 None if starts is None else [starts[t.number] for t in members],
                 epochs, self.shuffle_seed, dict(self.options), self.backend, keep_state,
+                keep_params=0 if keep_state else self.keep,
                 key=(*tag, *(t.number for t in members))))
         return tasks
 
@@ -128,6 +133,13 @@ class Search:
         trial = self.trials[outcome["trial"]]
         return make_record(trial, outcome, self.n_evaluation, **extra)
 
+    def keep_trained(self, number, params, records) -> None:
+        """Hold trial ``number``'s trained ``params`` if it is among the best ``keep``
+        (``records``: {trial: its current record})."""
+        if params is not None and self.keep > 0:
+            self.trained[number] = params
+            keep_best(self.trained, records, self.keep)
+
 
 def _one_pass(search) -> SearchResult:
     """Every trial once, for ``search.epochs`` epochs (grid and random search)."""
@@ -146,6 +158,7 @@ def _run_one_pass(search) -> SearchResult:
         records[record["trial"]] = record
         if outcome["history"] is not None:
             histories[record["trial"]] = outcome["history"]
+        search.keep_trained(record["trial"], outcome.get("params"), records)
 
     def save():
         search.store.save({"records": list(records.values()),
@@ -155,7 +168,8 @@ def _run_one_pass(search) -> SearchResult:
     if todo:
         tasks = search.tasks(todo, search.epochs)
         search.run(tasks, on_outcome, save, len(todo), best=lambda: best_of(records))
-    return SearchResult(search.kind, list(records.values()), histories, search.config)
+    return SearchResult(search.kind, list(records.values()), histories, search.config,
+                        trials=search.trials, trained=search.trained)
 
 
 def best_of(records):
@@ -214,7 +228,7 @@ def limits(options) -> tuple:
 def unknown_options(options):
     known = ("executor", "path", "max_members", "retries", "progress", "training_subset",
              "validation_subset", "early_stopping", "schedule", "monitor_every",
-             "monitor_subset", "backend", "engine", "max_trials", "max_parameters")
+             "monitor_subset", "backend", "engine", "max_trials", "max_parameters", "keep")
     extra = sorted(set(options) - set(known))
     if extra:
         raise ConfigError(f"unknown search options {checks.show(extra)}; known: "

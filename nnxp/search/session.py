@@ -82,7 +82,7 @@ def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subse
             raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
                               f"{checks.show(engine)}")
         if backend is not None:
-            backend.engine_class(engine)  # ConfigError naming the backend's engines
+            backend.engine_path(engine)  # ConfigError naming the backend's engines
         options["engine"] = engine
     return {k: v for k, v in options.items() if v is not None}
 

@@ -1,14 +1,23 @@
 """What runs on a worker: one group of trials trained as one Population, from scratch or from
 where each member stopped (successive halving continues promoted trials).
 
-    Task(shape, members, starts, epochs, shuffle_seed, options, backend, keep_state)
+    Task(shape, members, starts, epochs, shuffle_seed, options, backend, keep_state,
+         keep_params)
     MemberState(params, leaves, tracker, history, epoch)     a member where it stopped: host
                                                              NumPy parameters (w, b) per layer,
                                                              optimizer-state leaves, its
                                                              stopping.Tracker and History as
                                                              dicts, epochs done
+    run_state(trackers, epoch, shuffle_seed, n_train) -> loop.RunState   members' run state
+                                                after ``epoch`` epochs (the stream advanced)
     run_group(task, data=None) -> [outcome]     one dict per member, in order:
-        {"trial", "history" (dict), "stop_reason", "seconds", "error", "state"}
+        {"trial", "history" (dict), "stop_reason", "seconds", "error", "state", "params"}
+
+``state`` is the member's MemberState when ``keep_state`` (successive halving continues from
+it), ``params`` its trained (w, b) per layer as host NumPy arrays if it is among the group's
+best ``keep_params`` members (ranked as the search's records: results.rank_outcomes), else
+None: the search keeps its best trials' networks (results.SearchResult.network), and no
+group sends more of them than the search can keep.
 
 ``data`` is ``((X, Y), (Xv, Yv))`` on the host (Y: desired outputs, one row per example), or
 None for the data this process received when it started (executors.py).  A group that raises
@@ -16,9 +25,10 @@ is run again member by member, so that one bad trial is recorded with its error 
 train; nothing raised by training leaves this function.  Everything in a Task and an outcome is
 plain data that pickles (any executor, Dask).
 
-Continuing a member means: its parameters, its optimizer state (momentum's velocity), its
-tracker (schedule, early stopping), its history, and the shuffling stream advanced by the epochs
-done, so a trial trained 1 + 2 epochs equals the same trial trained 3 epochs at once.
+A group trains through train.fit.  Continuing a member is fit's ``resume``: its parameters,
+its optimizer state (momentum's velocity), its tracker (schedule, early stopping), its history,
+and the shuffling stream advanced by the epochs done, so a trial trained 1 + 2 epochs equals
+the same trial trained 3 epochs at once.
 """
 
 from __future__ import annotations
@@ -28,15 +38,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import backends
+from .. import backends, core
 from ..history import History
-from ..loop import RunState, fresh_state, run
-from ..optimizers import hyper_of, set_hyper, tree_leaves, tree_unflatten
-from ..plan import make_plan, transform_for
+from ..loop import RunState
+from ..optimizers import tree_leaves
+from ..plan import make_plan
 from ..population import Population
 from ..stopping import Tracker
+from ..train import fit
+from .results import rank_outcomes
 
-__all__ = ["Task", "MemberState", "run_group", "set_worker_data"]
+__all__ = ["Task", "MemberState", "run_group", "set_worker_data", "run_state"]
 
 _worker_data = {"data": None}
 _prepared: dict = {}
@@ -63,6 +75,7 @@ class Task:
                                                   # monitor_subset, engine
     backend: str = "numpy"
     keep_state: bool = False
+    keep_params: int = 0         # send back the trained parameters of this many (the best)
     key: tuple = ()              # the coordinator's name for this task
 
 
@@ -91,7 +104,7 @@ def run_group(task, data=None) -> list:
 def _failure(task, k, exc) -> dict:
     message = f"{type(exc).__name__}: {exc}"
     return {"trial": task.members[k]["trial"], "history": None, "stop_reason": None,
-            "seconds": 0.0, "error": message[:1000], "state": None}
+            "seconds": 0.0, "error": message[:1000], "state": None, "params": None}
 
 
 def _datasets(pop, data):
@@ -127,56 +140,52 @@ def _train(task, data, chosen) -> list:
         momentum=None if optimizer == "sgd" else _each(task, "momentum", chosen),
         nesterov=optimizer == "nesterov", shuffle=task.shuffle_seed, evaluation=True,
         monitor_evaluation_accuracy=True, monitor_evaluation_cost=True, **task.options)
-    transform = transform_for(plan, opt, train_set.n, members=k)
-    with backend.device_scope():
-        opt_state = transform.init(pop.params)
-    if starts is None:
-        state = fresh_state(plan.eta)
-        histories = [History() for _ in range(k)]
-        done = 0
-    else:
-        done = starts[0].epoch
-        pop.params = tuple(
-            (backend.asarray(np.stack([s.params[l][0] for s in starts]), pop.dtype),
-             backend.asarray(np.stack([s.params[l][1] for s in starts]), pop.dtype))
-            for l in range(len(shape["sizes"]) - 1))
-        opt_state = _restore(backend, pop.dtype, opt_state, starts)
-        state = RunState([Tracker.from_dict(s.tracker) for s in starts], done)
-        histories = [History.from_dict(s.history) for s in starts]
-    state.n_train = train_set.n
-    rng = np.random.default_rng(task.shuffle_seed)
-    for _ in range(done):
-        rng.permutation(train_set.n)
+    resume = None if starts is None else _resume(backend, pop, plan, train_set, starts)
     began = time.perf_counter()
-    params, opt_state = run(pop.engine(plan.engine), transform, pop.params, opt_state, plan,
-                            state, histories, train_set, eval_set, backend=backend,
-                            dtype=pop.dtype, members=k,
-                            orders=lambda epoch: rng.permutation(train_set.n))
+    params, opt_state, state, histories = fit(
+        pop.spec, pop.params, plan, opt, train_set, eval_set, backend=backend,
+        dtype=pop.dtype, members=k, resume=resume)
     seconds = time.perf_counter() - began
     for k_, history in enumerate(histories):
         history.stop_reason = state.trackers[k_].stop_reason
     host = [(backend.to_numpy(w), backend.to_numpy(b)) for w, b in params] \
-        if task.keep_state else None
+        if task.keep_state or task.keep_params else None
     leaves = [backend.to_numpy(a) for a in tree_leaves(opt_state)] if task.keep_state else None
     outcomes = []
     for j, i in enumerate(chosen):
-        member_state = None
+        member_state, member = None, None
+        if host is not None:
+            member = [(np.array(w[j]), np.array(b[j])) for w, b in host]
         if task.keep_state:
             member_state = MemberState(
-                [(np.array(w[j]), np.array(b[j])) for w, b in host],
+                member,
                 [np.array(a[j]) if a.ndim else np.array(a) for a in leaves],
                 state.trackers[j].to_dict(), histories[j].to_dict(), state.epoch)
         outcomes.append({"trial": task.members[i]["trial"], "history": histories[j].to_dict(),
                          "stop_reason": state.trackers[j].stop_reason, "seconds": seconds,
-                         "error": None, "state": member_state})
+                         "error": None, "state": member_state,
+                         "params": member if task.keep_params else None})
+    for j in rank_outcomes(outcomes, eval_set.n)[task.keep_params:]:
+        outcomes[j]["params"] = None
     return outcomes
 
 
-def _restore(backend, dtype, fresh, starts):
-    """The members' saved optimizer-state leaves, stacked, in the structure of ``fresh``; the
-    hyper-parameters but eta (decay, l1, the optimizer's) are this run's (as Network.resume does)."""
-    stacked = [backend.asarray(np.stack([s.leaves[j] for s in starts]), dtype)
-               for j in range(len(starts[0].leaves))]
-    saved = tree_unflatten(fresh, stacked)
-    hyper = {k: v for k, v in hyper_of(fresh).items() if k != "eta"}
-    return set_hyper(saved, **hyper)
+def _resume(backend, pop, plan, train_set, starts):
+    """``fit``'s resume for members continued from their saved states: their parameters (put
+    in ``pop``), the run state with the shuffling stream advanced by the epochs done, the
+    optimizer-state leaves and histories."""
+    pop.params = core.to_device(backend, core.stack_params([s.params for s in starts]),
+                                pop.dtype)
+    state = run_state([s.tracker for s in starts], starts[0].epoch, plan.shuffle, train_set.n)
+    leaves = [np.stack([s.leaves[j] for s in starts]) for j in range(len(starts[0].leaves))]
+    return plan, state, leaves, [History.from_dict(s.history) for s in starts]
+
+
+def run_state(trackers, epoch, shuffle_seed, n_train) -> RunState:
+    """The loop.RunState of members (their trackers as dicts) after ``epoch`` epochs, its
+    shuffling stream ``default_rng(shuffle_seed)`` advanced by one permutation per epoch."""
+    rng = np.random.default_rng(shuffle_seed)
+    for _ in range(epoch):
+        rng.permutation(n_train)
+    return RunState([Tracker.from_dict(t) for t in trackers], epoch, rng.bit_generator.state,
+                    n_train)

@@ -1,0 +1,85 @@
+"""A search's trial as an untrained Network, and a record checked against the search.
+
+    find_record(result, trial) -> dict        the record of ``trial`` (a number or one of the
+                                              records; None: the best)
+    check_record(record, config, max_parameters)   the record is the search's own (below)
+    build_network(result, record, initializer=None, max_parameters=None) -> Network
+        the record checked, its network built untrained with the objects the search built it
+        with (``result.trials``: its activation, cost, initializer), on the search's backend
+
+A record given as a dict must be one of the search's: its hyper-parameters and seed are checked
+against the trial the search itself ran (``result.config``), and the network's size against
+``max_parameters`` (space.MAX_PARAMETERS unless given), before anything is built: an edited
+record is a ConfigError, never a network of the sizes it claims.  Nothing is parsed back from
+a record's labels: a result without its trials (made by hand) takes activations by their plain
+name, and an initializer that was a function needs ``initializer=`` again (named by module and
+qualified name, which must match; given, it is checked even when the search's own is at hand).
+"""
+
+from __future__ import annotations
+
+from .. import checks
+from ..activations import from_name
+from ..errors import ConfigError
+from ..initializers import WEIGHT_INITIALIZERS
+from ..network import Network
+from .space import MAX_PARAMETERS, HYPER, function_name, parameters
+from .trials import trial_seed
+
+__all__ = ["find_record", "check_record", "build_network"]
+
+
+def find_record(result, trial) -> dict:
+    """The record of ``trial`` (a number or one of the records; None: the best)."""
+    record = result.best if trial is None else trial if isinstance(trial, dict) else \
+        next((r for r in result.records if r["trial"] == trial), None)
+    if record is None:
+        raise ConfigError(f"no trial {checks.show(trial)} in this search (it has "
+                          f"{len(result.records)} trials)")
+    return record
+
+
+def check_record(record, config, max_parameters) -> None:
+    """The record is trial ``record["trial"]`` of this search, as the search ran it."""
+    trials = config.get("trials") or []
+    number = record.get("trial")
+    if isinstance(number, bool) or not isinstance(number, int) or \
+            not 0 <= number < len(trials):
+        raise ConfigError(f"the record's trial {checks.show(number)} is not a trial of this "
+                          f"search (it has {len(trials)})")
+    known = dict(trials[number], seed=trial_seed(config["seed"], number))
+    for key in (*HYPER, "seed"):
+        if key not in record or record[key] != known[key] or \
+                type(record[key]) is not type(known[key]):
+            raise ConfigError(f"the record of trial {number} says {key}="
+                              f"{checks.show(record.get(key))}, but the search ran it with "
+                              f"{checks.show(known[key])}; rerun takes the search's own records")
+    limit = MAX_PARAMETERS if max_parameters is None else \
+        checks.number("max_parameters", max_parameters, integer=True)
+    if parameters(record["sizes"]) > limit:
+        raise ConfigError(f"trial {number}'s network {record['sizes']} has "
+                          f"{parameters(record['sizes']):,} weights and biases, more than "
+                          f"max_parameters={limit:,}")
+
+
+def build_network(result, record, initializer=None, max_parameters=None):
+    """The untrained network of the search's ``record`` (checked first), built with the objects
+    the search built it with (its activation, cost and initializer), on the search's backend."""
+    check_record(record, result.config, max_parameters)
+    number = record["trial"]
+    build = result.trials[number].build if result.trials is not None else None
+    init = build["weight_init"] if build is not None else \
+        WEIGHT_INITIALIZERS.get(record["initializer"])
+    if initializer is not None:
+        name = function_name(initializer, "the initializer")
+        if name != record["initializer"]:
+            raise ConfigError(f"trial {number} used the initializer "
+                              f"{record['initializer']!r}, not {name!r}")
+        init = initializer
+    if init is None:
+        raise ConfigError(f"trial {number} used the initializer {record['initializer']!r}; "
+                          "pass it again with initializer=")
+    activation = build["activation"] if build is not None else from_name(record["activation"])
+    return Network(record["sizes"], cost=record["cost"], activation=activation,
+                   weight_init=init, seed=record["seed"], dtype=record["dtype"],
+                   backend=result.config.get("backend"))
