@@ -48,8 +48,9 @@ from collections.abc import Mapping
 from .dtypes import FLOAT_DTYPES, dtype_name
 from .errors import ConfigError, InputTypeError
 
-__all__ = ["show", "clip", "number", "optional_int", "per_member", "members", "sizes", "seed", "dtype",
-           "shuffle", "callables", "path", "unknown", "network_bytes", "memory_limit", "memory"]
+__all__ = ["show", "clip", "number", "optional_int", "per_member", "members", "sizes", "seed",
+           "dtype", "shuffle", "callables", "path", "unknown", "network_bytes", "memory_limit",
+           "memory"]
 
 LIMIT = 200
 
