@@ -243,8 +243,9 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         index = np.clip(index, 0, len(self.classes_) - 1)
         unknown = self.classes_[index] != y
         if np.any(unknown):
-            raise DataError(f"y holds labels that are not among classes_ {clip(self.classes_.tolist())}"
-                            f": {clip(np.unique(y[unknown]).tolist())}")
+            raise DataError(f"y holds labels that are not among classes_ "
+                            f"{clip(self.classes_.tolist())}: "
+                            f"{clip(np.unique(y[unknown]).tolist())}")
         return index
 
     # -- prediction -----------------------------------------------------------------------
