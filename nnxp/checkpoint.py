@@ -116,7 +116,7 @@ class _Fields:
         try:
             return check(field, d[key])
         except (ConfigError, TypeError, ValueError) as exc:
-            self.fail(field, str(exc)[:300])
+            self.fail(field, checks.clip(exc))
 
 
 def _plan(f, d, members=None) -> Plan:

@@ -4,6 +4,7 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     show(value) -> str                      a value for an error message, never longer than
                                             ~200 characters (a data set shows as its type and
                                             length, not its repr)
+    clip(text) -> str                       a text (another error's message) capped the same
     number(name, value, low=0, strict=True, integer=False, high=None) -> int | float
     optional_int(name, value) -> int | None                 None or a positive integer
     per_member(name, value, k, check) -> value or list      a number, or one per member
@@ -44,11 +45,12 @@ import os
 import re
 from collections.abc import Mapping
 
-from .backends.base import FLOAT_DTYPES, dtype_name
+from .dtypes import FLOAT_DTYPES, dtype_name
 from .errors import ConfigError, InputTypeError
 
-__all__ = ["show", "number", "optional_int", "per_member", "members", "sizes", "seed", "dtype",
-           "shuffle", "callables", "path", "unknown", "network_bytes", "memory_limit", "memory"]
+__all__ = ["show", "clip", "number", "optional_int", "per_member", "members", "sizes", "seed",
+           "dtype", "shuffle", "callables", "path", "unknown", "network_bytes", "memory_limit",
+           "memory"]
 
 LIMIT = 200
 
@@ -64,6 +66,12 @@ def show(value) -> str:
         text = repr(value)
     except Exception:  # a hostile __repr__ must not hide the real error
         text = f"<{type(value).__name__}>"
+    return clip(text)
+
+
+def clip(text) -> str:
+    """``text`` capped at LIMIT characters, saying how long it was."""
+    text = str(text)
     return text if len(text) <= LIMIT else text[:LIMIT - 20] + f"... ({len(text)} chars)"
 
 
@@ -172,7 +180,12 @@ def seed(value):
 
 
 def dtype(value) -> str:
-    name = dtype_name(value) if not isinstance(value, (int, float, list, dict)) else None
+    """"float32" or "float64", from a name or any library's dtype; None is refused (NumPy
+    would read it as float64)."""
+    if value is None or isinstance(value, (int, float, list, dict)):
+        name = None
+    else:
+        name = dtype_name(value)
     if name not in FLOAT_DTYPES:
         raise ConfigError(f"dtype must be 'float32' or 'float64', got {show(value)}")
     return name

@@ -20,6 +20,7 @@ of a clipped into the representable open interval (0, 1), so every cost is finit
 """
 
 from .activations import Sigmoid, Softmax
+from .checks import show
 from .errors import ConfigError
 from .namespace import namespace
 
@@ -117,6 +118,5 @@ def cost_from_name(name):
         found = _TABLE.get(key) or _ALIASES.get(key.lower().replace("-", "_"))
         if found is not None:
             return found
-    from .checks import show
     raise ConfigError(f"unknown cost {show(name)}; known: {', '.join(_TABLE)} "
                       f"(or {', '.join(sorted(_ALIASES))})")

@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .backends.base import dtype_name
+from .dtypes import dtype_name
 from .errors import DataError, InputTypeError
 from .namespace import namespace
 

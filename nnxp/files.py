@@ -54,7 +54,7 @@ import socket
 import stat
 import time
 
-from .checks import show
+from .checks import clip, show
 from .errors import ConfigError, DataError, FileError, InputTypeError
 
 __all__ = ["atomic_write_text", "atomic_write_bytes", "check_writable", "read_bytes",
@@ -380,7 +380,7 @@ def parse_json(raw: bytes, where: str, what: str = "file"):
     except RecursionError:
         raise DataError(f"{where!r} is not a JSON {what}: it is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits
-        raise DataError(f"{where!r} is not a JSON {what} ({str(exc)[:300]})") from None
+        raise DataError(f"{where!r} is not a JSON {what} ({clip(exc)})") from None
 
 
 def read_json(path, *, max_bytes: int, what: str = "file"):

@@ -48,8 +48,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import from_name
-from .checks import show
+from .checks import clip, show
 from .costs import cost_from_name
+from .dtypes import FLOAT_DTYPES
 from .errors import ConfigError, DataError
 
 __all__ = ["NetworkFields", "check_network_dict", "check_header", "parameter_count",
@@ -60,7 +61,6 @@ VERSION = 1
 MAX_FILE_BYTES = 256 * 2 ** 20
 BYTES_PER_NUMBER = 128
 SLACK_BYTES = 32 * 2 ** 20
-FLOAT_DTYPES = ("float32", "float64")
 _REQUIRED = ("sizes", "weights", "biases", "cost")
 
 
@@ -202,7 +202,7 @@ def _layer(w, b, n_in, n_out, dtype, where, i) -> tuple:
         b = np.array(flat_b, dtype=np.float64)
     except (OverflowError, ValueError, TypeError) as exc:  # an int beyond float64's range
         raise DataError(f"{where!r}: layer {i} holds a number nnxp cannot read "
-                        f"({str(exc)[:100]})") from None
+                        f"({clip(exc)})") from None
     _finite_in(w, dtype, where, i, "weights")
     _finite_in(b, dtype, where, i, "biases")
     return w, b

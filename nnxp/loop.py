@@ -39,8 +39,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backprop import all_finite
+from .checks import number, show
 from .core import select
 from .data import Dataset
+from .errors import ConfigError
 from .history import interval_line
 from .optimizers import set_hyper
 from .stopping import Tracker
@@ -77,8 +79,6 @@ def eta_values(plan, state, epoch) -> list:
     k = len(state.trackers)
     if not callable(plan.eta):
         return [t.eta for t in state.trackers]
-    from .checks import number, show
-    from .errors import ConfigError
     try:
         values = _each(plan.eta(epoch), k)
     except Exception as exc:

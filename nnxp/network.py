@@ -43,7 +43,7 @@ from .engines import engine_for
 from .errors import ConfigError, DataError
 from .files import as_path, atomic_write_text
 from .formats import MAX_FILE_BYTES, default_dtype
-from .history import progress_line
+from .history import print_progress
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .loop import total_cost
@@ -292,8 +292,7 @@ class Network(Resumable):
                 else None
 
         def show(records, active):
-            print(progress_line(records[0], train_set.n, None if eval_set is None
-                                else eval_set.n), flush=True)
+            print_progress(records[0], train_set.n, None if eval_set is None else eval_set.n)
 
         _, _, state, histories = fit(
             self.spec, self.params, plan, optimizer, train_set, eval_set, backend=self.backend,

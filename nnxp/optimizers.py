@@ -85,6 +85,7 @@ import json
 import numbers
 from typing import Any, Callable, NamedTuple
 
+from .checks import show
 from .errors import ConfigError, NNXPError
 from .namespace import device_of, namespace
 
@@ -347,7 +348,7 @@ def _numbers(name, value, low, high, low_open=False):
         if (isinstance(v, bool) or not isinstance(v, numbers.Real) or not low <= v < high
                 or (low_open and v == low)):
             raise ConfigError(f"{name} must be a number in {span} (or one per member), got "
-                              f"{repr(v)[:100]}")
+                              f"{show(v)}")
     return [float(v) for v in value] if isinstance(value, (list, tuple)) else float(value)
 
 
@@ -409,12 +410,12 @@ def register_optimizer(name, factory=None):
     if factory is None:
         return lambda f: register_optimizer(name, f)
     if not isinstance(name, str) or not name.isidentifier():
-        raise ConfigError(f"an optimizer's name must be an identifier, got {str(name)[:100]!r}")
+        raise ConfigError(f"an optimizer's name must be an identifier, got {show(name)}")
     if name in _BUILT_IN:
         raise ConfigError(f"{name!r} is nnxp's own optimizer; register yours under another name")
     if not callable(factory):
         raise ConfigError(f"register_optimizer needs a factory (a function of the optimizer's "
-                          f"arguments returning a Transform), got {str(factory)[:100]!r}")
+                          f"arguments returning a Transform), got {show(factory)}")
     signature = inspect.signature(factory)
 
     @functools.wraps(factory)
@@ -430,7 +431,7 @@ def register_optimizer(name, factory=None):
         except (TypeError, ValueError):
             raise ConfigError(f"optimizer {name!r}: arguments must be JSON numbers, text, flags "
                               f"or lists (a checkpoint saves them), got "
-                              f"{str(arguments)[:200]}") from None
+                              f"{show(arguments)}") from None
         made = factory(**arguments)
         config = {"name": name, **arguments}
         key = ("registered", name, factory, _frozen(arguments))
@@ -439,7 +440,7 @@ def register_optimizer(name, factory=None):
         if isinstance(made, Transform):
             return Optimizer(config, lambda: made, {}, False, key)
         raise ConfigError(f"optimizer {name!r}: its factory must return an nnxp Transform "
-                          f"(init, update), got {str(made)[:100]!r}")
+                          f"(init, update), got {show(made)}")
 
     OPTIMIZERS[name] = registered
     return registered
@@ -453,7 +454,7 @@ def _from_config(d) -> Optimizer:
     """The optimizer a saved config names, with exactly its factory's arguments."""
     name = d.get("name")
     if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {str(name)[:100]!r}; known: "
+        raise ConfigError(f"unknown optimizer {show(name)}; known: "
                           f"{', '.join(OPTIMIZERS)} (a user's optimizer must be registered, "
                           "nnxp.register_optimizer, before loading)")
     factory = OPTIMIZERS[name]
@@ -468,7 +469,7 @@ def _from_config(d) -> Optimizer:
     except NNXPError:
         raise
     except Exception as exc:  # a user's factory meeting arguments it cannot take
-        raise ConfigError(f"optimizer {name!r} cannot be built from {str(arguments)[:200]}: "
+        raise ConfigError(f"optimizer {name!r} cannot be built from {show(arguments)}: "
                           f"{type(exc).__name__}") from None
 
 
@@ -504,7 +505,7 @@ def optimizer_from(optimizer=None, momentum_=None, nesterov_=False) -> Optimizer
         if nesterov_ and name == "momentum":
             name = "nesterov"
         return OPTIMIZERS[name](momentum_ if mu_given else 0.9)
-    raise ConfigError(f"unknown optimizer {str(optimizer)[:100]!r}; use nnxp.sgd(), "
+    raise ConfigError(f"unknown optimizer {show(optimizer)}; use nnxp.sgd(), "
                       f"nnxp.momentum(mu), nnxp.nesterov(mu), nnxp.adam(), nnxp.rmsprop(), a "
                       f"registered optimizer or one of {', '.join(_BUILT_IN)}")
 
@@ -553,7 +554,7 @@ NETWORK2_RULE = ("sgd", ("decay", "eta"))
 def hyper_of(state) -> dict:
     """The dict of hyper-parameter arrays of a training_chain's (or any inject's) state."""
     if not isinstance(state, HyperState):
-        raise ConfigError(f"not the state of an injected transform: {str(state)[:100]}")
+        raise ConfigError(f"not the state of an injected transform: {show(state)}")
     return dict(state.hyper)
 
 
@@ -561,7 +562,7 @@ def set_hyper(state, **values):
     """``state`` with entries of its hyper-parameter dict replaced (names it does not hold
     are ignored: ``l1`` when no member uses L1, ``mu`` for sgd)."""
     if not isinstance(state, HyperState):
-        raise ConfigError(f"not the state of an injected transform: {str(state)[:100]}")
+        raise ConfigError(f"not the state of an injected transform: {show(state)}")
     hyper = {k: (values[k] if k in values else v) for k, v in state.hyper.items()}
     return state._replace(hyper=hyper)
 

@@ -64,7 +64,7 @@ from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
 from .errors import ConfigError, DataError
-from .history import History
+from .history import History, members_line
 from .initializers import default_weight, normal_bias
 from .loop import total_cost
 from .core import layer_activations
@@ -240,7 +240,8 @@ class Population(Resumable):
             return sorted(stops)
 
         def report(records, active):
-            print(_progress_line(records, active, eval_set), flush=True)
+            print(members_line(records, active, None if eval_set is None else eval_set.n),
+                  flush=True)
 
         fit(self.spec, self.params, plan, optimizer, train_set, eval_set, backend=self.backend,
             dtype=self.dtype, members=k, resume=resume, histories=self.histories,
@@ -280,18 +281,6 @@ def _seeds(seeds, sizes, dtype, max_memory) -> list:
 
 def _name(callback) -> str:
     return getattr(callback, "__qualname__", None) or type(callback).__name__
-
-
-def _progress_line(records, active, eval_set) -> str:
-    live = [r for r, a in zip(records, active) if a]
-    head = f"Epoch {records[0]['epoch']} ({records[0]['seconds']:.2f} s, {len(live)} of " \
-           f"{len(records)} members trained)"
-    if live and "evaluation_accuracy" in live[0]:
-        values = [r["evaluation_accuracy"] for r in live]
-        k = max(range(len(records)), key=lambda i: records[i].get("evaluation_accuracy", -1))
-        head += (f"; accuracy on evaluation data: best {max(values)} / {eval_set.n} (member "
-                 f"{k}), mean {sum(values) / len(values):.1f}")
-    return head
 
 
 def load_population(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Population:

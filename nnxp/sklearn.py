@@ -78,6 +78,7 @@ import tempfile
 
 import numpy as np
 
+from .checks import clip
 from .errors import NNXPError
 
 
@@ -90,7 +91,7 @@ try:
 except ImportError as exc:
     raise MissingScikitLearn(
         f"nnxp.sklearn needs scikit-learn (1.6 or later), which is not installed here "
-        f"({str(exc)[:200]}); install it from the nnxp checkout with: pip install -r "
+        f"({clip(exc)}); install it from the nnxp checkout with: pip install -r "
         "backends/sklearn.txt") from None
 
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -195,9 +196,9 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
             hidden = list(hidden)
         except TypeError:
             raise ConfigError(f"hidden must list the hidden layers' widths, such as (30,) or "
-                              f"(100, 30), or be one int; got {_short(hidden)}") from None
+                              f"(100, 30), or be one int; got {checks.show(hidden)}") from None
         sizes = checks.sizes([n_features, *hidden, len(self.classes_)])
-        checks.memory(f"NNXPClassifier(hidden={_short(self.hidden)}) on {n_features} features "
+        checks.memory(f"NNXPClassifier(hidden={checks.show(self.hidden)}) on {n_features} features "
                       f"and {len(self.classes_)} classes", checks.network_bytes(
                           sizes, 1, checks.dtype(self.dtype)))
         with use_backend(self.backend) if self.backend else contextlib.nullcontext():
@@ -215,7 +216,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
             return int(check_random_state(rs).randint(_MAX_SEED))
         except ValueError:
             raise ConfigError(f"random_state must be None, a non-negative int or a "
-                              f"numpy RandomState; got {_short(rs)}") from None
+                              f"numpy RandomState; got {checks.show(rs)}") from None
 
     def _hold_out(self, X, index, seed):
         """Split off a stratified validation set for early stopping."""
@@ -223,7 +224,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
                 or not 0 < fraction < 1:
             raise ConfigError(f"validation_fraction must be a number in (0, 1), got "
-                              f"{_short(fraction)}")
+                              f"{checks.show(fraction)}")
         n_classes = len(self.classes_)
         n_val = max(int(np.ceil(fraction * X.shape[0])), n_classes)  # one of each, at least
         try:
@@ -242,8 +243,9 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         index = np.clip(index, 0, len(self.classes_) - 1)
         unknown = self.classes_[index] != y
         if np.any(unknown):
-            raise DataError(f"y holds labels that are not among classes_ {_short(self.classes_)}"
-                            f": {_short(np.unique(y[unknown]))}")
+            raise DataError(f"y holds labels that are not among classes_ "
+                            f"{clip(self.classes_.tolist())}: "
+                            f"{clip(np.unique(y[unknown]).tolist())}")
         return index
 
     # -- prediction -----------------------------------------------------------------------
@@ -332,9 +334,6 @@ def _positive_epochs(epochs) -> None:
 def _need_two_classes(classes) -> None:
     if len(classes) < 2:
         raise DataError(f"NNXPClassifier needs at least 2 classes in y; got 1 class "
-                        f"({_short(classes)})")
+                        f"({clip(classes.tolist())})")
 
 
-def _short(value, limit=200) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."

@@ -4,6 +4,9 @@
                                         oldest first
     compiled(engine) -> list            the epoch programs a JAX engine compiled so far
                                         (jax.stages.Compiled: ``.as_text()`` is the HLO)
+    programs(engine) -> int             how many programs ``engine`` holds compiled (on JAX
+                                        one per shape and structure: the count stays put
+                                        when only hyper-parameter values change)
     data_cache_info() -> CacheInfo(scanned, unscanned, hits, size, maxsize)
         what nnxp.data's preparation of host data did since its last ``clear_cache()``, counted
         as functools.lru_cache does: preparations that scanned the values (``scanned``), that
@@ -11,8 +14,8 @@
         kept Dataset (``hits``), and how many are kept (``size`` of ``maxsize``)
 
 These read private state of nnxp.engines and nnxp.data; names here may change with any commit.
-Users need none of them: ``Engine.programs`` and ``Engine.compile_seconds`` say what an engine
-compiled, ``nnxp.engines.clear()`` and ``nnxp.data.clear_cache()`` free the caches.
+Users need none of them: ``Engine.compile_seconds`` says how long an engine spent compiling,
+``nnxp.engines.clear()`` and ``nnxp.data.clear_cache()`` free the caches.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import NamedTuple
 from . import data as _data
 from . import engines as _engines
 
-__all__ = ["engines", "compiled", "data_cache_info", "CacheInfo"]
+__all__ = ["engines", "compiled", "programs", "data_cache_info", "CacheInfo"]
 
 
 def engines() -> list:
@@ -34,6 +37,11 @@ def compiled(engine) -> list:
     """The epoch programs ``engine`` compiled ahead of time so far (JAX engines; [] for
     others)."""
     return list(getattr(engine, "_compiled", {}).values())
+
+
+def programs(engine) -> int:
+    """How many programs ``engine`` holds compiled: its kept functions and epoch programs."""
+    return len(engine._functions) + len(getattr(engine, "_compiled", ()))
 
 
 class CacheInfo(NamedTuple):

@@ -26,6 +26,7 @@ def test_bad_sizes(backend, sizes, match):
     (dict(cost=nnxp.LogLikelihoodCost, output_activation=nnxp.Sigmoid), "needs a Softmax"),
     (dict(cost=nnxp.CrossEntropyCost, output_activation=nnxp.ReLU), "needs a Sigmoid"),
     (dict(dtype="float16"), "dtype must be 'float32' or 'float64', got 'float16'"),
+    (dict(dtype=None), "dtype must be 'float32' or 'float64', got None"),
     (dict(seed=-1), "seed must be a non-negative integer"),
     (dict(seed="abc"), "seed must be"),
     (dict(activation=[nnxp.ReLU] * 5), r"one activation per hidden layer \(1\)"),
@@ -105,3 +106,21 @@ def test_show_caps_what_it_shows():
     assert show(np.zeros((5000, 784))) == "a ndarray of shape (5000, 784)"
     assert len(show("x" * 10000)) < 220
     assert show([1, 2]) == "[1, 2]"
+
+
+def test_clip_caps_another_errors_message_and_says_its_length():
+    from nnxp.checks import LIMIT, clip
+    assert clip(ValueError("short")) == "short"
+    long = clip("y" * 10000)
+    assert len(long) <= LIMIT and long.endswith("(10000 chars)")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: nnxp.use_backend("b" * 10000).__enter__(),
+    lambda: nnxp.register_optimizer("o-" * 5000, lambda: None),
+    lambda: nnxp.Network([4, 3], dtype="d" * 10000),
+])
+def test_long_values_are_capped_in_every_module(call):
+    with pytest.raises(nnxp.NNXPError) as info:
+        call()
+    assert len(str(info.value)) < 500 and "(10002 chars)" in str(info.value)  # repr: 2 quotes

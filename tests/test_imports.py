@@ -96,6 +96,15 @@ def test_no_import_cycles_hidden_in_function_bodies():
             assert mod not in _reachable(graph, target), f"{mod} imports {target} in a function"
 
 
+def test_checks_imports_only_leaf_modules():
+    """Every module may import checks.py (the optimizers, the backends, the layers): so checks
+    imports only nnxp modules that import no other nnxp module, and no cycle can form."""
+    graph = {_module_name(p): _nnxp_imports(p, _module_name(p), top_level_only=False)
+             for p in PKG.rglob("*.py")}
+    for target in graph["nnxp.checks"]:
+        assert not graph[target], f"nnxp.checks imports {target}, which imports {graph[target]}"
+
+
 def _module_name(path):
     """nnxp/loop.py -> nnxp.loop; nnxp/engines/__init__.py -> nnxp.engines."""
     parts = list(path.relative_to(PKG.parent).with_suffix("").parts)

@@ -89,6 +89,18 @@ def test_early_stopping_freezes_a_member_while_the_others_train(backend):
     assert lengths[1] == 3 and len(set(lengths)) == 3  # each member stopped on its own
 
 
+def test_progress_prints_one_members_line_per_epoch(backend, capsys):
+    x, y = _data()
+    pop = nnxp.Population(SIZES, seeds=[0, 1], dtype="float64")
+    histories = pop.SGD((x, y), 2, 10, 0.5, evaluation_data=(x[:60], y[:60]),
+                        monitor_evaluation_accuracy=True, progress=True)
+    records = [[h.records[e] for h in histories] for e in range(2)]
+    want = [nnxp.history.members_line(r, [True, True], 60) for r in records]
+    assert capsys.readouterr().out.splitlines() == want
+    assert want[1].startswith("Epoch 1 (") and "2 of 2 members trained" in want[1]
+    assert "/ 60 (member " in want[1]
+
+
 def test_a_diverging_member_stops_with_its_last_finite_weights(backend):
     x, y = _data()
     pop = nnxp.Population(SIZES, seeds=[0, 1], cost=nnxp.QuadraticCost,

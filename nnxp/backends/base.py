@@ -39,22 +39,10 @@ import contextlib
 import numpy as np
 
 from ..core import make_step
+from ..dtypes import FLOAT_DTYPES, dtype_name  # re-exported: their home is nnxp/dtypes.py
 from ..errors import ConfigError
 
 __all__ = ["Backend", "FLOAT_DTYPES", "dtype_name"]
-
-FLOAT_DTYPES = ("float32", "float64")
-
-
-def dtype_name(dtype) -> str:
-    """ "float64" for "float64", np.float64, jnp.float64, torch.float64, strict's float64."""
-    if isinstance(dtype, str):
-        return dtype
-    try:
-        return np.dtype(dtype).name
-    except TypeError:
-        return str(dtype).rsplit(".", 1)[-1]
-
 
 class Backend:
     """The generic backend: the array API standard and nothing else (see the module doc)."""

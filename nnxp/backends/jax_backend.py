@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from ..checks import clip
 from ..core import make_step
 from ..errors import BackendError
 from .base import Backend
@@ -66,7 +67,7 @@ def load(device=None) -> JaxBackend:
         devices = jax.devices(kind)
     except (RuntimeError, AssertionError) as exc:  # AssertionError: JAX_PLATFORMS=cuda, no GPU
         wanted = device or os.environ.get("JAX_PLATFORMS") or "default"
-        raise BackendError(f"JAX has no {wanted!r} device here ({str(exc)[:200] or 'none found'}"
+        raise BackendError(f"JAX has no {wanted!r} device here ({clip(exc) or 'none found'}"
                            "); for JAX on an NVIDIA GPU, install it from the nnxp checkout "
                            "with: pip install -r backends/jax-cuda12.txt (and check "
                            "JAX_PLATFORMS)") from None

@@ -48,6 +48,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from ..backprop import backprop
+from ..checks import show
 from ..core import make_step
 from ..errors import ConfigError
 from ..optimizers import apply_updates
@@ -173,11 +174,11 @@ def resolve_devices(backend, devices) -> list:
     chosen = list(devices)
     if not chosen or not all(isinstance(d, jax.Device) for d in chosen):
         raise ConfigError(f"devices must list jax devices (e.g. jax.devices()[:4]), got "
-                          f"{str(chosen)[:200]}")
+                          f"{show(chosen)}")
     if len({d.id for d in chosen}) != len(chosen) or \
             len({d.platform for d in chosen}) != 1:
         raise ConfigError(f"devices must be distinct devices of one platform, got "
-                          f"{str(chosen)[:200]}")
+                          f"{show(chosen)}")
     return chosen
 
 

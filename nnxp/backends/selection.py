@@ -25,6 +25,7 @@ import importlib
 import os
 from typing import Iterator
 
+from ..checks import clip, show
 from ..errors import BackendError
 
 __all__ = ["BACKENDS", "canonical", "get_backend", "set_backend", "use_backend", "current",
@@ -48,7 +49,7 @@ def canonical(name) -> str:
                            f"{type(name).__name__}")
     key = _ALIASES.get(name.strip().lower(), name.strip().lower())
     if key not in BACKENDS:
-        raise BackendError(f"unknown backend {name[:100]!r}; valid backends: "
+        raise BackendError(f"unknown backend {show(name)}; valid backends: "
                            f"{', '.join(BACKENDS)} (set NNXP_BACKEND or call nnxp.set_backend)")
     return key
 
@@ -155,7 +156,7 @@ def import_library(name):
     except ImportError as exc:
         raise BackendError(
             f"backend {name!r} needs the package {name!r}, which is not installed here "
-            f"({str(exc)[:200]}); install it from the nnxp checkout with: pip install -r "
+            f"({clip(exc)}); install it from the nnxp checkout with: pip install -r "
             f"{_REQUIREMENTS.get(name, 'backends/' + name + '.txt')}") from None
 
 
@@ -171,4 +172,4 @@ def split_device(spec, default_kind) -> tuple:
         return kind.lower(), int(index or 0)
     except ValueError:
         raise BackendError(f"device must look like 'cpu', 'gpu' or 'gpu:1', got "
-                           f"{spec[:100]!r}") from None
+                           f"{show(spec)}") from None

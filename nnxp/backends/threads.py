@@ -34,6 +34,7 @@ import functools
 import os
 from numbers import Integral
 
+from ..checks import show
 from ..errors import ConfigError
 
 __all__ = ["SMALL", "threads_for", "set_thread_policy", "get_thread_policy", "blas_limits"]
@@ -58,7 +59,7 @@ def _count(where, value) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
         raise ConfigError(f"{where}: a thread count must be an integer >= 0 (0: leave the "
                           f"libraries' own setting), None, or a function of the work; got "
-                          f"{str(value)[:100]!r}")
+                          f"{show(value)}")
     return int(value)
 
 
@@ -68,7 +69,7 @@ def _from_env(raw):
         return _count("NNXP_NUM_THREADS", int(raw))
     except ValueError:
         raise ConfigError(f"NNXP_NUM_THREADS must be an integer >= 0 (0: leave the libraries' "
-                          f"own setting); got {raw.strip()[:100]!r}") from None
+                          f"own setting); got {show(raw.strip())}") from None
 
 
 def threads_for(work) -> int | None:

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from ..checks import clip
 from ..errors import BackendError
 from .base import Backend
 from .selection import import_library
@@ -73,5 +74,5 @@ def load(device=None) -> TorchBackend:
             raise RuntimeError(f"device type {dev.type!r} holds no data nnxp can train on")
         torch.empty(0, device=dev)
     except (RuntimeError, AssertionError) as exc:
-        raise BackendError(f"torch cannot use device {spec!r}: {str(exc)[:200]}") from None
+        raise BackendError(f"torch cannot use device {spec!r}: {clip(exc)}") from None
     return TorchBackend(xp, dev)

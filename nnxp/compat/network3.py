@@ -606,7 +606,7 @@ def _read_book_pickle(path):
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError,
             AttributeError, IndexError, KeyError) as exc:
         raise DataError(f"{path!r} is not the book's gzipped pickle of MNIST arrays "
-                        f"({str(exc)[:200]})") from None
+                        f"({checks.clip(exc)})") from None
     ok = isinstance(splits, (tuple, list)) and len(splits) == 3 and all(
         isinstance(s, (tuple, list)) and len(s) == 2 and all(isinstance(a, np.ndarray)
                                                               for a in s) for s in splits)

@@ -110,7 +110,7 @@ def load_mnist(path=None, *, download=True, one_hot=False, digits=None,
 
 def _options(dtype, digits, n_train, n_validation, n_test):
     """(dtype, digits kept or None, {"n_train": n or None, ...}), checked."""
-    return _check_dtype(dtype), _check_digits(digits), {
+    return checks.dtype(dtype), _check_digits(digits), {
         name: checks.optional_int(name, n) for name, n in
         [("n_train", n_train), ("n_validation", n_validation), ("n_test", n_test)]}
 
@@ -142,18 +142,6 @@ def _finish(splits, be, keep, limits, one_hot, dtype):
 
 
 # -- arguments --------------------------------------------------------------------------------
-
-def _check_dtype(dtype):
-    name = dtype
-    if not isinstance(dtype, str) and dtype is not None:
-        try:
-            name = np.dtype(dtype).name
-        except TypeError:
-            pass
-    if name not in ("float32", "float64"):
-        raise ConfigError(f"dtype must be 'float32' or 'float64', got {checks.show(dtype)}")
-    return name
-
 
 def _check_digits(digits):
     if digits is None:

@@ -14,7 +14,7 @@
                                                         (optimizers.step_key: names, flags
                                                         and constants; hyper-parameter
                                                         values are data in the state)
-    Engine.programs, Engine.compile_seconds            what was compiled, and its time
+    Engine.compile_seconds                             the time spent compiling
     Engine.work(rows) -> int                           multiply-adds of the largest product
                                                         for ``rows`` examples (thread policy)
 
@@ -90,8 +90,7 @@ class Engine:
 
     @property
     def programs(self) -> int:
-        """How many programs this engine holds compiled (on JAX one per shape and structure:
-        the count stays put when only hyper-parameter values change)."""
+        """nnxp.testing.programs(self), kept until tests/diagnostics read it there."""
         return len(self._functions) + len(getattr(self, "_compiled", ()))
 
     def step_for(self, transform):

@@ -36,11 +36,6 @@ class JaxScanEngine(Engine):
         super().__init__(backend, spec)
         self._compiled = {}
 
-    def compiled(self) -> list:
-        """The epoch programs compiled so far (jax.stages.Compiled: ``.as_text()`` is the
-        optimized HLO, e.g. to see the all-reduce of a mesh), oldest first."""
-        return list(self._compiled.values())
-
     def _call(self, fn, transform, static, *args):
         """Compile ``fn`` for this structure and these argument shapes once (timed apart)."""
         key = (fn.__name__, step_key(transform) if transform else None, static,

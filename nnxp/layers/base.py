@@ -34,11 +34,12 @@ are made in the namespace of the generator's own arrays (``host_namespace``).
 import math
 import numbers
 
+from ..checks import show
 from ..errors import ConfigError
 from ..namespace import namespace
 
 __all__ = ["Layer", "host_namespace", "host_param", "zeros", "sum_to_shape", "check_shape",
-           "positive_int", "positive_pair", "dropout_probability", "show"]
+           "positive_int", "positive_pair", "dropout_probability"]
 
 
 class Layer:
@@ -125,12 +126,6 @@ def positive_pair(value, what):
     if len(pair) != 2 or None in pair:
         raise ConfigError(f"{what} must be a positive int or a pair of them, got {show(value)}")
     return pair
-
-
-def show(value):
-    """``repr(value)`` capped at 100 characters, for error messages."""
-    text = repr(value)
-    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def positive_int(value, what):

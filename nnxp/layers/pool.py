@@ -17,7 +17,8 @@ from typing import Any
 
 from ..namespace import namespace
 from ..errors import ConfigError
-from .base import Layer, check_shape, positive_pair, show
+from ..checks import show
+from .base import Layer, check_shape, positive_pair
 from .primitives import lookup
 
 __all__ = ["MaxPool2D", "pooled_shape", "check_ties", "pool_backward"]

@@ -17,7 +17,8 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..namespace import namespace
-from .base import Layer, check_shape, positive_int, show
+from ..checks import show
+from .base import Layer, check_shape, positive_int
 
 __all__ = ["Flatten", "Reshape"]
 
