@@ -88,11 +88,6 @@ class Engine:
             fn = self._functions[key] = self.backend.compile(build())
         return fn
 
-    @property
-    def programs(self) -> int:
-        """nnxp.testing.programs(self), kept until tests/diagnostics read it there."""
-        return len(self._functions) + len(getattr(self, "_compiled", ()))
-
     def step_for(self, transform):
         key = step_key(transform)
         step = self._steps.get(key)
