@@ -46,7 +46,7 @@ from __future__ import annotations
 import hashlib
 import numbers
 import re
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 import numpy as np
 
@@ -346,6 +346,3 @@ def check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_d
                         f"examples), the data given have {fingerprint} ({train_set.n} "
                         f"examples); resume with the same training data, or pass "
                         f"other_data=True to continue on these")
-
-
-PLAN_FIELDS = tuple(x.name for x in fields(Plan))

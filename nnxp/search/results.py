@@ -60,9 +60,7 @@ from ..errors import ConfigError
 from ..files import atomic_write_text
 from .build import build_network, find_record
 
-__all__ = ["SearchResult", "make_record", "sort_records", "rank_outcomes", "keep_best", "RUN_FIELDS"]
-
-RUN_FIELDS = ("seconds",)   # how a trial ran, not what it found
+__all__ = ["SearchResult", "make_record", "sort_records", "rank_outcomes", "keep_best"]
 
 
 def _finite(value):

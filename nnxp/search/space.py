@@ -59,14 +59,13 @@ from ..costs import cost_from_name
 from ..errors import ConfigError
 from ..initializers import WEIGHT_INITIALIZERS
 
-__all__ = ["HYPER", "PER_MEMBER", "grid_size", "grid_points", "random_points", "normalize",
+__all__ = ["HYPER", "grid_size", "grid_points", "random_points", "normalize",
            "loguniform", "uniform", "choice", "eta_range", "check_space", "check_count",
            "check_widths", "function_name", "MAX_TRIALS", "MAX_PARAMETERS"]
 
 HYPER = {"sizes": None, "activation": "Sigmoid", "cost": "CrossEntropyCost",
          "dtype": "float32", "mini_batch_size": None, "initializer": "default",
          "momentum": 0.0, "nesterov": False, "eta": None, "lmbda": 0.0, "l1": 0.0}
-PER_MEMBER = ("eta", "lmbda", "l1", "momentum")   # may differ inside one population
 LOG_RANGES = ("eta", "lmbda", "l1")
 MAX_TRIALS = 100_000          # a search's trials, unless max_trials= says otherwise
 MAX_PARAMETERS = 100_000_000  # one network's weights and biases, unless max_parameters=
