@@ -44,7 +44,6 @@ import numpy as np
 from benchmarks import diagnose_suite as suite
 from benchmarks import heldout_suite as heldout
 from benchmarks.diagnose_suite import COLLAPSE, DEAD, LR, SAT, Scenario
-from nnxp.initializers import default_weight, glorot_weight, he_weight, normal_bias, zero_bias
 
 IDENT, FEW, DECAY = "identical_units", "too_few_updates", "weight_decay_too_strong"
 
@@ -64,14 +63,7 @@ def minus_five(rng, shape):
     return np.full(shape, -5.0)
 
 
-KINDS = {
-    "sigmoid": dict(activation="sigmoid", cost="CrossEntropyCost", weight_init=default_weight,
-                    bias_init=normal_bias),
-    "tanh": dict(activation="tanh", cost="LogLikelihoodCost", weight_init=glorot_weight,
-                 bias_init=zero_bias),
-    "relu": dict(activation="relu", cost="LogLikelihoodCost", weight_init=he_weight,
-                 bias_init=zero_bias),
-}
+KINDS = heldout.KINDS   # the same three kinds of network as the held-out suite
 SIZES = {"circles": (2, 16, 2), "blobs": (5, 8, 4), "clf3": (20, 50, 50, 3),
          "clf2": (10, 8, 2), "iris": (4, 8, 3), "shifted": (784, 30, 10),
          "raw255": (784, 30, 10)}

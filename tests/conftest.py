@@ -20,6 +20,7 @@ upcast (a float64 scalar meeting float32 weights) fails loudly instead of slowin
 """
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor, wait
 import importlib
 import os
 from pathlib import Path
@@ -152,3 +153,24 @@ def dask_client():
                                   env=env) as cluster, \
             distributed.Client(cluster) as client:
         yield client
+
+
+class Interrupting(ThreadPoolExecutor):
+    """Threads; the ``at``-th submission raises KeyboardInterrupt once the earlier ones are
+    done (a Ctrl-C in the middle of a search): the search tests' interrupted executor."""
+
+    def __init__(self, at=None, workers=2):
+        super().__init__(workers)
+        self.at, self.calls, self.futures = at, 0, []
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at:
+            return super().submit(_interrupt, list(self.futures))
+        self.futures.append(super().submit(fn, *args, **kwargs))
+        return self.futures[-1]
+
+
+def _interrupt(earlier):
+    wait(earlier)
+    raise KeyboardInterrupt

@@ -5,7 +5,7 @@ search resumed from its results file.  NumPy, one BLAS thread per worker: bit fo
 import json
 import os
 import signal
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -13,7 +13,7 @@ import pytest
 import nnxp
 import nnxp.search as search
 from nnxp.search.executors import THREAD_VARIABLES, Dispatcher, pin_threads
-from conftest import blobs, dask_client
+from conftest import Interrupting, blobs, dask_client
 
 TRAIN, VALID = blobs(), blobs(60, seed=1)
 SPACE = {"sizes": [6, 9, 3], "eta": [0.1, 0.5, 2.0], "lmbda": [0.0, 1.0],
@@ -111,25 +111,6 @@ def test_a_lost_group_is_retried_then_recorded_as_lost(threads_table, tmp_path):
     assert executor.calls == 1 and _without_seconds(resumed.records) == threads_table
 
 
-class Interrupting(ThreadPoolExecutor):
-    """Threads; the ``at``-th submission raises KeyboardInterrupt once the earlier ones are
-    done (a Ctrl-C in the middle of a search)."""
-
-    def __init__(self, at=None):
-        super().__init__(2)
-        self.at, self.calls, self.futures = at, 0, []
-
-    def submit(self, fn, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self.at:
-            return super().submit(_interrupt, list(self.futures))
-        self.futures.append(super().submit(fn, *args, **kwargs))
-        return self.futures[-1]
-
-
-def _interrupt(earlier):
-    wait(earlier)
-    raise KeyboardInterrupt
 
 
 def test_an_interrupted_grid_resumes_from_its_file(threads_table, tmp_path):

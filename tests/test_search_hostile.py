@@ -27,7 +27,7 @@ import pytest
 
 import nnxp
 import nnxp.search as search
-from conftest import blobs
+from conftest import Interrupting, blobs
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "reliability.md"
@@ -94,25 +94,6 @@ def grid_table():
     return _cache["grid"][1]
 
 
-class Interrupting(ThreadPoolExecutor):
-    """Threads; the ``at``-th submission raises KeyboardInterrupt once the earlier ones are
-    done (a Ctrl-C in the middle of a search)."""
-
-    def __init__(self, at=None):
-        super().__init__(1)
-        self.at, self.calls, self.futures = at, 0, []
-
-    def submit(self, fn, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self.at:
-            return super().submit(_interrupt, list(self.futures))
-        self.futures.append(super().submit(fn, *args, **kwargs))
-        return self.futures[-1]
-
-
-def _interrupt(earlier):
-    wait(earlier)
-    raise KeyboardInterrupt
 
 
 def halving_file(tmp):
@@ -123,7 +104,7 @@ def halving_file(tmp):
         base.mkdir()
         path = base / "h.json"
         with pytest.raises(KeyboardInterrupt):
-            _halving(path, Interrupting(at=10))
+            _halving(path, Interrupting(at=10, workers=1))
         whole = _halving()
         _cache["halving"] = (base, _without_seconds(whole.records))
     base, _ = _cache["halving"]
