@@ -7,6 +7,9 @@
     result = nnxp.search.random(space, ..., n_trials=16, epochs=..., mini_batch_size=...)
     result = nnxp.search.halving(space, ..., epochs=27, mini_batch_size=..., n_candidates=27,
                                  factor=3, min_epochs=1)
+    result = nnxp.search.optuna(space, ..., n_trials=64, batch=16, epochs=..., mini_batch_size=...,
+                                study=None, path=None)    Optuna's samplers and pruners, each
+                        batch of asked trials trained as populations (optuna_search.py)
     result.records      one dict per trial, the best first: hyper-parameters as keys, trial,
                         seed, status, best/final validation accuracy and cost, epochs, seconds,
                         stop_reason, error (results.py)
@@ -68,6 +71,7 @@ kept trial's network as the search trained it, the same bits).
 """
 
 from .halving import halving, schedule
+from .optuna_search import optuna
 from .plot import plot_search
 from .rerun import rerun
 from .results import SearchResult
@@ -75,5 +79,5 @@ from .run import grid, random
 from .space import choice, eta_range, loguniform, uniform
 from .executors import pin_threads
 
-__all__ = ["grid", "random", "halving", "schedule", "SearchResult", "rerun", "plot_search",
+__all__ = ["grid", "random", "halving", "optuna", "schedule", "SearchResult", "rerun", "plot_search",
            "loguniform", "uniform", "choice", "eta_range", "pin_threads"]

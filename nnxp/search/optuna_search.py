@@ -1,0 +1,644 @@
+"""Optuna's samplers and pruners on nnxp's search driver: each round asks Optuna for a batch of
+trials, trains those that share a shape as populations, reports every epoch, lets the
+study's pruner freeze members, and tells the results.
+
+    optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batch_size,
+           study=None, batch=16, executor=None, seed=0, path=None, sampler=None, pruner=None,
+           prune_every=None, **options) -> SearchResult        (with ``.study``, ``.budget``)
+
+``options`` are those of every search (nnxp.search's docstring: max_members, retries,
+progress, training_subset, validation_subset, early_stopping, schedule, monitor_every,
+monitor_subset, backend, engine, max_trials, max_parameters, keep).
+
+Space.  nnxp's space dict (space.py), translated to ``trial.suggest_*`` in the dict's order:
+a pair ``(low, high)`` or ``loguniform(low, high)`` is ``suggest_float(name, low, high,
+log=True)`` for eta, lmbda and l1 (``uniform`` and momentum's pair: ``log=False``); a list
+or ``choice`` is ``suggest_categorical`` over labels (numbers and strings as they are, a
+network's sizes as "[784, 30, 10]", a function or class as "module.qualname", another object
+by its repr); a single value is fixed (not suggested).  A scipy distribution cannot be
+translated (a ConfigError says so).  Or ``space`` is a define-by-run function
+``space(trial) -> dict`` (at a module's top level: its name identifies the search) that calls
+``trial.suggest_*`` and returns a point with the same names.
+
+Rounds.  A round asks ``min(batch, n_trials - trials the study has)`` trials (``study.ask``;
+one trial after another, so the sampler sees the earlier ones of the round as running), makes
+each an nnxp trial (trial number = Optuna's trial number; network seed from the search's
+seed and that number: trials.py), and trains them in chunks of ``prune_every`` epochs:
+
+  - every chunk sends the live trials, grouped by shape into populations, to the executor;
+  - when every group of the chunk is back, the trials are taken in number order: each reports
+    its new epochs' validation accuracy (``trial.report(accuracy, step=epoch)``, 0-based
+    epochs, accuracy a fraction of the validation set), then asks ``trial.should_prune()``;
+  - a pruned trial is frozen where it stands (its record's status is "pruned", its epochs
+    those it trained) and told ``PRUNED``; the others continue, in the next chunk, from
+    their exact state (worker.MemberState: parameters, optimizer state, trackers, history,
+    place in the shuffling stream), so a trial is bit for bit the same network however many
+    chunks it was trained in and whoever trained beside it;
+  - after the last chunk (or an early stop, or a divergence) a trial is told ``COMPLETE``
+    with its best validation accuracy (its record's ``best_accuracy``); an error or a lost
+    group is told ``FAIL``.
+
+The study lives in the searching process; workers only train.  So the pruner decides between
+chunks, on every executor alike: with ``prune_every=1`` (the default when the study has a
+pruner other than ``NopPruner``) after every epoch; with ``NopPruner`` a trial trains all its
+epochs in one task and its epochs are reported before it is told.  Because a chunk's results
+are taken in trial order once all are back, the pruner's decisions do not depend on which
+worker finished first.
+
+Storage.  ``path`` keeps the study in Optuna's journal file there (JournalStorage with a
+JournalFileBackend), under the study name "nnxp"; ``study`` is any ``optuna.Study`` the caller
+made (any storage: an RDB, a journal, Dask's; then ``path``, ``sampler`` and ``pruner`` are not
+given).  Without either, an in-memory study with ``sampler`` (default ``TPESampler(seed=seed)``)
+and ``pruner`` (default: Optuna's, ``MedianPruner()``), direction "maximize".  ``n_trials`` is
+the study's total: the trials it already holds count (a resumed search, or another process on
+the same storage), a failed trial (an error) counts, a trial abandoned by a killed search does
+not.  The search's description (space, seed, epochs, options, data fingerprint, backend) is the
+study's user attribute "nnxp"; a study describing another search is refused, naming what
+differs.  Each finished trial holds its history and outcome as its user attribute "nnxp"; the
+table is read back from the study and checked (its points made again from the trial's Optuna
+parameters through the space, its record recomputed from its history: saved.py's checks).
+
+Resume.  Run the same call again: finished trials are read from the storage, never trained
+again.  A search interrupted by an exception (Ctrl-C) tells its unfinished trials ``FAIL`` and
+enqueues their parameters again.  A search killed outright leaves them ``RUNNING``; with
+``path``, each search holds an OS lock on its own file in ``<path>.drivers/`` while it runs and
+marks its trials with that file's name, so the next search on the path finds the trials of a
+search whose lock is free, tells them ``FAIL`` and enqueues their parameters (they run again,
+under new trial numbers).  With a storage of your own, a killed process's trials stay
+``RUNNING`` (Optuna's rule without heartbeats) and count towards ``n_trials``.  Two searches on
+one storage share the work: each asks what is left of ``n_trials``; two rounds asked at the
+same moment can overshoot it by up to one batch.
+
+Reproducible: with one searching process and a seeded sampler, the same seed gives the same
+table (every field but ``seconds``; bit for bit on NumPy), whatever the executor.  Not across
+a resume (the sampler's random state lives in memory: trials asked after the resume differ
+from those an uninterrupted search would have asked) nor with several processes on one storage
+(which asks first depends on timing).
+
+optuna is optional (``pip install -r backends/optuna.txt``, or the ``optuna`` extra), imported
+only when a search starts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import uuid
+
+import numpy as np
+
+from .. import checks
+from ..errors import ConfigError, DataError, NNXPError
+from ..files import check_writable
+from . import saved as saved_file
+from .dispatch import Progress, run_tasks
+from .lock import _try_lock
+from .results import SearchResult, make_record
+from .run import Search, limits, unknown_options
+from .space import (LOG_RANGES, check_count, check_space, check_widths, choice,
+                    function_name, loguniform, normalize, uniform)
+from .trials import Trial, check_seed, make_trials, trial_seed
+
+__all__ = ["optuna", "MissingOptuna"]
+
+STUDY_NAME = "nnxp"
+INSTALL = "pip install -r backends/optuna.txt"
+
+
+class MissingOptuna(NNXPError, ModuleNotFoundError):
+    """``nnxp.search.optuna`` where optuna is not installed."""
+
+
+def require_optuna():
+    """The optuna package, or MissingOptuna saying what to install."""
+    try:
+        import optuna as library
+    except ImportError as exc:
+        raise MissingOptuna(f"nnxp.search.optuna needs optuna, which is not installed here "
+                            f"({checks.clip(exc)}); install it from the nnxp checkout with: "
+                            f"{INSTALL} (or pip install -e '.[optuna]')") from None
+    return library
+
+
+# -- the space, as suggest_* calls -------------------------------------------------------------
+
+def _label(value):
+    if value is None or isinstance(value, (str, bool, numbers.Real)):
+        return value.item() if hasattr(value, "item") else value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, numbers.Integral) for v in value):
+        return json.dumps([int(v) for v in value])
+    if hasattr(value, "__qualname__"):
+        return function_name(value, f"the choice {checks.show(value)}")
+    return repr(value)
+
+
+def _categorical(name, values):
+    values = list(values)
+    if not values:
+        raise ConfigError(f"optuna: {name} lists no values")
+    labels = [_label(v) for v in values]
+    table = {}
+    for label, value in zip(labels, values):
+        key = (type(label).__name__, label)
+        if key in table:
+            raise ConfigError(f"optuna: {name} lists {checks.show(label)} twice (Optuna names "
+                              "a choice by its label)")
+        table[key] = value
+
+    def suggest(trial):
+        label = trial.suggest_categorical(name, labels)
+        return table[(type(label).__name__, label)]
+    return suggest, ["categorical", labels]
+
+
+def _suggester(name, values):
+    """(suggest(trial) -> value, description) for one entry of a space dict."""
+    if isinstance(values, (set, frozenset, dict)) or hasattr(values, "rvs"):
+        what = "a distribution with rvs()" if hasattr(values, "rvs") else \
+            f"a {type(values).__name__}"
+        raise ConfigError(f"optuna: {name} is {what} ({checks.show(values)}); Optuna needs a "
+                          f"list of choices, a pair (low, high), nnxp.search.loguniform / "
+                          f"uniform, or a define-by-run function space(trial) -> dict")
+    if name == "sizes" and isinstance(values, (list, tuple)) and values and \
+            all(isinstance(v, numbers.Integral) for v in values):
+        return (lambda trial: list(values)), ["fixed", _label(values)]
+    if isinstance(values, tuple) and len(values) == 2 and \
+            all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+        if name in LOG_RANGES:
+            values = loguniform(*values)
+        elif name == "momentum":
+            values = uniform(*values)
+        else:
+            raise ConfigError(f"optuna: a range (low, high) is for eta, lmbda, l1 and "
+                              f"momentum; give {name} as a list of choices")
+    if isinstance(values, (loguniform, uniform)):
+        low, high, log = float(values.low), float(values.high), isinstance(values, loguniform)
+        return (lambda trial: trial.suggest_float(name, low, high, log=log)), \
+            ["float", low, high, log]
+    if isinstance(values, choice):
+        return _categorical(name, values.values)
+    if isinstance(values, (list, tuple)):
+        return _categorical(name, values)
+    return (lambda trial: values), ["fixed", _label(values)]
+
+
+class Space:
+    """A space dict or a define-by-run function, as ``point(trial) -> dict``."""
+
+    def __init__(self, space):
+        if callable(space) and not isinstance(space, dict):
+            self.function = space
+            self.description = {"function": function_name(space, "the space function")}
+            self.entries = None
+        else:
+            check_space(space, "optuna")
+            self.function = None
+            self.entries = [(name, *_suggester(name, values)) for name, values in
+                            space.items()]
+            self.description = {name: d for name, _, d in self.entries}
+            self.space = space
+
+    def point(self, trial) -> dict:
+        if self.function is None:
+            return {name: suggest(trial) for name, suggest, _ in self.entries}
+        point = self.function(trial)
+        if not isinstance(point, dict):
+            raise ConfigError(f"optuna: the space function {self.description['function']} "
+                              f"returned {checks.show(point)}; it must return a dict such as "
+                              "{'sizes': [784, 30, 10], 'eta': trial.suggest_float('eta', "
+                              "0.01, 10, log=True)}")
+        check_space(point, f"optuna: the point of {self.description['function']}")
+        return point
+
+    def probes(self, library, training_data, evaluation_data, mini_batch_size) -> list:
+        """Points that fix what the search's host data needs (input and output widths, the
+        float type): a dict's every sizes and dtype; a function's first point, on the float
+        type of the data given (float64 unless both sets are float32 NumPy arrays)."""
+        if self.function is None:
+            sizes = self.space["sizes"]
+            if not (isinstance(sizes, (list, tuple)) and sizes and
+                    all(isinstance(v, numbers.Integral) for v in sizes)):
+                sizes = list(sizes.values) if isinstance(sizes, choice) else list(sizes)
+            else:
+                sizes = [list(sizes)]
+            dtypes = self.space.get("dtype", "float32")
+            dtypes = list(dtypes.values) if isinstance(dtypes, choice) else \
+                list(dtypes) if isinstance(dtypes, (list, tuple)) else [dtypes]
+            batch = {} if "mini_batch_size" in self.space else {"mini_batch_size": mini_batch_size}
+            return [{"sizes": s, "dtype": d, "eta": 1.0, **batch} for s in sizes for d in dtypes]
+        scratch = library.create_study(sampler=library.samplers.RandomSampler(seed=0))
+        point = self.point(scratch.ask())
+        single = all(isinstance(d, tuple) and isinstance(d[0], np.ndarray) and
+                     d[0].dtype == np.float32 for d in (training_data, evaluation_data))
+        return [{"sizes": point["sizes"], "dtype": "float32" if single else "float64",
+                 "eta": 1.0, "mini_batch_size": 1}]
+
+
+# -- the study -----------------------------------------------------------------------------------
+
+def _study(library, study, path, sampler, pruner, seed):
+    if study is not None:
+        if not isinstance(study, library.Study):
+            raise ConfigError(f"study must be an optuna.Study (optuna.create_study(direction="
+                              f"'maximize', ...)), got {checks.show(study)}")
+        given = [n for n, v in (("path", path), ("sampler", sampler), ("pruner", pruner))
+                 if v is not None]
+        if given:
+            raise ConfigError(f"give either study= or {', '.join(given)}=, not both: a study "
+                              f"brings its own storage, sampler and pruner")
+        if len(study.directions) != 1 or \
+                study.direction != library.study.StudyDirection.MAXIMIZE:
+            raise ConfigError(f"the study must maximize one value (the validation accuracy); "
+                              f"it has directions {[d.name for d in study.directions]}")
+        return study
+    for name, value, kind in (("sampler", sampler, library.samplers.BaseSampler),
+                              ("pruner", pruner, library.pruners.BasePruner)):
+        if value is not None and not isinstance(value, kind):
+            raise ConfigError(f"{name} must be an optuna {kind.__name__[4:].lower()} "
+                              f"(optuna.{name}s.{kind.__name__}), got {checks.show(value)}")
+    storage = None
+    if path is not None:
+        path = check_writable(path, "optuna journal")
+        if os.path.isdir(path):
+            raise ConfigError(f"path {path!r} is a folder; give the journal file's path")
+        journal = library.storages.journal
+        storage = journal.JournalStorage(journal.JournalFileBackend(path))
+    try:
+        return library.create_study(
+            storage=storage, sampler=sampler or library.samplers.TPESampler(seed=seed),
+            pruner=pruner, study_name=STUDY_NAME, direction="maximize", load_if_exists=True)
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path!r} is not a journal of Optuna studies that nnxp can use "
+                        f"({type(exc).__name__}: {checks.clip(exc)}); give another path") from None
+
+
+def _describe(search, space, mini_batch_size, prune_every) -> dict:
+    config = {k: v for k, v in search.config.items() if k not in ("trials", "varied")}
+    return json.loads(json.dumps({**config, "space": space.description,
+                                  "mini_batch_size": mini_batch_size,
+                                  "prune_every": prune_every}))
+
+
+def _adopt(study, config) -> None:
+    """The study describes this search (or nothing yet): else a ConfigError."""
+    old = study.user_attrs.get("nnxp")
+    if old is None:
+        study.set_user_attr("nnxp", config)
+    elif old != config:
+        differ = sorted(k for k in set(config) | set(old if isinstance(old, dict) else {})
+                        if not isinstance(old, dict) or old.get(k) != config.get(k))
+        raise ConfigError(f"the study {study.study_name!r} holds another search (it differs "
+                          f"in {', '.join(differ)}); resume with the same space, data, seed "
+                          "and options, or give another path or study")
+
+
+class Drivers:
+    """With a journal ``path``: this search's lock file in ``<path>.drivers/`` (held while it
+    runs, named in its trials' "nnxp_driver"), and the trials of dead searches retried."""
+
+    def __init__(self, path):
+        self.folder = None if path is None else f"{path}.drivers"
+        self.token, self.fd = None, None
+        if self.folder is not None:
+            os.makedirs(self.folder, exist_ok=True)
+            self.token = uuid.uuid4().hex
+            self.fd = os.open(self._file(self.token), os.O_RDWR | os.O_CREAT, 0o666)
+            if not _try_lock(self.fd, self._file(self.token)):  # pragma: no cover - a new name
+                raise ConfigError(f"cannot lock {self._file(self.token)!r}")
+
+    def _file(self, token):
+        return os.path.join(self.folder, f"{token}.lock")
+
+    def retry_dead(self, library, study) -> None:
+        """Trials left RUNNING by a search whose lock is free: told FAIL, asked again."""
+        if self.folder is None:
+            return
+        running = library.trial.TrialState.RUNNING
+        tokens = {t.user_attrs.get("nnxp_driver") for t in
+                  study.get_trials(deepcopy=False, states=(running,))} - {None, self.token}
+        for token in sorted(tokens):
+            if not (isinstance(token, str) and token.isalnum()):
+                continue
+            try:
+                fd = os.open(self._file(token), os.O_RDWR)
+            except OSError:
+                continue  # gone: its trials were handled by the search that removed it
+            try:
+                if not _try_lock(fd, self._file(token)):
+                    continue  # alive
+                for t in study.get_trials(deepcopy=False, states=(running,)):
+                    if t.user_attrs.get("nnxp_driver") == token:
+                        _abandon(study, library, t.number, t.params)
+                os.unlink(self._file(token))
+            finally:
+                os.close(fd)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.unlink(self._file(self.token))
+            os.close(self.fd)
+            self.fd = None
+
+
+def _abandon(study, library, number, params, again=True) -> None:
+    """A trial that will not finish: told FAIL, its parameters enqueued to run again."""
+    study.tell(number, state=library.trial.TrialState.FAIL, skip_if_finished=True)
+    if again:
+        study.enqueue_trial(params, user_attrs={"nnxp_retry_of": number})
+
+
+def _counted(study, library) -> int:
+    """Trials of the study that count towards n_trials (see the module docstring)."""
+    State = library.trial.TrialState
+    return sum(1 for t in study.get_trials(deepcopy=False)
+               if t.state != State.FAIL or "nnxp" in t.user_attrs)
+
+
+# -- the rounds ----------------------------------------------------------------------------------
+
+class Round:
+    """One batch of asked trials, trained chunk by chunk (see the module docstring)."""
+
+    def __init__(self, run, asked):
+        self.run, self.asked = run, asked
+        self.trials = {}
+        self.finished = set()
+
+    def make_trials(self) -> None:
+        run = self.run
+        for ot in self.asked:
+            if run.drivers.token is not None:
+                ot.set_user_attr("nnxp_driver", run.drivers.token)
+            params, build = normalize(run.space.point(ot), run.mini_batch_size)
+            trial = Trial(ot.number, params, build, trial_seed(run.seed, ot.number))
+            run.check_trial(trial)
+            self.trials[ot.number] = trial
+            run.search.trials[ot.number] = trial
+
+    def train(self) -> None:
+        run, live, states = self.run, sorted(self.trials), {}
+        reported = dict.fromkeys(live, 0)
+        seconds = dict.fromkeys(live, 0.0)
+        ends = list(range(run.prune_every, run.epochs, run.prune_every)) + [run.epochs]
+        for end in ends:
+            last = end == run.epochs
+            outcomes = run.train_chunk([self.trials[n] for n in live], end,
+                                       states if states else None, keep_state=not last)
+            still = []
+            for number in live:
+                outcome = outcomes[number]
+                seconds[number] += float(outcome.get("seconds") or 0.0)
+                outcome = dict(outcome, seconds=seconds[number])
+                if outcome.get("error") is not None or outcome.get("history") is None:
+                    self.finish(number, outcome)
+                    continue
+                records = outcome["history"]["records"]
+                ot = self.by_number(number)
+                for r in records[reported[number]:]:
+                    if not r.get("diverged"):
+                        ot.report(r["evaluation_accuracy"] / run.n_evaluation, r["epoch"])
+                reported[number] = len(records)
+                if last or outcome.get("stop_reason"):
+                    self.finish(number, outcome)
+                elif ot.should_prune():
+                    reason = (f"pruned by {type(run.study.pruner).__name__} after epoch "
+                              f"{records[-1]['epoch']}")
+                    self.finish(number, outcome, pruned=reason)
+                else:
+                    states[number] = outcome["state"]
+                    still.append(number)
+            live = still
+            states = {n: states[n] for n in live}
+            if not live:
+                break
+
+    def by_number(self, number):
+        return next(t for t in self.asked if t.number == number)
+
+    def finish(self, number, outcome, pruned=None) -> None:
+        run, library = self.run, self.run.library
+        ot, trial = self.by_number(number), self.trials[number]
+        stored = {"history": outcome.get("history"), "stop_reason": outcome.get("stop_reason"),
+                  "error": outcome.get("error"), "seconds": float(outcome.get("seconds") or 0),
+                  "lost": bool(outcome.get("lost")), "pruned": pruned}
+        record = _record(trial, stored, run.n_evaluation)
+        ot.set_user_attr("nnxp", stored)
+        State = library.trial.TrialState
+        if pruned is not None:
+            run.study.tell(ot, state=State.PRUNED)
+        elif record["best_accuracy"] is None or record["status"] in ("error", "lost"):
+            run.study.tell(ot, state=State.FAIL)
+        else:
+            run.study.tell(ot, record["best_accuracy"])
+        self.finished.add(number)
+        run.records[number] = record
+        params = outcome["state"].params if outcome.get("state") is not None else \
+            outcome.get("params")
+        run.search.keep_trained(number, params, run.records)
+        run.progress.update(1, max((r["best_accuracy"] for r in run.records.values()
+                                    if r["best_accuracy"] is not None), default=None))
+
+    def abandon(self, again=True) -> None:
+        """After an exception: the trials not told yet are told FAIL and (``again``)
+        enqueued to run again."""
+        for ot in self.asked:
+            if ot.number not in self.finished:
+                _abandon(self.run.study, self.run.library, ot.number, ot.params, again)
+
+
+def _record(trial, stored, n_evaluation) -> dict:
+    record = make_record(trial, stored, n_evaluation)
+    if stored.get("pruned"):
+        record["status"], record["stop_reason"] = "pruned", stored["pruned"]
+    return record
+
+
+class OptunaRun:
+    """One call of ``optuna``: the study, the nnxp Search, and the rounds."""
+
+    def __init__(self, library, study, search, space, *, seed, epochs, mini_batch_size,
+                 prune_every, drivers, width, max_parameters):
+        self.library, self.study, self.search, self.space = library, study, search, space
+        self.seed, self.epochs, self.mini_batch_size = seed, epochs, mini_batch_size
+        self.prune_every, self.drivers, self.width = prune_every, drivers, width
+        self.max_parameters = max_parameters
+        self.n_evaluation = search.n_evaluation
+        self.records, self.rounds = {}, 0
+        self.progress = None
+
+    def check_trial(self, trial) -> None:
+        sizes, dtype = trial.params["sizes"], trial.params["dtype"]
+        if (sizes[0], sizes[-1]) != self.width[:2] or \
+                (dtype == "float64" and self.width[2] != "float64"):
+            raise ConfigError(
+                f"optuna: trial {trial.number}'s point has sizes {sizes} and dtype {dtype}, but "
+                f"the search's data is {self.width[0]} inputs, {self.width[1]} outputs, "
+                f"{self.width[2]} (a define-by-run space must keep the data's widths, and "
+                "float64 needs float64 data)")
+        check_widths([trial], self.max_parameters)
+
+    def train_chunk(self, trials, end, states, keep_state) -> dict:
+        tasks = self.search.tasks(trials, end, starts=states, keep_state=keep_state,
+                                  tag=(self.rounds, end))
+        outcomes = {}
+
+        def on_result(task, results):
+            for outcome in results:
+                outcomes[outcome["trial"]] = outcome
+        run_tasks(self.search.dispatcher, tasks, on_result, retries=self.search.retries)
+        return outcomes
+
+    def round(self, n) -> None:
+        asked = [self.study.ask() for _ in range(n)]
+        batch = Round(self, asked)
+        try:
+            batch.make_trials()
+        except BaseException as exc:  # a bad point is not asked again
+            batch.abandon(again=not isinstance(exc, NNXPError))
+            raise
+        try:
+            batch.train()
+        except BaseException:
+            batch.abandon()
+            raise
+        self.rounds += 1
+
+    def loop(self, n_trials, batch) -> None:
+        self.drivers.retry_dead(self.library, self.study)
+        left = n_trials - _counted(self.study, self.library)
+        self.progress = Progress(max(left, 0), self.search.progress_enabled,
+                                 "nnxp.search.optuna")
+        try:
+            while True:
+                left = n_trials - _counted(self.study, self.library)
+                if left <= 0:
+                    return
+                self.search.start()
+                self.round(min(batch, left))
+        finally:
+            self.progress.close()
+
+
+# -- the table, read back from the study ---------------------------------------------------------
+
+def _read_back(run) -> tuple:
+    """(records, histories, trials) of every finished trial that holds an nnxp outcome,
+    each checked: its point made again from its Optuna parameters, its record recomputed."""
+    library, study, search = run.library, run.study, run.search
+    records, histories, trials = {}, {}, {}
+    finished = (library.trial.TrialState.COMPLETE, library.trial.TrialState.PRUNED,
+                library.trial.TrialState.FAIL)
+    for t in study.get_trials(deepcopy=False, states=finished):
+        stored = t.user_attrs.get("nnxp")
+        if stored is None:
+            continue
+        where = f"the study {study.study_name!r}, trial {t.number}"
+        trial = search.trials.get(t.number)
+        try:
+            if trial is None:
+                fixed = library.trial.FixedTrial(dict(t.params), t.number)
+                params, build = normalize(run.space.point(fixed), run.mini_batch_size)
+                trial = Trial(t.number, params, build, trial_seed(run.seed, t.number))
+            record = _checked(stored, trial, run, where)
+        except (NNXPError, saved_file._Bad) as exc:
+            raise DataError(f"{where} does not match this search: {exc}") from None
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise DataError(f"{where} does not match this search: malformed "
+                            f"({type(exc).__name__}: {checks.clip(exc)})") from None
+        expected = {library.trial.TrialState.PRUNED: ("pruned",),
+                    library.trial.TrialState.FAIL: ("error", "lost", "ok", "diverged"),
+                    library.trial.TrialState.COMPLETE: ("ok", "diverged")}[t.state]
+        if record["status"] not in expected:
+            raise DataError(f"{where} is {t.state.name} in the study, but its outcome says "
+                            f"{record['status']}")
+        records[t.number], trials[t.number] = record, trial
+        if stored["history"] is not None:
+            histories[t.number] = stored["history"]
+    return records, histories, trials
+
+
+def _checked(stored, trial, run, where) -> dict:
+    saved_file._keys(stored, where, ("history", "stop_reason", "error", "seconds", "lost",
+                                     "pruned"))
+    if stored["history"] is not None:
+        saved_file._history(stored["history"], f"{where}.history", run.n_evaluation,
+                            run.epochs)
+    for key in ("stop_reason", "error", "pruned"):
+        saved_file._text(stored[key], f"{where}.{key}")
+    seconds = stored["seconds"]
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or \
+            not 0 <= seconds <= saved_file.MAX_SECONDS:
+        raise DataError(f"{where}.seconds: expected a number of seconds, got "
+                        f"{checks.show(seconds)}")
+    return _record(trial, stored, run.n_evaluation)
+
+
+def _result(run) -> SearchResult:
+    records, histories, trials = _read_back(run)
+    config = dict(run.search.config)
+    numbers_ = sorted(trials)
+    config["trials"] = [trials[n].params if n in trials else None
+                        for n in range(numbers_[-1] + 1 if numbers_ else 0)]
+    config["varied"] = [k for k in (trials[numbers_[0]].params if numbers_ else {})
+                        if any(trials[n].params[k] != trials[numbers_[0]].params[k]
+                               for n in numbers_)]
+    config["prune_every"] = run.prune_every
+    trained = {n: p for n, p in run.search.trained.items() if n in records}
+    result = SearchResult("optuna", list(records.values()), histories, config, trials=trials,
+                          trained=trained)
+    result.study = run.study
+    result.budget = {"epochs_trained": sum(r["epochs"] for r in records.values()),
+                     "epochs_without_pruning": len(records) * run.epochs,
+                     "pruned": sum(r["status"] == "pruned" for r in records.values())}
+    return result
+
+
+def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batch_size,
+           study=None, batch=16, executor=None, seed=0, path=None, sampler=None, pruner=None,
+           prune_every=None, **options) -> SearchResult:
+    """Optuna's ask-and-tell over nnxp's populations (see the module docstring).
+
+    >>> result = nnxp.search.optuna({"sizes": [784, 30, 10], "eta": (0.01, 10.0),
+    ...                              "lmbda": (0.01, 10.0)}, train, validation, n_trials=64,
+    ...                             epochs=3, mini_batch_size=10)          # doctest: +SKIP
+    >>> result.best, result.study.best_trial.params                        # doctest: +SKIP
+    """
+    library = require_optuna()
+    space = Space(space)
+    max_trials, max_parameters = limits(options)
+    unknown_options(options)
+    seed = check_seed(seed)
+    epochs = checks.number("epochs", epochs, integer=True)
+    n_trials = checks.number("n_trials", n_trials, integer=True)
+    batch = checks.number("batch", batch, integer=True)
+    check_count("optuna", n_trials, epochs, max_trials)
+    if prune_every is not None:
+        prune_every = min(checks.number("prune_every", prune_every, integer=True), epochs)
+    probes = make_trials(space.probes(library, training_data, evaluation_data,
+                                      mini_batch_size), seed, mini_batch_size)
+    check_widths(probes, max_parameters)
+    study = _study(library, study, path, sampler, pruner, seed)
+    if prune_every is None:
+        prune_every = epochs if isinstance(study.pruner, library.pruners.NopPruner) else 1
+    search = Search("optuna", probes, training_data, evaluation_data, epochs=epochs, seed=seed,
+                    executor=executor, **options)
+    search.trials = {}
+    drivers = None
+    try:
+        _adopt(study, _describe(search, space, mini_batch_size, prune_every))
+        sizes = probes[0].params["sizes"]
+        width = (sizes[0], sizes[-1], str(search.data[0][0].dtype))
+        drivers = Drivers(path)
+        run = OptunaRun(library, study, search, space, seed=seed, epochs=epochs,
+                        mini_batch_size=mini_batch_size, prune_every=prune_every,
+                        drivers=drivers, width=width, max_parameters=max_parameters)
+        run.loop(n_trials, batch)
+        return _result(run)
+    finally:
+        try:
+            search.close()
+        finally:
+            if drivers is not None:
+                drivers.close()
