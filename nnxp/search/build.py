@@ -47,6 +47,8 @@ def check_record(record, config, max_parameters) -> None:
             not 0 <= number < len(trials):
         raise ConfigError(f"the record's trial {checks.show(number)} is not a trial of this "
                           f"search (it has {len(trials)})")
+    if not isinstance(trials[number], dict):  # a number Optuna gave a trial of its own
+        raise ConfigError(f"the record's trial {number} is not a trial of this search")
     known = dict(trials[number], seed=trial_seed(config["seed"], number))
     for key in (*HYPER, "seed"):
         if key not in record or record[key] != known[key] or \

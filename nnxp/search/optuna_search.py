@@ -150,11 +150,12 @@ def _categorical(name, values):
     def suggest(trial):
         label = trial.suggest_categorical(name, labels)
         return table[(type(label).__name__, label)]
-    return suggest, ["categorical", labels]
+    return suggest, ["categorical", labels], values
 
 
 def _suggester(name, values):
-    """(suggest(trial) -> value, description) for one entry of a space dict."""
+    """(suggest(trial) -> value, description, the values it can give or the range's ends)
+    for one entry of a space dict."""
     if isinstance(values, (set, frozenset, dict)) or hasattr(values, "rvs"):
         what = "a distribution with rvs()" if hasattr(values, "rvs") else \
             f"a {type(values).__name__}"
@@ -163,7 +164,7 @@ def _suggester(name, values):
                           f"uniform, or a define-by-run function space(trial) -> dict")
     if name == "sizes" and isinstance(values, (list, tuple)) and values and \
             all(isinstance(v, numbers.Integral) for v in values):
-        return (lambda trial: list(values)), ["fixed", _label(values)]
+        return (lambda trial: list(values)), ["fixed", _label(values)], [list(values)]
     if isinstance(values, tuple) and len(values) == 2 and \
             all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
         if name in LOG_RANGES:
@@ -176,12 +177,12 @@ def _suggester(name, values):
     if isinstance(values, (loguniform, uniform)):
         low, high, log = float(values.low), float(values.high), isinstance(values, loguniform)
         return (lambda trial: trial.suggest_float(name, low, high, log=log)), \
-            ["float", low, high, log]
+            ["float", low, high, log], [low, high]
     if isinstance(values, choice):
         return _categorical(name, values.values)
     if isinstance(values, (list, tuple)):
         return _categorical(name, values)
-    return (lambda trial: values), ["fixed", _label(values)]
+    return (lambda trial: values), ["fixed", _label(values)], [values]
 
 
 class Space:
@@ -197,12 +198,12 @@ class Space:
             self.function = None
             self.entries = [(name, *_suggester(name, values)) for name, values in
                             space.items()]
-            self.description = {name: d for name, _, d in self.entries}
+            self.description = {name: d for name, _, d, _ in self.entries}
             self.space = space
 
     def point(self, trial) -> dict:
         if self.function is None:
-            return {name: suggest(trial) for name, suggest, _ in self.entries}
+            return {name: suggest(trial) for name, suggest, _, _ in self.entries}
         point = self.function(trial)
         if not isinstance(point, dict):
             raise ConfigError(f"optuna: the space function {self.description['function']} "
@@ -211,6 +212,16 @@ class Space:
                               "0.01, 10, log=True)}")
         check_space(point, f"optuna: the point of {self.description['function']}")
         return point
+
+    def check(self, mini_batch_size) -> None:
+        """Every value a space dict can give is one nnxp takes (space.normalize), before
+        Optuna asks anything: each in turn, the other entries at their first value."""
+        if self.function is not None:
+            return
+        first = {name: values[0] for name, _, _, values in self.entries}
+        for name, _, _, values in self.entries:
+            for value in values:
+                normalize({**first, name: value}, mini_batch_size)
 
     def probes(self, library, training_data, evaluation_data, mini_batch_size) -> list:
         """Points that fix what the search's host data needs (input and output widths, the
@@ -263,6 +274,7 @@ def _study(library, study, path, sampler, pruner, seed):
         path = check_writable(path, "optuna journal")
         if os.path.isdir(path):
             raise ConfigError(f"path {path!r} is a folder; give the journal file's path")
+        _check_journal(path)
         journal = library.storages.journal
         storage = journal.JournalStorage(journal.JournalFileBackend(path))
     try:
@@ -272,6 +284,23 @@ def _study(library, study, path, sampler, pruner, seed):
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path!r} is not a journal of Optuna studies that nnxp can use "
                         f"({type(exc).__name__}: {checks.clip(exc)}); give another path") from None
+
+
+def _check_journal(path) -> None:
+    """An existing file at ``path`` must begin as an Optuna journal does (a JSON operation on
+    its first line): Optuna would append to any file, and this one may be something else."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return
+    with open(path, "rb") as f:
+        first = f.readline(1 << 16)
+    try:
+        op = json.loads(first.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        op = None
+    if not isinstance(op, dict) or "op_code" not in op:
+        raise DataError(f"{path!r} is not an Optuna journal (its first line is "
+                        f"{checks.show(first[:80])}); nnxp leaves it as it is: give another "
+                        "path for the search's journal")
 
 
 def _describe(search, space, mini_batch_size, prune_every) -> dict:
@@ -616,6 +645,7 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
     check_count("optuna", n_trials, epochs, max_trials)
     if prune_every is not None:
         prune_every = min(checks.number("prune_every", prune_every, integer=True), epochs)
+    space.check(mini_batch_size)
     probes = make_trials(space.probes(library, training_data, evaluation_data,
                                       mini_batch_size), seed, mini_batch_size)
     check_widths(probes, max_parameters)

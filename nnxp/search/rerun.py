@@ -6,7 +6,8 @@
 ``trial`` is a trial number or a record (None: ``result.best``).  The network is
 ``Network(sizes, seed=record["seed"], ...)`` trained by ``SGD`` with the search's options, its
 subsets of the data and ``shuffle=result.shuffle_seed``, for the epochs the search gave it
-(successive halving: those of the last round it reached).  On NumPy its history and weights
+(successive halving: those of the last round it reached; a trial Optuna's pruner stopped:
+those it trained).  On NumPy its history and weights
 equal the search's bit for bit (the search trained it as a member of a population); this is
 how to reproduce a record from scratch (``result.network(trial)`` gives a kept trial's trained
 network without training).  The network is built by build.build_network: with the objects the
@@ -50,6 +51,13 @@ def rerun(result, trial=None, training_data=None, evaluation_data=None, *, initi
                               f"{checks.show(round_)}; this search has rounds 0 to "
                               f"{len(plan) - 1}")
         epochs = plan[round_][1]
+    elif record.get("status") == "pruned":  # nnxp.search.optuna: frozen where it was pruned
+        epochs = record.get("epochs")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or \
+                not 0 < epochs <= config["epochs"]:
+            raise ConfigError(f"the record of trial {record['trial']} gives epochs "
+                              f"{checks.show(epochs)}; this search trains 1 to "
+                              f"{config['epochs']}")
     momentum = {} if record["momentum"] == 0 else {"momentum": record["momentum"],
                                                    "nesterov": record["nesterov"]}
     history = net.SGD(training_data, epochs, record["mini_batch_size"], record["eta"],

@@ -1,0 +1,391 @@
+"""nnxp.search.optuna: Optuna's ask-and-tell over populations.  The space as suggest_* calls,
+a batch of trials trained as populations whose members equal the networks trained alone
+(``rerun``), a pruned member frozen while its population trains on, the same seed the same
+table (threads, a Dask LocalCluster), a search killed outright resumed from its journal with
+no finished trial trained again, two processes sharing one journal, hostile arguments."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnxp
+import nnxp.search as search
+from nnxp.search.executors import Dispatcher
+from nnxp.search.optuna_search import MissingOptuna, Space
+from conftest import Interrupting, blobs, dask_client, optional
+
+optuna = optional("optuna")
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN, VALID = blobs(), blobs(60, seed=1)
+SPACE = {"sizes": [6, 9, 3], "eta": (0.05, 5.0), "lmbda": (0.01, 1.0), "momentum": [0.0, 0.5]}
+
+
+def _optuna(space=SPACE, executor=None, **options):
+    options.setdefault("n_trials", 8)
+    options.setdefault("batch", 4)
+    options.setdefault("epochs", 3)
+    options.setdefault("mini_batch_size", 10)
+    with nnxp.use_backend("numpy"):
+        if executor is not None:
+            return search.optuna(space, TRAIN, VALID, executor=executor, **options)
+        with ThreadPoolExecutor(2) as pool:
+            return search.optuna(space, TRAIN, VALID, executor=pool, **options)
+
+
+def _without_seconds(records):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+class PruneSmallEta(optuna.pruners.BasePruner):
+    """Prunes a trial whose eta is below 0.5 once it reported epoch 1: a decision the test
+    knows in advance."""
+
+    def prune(self, study, trial):
+        return trial.params["eta"] < 0.5 and trial.last_step is not None and \
+            trial.last_step >= 1
+
+
+def define_by_run(trial):
+    width = trial.suggest_categorical("width", [5, 9])
+    return {"sizes": [6, width, 3], "eta": trial.suggest_float("eta", 0.1, 3.0, log=True),
+            "activation": trial.suggest_categorical("activation", ["Sigmoid", "Tanh"])}
+
+
+def _spy(monkeypatch):
+    """The member lists of every group sent to an executor."""
+    real, sent = Dispatcher.submit, []
+
+    def submit(self, task):
+        sent.append([m["trial"] for m in task.members])
+        return real(self, task)
+    monkeypatch.setattr(Dispatcher, "submit", submit)
+    return sent
+
+
+def test_the_space_becomes_suggest_calls():
+    space = Space({"sizes": [[6, 9, 3], [6, 5, 3]], "eta": (0.05, 5.0),
+                   "lmbda": search.uniform(0.0, 2.0), "momentum": (0.1, 0.9),
+                   "l1": [0.0, 0.1], "activation": "Tanh", "initializer": ["default", "he"]})
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    point = space.point(trial)
+    d = trial.distributions
+    assert d["eta"] == optuna.distributions.FloatDistribution(0.05, 5.0, log=True)
+    assert d["lmbda"] == optuna.distributions.FloatDistribution(0.0, 2.0, log=False)
+    assert d["momentum"] == optuna.distributions.FloatDistribution(0.1, 0.9, log=False)
+    assert d["sizes"].choices == ("[6, 9, 3]", "[6, 5, 3]")
+    assert d["l1"].choices == (0.0, 0.1) and "activation" not in d  # a single value is fixed
+    assert point["sizes"] in ([6, 9, 3], [6, 5, 3]) and point["activation"] == "Tanh"
+    assert 0.05 <= point["eta"] <= 5.0 and point["initializer"] in ("default", "he")
+    # the same point again from the trial's parameters (how a resumed search reads a trial)
+    again = space.point(optuna.trial.FixedTrial(trial.params))
+    assert again == point
+
+
+def test_a_batch_trains_as_populations_and_every_member_is_the_network_alone(monkeypatch):
+    """float64, NumPy: each record's history equals Network(...).SGD alone (rerun), bit for
+    bit, although trials trained in groups, in chunks of one epoch (the default pruner), and
+    the chunked table is the table of trials trained straight through (NopPruner)."""
+    sent = _spy(monkeypatch)
+    space = dict(SPACE, dtype="float64")
+    never = optuna.pruners.MedianPruner(n_startup_trials=10 ** 6)
+    result = _optuna(space, pruner=never, batch=8)
+    assert max(len(members) for members in sent) >= 2  # populations
+    assert len(sent) > 2  # chunks: one task per group and epoch
+    assert len(result.records) == 8 and all(r["status"] == "ok" for r in result.records)
+    for record in result.records:
+        net, history = search.rerun(result, record, TRAIN, VALID)
+        mine = result.histories[record["trial"]]["records"]
+        assert [r["evaluation_accuracy"] for r in mine] == history.evaluation_accuracy
+        assert [r["evaluation_cost"] for r in mine] == history.evaluation_cost
+        assert net.seed == record["seed"]
+    straight = _optuna(space, pruner=optuna.pruners.NopPruner(), batch=8)
+    assert _without_seconds(straight.records) == _without_seconds(result.records)
+    assert result.study.best_value == result.best["best_accuracy"]
+    assert {t.number for t in result.study.trials} == {r["trial"] for r in result.records}
+    network = result.best_network()  # the kept trained network
+    assert network.seed == result.best["seed"]
+
+
+def test_a_pruned_member_is_frozen_while_its_population_trains_on(monkeypatch):
+    sent = _spy(monkeypatch)
+    one_shape = {"sizes": [6, 9, 3], "eta": (0.05, 5.0), "lmbda": (0.01, 1.0)}
+    result = _optuna(one_shape, pruner=PruneSmallEta(), epochs=4, batch=8, max_members=8)
+    pruned = [r for r in result.records if r["status"] == "pruned"]
+    full = [r for r in result.records if r["status"] == "ok"]
+    assert pruned and full
+    assert all(r["eta"] < 0.5 and r["epochs"] == 2 for r in pruned)
+    assert all(r["eta"] >= 0.5 and r["epochs"] == 4 for r in full)
+    assert all(r["stop_reason"] == "pruned by PruneSmallEta after epoch 1" for r in pruned)
+    every = sorted(r["trial"] for r in result.records)
+    assert sent[0] == every  # epoch 0: one population of all 8
+    later = sorted(r["trial"] for r in full)
+    assert sent[-1] == later  # the last epoch: the pruned members are no longer trained
+    states = {t.number: t.state for t in result.study.trials}
+    assert all(states[r["trial"]] == optuna.trial.TrialState.PRUNED for r in pruned)
+    assert all(states[r["trial"]] == optuna.trial.TrialState.COMPLETE for r in full)
+    for record in pruned[:1] + full[:1]:  # frozen: its 2 epochs are the network's first 2
+        _, history = search.rerun(result, record, TRAIN, VALID)
+        assert len(history.evaluation_accuracy) == record["epochs"]
+        mine = result.histories[record["trial"]]["records"]
+        assert [r["evaluation_accuracy"] for r in mine] == history.evaluation_accuracy
+    frozen = result.study.trials[pruned[0]["trial"]]
+    assert sorted(frozen.intermediate_values) == [0, 1]
+    assert result.budget == {"epochs_trained": 4 * len(full) + 2 * len(pruned),
+                             "epochs_without_pruning": 32, "pruned": len(pruned)}
+
+
+def test_a_define_by_run_function_is_a_space():
+    result = _optuna(define_by_run, n_trials=6, batch=3)
+    assert len(result.records) == 6
+    for r in result.records:
+        params = result.study.trials[r["trial"]].params
+        assert r["sizes"] == [6, params["width"], 3] and r["eta"] == params["eta"]
+        assert r["activation"] == params["activation"]
+
+
+def test_the_same_seed_gives_the_same_table():
+    first = _optuna(seed=5, pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
+    again = _optuna(seed=5, pruner=optuna.pruners.MedianPruner(n_startup_trials=2),
+                    executor=Interrupting(None, workers=1))
+    other = _optuna(seed=6, pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
+    assert _without_seconds(first.records) == _without_seconds(again.records)
+    assert [r["eta"] for r in first.records] != [r["eta"] for r in other.records]
+
+
+def test_dask_local_cluster_gives_the_same_table():
+    optional("distributed")
+    threads = _optuna(seed=2, pruner=PruneSmallEta(), epochs=3)
+    with dask_client() as client:
+        on_dask = _optuna(seed=2, pruner=PruneSmallEta(), epochs=3, executor=client)
+    assert _without_seconds(on_dask.records) == _without_seconds(threads.records)
+    assert any(r["status"] == "pruned" for r in on_dask.records)
+
+
+def test_an_interrupted_search_resumes_from_its_journal(tmp_path, monkeypatch):
+    path = tmp_path / "study.journal"
+    options = dict(path=str(path), seed=1, n_trials=8, batch=2, epochs=2,
+                   pruner=optuna.pruners.NopPruner())
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C at the 3rd group (the 2nd round)
+        _optuna(executor=Interrupting(3, workers=1), max_members=1, **options)
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(path)))
+    before = optuna.load_study(study_name="nnxp", storage=storage)
+    done = {t.number for t in before.trials if t.state == optuna.trial.TrialState.COMPLETE}
+    failed = [t for t in before.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert done and failed  # finished trials kept; the interrupted ones told FAIL ...
+    assert len([t for t in before.trials if t.state == optuna.trial.TrialState.WAITING]) \
+        == len(failed)  # ... and asked again
+    sent = _spy(monkeypatch)
+    result = _optuna(**options)
+    trained = {n for members in sent for n in members}
+    assert not trained & done  # no finished trial runs again
+    assert len(result.records) == 8 and {r["trial"] for r in result.records} >= done
+    assert not {t.number for t in failed} & {r["trial"] for r in result.records}
+    again = _optuna(**options)  # nothing left: the same table, nothing trained
+    assert _without_seconds(again.records) == _without_seconds(result.records)
+
+
+SCRIPT = """
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+sys.path.insert(0, {tests!r})
+import nnxp, nnxp.search
+import optuna
+from conftest import blobs
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class Slow(ThreadPoolExecutor):
+    def submit(self, fn, *args, **kwargs):
+        def slow():
+            time.sleep({delay})
+            return fn(*args, **kwargs)
+        return super().submit(slow)
+
+
+if __name__ == "__main__":
+    with nnxp.use_backend("numpy"), Slow(1) as pool:
+        nnxp.search.optuna({space!r}, blobs(), blobs(60, seed=1), n_trials={n_trials},
+                           batch={batch}, epochs=2, mini_batch_size=10, seed=1,
+                           path=sys.argv[1], executor=pool,
+                           pruner=optuna.pruners.NopPruner())
+"""
+
+
+def _script(tmp_path, name, delay, n_trials, batch):
+    script = tmp_path / name
+    script.write_text(SCRIPT.format(tests=str(ROOT / "tests"), delay=delay, space=SPACE,
+                                    n_trials=n_trials, batch=batch))
+    return script
+
+
+def _env():
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
+
+
+def _load(path):
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(path)))
+    return optuna.load_study(study_name="nnxp", storage=storage)
+
+
+def _wait_for(condition, process, timeout=120):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        assert process.poll() is None, "the search ended before the test could kill it"
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_a_killed_search_resumes_without_training_a_finished_trial_again(tmp_path,
+                                                                        monkeypatch):
+    path = tmp_path / "study.journal"
+    process = subprocess.Popen([sys.executable, str(_script(tmp_path, "s.py", 0.4, 8, 2)),
+                                str(path)], env=_env())
+    complete = optuna.trial.TrialState.COMPLETE
+    try:
+        _wait_for(lambda: path.exists() and
+                  len(_load(path).get_trials(states=(complete,))) >= 3, process)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    before = _load(path)
+    done = {t.number: t.user_attrs["nnxp"] for t in before.get_trials(states=(complete,))}
+    running = {t.number for t in before.trials if t.state == optuna.trial.TrialState.RUNNING}
+    assert running  # the killed search left trials unfinished
+    sent = _spy(monkeypatch)
+    result = _optuna(path=str(path), seed=1, n_trials=8, batch=2, epochs=2,
+                     pruner=optuna.pruners.NopPruner())
+    trained = {n for members in sent for n in members}
+    assert not trained & set(done)  # no finished trial runs again
+    assert len(result.records) == 8
+    assert {r["trial"] for r in result.records} >= set(done)
+    assert not running & {r["trial"] for r in result.records}  # abandoned, asked again
+    after = _load(path)
+    assert all(after.trials[n].state == optuna.trial.TrialState.FAIL for n in running)
+    assert all(after.trials[n].user_attrs["nnxp"] == done[n] for n in done)
+    assert not list((tmp_path / "study.journal.drivers").iterdir())  # no lock left behind
+
+
+def test_two_processes_share_one_journal(tmp_path):
+    path = tmp_path / "study.journal"
+    script = _script(tmp_path, "s.py", 0.3, 10, 1)
+    processes = [subprocess.Popen([sys.executable, str(script), str(path)], env=_env())
+                 for _ in range(2)]
+    try:
+        for p in processes:
+            assert p.wait(300) == 0
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.kill()
+    study = _load(path)
+    finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert 10 <= len(finished) <= 11 and len(finished) == len(study.trials)  # once each
+    assert len({t.user_attrs["nnxp_driver"] for t in finished}) == 2  # both worked
+    result = _optuna(path=str(path), seed=1, n_trials=10, batch=1, epochs=2,
+                     pruner=optuna.pruners.NopPruner())
+    assert len(result.records) == len(finished)  # nothing left to do: the table is read
+
+
+def test_a_journal_of_another_search_is_refused(tmp_path):
+    path = str(tmp_path / "study.journal")
+    _optuna(path=path, n_trials=2, batch=2, epochs=1)
+    with pytest.raises(nnxp.ConfigError, match="holds another search.*epochs"):
+        _optuna(path=path, n_trials=2, batch=2, epochs=2)
+    with pytest.raises(nnxp.ConfigError, match="holds another search.*space"):
+        _optuna(dict(SPACE, eta=(0.1, 1.0)), path=path, n_trials=2, batch=2, epochs=1)
+
+
+def test_an_edited_trial_in_the_journal_is_refused(tmp_path):
+    path = tmp_path / "study.journal"
+    _optuna(path=str(path), n_trials=2, batch=2, epochs=2)
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):  # trial 0's outcome, its first epoch made impossible
+        op = json.loads(line)
+        if "nnxp" in op.get("user_attr", {}) and op.get("trial_id") == 0:
+            op["user_attr"]["nnxp"]["history"]["records"][0]["evaluation_accuracy"] = 10 ** 6
+            lines[i] = json.dumps(op)
+            break
+    else:
+        raise AssertionError("no outcome of trial 0 in the journal")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(nnxp.DataError, match="trial 0.*evaluation_accuracy"):
+        _optuna(path=str(path), n_trials=2, batch=2, epochs=2)
+
+
+def test_without_optuna_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    with pytest.raises(MissingOptuna, match="backends/optuna.txt"):
+        search.optuna(SPACE, TRAIN, VALID, n_trials=1, epochs=1, mini_batch_size=10)
+    assert issubclass(MissingOptuna, nnxp.NNXPError)
+
+
+def _maximizing():
+    return optuna.create_study(direction="maximize")
+
+
+@pytest.mark.parametrize("space, options, match", [
+    ({"sizes": [6, 9, 3], "eta": {0.1, 1.0}}, {}, "eta is a set"),
+    ({"sizes": [6, 9, 3], "eta": __import__("scipy.stats").stats.loguniform(0.1, 1)}, {},
+     "rvs"),
+    ({"sizes": [6, 9, 3], "eta": [0.1, 0.1]}, {}, "twice"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "cost": ["CrossEntropyCost", "a"]}, {},
+     "unknown cost 'a'"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "momentum": [0.0, 1.5]}, {}, "momentum"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "mini_batch_size": (10, 20)}, {}, "range"),
+    ({"sizes": [6, 9, 3]}, {}, "'sizes' and 'eta'"),
+    (lambda trial: {}, {}, "no name of its own"),
+    (SPACE, {"study": "my study"}, "optuna.Study"),
+    (SPACE, {"study": optuna.create_study()}, "maximize"),
+    (SPACE, {"study": _maximizing(), "pruner": optuna.pruners.NopPruner()}, "not both"),
+    (SPACE, {"sampler": "tpe"}, "sampler must be an optuna sampler"),
+    (SPACE, {"batch": 0}, "batch"),
+    (SPACE, {"n_trials": -1}, "n_trials"),
+    (SPACE, {"prune_every": 0}, "prune_every"),
+    (SPACE, {"n_trials": 10 ** 6}, "max_trials"),
+    (SPACE, {"colour": "red"}, "unknown search options"),
+    (SPACE, {"mini_batch_size": 0}, "mini_batch_size"),
+])
+def test_hostile_arguments_are_clear_errors(space, options, match):
+    with pytest.raises(nnxp.ConfigError, match=match):
+        _optuna(space, **options)
+
+
+def wrong_widths(trial):
+    """Fits the data for trial 0 (and the search's probe), not after."""
+    return {"sizes": [6, trial.suggest_int("h", 2, 4), 3 if trial.number == 0 else 4],
+            "eta": 1.0}
+
+
+def test_a_point_that_does_not_fit_the_data_stops_the_search_and_is_not_asked_again():
+    study = _maximizing()
+    with pytest.raises(nnxp.ConfigError, match="outputs"):
+        _optuna(wrong_widths, study=study, n_trials=20, batch=4)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL] * 4
+    assert not [t for t in study.trials if t.state == optuna.trial.TrialState.WAITING]
+
+
+def test_a_path_that_is_not_a_journal_is_refused(tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a journal\n")
+    with pytest.raises(nnxp.NNXPError, match="journal"):
+        _optuna(path=str(bad), n_trials=1, batch=1, epochs=1)
+    assert bad.read_text() == "not a journal\n"
