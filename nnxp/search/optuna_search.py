@@ -85,6 +85,7 @@ import json
 import math
 import numbers
 import os
+import time
 import uuid
 
 import numpy as np
@@ -278,12 +279,17 @@ def _study(library, study, path, sampler, pruner, seed):
         journal = library.storages.journal
         storage = journal.JournalStorage(journal.JournalFileBackend(path))
     try:
-        return library.create_study(
-            storage=storage, sampler=sampler or library.samplers.TPESampler(seed=seed),
+        study = library.create_study(
+            storage=storage, sampler=sampler or library.samplers.RandomSampler(seed=seed),
             pruner=pruner, study_name=STUDY_NAME, direction="maximize", load_if_exists=True)
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path!r} is not a journal of Optuna studies that nnxp can use "
                         f"({type(exc).__name__}: {checks.clip(exc)}); give another path") from None
+    if sampler is None:  # seeded by the search's seed and the trials the study holds
+        held = len(study.get_trials(deepcopy=False))
+        study.sampler = library.samplers.TPESampler(seed=seed if held == 0 else int(
+            np.random.SeedSequence(seed, spawn_key=(3, held)).generate_state(1)[0]))
+    return study
 
 
 def _check_journal(path) -> None:
@@ -340,14 +346,22 @@ class Drivers:
     def _file(self, token):
         return os.path.join(self.folder, f"{token}.lock")
 
-    def retry_dead(self, library, study) -> None:
-        """Trials left RUNNING by a search whose lock is free: told FAIL, asked again."""
+    def retry_dead(self, library, study, grace=1.0) -> None:
+        """Trials left RUNNING by a search whose lock is free, or without a search's name
+        ``grace`` seconds after they were seen (a search names its trial the moment it asks
+        it): told FAIL, asked again."""
         if self.folder is None:
             return
         running = library.trial.TrialState.RUNNING
-        tokens = {t.user_attrs.get("nnxp_driver") for t in
-                  study.get_trials(deepcopy=False, states=(running,))} - {None, self.token}
-        for token in sorted(tokens):
+        now = study.get_trials(deepcopy=False, states=(running,))
+        tokens = {t.user_attrs.get("nnxp_driver") for t in now} - {self.token}
+        if None in tokens:
+            time.sleep(grace)
+            unnamed = {t.number for t in now if "nnxp_driver" not in t.user_attrs}
+            for t in study.get_trials(deepcopy=False, states=(running,)):
+                if t.number in unnamed and "nnxp_driver" not in t.user_attrs:
+                    _abandon(study, library, t.number, t.params)
+        for token in sorted(tokens - {None}):
             if not (isinstance(token, str) and token.isalnum()):
                 continue
             try:
@@ -374,7 +388,7 @@ class Drivers:
 def _abandon(study, library, number, params, again=True) -> None:
     """A trial that will not finish: told FAIL, its parameters enqueued to run again."""
     study.tell(number, state=library.trial.TrialState.FAIL, skip_if_finished=True)
-    if again:
+    if again and params:
         study.enqueue_trial(params, user_attrs={"nnxp_retry_of": number})
 
 
@@ -398,8 +412,6 @@ class Round:
     def make_trials(self) -> None:
         run = self.run
         for ot in self.asked:
-            if run.drivers.token is not None:
-                ot.set_user_attr("nnxp_driver", run.drivers.token)
             params, build = normalize(run.space.point(ot), run.mini_batch_size)
             trial = Trial(ot.number, params, build, trial_seed(run.seed, ot.number))
             run.check_trial(trial)
@@ -520,8 +532,16 @@ class OptunaRun:
         return outcomes
 
     def round(self, n) -> None:
-        asked = [self.study.ask() for _ in range(n)]
+        asked = []
         batch = Round(self, asked)
+        try:
+            for _ in range(n):
+                asked.append(self.study.ask())
+                if self.drivers.token is not None:  # named at once (Drivers.retry_dead)
+                    asked[-1].set_user_attr("nnxp_driver", self.drivers.token)
+        except BaseException:
+            batch.abandon()
+            raise
         try:
             batch.make_trials()
         except BaseException as exc:  # a bad point is not asked again
