@@ -255,7 +255,7 @@ def _wait_for(condition, process, timeout=120):
 def test_a_killed_search_resumes_without_training_a_finished_trial_again(tmp_path,
                                                                         monkeypatch):
     path = tmp_path / "study.journal"
-    process = subprocess.Popen([sys.executable, str(_script(tmp_path, "s.py", 0.4, 8, 2)),
+    process = subprocess.Popen([sys.executable, str(_script(tmp_path, "s.py", 1.0, 8, 2)),
                                 str(path)], env=_env())
     complete = optuna.trial.TrialState.COMPLETE
     try:
