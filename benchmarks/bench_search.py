@@ -4,6 +4,7 @@ successive halving saves.
     python benchmarks/bench_search.py                      # the whole benchmark (minutes)
     python benchmarks/bench_search.py --quick              # smaller: a check that it runs
     python benchmarks/bench_search.py --json results.json  # also write the results
+    python benchmarks/bench_search.py --parts 3 --n-train 10000   # Optuna (part 3)
 
 Part 1, a 16-trial grid (eta x lmbda, 4 x 4) of [784, 30, 10] networks, ``--epochs`` epochs
 on the first ``--n-train`` training images, validated on the first ``--n-validation``
@@ -32,6 +33,25 @@ continues promoted trials), what restarting each round would train (scikit-learn
 the full grid's epochs, the wall times, and whether halving found the grid's winner (or one
 within 0.5 percentage points of it).  Both searches use the same seed, so a trial is the same
 network in both.
+
+Part 3 (``--parts 3``), Optuna: the same budget of ``--optuna-trials`` trials (64) of
+[784, 30, 10] networks, ``--epochs`` epochs on the first ``--n-train`` images, eta and lmbda
+log-uniform in [0.01, 10], each way with Optuna's seeded TPESampler, with the pruner off
+(NopPruner) and on (MedianPruner(n_startup_trials=5, n_warmup_steps=1)):
+
+    optimize-nnxp     Optuna's own ``study.optimize``: an objective that trains one
+                      nnxp.Network per trial in this process (one BLAS thread), reporting
+                      every epoch through an SGD callback (and stopping when pruned)
+    optimize-sklearn  the same objective with scikit-learn's MLPClassifier (solver "sgd", batch
+                      10, logistic units, alpha = lmbda * 10 / n), one partial_fit per epoch:
+                      what many users write today (another network: softmax output, Glorot)
+    nnxp-optuna       nnxp.search.optuna, batches of ``--batch`` (16) trials as populations on
+                      local processes (one per core)
+    nnxp-optuna-dask  the same on a Dask LocalCluster of 2 worker processes (start-up apart)
+
+Each way's wall time, best accuracy, the time its best-so-far first reached the lowest of the
+ways' best accuracies ("time to target"), and its accuracy-versus-time curve (the best so far
+at each trial's end, from the study's own completion times; in the JSON).
 """
 
 from __future__ import annotations
@@ -180,12 +200,165 @@ def part2(args, search, train, validation) -> dict:
             "winner_same_in_both": winner["best_accuracy"] == in_grid["best_accuracy"]}
 
 
+OPTUNA_SPACE = {"sizes": [784, 30, 10], "eta": (0.01, 10.0), "lmbda": (0.01, 10.0)}
+
+
+def _pruner(optuna, on):
+    return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if on \
+        else optuna.pruners.NopPruner()
+
+
+def _study(optuna, args, on):
+    return optuna.create_study(direction="maximize", pruner=_pruner(optuna, on),
+                               sampler=optuna.samplers.TPESampler(seed=args.seed))
+
+
+def _nnxp_objective(nnxp, optuna, train, validation, epochs):
+    n = len(validation[1])
+
+    def objective(trial):
+        eta = trial.suggest_float("eta", 0.01, 10.0, log=True)
+        lmbda = trial.suggest_float("lmbda", 0.01, 10.0, log=True)
+        net = nnxp.Network([784, 30, 10], seed=trial.number)
+        best, pruned = [0.0], [False]
+
+        def report(record, net):
+            accuracy = record["evaluation_accuracy"] / n
+            best[0] = max(best[0], accuracy)
+            trial.report(accuracy, record["epoch"])
+            pruned[0] = trial.should_prune()
+            return pruned[0]
+        net.SGD(train, epochs, MINI_BATCH, eta, lmbda=lmbda, evaluation_data=validation,
+                monitor_evaluation_accuracy=True, callbacks=[report])
+        if pruned[0]:
+            raise optuna.TrialPruned()
+        return best[0]
+    return objective
+
+
+def _sklearn_objective(optuna, train, validation, epochs):
+    import numpy as np
+    from sklearn.neural_network import MLPClassifier
+    (x, y), (xv, yv) = train, validation
+    classes = np.arange(10)
+
+    def objective(trial):
+        eta = trial.suggest_float("eta", 0.01, 10.0, log=True)
+        lmbda = trial.suggest_float("lmbda", 0.01, 10.0, log=True)
+        mlp = MLPClassifier(hidden_layer_sizes=(30,), activation="logistic", solver="sgd",
+                            batch_size=MINI_BATCH, momentum=0.0, nesterovs_momentum=False,
+                            learning_rate_init=eta, alpha=lmbda * MINI_BATCH / len(y),
+                            learning_rate="constant", shuffle=True,
+                            random_state=trial.number)
+        best = 0.0
+        for epoch in range(epochs):
+            mlp.partial_fit(x, y, classes=classes)
+            accuracy = float(mlp.score(xv, yv))
+            best = max(best, accuracy)
+            trial.report(accuracy, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return best
+    return objective
+
+
+def _curve(study, start):
+    """[(seconds since start, best accuracy so far)] at each finished trial's end."""
+    done = sorted((t.datetime_complete.timestamp() - start, t.value if t.value is not None
+                   else t.intermediate_values.get(t.last_step, 0.0))
+                  for t in study.trials if t.datetime_complete is not None and
+                  t.state.name == "COMPLETE")
+    out, best = [], 0.0
+    for seconds, value in done:
+        best = max(best, value)
+        out.append((seconds, best))
+    return out
+
+
+def part3(args, search, train, validation) -> dict:
+    import warnings
+    import nnxp
+    import optuna
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ways = {}
+    with contextlib.ExitStack() as stack:
+        client, startup = None, None
+        if not args.no_dask:
+            import distributed
+            start = time.perf_counter()
+            env = {"PYTHONPATH": os.pathsep.join(filter(None, [os.path.dirname(HERE),
+                                                               os.environ.get("PYTHONPATH")]))}
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, env=env))
+            client = stack.enter_context(distributed.Client(cluster))
+            client.wait_for_workers(2)
+            startup = time.perf_counter() - start
+        for on in (False, True):
+            tag = "pruner on" if on else "pruner off"
+            study = _study(optuna, args, on)
+            start = time.time()
+            with threadpool_limits(1):
+                study.optimize(_nnxp_objective(nnxp, optuna, train, validation, args.epochs),
+                               n_trials=args.optuna_trials)
+            ways[f"optimize-nnxp, {tag}"] = (study, start, time.time() - start)
+            if not args.no_sklearn:
+                study = _study(optuna, args, on)
+                start = time.time()
+                with threadpool_limits(1), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    study.optimize(_sklearn_objective(optuna, train, validation, args.epochs),
+                                   n_trials=args.optuna_trials)
+                ways[f"optimize-sklearn, {tag}"] = (study, start, time.time() - start)
+            for name, executor in (("nnxp-optuna", None), ("nnxp-optuna-dask", client)):
+                if name.endswith("dask") and client is None:
+                    continue
+                start = time.time()
+                result = search.optuna(OPTUNA_SPACE, train, validation,
+                                       n_trials=args.optuna_trials, batch=args.batch,
+                                       epochs=args.epochs, mini_batch_size=MINI_BATCH,
+                                       seed=args.seed, executor=executor,
+                                       pruner=_pruner(optuna, on))
+                ways[f"{name}, {tag}"] = (result.study, start, time.time() - start)
+    out = {}
+    for name, (study, start, wall) in ways.items():
+        curve = _curve(study, start)
+        out[name] = {"wall_seconds": wall, "best_accuracy": curve[-1][1] if curve else None,
+                     "pruned": sum(t.state.name == "PRUNED" for t in study.trials),
+                     "curve": curve}
+    target = min(w["best_accuracy"] for w in out.values() if w["best_accuracy"] is not None)
+    for w in out.values():
+        w["seconds_to_target"] = next((s for s, best in w["curve"] if best >= target), None)
+    return {"ways": out, "target_accuracy": target, "trials": args.optuna_trials,
+            "batch": args.batch, "dask_startup_seconds": startup}
+
+
+def report3(results, lines):
+    p3 = results["part3"]
+    lines.append("")
+    lines.append(f"Part 3: Optuna, {p3['trials']} trials of [784, 30, 10], eta and lmbda "
+                 f"log-uniform, {results['epochs']} epochs on {results['n_train']} images; "
+                 f"target = the lowest best accuracy of the ways, {p3['target_accuracy']:.2%}")
+    lines.append(f"  {'way':<36}{'wall s':>9}{'best':>9}{'s to target':>13}{'pruned':>8}")
+    for name, w in p3["ways"].items():
+        to = "-" if w["seconds_to_target"] is None else f"{w['seconds_to_target']:.1f}"
+        best = "-" if w["best_accuracy"] is None else f"{w['best_accuracy']:.2%}"
+        lines.append(f"  {name:<36}{w['wall_seconds']:>9.1f}{best:>9}{to:>13}{w['pruned']:>8}")
+    if p3.get("dask_startup_seconds") is not None:
+        lines.append(f"  (Dask cluster start-up, not included: "
+                     f"{p3['dask_startup_seconds']:.1f} s)")
+
+
 def report(results) -> str:
     lines = []
     if results["part1"] is not None:
         report1(results, lines)
     if results["part2"] is not None:
         report2(results, lines)
+    if results.get("part3") is not None:
+        report3(results, lines)
     return "\n".join(lines)
 
 
@@ -254,7 +427,10 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true",
                    help="1000 images, 1 epoch, halving to 3 epochs")
-    p.add_argument("--parts", nargs="+", type=int, default=[1, 2], choices=[1, 2])
+    p.add_argument("--parts", nargs="+", type=int, default=[1, 2], choices=[1, 2, 3],
+                   help="3: Optuna (needs optuna: backends/optuna.txt)")
+    p.add_argument("--optuna-trials", type=int, default=64, help="trials of part 3")
+    p.add_argument("--batch", type=int, default=16, help="trials asked at once in part 3")
     p.add_argument("--repeats", type=int, default=3, help="rounds of part 1 (median shown)")
     p.add_argument("--no-dask", action="store_true")
     p.add_argument("--no-sklearn", action="store_true")
@@ -263,6 +439,8 @@ def main(argv=None) -> int:
     if args.quick:
         args.n_train, args.n_validation, args.epochs, args.halving_epochs = 1000, 500, 1, 3
         args.repeats = 1
+        if 3 in args.parts:  # pruning needs epochs to prune between
+            args.epochs, args.optuna_trials, args.batch = 2, 8, 4
     import nnxp
     import nnxp.search as search
     from nnxp.datasets import load_mnist
@@ -273,7 +451,8 @@ def main(argv=None) -> int:
                "n_validation": args.n_validation, "epochs": args.epochs,
                "part1": part1(args, search, train, validation) if 1 in args.parts
                else None,
-               "part2": part2(args, search, train, validation) if 2 in args.parts else None}
+               "part2": part2(args, search, train, validation) if 2 in args.parts else None,
+               "part3": part3(args, search, train, validation) if 3 in args.parts else None}
     print(report(results))
     if args.json:
         from nnxp.files import atomic_write_text
