@@ -31,12 +31,12 @@ TRAIN, VALID = blobs(), blobs(60, seed=1)
 SPACE = {"sizes": [6, 9, 3], "eta": (0.05, 5.0), "lmbda": (0.01, 1.0), "momentum": [0.0, 0.5]}
 
 
-def _optuna(space=SPACE, executor=None, **options):
+def _optuna(space=SPACE, executor=None, on="numpy", **options):
     options.setdefault("n_trials", 8)
     options.setdefault("batch", 4)
     options.setdefault("epochs", 3)
     options.setdefault("mini_batch_size", 10)
-    with nnxp.use_backend("numpy"):
+    with nnxp.use_backend(on):
         if executor is not None:
             return search.optuna(space, TRAIN, VALID, executor=executor, **options)
         with ThreadPoolExecutor(2) as pool:
@@ -144,6 +144,21 @@ def test_a_pruned_member_is_frozen_while_its_population_trains_on(monkeypatch):
     assert sorted(frozen.intermediate_values) == [0, 1]
     assert result.budget == {"epochs_trained": 4 * len(full) + 2 * len(pruned),
                              "epochs_without_pruning": 32, "pruned": len(pruned)}
+
+
+def test_every_backend_trains_the_networks_alone_and_freezes_the_pruned(backend):
+    """Chunks of one epoch, a population that shrinks when members are pruned: each record is
+    the network trained alone, to float64 rounding off NumPy."""
+    space = {"sizes": [6, 9, 3], "dtype": "float64", "eta": (0.05, 5.0), "lmbda": (0.01, 1.0)}
+    result = _optuna(space, on=backend.name, pruner=PruneSmallEta(), batch=6, n_trials=6,
+                     max_members=6)
+    assert {r["status"] for r in result.records} == {"ok", "pruned"}
+    for record in result.records:
+        _, history = search.rerun(result, record, TRAIN, VALID)
+        mine = result.histories[record["trial"]]["records"]
+        assert [r["evaluation_accuracy"] for r in mine] == history.evaluation_accuracy
+        np.testing.assert_allclose([r["evaluation_cost"] for r in mine],
+                                   history.evaluation_cost, rtol=1e-10)
 
 
 def test_a_define_by_run_function_is_a_space():

@@ -48,7 +48,7 @@ worker finished first.
 Storage.  ``path`` keeps the study in Optuna's journal file there (JournalStorage with a
 JournalFileBackend), under the study name "nnxp"; ``study`` is any ``optuna.Study`` the caller
 made (any storage: an RDB, a journal, Dask's; then ``path``, ``sampler`` and ``pruner`` are not
-given).  Without either, an in-memory study with ``sampler`` (default ``TPESampler(seed=seed)``)
+given).  Without either, an in-memory study with ``sampler`` (default: a seeded ``TPESampler``, below)
 and ``pruner`` (default: Optuna's, ``MedianPruner()``), direction "maximize".  ``n_trials`` is
 the study's total: the trials it already holds count (a resumed search, or another process on
 the same storage), a failed trial (an error) counts, a trial abandoned by a killed search does
@@ -62,18 +62,22 @@ Resume.  Run the same call again: finished trials are read from the storage, nev
 again.  A search interrupted by an exception (Ctrl-C) tells its unfinished trials ``FAIL`` and
 enqueues their parameters again.  A search killed outright leaves them ``RUNNING``; with
 ``path``, each search holds an OS lock on its own file in ``<path>.drivers/`` while it runs and
-marks its trials with that file's name, so the next search on the path finds the trials of a
-search whose lock is free, tells them ``FAIL`` and enqueues their parameters (they run again,
-under new trial numbers).  With a storage of your own, a killed process's trials stay
-``RUNNING`` (Optuna's rule without heartbeats) and count towards ``n_trials``.  Two searches on
-one storage share the work: each asks what is left of ``n_trials``; two rounds asked at the
-same moment can overshoot it by up to one batch.
+names each trial with that file's name the moment it asks it (user attribute "nnxp_driver"),
+so the next search on the path finds the trials of a search whose lock is free (or that carry
+no name a second after they were seen), tells them ``FAIL`` and enqueues their parameters
+(they run again, under new trial numbers).  So a journal given to nnxp is for nnxp's searches.
+With a storage of your own, a killed process's trials stay ``RUNNING`` (Optuna's rule
+without heartbeats) and count towards ``n_trials``.  Two searches on one storage share the
+work: each asks what is left of ``n_trials``; two rounds asked at the same moment can
+overshoot it by up to one batch.
 
-Reproducible: with one searching process and a seeded sampler, the same seed gives the same
-table (every field but ``seconds``; bit for bit on NumPy), whatever the executor.  Not across
-a resume (the sampler's random state lives in memory: trials asked after the resume differ
-from those an uninterrupted search would have asked) nor with several processes on one storage
-(which asks first depends on timing).
+Reproducible: with one searching process and the default sampler, the same seed gives the
+same table (every field but ``seconds``; bit for bit on NumPy), whatever the executor.  The
+default sampler is ``TPESampler`` seeded by the seed when the study is empty, else by the seed
+and the number of trials the study holds (a resumed search does not draw the first points
+again).  Not reproducible: a resumed search against the uninterrupted one (Optuna's samplers
+keep their random state in memory, so the trials asked after the resume differ), and several
+processes on one storage (which asks first depends on timing).
 
 optuna is optional (``pip install -r backends/optuna.txt``, or the ``optuna`` extra), imported
 only when a search starts.
