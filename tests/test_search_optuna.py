@@ -388,6 +388,13 @@ def test_hostile_arguments_are_clear_errors(space, options, match):
         _optuna(space, **options)
 
 
+def test_a_bad_choice_is_refused_before_optuna_asks_anything():
+    study = _maximizing()
+    with pytest.raises(nnxp.ConfigError, match="unknown cost 'a'"):
+        _optuna(dict(SPACE, cost=["CrossEntropyCost", "a"]), study=study)
+    assert study.trials == []
+
+
 def wrong_widths(trial):
     """Fits the data for trial 0 (and the search's probe), not after."""
     return {"sizes": [6, trial.suggest_int("h", 2, 4), 3 if trial.number == 0 else 4],
