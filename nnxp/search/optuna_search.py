@@ -85,8 +85,8 @@ only when a search starts.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import numbers
 import os
 import time
@@ -276,7 +276,6 @@ def _study(library, study, path, sampler, pruner, seed):
                               f"(optuna.{name}s.{kind.__name__}), got {checks.show(value)}")
     storage = None
     if path is not None:
-        path = check_writable(path, "optuna journal")
         if os.path.isdir(path):
             raise ConfigError(f"path {path!r} is a folder; give the journal file's path")
         _check_journal(path)
@@ -383,8 +382,11 @@ class Drivers:
                 os.close(fd)
 
     def close(self) -> None:
+        """The search's end: its file removed, then its lock dropped (no trial of it is
+        RUNNING any more: each was told or abandoned)."""
         if self.fd is not None:
-            os.unlink(self._file(self.token))
+            with contextlib.suppress(OSError):
+                os.unlink(self._file(self.token))
             os.close(self.fd)
             self.fd = None
 
@@ -673,6 +675,8 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
     probes = make_trials(space.probes(library, training_data, evaluation_data,
                                       mini_batch_size), seed, mini_batch_size)
     check_widths(probes, max_parameters)
+    if path is not None:
+        path = check_writable(path, "optuna journal")
     study = _study(library, study, path, sampler, pruner, seed)
     if prune_every is None:
         prune_every = epochs if isinstance(study.pruner, library.pruners.NopPruner) else 1
