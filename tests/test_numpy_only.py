@@ -1,6 +1,6 @@
 """nnxp installed with NumPy only (the README's ``pip install -e .``): every optional library
 absent, in a subprocess whose ``sitecustomize`` makes jax, torch, scikit-learn,
-array-api-strict and Dask unimportable (``ModuleNotFoundError``, as where they were never
+array-api-strict, Dask and optuna unimportable (``ModuleNotFoundError``, as where they were never
 installed).  What a new user runs first must work, and what needs a missing library must say,
 in one line, what to install from the checkout (exit status 2 for the command-line programs).
 
@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ABSENT = ("jax", "jaxlib", "torch", "sklearn", "array_api_strict", "dask", "distributed")
+ABSENT = ("jax", "jaxlib", "torch", "sklearn", "array_api_strict", "dask", "distributed",
+          "optuna")
 
 PRELUDE = f'''
 import sys
@@ -163,12 +164,20 @@ def test_search_imports_and_the_estimator_names_scikit_learn(env):
         except ModuleNotFoundError as exc:
             import nnxp
             print(isinstance(exc, nnxp.NNXPError), "|", exc)
+        try:
+            nnxp.search.optuna({"sizes": [2, 3, 2], "eta": (0.1, 1.0)}, None, None,
+                               n_trials=1, epochs=1, mini_batch_size=1)
+        except ModuleNotFoundError as exc:
+            print(isinstance(exc, nnxp.NNXPError), "|", exc)
     """)
-    first, second = out.splitlines()
+    first, second, third = out.splitlines()
     assert first == "True"
     is_nnxp_error, message = second.split(" | ", 1)
     assert is_nnxp_error == "True"
     assert "scikit-learn" in message and "pip install -r backends/sklearn.txt" in message
+    is_nnxp_error, message = third.split(" | ", 1)
+    assert is_nnxp_error == "True"
+    assert "optuna" in message and "pip install -r backends/optuna.txt" in message
 
 
 @pytest.mark.parametrize("outcome", ["fails", "passes"])
