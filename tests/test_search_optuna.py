@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -167,6 +168,23 @@ def test_a_define_by_run_function_is_a_space():
         params = result.study.trials[r["trial"]].params
         assert r["sizes"] == [6, params["width"], 3] and r["eta"] == params["eta"]
         assert r["activation"] == params["activation"]
+
+
+def test_the_table_csv_json_and_plots(tmp_path):
+    optional("matplotlib")
+    result = _optuna(pruner=PruneSmallEta(), n_trials=4, batch=4)
+    result.to_csv(tmp_path / "s.csv")
+    result.to_json(tmp_path / "s.json")
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert [r["trial"] for r in saved["records"]] == [r["trial"] for r in result.records]
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 5
+    assert {"eta", "lmbda"} <= set(result.config["varied"]) <= {"eta", "lmbda", "momentum"}
+    assert "optuna search: 4 trials" in str(result)
+    result.plot(tmp_path / "s.png")  # nnxp's plot of the records
+    with warnings.catch_warnings():  # Optuna calls its matplotlib plots experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        ax = optuna.visualization.matplotlib.plot_intermediate_values(result.study)
+    assert (tmp_path / "s.png").stat().st_size > 0 and len(ax.get_lines()) == 4
 
 
 def test_the_same_seed_gives_the_same_table():
