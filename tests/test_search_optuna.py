@@ -389,6 +389,7 @@ def _maximizing():
     ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "mini_batch_size": (10, 20)}, {}, "range"),
     ({"sizes": [6, 9, 3]}, {}, "'sizes' and 'eta'"),
     (lambda trial: {}, {}, "no name of its own"),
+    ("not_a_dict", {}, "must return a dict"),
     (SPACE, {"study": "my study"}, "optuna.Study"),
     (SPACE, {"study": optuna.create_study()}, "maximize"),
     (SPACE, {"study": _maximizing(), "pruner": optuna.pruners.NopPruner()}, "not both"),
@@ -401,6 +402,7 @@ def _maximizing():
     (SPACE, {"mini_batch_size": 0}, "mini_batch_size"),
 ])
 def test_hostile_arguments_are_clear_errors(space, options, match):
+    space = globals()[space] if isinstance(space, str) else space
     with pytest.raises(nnxp.ConfigError, match=match):
         _optuna(space, **options)
 
@@ -410,6 +412,10 @@ def test_a_bad_choice_is_refused_before_optuna_asks_anything():
     with pytest.raises(nnxp.ConfigError, match="unknown cost 'a'"):
         _optuna(dict(SPACE, cost=["CrossEntropyCost", "a"]), study=study)
     assert study.trials == []
+
+
+def not_a_dict(trial):
+    return [trial.suggest_float("eta", 0.1, 1.0)]
 
 
 def wrong_widths(trial):

@@ -550,8 +550,8 @@ class OptunaRun:
             raise
         try:
             batch.make_trials()
-        except BaseException as exc:  # a bad point is not asked again
-            batch.abandon(again=not isinstance(exc, NNXPError))
+        except BaseException:  # a point the space cannot make is not asked again
+            batch.abandon(again=False)
             raise
         try:
             batch.train()
