@@ -432,6 +432,15 @@ def test_a_point_that_does_not_fit_the_data_stops_the_search_and_is_not_asked_ag
     assert not [t for t in study.trials if t.state == optuna.trial.TrialState.WAITING]
 
 
+def test_bad_data_is_refused_before_a_journal_is_written(tmp_path):
+    path = tmp_path / "study.journal"
+    with pytest.raises(nnxp.ConfigError, match="evaluation_data"):
+        with nnxp.use_backend("numpy"):
+            search.optuna(SPACE, TRAIN, None, n_trials=1, epochs=1, mini_batch_size=10,
+                          path=str(path), executor=ThreadPoolExecutor(1))
+    assert not path.exists()
+
+
 def test_a_path_that_is_not_a_journal_is_refused(tmp_path):
     bad = tmp_path / "notes.txt"
     bad.write_text("not a journal\n")

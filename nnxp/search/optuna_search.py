@@ -677,14 +677,14 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
     check_widths(probes, max_parameters)
     if path is not None:
         path = check_writable(path, "optuna journal")
-    study = _study(library, study, path, sampler, pruner, seed)
-    if prune_every is None:
-        prune_every = epochs if isinstance(study.pruner, library.pruners.NopPruner) else 1
     search = Search("optuna", probes, training_data, evaluation_data, epochs=epochs, seed=seed,
-                    executor=executor, **options)
+                    executor=executor, **options)  # the data checked before any study is made
     search.trials = {}
     drivers = None
     try:
+        study = _study(library, study, path, sampler, pruner, seed)
+        if prune_every is None:
+            prune_every = epochs if isinstance(study.pruner, library.pruners.NopPruner) else 1
         _adopt(study, _describe(search, space, mini_batch_size, prune_every))
         sizes = probes[0].params["sizes"]
         width = (sizes[0], sizes[-1], str(search.data[0][0].dtype))
