@@ -37,6 +37,8 @@ def _optuna(space=SPACE, executor=None, on="numpy", **options):
     options.setdefault("epochs", 3)
     options.setdefault("mini_batch_size", 10)
     with nnxp.use_backend(on):
+        if executor == "processes":  # the default: local processes
+            return search.optuna(space, TRAIN, VALID, **options)
         if executor is not None:
             return search.optuna(space, TRAIN, VALID, executor=executor, **options)
         with ThreadPoolExecutor(2) as pool:
@@ -188,9 +190,10 @@ def test_the_table_csv_json_and_plots(tmp_path):
 
 
 def test_the_same_seed_gives_the_same_table():
+    """On threads and on the default local processes alike."""
     first = _optuna(seed=5, pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
     again = _optuna(seed=5, pruner=optuna.pruners.MedianPruner(n_startup_trials=2),
-                    executor=Interrupting(None, workers=1))
+                    executor="processes")
     other = _optuna(seed=6, pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
     assert _without_seconds(first.records) == _without_seconds(again.records)
     assert [r["eta"] for r in first.records] != [r["eta"] for r in other.records]
