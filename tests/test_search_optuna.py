@@ -250,7 +250,16 @@ class Slow(ThreadPoolExecutor):
         return super().submit(slow)
 
 
+def barrier(folder, n=2):  # start together: n processes have written their file in folder
+    import os
+    open(os.path.join(folder, str(os.getpid())), "w").close()
+    while len(os.listdir(folder)) < n:
+        time.sleep(0.05)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2:
+        barrier(sys.argv[2])
     with nnxp.use_backend("numpy"), Slow(1) as pool:
         nnxp.search.optuna({space!r}, blobs(), blobs(60, seed=1), n_trials={n_trials},
                            batch={batch}, epochs=2, mini_batch_size=10, seed=1,
@@ -326,8 +335,10 @@ def test_a_killed_search_resumes_without_training_a_finished_trial_again(tmp_pat
 def test_two_processes_share_one_journal(tmp_path):
     path = tmp_path / "study.journal"
     script = _script(tmp_path, "s.py", 0.5, 10, 1)
-    processes = [subprocess.Popen([sys.executable, str(script), str(path)], env=_env())
-                 for _ in range(2)]
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    processes = [subprocess.Popen([sys.executable, str(script), str(path), str(ready)],
+                                  env=_env()) for _ in range(2)]
     try:
         for p in processes:
             assert p.wait(300) == 0
