@@ -47,9 +47,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ..backprop import backprop
 from ..checks import show
-from ..core import make_step
+from ..core import gradient, make_step
 from ..errors import ConfigError
 from ..optimizers import apply_updates
 from .base import Backend
@@ -137,16 +136,15 @@ class MeshBackend(Backend):
 
 def _data_parallel_step(spec, transform, mesh, n_devices):
     """The core step with the gradient computed block by block across the devices."""
-    activations, cost = tuple(spec.activations), spec.cost
     P = PartitionSpec
 
     def step(params, state, x, y):
         m = x.shape[0]
         if m % n_devices:  # a last, smaller mini-batch D does not divide: computed whole
-            grads = backprop(params, activations, cost, x, y, scale=1.0 / m)
+            grads = gradient(spec, params, x, y, scale=1.0 / m)
         else:
             def block(params, x, y):
-                part = backprop(params, activations, cost, x, y, scale=1.0 / m)
+                part = gradient(spec, params, x, y, scale=1.0 / m)
                 return jax.lax.psum(part, "data")
             grads = jax.shard_map(block, mesh=mesh, in_specs=(P(), P("data"), P("data")),
                                   out_specs=P())(params, x, y)
