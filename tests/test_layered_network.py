@@ -264,3 +264,65 @@ def test_a_small_conv_net_learns_mnist(mnist):
     history = net.SGD((X[:1000], y[:1000]), 3, 10, 0.03, lmbda=0.1,
                       evaluation_data=(Xv[:1000], yv[:1000]), monitor_evaluation_accuracy=True)
     assert history.evaluation_accuracy[-1] > 600  # chance is about 100 of 1,000
+
+
+def test_numpy_runs_the_generic_step_for_a_layered_spec():
+    """The fused dense step (backends/numpy_fast.py) never takes a layered spec."""
+    net = conv_net()
+    plan, optimizer = nnxp.plan.make_plan(1, 10, 0.1)
+    transform = nnxp.plan.transform_for(plan, optimizer, 60)
+    numpy_backend = nnxp.backends.load("numpy")
+    assert not hasattr(numpy_backend.make_step(net.spec, transform), "overwriting")
+    dense = nnxp.Network([64, 10, 4], seed=0)
+    assert hasattr(numpy_backend.make_step(dense.spec, transform), "overwriting")
+
+
+MESH_SCRIPT = r'''
+import json
+import numpy as np
+import nnxp
+from nnxp.layers import ConvPool, Dense, Flatten, Reshape, Softmax
+
+def entries():
+    return [64, Reshape((1, 8, 8)), ConvPool(3, (3, 3)), Flatten(), Dense(10, "Tanh"),
+            Softmax(4)]
+
+def flat(params):
+    return [np.asarray(a, dtype=np.float64) for layer in params for a in layer]
+
+def gap(a, b):
+    return max(float(np.max(np.abs(p - q))) for p, q in zip(flat(a), flat(b)))
+
+rng = np.random.default_rng(0)
+x, y = rng.random((60, 64)), rng.integers(0, 4, 60)
+out = {}
+with nnxp.use_backend("jax"):
+    nets = [nnxp.Network(entries(), cost=nnxp.LogLikelihoodCost, seed=0, dtype="float64")
+            for _ in range(2)]
+    nets[0].SGD((x, y), 2, 8, 0.1, lmbda=0.5)
+    nets[1].SGD((x, y), 2, 8, 0.1, lmbda=0.5, devices=2)
+    out["data_parallel"] = gap(nets[0].params, nets[1].params)
+    pops = [nnxp.Population(entries(), seeds=[0, 1], cost=nnxp.LogLikelihoodCost,
+                            dtype="float64") for _ in range(2)]
+    pops[0].SGD((x, y), 2, 8, 0.1)
+    pops[1].SGD((x, y), 2, 8, 0.1, devices=2)
+    out["members_split"] = gap(pops[0].params, pops[1].params)
+print(json.dumps(out))
+'''
+
+
+def test_a_layered_network_on_a_jax_mesh_equals_one_device():
+    pytest.importorskip("jax")
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", MESH_SCRIPT], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["data_parallel"] < 1e-12
+    assert out["members_split"] < 1e-12

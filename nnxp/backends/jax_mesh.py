@@ -144,6 +144,8 @@ def _data_parallel_step(spec, transform, mesh, n_devices):
             grads = gradient(spec, params, x, y, scale=1.0 / m)
         else:
             def block(params, x, y):
+                if spec.layers is not None:  # see _varying
+                    params = _varying(params)
                 part = gradient(spec, params, x, y, scale=1.0 / m)
                 return jax.lax.psum(part, "data")
             grads = jax.shard_map(block, mesh=mesh, in_specs=(P(), P("data"), P("data")),
@@ -152,6 +154,17 @@ def _data_parallel_step(spec, transform, mesh, n_devices):
         return apply_updates(params, updates), state
 
     return step
+
+
+def _varying(params):
+    """The replicated parameters marked as varying over the "data" axis inside shard_map: a
+    layer's JAX primitive (conv_jax.py) takes its weight gradient by jax.vjp, whose transpose
+    would otherwise sum the cotangent of an unvarying input over the devices itself (the
+    gradient then summed twice, once there and once by our psum)."""
+    cast = getattr(jax.lax, "pcast", None)
+    if cast is not None:
+        return jax.tree_util.tree_map(lambda a: cast(a, "data", to="varying"), params)
+    return jax.tree_util.tree_map(lambda a: jax.lax.pvary(a, "data"), params)
 
 
 def resolve_devices(backend, devices) -> list:
