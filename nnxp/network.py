@@ -64,7 +64,7 @@ from .formats import MAX_FILE_BYTES, default_dtype
 from .history import print_progress
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
-from .layers.base import Layer
+from .layers.base import Layer, describe
 from .loop import total_cost
 from .plan import make_plan
 from .train import Resumable, fit
@@ -372,7 +372,7 @@ class Network(Resumable):
 
     def __repr__(self) -> str:
         if self.layers is not None:
-            return (f"Network([{self.sizes[0]}, {', '.join(map(repr, self.layers))}], "
+            return (f"Network([{self.sizes[0]}, {', '.join(map(describe, self.layers))}], "
                     f"cost={self.cost.name}, backend={self.backend.name}, dtype={self.dtype})")
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "

@@ -82,7 +82,7 @@ from .checkpoint import read_checkpoint
 from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
 from .io import POPULATION, VERSION
-from .layers.base import layer_config
+from .layers.base import describe, layer_config
 from .plan import make_plan
 from .train import Resumable, fit
 
@@ -295,7 +295,7 @@ class Population(Resumable):
 
     def __repr__(self) -> str:
         shape = self.sizes if self.layers is None else \
-            f"[{self.sizes[0]}, {', '.join(map(repr, self.layers))}]"
+            f"[{self.sizes[0]}, {', '.join(map(describe, self.layers))}]"
         return (f"Population({len(self)} x {shape}, cost={self.cost.name}, "
                 f"backend={self.backend.name}, dtype={self.dtype})")
 

@@ -254,6 +254,22 @@ def test_int_entries_become_dense_layers_with_the_networks_activation():
     assert net.layers[3] == Dense(12, "ReLU") and net.layers[4] == Dense(4, "Sigmoid")
     assert net.sizes == [64, 64, 27, 27, 12, 4]
     assert net.feedforward(np.zeros((5, 64))).shape == (5, 4)
+    assert repr(net).startswith("Network([64, Reshape(shape=(1, 8, 8)") and "init" not in repr(net)
+
+
+@pytest.mark.parametrize("layer, shape", [
+    (Dense(5, "ReLU"), (7,)), (Softmax(3), (7,)), (nnxp.layers.Conv2D(2, 3), (1, 8, 8)),
+    (ConvPool(3, (3, 2), pool=(2, 3), activation="Tanh", ties="all"), (2, 8, 9)),
+    (nnxp.layers.MaxPool2D((2, 2)), (1, 8, 8)), (Flatten(), (2, 3, 3)),
+    (Reshape((1, 2, 2)), (4,)),
+])
+def test_every_layer_has_a_name_in_files_and_its_param_shapes(layer, shape):
+    from nnxp.layers.base import LAYERS, layer_config, layer_from_config
+    config = json.loads(json.dumps(layer_config(layer)))
+    assert LAYERS[config["type"]] is type(layer)
+    assert layer_from_config(config) == layer
+    params, _ = layer.init(np.random.default_rng(0), shape)
+    assert tuple(layer.param_shapes(shape)) == tuple(p.shape for p in params)
 
 
 def test_a_small_conv_net_learns_mnist(mnist):

@@ -49,7 +49,7 @@ from ..checks import show
 from ..errors import ConfigError
 from ..namespace import namespace
 
-__all__ = ["Layer", "LAYERS", "register", "layer_config", "layer_from_config",
+__all__ = ["Layer", "LAYERS", "register", "layer_config", "layer_from_config", "describe",
            "host_namespace", "host_param", "zeros", "sum_to_shape", "check_shape",
            "positive_int", "positive_pair", "dropout_probability"]
 
@@ -191,6 +191,12 @@ def layer_config(layer) -> dict:
         config[field] = (value.to_dict() if hasattr(value, "to_dict") else
                          list(value) if isinstance(value, tuple) else value)
     return config
+
+
+def describe(layer) -> str:
+    """A short repr of a layer: its saved fields (no initializer functions)."""
+    fields = [f"{k}={getattr(layer, k)!r}" for k in _saved_fields(type(layer))]
+    return f"{type(layer).__name__}({', '.join(fields)})"
 
 
 def layer_from_config(d):
