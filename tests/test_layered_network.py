@@ -342,3 +342,18 @@ def test_a_layered_network_on_a_jax_mesh_equals_one_device():
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["data_parallel"] < 1e-12
     assert out["members_split"] < 1e-12
+
+
+def test_float32_trains_and_measures_on_every_backend(backend):
+    X, y = conv_data()
+    net = nnxp.Network(conv_entries(), cost=nnxp.LogLikelihoodCost, seed=0)
+    history = net.SGD((X, y), 2, 10, 0.1, lmbda=0.5, evaluation_data=(X, y),
+                      monitor_evaluation_accuracy=True, monitor_training_cost=True)
+    assert all(a.dtype == np.float32 and np.isfinite(a).all() for a in params_numpy(net))
+    assert np.isfinite(history.training_cost).all()
+    assert net.predict(X).shape == (60,) and net.feedforward(X[0]).shape == (4,)
+    reference = nnxp.Network(conv_entries(), cost=nnxp.LogLikelihoodCost, seed=0,
+                             dtype="float64", backend="numpy")
+    reference.SGD((X, y), 2, 10, 0.1, lmbda=0.5)
+    for a, b in zip(params_numpy(net), params_numpy(reference)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
