@@ -357,3 +357,24 @@ def test_float32_trains_and_measures_on_every_backend(backend):
     reference.SGD((X, y), 2, 10, 0.1, lmbda=0.5)
     for a, b in zip(params_numpy(net), params_numpy(reference)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
+
+
+def test_memory_is_bounded_by_the_layers_parameter_count(monkeypatch):
+    monkeypatch.setenv("NNXP_MAX_MEMORY", "1M")
+    big = [784, Reshape((1, 28, 28)), ConvPool(20, 5), Flatten(), Dense(1000), Softmax(10)]
+    with pytest.raises(nnxp.ConfigError, match="would need"):
+        nnxp.Network(big, cost=nnxp.LogLikelihoodCost)
+    with pytest.raises(nnxp.ConfigError, match="would need"):
+        nnxp.Population(conv_entries(), seeds=range(10 ** 6), cost=nnxp.LogLikelihoodCost)
+    # 7,850 parameters: fine (its flat sizes 784, 784, 784, 10 would suggest 1.2 million)
+    nnxp.Network([784, Reshape((1, 28, 28)), Flatten(), Softmax(10)],
+                 cost=nnxp.LogLikelihoodCost)
+
+
+def test_a_copy_trains_apart():
+    X, y = conv_data()
+    net = conv_net()
+    twin = net.copy()
+    twin.SGD((X, y), 1, 10, 0.1)
+    assert twin.layers == net.layers
+    assert any(not np.array_equal(a, b) for a, b in zip(params_numpy(twin), params_numpy(net)))
