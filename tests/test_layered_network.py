@@ -378,3 +378,22 @@ def test_a_copy_trains_apart():
     twin.SGD((X, y), 1, 10, 0.1)
     assert twin.layers == net.layers
     assert any(not np.array_equal(a, b) for a, b in zip(params_numpy(twin), params_numpy(net)))
+
+
+def test_a_layered_jax_epoch_runs_without_host_to_device_transfers():
+    jax = pytest.importorskip("jax")
+    from nnxp.optimizers import set_hyper, training_chain
+    X, y = conv_data()
+    with nnxp.use_backend("jax") as be:
+        net = nnxp.Network(conv_entries(), cost=nnxp.LogLikelihoodCost, seed=0)
+        data, engine = net.prepare((X, y)), net.engine("jax")
+        transform = training_chain(nnxp.momentum(0.9), eta=0.5, decay=1 / 60, l1=0.1 / 60)
+        order = be.asarray(np.random.default_rng(1).permutation(60), "index")
+        params, state = net.params, transform.init(net.params)
+        params, state = engine.run_epoch(transform, params, state, data, order, 10)
+        jax.block_until_ready(params)
+        with jax.transfer_guard_host_to_device("disallow"):
+            state = set_hyper(state, eta=be.asarray(0.25, "float32"))
+            params, state = engine.run_epoch(transform, params, state, data, order, 10)
+            scores = engine.scores(params, data)
+        assert scores.shape == (5,) and np.isfinite(scores).all()
