@@ -55,13 +55,13 @@ from .activations import as_activation
 from .checks import show
 from .errors import ConfigError
 from .layers import Dense, sequential
-from .layers.base import Layer
+from .layers.base import Layer, describe
 from .namespace import namespace
 from .optimizers import apply_updates
 
-__all__ = ["Spec", "layer_activations", "layered_spec", "init_params", "param_shapes", "parameter_count",
-           "stack_params", "to_device", "to_host", "apply", "gradient", "make_step", "scores",
-           "all_finite", "select"]
+__all__ = ["Spec", "layer_activations", "layered_spec", "init_params", "param_shapes",
+           "parameter_count", "stack_params", "to_device", "to_host", "apply", "gradient",
+           "make_step", "scores", "all_finite", "select"]
 
 
 class Spec(NamedTuple):
@@ -85,7 +85,18 @@ def layered_spec(entries, activation, output_activation, cost, weight_init=None,
                           f"data stay flat; a Reshape layer makes images), got {show(n_in)}")
     if len(entries) < 2:
         raise ConfigError("sizes needs at least one layer after the input size")
-    for i, e in enumerate(entries[1:], 1):
+    layers = _layers_of(entries[1:], activation, output_activation, cost,
+                        {k: v for k, v in (("weight_init", weight_init),
+                                           ("bias_init", bias_init)) if v is not None})
+    shapes = sequential.output_shapes(layers, (int(n_in),))
+    _check_trainable(layers, shapes[-1], cost)
+    sizes = (int(n_in),) + tuple(math.prod(s) for s in shapes)
+    return Spec(sizes, tuple(getattr(l, "activation", None) for l in layers), cost, layers)
+
+
+def _layers_of(entries, activation, output_activation, cost, dense_init) -> tuple:
+    """The layer objects of the entries after the input size (ints become Dense layers)."""
+    for i, e in enumerate(entries, 1):
         if not isinstance(e, Layer) and not (isinstance(e, numbers.Integral)
                                              and not isinstance(e, bool) and e >= 1):
             raise ConfigError(f"sizes[{i}] must be a positive int (a dense layer) or a layer "
@@ -93,31 +104,32 @@ def layered_spec(entries, activation, output_activation, cost, weight_init=None,
     if isinstance(activation, (list, tuple)):
         raise ConfigError("with layer objects, give activation= as one activation (the int "
                           "entries' dense layers); a layer object carries its own")
-    if output_activation is not None and isinstance(entries[-1], Layer):
-        raise ConfigError("output_activation= is for an int last entry; the last layer "
-                          f"{entries[-1]!r} carries its own activation")
-    acts = layer_activations(activation, output_activation, cost, len(entries) - 1) \
-        if not isinstance(entries[-1], Layer) else [as_activation(activation)] * len(entries)
-    dense_init = {k: v for k, v in (("weight_init", weight_init), ("bias_init", bias_init))
-                  if v is not None}
-    layers = tuple(e if isinstance(e, Layer) else Dense(int(e), acts[i], **dense_init)
-                   for i, e in enumerate(entries[1:]))
+    if isinstance(entries[-1], Layer):
+        if output_activation is not None:
+            raise ConfigError(f"output_activation= is for an int last entry; the last layer "
+                              f"{describe(entries[-1])} carries its own activation")
+        acts = [as_activation(activation)] * len(entries)
+    else:
+        acts = layer_activations(activation, output_activation, cost, len(entries))
+    return tuple(e if isinstance(e, Layer) else Dense(int(e), acts[i], **dense_init)
+                 for i, e in enumerate(entries))
+
+
+def _check_trainable(layers, out_shape, cost) -> None:
+    """No dropout; a last layer with an activation, flat outputs, one the cost can use."""
     for i, layer in enumerate(layers):
         if layer.p_dropout > 0:
-            raise ConfigError(f"layer {i} ({layer!r}) has p_dropout={layer.p_dropout}: "
+            raise ConfigError(f"layer {i} ({describe(layer)}) has p_dropout={layer.p_dropout}: "
                               "nnxp.Network trains without dropout masks; train dropout "
                               "networks with nnxp.compat.network3 (chapter 6's module)")
-    shapes = sequential.output_shapes(layers, (int(n_in),))
     last = layers[-1]
-    if not hasattr(last, "backward_z") or len(shapes[-1]) != 1:
+    if not hasattr(last, "backward_z") or len(out_shape) != 1:
         raise ConfigError(f"the last layer must end in an activation and give flat outputs "
-                          f"(Dense or Softmax), got {last!r} with outputs {shapes[-1]}")
+                          f"(Dense or Softmax), got {describe(last)} with outputs {out_shape}")
     if cost.outputs is not None and not isinstance(last.activation, cost.outputs):
         names = " or ".join(c.name for c in cost.outputs)
-        raise ConfigError(f"{cost.name} needs a {names} output layer, got {last!r}; end "
-                          f"with nnxp.layers.Softmax(n) or use another cost")
-    sizes = (int(n_in),) + tuple(math.prod(s) for s in shapes)
-    return Spec(sizes, tuple(getattr(l, "activation", None) for l in layers), cost, layers)
+        raise ConfigError(f"{cost.name} needs a {names} output layer, got {describe(last)}; "
+                          f"end with nnxp.layers.Softmax(n) or use another cost")
 
 
 @functools.lru_cache(maxsize=256)
