@@ -6,11 +6,18 @@ the Python array API and run on NumPy, JAX, CuPy, PyTorch or array-api-strict.
     history = net.SGD((X, y), 30, 10, 0.5, lmbda=5.0, evaluation_data=(Xv, yv),
                       monitor_evaluation_accuracy=True)
 
+Layers (``nnxp.layers``: Dense, Softmax, ConvPool, Conv2D, MaxPool2D, Flatten, Reshape) are
+entries of ``sizes`` too, for convolutional networks (docs/chapter6.md):
+
+    net = nnxp.Network([784, nnxp.layers.Reshape((1, 28, 28)), nnxp.layers.ConvPool(20, 5),
+                        nnxp.layers.Flatten(), nnxp.layers.Softmax(10)],
+                       cost=nnxp.LogLikelihoodCost, seed=0)
+
 Select the array library with NNXP_BACKEND=numpy|jax|cupy|torch|array_api_strict, or
 ``nnxp.set_backend(name)`` / ``with nnxp.use_backend(name):``.
 """
 
-from . import datasets
+from . import datasets, layers
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .backends import (BACKENDS, available, get_backend, set_backend, set_thread_policy,
                        use_backend)

@@ -17,7 +17,7 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     callables(name, value) -> list          a callable or a list of them
     path(name, value) -> str                a str or os.PathLike, as a string
     unknown(what, given, known)             an error for unknown keyword arguments
-    network_bytes(sizes, members=1, dtype="float32") -> int     estimated memory (see below)
+    network_bytes(sizes, members=1, dtype="float32", count=None) -> int   estimated memory
     memory_limit() -> (bytes | None, where)  the most this process may use, and what says so
     memory(what, need, max_memory=None)      a ConfigError when ``need`` bytes exceed the limit
 
@@ -234,10 +234,11 @@ COPIES = 3          # parameters, gradients, one optimizer buffer (in the comput
 _UNITS = {"": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
 
 
-def network_bytes(sizes, members=1, dtype="float32") -> int:
+def network_bytes(sizes, members=1, dtype="float32", count=None) -> int:
     """Estimated bytes of building and training ``members`` networks of ``sizes`` (see the
-    module docstring): exact integer arithmetic, nothing allocated."""
-    n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    module docstring), or of ``count`` parameters each (a layered network's): exact integer
+    arithmetic, nothing allocated."""
+    n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])) if count is None else count
     itemsize = 8 if dtype == "float64" else 4
     return members * n * (8 + COPIES * itemsize)
 

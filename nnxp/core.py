@@ -2,49 +2,160 @@
 No Network object anywhere: the shells (``Network``, ``Population``, ``nnxp.compat``), the
 engines, diagnostics and the learning-rate finder all call these functions.
 
-    Spec(sizes, activations, cost)          what a network computes (hashable: engines and
+    Spec(sizes, activations, cost, layers=None)
+                                            what a network computes (hashable: engines and
                                             their compiled programs are cached by it)
     layer_activations(activation, output_activation, cost, n_layers) -> activations
                                             one per layer, the output checked against the cost
-    init_params(sizes, weight_init, bias_init, seed_sequence) -> ((w, b), ...)
-                                            host NumPy float64: w (n_out, n_in), b (n_out,),
-                                            drawn from numpy.random.Generator(seed_sequence)
+    layered_spec(entries, activation, output_activation, cost, weight_init=None,
+                 bias_init=None) -> Spec    a list of sizes that holds layer objects
+    init_params(sizes, weight_init, bias_init, seed_sequence, layers=None) -> params
+                                            host NumPy float64, drawn from
+                                            numpy.random.Generator(seed_sequence)
+    param_shapes(spec) -> one tuple of shapes per layer (one network's), drawing nothing
+    parameter_count(spec) -> int
     stack_params([params_1, ..., params_K]) -> params with a leading member axis (host)
-    to_device(backend, params, dtype)       -> the same tuple of arrays on the device
+    to_device(backend, params, dtype)       -> the same tuples of arrays on the device
+    to_host(backend, params)                -> the same tuples of arrays as NumPy arrays
     apply(spec, params, x)                  -> a^L: (m, n_out), or (K, m, n_out) for K members
+    gradient(spec, params, x, y, scale=None, stacked=False) -> grads shaped like params
     make_step(spec, transform, stacked=False) -> step   step(params, state, x, y) -> (params, state)
+    scores(spec, params, x, y, labels)      -> (..., 5) [hits, summed cost, sum w^2, sum |w|,
+                                               finite] (backprop.scores' contract)
+    all_finite(spec, params)                -> bool array, () or (K,)
     select(keep, new, old)                  per member: ``new`` where keep, else ``old``
 
+Two kinds of spec, one contract.  A dense stack (``layers`` None): ``sizes`` the layer widths,
+``activations`` one per layer, params ``((w, b), ...)`` with w (n_out, n_in), computed by
+backprop.py (the dense stack's specialization, with the backends' fast paths).  A layered
+spec: ``layers`` a tuple of layer objects (nnxp.layers), params one tuple per layer (``()``
+for a layer without parameters), computed by layers/sequential.py; ``sizes`` is (n_in, then
+each layer's output size, flattened), so that data checks read ``sizes[0]`` and
+``sizes[-1]`` alike, and ``activations`` each layer's activation (None for a layer without
+one).  Rows of data stay flat (n_in) in both: a Reshape layer makes images of them.  The
+weights of a layer, for L2 and L1 regularization, are its first parameter (biases never).
+
 ``transform`` is an optimizers.Transform (usually ``training_chain``); the step computes the
-mean gradient of the mini-batch (backprop with scale 1/m, m read from x's shape, so the last
-smaller mini-batch needs nothing special), transforms it, and applies it.  Nothing is mutated,
-so JAX compiles the step as it is.
+mean gradient of the mini-batch (scale 1/m on the output error, m read from x's shape, so the
+last smaller mini-batch needs nothing special), transforms it, and applies it.  Nothing is
+mutated, so JAX compiles the step as it is.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
+from . import backprop as dense
 from .activations import as_activation
-from .backprop import backprop, feedforward
+from .checks import show
 from .errors import ConfigError
+from .layers import Dense, sequential
+from .layers.base import Layer, describe
 from .namespace import namespace
 from .optimizers import apply_updates
 
-__all__ = ["Spec", "layer_activations", "init_params", "stack_params", "to_device", "apply", "make_step", "select"]
+__all__ = ["Spec", "layer_activations", "layered_spec", "init_params", "param_shapes",
+           "parameter_count", "stack_params", "to_device", "to_host", "apply", "gradient",
+           "make_step", "scores", "all_finite", "select"]
 
 
 class Spec(NamedTuple):
     sizes: tuple
     activations: tuple
     cost: type
+    layers: tuple | None = None   # layer objects (a layered spec), or None (a dense stack)
 
 
-def init_params(sizes, weight_init, bias_init, seed_sequence) -> tuple:
-    """Every layer's weights then biases, drawn in order from one Generator on the host."""
+def layered_spec(entries, activation, output_activation, cost, weight_init=None,
+                 bias_init=None) -> Spec:
+    """The Spec of ``entries``: the input size (an int), then per layer an int (a Dense layer
+    with ``activation``, the last with the output activation, as a list of sizes means) or a
+    layer object.  ConfigError for what cannot train: a layer with dropout (nnxp.Network has
+    no masks: nnxp.compat.network3 trains them), a last layer without an activation or whose
+    output is not flat, an output the cost cannot use."""
+    entries = list(entries)
+    n_in = entries[0] if entries else None
+    if not isinstance(n_in, numbers.Integral) or isinstance(n_in, bool) or n_in < 1:
+        raise ConfigError(f"the first entry of sizes is the input size, a positive int (rows of "
+                          f"data stay flat; a Reshape layer makes images), got {show(n_in)}")
+    if len(entries) < 2:
+        raise ConfigError("sizes needs at least one layer after the input size")
+    layers = _layers_of(entries[1:], activation, output_activation, cost,
+                        {k: v for k, v in (("weight_init", weight_init),
+                                           ("bias_init", bias_init)) if v is not None})
+    shapes = sequential.output_shapes(layers, (int(n_in),))
+    _check_trainable(layers, shapes[-1], cost)
+    sizes = (int(n_in),) + tuple(math.prod(s) for s in shapes)
+    return Spec(sizes, tuple(getattr(l, "activation", None) for l in layers), cost, layers)
+
+
+def _layers_of(entries, activation, output_activation, cost, dense_init) -> tuple:
+    """The layer objects of the entries after the input size (ints become Dense layers)."""
+    for i, e in enumerate(entries, 1):
+        if not isinstance(e, Layer) and not (isinstance(e, numbers.Integral)
+                                             and not isinstance(e, bool) and e >= 1):
+            raise ConfigError(f"sizes[{i}] must be a positive int (a dense layer) or a layer "
+                              f"object (nnxp.layers), got {show(e)}")
+    if isinstance(activation, (list, tuple)):
+        raise ConfigError("with layer objects, give activation= as one activation (the int "
+                          "entries' dense layers); a layer object carries its own")
+    if isinstance(entries[-1], Layer):
+        if output_activation is not None:
+            raise ConfigError(f"output_activation= is for an int last entry; the last layer "
+                              f"{describe(entries[-1])} carries its own activation")
+        acts = [as_activation(activation)] * len(entries)
+    else:
+        acts = layer_activations(activation, output_activation, cost, len(entries))
+    return tuple(e if isinstance(e, Layer) else Dense(int(e), acts[i], **dense_init)
+                 for i, e in enumerate(entries))
+
+
+def _check_trainable(layers, out_shape, cost) -> None:
+    """No dropout; a last layer with an activation, flat outputs, one the cost can use."""
+    for i, layer in enumerate(layers):
+        if layer.p_dropout > 0:
+            raise ConfigError(f"layer {i} ({describe(layer)}) has p_dropout={layer.p_dropout}: "
+                              "nnxp.Network trains without dropout masks; train dropout "
+                              "networks with nnxp.compat.network3 (chapter 6's module)")
+    last = layers[-1]
+    if not hasattr(last, "backward_z") or len(out_shape) != 1:
+        raise ConfigError(f"the last layer must end in an activation and give flat outputs "
+                          f"(Dense or Softmax), got {describe(last)} with outputs {out_shape}")
+    if cost.outputs is not None and not isinstance(last.activation, cost.outputs):
+        names = " or ".join(c.name for c in cost.outputs)
+        raise ConfigError(f"{cost.name} needs a {names} output layer, got {describe(last)}; "
+                          f"end with nnxp.layers.Softmax(n) or use another cost")
+
+
+@functools.lru_cache(maxsize=256)
+def param_shapes(spec) -> tuple:
+    """One tuple of parameter shapes per layer, for one network (nothing drawn)."""
+    if spec.layers is None:
+        return tuple(((n_out, n_in), (n_out,))
+                     for n_in, n_out in zip(spec.sizes[:-1], spec.sizes[1:]))
+    shapes, shape = [], (spec.sizes[0],)
+    for layer in spec.layers:
+        shapes.append(tuple(tuple(s) for s in layer.param_shapes(shape)))
+        shape = layer.output_shape(shape)
+    return tuple(shapes)
+
+
+def parameter_count(spec) -> int:
+    """How many numbers one network of ``spec`` holds (exact: Python ints)."""
+    return sum(math.prod(shape) for layer in param_shapes(spec) for shape in layer)
+
+
+def init_params(sizes, weight_init, bias_init, seed_sequence, layers=None) -> tuple:
+    """Every layer's weights then biases, drawn in order from one Generator on the host (a
+    layered network: each layer's own initializers, sequential.init)."""
     rng = np.random.default_rng(seed_sequence)
+    if layers is not None:
+        return sequential.init(layers, rng, (sizes[0],))
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         w = np.asarray(weight_init(rng, (n_out, n_in)), dtype=np.float64)
@@ -61,31 +172,85 @@ def init_params(sizes, weight_init, bias_init, seed_sequence) -> tuple:
 
 def stack_params(members) -> tuple:
     """K host parameter tuples -> one, each array with a leading member axis."""
-    return tuple((np.stack([m[l][0] for m in members]), np.stack([m[l][1] for m in members]))
+    return tuple(tuple(np.stack([m[l][i] for m in members]) for i in range(len(members[0][l])))
                  for l in range(len(members[0])))
 
 
 def to_device(backend, params, dtype) -> tuple:
-    return tuple((backend.asarray(w, dtype), backend.asarray(b, dtype)) for w, b in params)
+    return tuple(tuple(backend.asarray(a, dtype) for a in layer) for layer in params)
+
+
+def to_host(backend, params) -> tuple:
+    return tuple(tuple(backend.to_numpy(a) for a in layer) for layer in params)
 
 
 def apply(spec, params, x):
     """The output a^L of the network(s) for the rows of ``x``."""
-    return feedforward(params, spec.activations, x)
+    if spec.layers is not None:
+        return sequential.apply(spec.layers, params, x)
+    return dense.feedforward(params, spec.activations, x)
+
+
+def gradient(spec, params, x, y, scale=None, stacked=False):
+    """``scale`` times the gradient of the cost summed over the rows of ``x``, shaped like
+    params; ``stacked``: a dense population's first layer as one product (backprop.py)."""
+    if spec.layers is None:
+        return dense.backprop(params, tuple(spec.activations), spec.cost, x, y, scale=scale,
+                              stacked=stacked)
+    layers = spec.layers
+    _, caches = sequential.forward(layers, params, x)
+    delta = sequential.output_error(layers, caches, spec.cost, y)
+    if scale is not None:
+        delta = delta * scale
+    return sequential.backward(layers, params, caches, delta, at_z=True)
 
 
 def make_step(spec, transform, stacked=False):
     """One mini-batch of backpropagation and one update (see the module docstring);
     ``stacked``: a population's first layer as one product (backprop.py)."""
-    activations, cost = tuple(spec.activations), spec.cost
 
     def step(params, state, x, y):
-        grads = backprop(params, activations, cost, x, y, scale=1.0 / x.shape[0],
-                         stacked=stacked)
+        grads = gradient(spec, params, x, y, scale=1.0 / x.shape[0], stacked=stacked)
         updates, state = transform.update(grads, state, params)
         return apply_updates(params, updates), state
 
     return step
+
+
+def _weights(spec, params):
+    """(weight, its number of per-network axes) of every layer with parameters."""
+    shapes = param_shapes(spec)
+    return [(p[0], len(s[0])) for p, s in zip(params, shapes) if len(p)]
+
+
+def scores(spec, params, x, y, labels):
+    """backprop.scores for either kind of spec: [hits, summed cost, sum w^2, sum |w|, finite]
+    per member, from one pass."""
+    if spec.layers is None:
+        return dense.scores(params, spec.activations, spec.cost, x, y, labels)
+    xp = namespace(x)
+    a = sequential.apply(spec.layers, params, x)
+    dtype = a.dtype
+    hits = xp.sum(xp.astype(xp.argmax(a, axis=-1) == labels, dtype), axis=-1)
+    cost_sum = xp.sum(spec.cost.fn(a, y), axis=-1)
+    own = lambda n: tuple(range(-n, 0))
+    squares = sum(xp.sum(w * w, axis=own(n)) for w, n in _weights(spec, params))
+    absolutes = sum(xp.sum(xp.abs(w), axis=own(n)) for w, n in _weights(spec, params))
+    finite = xp.astype(all_finite(spec, params), dtype)
+    return xp.stack([hits, cost_sum, squares, absolutes, finite], axis=-1)
+
+
+def all_finite(spec, params):
+    """Whether every parameter is finite: a 0-d bool array, or (K,) for a population."""
+    if spec.layers is None:
+        return dense.all_finite(params)
+    finite = None
+    for layer, shapes in zip(params, param_shapes(spec)):
+        for a, shape in zip(layer, shapes):
+            xp = namespace(a)
+            ok = xp.all(xp.isfinite(a), axis=tuple(range(-len(shape), 0)))
+            finite = ok if finite is None else finite & ok
+    return finite
 
 
 def select(keep, new, old):

@@ -31,6 +31,17 @@ checkpoint with momentum, far beyond the book's networks) bounds what is read at
 JSON can take up to ~20 times a file's size in memory, so this bounds what a hostile file
 can cost.  ``nnxp.load(path, max_bytes=...)`` raises it for larger networks.
 
+A layered network's file (``"format": "nnxp.network", "version": 2``): ``input_size`` the
+input size, ``layers`` one object per layer (``{"type": "ConvPool", "n_filters": 20, ...}``,
+layers.base.layer_config: a registered name, looked up in the fixed table ``LAYERS``, and
+exactly its fields, each checked by the layer's constructor; the initializers are functions and
+are not saved: a loaded network has its trained parameters), ``params`` one list per layer of
+its arrays as nested lists, in the shapes its layers give (checked level by level, as above,
+before any array is made: layers.param_shapes, nothing drawn), ``cost``, ``dtype``, ``seed``,
+``checkpoint`` as above.  The network is rebuilt (core.layered_spec) and its parameter count
+checked against the file's byte size before the parameters are read.  Unknown layer names,
+fields or activations, wrong shapes, NaN: a DataError naming the file and the layer.
+
 network2 files name no dtype.  They are read as float64 (their precision) on backends that
 have float64 without a process-wide switch, and as float32 where float64 needs one (JAX until
 ``jax_enable_x64`` is set; a device without float64): loading a file must not change how the
@@ -41,23 +52,28 @@ rest of the process computes.  ``nnxp.load(path, dtype="float64")`` asks for flo
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import re
 from typing import NamedTuple
 
 import numpy as np
 
-from .activations import from_name
+from .activations import Sigmoid, from_name
 from .checks import clip, show
+from .core import layered_spec, param_shapes
 from .costs import cost_from_name
 from .dtypes import FLOAT_DTYPES
 from .errors import ConfigError, DataError
+from .layers.base import layer_from_config
 
 __all__ = ["NetworkFields", "check_network_dict", "check_header", "parameter_count",
-           "byte_bounds", "default_dtype", "FORMAT", "VERSION", "MAX_FILE_BYTES"]
+           "byte_bounds", "default_dtype", "FORMAT", "VERSION", "LAYERED_VERSION",
+           "MAX_FILE_BYTES"]
 
 FORMAT = "nnxp.network"
 VERSION = 1
+LAYERED_VERSION = 2   # a network of layer objects
 MAX_FILE_BYTES = 256 * 2 ** 20
 BYTES_PER_NUMBER = 128
 SLACK_BYTES = 32 * 2 ** 20
@@ -66,7 +82,10 @@ _REQUIRED = ("sizes", "weights", "biases", "cost")
 
 class NetworkFields(NamedTuple):
     """A network file's content, validated.  ``weights[i]`` (n_out, n_in) and ``biases[i]``
-    (n_out,) are float64 host arrays whose values are finite in ``dtype``."""
+    (n_out,) are float64 host arrays whose values are finite in ``dtype``.  A layered
+    network's: ``layers`` its layer objects, ``params`` one tuple of such arrays per layer,
+    ``sizes`` (n_in, each layer's flat output size), ``weights``/``biases``/``activations``
+    None."""
 
     sizes: list
     weights: list
@@ -76,6 +95,8 @@ class NetworkFields(NamedTuple):
     dtype: str
     seed: int | None
     checkpoint: dict | None
+    layers: tuple | None = None
+    params: tuple | None = None
 
 
 def _kind(value) -> str:
@@ -105,9 +126,9 @@ def _check_sizes(sizes, where) -> list:
     return [int(s) for s in sizes]
 
 
-def _check_bytes(sizes, file_bytes, where, before_parsing=False) -> None:
-    least, most = byte_bounds(sizes)
-    p = parameter_count(sizes)
+def _check_bytes(sizes, file_bytes, where, before_parsing=False, count=None) -> None:
+    p = parameter_count(sizes) if count is None else count
+    least, most = 2 * p - 1, SLACK_BYTES + 2 * BYTES_PER_NUMBER * p
     if file_bytes < least:
         raise DataError(f"{where!r} has {file_bytes:,} bytes, but its sizes {show(sizes)} "
                         f"imply {p:,} parameters, which take at least {least:,} bytes of "
@@ -263,6 +284,8 @@ def check_network_dict(d, where, *, dtype=None, default_dtype="float64",
     ...                     "cost": "QuadraticCost"}, "net.json").sizes
     [2, 1]
     """
+    if isinstance(d, dict) and "layers" in d:
+        return _check_layered(d, where, dtype, default_dtype, file_bytes)
     if not isinstance(d, dict) or not all(k in d for k in _REQUIRED):
         found = sorted(map(str, d))[:20] if isinstance(d, dict) else _kind(d)
         raise DataError(f"{where!r} lacks the keys of a network file (sizes, weights, biases, "
@@ -293,6 +316,88 @@ def check_network_dict(d, where, *, dtype=None, default_dtype="float64",
               in enumerate(zip(weights, biases, sizes[:-1], sizes[1:]))]
     return NetworkFields(sizes, [w for w, _ in layers], [b for _, b in layers], cost,
                          activations, dtype, seed, checkpoint)
+
+
+_LAYERED = ("format", "version", "input_size", "layers", "params", "cost")
+
+
+def _check_layered(d, where, dtype, default_dtype, file_bytes) -> NetworkFields:
+    """A layered network's file (see the module docstring), checked before anything is built."""
+    missing = [k for k in _LAYERED if k not in d]
+    if missing:
+        raise DataError(f"{where!r}: a layered network file needs the fields "
+                        f"{', '.join(_LAYERED)}; {', '.join(missing)} missing")
+    if d["format"] != FORMAT or d["version"] != LAYERED_VERSION:
+        raise DataError(f"{where!r} is format {show(d['format'])} version "
+                        f"{show(d['version'])}; a layered network file is {FORMAT!r} version "
+                        f"{LAYERED_VERSION}")
+    n_in, entries = d["input_size"], d["layers"]
+    if isinstance(n_in, bool) or not isinstance(n_in, int) or n_in < 1:
+        raise DataError(f"{where!r}: field 'input_size' must be a positive int, got {show(n_in)}")
+    if not isinstance(entries, list) or not entries:
+        raise DataError(f"{where!r}: field 'layers' must list the layers, got {show(entries)}")
+    layers = []
+    for i, entry in enumerate(entries):
+        try:
+            layers.append(layer_from_config(entry))
+        except ConfigError as exc:
+            raise DataError(f"{where!r}: layers[{i}]: {exc}") from None
+    try:
+        cost = cost_from_name(d["cost"])
+        spec = layered_spec([n_in, *layers], Sigmoid, None, cost)
+        shapes = param_shapes(spec)
+    except ConfigError as exc:
+        raise DataError(f"{where!r}: {exc}") from None
+    count = sum(math.prod(s) for layer in shapes for s in layer)
+    if file_bytes is not None:
+        _check_bytes(list(spec.sizes), file_bytes, where, count=count)
+    dtype = dtype or _dtype(d.get("dtype"), where) or default_dtype
+    seed = _seed(d.get("seed"), where)
+    checkpoint = d.get("checkpoint")
+    if checkpoint is not None and not isinstance(checkpoint, dict):
+        raise DataError(f"{where!r}: field 'checkpoint' must be an object; got "
+                        f"{_kind(checkpoint)}")
+    values = d["params"]
+    if not isinstance(values, list) or len(values) != len(layers):
+        raise DataError(f"{where!r}: field 'params' must list {len(layers)} layers' "
+                        f"parameters, got {show(values)}")
+    params = []
+    for i, (value, layer_shapes) in enumerate(zip(values, shapes)):
+        if not isinstance(value, list) or len(value) != len(layer_shapes):
+            raise DataError(f"{where!r}: params[{i}] must list {len(layer_shapes)} arrays of "
+                            f"shapes {list(layer_shapes)}, got {show(value)}")
+        arrays = []
+        for j, (a, shape) in enumerate(zip(value, layer_shapes)):
+            problem = _nested(a, shape)
+            if problem:
+                raise DataError(f"{where!r}: params[{i}][{j}] should have shape {shape}; "
+                                f"{problem}")
+            try:
+                array = np.array(a, dtype=np.float64).reshape(shape)
+            except (OverflowError, ValueError, TypeError) as exc:
+                raise DataError(f"{where!r}: params[{i}][{j}] holds a number nnxp cannot read "
+                                f"({clip(exc)})") from None
+            _finite_in(array, dtype, where, i, f"params[{j}]")
+            arrays.append(array)
+        params.append(tuple(arrays))
+    return NetworkFields(list(spec.sizes), None, None, cost, None, dtype, seed, checkpoint,
+                         spec.layers, tuple(params))
+
+
+def _nested(value, shape, at="") -> str | None:
+    """What is wrong with ``value`` as nested lists of numbers of ``shape``, or None."""
+    if not isinstance(value, (list, tuple)):
+        return f"{at or 'it'} is {_kind(value)}, not a list of {shape[0]}"
+    if len(value) != shape[0]:
+        return f"{at or 'it'} has {len(value)} entries, not {shape[0]}"
+    if len(shape) == 1:
+        bad = _numbers_only(value)
+        return f"{at or 'it'} holds {bad}, not only numbers" if bad else None
+    for r, row in enumerate(value):
+        problem = _nested(row, shape[1:], f"{at}[{r}]")
+        if problem:
+            return problem
+    return None
 
 
 def default_dtype(backend) -> str:

@@ -6,6 +6,9 @@
         -> formats.NetworkFields                           every field checked (formats.py)
                                                            before anything is built
 
+A layered network (core.layered_spec) is written by ``layered_dict``: its layers by registered
+name and fields, one list of arrays per layer (formats.py says what is checked).
+
 A file holds network2's keys (``sizes``, ``weights`` as (n_out, n_in) nested lists, ``biases``
 as (n_out, 1), ``cost`` by class name) and nnxp's (``format``, ``version``, ``activations``,
 ``dtype``, ``seed``; a checkpoint adds ``checkpoint``, see checkpoint.py).  A population file
@@ -28,17 +31,20 @@ import numpy as np
 
 from .errors import ConfigError
 from .files import as_path, parse_json, read_bytes
-from .formats import (FORMAT, MAX_FILE_BYTES, VERSION, NetworkFields, check_header,
-                      check_network_dict)
+from .formats import (FORMAT, LAYERED_VERSION, MAX_FILE_BYTES, VERSION, NetworkFields,
+                      check_header, check_network_dict)
+from .layers.base import layer_config
 
 __all__ = ["FORMAT", "VERSION", "MAX_FILE_BYTES", "POPULATION", "network_dict",
-           "population_dict", "read_network"]
+           "layered_dict", "population_dict", "read_network"]
 
 POPULATION = "nnxp.population"
 
 
 def network_dict(spec, params, dtype, seed) -> dict:
     """The JSON-safe dict of a network (see the module docstring)."""
+    if spec.layers is not None:
+        return layered_dict(spec, params, dtype, seed)
     return {
         "sizes": list(spec.sizes),
         "weights": [np.asarray(w, dtype=np.float64).tolist() for w, _ in params],
@@ -52,11 +58,28 @@ def network_dict(spec, params, dtype, seed) -> dict:
     }
 
 
+def layered_dict(spec, params, dtype, seed) -> dict:
+    """A layered network's JSON-safe dict (formats.py): its layers by registered name and
+    fields (not their initializers), and one list of arrays per layer."""
+    return {
+        "format": FORMAT,
+        "version": LAYERED_VERSION,
+        "input_size": int(spec.sizes[0]),
+        "layers": [layer_config(layer) for layer in spec.layers],
+        "cost": spec.cost.name,
+        "dtype": dtype,
+        "seed": None if seed is None else str(seed),
+        "params": [[np.asarray(a, dtype=np.float64).tolist() for a in layer]
+                   for layer in params],
+    }
+
+
 def population_dict(spec, params, dtype, seeds) -> dict:
     """A population's JSON-safe dict: its members' network files, in order (params: host
-    NumPy (w (K, n_out, n_in), b (K, n_out)) per layer)."""
+    NumPy arrays with axis K first, one tuple per layer)."""
     return {"format": POPULATION, "version": VERSION,
-            "members": [network_dict(spec, [(w[k], b[k]) for w, b in params], dtype, seed)
+            "members": [network_dict(spec, [tuple(a[k] for a in layer) for layer in params],
+                                     dtype, seed)
                         for k, seed in enumerate(seeds)]}
 
 

@@ -38,9 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backprop import all_finite
 from .checks import number, show
-from .core import select
+from .core import all_finite, select
 from .data import Dataset
 from .errors import ConfigError
 from .history import interval_line
@@ -208,7 +207,8 @@ def _measure(engine, plan, params, train_set, eval_set, epoch, etas, seconds, me
 def engine_finite(engine, params, k):
     """Whether each member's parameters are all finite: one reduction, one transfer."""
     with engine.backend.device_scope():
-        out = engine.function("finite", lambda: all_finite)(params)
+        spec = engine.spec
+        out = engine.function("finite", lambda: lambda p: all_finite(spec, p))(params)
     return np.asarray(engine.backend.to_numpy(out)).reshape(k)
 
 

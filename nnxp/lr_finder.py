@@ -80,7 +80,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from .backprop import feedforward
+from .core import apply
 from .data import Dataset
 from .errors import ConfigError
 from .network import Network
@@ -248,10 +248,11 @@ class Runner:
 
     def cost(self, params) -> float:
         xp = self.net.backend.xp
-        a = feedforward(params, self.net.activations, self.probe_x)
+        a = apply(self.net.spec, params, self.probe_x)
         c = xp.mean(self.net.cost.fn(a, self.probe_y))
-        if self.lmbda:
-            c = c + 0.5 * (self.lmbda / self.n) * sum(xp.sum(w * w) for w, _ in params)
+        if self.lmbda:  # every layer's weights (its first parameter), never the biases
+            c = c + 0.5 * (self.lmbda / self.n) * sum(xp.sum(p[0] * p[0])
+                                                      for p in params if len(p))
         return float(c)
 
     def run(self, etas) -> list:

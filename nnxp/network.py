@@ -13,8 +13,26 @@
     net.prepare(data) -> Dataset         checked and on the device: SGD takes it again as is
     net.save(path);  nnxp.load(path) -> Network
 
-The network holds its spec (sizes, activations, cost), its parameters ``net.params`` (a tuple
-of (w, b) per layer on the backend's device: w (n_out, n_in) as network2, b (n_out,)), its
+Layers: each entry of ``sizes`` after the first (the input size, an int: rows of data stay
+flat) is an int, a dense layer with ``activation`` (the last with ``output_activation``), or a
+layer object of nnxp.layers (Dense, Softmax, ConvPool, Conv2D, MaxPool2D, Flatten, Reshape):
+
+    net = Network([784, layers.Reshape((1, 28, 28)), layers.ConvPool(20, (5, 5), activation=
+                   "ReLU"), layers.Flatten(), layers.Dense(100, "ReLU"), layers.Softmax(10)],
+                  cost=LogLikelihoodCost, seed=0)
+
+A list of ints trains through backprop.py (the dense stack, with the backends' fast paths);
+a list with a layer object through layers/sequential.py (``net.layers``; the int entries
+become Dense layers), with one tuple of parameters per layer (``()`` for Reshape, Flatten,
+MaxPool2D) and L2/L1 on every layer's weights.  Dropout layers (p_dropout > 0) are refused:
+nnxp.compat.network3 trains them.  ``net.weights``/``net.biases`` of a layered network are
+read-only lists over the layers with parameters (set ``net.params`` whole instead); its
+initializers are its layers' own (``weight_init``/``bias_init`` apply to the int entries);
+``diagnose`` and ``health=`` measure dense stacks only.
+
+The network holds its spec (sizes, activations, cost, layers), its parameters ``net.params``
+(a tuple of (w, b) per layer on the backend's device: w (n_out, n_in) as network2, b (n_out,);
+a layered network's per its layers), its
 backend (``backend=``: a name such as "jax" or a Backend; None: the one selected when it was
 built) and, once trained, the optimizer state of its last
 run.  Training is train.fit's (the one path every front end takes); the rest is the core's
@@ -46,33 +64,47 @@ from .formats import MAX_FILE_BYTES, default_dtype
 from .history import print_progress
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
+from .layers.base import Layer, describe
 from .loop import total_cost
 from .plan import make_plan
 from .train import Resumable, fit
 
-__all__ = ["Network", "load", "network_from_fields"]
+__all__ = ["Network", "load", "network_from_fields", "has_layers"]
 
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "early_stopping_n", "schedule", "monitor_every", "monitor_subset", "checkpoint",
             "callbacks", "progress", "health", "on_divergence", "devices")
 
 
+def has_layers(sizes) -> bool:
+    """Whether a list of sizes holds layer objects (then it trains through sequential.py)."""
+    return isinstance(sizes, (list, tuple)) and any(isinstance(e, Layer) for e in sizes)
+
+
 class Network(Resumable):
-    """A feedforward network of fully connected layers (see the module docstring)."""
+    """A feedforward network of dense layers, or of layer objects (see the module
+    docstring)."""
 
     def __init__(self, sizes, cost=None, *, activation=None, output_activation=None,
                  weight_init=None, bias_init=None, seed=None, dtype="float32", backend=None):
-        self.sizes = checks.sizes(sizes)
-        self.num_layers = len(self.sizes)
         cost = cost_from_name(CrossEntropyCost if cost is None else cost)
-        self.activations = layer_activations(
-            Sigmoid if activation is None else activation, output_activation, cost,
-            self.num_layers - 1)
+        activation = Sigmoid if activation is None else activation
+        self.layers = None
+        if has_layers(sizes):
+            spec = core.layered_spec(sizes, activation, output_activation, cost, weight_init,
+                                     bias_init)
+            self.sizes, self.activations, self.layers = list(spec.sizes), spec.activations, \
+                spec.layers
+        else:
+            self.sizes = checks.sizes(sizes)
+            self.activations = layer_activations(activation, output_activation, cost,
+                                                 len(self.sizes) - 1)
+        self.num_layers = len(self.sizes)
         self.cost = cost
         self.backend = backends.resolve(backend)
         self.dtype = checks.dtype(dtype)
-        checks.memory(f"a Network of sizes {checks.show(self.sizes)}",
-                      checks.network_bytes(self.sizes, 1, self.dtype))
+        checks.memory(f"a Network of sizes {checks.show(self.sizes)}", checks.network_bytes(
+            self.sizes, 1, self.dtype, core.parameter_count(self.spec)))
         self.backend.float_dtype(self.dtype)  # refuses a dtype the device lacks
         seeds = np.random.SeedSequence(checks.seed(seed))
         self.seed = seeds.entropy
@@ -106,7 +138,7 @@ class Network(Resumable):
 
     @property
     def spec(self) -> core.Spec:
-        return core.Spec(tuple(self.sizes), tuple(self.activations), self.cost)
+        return core.Spec(tuple(self.sizes), tuple(self.activations), self.cost, self.layers)
 
     def engine(self, name=None):
         """The engine for this network as it is now (cached: compiled programs are reused)."""
@@ -114,9 +146,15 @@ class Network(Resumable):
 
     # -- parameters -----------------------------------------------------------------------
     def initialize(self, weight_init, bias_init=None) -> None:
-        """Draw every layer's weights and biases on the host, then move them to the device."""
+        """Draw every layer's weights and biases on the host, then move them to the device
+        (a layered network: by its layers' own initializers, the only ones it takes)."""
+        if self.layers is not None and (weight_init is not self.weight_init or
+                                        bias_init not in (None, self.bias_init)):
+            raise ConfigError("a layered network's initializers are its layers' own "
+                              "(weight_init=, bias_init= of each layer object, or of Network "
+                              "for its int entries)")
         host = core.init_params(self.sizes, weight_init, bias_init or self.bias_init,
-                                self._init_seed)
+                                self._init_seed, self.layers)
         self.params = core.to_device(self.backend, host, self.dtype)
         self.optimizer_state = None
 
@@ -130,7 +168,7 @@ class Network(Resumable):
 
     @property
     def weights(self) -> list:
-        return [w for w, _ in self.params]
+        return [p[0] for p in self.params if len(p)]
 
     @weights.setter
     def weights(self, values):
@@ -138,7 +176,7 @@ class Network(Resumable):
 
     @property
     def biases(self) -> list:
-        return [b for _, b in self.params]
+        return [p[1] for p in self.params if len(p) > 1]
 
     @biases.setter
     def biases(self, values):
@@ -146,6 +184,9 @@ class Network(Resumable):
 
     def _layer_arrays(self, what, values, which) -> list:
         """New weights or biases (host or backend arrays, biases (n,) or (n, 1)), checked."""
+        if self.layers is not None:
+            raise ConfigError(f"net.{what} of a layered network is read-only: set net.params "
+                              "whole (one tuple of arrays per layer, shaped as now)")
         values = list(values) if isinstance(values, (list, tuple)) else None
         if values is None or len(values) != self.num_layers - 1:
             raise DataError(f"net.{what} must be a list of {self.num_layers - 1} arrays")
@@ -278,6 +319,9 @@ class Network(Resumable):
         """train.fit with this network's view: callbacks ``callback(record, net)`` (True
         stops), the health monitor, the progress line; -> (RunState, History)."""
         callbacks = checks.callables("callbacks", callbacks)
+        if health and self.layers is not None:
+            raise ConfigError("health= diagnoses dense stacks only (nnxp.diagnose); a layered "
+                              "network trains without it")
         if health:
             from .diagnostics import HealthMonitor
             monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
@@ -304,7 +348,7 @@ class Network(Resumable):
     # -- files ----------------------------------------------------------------------------
     def save(self, path) -> None:
         """Save as JSON that network2's ``load`` and ``nnxp.load`` both read (atomic write)."""
-        host = [(self.backend.to_numpy(w), self.backend.to_numpy(b)) for w, b in self.params]
+        host = core.to_host(self.backend, self.params)
         atomic_write_text(path, json.dumps(network_dict(self.spec, host, self.dtype, self.seed)),
                           what="network")
 
@@ -313,20 +357,23 @@ class Network(Resumable):
         unpickles onto that backend's default device (multiprocessing, Dask, joblib)."""
         state = dict(self.__dict__)
         state["backend"] = self.backend.name
-        state["params"] = [(self.backend.to_numpy(w), self.backend.to_numpy(b))
-                           for w, b in self.params]
+        state["params"] = core.to_host(self.backend, self.params)
         state["optimizer_state"] = None
         return state
 
     def __setstate__(self, state):
         state = dict(state)
+        state.setdefault("layers", None)  # pickled before layered networks existed
         backend = backends.load(state["backend"])
         state["backend"] = backend
-        state["params"] = tuple((backend.asarray(w), backend.asarray(b))
-                                for w, b in state["params"])
+        state["params"] = tuple(tuple(backend.asarray(a) for a in layer)
+                                for layer in state["params"])
         self.__dict__.update(state)
 
     def __repr__(self) -> str:
+        if self.layers is not None:
+            return (f"Network([{self.sizes[0]}, {', '.join(map(describe, self.layers))}], "
+                    f"cost={self.cost.name}, backend={self.backend.name}, dtype={self.dtype})")
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
@@ -352,7 +399,8 @@ def network_from_fields(fields, where) -> Network:
         net.__dict__.update(_shell_fields(fields))
     except ConfigError as exc:  # e.g. an output activation the cost cannot use
         raise DataError(f"{where!r}: {exc}") from None
-    host = tuple(zip(fields.weights, fields.biases))
+    host = fields.params if fields.layers is not None else tuple(zip(fields.weights,
+                                                                     fields.biases))
     net.params = core.to_device(net.backend, host, net.dtype)
     if fields.checkpoint is not None:
         net.checkpoint = read_checkpoint(fields.checkpoint, where, net.params)
@@ -363,10 +411,15 @@ def network_from_fields(fields, where) -> Network:
 def _shell_fields(f) -> dict:
     """A Network's attributes for a loaded file, built without drawing initial weights."""
     net = Network.__new__(Network)
-    sizes = f.sizes
-    net.sizes, net.num_layers = sizes, len(sizes)
-    acts = f.activations if f.activations is not None else [Sigmoid] * (len(sizes) - 1)
-    net.activations = layer_activations(acts, None, f.cost, len(sizes) - 1)
+    net.layers = None
+    if f.layers is not None:
+        spec = core.layered_spec([f.sizes[0], *f.layers], Sigmoid, None, f.cost)
+        net.sizes, net.activations, net.layers = list(spec.sizes), spec.activations, spec.layers
+    else:
+        acts = f.activations if f.activations is not None else [Sigmoid] * (len(f.sizes) - 1)
+        net.sizes = f.sizes
+        net.activations = layer_activations(acts, None, f.cost, len(f.sizes) - 1)
+    net.num_layers = len(net.sizes)
     net.cost = f.cost
     net.backend = backends.current()
     net.dtype = checks.dtype(f.dtype)

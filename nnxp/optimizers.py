@@ -10,6 +10,11 @@ hyper-parameter in one dict of the optimizer state.
         config   a registered optimizer's {"name": ..., **arguments} (training_chain's), else None
     apply_updates(params, updates)         -> params + updates, layer by layer
 
+``params`` (and gradients, updates) are one tuple of arrays per layer: (w, b) for a dense
+layer, () for a layer without parameters, the weight first.  Every transform maps over the
+arrays of each layer; L2 and L1 act on each layer's first array (its weights), never on the
+others (biases).
+
 The transformations (each hyper-parameter a number, or an array: 0-d, or (K,) one per member
 of a population, broadcast over the parameters' leading member axis):
 
@@ -140,12 +145,19 @@ def member(h, x):
 
 
 def _first(params):
-    return params[0][0]
+    """The first array of a params tree (layers without parameters hold none)."""
+    return next(a for layer in params for a in layer)
 
 
 def _zeros(params):
     xp = namespace(_first(params))
-    return tuple((xp.zeros_like(w), xp.zeros_like(b)) for w, b in params)
+    return tuple(tuple(xp.zeros_like(a) for a in layer) for layer in params)
+
+
+def _on_weights(updates, params, fn):
+    """Each layer's first update (its weights') replaced by fn(g_w, w); the others kept."""
+    return tuple((fn(g[0], p[0]),) + tuple(g[1:]) if len(g) else ()
+                 for g, p in zip(updates, params))
 
 
 def _stateless(update, key) -> Transform:
@@ -169,8 +181,7 @@ def _key(name, *constants):
 def add_decayed_weights(rate=0.0) -> Transform:
     """g + rate w for the weights (L2 regularization; rate = lmbda / n)."""
     def update(updates, state, params):
-        return tuple((g_w + member(rate, w) * w, g_b)
-                     for (g_w, g_b), (w, _) in zip(updates, params)), state
+        return _on_weights(updates, params, lambda g_w, w: g_w + member(rate, w) * w), state
 
     return _stateless(update, _key("decay", rate))
 
@@ -179,8 +190,8 @@ def add_l1(rate=0.0) -> Transform:
     """g + rate sgn(w) for the weights (L1 regularization; rate = l1 / n)."""
     def update(updates, state, params):
         xp = namespace(_first(params))
-        return tuple((g_w + member(rate, w) * xp.sign(w), g_b)
-                     for (g_w, g_b), (w, _) in zip(updates, params)), state
+        return _on_weights(updates, params,
+                           lambda g_w, w: g_w + member(rate, w) * xp.sign(w)), state
 
     return _stateless(update, _key("l1", rate))
 
@@ -189,8 +200,7 @@ def scale_by_eta(eta) -> Transform:
     """-eta g: a step down the gradient."""
     def update(updates, state, params):
         del params
-        return tuple((-member(eta, g_w) * g_w, -member(eta, g_b) * g_b)
-                     for g_w, g_b in updates), state
+        return tuple(tuple(-member(eta, g) * g for g in layer) for layer in updates), state
 
     return _stateless(update, _key("eta", eta))
 
@@ -200,14 +210,13 @@ def trace(mu, nesterov=False) -> Transform:
     def update(updates, state, params):
         del params
         new_updates, velocity = [], []
-        for (g_w, g_b), (v_w, v_b) in zip(updates, state.velocity):
-            v_w = member(mu, v_w) * v_w + g_w
-            v_b = member(mu, v_b) * v_b + g_b
-            velocity.append((v_w, v_b))
+        for g_layer, v_layer in zip(updates, state.velocity):
+            vs = tuple(member(mu, v) * v + g for g, v in zip(g_layer, v_layer))
+            velocity.append(vs)
             if nesterov:
-                new_updates.append((g_w + member(mu, v_w) * v_w, g_b + member(mu, v_b) * v_b))
+                new_updates.append(tuple(g + member(mu, v) * v for g, v in zip(g_layer, vs)))
             else:
-                new_updates.append((v_w, v_b))
+                new_updates.append(vs)
         return tuple(new_updates), TraceState(tuple(velocity))
 
     return Transform(lambda params: TraceState(_zeros(params)), update,
@@ -309,7 +318,8 @@ def inject(build, hyper, key=None, config=None) -> Transform:
 
 def apply_updates(params, updates):
     """params + updates, layer by layer."""
-    return tuple((w + u_w, b + u_b) for (w, b), (u_w, u_b) in zip(params, updates))
+    return tuple(tuple(p + u for p, u in zip(layer, u_layer))
+                 for layer, u_layer in zip(params, updates))
 
 
 def step_key(transform):

@@ -16,6 +16,7 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
     pop.resume(training_data, evaluation_data=None, *, checkpoint=None, epochs=None, ...)
     load_population(path) -> Population    (also Population.load) from SGD(checkpoint=path)
     pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
+    pop.vote(x) -> (n,) NumPy ints        the members' plurality vote per row (see below)
     len(pop), pop.seeds, pop.params ((w (K, n_out, n_in), b (K, n_out)) per layer), pop.histories
 
 eta, lmbda, l1 and momentum are each one number for every member or a sequence of K, one per
@@ -26,6 +27,14 @@ per member); ``shuffle=seed`` draws that order from ``numpy.random.default_rng(s
 Early stopping, the schedule and divergence act per member: a stopped member's parameters stay
 frozen while the others train.  ``devices`` (JAX: a number of devices or a list of them) splits
 the members over several devices, K/D each, as one program (engines/jax_mesh.py).
+
+Layers: ``sizes`` may hold layer objects as Network's does (``Population([784,
+layers.Reshape((1, 28, 28)), layers.ConvPool(20, 5), layers.Flatten(), layers.Softmax(10)],
+seeds=range(5), cost=LogLikelihoodCost)``): K convolutional networks as one program
+(layers/sequential.py is rank-polymorphic over the member axis), chapter 6's ensemble.
+``pop.vote(x)`` is its plurality vote: per row the class most members predict, a tie going to
+the class of the lowest-numbered member among the tied ones (the book's conv.py rule,
+``Counter.most_common``).
 
 Member k equals ``Network(sizes, seed=seeds[k], ...)`` trained alone with the same shuffle seed
 and its own hyper-parameters: its initial weights come from the same draws, and its arithmetic
@@ -68,11 +77,12 @@ from .history import History, members_line
 from .initializers import default_weight, normal_bias
 from .loop import total_cost
 from .core import layer_activations
-from .network import Network
+from .network import Network, has_layers
 from .checkpoint import read_checkpoint
 from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
 from .io import POPULATION, VERSION
+from .layers.base import describe, layer_config
 from .plan import make_plan
 from .train import Resumable, fit
 
@@ -89,22 +99,31 @@ class Population(Resumable):
     def __init__(self, sizes, seeds, cost=None, *, activation=None, output_activation=None,
                  weight_init=None, bias_init=None, dtype="float32", backend=None,
                  max_memory=None):
-        self.sizes = checks.sizes(sizes)
+        self.cost = cost_from_name(CrossEntropyCost if cost is None else cost)
+        activation = Sigmoid if activation is None else activation
+        self.layers = None
+        if has_layers(sizes):
+            spec = core.layered_spec(sizes, activation, output_activation, self.cost,
+                                     weight_init, bias_init)
+            self.sizes, self.activations, self.layers = list(spec.sizes), spec.activations, \
+                spec.layers
+        else:
+            self.sizes = checks.sizes(sizes)
+            self.activations = layer_activations(activation, output_activation, self.cost,
+                                                 len(self.sizes) - 1)
         self.dtype = checks.dtype(dtype)
-        self.seeds = _seeds(seeds, self.sizes, self.dtype, max_memory)
+        self.seeds = _seeds(seeds, self.sizes, self.dtype, max_memory,
+                            core.parameter_count(self.spec))
         if not self.seeds or None in self.seeds:
             raise ConfigError(f"seeds must list at least one non-negative integer per member, "
                               f"got {checks.show(seeds)}")
-        self.cost = cost_from_name(CrossEntropyCost if cost is None else cost)
-        self.activations = layer_activations(
-            Sigmoid if activation is None else activation, output_activation, self.cost,
-            len(self.sizes) - 1)
         self.backend = backends.resolve(backend)
         self.backend.float_dtype(self.dtype)
         self.weight_init = weight_init or default_weight
         self.bias_init = bias_init or normal_bias
         members = [core.init_params(self.sizes, self.weight_init, self.bias_init,
-                                    np.random.SeedSequence(s).spawn(2)[0]) for s in self.seeds]
+                                    np.random.SeedSequence(s).spawn(2)[0], self.layers)
+                   for s in self.seeds]
         self.params = core.to_device(self.backend, core.stack_params(members), self.dtype)
         self._shuffle_seed = np.random.SeedSequence(self.seeds[0]).spawn(2)[1]
         self.histories = self.optimizer_state = self.checkpoint = self.source = None
@@ -114,7 +133,11 @@ class Population(Resumable):
 
     @property
     def spec(self) -> core.Spec:
-        return core.Spec(tuple(self.sizes), tuple(self.activations), self.cost)
+        return core.Spec(tuple(self.sizes), tuple(self.activations), self.cost, self.layers)
+
+    def _entries(self) -> list:
+        """What Network takes as sizes for one member."""
+        return self.sizes if self.layers is None else [self.sizes[0], *self.layers]
 
     def engine(self, name=None):
         return engine_for(self.backend, self.spec, name)
@@ -126,10 +149,13 @@ class Population(Resumable):
             raise ConfigError(f"member index must be an integer in [0, {len(self)}), got "
                               f"{checks.show(k)}")
         k = int(k) % len(self)
-        net = Network(self.sizes, self.cost, activation=list(self.activations),
+        dense = self.layers is None
+        net = Network(self._entries(), self.cost,
+                      activation=list(self.activations) if dense else None,
                       seed=self.seeds[k], dtype=self.dtype, backend=self.backend,
-                      weight_init=self.weight_init, bias_init=self.bias_init)
-        net.params = tuple((w[k, ...], b[k, ...]) for w, b in self.params)
+                      weight_init=self.weight_init if dense else None,
+                      bias_init=self.bias_init if dense else None)
+        net.params = tuple(tuple(a[k, ...] for a in layer) for layer in self.params)
         if self.histories is not None:
             net.history = self.histories[k]
         return net
@@ -166,6 +192,19 @@ class Population(Resumable):
             x = self.backend.asarray(x, self.dtype)
         with self.backend.device_scope():
             return core.apply(self.spec, self.params, x)
+
+    def vote(self, x):
+        """The members' plurality vote for each row of ``x`` (n, n_in), as a NumPy array of
+        n class indices: the class most members predict, a tie going to the class of the
+        lowest-numbered member among the tied ones (the book's conv.py ensemble)."""
+        out = self.feedforward(x)
+        predictions = np.asarray(self.backend.to_numpy(self.backend.xp.argmax(out, axis=-1)))
+        k, n = predictions.shape
+        counts = np.zeros((n, self.sizes[-1]), dtype=np.int64)
+        np.add.at(counts, (np.arange(n)[None, :].repeat(k, 0), predictions), 1)
+        tied = counts[np.arange(n)[None, :], predictions] == counts.max(axis=1)[None, :]
+        first = np.argmax(tied, axis=0)  # the lowest member whose class has the most votes
+        return predictions[first, np.arange(n)]
 
     def _scores(self, data):
         return self.engine().scores(self.params, self.prepare(data)).reshape(len(self), 5)
@@ -255,17 +294,19 @@ class Population(Resumable):
         return load_population(path, **options)
 
     def __repr__(self) -> str:
-        return (f"Population({len(self)} x {self.sizes}, cost={self.cost.name}, "
+        shape = self.sizes if self.layers is None else \
+            f"[{self.sizes[0]}, {', '.join(map(describe, self.layers))}]"
+        return (f"Population({len(self)} x {shape}, cost={self.cost.name}, "
                 f"backend={self.backend.name}, dtype={self.dtype})")
 
 
-def _seeds(seeds, sizes, dtype, max_memory) -> list:
+def _seeds(seeds, sizes, dtype, max_memory, count=None) -> list:
     """The members' seeds, checked, once K x the network's size is known to fit in memory
     (bounded before any seed list or parameter is made: ``seeds=range(10**9)`` costs nothing)."""
     if isinstance(seeds, (str, bytes, dict, set, frozenset)) or not hasattr(seeds, "__iter__"):
         raise ConfigError(f"seeds must be a list of integer seeds, one per member (e.g. "
                           f"range(16)); got {checks.show(seeds)}")
-    one, bound = checks.network_bytes(sizes, 1, dtype), None
+    one, bound = checks.network_bytes(sizes, 1, dtype, count), None
     if hasattr(seeds, "__len__"):
         k = len(seeds)
     else:  # an iterator: read no more of it than can fit
@@ -275,7 +316,7 @@ def _seeds(seeds, sizes, dtype, max_memory) -> list:
         k = len(seeds)
     many = f"at least {k:,}" if bound is not None and k == bound else f"{k:,}"
     checks.memory(f"a Population of {many} members of sizes {checks.show(sizes)}",
-                  checks.network_bytes(sizes, k, dtype), max_memory)
+                  checks.network_bytes(sizes, k, dtype, count), max_memory)
     return [checks.seed(s) for s in seeds]
 
 
@@ -310,14 +351,18 @@ def load_population(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Population
     pop.sizes, pop.dtype, pop.seeds = first.sizes, checks.dtype(first.dtype), \
         [f.seed for f in fields]
     pop.cost, pop.backend = first.cost, backend
+    pop.layers = first.layers
     acts = first.activations or [Sigmoid] * (len(pop.sizes) - 1)
     try:
-        pop.activations = layer_activations(acts, None, pop.cost, len(pop.sizes) - 1)
+        pop.activations = (layer_activations(acts, None, pop.cost, len(pop.sizes) - 1)
+                           if pop.layers is None else
+                           tuple(getattr(l, "activation", None) for l in pop.layers))
         pop.backend.float_dtype(pop.dtype)
     except ConfigError as exc:
         raise DataError(f"{where!r}: {exc}") from None
     pop.weight_init, pop.bias_init = default_weight, normal_bias
-    host = [tuple(zip(f.weights, f.biases)) for f in fields]
+    host = [f.params if f.layers is not None else tuple(zip(f.weights, f.biases))
+            for f in fields]
     pop.params = core.to_device(backend, core.stack_params(host), pop.dtype)
     pop._shuffle_seed = np.random.SeedSequence(pop.seeds[0]).spawn(2)[1]
     pop.histories = pop.optimizer_state = pop.checkpoint = None
@@ -332,11 +377,12 @@ def _same_members(fields, where) -> None:
     """One shape, cost, activations and dtype for every member, and each member's seed."""
     def kind(f):
         acts = None if f.activations is None else [a.to_dict() for a in f.activations]
-        return f.sizes, f.cost.name, acts, f.dtype
+        layers = None if f.layers is None else [layer_config(l) for l in f.layers]
+        return f.sizes, f.cost.name, acts, f.dtype, layers
     for i, f in enumerate(fields):
         if kind(f) != kind(fields[0]):
             raise DataError(f"{where!r}: members[{i}] differs from members[0] in sizes, cost, "
-                            f"activations or dtype; a population's members share them")
+                            f"activations, layers or dtype; a population's members share them")
         if f.seed is None:
             raise DataError(f"{where!r}: members[{i}] has no seed (a population draws its "
                             f"shuffling from its members' seeds)")

@@ -11,7 +11,7 @@ assembles plan, state, transform, mesh and checkpoints itself.
                            the data given and ready for ``fit(resume=...)``
     Resumable          the shells' ``resume`` (Network, Population derive from it)
 
-``spec`` is a core.Spec; ``params`` its (w, b) per layer on ``backend`` (a leading member
+``spec`` is a core.Spec; ``params`` its tuple of arrays per layer on ``backend`` (a leading member
 axis K when ``members=K``; None for one network); ``plan, optimizer`` come from
 plan.make_plan; ``train_set``/``eval_set`` are prepared Datasets (data.prepare) on
 ``backend``, in ``dtype``.  It returns the parameters and optimizer state on ``backend``, the
@@ -101,7 +101,7 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
 
     def save(new_params, new_opt_state):
         state.rng_state = None if rng is None else rng.bit_generator.state
-        host = [(backend.to_numpy(w), backend.to_numpy(b)) for w, b in new_params]
+        host = core.to_host(backend, new_params)
         leaves = [backend.to_numpy(a) for a in tree_leaves(new_opt_state)]
         d = run_file(spec, host, dtype, seed, plan, state, leaves, histories, members)
         try:
@@ -230,17 +230,16 @@ class Resumable:
         """After an interrupted resume, the parameters and the run as the last file saved
         holds them (``path``, else the file it was loaded from): the state in memory may be
         part of an epoch ahead of it, and resuming again must go on exactly from the file."""
-        shapes = [tuple(w.shape) for w, _ in self.params]
+        shapes = [tuple(a.shape) for layer in self.params for a in layer]
         for where in (path, self.source):
             try:
                 saved = self._load(where, self.dtype)
             except NNXPError:
                 continue
             if saved.checkpoint is not None and \
-                    [tuple(w.shape) for w, _ in saved.params] == shapes:
-                self.params = core.to_device(self.backend, [
-                    (saved.backend.to_numpy(w), saved.backend.to_numpy(b))
-                    for w, b in saved.params], self.dtype)
+                    [tuple(a.shape) for layer in saved.params for a in layer] == shapes:
+                self.params = core.to_device(
+                    self.backend, core.to_host(saved.backend, saved.params), self.dtype)
                 self.checkpoint, self.optimizer_state = saved.checkpoint, None
                 return
         self.checkpoint = None  # nothing to go back to: resuming again is refused

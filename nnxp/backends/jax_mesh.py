@@ -47,9 +47,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ..backprop import backprop
 from ..checks import show
-from ..core import make_step
+from ..core import gradient, make_step
 from ..errors import ConfigError
 from ..optimizers import apply_updates
 from .base import Backend
@@ -137,16 +136,17 @@ class MeshBackend(Backend):
 
 def _data_parallel_step(spec, transform, mesh, n_devices):
     """The core step with the gradient computed block by block across the devices."""
-    activations, cost = tuple(spec.activations), spec.cost
     P = PartitionSpec
 
     def step(params, state, x, y):
         m = x.shape[0]
         if m % n_devices:  # a last, smaller mini-batch D does not divide: computed whole
-            grads = backprop(params, activations, cost, x, y, scale=1.0 / m)
+            grads = gradient(spec, params, x, y, scale=1.0 / m)
         else:
             def block(params, x, y):
-                part = backprop(params, activations, cost, x, y, scale=1.0 / m)
+                if spec.layers is not None:  # see _varying
+                    params = _varying(params)
+                part = gradient(spec, params, x, y, scale=1.0 / m)
                 return jax.lax.psum(part, "data")
             grads = jax.shard_map(block, mesh=mesh, in_specs=(P(), P("data"), P("data")),
                                   out_specs=P())(params, x, y)
@@ -154,6 +154,17 @@ def _data_parallel_step(spec, transform, mesh, n_devices):
         return apply_updates(params, updates), state
 
     return step
+
+
+def _varying(params):
+    """The replicated parameters marked as varying over the "data" axis inside shard_map: a
+    layer's JAX primitive (conv_jax.py) takes its weight gradient by jax.vjp, whose transpose
+    would otherwise sum the cotangent of an unvarying input over the devices itself (the
+    gradient then summed twice, once there and once by our psum)."""
+    cast = getattr(jax.lax, "pcast", None)
+    if cast is not None:
+        return jax.tree_util.tree_map(lambda a: cast(a, "data", to="varying"), params)
+    return jax.tree_util.tree_map(lambda a: jax.lax.pvary(a, "data"), params)
 
 
 def resolve_devices(backend, devices) -> list:

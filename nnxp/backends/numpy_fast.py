@@ -67,7 +67,8 @@ WIDE = 256  # layers with at least this many outputs keep W^T contiguous (Fortra
 
 def fast_step(spec, transform):
     """The fused step for ``spec`` and ``transform``, or None if they are not covered."""
-    if identify(transform) != NETWORK2_RULE or spec.cost not in _COSTS:
+    if spec.layers is not None or identify(transform) != NETWORK2_RULE \
+            or spec.cost not in _COSTS:  # a layered spec runs the generic step (core.py)
         return None
     try:
         from scipy.linalg import blas

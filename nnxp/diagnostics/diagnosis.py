@@ -52,6 +52,9 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     view = getattr(net, "__nnxp_network__", None)
     if view is not None:  # nnxp.compat's networks: diagnosed as the nnxp.Network they are
         net = view()
+    if getattr(net, "layers", None) is not None:
+        raise ConfigError("diagnose measures dense stacks (lists of ints); this network has "
+                          "layer objects, which it does not measure")
     th = Thresholds.of(thresholds)
     size = _check_arguments(eta, lmbda, n, th.probe_size if probe_size is None else probe_size)
     threshold = _threshold(threshold)

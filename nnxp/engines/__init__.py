@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..backprop import scores as _scores
+from ..core import scores as _scores
 from ..optimizers import step_key
 
 __all__ = ["Engine", "engine_for", "clear"]
@@ -106,9 +106,9 @@ class Engine:
     def scores(self, params, data):
         """[hits, summed cost, sum w^2, sum |w|, finite] of ``data`` as a NumPy array ((5,),
         or (K, 5) for a population), from one pass and one transfer."""
-        acts, cost = self.spec.activations, self.spec.cost
+        spec = self.spec
         fn = self.function("scores", lambda: lambda p, x, y, labels: _scores(
-            p, acts, cost, x, y, labels))
+            spec, p, x, y, labels))
         with self.backend.device_scope(), self.backend.limit_threads(self.work(data.n)):
             out = fn(params, data.x, data.y, data.labels)
         return self.backend.to_numpy(out).astype(float)

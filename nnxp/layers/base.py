@@ -16,6 +16,8 @@ A layer is a small immutable object (a frozen dataclass) holding its configurati
         delta_in = dC/dx shaped like x (summed over the members when x is shared), or None
         when need_input_grad is False
     layer.apply(params, x) -> y                        the evaluation path (no cache)
+    layer.param_shapes(input_shape) -> shapes          the shapes ``init`` gives its params,
+                                                        computed without drawing anything
 
 Layers ending in an activation (Dense, Softmax, Conv2D, ConvPool) also have
 
@@ -25,20 +27,30 @@ Layers ending in an activation (Dense, Softmax, Conv2D, ConvPool) also have
         ``backward`` is ``backward_z`` after ``activation.backward``
     cache.z, cache.a                                    the weighted input and the output
 
+Files: every layer class registers itself under its class name (``@register``, in its own
+file) in ``LAYERS``; ``layer_config(layer)`` is its JSON-safe configuration ({"type": name,
+field: value, ...}: activations by ``to_dict``, pairs as lists; the initializers, named in
+``Layer.initializers``, are functions and are not saved) and ``layer_from_config(d)`` builds it
+back by looking the name up in ``LAYERS`` (never getattr on a module), with exactly the saved
+fields, each checked by the layer's constructor (a ConfigError otherwise).
+
 Rank polymorphism is broadcasting: every formula reads the example axis and the unit axes from
 the end, so a leading member axis K passes through untouched.  Layers import no array library:
 arrays come in, ``namespace(x)`` gives their library; host arrays for the initial parameters
 are made in the namespace of the generator's own arrays (``host_namespace``).
 """
 
+import dataclasses
 import math
 import numbers
 
+from ..activations import from_name
 from ..checks import show
 from ..errors import ConfigError
 from ..namespace import namespace
 
-__all__ = ["Layer", "host_namespace", "host_param", "zeros", "sum_to_shape", "check_shape",
+__all__ = ["Layer", "LAYERS", "register", "layer_config", "layer_from_config", "describe",
+           "host_namespace", "host_param", "zeros", "sum_to_shape", "check_shape",
            "positive_int", "positive_pair", "dropout_probability"]
 
 
@@ -46,12 +58,21 @@ class Layer:
     """Base class: ``apply`` is ``forward`` without its cache; no dropout, no parameters."""
 
     p_dropout = 0.0
+    initializers = ("weight_init", "bias_init")   # fields that are functions: never saved
 
     def apply(self, params, x):
         return self.forward(params, x)[0]
 
     def init(self, rng, input_shape):
         return (), self.output_shape(input_shape)
+
+    def param_shapes(self, input_shape):
+        """The shapes of ``init``'s params, drawing nothing: () for a layer without any."""
+        if type(self).init is not Layer.init:
+            raise ConfigError(f"{type(self).__name__} has parameters but no param_shapes: a "
+                              "layer with parameters states their shapes (layers/base.py)")
+        self.output_shape(input_shape)
+        return ()
 
     def backward(self, params, cache, delta, *, need_input_grad=True):
         """dC/dz from dC/dy through the activation, then ``backward_z``."""
@@ -143,3 +164,67 @@ def dropout_probability(value):
         raise ConfigError(f"p_dropout must be a number in [0, 1), got {show(value)}")
     return p
 
+
+
+LAYERS: dict = {}   # a layer's name in files -> its class (filled by ``register``)
+
+
+def register(cls):
+    """Class decorator: files name ``cls`` by its class name (see the module docstring)."""
+    LAYERS[cls.__name__] = cls
+    return cls
+
+
+def _saved_fields(cls) -> list:
+    return [f.name for f in dataclasses.fields(cls) if f.name not in cls.initializers]
+
+
+def layer_config(layer) -> dict:
+    """The JSON-safe configuration of a registered layer (see the module docstring)."""
+    name = type(layer).__name__
+    if LAYERS.get(name) is not type(layer):
+        raise ConfigError(f"layer {name} is not registered for files (decorate its class with "
+                          "nnxp.layers.base.register)")
+    config = {"type": name}
+    for field in _saved_fields(type(layer)):
+        value = getattr(layer, field)
+        config[field] = (value.to_dict() if hasattr(value, "to_dict") else
+                         list(value) if isinstance(value, tuple) else value)
+    return config
+
+
+def describe(layer) -> str:
+    """A short repr of a layer: its saved fields (no initializer functions)."""
+    fields = [f"{k}={getattr(layer, k)!r}" for k in _saved_fields(type(layer))]
+    return f"{type(layer).__name__}({', '.join(fields)})"
+
+
+def layer_from_config(d):
+    """The layer a saved configuration describes, or a ConfigError saying what is wrong."""
+    if not isinstance(d, dict):
+        raise ConfigError(f"a layer must be an object with its type and fields, got {show(d)}")
+    name = d.get("type")
+    cls = LAYERS.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ConfigError(f"unknown layer type {show(name)}; known: {', '.join(sorted(LAYERS))}")
+    fields = {k: v for k, v in d.items() if k != "type"}
+    expected = _saved_fields(cls)
+    if sorted(fields) != sorted(expected):
+        raise ConfigError(f"layer {name} has the fields {', '.join(expected)}; got "
+                          f"{show(sorted(map(str, fields)))}")
+    values = {}
+    for field, value in fields.items():
+        if isinstance(value, dict):
+            value = from_name(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        elif not isinstance(value, (str, int, float)) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            raise ConfigError(f"layer {name}'s field {field} must be a number, text, a list or "
+                              f"an activation, got {show(value)}")
+        values[field] = value
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"layer {name} cannot be built from {show(fields)}: "
+                          f"{type(exc).__name__}") from None

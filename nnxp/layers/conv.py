@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple
 from ..activations import Activation, Identity, as_activation
 from ..initializers import normal_bias
 from ..namespace import namespace
-from .base import Layer, check_shape, positive_int, positive_pair, host_param
+from .base import Layer, check_shape, positive_int, positive_pair, host_param, register
 from .primitives import lookup
 
 __all__ = ["Conv2D", "ConvCache", "fan_in_weight", "conv_output_shape", "add_bias",
@@ -64,6 +64,7 @@ def bias_grad(xp, delta):
     return xp.sum(delta, axis=(-4, -2, -1))
 
 
+@register
 @dataclass(frozen=True)
 class Conv2D(Layer):
     n_filters: int
@@ -85,6 +86,10 @@ class Conv2D(Layer):
         w = host_param(rng, self.weight_init, (self.n_filters, c) + self.filter_size, "weight")
         b = host_param(rng, self.bias_init, (self.n_filters,), "bias")
         return (w, b), out
+
+    def param_shapes(self, input_shape):
+        (c, _, _), _ = conv_output_shape(self, input_shape, self.n_filters, self.filter_size)
+        return ((self.n_filters, c) + self.filter_size, (self.n_filters,))
 
     def forward(self, params, x, *, mask=None):
         self._no_mask(mask)

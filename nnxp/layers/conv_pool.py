@@ -27,7 +27,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from ..activations import Activation, Sigmoid, as_activation
 from ..initializers import normal_bias
 from ..namespace import namespace
-from .base import Layer, host_param, positive_int, positive_pair
+from .base import Layer, host_param, positive_int, positive_pair, register
 from .conv import add_bias, bias_grad, conv_output_shape
 from .pool import check_ties, pool_backward, pooled_shape
 from .primitives import lookup
@@ -42,6 +42,7 @@ class ConvPoolCache(NamedTuple):
     a: Any
 
 
+@register
 @dataclass(frozen=True)
 class ConvPool(Layer):
     n_filters: int
@@ -74,6 +75,10 @@ class ConvPool(Layer):
         w = host_param(rng, self.weight_init or self.pooled_fan_out_weight, shape, "weight")
         b = host_param(rng, self.bias_init, (self.n_filters,), "bias")
         return (w, b), out
+
+    def param_shapes(self, input_shape):
+        self.output_shape(input_shape)
+        return ((self.n_filters, int(input_shape[0])) + self.filter_size, (self.n_filters,))
 
     def forward(self, params, x, *, mask=None):
         self._no_mask(mask)

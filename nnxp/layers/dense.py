@@ -30,7 +30,7 @@ from ..activations import Activation, Sigmoid, as_activation
 from ..initializers import default_weight, normal_bias
 from ..namespace import namespace
 from .base import (Layer, check_shape, dropout_probability, host_param, positive_int,
-                   sum_to_shape)
+                   register, sum_to_shape)
 
 __all__ = ["Dense", "DenseCache", "Affine"]
 
@@ -59,6 +59,10 @@ class Affine(Layer):
         w = host_param(rng, self.weight_init, (self.n_out, n_in), "weight")
         b = host_param(rng, self.bias_init, (self.n_out,), "bias")
         return (w, b), (self.n_out,)
+
+    def param_shapes(self, input_shape):
+        (n_in,) = check_shape(self, input_shape, 1, "(n_in,) (put a Flatten() before it)")
+        return ((self.n_out, n_in), (self.n_out,))
 
     def _scale(self, mask):
         return 1.0 if mask is not None or self.p_dropout == 0.0 else 1.0 - self.p_dropout
@@ -96,6 +100,7 @@ class Affine(Layer):
         return grads, sum_to_shape(xp, dx, cache.x.shape)
 
 
+@register
 @dataclass(frozen=True)
 class Dense(Affine):
     n_out: int

@@ -18,7 +18,7 @@ from typing import Any
 from ..namespace import namespace
 from ..errors import ConfigError
 from ..checks import show
-from .base import Layer, check_shape, positive_pair
+from .base import Layer, check_shape, positive_pair, register
 from .primitives import lookup
 
 __all__ = ["MaxPool2D", "pooled_shape", "check_ties", "pool_backward"]
@@ -45,6 +45,7 @@ def pooled_shape(layer, input_shape, pool):
     return (c, h // pool[0], w // pool[1])
 
 
+@register
 @dataclass(frozen=True)
 class MaxPool2D(Layer):
     pool: Any = (2, 2)

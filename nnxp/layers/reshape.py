@@ -18,11 +18,12 @@ from typing import Any
 from ..errors import ConfigError
 from ..namespace import namespace
 from ..checks import show
-from .base import Layer, check_shape, positive_int
+from .base import Layer, check_shape, positive_int, register
 
 __all__ = ["Flatten", "Reshape"]
 
 
+@register
 @dataclass(frozen=True)
 class Reshape(Layer):
     shape: Any
@@ -56,6 +57,7 @@ class Reshape(Layer):
         return (), _back(delta, len(self.shape), cache, self.ndim)
 
 
+@register
 @dataclass(frozen=True)
 class Flatten(Layer):
     ndim: int = 3

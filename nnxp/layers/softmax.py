@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..activations import Softmax as SoftmaxActivation
-from .base import zeros
+from .base import register, zeros
 from .dense import Affine
 
 __all__ = ["Softmax"]
 
 
+@register
 @dataclass(frozen=True)
 class Softmax(Affine):
     n_out: int
