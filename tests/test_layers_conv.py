@@ -134,7 +134,8 @@ CASES = [((3, 2, 8, 7), (4, 2, 3, 2)),          # one network
          ((1, 1, 5, 5), (1, 1, 5, 5)),          # the filter as large as the image
          ((4, 1, 9, 8), (3, 1, 4, 3)),          # one input channel (PyTorch: im2col on CPU)
          ((3, 1, 8, 7), (2, 4, 1, 3, 2)),       # one channel shared by K = 2 members
-         ((2, 3, 1, 8, 7), (2, 4, 1, 3, 2))]    # one channel, K = 2 inputs (groups)
+         ((2, 3, 1, 8, 7), (2, 4, 1, 3, 2)),    # one channel, K = 2 inputs (groups)
+         ((70, 1, 6, 5), (2, 1, 3, 3))]         # one channel, a large batch
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -14,8 +14,9 @@ Images of one channel (a first layer on MNIST) on the CPU, without groups, go to
 im2col + GEMM convolution (``aten.thnn_conv2d`` and ``aten._slow_conv2d_backward``, the kernels
 PyTorch runs when oneDNN is switched off, called directly so that no global flag changes):
 oneDNN, behind ``F.conv2d`` and ``convolution_backward`` on the CPU, is slow with a single
-input channel, above all for dw and dx (docs/speed_conv.md).  Where those aten kernels are
-missing, the general path runs.
+input channel, above all for dw and dx (docs/speed_conv.md).  The forward pass goes there only
+for mini-batches of up to ``IM2COL_MAX_ROWS`` images: for larger ones (evaluating many images
+at once) the two are about even.  Where those aten kernels are missing, the general path runs.
 
 Why not ``F.max_pool2d``: on the CPU, for small maps such as chapter 6's, its NCHW kernel is
 slower than the strided maxima (docs/speed_conv.md), and its backward (a scatter to one index
@@ -32,7 +33,9 @@ NaN.  The border that fills no window gets 0.
 import functools
 
 __all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
-           "max_pool2d_backward_all", "PRIMITIVES"]
+           "max_pool2d_backward_all", "PRIMITIVES", "IM2COL_MAX_ROWS"]
+
+IM2COL_MAX_ROWS = 64
 
 
 def _grouped(x, w):
@@ -63,16 +66,16 @@ def _im2col_kernels():
         return None
 
 
-def _by_im2col(x2, w2, groups):
+def _by_im2col(x2, w2, groups, backward):
     """Whether this convolution runs on the im2col kernels (see the module docstring)."""
     return (groups == 1 and w2.shape[1] == 1 and x2.device.type == "cpu"
-            and _im2col_kernels() is not None)
+            and (backward or x2.shape[0] <= IM2COL_MAX_ROWS) and _im2col_kernels() is not None)
 
 
 def conv2d(x, w):
     import torch.nn.functional as F
     x2, w2, groups = _grouped(x, w)
-    if _by_im2col(x2, w2, groups):
+    if _by_im2col(x2, w2, groups, backward=False):
         y = _im2col_kernels()[0](x2, w2, tuple(w2.shape[-2:]))
     else:
         y = F.conv2d(x2, w2, groups=groups)
@@ -86,7 +89,7 @@ def conv2d_backward(x, w, dy, need_input_grad=True):
     if w.ndim == 5:  # (K, m, F, Ho, Wo) -> (m, K F, Ho, Wo)
         dy2 = dy.transpose(0, 1).reshape((dy.shape[1], -1) + tuple(dy.shape[3:]))
     mask = (bool(need_input_grad), True, False)
-    if _by_im2col(x2, w2, groups):
+    if _by_im2col(x2, w2, groups, backward=True):
         dx2, dw, _ = _im2col_kernels()[1](dy2, x2, w2, tuple(w2.shape[-2:]), (1, 1), (0, 0),
                                           mask)
     else:
