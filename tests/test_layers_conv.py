@@ -189,14 +189,17 @@ def test_fast_pool_matches_generic_with_ties(backend, x_shape, pool, rule, dtype
     assert np.array_equal(to_numpy(dx), to_numpy(generic[rule](x, pool, dy)))
 
 
-def test_torch_has_its_own_pool_and_conv_primitives():
-    """PyTorch's table covers every generic primitive, Theano's tie rule included (the
-    generic one, with its strided window reductions, is what network3 ran on PyTorch)."""
-    torch_xp = pytest.importorskip("array_api_compat.torch")
+@pytest.mark.parametrize("xp_name, module", [("numpy", "conv_numpy"),
+                                             ("array_api_compat.torch", "conv_torch")])
+def test_numpy_and_torch_have_every_primitive(xp_name, module):
+    """NumPy's and PyTorch's tables cover every generic primitive, Theano's tie rule included
+    (the generic one, with its reductions over short window axes, is what network3 ran on
+    them)."""
+    xp = pytest.importorskip(xp_name)
     from nnxp.backends.primitives import fast_primitives
-    table = fast_primitives(torch_xp)
+    table = fast_primitives(xp)
     assert set(table) == set(primitives.GENERIC)
-    assert all(f.__module__ == "nnxp.backends.conv_torch" for f in table.values())
+    assert all(f.__module__ == f"nnxp.backends.{module}" for f in table.values())
 
 
 def test_pool_gradient_goes_to_the_first_maximum():

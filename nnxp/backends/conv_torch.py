@@ -5,8 +5,7 @@ numbers as nnxp/layers/primitives.py; PyTorch is imported inside the functions o
                              channels and run as K groups)
     conv2d_backward          one ``aten.convolution_backward`` call for dw and dx together (what
                              autograd calls), dx left out when it is not needed
-    max_pool2d               the window's maximum as elementwise ``torch.maximum`` of strided
-                             slices: rows first (ph - 1 calls), then columns (pw - 1)
+    max_pool2d               pool_strided.py with ``torch``: maxima of strided slices
     max_pool2d_backward      each window's gradient to its first maximum in row-major order
     max_pool2d_backward_all  to every element equal to its window's maximum (Theano's rule)
 
@@ -18,19 +17,15 @@ input channel, above all for dw and dx (docs/speed_conv.md).  The forward pass g
 for mini-batches of up to ``IM2COL_MAX_ROWS`` images: for larger ones (evaluating many images
 at once) the two are about even.  Where those aten kernels are missing, the general path runs.
 
-Why not ``F.max_pool2d``: on the CPU, for small maps such as chapter 6's, its NCHW kernel is
-slower than the strided maxima (docs/speed_conv.md), and its backward (a scatter to one index
-per window) cannot give Theano's "every maximum" rule.  Both backward rules here visit the
-ph*pw offsets (p, q) of the windows: the slice ``x[..., p::ph, q::pw]`` of the window cells at
-that offset is compared with the pooled maximum y, and ``hit * dy`` written straight into the
-same slice of dx (``out=``): a fixed number of elementwise kernels, each on an array the size
-of y, into one buffer the function owns.  The first-maximum rule keeps a "taken" mask across
-the offsets, visited in row-major order.  A window holding a NaN gets no gradient from either
-rule (NaN equals nothing), where the generic first-maximum code (an argmax) sends it to the
-NaN.  The border that fills no window gets 0.
+Max-pooling is pool_strided.py's (strided maxima, and both backward rules by a compare per
+window offset written into one owned buffer), not ``F.max_pool2d``: on the CPU, for small maps
+such as chapter 6's, that NCHW kernel is slower (docs/speed_conv.md), and its backward (a
+scatter to one index per window) cannot give Theano's "every maximum" rule.
 """
 
 import functools
+
+from . import pool_strided
 
 __all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
            "max_pool2d_backward_all", "PRIMITIVES", "IM2COL_MAX_ROWS"]
@@ -103,51 +98,19 @@ def conv2d_backward(x, w, dy, need_input_grad=True):
     return dw, dx2
 
 
-def _cells(a, pool, ho, wo, p, q):
-    """The window cells at offset (p, q) of every window: a (..., ho, wo) view of ``a``."""
-    (ph, pw) = pool
-    return a[..., p:ho * ph:ph, q:wo * pw:pw]
-
-
 def max_pool2d(x, pool):
     import torch
-    (ph, pw), ho, wo = pool, x.shape[-2] // pool[0], x.shape[-1] // pool[1]
-    if ph * pw == 1:
-        return x[..., :ho, :wo].clone()
-    rows = x[..., 0:ho * ph:ph, :wo * pw]
-    for p in range(1, ph):
-        rows = torch.maximum(rows, x[..., p:ho * ph:ph, :wo * pw])
-    y = rows[..., 0::pw]
-    for q in range(1, pw):
-        y = torch.maximum(y, rows[..., q::pw])
-    return y
-
-
-def _routed(x, pool, dy, first):
-    """dx with dy sent to the maxima of each window (the first one only if ``first``)."""
-    import torch
-    (ph, pw), (h, w) = pool, x.shape[-2:]
-    ho, wo = h // ph, w // pw
-    y = max_pool2d(x, pool)
-    dx = (torch.empty_like if (ho * ph, wo * pw) == (h, w) else torch.zeros_like)(
-        x, dtype=dy.dtype)
-    taken = None
-    for p in range(ph):
-        for q in range(pw):
-            hit = _cells(x, pool, ho, wo, p, q) == y
-            if first:
-                # on booleans, hit > taken is "hit and not taken": only the first maximum
-                hit, taken = (hit, hit) if taken is None else (hit > taken, taken | hit)
-            torch.mul(hit, dy, out=_cells(dx, pool, ho, wo, p, q))
-    return dx
+    return pool_strided.max_pool2d(torch, x, pool)
 
 
 def max_pool2d_backward(x, pool, dy):
-    return _routed(x, pool, dy, first=True)
+    import torch
+    return pool_strided.max_pool2d_backward(torch, x, pool, dy, first=True)
 
 
 def max_pool2d_backward_all(x, pool, dy):
-    return _routed(x, pool, dy, first=False)
+    import torch
+    return pool_strided.max_pool2d_backward(torch, x, pool, dy, first=False)
 
 
 PRIMITIVES = {"conv2d": conv2d, "conv2d_backward": conv2d_backward, "max_pool2d": max_pool2d,
