@@ -131,7 +131,11 @@ def _error_at(layers, params, caches, y):
 CASES = [((3, 2, 8, 7), (4, 2, 3, 2)),          # one network
          ((2, 3, 2, 8, 7), (2, 4, 2, 3, 2)),    # K = 2 members, an input each
          ((3, 2, 8, 7), (2, 4, 2, 3, 2)),       # K = 2 members sharing the input
-         ((1, 1, 5, 5), (1, 1, 5, 5))]          # the filter as large as the image
+         ((1, 1, 5, 5), (1, 1, 5, 5)),          # the filter as large as the image
+         ((4, 1, 9, 8), (3, 1, 4, 3)),          # one input channel (PyTorch: im2col on CPU)
+         ((3, 1, 8, 7), (2, 4, 1, 3, 2)),       # one channel shared by K = 2 members
+         ((2, 3, 1, 8, 7), (2, 4, 1, 3, 2)),    # one channel, K = 2 inputs (groups)
+         ((70, 1, 6, 5), (2, 1, 3, 3))]         # one channel, a large batch
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -161,19 +165,41 @@ def test_fast_conv_matches_generic(backend, x_shape, w_shape, dtype):
             assert dx is None and gx is None
 
 
-@pytest.mark.parametrize("x_shape, pool", [((2, 3, 8, 6), (2, 2)), ((2, 2, 3, 9, 7), (2, 3)),
-                                           ((1, 1, 5, 4), (1, 1))])
-def test_fast_pool_matches_generic_with_ties(backend, x_shape, pool):
+POOL_CASES = [((2, 3, 8, 6), (2, 2)), ((2, 2, 3, 9, 7), (2, 3)), ((1, 1, 5, 4), (1, 1)),
+              ((2, 1, 7, 9), (3, 1)), ((1, 2, 6, 6), (1, 3))]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("rule", ["max_pool2d_backward", "max_pool2d_backward_all"])
+@pytest.mark.parametrize("x_shape, pool", POOL_CASES)
+def test_fast_pool_matches_generic_with_ties(backend, x_shape, pool, rule, dtype):
     """Small integers make ties in most windows: every implementation routes a window's
-    gradient to the same element, its first maximum in row-major order."""
+    gradient to the same elements (its first maximum in row-major order, or, for the
+    ``_all`` rule, every maximum), exactly, in the input's dtype; the border that fills no
+    window gets 0."""
     rng = np.random.default_rng(4)
-    x = backend.asarray(rng.integers(0, 3, x_shape), "float64")
+    x = backend.asarray(rng.integers(0, 3, x_shape), dtype)
     fast, generic = primitives.lookup(backend.xp), primitives.GENERIC
     y = fast["max_pool2d"](x, pool)
+    assert y.dtype == x.dtype
     assert np.array_equal(to_numpy(y), to_numpy(generic["max_pool2d"](x, pool)))
-    dy = backend.asarray(rng.standard_normal(tuple(y.shape)), "float64")
-    dx = to_numpy(fast["max_pool2d_backward"](x, pool, dy))
-    assert np.array_equal(dx, to_numpy(generic["max_pool2d_backward"](x, pool, dy)))
+    dy = backend.asarray(rng.standard_normal(tuple(y.shape)), dtype)
+    dx = fast[rule](x, pool, dy)
+    assert dx.dtype == x.dtype and tuple(dx.shape) == x_shape
+    assert np.array_equal(to_numpy(dx), to_numpy(generic[rule](x, pool, dy)))
+
+
+@pytest.mark.parametrize("xp_name, module", [("numpy", "conv_numpy"),
+                                             ("array_api_compat.torch", "conv_torch")])
+def test_numpy_and_torch_have_every_primitive(xp_name, module):
+    """NumPy's and PyTorch's tables cover every generic primitive, Theano's tie rule included
+    (the generic one, with its reductions over short window axes, is what network3 ran on
+    them)."""
+    xp = pytest.importorskip(xp_name)
+    from nnxp.backends.primitives import fast_primitives
+    table = fast_primitives(xp)
+    assert set(table) == set(primitives.GENERIC)
+    assert all(f.__module__ == f"nnxp.backends.{module}" for f in table.values())
 
 
 def test_pool_gradient_goes_to_the_first_maximum():

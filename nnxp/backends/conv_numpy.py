@@ -1,14 +1,19 @@
 """NumPy's convolution primitives: im2col as a strided view (``sliding_window_view``, no Python
 loop over the kernel offsets), one BLAS matmul, and dx scattered back by in-place adds over the
-kh*kw offsets (col2im) instead of a second, padded convolution.  Same signatures and, to
-rounding, the same numbers as nnxp/layers/primitives.py; max-pooling uses the generic code,
-already a reshape and a reduction in NumPy.
+kh*kw offsets (col2im) instead of a second, padded convolution.  Max-pooling and both of its
+backward rules (the first maximum, every maximum) are pool_strided.py's with ``numpy``: maxima
+of strided slices and a compare per window offset, instead of the generic code's reductions
+over short window axes.  Same signatures and, to rounding, the same numbers as
+nnxp/layers/primitives.py.
 """
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["conv2d", "conv2d_backward", "PRIMITIVES"]
+from . import pool_strided
+
+__all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
+           "max_pool2d_backward_all", "PRIMITIVES"]
 
 
 def _patches(x, kh, kw):
@@ -51,4 +56,18 @@ def conv2d_backward(x, w, dy, need_input_grad=True):
     return dw, (dx.sum(axis=tuple(range(extra))) if extra else dx)
 
 
-PRIMITIVES = {"conv2d": conv2d, "conv2d_backward": conv2d_backward}
+def max_pool2d(x, pool):
+    return pool_strided.max_pool2d(np, x, pool)
+
+
+def max_pool2d_backward(x, pool, dy):
+    return pool_strided.max_pool2d_backward(np, x, pool, dy, first=True)
+
+
+def max_pool2d_backward_all(x, pool, dy):
+    return pool_strided.max_pool2d_backward(np, x, pool, dy, first=False)
+
+
+PRIMITIVES = {"conv2d": conv2d, "conv2d_backward": conv2d_backward, "max_pool2d": max_pool2d,
+              "max_pool2d_backward": max_pool2d_backward,
+              "max_pool2d_backward_all": max_pool2d_backward_all}

@@ -7,10 +7,12 @@
 The table below maps a namespace's module name to the module that has them; that module is
 imported on first use only, and imports its library inside its functions, so a NumPy-only
 install never imports JAX or PyTorch.  Each module offers a subset of the generic names
-(``conv2d``, ``conv2d_backward``, ``max_pool2d``, ``max_pool2d_backward``) with the same
-signatures and the same numbers to rounding (tests/test_layers_conv.py checks each against the
-generic one).  A new fast primitive is a function in one of these modules plus its name in
-that module's ``PRIMITIVES``.
+(``conv2d``, ``conv2d_backward``, ``max_pool2d``, ``max_pool2d_backward``,
+``max_pool2d_backward_all``) with the same signatures and the same numbers to rounding
+(tests/test_layers_conv.py checks each against the generic one).  A new fast primitive is a
+function in one of these modules plus its name in that module's ``PRIMITIVES``; pool_strided.py
+holds the max-pooling that NumPy's and PyTorch's modules share (any library with NumPy's
+elementwise functions and ``out=``).
 """
 
 import importlib
