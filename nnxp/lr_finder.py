@@ -5,7 +5,7 @@
                        checks=None, refine_steps=3, tolerance=0.02, seed=0, optimizer="sgd",
                        momentum=0.0, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult
     LRResult(threshold, recommended, trials, mode, seconds, rule)
-    Trial(eta, costs, decreases, verdict)    costs[0] is the cost before training
+    EtaTrial(eta, costs, decreases, verdict) costs[0] is the cost before training
     judge(costs, tolerance) -> verdict       "decreases", "slow", "flat", "oscillates",
                                              "rises" or "diverges" (book mode: also "worse")
     book_search(runner, start, ...) / sweep_search(runner, eta_min, ...) -> (threshold, trials)
@@ -87,7 +87,7 @@ from .network import Network
 from .optimizers import set_hyper
 from .plan import make_plan, transform_for
 
-__all__ = ["find_learning_rate", "LRResult", "Trial", "judge", "Runner", "book_search",
+__all__ = ["find_learning_rate", "LRResult", "EtaTrial", "judge", "Runner", "book_search",
            "sweep_search"]
 
 COST_PROBE = 2000   # examples of the subset the cost is measured on
@@ -102,7 +102,7 @@ WORSE = 0.1         # a trial ending this much (relative) above a smaller eta's 
 
 
 @dataclass
-class Trial:
+class EtaTrial:
     """One eta tried: the training-cost curve (costs[0] before training) and the verdict."""
 
     eta: float
@@ -373,7 +373,7 @@ def book_search(runner, start=0.01, refine_steps=3, tolerance=0.02, eta_min=1e-4
             verdict = judge(costs, tolerance)
             if verdict == "decreases" and _worse(costs, trials, eta):
                 verdict = "worse"
-            trials[eta] = Trial(eta, costs, verdict == "decreases", verdict)
+            trials[eta] = EtaTrial(eta, costs, verdict == "decreases", verdict)
             if progress:
                 print(f"eta {eta:.4g}: {verdict} ({' '.join(f'{c:.4g}' for c in costs)})",
                       flush=True)
@@ -414,7 +414,7 @@ def _worse(costs, trials, eta) -> bool:
 
 def sweep_search(runner, eta_min=1e-4, eta_max=1e2, tolerance=0.02):
     """The fast mode with any ``runner`` (as ``book_search``): one pass with eta growing
-    segment by segment.  Each Trial is one segment (its cost
+    segment by segment.  Each EtaTrial is one segment (its cost
     before and after, its verdict read from those two); the threshold is the eta at which the
     smoothed cost was lowest before it first climbed ``tolerance`` above that low (or
     diverged)."""
@@ -425,7 +425,7 @@ def sweep_search(runner, eta_min=1e-4, eta_max=1e2, tolerance=0.02):
     for eta, before, after in zip(etas, costs, costs[1:]):
         verdict = ("diverges" if not math.isfinite(after) else
                    "decreases" if after < before else "rises")
-        trials.append(Trial(eta, [before, after], verdict == "decreases", verdict))
+        trials.append(EtaTrial(eta, [before, after], verdict == "decreases", verdict))
     s = smooth([c if math.isfinite(c) else math.inf for c in costs[1:]])
     best = None
     for i, value in enumerate(s):
