@@ -2,7 +2,9 @@
 results file written as it goes and read back to resume.
 
     host_data(trials, training_data, evaluation_data, training_subset, validation_subset)
-        -> ((X, Y), (Xv, Yv))          NumPy, checked once (nnxp.data), Y one row per example
+        -> ((X, Y), (Xv, Yv))          NumPy, checked once (nnxp.data), Y one row per example;
+                                        read-only, so that nnxp.data prepares them once per
+                                        worker and backend (the caller's arrays stay writeable)
     check_options(...) -> dict          the fast-feedback and stopping options for every trial
                                         (an engine must be one of the backend's)
     fingerprint(data) -> dict           sizes and a hash of the data (a resumed search must
@@ -66,8 +68,20 @@ def host_data(trials, training_data, evaluation_data, training_subset=None,
         if subset is not None:
             subset = checks.number(name.replace("_data", "_subset"), subset, integer=True)
             x, y = x[:subset], y[:subset]
-        out.append((np.ascontiguousarray(x), np.ascontiguousarray(y)))
+        given = data if isinstance(data, tuple) else ()
+        out.append((read_only(x, given), read_only(y, given)))
     return tuple(out)
+
+
+def read_only(a, given=()) -> np.ndarray:
+    """``a`` (C order) such that nothing can change it (``nnxp.data.frozen``): a copy where it
+    is a view or may share memory with one of the caller's arrays ``given``."""
+    a = np.ascontiguousarray(a)
+    if a.base is not None or any(isinstance(g, np.ndarray) and np.may_share_memory(a, g)
+                                 for g in given):
+        a = a.copy()
+    a.flags.writeable = False
+    return a
 
 
 def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subset,
