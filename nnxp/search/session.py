@@ -34,7 +34,7 @@ import os
 import numpy as np
 
 from .. import backends, checks
-from ..data import prepare
+from ..data import freeze, prepare
 from ..errors import ConfigError, DataError
 from ..files import atomic_write_text, check_writable, read_json
 from .lock import Owner
@@ -68,20 +68,10 @@ def host_data(trials, training_data, evaluation_data, training_subset=None,
         if subset is not None:
             subset = checks.number(name.replace("_data", "_subset"), subset, integer=True)
             x, y = x[:subset], y[:subset]
-        given = data if isinstance(data, tuple) else ()
-        out.append((read_only(x, given), read_only(y, given)))
+        given = [a for a in data if isinstance(a, np.ndarray)] if isinstance(data, tuple) else []
+        out.append(tuple(freeze(a.copy() if any(np.may_share_memory(a, g) for g in given)
+                                else a) for a in (x, y)))
     return tuple(out)
-
-
-def read_only(a, given=()) -> np.ndarray:
-    """``a`` (C order) such that nothing can change it (``nnxp.data.frozen``): a copy where it
-    is a view or may share memory with one of the caller's arrays ``given``."""
-    a = np.ascontiguousarray(a)
-    if a.base is not None or any(isinstance(g, np.ndarray) and np.may_share_memory(a, g)
-                                 for g in given):
-        a = a.copy()
-    a.flags.writeable = False
-    return a
 
 
 def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subset,
