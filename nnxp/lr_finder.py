@@ -80,6 +80,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+from . import checks as _checks
 from .backprop import feedforward
 from .data import Dataset
 from .errors import ConfigError
@@ -157,12 +158,13 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
     base = net() if callable(net) and not isinstance(net, Network) else net
     if not isinstance(base, Network):
         raise ConfigError(f"net must be a Network or a function returning one, got {base!r}")
-    _check(mini_batch_size=mini_batch_size, n_train=n_train, checks=checks, integer=True)
-    if budget_batches is not None:
-        _check(budget_batches=budget_batches, integer=True)
-    _check(start=start, eta_min=eta_min, eta_max=eta_max)
-    _check(refine_steps=refine_steps, lmbda=lmbda, tolerance=tolerance, momentum=momentum,
-           integer=False, positive=False)
+    for name, v in dict(mini_batch_size=mini_batch_size, n_train=n_train, checks=checks,
+                        start=start, eta_min=eta_min, eta_max=eta_max).items():
+        _checks.number(name, v, integer=name in ("mini_batch_size", "n_train", "checks"))
+    _checks.optional_int("budget_batches", budget_batches)
+    for name, v in dict(refine_steps=refine_steps, lmbda=lmbda, tolerance=tolerance,
+                        momentum=momentum).items():
+        _checks.number(name, v, strict=False)
     if mode not in ("book", "sweep"):
         raise ConfigError(f"mode must be 'book' or 'sweep', got {mode!r}")
     if eta_min >= eta_max:
@@ -186,15 +188,6 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
                 f"before it first climbed more than {tolerance:g} above it")
     return LRResult(threshold, None if threshold is None else threshold / 2, trials, mode,
                     time.perf_counter() - began, rule)
-
-
-def _check(integer=False, positive=True, **values):
-    for name, v in values.items():
-        ok = (not isinstance(v, bool) and isinstance(v, int if integer else (int, float))
-              and math.isfinite(v) and (v > 0 if positive else v >= 0))
-        if not ok:
-            raise ConfigError(f"{name} must be a {'positive' if positive else 'non-negative'} "
-                              f"{'integer' if integer else 'number'}, got {v!r}")
 
 
 class Runner:
@@ -350,11 +343,6 @@ def _noise(values) -> float:
     bends = [abs(a - 2 * b + c) / abs(b) if b else 0.0
              for a, b, c in zip(values, values[1:], values[2:])]
     return statistics.median(bends) if bends else 0.0
-
-
-def decreases(costs, tolerance=0.0) -> bool:
-    """True when ``judge`` says the costs decrease."""
-    return judge(costs, tolerance) == "decreases"
 
 
 _PAST = ("rises", "oscillates", "diverges", "worse")  # verdicts of an eta past the threshold
