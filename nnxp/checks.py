@@ -5,6 +5,7 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
                                             ~200 characters (a data set shows as its type and
                                             length, not its repr)
     clip(text) -> str                       a text (another error's message) capped the same
+    nbytes(n) -> str                        a size: "512 bytes", "1.5 GiB"
     number(name, value, low=0, strict=True, integer=False, high=None) -> int | float
     optional_int(name, value) -> int | None                 None or a positive integer
     per_member(name, value, k, check) -> value or list      a number, or one per member
@@ -48,9 +49,9 @@ from collections.abc import Mapping
 from .dtypes import FLOAT_DTYPES, dtype_name
 from .errors import ConfigError, InputTypeError
 
-__all__ = ["show", "clip", "number", "optional_int", "per_member", "members", "sizes", "seed",
-           "dtype", "shuffle", "callables", "path", "unknown", "network_bytes", "memory_limit",
-           "memory"]
+__all__ = ["show", "clip", "nbytes", "number", "optional_int", "per_member", "members", "sizes",
+           "seed", "dtype", "shuffle", "callables", "path", "unknown", "network_bytes",
+           "memory_limit", "memory"]
 
 LIMIT = 200
 
@@ -287,8 +288,12 @@ def memory_limit():
     return min(limits) if limits else (None, "no known limit")
 
 
-def _fmt(n) -> str:
-    return f"{n:,} bytes" if n < 2 ** 20 else f"{n / 2 ** 30:,.2f} GiB ({n:,} bytes)"
+def nbytes(n) -> str:
+    """A size in bytes for a message: "{n:,} bytes" below 1 MiB, else MiB, GiB or TiB."""
+    for unit, scale in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{int(n):,} bytes"
 
 
 def memory(what, need, max_memory=None) -> None:
@@ -303,7 +308,7 @@ def memory(what, need, max_memory=None) -> None:
                               f"bound) or None, got {show(max_memory)}")
         limit, source = (None if max_memory == math.inf else max_memory), "max_memory"
     if limit is not None and need > limit:
-        raise ConfigError(f"{what} would need about {_fmt(need)} (estimated before anything "
-                          f"is allocated), more than the {_fmt(int(limit))} of {source}; make "
+        raise ConfigError(f"{what} would need about {nbytes(need)} (estimated before anything "
+                          f"is allocated), more than the {nbytes(int(limit))} of {source}; make "
                           f"it smaller, or if you mean it, raise the bound (max_memory=, or "
                           f"the environment variable NNXP_MAX_MEMORY, e.g. 64G or inf)")
