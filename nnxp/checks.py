@@ -10,6 +10,7 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     optional_int(name, value) -> int | None                 None or a positive integer
     per_member(name, value, k, check) -> value or list      a number, or one per member
                                             (an ordered sequence: a set or dict is refused)
+    each(value, k) -> list                  such a value as k values
     members(value, k, what) -> list[int]    the members a callback names (see below)
     sizes(value) -> list[int]               at least two positive layer widths, in order
     seed(value) -> int | None
@@ -49,8 +50,8 @@ from collections.abc import Mapping
 from .dtypes import FLOAT_DTYPES, dtype_name
 from .errors import ConfigError, InputTypeError
 
-__all__ = ["show", "clip", "nbytes", "number", "optional_int", "per_member", "members", "sizes",
-           "seed", "dtype", "shuffle", "callables", "path", "unknown", "network_bytes",
+__all__ = ["show", "clip", "nbytes", "number", "optional_int", "per_member", "each", "members",
+           "sizes", "seed", "dtype", "shuffle", "callables", "path", "unknown", "network_bytes",
            "memory_limit", "memory"]
 
 LIMIT = 200
@@ -116,6 +117,11 @@ def per_member(name, value, k, check):
                               f"got {len(values)}")
         return [check(f"{name}[{i}]", v) for i, v in enumerate(values)]
     return check(name, value)
+
+
+def each(value, k) -> list:
+    """A value given once or one per member (``per_member``'s result) as a list of k."""
+    return list(value) if isinstance(value, (list, tuple)) else [value] * k
 
 
 def members(value, k, what="a callback") -> list:
