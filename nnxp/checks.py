@@ -16,6 +16,7 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     seed(value) -> int | None
     dtype(value) -> "float32" | "float64"
     shuffle(value) -> bool | int
+    engine(value) -> str | None             an engine's name, not yet checked against a backend
     callables(name, value) -> list          a callable or a list of them
     path(name, value) -> str                a str or os.PathLike, as a string
     unknown(what, given, known)             an error for unknown keyword arguments
@@ -51,8 +52,8 @@ from .dtypes import FLOAT_DTYPES, dtype_name
 from .errors import ConfigError, InputTypeError
 
 __all__ = ["show", "clip", "nbytes", "number", "optional_int", "per_member", "each", "members",
-           "sizes", "seed", "dtype", "shuffle", "callables", "path", "unknown", "network_bytes",
-           "memory_limit", "memory"]
+           "sizes", "seed", "dtype", "shuffle", "engine", "callables", "path", "unknown",
+           "network_bytes", "memory_limit", "memory"]
 
 LIMIT = 200
 
@@ -206,6 +207,14 @@ def shuffle(value):
         return int(value)
     raise ConfigError(f"shuffle must be True, False or a non-negative integer seed, got "
                       f"{show(value)}")
+
+
+def engine(value):
+    """None, or an engine's name (which names a backend offers: Backend.engine_path)."""
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
+                          f"{show(value)}")
+    return value
 
 
 def callables(name, value) -> list:

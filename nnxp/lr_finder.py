@@ -88,7 +88,7 @@ from .network import Network
 from .optimizers import set_hyper
 from .plan import make_plan, transform_for
 
-__all__ = ["find_learning_rate", "LRResult", "EtaTrial", "judge", "Runner", "book_search",
+__all__ = ["find_learning_rate", "LRResult", "EtaTrial", "judge", "book_search",
            "sweep_search"]
 
 COST_PROBE = 2000   # examples of the subset the cost is measured on

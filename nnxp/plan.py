@@ -114,11 +114,8 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     if on_divergence not in ("stop", "continue"):
         raise ConfigError(f"on_divergence must be 'stop' or 'continue', got "
                           f"{checks.show(on_divergence)}")
-    if engine is not None and not isinstance(engine, str):
-        raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
-                          f"{checks.show(engine)}")
     plan = Plan(epochs, mini_batch_size, eta, lmbda, l1, opt.config, checks.shuffle(shuffle),
-                engine, **counts, **flags, on_divergence=on_divergence)
+                checks.engine(engine), **counts, **flags, on_divergence=on_divergence)
     if plan.needs_evaluation() and not evaluation:
         raise ConfigError("monitor_evaluation_cost / monitor_evaluation_accuracy, "
                           "early_stopping, schedule and monitor_every need evaluation_data")

@@ -81,10 +81,7 @@ def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subse
                "schedule": checks.optional_int("schedule", schedule),
                "monitor_every": checks.optional_int("monitor_every", monitor_every),
                "monitor_subset": checks.optional_int("monitor_subset", monitor_subset)}
-    if engine is not None:
-        if not isinstance(engine, str):
-            raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
-                              f"{checks.show(engine)}")
+    if checks.engine(engine) is not None:
         if backend is not None:
             backend.engine_path(engine)  # ConfigError naming the backend's engines
         options["engine"] = engine
