@@ -406,16 +406,8 @@ def exact() -> bool:
     return os.environ.get("NNXP_COMPAT_EXACT", "").strip().lower() in ("1", "true", "yes")
 
 
-_book_engines: dict = {}
-
-
 def _engine(backend, spec):
-    if not exact():
-        return engine_for(backend, spec)
-    key = (backend, spec)
-    if key not in _book_engines:
-        _book_engines[key] = _book.BookEngine(backend, spec)
-    return _book_engines[key]
+    return engine_for(backend, spec, cls=_book.BookEngine if exact() else None)
 
 
 def measuring_spec(spec) -> core.Spec:
