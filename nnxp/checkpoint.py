@@ -92,12 +92,9 @@ def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
 def run_file(spec, host_params, dtype, seed, plan, state, opt_leaves, histories,
              members=None) -> dict:
     """The file a checkpoint writes: the network (or the K members) and the run."""
-    if members is None:
-        d = network_dict(spec, host_params, dtype, seed)
-        d["checkpoint"] = checkpoint_dict(plan, state, opt_leaves, histories[0])
-        return d
-    d = population_dict(spec, host_params, dtype, seed)
-    d["checkpoint"] = checkpoint_dict(plan, state, opt_leaves, histories)
+    one = members is None
+    d = (network_dict if one else population_dict)(spec, host_params, dtype, seed)
+    d["checkpoint"] = checkpoint_dict(plan, state, opt_leaves, histories[0] if one else histories)
     return d
 
 

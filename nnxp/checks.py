@@ -5,15 +5,18 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
                                             ~200 characters (a data set shows as its type and
                                             length, not its repr)
     clip(text) -> str                       a text (another error's message) capped the same
+    nbytes(n) -> str                        a size: "512 bytes", "1.5 GiB"
     number(name, value, low=0, strict=True, integer=False, high=None) -> int | float
     optional_int(name, value) -> int | None                 None or a positive integer
     per_member(name, value, k, check) -> value or list      a number, or one per member
                                             (an ordered sequence: a set or dict is refused)
+    each(value, k) -> list                  such a value as k values
     members(value, k, what) -> list[int]    the members a callback names (see below)
     sizes(value) -> list[int]               at least two positive layer widths, in order
     seed(value) -> int | None
     dtype(value) -> "float32" | "float64"
     shuffle(value) -> bool | int
+    engine(value) -> str | None             an engine's name, not yet checked against a backend
     callables(name, value) -> list          a callable or a list of them
     path(name, value) -> str                a str or os.PathLike, as a string
     unknown(what, given, known)             an error for unknown keyword arguments
@@ -48,9 +51,9 @@ from collections.abc import Mapping
 from .dtypes import FLOAT_DTYPES, dtype_name
 from .errors import ConfigError, InputTypeError
 
-__all__ = ["show", "clip", "number", "optional_int", "per_member", "members", "sizes", "seed",
-           "dtype", "shuffle", "callables", "path", "unknown", "network_bytes", "memory_limit",
-           "memory"]
+__all__ = ["show", "clip", "nbytes", "number", "optional_int", "per_member", "each", "members",
+           "sizes", "seed", "dtype", "shuffle", "engine", "callables", "path", "unknown",
+           "network_bytes", "memory_limit", "memory"]
 
 LIMIT = 200
 
@@ -115,6 +118,11 @@ def per_member(name, value, k, check):
                               f"got {len(values)}")
         return [check(f"{name}[{i}]", v) for i, v in enumerate(values)]
     return check(name, value)
+
+
+def each(value, k) -> list:
+    """A value given once or one per member (``per_member``'s result) as a list of k."""
+    return list(value) if isinstance(value, (list, tuple)) else [value] * k
 
 
 def members(value, k, what="a callback") -> list:
@@ -199,6 +207,14 @@ def shuffle(value):
         return int(value)
     raise ConfigError(f"shuffle must be True, False or a non-negative integer seed, got "
                       f"{show(value)}")
+
+
+def engine(value):
+    """None, or an engine's name (which names a backend offers: Backend.engine_path)."""
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
+                          f"{show(value)}")
+    return value
 
 
 def callables(name, value) -> list:
@@ -288,8 +304,12 @@ def memory_limit():
     return min(limits) if limits else (None, "no known limit")
 
 
-def _fmt(n) -> str:
-    return f"{n:,} bytes" if n < 2 ** 20 else f"{n / 2 ** 30:,.2f} GiB ({n:,} bytes)"
+def nbytes(n) -> str:
+    """A size in bytes for a message: "{n:,} bytes" below 1 MiB, else MiB, GiB or TiB."""
+    for unit, scale in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{int(n):,} bytes"
 
 
 def memory(what, need, max_memory=None) -> None:
@@ -304,7 +324,7 @@ def memory(what, need, max_memory=None) -> None:
                               f"bound) or None, got {show(max_memory)}")
         limit, source = (None if max_memory == math.inf else max_memory), "max_memory"
     if limit is not None and need > limit:
-        raise ConfigError(f"{what} would need about {_fmt(need)} (estimated before anything "
-                          f"is allocated), more than the {_fmt(int(limit))} of {source}; make "
+        raise ConfigError(f"{what} would need about {nbytes(need)} (estimated before anything "
+                          f"is allocated), more than the {nbytes(int(limit))} of {source}; make "
                           f"it smaller, or if you mean it, raise the bound (max_memory=, or "
                           f"the environment variable NNXP_MAX_MEMORY, e.g. 64G or inf)")

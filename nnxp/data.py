@@ -2,6 +2,8 @@
 
     prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset
     clear_cache()                        forget the prepared Datasets
+    from_pairs(pairs, name) -> (x, y)    network2's list of (x, y) pairs as host arrays
+    freeze(a) -> a read-only array that is ``frozen``: prepared once (below)
     Dataset(x, y, labels, n)
         x       (n, n_in)   float inputs on the backend's device
         y       (n, n_out)  float desired outputs (one-hot when labels were given)
@@ -51,7 +53,8 @@ from .dtypes import dtype_name
 from .errors import DataError, InputTypeError
 from .namespace import namespace
 
-__all__ = ["Dataset", "prepare", "is_backend_array", "frozen", "clear_cache", "CACHE_SIZE"]
+__all__ = ["Dataset", "prepare", "is_backend_array", "frozen", "freeze", "from_pairs",
+           "clear_cache", "CACHE_SIZE"]
 
 
 class Dataset(NamedTuple):
@@ -75,7 +78,7 @@ def prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset:
     if len(data) == 0:
         raise DataError(f"{name} is empty; expected at least one example")
     if _is_pairs(data):
-        x, y = _from_pairs(data, name)
+        x, y = from_pairs(data, name)
     elif len(data) == 2:
         x, y = data
         key = _cache_key(x, y, backend, dtype, n_in, n_out)
@@ -108,6 +111,16 @@ def frozen(a) -> bool:
             return False
         a = a.base
     return a is None or isinstance(a, bytes)
+
+
+def freeze(a) -> np.ndarray:
+    """``a`` made ``frozen``: itself, read-only, if it owns its memory, else a read-only copy.
+    For nnxp's own arrays (a caller's array made read-only would surprise its owner)."""
+    a = np.ascontiguousarray(a)
+    if a.base is not None:
+        a = a.copy()
+    a.flags.writeable = False
+    return a
 
 
 def _cache_key(x, y, backend, dtype, n_in, n_out):
@@ -173,7 +186,7 @@ def _is_pairs(data) -> bool:
         isinstance(first, list) and len(first) == 2 and hasattr(first[0], "shape"))
 
 
-def _from_pairs(data, name):
+def from_pairs(data, name):
     try:
         x = np.stack([np.asarray(item[0]).reshape(-1) for item in data])
         ys = [item[1] for item in data]

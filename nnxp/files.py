@@ -54,7 +54,7 @@ import socket
 import stat
 import time
 
-from .checks import clip, show
+from .checks import clip, nbytes, show
 from .errors import ConfigError, DataError, FileError, InputTypeError
 
 __all__ = ["atomic_write_text", "atomic_write_bytes", "check_writable", "read_bytes",
@@ -327,10 +327,6 @@ def check_writable(path, what: str = "file") -> str:
 
 # -- reading ---------------------------------------------------------------------------------
 
-def _megabytes(n: int) -> str:
-    return f"{n:,} bytes" if n < 10 ** 6 else f"{n / 2 ** 20:,.1f} MiB"
-
-
 def read_bytes(path, *, max_bytes: int, what: str = "file") -> bytes:
     """The content of the regular file at ``path``, refused with a DataError (naming the path
     and the reason) if it is missing, a directory or device, unreadable, or larger than
@@ -350,14 +346,14 @@ def read_bytes(path, *, max_bytes: int, what: str = "file") -> bytes:
         raise DataError(f"{path!r} is not a regular file (a device, FIFO or socket), so it "
                         f"cannot be a {what}")
     if st.st_size > max_bytes:
-        raise DataError(f"{path!r} is {_megabytes(st.st_size)}; nnxp reads a {what} of at most "
-                        f"{_megabytes(max_bytes)} (max_bytes={max_bytes})")
+        raise DataError(f"{path!r} is {nbytes(st.st_size)}; nnxp reads a {what} of at most "
+                        f"{nbytes(max_bytes)} (max_bytes={max_bytes})")
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size > max_bytes:  # replaced by a larger file since the stat above
-                raise DataError(f"{path!r} is {_megabytes(size)}; nnxp reads a {what} of at "
-                                f"most {_megabytes(max_bytes)} (max_bytes={max_bytes})")
+                raise DataError(f"{path!r} is {nbytes(size)}; nnxp reads a {what} of at "
+                                f"most {nbytes(max_bytes)} (max_bytes={max_bytes})")
             raw = f.read(size + 1)  # read(n) allocates n bytes at once: never max_bytes
     except OSError as exc:
         raise DataError(f"cannot read the {what} at {path!r}: {exc.strerror or exc}") from None

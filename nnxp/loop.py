@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import number, show
+from .checks import each, number, show
 from .core import all_finite, select
 from .data import Dataset
 from .errors import ConfigError
@@ -68,18 +68,13 @@ class RunState:
         return [t.stop_reason is None for t in self.trackers]
 
 
-
-def _each(value, k):
-    return list(value) if isinstance(value, (list, tuple)) else [value] * k
-
-
 def eta_values(plan, state, epoch) -> list:
     """Each member's eta for ``epoch``: a function's value, checked, or the tracker's."""
     k = len(state.trackers)
     if not callable(plan.eta):
         return [t.eta for t in state.trackers]
     try:
-        values = _each(plan.eta(epoch), k)
+        values = each(plan.eta(epoch), k)
     except Exception as exc:
         raise ConfigError(f"the eta function raised {type(exc).__name__} at epoch {epoch}: "
                           f"{show(str(exc))}") from exc
@@ -178,7 +173,7 @@ def _measure(engine, plan, params, train_set, eval_set, epoch, etas, seconds, me
     k = 1 if members is None else members
     records = [{"epoch": epoch, "eta": etas[i], "seconds": seconds} for i in range(k)]
     finite = None
-    decay_terms = [(l, l1) for l, l1 in zip(_each(plan.lmbda, k), _each(plan.l1, k))]
+    decay_terms = [(l, l1) for l, l1 in zip(each(plan.lmbda, k), each(plan.l1, k))]
     for data, name, want_cost, want_accuracy in (
             (train_set, "training", plan.monitor_training_cost, plan.monitor_training_accuracy),
             (eval_set, "evaluation", plan.monitor_evaluation_cost,
@@ -226,7 +221,7 @@ def _chunk_monitor(engine, plan, state, histories, subset, n_train, members, pro
     def on_chunk(params, batches_done):
         scores = engine.scores(params, subset).reshape(k, 5)
         active = state.active()
-        for i, (lmbda, l1) in enumerate(zip(_each(plan.lmbda, k), _each(plan.l1, k))):
+        for i, (lmbda, l1) in enumerate(zip(each(plan.lmbda, k), each(plan.l1, k))):
             if not active[i]:
                 continue
             entry = {"epoch": state.epoch, "mini_batches": batches_done,

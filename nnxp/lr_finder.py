@@ -5,7 +5,7 @@
                        checks=None, refine_steps=3, tolerance=0.02, seed=0, optimizer="sgd",
                        momentum=0.0, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult
     LRResult(threshold, recommended, trials, mode, seconds, rule)
-    Trial(eta, costs, decreases, verdict)    costs[0] is the cost before training
+    EtaTrial(eta, costs, decreases, verdict) costs[0] is the cost before training
     judge(costs, tolerance) -> verdict       "decreases", "slow", "flat", "oscillates",
                                              "rises" or "diverges" (book mode: also "worse")
     book_search(runner, start, ...) / sweep_search(runner, eta_min, ...) -> (threshold, trials)
@@ -80,6 +80,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+from . import checks as _checks
 from .core import apply
 from .data import Dataset
 from .errors import ConfigError
@@ -87,7 +88,7 @@ from .network import Network
 from .optimizers import set_hyper
 from .plan import make_plan, transform_for
 
-__all__ = ["find_learning_rate", "LRResult", "Trial", "judge", "Runner", "book_search",
+__all__ = ["find_learning_rate", "LRResult", "EtaTrial", "judge", "book_search",
            "sweep_search"]
 
 COST_PROBE = 2000   # examples of the subset the cost is measured on
@@ -102,7 +103,7 @@ WORSE = 0.1         # a trial ending this much (relative) above a smaller eta's 
 
 
 @dataclass
-class Trial:
+class EtaTrial:
     """One eta tried: the training-cost curve (costs[0] before training) and the verdict."""
 
     eta: float
@@ -157,12 +158,13 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
     base = net() if callable(net) and not isinstance(net, Network) else net
     if not isinstance(base, Network):
         raise ConfigError(f"net must be a Network or a function returning one, got {base!r}")
-    _check(mini_batch_size=mini_batch_size, n_train=n_train, checks=checks, integer=True)
-    if budget_batches is not None:
-        _check(budget_batches=budget_batches, integer=True)
-    _check(start=start, eta_min=eta_min, eta_max=eta_max)
-    _check(refine_steps=refine_steps, lmbda=lmbda, tolerance=tolerance, momentum=momentum,
-           integer=False, positive=False)
+    for name, v in dict(mini_batch_size=mini_batch_size, n_train=n_train, checks=checks,
+                        start=start, eta_min=eta_min, eta_max=eta_max).items():
+        _checks.number(name, v, integer=name in ("mini_batch_size", "n_train", "checks"))
+    _checks.optional_int("budget_batches", budget_batches)
+    for name, v in dict(refine_steps=refine_steps, lmbda=lmbda, tolerance=tolerance,
+                        momentum=momentum).items():
+        _checks.number(name, v, strict=False)
     if mode not in ("book", "sweep"):
         raise ConfigError(f"mode must be 'book' or 'sweep', got {mode!r}")
     if eta_min >= eta_max:
@@ -186,15 +188,6 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
                 f"before it first climbed more than {tolerance:g} above it")
     return LRResult(threshold, None if threshold is None else threshold / 2, trials, mode,
                     time.perf_counter() - began, rule)
-
-
-def _check(integer=False, positive=True, **values):
-    for name, v in values.items():
-        ok = (not isinstance(v, bool) and isinstance(v, int if integer else (int, float))
-              and math.isfinite(v) and (v > 0 if positive else v >= 0))
-        if not ok:
-            raise ConfigError(f"{name} must be a {'positive' if positive else 'non-negative'} "
-                              f"{'integer' if integer else 'number'}, got {v!r}")
 
 
 class Runner:
@@ -353,11 +346,6 @@ def _noise(values) -> float:
     return statistics.median(bends) if bends else 0.0
 
 
-def decreases(costs, tolerance=0.0) -> bool:
-    """True when ``judge`` says the costs decrease."""
-    return judge(costs, tolerance) == "decreases"
-
-
 _PAST = ("rises", "oscillates", "diverges", "worse")  # verdicts of an eta past the threshold
 
 
@@ -374,7 +362,7 @@ def book_search(runner, start=0.01, refine_steps=3, tolerance=0.02, eta_min=1e-4
             verdict = judge(costs, tolerance)
             if verdict == "decreases" and _worse(costs, trials, eta):
                 verdict = "worse"
-            trials[eta] = Trial(eta, costs, verdict == "decreases", verdict)
+            trials[eta] = EtaTrial(eta, costs, verdict == "decreases", verdict)
             if progress:
                 print(f"eta {eta:.4g}: {verdict} ({' '.join(f'{c:.4g}' for c in costs)})",
                       flush=True)
@@ -415,7 +403,7 @@ def _worse(costs, trials, eta) -> bool:
 
 def sweep_search(runner, eta_min=1e-4, eta_max=1e2, tolerance=0.02):
     """The fast mode with any ``runner`` (as ``book_search``): one pass with eta growing
-    segment by segment.  Each Trial is one segment (its cost
+    segment by segment.  Each EtaTrial is one segment (its cost
     before and after, its verdict read from those two); the threshold is the eta at which the
     smoothed cost was lowest before it first climbed ``tolerance`` above that low (or
     diverged)."""
@@ -426,7 +414,7 @@ def sweep_search(runner, eta_min=1e-4, eta_max=1e2, tolerance=0.02):
     for eta, before, after in zip(etas, costs, costs[1:]):
         verdict = ("diverges" if not math.isfinite(after) else
                    "decreases" if after < before else "rises")
-        trials.append(Trial(eta, [before, after], verdict == "decreases", verdict))
+        trials.append(EtaTrial(eta, [before, after], verdict == "decreases", verdict))
     s = smooth([c if math.isfinite(c) else math.inf for c in costs[1:]])
     best = None
     for i, value in enumerate(s):

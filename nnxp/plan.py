@@ -114,11 +114,8 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     if on_divergence not in ("stop", "continue"):
         raise ConfigError(f"on_divergence must be 'stop' or 'continue', got "
                           f"{checks.show(on_divergence)}")
-    if engine is not None and not isinstance(engine, str):
-        raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
-                          f"{checks.show(engine)}")
     plan = Plan(epochs, mini_batch_size, eta, lmbda, l1, opt.config, checks.shuffle(shuffle),
-                engine, **counts, **flags, on_divergence=on_divergence)
+                checks.engine(engine), **counts, **flags, on_divergence=on_divergence)
     if plan.needs_evaluation() and not evaluation:
         raise ConfigError("monitor_evaluation_cost / monitor_evaluation_accuracy, "
                           "early_stopping, schedule and monitor_every need evaluation_data")
@@ -129,18 +126,14 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     return plan, opt
 
 
-def _each(value, k):
-    return list(value) if isinstance(value, (list, tuple)) else [value] * k
-
-
 def transform_for(plan, optimizer, n, members=None):
     """The update of one step for a training set of ``n`` examples: decay lmbda/n, L1 l1/n
     (left out of the computation when l1 is 0 for every member), the optimizer and eta
     (optimizers.training_chain).  eta starts at the plan's (1.0 for a function of the
     epoch); the loop writes each epoch's into the state's dict."""
     k = members or 1
-    decay = [lmbda / n for lmbda in _each(plan.lmbda, k)]
-    l1 = [v / n for v in _each(plan.l1, k)]
-    eta = [1.0] * k if callable(plan.eta) else _each(plan.eta, k)
+    decay = [lmbda / n for lmbda in checks.each(plan.lmbda, k)]
+    l1 = [v / n for v in checks.each(plan.l1, k)]
+    eta = [1.0] * k if callable(plan.eta) else checks.each(plan.eta, k)
     one = (lambda v: v[0]) if members is None else (lambda v: v)
     return training_chain(optimizer, one(eta), one(decay), one(l1) if any(l1) else None)

@@ -53,8 +53,8 @@ stream).  Limitation: ``Network.SGD`` starts a fresh optimizer state on each cal
 ``momentum > 0`` the velocity restarts at zero on every partial_fit call (``fit`` keeps it
 across its epochs as usual).
 
-Pickling (joblib, Dask, ``copy.deepcopy``) stores the fitted network as nnxp's JSON file (exact
-weights) plus its shuffling state, and rebuilds it on the same backend when unpickled.
+Pickling (joblib, Dask, ``copy.deepcopy``) is the Network's own: host copies of the exact
+weights, its shuffling state and its backend's name, rebuilt on that backend when unpickled.
 
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.model_selection import GridSearchCV
@@ -73,8 +73,6 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-import os
-import tempfile
 
 import numpy as np
 
@@ -100,18 +98,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import History, Network, checks, use_backend
-from . import load as _load_network
+from . import Network, checks, use_backend
 from .errors import ConfigError, DataError, InputTypeError
 
 __all__ = ["NNXPClassifier"]
 
 _MAX_SEED = 2**31 - 1
-
-
-def _to_numpy(net, array) -> np.ndarray:
-    """A backend array of ``net`` as a NumPy array: the one place this module converts."""
-    return np.asarray(net.backend.to_numpy(array))
 
 
 class NNXPClassifier(ClassifierMixin, BaseEstimator):
@@ -146,7 +138,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
     # -- training -------------------------------------------------------------------------
     def fit(self, X, y):
         """Train a fresh network for ``epochs`` epochs on (X, y); returns self."""
-        _positive_epochs(self.epochs)
+        checks.number("epochs", self.epochs, integer=True)  # at least one pass
         X, y = _validated(self, X, y)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
@@ -253,7 +245,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "network_")
         X = _validated(self, X, reset=False)
         net = self.network_
-        return _to_numpy(net, net.feedforward(X)).astype(np.float64)
+        return np.asarray(net.backend.to_numpy(net.feedforward(X)), dtype=np.float64)
 
     def predict(self, X) -> np.ndarray:
         """The label of the most active output unit for each row of X."""
@@ -268,40 +260,6 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         a[empty] = 1.0
         total[empty] = a.shape[1]
         return a / total
-
-    # -- pickling: a Network holds a module reference; store it as nnxp's JSON ------------
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
-        net = state.pop("network_", None)
-        if net is not None:
-            with tempfile.TemporaryDirectory() as folder:
-                path = os.path.join(folder, "network.json")
-                net.save(path)
-                with open(path, encoding="utf-8") as f:
-                    text = f.read()
-            state["_network_file"] = {"json": text, "backend": net.backend.name,
-                                      "shuffle": net.shuffle_rng.bit_generator.state}
-        history = state.pop("history_", None)
-        if history is not None:
-            state["_history"] = history.to_dict()
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        saved = state.pop("_network_file", None)
-        history = state.pop("_history", None)
-        if saved is not None:
-            with tempfile.TemporaryDirectory() as folder:
-                path = os.path.join(folder, "network.json")
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(saved["json"])
-                with use_backend(saved["backend"]):
-                    net = _load_network(path)
-            net.shuffle_rng.bit_generator.state = saved["shuffle"]
-            state["network_"] = net
-        if history is not None:
-            state["history_"] = History.from_dict(history)
-        super().__setstate__(state)
 
 
 def _validated(estimator, X, y="no_validation", **options):
@@ -323,12 +281,6 @@ def _validated(estimator, X, y="no_validation", **options):
         if isinstance(exc, InputTypeError):
             raise
         raise InputTypeError(f"X must hold numbers; {exc}") from exc
-
-
-def _positive_epochs(epochs) -> None:
-    """fit trains ``epochs`` passes over the data: at least one (scikit-learn's parameter
-    validation refuses 0 likewise, as an invalid parameter, at fit)."""
-    checks.number("epochs", epochs, integer=True)
 
 
 def _need_two_classes(classes) -> None:

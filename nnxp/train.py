@@ -71,7 +71,7 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
     with backend.device_scope():
         opt_state = transform.init(params)
     if resume is None:
-        etas = [0.0] * k if callable(plan.eta) else _each(plan.eta, k)
+        etas = [0.0] * k if callable(plan.eta) else checks.each(plan.eta, k)
         state = fresh_state(etas)
         histories = [History() for _ in range(k)] if histories is None else histories
         state.n_train = train_set.n
@@ -123,10 +123,6 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
             last[:] = backend.home_tree(last[0]), backend.home_tree(last[1])
         hold(home, *last)
     return last[0], last[1], state, histories
-
-
-def _each(value, k):
-    return list(value) if isinstance(value, (list, tuple)) else [value] * k
 
 
 def _restored(backend, dtype, fresh, leaves):

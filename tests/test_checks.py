@@ -124,3 +124,9 @@ def test_long_values_are_capped_in_every_module(call):
     with pytest.raises(nnxp.NNXPError) as info:
         call()
     assert len(str(info.value)) < 500 and "(10002 chars)" in str(info.value)  # repr: 2 quotes
+
+
+def test_nbytes_is_the_one_size_in_messages():
+    from nnxp.checks import nbytes
+    assert nbytes(999_999) == "999,999 bytes" and nbytes(5 * 2 ** 20) == "5.0 MiB"
+    assert nbytes(3 * 2 ** 30) == "3.0 GiB" and nbytes(2 ** 41) == "2.0 TiB"

@@ -135,6 +135,7 @@ def test_second_call_continues_from_the_shuffled_list(backend, capsys):
     hits = net.accuracy(evaluation)
     net.accuracy(training, convert=True)
     assert data_cache_info().scanned == 2  # the training list, the evaluation list
+    assert data_cache_info().size == 2     # their device copies are nnxp.data's, one cache
     got = capsys.readouterr().out.splitlines()
 
     random.seed(1)

@@ -17,7 +17,7 @@ import pytest
 
 import nnxp
 from nnxp import lr_finder
-from nnxp.lr_finder import Trial, find_learning_rate, judge
+from nnxp.lr_finder import EtaTrial, find_learning_rate, judge
 
 
 def test_book_procedure_on_mnist_finds_the_books_threshold(mnist):
@@ -186,4 +186,4 @@ def test_configuration_errors():
                 find_learning_rate(net, data, **bad)
         with pytest.raises(nnxp.ConfigError, match="Network"):
             find_learning_rate("net", data)
-    assert isinstance(Trial(1.0, [1.0], True), Trial)
+    assert isinstance(EtaTrial(1.0, [1.0], True), EtaTrial)

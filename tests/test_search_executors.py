@@ -8,6 +8,7 @@ import signal
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+import numpy as np
 import pytest
 
 import nnxp
@@ -196,3 +197,24 @@ def test_an_executor_that_raises_is_a_clear_error_and_the_search_resumes(threads
     assert len(saved["records"]) == 6  # the two groups sent before were recorded
     resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
     assert _without_seconds(resumed.records) == threads_table
+
+
+def test_workers_prepare_the_data_once_through_nnxp_data_and_the_callers_stay_writeable():
+    """The search's host copy is read-only, so nnxp.data's one cache prepares it once per
+    worker and backend: groups after the first skip the scans; the caller's arrays are not
+    made read-only, nor shared."""
+    from nnxp.data import clear_cache, frozen
+    from nnxp.search.session import host_data
+    from nnxp.search.trials import make_trials
+    from nnxp.search.space import grid_points
+    from nnxp.testing import data_cache_info
+    trials = make_trials(grid_points(SPACE), 7, 10)
+    (x, y), (xv, yv) = host_data(trials, TRAIN, VALID)
+    assert all(frozen(a) for a in (x, y, xv, yv))
+    assert TRAIN[0].flags.writeable and not np.may_share_memory(x, TRAIN[0])
+    clear_cache()
+    with ThreadPoolExecutor(1) as executor:
+        result = _grid(executor, max_members=1)       # 12 groups of one trial
+    assert len(result.records) == 12
+    info = data_cache_info()   # host_data's scans of the caller's data, then the worker's once
+    assert (info.scanned, info.unscanned) == (4, 22)

@@ -493,7 +493,7 @@ def _huge_counts(tmp):
       "`ConfigError` with the parameter count and its memory before any network is built "
       "(`max_parameters=`, 10**8 by default, overrides)")
 def _huge_widths(tmp):
-    with pytest.raises(nnxp.ConfigError, match=r"40,002,200,003 weights and biases.*MiB"):
+    with pytest.raises(nnxp.ConfigError, match=r"40,002,200,003 weights and biases.*GiB"):
         search.grid({"sizes": [[6, 9, 3], [6, 200000, 200000, 3]], "eta": [0.1]}, TRAIN, VALID,
                     epochs=1, mini_batch_size=10)
     with pytest.raises(nnxp.ConfigError, match="max_parameters=10"):

@@ -55,12 +55,13 @@ images: one ulp in one initial weight changes the book's own first epoch from 90
 right answers), rounding grows until the epoch lines differ.  NNXP_COMPAT_EXACT=1 then runs
 the book's arithmetic in its order (_book.py, bit for bit on NumPy) at about the book's speed.
 
-Data go to the device once per list, not once per call: a list of pairs is converted on first
-use and kept (``prepared``) with the identity of its items, so the next ``SGD``, ``accuracy``
-or ``total_cost`` on the same list, even reordered by our shuffle, reuses it.  A list whose
-items were replaced, added or removed is converted again.  Arrays changed in place inside the
-pairs are not noticed (the book's data never are).  At most ``MAX_LISTS`` lists are kept, and
-a list that nothing outside this module refers to any more is forgotten.
+Data go to the device once per list, not once per call: a list of pairs is converted to
+read-only host arrays on first use and kept (``prepared``) with the identity of its items, so
+the next ``SGD``, ``accuracy`` or ``total_cost`` on the same list, even reordered by our
+shuffle, reuses them, and nnxp.data's cache (the one cache of prepared data) their device
+copy.  A list whose items were replaced, added or removed is converted again.  Arrays changed
+in place inside the pairs are not noticed (the book's data never are).  At most ``MAX_LISTS``
+lists are kept, and a list that nothing outside this module refers to any more is forgotten.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ import numpy as np
 from .. import backends, checks, core
 from ..activations import Sigmoid
 from ..costs import CrossEntropyCost, QuadraticCost
-from ..data import Dataset, prepare
+from ..data import Dataset, freeze, from_pairs, prepare
 from ..engines import engine_for
 from ..errors import ConfigError, DataError
 from ..history import History
@@ -178,63 +179,57 @@ def nnxp_network(net, cost) -> _NnxpNetwork:
     return view
 
 
-# -- data on the device, once per list --------------------------------------------------------
+# -- data converted once per list; their device copies in nnxp.data's cache ------------------
 
-class Prepared:
-    """``data`` on the device: ``dataset`` holds its rows in the order the list had when it was
-    converted, ``rows[i]`` is the row of the list's item i now."""
+class Order:
+    """The order of a list's examples: ``rows[i]`` is the row (of its host arrays, as first
+    converted) of the list's item i now."""
 
-    def __init__(self, source, dataset, pairs):
-        self.source, self.dataset = source, dataset
+    def __init__(self, source, n):
+        self.source, self.rows = source, np.arange(n)
         self.items = list(source) if isinstance(source, list) else None
-        self.mutable = isinstance(source, list) and pairs  # shuffled in place, as the book
-        self.rows = np.arange(dataset.n)
 
     def current(self, data) -> bool:
         """Whether ``data`` still holds exactly the items we converted (in our order)."""
         return len(data) == len(self.items) and all(map(operator.is_, data, self.items))
 
-    def start_rows(self) -> np.ndarray:
-        return self.rows if self.mutable else np.arange(self.dataset.n)
-
-    def permute(self, rows, perm) -> np.ndarray:
-        """The list reordered by ``perm`` (new[i] = old[perm[i]]), as random.shuffle does it;
-        returns the rows in the new order."""
-        rows = rows[perm]
-        if self.mutable:
+    def permute(self, perm) -> np.ndarray:
+        """The rows reordered by ``perm`` (new[i] = old[perm[i]]); a list is reordered in
+        place, as random.shuffle does it, and remembers its new order."""
+        rows = self.rows[perm]
+        if self.items is not None:
             self.items = [self.items[p] for p in perm]
             self.source[:] = self.items
             self.rows = rows
         return rows
 
 
-_lists: dict = {}   # (id(list), backend, dtype, n_in, n_out) -> Prepared
+_lists: dict = {}   # (id(list), n_out) -> (Order, x, y): read-only host arrays of the list
 
 
-def prepared(data, backend, dtype, sizes, name) -> Prepared:
-    """``data`` checked and on ``backend``'s device, from the cache when it is still valid."""
+def prepared(data, backend, dtype, sizes, name) -> tuple:
+    """(Dataset, Order): ``data`` checked and on ``backend``'s device, and its rows' order.  A
+    list of pairs is converted to read-only host arrays once (while its items stay the same),
+    so that nnxp.data keeps their device copy."""
     if data is None:
         raise DataError(f"{name} is None; expected a list of (x, y) pairs")
     if not isinstance(data, (list, tuple, Dataset)) and hasattr(data, "__iter__") \
             and not hasattr(data, "shape") and not isinstance(data, (str, bytes, dict)):
         data = list(data)  # zip objects of Python 3 ports
-    key = None
+    if not _is_pairs(data):   # (X, y) arrays, a Dataset
+        dataset = prepare(data, backend, dtype, sizes[0], sizes[-1], name)
+        return dataset, Order(None, dataset.n)
+    _forget_unused()
+    key = (id(data), sizes[-1])
+    entry = _lists.pop(key, None)
+    if entry is None or not entry[0].current(data):
+        x, y = map(freeze, _host_arrays(data, sizes[-1], name))
+        entry = (Order(data, x.shape[0]), x, y)
     if isinstance(data, list):
-        _forget_unused()
-        key = (id(data), backend, dtype, sizes[0], sizes[-1])
-        hit = _lists.pop(key, None)
-        if hit is not None and hit.current(data):
-            _lists[key] = hit  # most recently used last
-            return hit
-    pairs = _is_pairs(data)
-    dataset = prepare(_host_form(data, pairs, sizes[-1]), backend, dtype, sizes[0], sizes[-1],
-                      name)
-    entry = Prepared(data, dataset, pairs)
-    if key is not None:
-        _lists[key] = entry
+        _lists[key] = entry  # most recently used last
         while len(_lists) > MAX_LISTS:
             _lists.pop(next(iter(_lists)))
-    return entry
+    return prepare(entry[1:], backend, dtype, sizes[0], sizes[-1], name), entry[0]
 
 
 def _forget_unused() -> None:
@@ -242,12 +237,12 @@ def _forget_unused() -> None:
     reference and getrefcount's own argument)."""
     if not hasattr(sys, "getrefcount"):
         return
-    for key in [k for k, e in _lists.items() if sys.getrefcount(e.source) <= 2]:
+    for key in [k for k, e in _lists.items() if sys.getrefcount(e[0].source) <= 2]:
         del _lists[key]
 
 
 def forget_data() -> None:
-    """Forget every list converted so far (frees their device memory)."""
+    """Forget every list converted so far (their device copies go with them)."""
     _lists.clear()
 
 
@@ -258,16 +253,14 @@ def _is_pairs(data) -> bool:
     return isinstance(first, (tuple, list)) and len(first) == 2 and not hasattr(first, "shape")
 
 
-def _host_form(data, pairs, n_out):
-    """A single output unit with scalar targets (y = 0.0 or 1.0, as in XOR examples): nnxp
-    would read scalars as class labels, the book subtracts them from a^L; give them as (n, 1)."""
-    if pairs and n_out == 1 and all(np.ndim(y) == 0 for _, y in data):
-        try:
-            x = np.stack([np.asarray(x).reshape(-1) for x, _ in data])
-            return x, np.asarray([y for _, y in data], dtype=np.float64).reshape(-1, 1)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"every item must be a pair (x, y) of numbers; {exc}") from None
-    return data
+def _host_arrays(pairs, n_out, name):
+    """The pairs as host arrays (x, y).  A single output unit with scalar targets
+    (y = 0.0 or 1.0, as in XOR examples): nnxp would read scalars as class labels, the book
+    subtracts them from a^L; give them as (n, 1)."""
+    x, y = from_pairs(pairs, name)
+    if n_out == 1 and y.ndim == 1:
+        y = y.astype(np.float64).reshape(-1, 1)
+    return x, y
 
 
 def has_data(data) -> bool:
@@ -294,18 +287,16 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
     plan, optimizer = make_plan(epochs, mini_batch_size, eta, lmbda=lmbda,
                                 evaluation=evaluation_data is not None,
                                 on_divergence="continue", **monitors)
-    train_set = prepared(training_data, backend, dtype, net.sizes, "training_data")
-    eval_set = (prepared(evaluation_data, backend, dtype, net.sizes, "evaluation_data")
+    train_set, order = prepared(training_data, backend, dtype, net.sizes, "training_data")
+    eval_set = (prepared(evaluation_data, backend, dtype, net.sizes, "evaluation_data")[0]
                 if wants_eval else None)
-    n, rows = train_set.dataset.n, train_set.start_rows()
+    n = train_set.n
     start = core.to_device(backend, params, dtype)
 
     def orders(epoch):
-        nonlocal rows
         perm = list(range(n))
         random.shuffle(perm)  # looked up at call time, like the book's random.shuffle(...)
-        rows = train_set.permute(rows, np.asarray(perm))
-        return rows
+        return order.permute(np.asarray(perm))
 
     def hold(backend_, new_params, opt_state):
         if new_params is not start:
@@ -317,11 +308,10 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
         reason = stopper.observe(records[0])
         return {0: reason} if reason else None
 
-    n_eval = None if eval_set is None else eval_set.dataset.n
+    n_eval = None if eval_set is None else eval_set.n
     engine, scorer = _engine(backend, spec), _scorer(backend, spec)
     _, _, _, histories = fit(
-        spec, start, plan, optimizer, train_set.dataset,
-        None if eval_set is None else eval_set.dataset, backend=backend, dtype=dtype,
+        spec, start, plan, optimizer, train_set, eval_set, backend=backend, dtype=dtype,
         orders=orders, engine=engine if scorer is engine else _Measured(engine, scorer),
         hold=hold, after_epoch=after_epoch,
         progress=lambda records, active: report(records[0], n, n_eval))
@@ -416,16 +406,8 @@ def exact() -> bool:
     return os.environ.get("NNXP_COMPAT_EXACT", "").strip().lower() in ("1", "true", "yes")
 
 
-_book_engines: dict = {}
-
-
 def _engine(backend, spec):
-    if not exact():
-        return engine_for(backend, spec)
-    key = (backend, spec)
-    if key not in _book_engines:
-        _book_engines[key] = _book.BookEngine(backend, spec)
-    return _book_engines[key]
+    return engine_for(backend, spec, cls=_book.BookEngine if exact() else None)
 
 
 def measuring_spec(spec) -> core.Spec:
@@ -459,7 +441,7 @@ def measure(net, cost, data, lmbda=0.0) -> tuple:
     spec = spec_for(net.sizes, cost)
     lmbda = checks.number("lmbda", lmbda, strict=False)
     params = core.to_device(backend, host_params(net), dtype)
-    dataset = prepared(data, backend, dtype, net.sizes, "data").dataset
+    dataset = prepared(data, backend, dtype, net.sizes, "data")[0]
     scores = _scorer(backend, spec).scores(params, dataset)
     return int(scores[0]), total_cost(scores, dataset.n, lmbda)
 
@@ -517,7 +499,7 @@ def step(net, cost, mini_batch, eta, lmbda=0.0, n=1) -> None:
     spec = spec_for(net.sizes, cost)
     eta, lmbda, n = _step_arguments(mini_batch, eta, lmbda, n)
     host = backends.load("numpy")
-    batch = prepare(_host_form(mini_batch, True, net.sizes[-1]), host, "float64",
+    batch = prepare(_host_arrays(mini_batch, net.sizes[-1], "mini_batch"), host, "float64",
                     net.sizes[0], net.sizes[-1], "mini_batch")
     transform = training_chain(sgd(), eta, lmbda / n)
     params = host_params(net)

@@ -72,10 +72,11 @@ import warnings
 
 import numpy as np
 
+from ..backends import resolve
 from ..checks import show
 from ..errors import ConfigError, DataError, FileError
 from ..files import as_path, atomic_write_bytes, read_bytes
-from .mnist import _backend, _finish, _folder, _options, _splits
+from .mnist import _finish, _folder, _options, _splits
 
 __all__ = ["CacheWarning", "book_order", "expand", "expand_mnist"]
 
@@ -98,7 +99,7 @@ def expand_mnist(path=None, *, cache=None, shuffle=0, download=True, one_hot=Fal
     dtype, keep, limits = _options(dtype, digits, n_train, n_validation, n_test)
     order = _check_shuffle(shuffle)
     folders, strict = _cache_folders(path, cache)
-    be = _backend(backend)
+    be = resolve(backend)
     (train_x, train_y), validation, test = _splits(path, download, progress)
     train, notes = _cached_expansion(train_x, train_y, order, folders, strict)
     for note in notes:

@@ -104,8 +104,8 @@ def load_mnist(path=None, *, download=True, one_hot=False, digits=None,
                dtype="float32", backend=None, progress=None):
     """MNIST as ``(training, validation, test)`` pairs ``(X, y)``; see the module docstring."""
     dtype, keep, limits = _options(dtype, digits, n_train, n_validation, n_test)
-    be = _backend(backend)
-    return _finish(_splits(path, download, progress), be, keep, limits, one_hot, dtype)
+    return _finish(_splits(path, download, progress), resolve(backend), keep, limits, one_hot,
+                   dtype)
 
 
 def _options(dtype, digits, n_train, n_validation, n_test):
@@ -157,10 +157,6 @@ def _check_digits(digits):
         raise ConfigError(f"digits must be a non-empty collection of the digits 0-9, "
                           f"such as digits=(0, 1); got {checks.show(digits)}")
     return np.array(sorted({int(d) for d in values}))
-
-
-def _backend(backend):
-    return resolve(backend)
 
 
 # -- files ------------------------------------------------------------------------------------
@@ -258,13 +254,9 @@ def _read(filepath, magic):
 
 
 def _parse_idx(filepath, magic):
-    """IDX: big-endian int32 magic, one big-endian int32 per dimension, then uint8 data.
-
-    Read as a stream: the header is checked first (magic, 28 x 28 images, at most
-    ``MAX_IMAGES``), then exactly the announced bytes are read into one array, and at most
-    ``_CHUNK`` more to detect trailing data.  So a file that inflates to far more than it
-    announces (a decompression bomb) or announces more than MNIST holds is refused before
-    anything large is allocated."""
+    """IDX: big-endian int32 magic, one big-endian int32 per dimension, then uint8 data, read
+    as a stream (the module docstring): exactly the announced bytes, and at most ``_CHUNK``
+    more to detect trailing data."""
     kind, ndim = ("images", 3) if magic == _IMAGES else ("labels", 1)
     try:
         with (gzip.open if filepath.endswith(".gz") else open)(filepath, "rb") as f:

@@ -113,7 +113,7 @@ Modules (one idea each):
     stats.py           the per-layer numbers of the report, derived on the host
     layer_checks.py    saturation, dead units, the weights: one layer at a time
     network_checks.py  divergence, weight decay, gradients, output collapse
-    history.py         the checks on cost and accuracy curves
+    history_checks.py  the checks on cost and accuracy curves
     causes.py          which problem explains which: eta named, causes first
     advice.py          the advice phrases and remedies the checks share
     health.py          HealthMonitor, NNXPHealthWarning

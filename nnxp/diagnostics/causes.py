@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 
 from .advice import FIND_ETA, FIND_ETA_REMEDY, MINI_BATCH
-from .history import stalled
+from .history_checks import stalled
 from .report import Problem
 
 __all__ = ["attribute", "relate", "finder_verdict", "too_few_updates"]

@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from . import network_checks as net_checks
 from .causes import attribute, relate
 from .advice import resolve_eta
-from .history import history_problems, learning, records as as_records
+from .history_checks import history_problems, learning, records as as_records
 from .layer_checks import layer_problems
 from .measure import chance_cost, measure
 from .report import Report

@@ -1,6 +1,9 @@
 """Engines: the one owner of a network's compiled programs, and how an epoch runs.
 
-    engine_for(backend, spec, name=None) -> Engine     cached per (backend, spec, engine)
+    engine_for(backend, spec, name=None, cls=None) -> Engine
+                                                        cached per (backend, spec, engine);
+                                                        ``cls``: an Engine class of one's own
+                                                        (nnxp.compat's book engine)
     clear()                                            forget them all
     Engine.run_epoch(transform, params, state, data, order, mini_batch_size,
                      every=None, on_chunk=None) -> (params, state)
@@ -46,10 +49,11 @@ __all__ = ["Engine", "engine_for", "clear"]
 _engines: dict = {}
 
 
-def engine_for(backend, spec, name=None) -> "Engine":
-    """The engine called ``name`` (None: the backend's best) for ``spec`` on ``backend``,
-    created once and kept, so that its compiled programs serve every later call."""
-    cls = _engine_class(backend.engine_path(name))
+def engine_for(backend, spec, name=None, cls=None) -> "Engine":
+    """The engine called ``name`` (None: the backend's best; or of class ``cls``) for ``spec``
+    on ``backend``, created once and kept, so that its compiled programs serve every later
+    call."""
+    cls = cls or _engine_class(backend.engine_path(name))
     key = (backend, spec, cls)
     if key not in _engines:
         if len(_engines) >= 64:  # a long search over shapes: forget the oldest

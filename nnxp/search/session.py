@@ -2,7 +2,9 @@
 results file written as it goes and read back to resume.
 
     host_data(trials, training_data, evaluation_data, training_subset, validation_subset)
-        -> ((X, Y), (Xv, Yv))          NumPy, checked once (nnxp.data), Y one row per example
+        -> ((X, Y), (Xv, Yv))          NumPy, checked once (nnxp.data), Y one row per example;
+                                        read-only, so that nnxp.data prepares them once per
+                                        worker and backend (the caller's arrays stay writeable)
     check_options(...) -> dict          the fast-feedback and stopping options for every trial
                                         (an engine must be one of the backend's)
     fingerprint(data) -> dict           sizes and a hash of the data (a resumed search must
@@ -32,7 +34,7 @@ import os
 import numpy as np
 
 from .. import backends, checks
-from ..data import prepare
+from ..data import freeze, prepare
 from ..errors import ConfigError, DataError
 from ..files import atomic_write_text, check_writable, read_json
 from .lock import Owner
@@ -66,7 +68,9 @@ def host_data(trials, training_data, evaluation_data, training_subset=None,
         if subset is not None:
             subset = checks.number(name.replace("_data", "_subset"), subset, integer=True)
             x, y = x[:subset], y[:subset]
-        out.append((np.ascontiguousarray(x), np.ascontiguousarray(y)))
+        given = [a for a in data if isinstance(a, np.ndarray)] if isinstance(data, tuple) else []
+        out.append(tuple(freeze(a.copy() if any(np.may_share_memory(a, g) for g in given)
+                                else a) for a in (x, y)))
     return tuple(out)
 
 
@@ -77,10 +81,7 @@ def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subse
                "schedule": checks.optional_int("schedule", schedule),
                "monitor_every": checks.optional_int("monitor_every", monitor_every),
                "monitor_subset": checks.optional_int("monitor_subset", monitor_subset)}
-    if engine is not None:
-        if not isinstance(engine, str):
-            raise ConfigError(f"engine must be a name such as 'plain' or 'jax', or None; got "
-                              f"{checks.show(engine)}")
+    if checks.engine(engine) is not None:
         if backend is not None:
             backend.engine_path(engine)  # ConfigError naming the backend's engines
         options["engine"] = engine

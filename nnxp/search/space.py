@@ -192,10 +192,6 @@ def grid_points(space) -> list:
     return [dict(zip(names, combo)) for combo in itertools.product(*lists)]
 
 
-def _megabytes(n) -> str:
-    return f"{n / 2 ** 20:,.0f} MiB" if n < 2 ** 40 else f"{n / 2 ** 40:,.1f} TiB"
-
-
 def check_count(what, n, epochs, max_trials) -> int:
     """``n`` trials, refused when more than ``max_trials`` (None: MAX_TRIALS)."""
     limit = MAX_TRIALS if max_trials is None else \
@@ -204,7 +200,7 @@ def check_count(what, n, epochs, max_trials) -> int:
         estimate = n * (TRIAL_BYTES + EPOCH_BYTES * max(1, int(epochs or 1)))
         raise ConfigError(f"{what} would run {n:,} trials, more than max_trials={limit:,}; "
                           f"their points, records and histories alone would take about "
-                          f"{_megabytes(estimate)}; search a smaller space (or pass "
+                          f"{checks.nbytes(estimate)}; search a smaller space (or pass "
                           f"max_trials={n} if you really mean it)")
     return n
 
@@ -226,7 +222,7 @@ def check_widths(trials, max_parameters) -> None:
         itemsize = 8 if largest.params["dtype"] == "float64" else 4
         raise ConfigError(f"trial {largest.number}'s network {checks.show(largest.params['sizes'])}"
                           f" has {n:,} weights and biases, more than max_parameters={limit:,}; "
-                          f"they alone would take {_megabytes(n * itemsize)} (and training "
+                          f"they alone would take {checks.nbytes(n * itemsize)} (and training "
                           f"needs several times that); give smaller widths (or pass "
                           f"max_parameters={n} if you really mean it)")
 

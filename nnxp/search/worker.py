@@ -51,7 +51,6 @@ from .results import rank_outcomes
 __all__ = ["Task", "MemberState", "run_group", "set_worker_data", "run_state"]
 
 _worker_data = {"data": None}
-_prepared: dict = {}
 
 
 @dataclass
@@ -80,7 +79,11 @@ class Task:
 
 
 def set_worker_data(data) -> None:
-    """Keep the search's data in this worker process (given once, when the process starts)."""
+    """Keep the search's data in this worker process (given once, when the process starts),
+    read-only: nnxp.data then prepares it once per backend and dtype for every group."""
+    for pair in data:
+        for a in pair:
+            a.flags.writeable = False  # this process's copy (or, forked, session.host_data's)
     _worker_data["data"] = data
 
 
@@ -107,18 +110,6 @@ def _failure(task, k, exc) -> dict:
             "seconds": 0.0, "error": message[:1000], "state": None, "params": None}
 
 
-def _datasets(pop, data):
-    """The data prepared for this population's backend and dtype (kept for the next group)."""
-    key = (id(data), pop.backend, pop.dtype)
-    if key not in _prepared:
-        if len(_prepared) >= 4:
-            _prepared.pop(next(iter(_prepared)))
-        (x, y), (xv, yv) = data
-        _prepared[key] = (data, pop.prepare((x, y), "training_data"),
-                          pop.prepare((xv, yv), "evaluation_data"))
-    return _prepared[key][1:]
-
-
 def _each(task, name, chosen):
     return [float(task.members[k][name]) for k in chosen]
 
@@ -131,7 +122,8 @@ def _train(task, data, chosen) -> list:
                      cost=shape["cost"], activation=shape["activation"],
                      weight_init=shape["weight_init"], dtype=shape["dtype"], backend=backend)
     starts = None if task.starts is None else [task.starts[i] for i in chosen]
-    train_set, eval_set = _datasets(pop, data)
+    train_set = pop.prepare(data[0], "training_data")  # once per backend: nnxp.data's cache
+    eval_set = pop.prepare(data[1], "evaluation_data")
     optimizer = shape["optimizer"]
     plan, opt = make_plan(
         task.epochs, shape["mini_batch_size"], _each(task, "eta", chosen), members=k,

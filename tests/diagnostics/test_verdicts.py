@@ -11,7 +11,7 @@ import pytest
 import nnxp
 from nnxp.diagnostics import Thresholds, diagnose
 from nnxp.diagnostics.advice import split_remedy
-from nnxp.diagnostics.history import history_problems, swing
+from nnxp.diagnostics.history_checks import history_problems, swing
 from nnxp.initializers import he_weight, zero_bias
 
 from ._helpers import N_IN, N_OUT, host_params, problem_data, records, set_params, uniform_data

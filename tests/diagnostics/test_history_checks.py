@@ -6,7 +6,7 @@ import math
 import pytest
 
 from nnxp.diagnostics import Thresholds
-from nnxp.diagnostics.history import history_problems, stalled, trend
+from nnxp.diagnostics.history_checks import history_problems, stalled, trend
 
 from ._helpers import records
 
