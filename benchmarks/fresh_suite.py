@@ -32,7 +32,10 @@ How the cases were built (the contract of this group):
               healthy runs' accuracy on the same data, below their worst.
 
 No case was changed after the diagnosis was run on it (docs/diagnostics.md, "A fresh
-held-out group").
+held-out group"), except one label: raw255-sigmoid was labelled saturated_units, the only kind
+there was; its label is now inputs_not_scaled (the kind added for it), with saturated_units
+allowed.  The group's failures were then used to change the diagnosis: it is a training score
+now, and benchmarks/blind_suite.py is the held-out one.
 """
 
 from __future__ import annotations
@@ -188,7 +191,7 @@ FAILING = [
     # inputs left unscaled
     _bad("raw255-sigmoid", "MNIST pixels left in 0-255, 3,000 images, [784, 30, 10] sigmoid, "
          "cross-entropy, eta 0.5, 5 epochs: the hidden units saturate",
-         _cfg("raw255", "sigmoid"), SAT, (COLLAPSE,), stage="fresh"),
+         _cfg("raw255", "sigmoid"), "inputs_not_scaled", (SAT, COLLAPSE), stage="fresh"),
 ]
 
 SCENARIOS = HEALTHY + FAILING
