@@ -12,7 +12,8 @@ program can apply it: benchmarks/bench_diagnose.py does, and retrains).  Remedy 
               it; no nnxp argument scales data, so ``scale_inputs(remedy, x)`` applies it)
 
 A remedy that changes the initialization means a fresh network.  ``split_remedy(remedy)``
-gives the Network and SGD keyword arguments (data keys are left to ``scale_inputs``).  While the checks run, a
+gives the Network and SGD keyword arguments (data keys are left to ``scale_inputs``).
+While the checks run, a
 smaller eta is written ``{"eta": FIND}``; ``resolve_eta(problems, eta, threshold)`` turns it
 into a number at the end of ``diagnose``: half of ``threshold`` when the finder's threshold is
 known (its recommendation: ``diagnose(..., threshold=nnxp.find_learning_rate(...))``), else

@@ -54,8 +54,9 @@ class HealthMonitor:
     finds a problem not announced yet is repeated at once on diagnose's default probe
     (``Thresholds().probe_size`` rows, or the monitor's own when larger), and that report is
     the epoch's: a problem is announced only when diagnose itself, on the same history and
-    thresholds, reports it (no weaker evidence during training than after it).  The check runs inside the backend's ``limit_threads()``, so that the
-    probe's small matrix products do not wake BLAS's worker threads on a busy machine.
+    thresholds, reports it (no weaker evidence during training than after it).  The check
+    runs inside the backend's ``limit_threads()``, so that the probe's small matrix products
+    do not wake BLAS's worker threads on a busy machine.
     """
 
     PROBE_SIZE = 400  # rows per check by default; see the class docstring
