@@ -15,6 +15,7 @@ from nnxp.diagnostics.history import falls, history_problems
 from nnxp.initializers import he_weight, zero_bias
 
 from ._helpers import N_IN, N_OUT, host_params, kinds_at, problem_data, records, set_params
+from .test_health import half_dead_net
 
 TH = Thresholds()
 
@@ -114,14 +115,9 @@ def test_a_fall_of_a_few_answers_on_a_small_evaluation_set_is_not_overfitting():
 # -- dead units under the initialization their remedy names -------------------------------------
 
 def killed_net():
-    """A ReLU network made with He weights and zero biases, whose first layer's units were
-    pushed off (as large steps do): half of them have z <= 0 on every input."""
-    net = nnxp.Network([N_IN, 8, N_OUT], activation="relu", cost=nnxp.LogLikelihoodCost,
-                       seed=0, weight_init=he_weight, bias_init=zero_bias)
-    (w1, b1), _ = host_params(net)
-    b1[:4] = -100.0
-    set_params(net, [(w1, b1), None])
-    return net
+    """A ReLU network made with He weights and zero biases, half of whose first layer's units
+    were pushed off (as large steps do): test_health's half-dead network."""
+    return half_dead_net()
 
 
 def test_dead_units_under_their_own_remedy_name_eta_after_training(backend):
