@@ -68,7 +68,8 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     summary = {"sizes": list(net.sizes), "cost": net.cost.name, "backend": net.backend.name,
                "n_probe": probe.n, "eta": eta, "lmbda": lmbda, "decay_per_step": decay,
                "accuracy": totals["accuracy"], "cost_value": totals["cost_value"],
-               "predicted_share": [c / probe.n for c in totals["pred_counts"]]}
+               "predicted_share": [c / probe.n for c in totals["pred_counts"]],
+               "input_rms": totals["x_rms"], "input_max": totals["x_max"]}
     scale = chance_cost(net, totals["label_counts"]) if records else None
     summary["chance_cost"] = scale
     problems = history_problems(records, th, lmbda=lmbda, n=n_train, scale=scale)
