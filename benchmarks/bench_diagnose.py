@@ -6,6 +6,7 @@
     python benchmarks/bench_diagnose.py --only dead-init,zero-init --seeds 0
     python benchmarks/bench_diagnose.py --json results.json  # also write every number
     python benchmarks/bench_diagnose.py --suite fresh --seeds 0 1   # the fresh held-out group
+    python benchmarks/bench_diagnose.py --suite blind --seeds 0 1   # the blind held-out group
 
 The scenarios (benchmarks/diagnose_suite.py): healthy networks of several kinds, diagnosed
 before and after training, and failing ones with a known cause, on MNIST subsets (5,000
@@ -51,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
 from benchmarks import diagnose_suite as suite  # noqa: E402
+from benchmarks import blind_suite as blind  # noqa: E402
 from benchmarks import fresh_suite as fresh  # noqa: E402
 from benchmarks import heldout_suite as heldout  # noqa: E402
 
@@ -66,17 +68,17 @@ def one_thread():
 def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
         progress=print, which="tuned") -> dict:
     """Every case, the scores, the finder and the advice outcomes, as one dict (``which``:
-    "tuned", the scenarios the thresholds were set on, or "heldout")."""
-    if which in ("heldout", "fresh"):
+    "tuned", the scenarios the thresholds were set on, "heldout", "fresh" or "blind")."""
+    if which in ("heldout", "fresh", "blind"):
         return run_heldout(backend, seeds, only, advice, progress,
-                           fresh if which == "fresh" else heldout)
+                           {"fresh": fresh, "blind": blind, "heldout": heldout}[which])
     scenarios = [s for s in suite.SCENARIOS if only is None or s.name in only]
     began = time.perf_counter()
     with nnxp.use_backend(backend), (one_thread() if backend == "numpy" else nullcontext()):
         data = suite.load()
         cases = []
         for s in scenarios:
-            finder = None if s.healthy else _kept(
+            finder = _kept(  # healthy runs too: a note may ask for the finder
                 lambda s=s: suite.finder_threshold(s.config, suite._subset(data, s.config)[0]))
             for seed in seeds:
                 cases += suite.run_cases(s, seed, data, finder=finder)
@@ -123,7 +125,7 @@ def run_heldout(backend="numpy", seeds=(0, 1, 2), only=None, advice=True,
         data = group.load()
         cases, advised = [], []
         for s in scenarios:
-            finder = None if s.healthy else heldout.finder(s, data)
+            finder = heldout.finder(s, data)  # computed only when a diagnosis asks for it
             for seed in seeds:
                 run_s = heldout.resolve(s, seed, data)
                 got = heldout.run_cases(run_s, seed, data, finder=finder)
@@ -136,7 +138,8 @@ def run_heldout(backend="numpy", seeds=(0, 1, 2), only=None, advice=True,
             named = [f"{c['named_first'] or '-'}" for c in cases
                      if c["scenario"] == s.name and c["stage"] != "monitor"]
             progress(f"  {s.name}: {', '.join(named)}")
-    return {"suite": "fresh" if group is fresh else "heldout", "backend": backend,
+    return {"suite": group.__name__.rsplit(".", 1)[-1].replace("_suite", ""),
+            "backend": backend,
             "seeds": list(seeds), "cases": cases,
             "score": suite.score(cases), "healthy": healthy_rates(cases), "finder": [],
             "advice": advised, "seconds": time.perf_counter() - began}
@@ -338,9 +341,9 @@ def _yes(x) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--backend", default="numpy")
-    p.add_argument("--suite", choices=("tuned", "heldout", "fresh"), default="tuned",
-                   help="the scenarios the thresholds were set on, the held-out ones, or the "
-                        "fresh held-out group (fresh_suite.py)")
+    p.add_argument("--suite", choices=("tuned", "heldout", "fresh", "blind"), default="tuned",
+                   help="the scenarios the thresholds were set on, the held-out ones, the "
+                        "fresh group (fresh_suite.py) or the blind group (blind_suite.py)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--only", help="comma-separated scenario names")
     p.add_argument("--quick", action="store_true", help="the CI-reduced suite, seed 0")

@@ -236,12 +236,14 @@ def diagnose(net, train_set, config, history=None, threshold=None):
 
 
 def with_finder(report, net, train_set, config, history, finder):
-    """The documented workflow: when the problem named first says to lower eta, run the
-    finder (``finder()``: its threshold) and diagnose again with it, so that the remedy holds
-    the finder's recommendation."""
+    """The documented workflow: when the problem named first says to lower eta, or a note
+    says the curve cannot tell whether eta is too high ("ask_finder"), run the finder
+    (``finder()``: its threshold) and diagnose again with it, so that the remedy holds the
+    finder's recommendation."""
     first = report.primary
-    if finder is None or first is None or "eta" not in first.remedy and not (
-            first.kind == "learning_rate_too_high"):
+    asks = any(p.evidence.get("ask_finder") for p in report.problems)
+    if finder is None or (first is None or "eta" not in first.remedy and not (
+            first.kind == "learning_rate_too_high")) and not asks:
         return report
     threshold = finder()
     return report if threshold is None else diagnose(net, train_set, config, history,
@@ -366,13 +368,16 @@ def run_finder(scenario, data, seed=0) -> dict:
 
 def apply(config, remedy, found_eta=None) -> dict:
     """The scenario's config with a Problem's remedy applied as it is (Network and SGD
-    arguments: advice.py's keys; ``mini_batch_size`` is the config's "mb")."""
+    arguments: advice.py's keys; ``mini_batch_size`` is the config's "mb"; the data key
+    ``scale_inputs`` is kept for heldout_suite's data, which applies it)."""
     config = dict(config)
     for key, value in remedy.items():
         if key == "eta" and value == "find":
             config["eta"] = found_eta
         elif key == "mini_batch_size":
             config["mb"] = value
+        elif key == "scale_inputs":  # a data transform (advice.scale_inputs): heldout_suite
+            config["scale_inputs"] = value  # applies it to training and evaluation inputs
         elif key in ("eta", "weight_init", "bias_init", "cost", "activation",
                      "output_activation", "lmbda", "early_stopping"):
             config[key] = value

@@ -42,6 +42,7 @@ import numpy as np
 import nnxp
 from benchmarks import diagnose_suite as suite
 from benchmarks.diagnose_suite import LR, DEAD, SAT, COLLAPSE, Scenario
+from nnxp.diagnostics.advice import scale_inputs
 from nnxp.initializers import (default_weight, glorot_weight, he_weight, large_weight,
                                normal_bias, zero_bias)
 
@@ -194,9 +195,12 @@ def _noisy(pair):
 
 
 def _data(data, config):
-    (x, y), evaluation = data[config["data"]]
+    """The config's training rows and evaluation data, with a remedy's ``scale_inputs``
+    (advice.scale_inputs) applied to both."""
+    (x, y), (xe, ye) = data[config["data"]]
     n = config.get("n") or len(y)
-    return (x[:n], y[:n]), evaluation
+    remedy = {"scale_inputs": config["scale_inputs"]} if "scale_inputs" in config else {}
+    return ((scale_inputs(remedy, x[:n]), y[:n]), (scale_inputs(remedy, xe), ye))
 
 
 def resolve(scenario, seed, data) -> Scenario:

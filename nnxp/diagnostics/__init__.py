@@ -10,7 +10,8 @@
     HealthMonitor(probe=None, every=1, thresholds=None, warn=True)
         a training callback ``monitor(record, net)``: diagnoses every ``every`` calls, puts
         ``record["health"]`` (compact), keeps ``monitor.reports``, and warns once per new
-        (kind, layer) with ``NNXPHealthWarning``; ``monitor.bind(training_data)`` takes its
+        (kind, layer) with ``NNXPHealthWarning``, confirmed on diagnose's default probe;
+        ``monitor.bind(training_data)`` takes its
         probe from the training data when none was given.
     take_probe(dataset, size, backend) -> Dataset   at most ``size`` rows, spread evenly
 
@@ -31,6 +32,10 @@ at or below it never, above it always; remedies that lower eta then use half of 
 Problem kinds (``Report.KINDS``, in the order causes come before consequences) and when they
 are reported, with the default thresholds:
 
+    inputs_not_scaled       the probe's inputs have an RMS above ``input_rms`` (10) and the
+                            first layer's weights are at most 3x the 1/sqrt(n_in) scale: z is
+                            as wide as the data; remedy ``scale_inputs`` = 1 / max |x| (a data
+                            transform: advice.scale_inputs); it explains what the wide z does
     divergence              a parameter, the probe cost or a recorded cost is NaN or infinite
     identical_units         every unit of a layer has the same weights: symmetry never breaks
     same_sign_weights       at least ``same_sign_share`` (99%) of a layer's weights (10 or more)
@@ -50,13 +55,17 @@ are reported, with the default thresholds:
                             more than the trend's fall; and the rise, or the cost's swing above
                             its floor (history.swing), is at least ``swing`` (3%) of the cost of
                             knowing nothing; never when eta is at or below the finder's
-                            ``threshold``.  An error when it explains dead or saturated units
-                            or a collapse.  (eta and history) the cost stopped improving after
-                            its first epoch or two, in a network still at chance with dead or
-                            saturated units: the first steps (of the run then training) broke
-                            it; or rectified output units are 0 on every input after training
-                            in a network that has not learned.  (eta) one full step eta |dC/dw|
-                            above ``max_update_ratio`` (100) times |w|
+                            ``threshold``; "info" asking for the finder when the cost also
+                            falls beyond its noise (history.falls) below the cost of knowing
+                            nothing (the finder's threshold then decides).  An error when it
+                            explains dead or saturated units or a collapse.  (eta and
+                            history) the cost stopped improving after its first epoch or
+                            two, in a network still at chance with dead or saturated units:
+                            the first steps (of the run then training) broke it; or
+                            rectified output units are 0 on every input after training in a
+                            network that has not learned; or units died (4 or more epochs)
+                            under the initialization their remedy names.  (eta) one full
+                            step eta |dC/dw| above ``max_update_ratio`` (100) times |w|
     tiny_weights            weight RMS below ``tiny_weight_ratio`` (5%) of 1/sqrt(n_in): the
                             output hardly depends on the input (too much L2 weight decay)
     dead_units              ReLU-family units with z <= 0 on every input of a probe of at least
@@ -85,7 +94,8 @@ are reported, with the default thresholds:
     overfitting             (history) the evaluation accuracy fell by ``rise_tolerance`` from
                             its best, or (no L2) the evaluation cost rose from its best while
                             the accuracy stopped improving, two or more epochs ago, by more than
-                            1.5 times its own median change per epoch, while the training cost
+                            1.5 times its own median change per epoch (and, counted in
+                            answers, by more than 9: McNemar), while the training cost
                             kept falling and no learning_rate_too_high was found and the
                             training accuracy held
     output_collapse         one class gets ``collapse_share`` (90%) of the predictions, though

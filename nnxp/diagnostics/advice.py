@@ -8,9 +8,12 @@ program can apply it: benchmarks/bench_diagnose.py does, and retrains).  Remedy 
               "cost" (a cost's name), "activation", "output_activation" (names)
     SGD:      "eta" (a number), "mini_batch_size" (a number), "lmbda" (a number),
               "early_stopping" (epochs without improvement)
+    data:     "scale_inputs" (a number: every input, training and evaluation, multiplied by
+              it; no nnxp argument scales data, so ``scale_inputs(remedy, x)`` applies it)
 
 A remedy that changes the initialization means a fresh network.  ``split_remedy(remedy)``
-gives the two sets of keyword arguments.  While the checks run, a
+gives the Network and SGD keyword arguments (data keys are left to ``scale_inputs``).
+While the checks run, a
 smaller eta is written ``{"eta": FIND}``; ``resolve_eta(problems, eta, threshold)`` turns it
 into a number at the end of ``diagnose``: half of ``threshold`` when the finder's threshold is
 known (its recommendation: ``diagnose(..., threshold=nnxp.find_learning_rate(...))``), else
@@ -25,10 +28,11 @@ from ..initializers import default_weight, he_weight, zero_bias
 
 __all__ = ["REINIT", "FIND_ETA", "HE_INIT", "BOOK_DECAY", "book_lmbda", "REINIT_REMEDY",
            "FIND_ETA_REMEDY", "HE_REMEDY", "FIND", "resolve_eta", "MINI_BATCH", "NETWORK_KEYS",
-           "SGD_KEYS", "split_remedy"]
+           "SGD_KEYS", "DATA_KEYS", "split_remedy", "scale_inputs", "SCALE_INPUTS"]
 
 NETWORK_KEYS = ("weight_init", "bias_init", "cost", "activation", "output_activation")
 SGD_KEYS = ("eta", "mini_batch_size", "lmbda", "early_stopping")
+DATA_KEYS = ("scale_inputs",)
 
 REINIT = "re-initialize with net.default_weight_initializer() (weights N(0, 1/n_in), chapter 3)"
 FIND_ETA = ("find the threshold eta at which the training cost starts to decrease with "
@@ -36,6 +40,11 @@ FIND_ETA = ("find the threshold eta at which the training cost starts to decreas
             "diagnose(..., threshold=result) puts that eta in the remedy")
 HE_INIT = ("re-initialize with He weights N(0, 2/n_in) and zero biases "
            "(weight_init=nnxp.initializers.he_weight, bias_init=nnxp.initializers.zero_bias)")
+SCALE_INPUTS = ("scale the inputs to [0, 1] (divide 8-bit pixels by 255) or standardize each "
+                "feature to zero mean and unit variance (features of very different ranges: "
+                "per column, e.g. scikit-learn's MinMaxScaler or StandardScaler fitted on the "
+                "training data), the same for training and evaluation data; the remedy "
+                "multiplies every input by one number")
 BOOK_DECAY = 5e-5
 MINI_BATCH = 10  # the book's mini-batch size, what a too_few_updates remedy proposes
 
@@ -53,12 +62,22 @@ def book_lmbda(eta, n) -> float:
 def split_remedy(remedy) -> tuple:
     """(Network keyword arguments, SGD keyword arguments) of a remedy, to apply it:
     ``nnxp.Network(sizes, **net_args)`` and ``net.SGD(data, epochs, **sgd_args)`` with the
-    run's own values for the rest."""
-    unknown = set(remedy) - set(NETWORK_KEYS) - set(SGD_KEYS)
+    run's own values for the rest; a data key (DATA_KEYS) is in neither: ``scale_inputs``
+    applies it to the data."""
+    unknown = set(remedy) - set(NETWORK_KEYS) - set(SGD_KEYS) - set(DATA_KEYS)
     if unknown:
-        raise ValueError(f"remedy keys {sorted(unknown)} are neither Network nor SGD arguments")
+        raise ValueError(f"remedy keys {sorted(unknown)} are neither Network, SGD nor data "
+                         "arguments")
     return ({k: v for k, v in remedy.items() if k in NETWORK_KEYS},
             {k: v for k, v in remedy.items() if k in SGD_KEYS})
+
+
+def scale_inputs(remedy, x):
+    """``x`` (an array of inputs, any library's, or anything that multiplies by a number) with
+    the remedy's data transform applied: ``x * remedy["scale_inputs"]``; ``x`` itself when the
+    remedy has none.  Apply it to the training and the evaluation inputs alike."""
+    factor = remedy.get("scale_inputs")
+    return x if factor is None else x * factor
 
 
 def resolve_eta(problems, eta, threshold) -> None:

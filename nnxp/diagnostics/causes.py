@@ -1,7 +1,8 @@
 """Which problem explains which, so that the report names the cause first, with its evidence.
 
     attribute(problems, records, th, *, eta, progress, threshold=None, mini_batch_size=None,
-              n=None, last=None, scale=None) -> problems, with the causes the history shows
+              n=None, last=None, scale=None, current=None) -> problems, with the causes the
+                                                 history shows
     finder_verdict(problems, eta, threshold) -> problems   the finder's threshold decides
     too_few_updates(records, th, mini_batch_size, n, progress) -> Problem or None
     relate(problems, trained, last=None) -> None   causes take the severity of what they explain
@@ -9,7 +10,8 @@
 1. attribute, in order:
    a. the finder's verdict (``threshold``, the finder's largest eta at which the training
       cost decreases from the start, when given): eta at or below it is never called too high
-      by the curve, eta above it is (one notion of "too high" for the finder and diagnose).
+      by the curve, eta above it is (one notion of "too high" for the finder and diagnose);
+      a curve the history could not judge ("info", evidence "ask_finder") becomes a warning.
    b. too_few_updates: with the mini-batch size and the training-set size, a run of fewer than
       ``th.min_updates`` SGD steps in all, at mini-batches larger than the book's 10, whose
       network has not learned (probe accuracy under ``th.learned`` of the way from chance to
@@ -20,7 +22,8 @@
       stopped improving after its first epoch or two (history.stalled), in a network that has
       not learned (at most ``th.stalled``) and has dead or saturated units (what large steps
       leave behind), is learning_rate_too_high, an error, unless a cause in the configuration
-      explains the stall (identical_units, same_sign_weights, weight_decay_too_strong).  The
+      explains the stall (identical_units, same_sign_weights, weight_decay_too_strong,
+      inputs_not_scaled).  The
       eta named is the one of the run that was training when the cost stalled (a history of
       several runs says which); when a later run used a smaller eta, the remedy keeps that
       one and restarts from a fresh network.  A network that started broken stalls too:
@@ -28,8 +31,18 @@
    d. eta, when rectified output units died: dead output units (z <= 0 on every probe input)
       after training, in a network that has not learned (under ``th.learned``): their
       gradient is 0 and large steps put them there.
+   e. eta, when units died under the initialization their own remedy names: dead units
+      (warning or error) after training with a history of at least 4 epochs (as every curve
+      verdict: fewer cannot tell a unit killed in training from one that started dead, e.g.
+      biases set by hand), in a network that already has the
+      remedy's initializers (``current``, e.g. He weights and zero biases): the start did
+      not kill them, the steps did, and re-initializing the same way cannot fix it.  Not
+      when eta is at or below the finder's threshold.
 2. relate: a cause takes the severity of what it explains, and the report (sorted by
    severity, then causes before consequences) puts it first:
+       inputs_not_scaled       -> divergence, learning_rate_too_high, saturated and dead units,
+                                  exploding gradients, weights of one sign, an output collapse
+                                  (z as wide as the data's range: every step too large)
        same_sign_weights       -> the saturation it causes in its layer (z pushed off centre
                                   by weights of one sign) and an output collapse
        learning_rate_too_high  -> (found in the history) dead and saturated units, an output
@@ -39,7 +52,8 @@
        vanishing_gradients     -> an output collapse (the early layers have not learned)
        too_few_updates         -> saturated and dead units, an output collapse; the output
                                   layer's weights of one sign become "info" (a few large steps
-                                  on positive inputs make them)
+                                  on positive inputs make them; so do large steps after a
+                                  learning_rate_too_high found in a history)
    The explained problem's evidence says ``"explained_by"``; the cause's, ``"explains"``.
 """
 
@@ -48,19 +62,23 @@ from __future__ import annotations
 import math
 
 from .advice import FIND_ETA, FIND_ETA_REMEDY, MINI_BATCH
-from .history_checks import stalled
+from .history_checks import MIN_EPOCHS, stalled
 from .report import Problem
 
 __all__ = ["attribute", "relate", "finder_verdict", "too_few_updates"]
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
-_CONFIG = ("identical_units", "same_sign_weights", "weight_decay_too_strong")
+_CONFIG = ("identical_units", "same_sign_weights", "weight_decay_too_strong",
+           "inputs_not_scaled")
 
 
 def attribute(problems, records, th, *, eta, progress, threshold=None, mini_batch_size=None,
-              n=None, last=None, scale=None) -> list:
+              n=None, last=None, scale=None, current=None) -> list:
     """``problems`` with the causes a history shows: the finder's verdict on eta, too few
-    updates, and eta when the run broke at once or its ReLU outputs died (module doc)."""
+    updates, and eta when the run broke at once or its ReLU outputs died or its units died
+    under the initialization their remedy names (``current``: the network's "weight_init"
+    and "bias_init"; module doc)."""
+    current = current or {}
     problems = finder_verdict(problems, eta, threshold)
     kinds = {p.kind for p in problems}
     configured = {p.kind for p in problems if p.kind in _CONFIG and not (
@@ -91,7 +109,36 @@ def attribute(problems, records, th, *, eta, progress, threshold=None, mini_batc
                 p.severity = "error"
                 p.message += "; " + died.message
             return problems + ([] if named else [died])
+    if len(records) >= MIN_EPOCHS and eta is not None and (threshold is None
+                                                           or eta > threshold):
+        killed = [p for p in problems if p.kind == "dead_units" and p.severity != "info"
+                  and p.remedy and all(k in current and current[k] is v
+                                       for k, v in p.remedy.items())]
+        if killed:
+            return _killed_by_eta(problems, killed, eta, len(records))
     return list(problems)
+
+
+def _killed_by_eta(problems, killed, eta, epochs) -> list:
+    """Dead units in a trained network that already has the initialization their remedy
+    names: the start did not kill them, training's steps did.  eta is the cause (an error,
+    first); a learning_rate_too_high already found says it too."""
+    where = ", ".join(f"{len(p.units)} of layer {p.layer}" for p in killed)
+    because = (f"dead units ({where}) in a network that already has the initialization "
+               f"their remedy names ({', '.join(sorted(killed[0].remedy))}): after {epochs} "
+               f"epochs at eta = {eta:g} the steps, not the start, pushed them off")
+    named = [p for p in problems if p.kind == "learning_rate_too_high" and p.layer is None]
+    for p in named:
+        p.severity = "error"
+        p.message += "; " + because
+    if named:
+        return list(problems)
+    return list(problems) + [Problem(
+        "learning_rate_too_high", None, [], "error",
+        because + " (one large step can push a ReLU unit below zero on every input, where "
+        "its gradient is 0)", "a smaller eta from a fresh network: " + FIND_ETA,
+        {"eta": eta, "dead": [p.key for p in killed], "epochs": epochs},
+        dict(FIND_ETA_REMEDY))]
 
 
 def finder_verdict(problems, eta, threshold) -> list:
@@ -107,6 +154,11 @@ def finder_verdict(problems, eta, threshold) -> list:
     if curve or any(p.kind == "divergence" for p in problems):  # (divergence says it)
         for p in curve:
             p.evidence["finder_threshold"] = threshold
+            if p.severity == "info":  # the curve could not tell; the finder does
+                p.severity = "warning"
+                p.message += (f"; eta = {eta:g} is above the threshold the finder measured, "
+                              f"{threshold:.4g}: it is too high")
+                p.advice = "use the finder's recommendation, half the threshold"
         return list(problems)
     return list(problems) + [Problem(
         "learning_rate_too_high", None, [], "warning",
@@ -161,12 +213,16 @@ def relate(problems, trained, last=None) -> None:
     given, so the learning-rate problem is the history's, about how the run went).  With too
     few updates, the output layer's weights of one sign are what a few large steps on positive
     inputs make (every output weight moves with the sign of its unit's error), not a cause:
-    "info"."""
-    if any(p.kind == "too_few_updates" for p in problems):
+    "info"; so are they after training with a learning rate found too high (large steps with
+    the sign of the error)."""
+    makers = [p.kind for p in problems if p.kind == "too_few_updates" or (
+        trained and p.kind == "learning_rate_too_high" and p.layer is None
+        and p.severity != "info")]
+    if makers:
         for p in problems:
             if p.kind == "same_sign_weights" and p.layer == last:
                 p.severity = "info"
-                p.evidence["explained_by"] = "too_few_updates"
+                p.evidence["explained_by"] = makers[0]
     for cause in problems:
         for effect in problems:
             if effect is not cause and _explains(cause, effect, trained):
@@ -229,6 +285,9 @@ def _explains(cause, effect, trained) -> bool:
     k, e = cause.kind, effect.kind
     if cause.severity == "info":
         return False
+    if k == "inputs_not_scaled":
+        return e in ("divergence", "learning_rate_too_high", "saturated_units", "dead_units",
+                     "exploding_gradients", "output_collapse", "same_sign_weights")
     if k == "same_sign_weights":
         return ((e == "saturated_units" and effect.layer == cause.layer
                  and effect.evidence.get("cause") == "same_sign") or e == "output_collapse")

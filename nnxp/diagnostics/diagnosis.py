@@ -7,7 +7,8 @@
 
 The steps: the probe (on the device), measure (one compiled pass, one transfer), the per-layer
 stats (host), the cost of knowing nothing on the probe (measure.chance_cost, the history's
-yardstick), then the checks: history, divergence, or the layer and network checks; then the
+yardstick), then the checks: history, the scale of the inputs, divergence, or the layer and
+network checks; then the
 causes (causes.py): the finder's verdict on eta, too few updates, eta named when the run broke
 at once or its ReLU outputs died, each cause as severe as what it explains, so that the
 Report's first problem is the one to fix; last, remedies that lower eta get a number
@@ -70,18 +71,24 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     summary = {"sizes": list(net.sizes), "cost": net.cost.name, "backend": net.backend.name,
                "n_probe": probe.n, "eta": eta, "lmbda": lmbda, "decay_per_step": decay,
                "accuracy": totals["accuracy"], "cost_value": totals["cost_value"],
-               "predicted_share": [c / probe.n for c in totals["pred_counts"]]}
+               "predicted_share": [c / probe.n for c in totals["pred_counts"]],
+               "input_rms": totals["x_rms"], "input_max": totals["x_max"]}
     scale = chance_cost(net, totals["label_counts"]) if records else None
     summary["chance_cost"] = scale
     problems = history_problems(records, th, lmbda=lmbda, n=n_train, scale=scale)
     if not all(st["finite"] for st in stats) or not math.isfinite(totals["cost_value"]):
+        problems = net_checks.inputs(totals, stats, th) + problems
         problems += net_checks.divergence(stats, totals)
+        relate(problems, bool(records), len(stats) - 1)
     else:
         finish(stats, th)
         problems = _checks(net, stats, totals, th, eta, lmbda, decay, probe.n, records,
                            problems, whole=probe.n == prepared.n,
                            run={"threshold": threshold, "mini_batch_size": mini_batch_size,
-                                "n": n_train, "scale": scale})
+                                "n": n_train, "scale": scale,
+                                "current": {k: getattr(net, k) for k in ("weight_init",
+                                                                         "bias_init")
+                                            if hasattr(net, k)}})
     resolve_eta(problems, eta, threshold)
     return Report(problems, public(stats), summary)
 
@@ -93,7 +100,8 @@ def _checks(net, stats, totals, th, eta, lmbda, decay, m, records, problems, who
     progress = net_checks.progress(totals, m)
     ctx = {"m": m, "whole": whole, "ties": totals["ties"], "decay": decay, "lmbda": lmbda,
            "progress": progress, "learning": learning(records, th)}
-    problems = problems + layer_problems(net, stats, th, ctx)
+    problems = net_checks.inputs(totals, stats, th) + problems + layer_problems(net, stats, th,
+                                                                                 ctx)
     problems += net_checks.decay(decay, lmbda, th)
     skip = {p.layer for p in problems if p.severity != "info" and p.kind in (
         "tiny_weights", "identical_units", "saturated_units", "dead_units")}

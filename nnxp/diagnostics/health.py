@@ -7,11 +7,13 @@
 
 Each check puts ``record["health"]`` (the compact report), keeps the Report in
 ``monitor.reports``, and announces each new problem (kind and layer) once with an
-``NNXPHealthWarning`` that points at the caller's line outside nnxp (the user's ``net.SGD``).
+``NNXPHealthWarning`` that points at the caller's line outside nnxp (the user's ``net.SGD``),
+after confirming it on diagnose's default probe (a check runs on a smaller one).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import warnings
@@ -48,9 +50,13 @@ class HealthMonitor:
     stops training (it returns None).
 
     The probe is ``PROBE_SIZE`` = 400 rows unless ``thresholds`` say otherwise (diagnose's
-    default is 2,000): enough for every check, and cheap (docs/diagnostics.md has the
-    measured overhead).  The check runs inside the backend's ``limit_threads()``, so that the
-    probe's small matrix products do not wake BLAS's worker threads on a busy machine.
+    default is 2,000): cheap (docs/diagnostics.md has the measured overhead).  A check that
+    finds a problem not announced yet is repeated at once on diagnose's default probe
+    (``Thresholds().probe_size`` rows, or the monitor's own when larger), and that report is
+    the epoch's: a problem is announced only when diagnose itself, on the same history and
+    thresholds, reports it (no weaker evidence during training than after it).  The check
+    runs inside the backend's ``limit_threads()``, so that the probe's small matrix products
+    do not wake BLAS's worker threads on a busy machine.
     """
 
     PROBE_SIZE = 400  # rows per check by default; see the class docstring
@@ -63,6 +69,7 @@ class HealthMonitor:
         self.every, self.warn, self.lmbda, self.n = every, warn, lmbda, n
         self.reports, self.records, self.warned = [], [], set()
         self._source, self._probe, self._calls = probe, None, 0
+        self._data = self._confirm = None
 
     def bind(self, training_data, *, lmbda=None, n=None) -> "HealthMonitor":
         """Use ``training_data`` (a prepared Dataset or raw data) for the probe unless one was
@@ -81,26 +88,48 @@ class HealthMonitor:
         if (self._calls - 1) % self.every:
             return None
         with net.backend.limit_threads():
-            report = diagnose(net, self._probe_for(net), eta=record.get("eta"),
-                              lmbda=self.lmbda or 0.0, n=self.n, history=self.records,
-                              thresholds=self.thresholds)
+            report = self._check(net, record, self._probe_for(net), self.thresholds)
+            if self._new(report) and self._confirm_size() > self.thresholds.probe_size:
+                # as strong as diagnose's evidence before anything is announced
+                report = self._check(net, record, self._probe_for(net, confirm=True),
+                                     dataclasses.replace(self.thresholds,
+                                                         probe_size=self._confirm_size()))
         record["health"] = report.to_dict(compact=True)
         self.reports.append(report)
-        for p in report.problems:
-            if p.severity != "info" and p.key not in self.warned:
-                self.warned.add(p.key)
-                if self.warn:
-                    _announce(p, record.get("epoch"))
+        for p in self._new(report):
+            self.warned.add(p.key)
+            if self.warn:
+                _announce(p, record.get("epoch"))
         return None
 
-    def _probe_for(self, net):
+    def _check(self, net, record, probe, thresholds):
+        return diagnose(net, probe, eta=record.get("eta"), lmbda=self.lmbda or 0.0, n=self.n,
+                        history=self.records, thresholds=thresholds)
+
+    def _new(self, report) -> list:
+        """The report's problems (warning or error) not announced yet."""
+        return [p for p in report.problems if p.severity != "info" and p.key not in self.warned]
+
+    def _confirm_size(self) -> int:
+        """The probe a new problem is confirmed on: diagnose's default, or this monitor's own
+        when larger."""
+        return max(Thresholds().probe_size, self.thresholds.probe_size)
+
+    def _probe_for(self, net, confirm=False):
+        """The probe of a check (``thresholds.probe_size`` rows of the source), or of a
+        confirmation (``_confirm_size`` rows); each taken once."""
         if self._probe is None:
             if self._source is None:
                 raise ConfigError("HealthMonitor needs a probe: pass probe=(X, y) or call "
                                   "monitor.bind(training_data) before training")
-            self._probe = take_probe(net.prepare(self._source, "probe"),
-                                     self.thresholds.probe_size, net.backend)
-        return self._probe
+            self._data = net.prepare(self._source, "probe")
+            self._probe = take_probe(self._data, self.thresholds.probe_size, net.backend)
+            self._confirm = None
+        if not confirm:
+            return self._probe
+        if self._confirm is None:
+            self._confirm = take_probe(self._data, self._confirm_size(), net.backend)
+        return self._confirm
 
 
 def _announce(problem, epoch) -> None:

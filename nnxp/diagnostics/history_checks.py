@@ -13,8 +13,17 @@
                                  (``swing``), is at least ``th.swing`` of ``scale``, the cost
                                  of knowing nothing on this data: a cost near its floor moves
                                  by a lot relative to itself from noise alone, by little
-                                 relative to that yardstick
-        overfitting              the evaluation accuracy fell from its best, or (lmbda = 0) the
+                                 relative to that yardstick.  An oscillation about a cost
+                                 that falls beyond its noise (``falls``) and is below the
+                                 cost of knowing nothing is "info" with evidence "ask_finder":
+                                 SGD's scatter about a falling cost and steps a little too
+                                 large look the same; the finder's threshold decides
+                                 (causes.finder_verdict makes it a warning above it)
+        overfitting              the evaluation accuracy fell from its best, by more than
+                                 9 answers when it is a count (McNemar's bound at
+                                 SIGNIFICANT, ``_changed``: fewer is noise on a small
+                                 evaluation set), or
+                                 (lmbda = 0) the
                                  evaluation cost rose from its best while the accuracy stopped
                                  improving (over the second half of the epochs since that best,
                                  by less than 1%), two or more epochs ago, by more than
@@ -33,6 +42,9 @@
     trend(values) -> float                   relative change over ``values``, robustly
     swing(values) -> float                   how far the bulk of ``values`` sits above their
                                              lowest, around their trend (spikes excluded)
+    falls(values) -> bool                    the log values' Theil-Sen slope is negative by
+                                             more than SIGNIFICANT (3) standard errors, from
+                                             the residuals' robust spread
 
 Robust statistics, so that a verdict does not depend on where one spike falls: the trend is
 Theil and Sen's slope (the median of the slopes between every pair of epochs) of the log cost,
@@ -52,11 +64,13 @@ from ..errors import ConfigError
 from .advice import FIND_ETA, FIND_ETA_REMEDY, book_lmbda
 from .report import Problem
 
-__all__ = ["records", "history_problems", "stalled", "learning", "trend", "swing"]
+__all__ = ["records", "history_problems", "stalled", "learning", "trend", "swing", "falls"]
 
 MIN_EPOCHS = 4  # fewer records: no verdict on a curve
 NOISE = 1.5     # overfitting: the fall from the best more than this many typical epoch-to-
                 # epoch changes of the same metric (its own noise)
+SIGNIFICANT = 3.0  # a trend is real when it exceeds this many standard errors of the slope,
+                   # estimated from the curve's own scatter about it (about p < 0.003)
 
 
 def records(history) -> list:
@@ -131,6 +145,22 @@ def swing(values) -> float:
     return statistics.median(values) * -math.expm1(-(statistics.median(r) - min(r)))
 
 
+def falls(values) -> bool:
+    """The cost falls beyond its own noise: the Theil-Sen slope of log ``values`` is
+    negative by more than SIGNIFICANT standard errors, the error from the residuals' robust
+    spread (1.4826 times their median absolute deviation) over sqrt(sum (i - mean i)^2)."""
+    n = len(values)
+    if n < MIN_EPOCHS or not all(v > 0 for v in values):
+        return False
+    y = [math.log(v) for v in values]
+    slope = _slope(y)
+    r = [yi - slope * i for i, yi in enumerate(y)]
+    centre = statistics.median(r)
+    sigma = 1.4826 * statistics.median(abs(ri - centre) for ri in r)
+    spread = math.sqrt(n * (n * n - 1) / 12.0)
+    return slope < 0 and -slope * spread > SIGNIFICANT * sigma
+
+
 def _too_high(recent, name, eta, th, scale) -> list:
     """learning_rate_too_high from the ``recent`` costs called ``name``: the curve rises or
     oscillates (relative to itself), and by more than ``th.swing`` of ``scale`` (so that the
@@ -148,6 +178,10 @@ def _too_high(recent, name, eta, th, scale) -> list:
                    and climbed > progress and size(swung) >= th.swing)
     if not (rising or oscillating):
         return []
+    # an oscillation about a cost that falls beyond its noise (and is below the cost of
+    # knowing nothing) looks the same for SGD's scatter and for steps a little too large:
+    # the curve cannot tell, the finder's threshold decides (causes.finder_verdict)
+    ask = not rising and falls(recent) and not (scale and _recent(recent) > scale)
     what = (f"rose by {change:.0%} (the robust trend)" if rising else
             f"rose by more than {tol:.0%} from one epoch to the next {rises} times "
             f"({rises / steps:.0%} of the steps), climbing back more than its trend "
@@ -158,6 +192,17 @@ def _too_high(recent, name, eta, th, scale) -> list:
                f" of {scale:.3g}, the cost of predicting the class frequencies (noise near "
                f"the floor moves it by less than {th.swing:.0%})")
     at = f" at eta = {eta:g}" if isinstance(eta, (int, float)) else ""
+    if ask:
+        return [Problem(
+            "learning_rate_too_high", None, [], "info",
+            f"over the last {len(recent)} epochs the {name.replace('_', ' ')}{at} {what}: "
+            + ", ".join(f"{c:.4g}" for c in recent) + against + "; but it also falls beyond "
+            f"its noise (trend {change:+.0%}), as SGD's scatter about a falling cost does: "
+            "the curve alone cannot say whether eta is too high",
+            "diagnose again with the finder's threshold (" + FIND_ETA + ")",
+            {"costs": recent, "eta": eta, "trend": change, "rises": rises, "swing": swung,
+             "chance_cost": scale, "eta_factor": 0.5, "ask_finder": True},
+            dict(FIND_ETA_REMEDY))]
     return [Problem(
         "learning_rate_too_high", None, [], "error" if change > 1.0 else "warning",
         f"over the last {len(recent)} epochs the {name.replace('_', ' ')}{at} {what}: "
@@ -237,11 +282,20 @@ def _worse_accuracy(rows, th):
     if len(acc) != len(rows):
         return None
     best = acc.index(max(acc))
-    now = _recent(acc)
-    if (len(acc) - 1 - best >= 2 and acc[best] - now > th.rise_tolerance * abs(acc[best])
-            and acc[best] - now > NOISE * _jitter(acc)):
-        return "evaluation_accuracy", best, acc[best], now
+    peak, now = acc[best], _recent(acc)
+    if (len(acc) - 1 - best >= 2 and peak - now > th.rise_tolerance * abs(peak)
+            and peak - now > NOISE * _jitter(acc) and peak - now > _changed(acc)):
+        return "evaluation_accuracy", best, peak, now
     return None
+
+
+def _changed(acc) -> float:
+    """The smallest fall of a count of right answers on one evaluation set that is not
+    noise: SIGNIFICANT^2.  (McNemar: a fall of d answers needs at least d answers to change,
+    whose count varies by sqrt(d); d > SIGNIFICANT sqrt(d) gives d > SIGNIFICANT^2.)  0 for
+    accuracies given as fractions."""
+    counts = all(float(a).is_integer() for a in acc) and max(acc) > 1
+    return SIGNIFICANT ** 2 if counts else 0.0
 
 
 def _jitter(values) -> float:
@@ -254,16 +308,16 @@ def _worse_cost(rows, th):
     if len(cost) != len(rows) or not all(math.isfinite(c) for c in cost):
         return None
     best = cost.index(min(cost))
-    now = _recent(cost)
-    if (len(cost) - 1 - best < 2 or now - cost[best] <= th.rise_tolerance * abs(cost[best])
-            or now - cost[best] <= NOISE * _jitter(cost)):
+    low, now = cost[best], _recent(cost)
+    if (len(cost) - 1 - best < 2 or now - low <= th.rise_tolerance * abs(low)
+            or now - low <= NOISE * _jitter(cost)):
         return None
     acc = _series(rows, "evaluation_accuracy")
     mid = best + (len(rows) - 1 - best) // 2
     if len(acc) == len(rows) and _recent(acc) > _recent(acc[:mid + 2]) * (
             1 + th.rise_tolerance / 5):
         return None  # the accuracy still improves: the cost's rise is confident mistakes
-    return "evaluation_cost", best, cost[best], now
+    return "evaluation_cost", best, low, now
 
 
 def _training_improved(rows, best, th):

@@ -28,7 +28,8 @@ __all__ = ["probe_numbers", "layout", "measure", "chance_cost", "SCALARS", "TOTA
 
 SCALARS = ("finite", "act_mean", "act_std", "z_mean", "z_std", "weight_rms", "positive_weights",
            "negative_weights", "unit_spread", "grad_norm", "bias_grad_norm")
-TOTALS = ("pred_counts", "label_counts", "hits", "ties", "cost_value")  # counts: one per class
+TOTALS = ("pred_counts", "label_counts", "hits", "ties", "cost_value",  # counts: one per class
+          "x_rms", "x_max")
 
 
 def per_unit(act, is_output) -> tuple:
@@ -65,6 +66,7 @@ def probe_numbers(params, activations, cost, x, y, labels, saturation_prime, dev
             numbers |= _output(xp, act, cost, z, a, y)
         parts += [numbers[name] for name in SCALARS + per_unit(act, l == last)]
     totals = _totals(xp, cost, as_[-1], y, labels, device)
+    totals |= {"x_rms": xp.sqrt(xp.mean(x * x)), "x_max": xp.max(xp.abs(x))}
     parts += [totals[name] for name in TOTALS]
     dtype = as_[-1].dtype
     return xp.concat([xp.reshape(xp.astype(p, dtype), (-1,)) for p in parts])

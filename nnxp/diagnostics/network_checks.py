@@ -1,5 +1,10 @@
 """The checks of the whole network: host numbers in, Problems out.
 
+    inputs(totals, stats, th)            inputs_not_scaled: the probe's inputs have an RMS
+                                         above ``th.input_rms`` (scaled data: about 1 or less)
+                                         while the first layer's weights are at the initial
+                                         1/sqrt(n_in) scale or below, so z is wide because of
+                                         the data; remedy ``scale_inputs`` = 1 / max |x|
     divergence(stats, totals)            NaN or infinite parameters (per layer) or probe cost
     progress(totals, m)                  how far the probe accuracy went from chance to 100%
     decay(decay, th)                     weight_decay_too_strong: eta lmbda / n per step
@@ -15,20 +20,47 @@
                                          without a cause in a run still ``learning``
 
 ``stats``: stats.layer_stats's dicts; ``totals``: measure's network numbers (pred_counts,
-label_counts, accuracy, cost_value); ``m``: probe size.
+label_counts, accuracy, cost_value, x_rms, x_max); ``m``: probe size.
 """
 
 from __future__ import annotations
 
-from .advice import BOOK_DECAY, FIND_ETA, FIND_ETA_REMEDY, HE_REMEDY, REINIT, REINIT_REMEDY
+from .advice import (BOOK_DECAY, FIND_ETA, FIND_ETA_REMEDY, HE_REMEDY, REINIT, REINIT_REMEDY,
+                     SCALE_INPUTS)
 from .report import Problem
 
-__all__ = ["divergence", "progress", "decay", "gradient_problems", "collapse"]
+__all__ = ["inputs", "divergence", "progress", "decay", "gradient_problems", "collapse"]
 
 # problems that make the output independent of the input, root causes first
 _INPUT_BLIND = ("identical_units", "same_sign_weights", "weight_decay_too_strong",
                 "too_few_updates", "learning_rate_too_high", "tiny_weights", "dead_units",
                 "saturated_units", "vanishing_gradients")
+
+
+def inputs(totals, stats, th) -> list:
+    """inputs_not_scaled: the inputs' RMS above ``th.input_rms``, and the first layer's weights
+    not larger than the initial 1/sqrt(n_in) scale (weight_scale <= 3, or not finite: a run
+    that diverged), so that the wide z of the first layer comes from the data."""
+    rms, top = totals["x_rms"], totals["x_max"]
+    if not rms > th.input_rms or not top > 0:
+        return []
+    first = stats[0]
+    scale = first["weight_scale"] if first["finite"] else None
+    if scale is not None and scale > 3.0:
+        return []  # large weights too: saturated_units says so, with its own remedy
+    factor = float(f"{1.0 / top:.3g}")
+    z = "" if scale is None else (f"; with the first layer's weights at {scale:.2g}x the "
+                                  f"1/sqrt(n_in) scale, z has a spread (std) of "
+                                  f"{first['z_std']:.3g}")
+    return [Problem(
+        "inputs_not_scaled", None, [], "warning",
+        f"the inputs are not scaled: their RMS is {rms:.3g} and their largest magnitude "
+        f"{top:.4g}, where inputs scaled to [0, 1] or to unit variance have an RMS of about 1 "
+        f"or less (the threshold is {th.input_rms:g}). The initial weights N(0, 1/n_in) "
+        "assume inputs of that scale" + z + ", so sigmoid and tanh units saturate and every "
+        "step is as many times too large",
+        SCALE_INPUTS + f": scale_inputs = 1/{top:.4g} = {factor:.3g}",
+        {"x_rms": rms, "x_max": top, "weight_scale": scale}, {"scale_inputs": factor})]
 
 
 def divergence(stats, totals) -> list:

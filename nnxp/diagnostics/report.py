@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 
 __all__ = ["Problem", "Report", "KINDS", "STATS"]
 
-KINDS = ("divergence", "identical_units", "same_sign_weights", "weight_decay_too_strong",
+KINDS = ("inputs_not_scaled", "divergence", "identical_units", "same_sign_weights",
+         "weight_decay_too_strong",
          "too_few_updates", "learning_rate_too_high", "tiny_weights", "dead_units",
          "saturated_units", "exploding_gradients", "vanishing_gradients", "overfitting", "output_collapse")
-# in this order within one severity: causes (the configuration: initial weights, lmbda, eta)
+# in this order within one severity: causes (the data's scale, then the configuration:
+# initial weights, lmbda, eta)
 # before the states they lead to (dead, saturated, vanished weights), symptoms (collapse) last
 
 STATS = {  # the per-layer numbers of Report.stats, as the report prints them

@@ -49,6 +49,9 @@ class Thresholds:
     min_updates: int = 1000         # fewer SGD steps in all, in a network that has not learned
                                     # and whose cost still falls: too_few_updates
     stalled: float = 0.1            # a network this far (or less) from chance has not learned
+    input_rms: float = 10.0         # inputs whose RMS is above this are not scaled: weights
+                                    # N(0, 1/n_in) then give z a spread of about this RMS, past
+                                    # where sigmoid (|z| > 6.9) and tanh (|z| > 3) saturate
 
     @classmethod
     def of(cls, value) -> "Thresholds":
