@@ -28,7 +28,9 @@ checks and the causes.  Skipped on layered networks: the output layer's saturati
 built), identical_units and tiny_weights on the output layer (network3's Softmax starts at
 zero weights, and its units part at the first step, each with its own error), and the gradient
 comparisons (vanishing / exploding gradients, update ratios), whose
-"layers below the output" count dense layers.
+"layers below the output" count dense layers.  While the output layer's weights are all zero,
+no gradient reaches the layers below it, so a dead-unit verdict above the first layer with
+weights is "info" until the first step.
 """
 
 from __future__ import annotations
@@ -200,6 +202,7 @@ def _weight_shapes(net) -> list:
 def layer_problems(net, stats, th, ctx) -> list:
     """layer_checks' rules, one layer at a time, on the layers with weights (module doc)."""
     problems, last = [], len(stats) - 1
+    zero_start = stats[-1]["weight_rms"] == 0.0  # no gradient below the output layer yet
     for l, (st, layer) in enumerate(zip(stats, net.layers)):
         if st["weight_rms"] is None:
             continue
@@ -209,7 +212,10 @@ def layer_problems(net, stats, th, ctx) -> list:
         if act.rectified:
             below = [s for s in stats[:l] if s["weight_rms"] is not None
                      and s["grad_rms"] > layer_checks._STILL * s["weight_rms"]]
-            found += layer_checks._dead(st, act, th, l == last, ctx, below)
+            dead = layer_checks._dead(st, act, th, l == last, ctx, below)
+            if zero_start and any(s["weight_rms"] is not None for s in stats[:l]):
+                dead = [_not_yet(p) for p in dead]
+            found += dead
         found += [p for p in layer_checks._weight_problems(st, th, ctx)
                   if l < last or p.kind not in _OUTPUT_START]
         if net.sizes[l + 1] != st["units"]:  # units with a feature map each: filters
@@ -219,6 +225,17 @@ def layer_problems(net, stats, th, ctx) -> list:
                                   "each counted over every position of its feature map")
         problems += found
     return problems
+
+
+def _not_yet(problem):
+    """A dead-unit verdict that rested on "nothing below learns" while the output layer's
+    weights are all zero: the layers below get their first gradient after the first step."""
+    if problem.severity != "info":
+        problem.severity = "info"
+        problem.message += ("; but the output layer's weights are all zero (network3's Softmax "
+                            "start), so no gradient reaches the layers below before the first "
+                            "step: judge these units after it")
+    return problem
 
 
 # all-zero output weights (network3's softmax layer starts so) are a start, not a fault: the

@@ -2,8 +2,6 @@
 statistics from sequential.forward's caches; a convolutional layer's units are its filters)."""
 
 import numpy as np
-import pytest
-
 import nnxp
 from nnxp.diagnostics import HealthMonitor
 from nnxp.initializers import he_weight, zero_bias
@@ -84,3 +82,18 @@ def test_health_monitor_trains_a_layered_network(backend):
     assert "health" in history.records[-1]
     found = monitor.reports[0].find("dead_units", 1)
     assert found and 0 in found[0].units
+
+
+def test_no_dead_verdict_above_the_first_layer_while_the_softmax_starts_at_zero(backend):
+    # network3's Softmax starts with zero weights: no gradient reaches the layers below it
+    # before the first step, which is no reason to call the ReLU units above the data dead
+    X, y = digits(300)
+    net = nnxp.Network([64, Reshape((1, 8, 8)), ConvPool(4, (3, 3), activation="Tanh"),
+                        Flatten(), Dense(16, "ReLU", weight_init=he_weight,
+                                         bias_init=zero_bias), Softmax(4)],
+                       cost=nnxp.LogLikelihoodCost, seed=0, dtype="float64")
+    report = nnxp.diagnose(net, (X, y))
+    dead = report.find("dead_units", 3)
+    assert dead and all(p.severity == "info" for p in dead), str(report)
+    assert "first step" in dead[0].message
+    assert not report.find("identical_units") and not report.find("tiny_weights")
