@@ -1,7 +1,10 @@
 """layered.py: nnxp.diagnose and SGD(health=True) on a network of layer objects (per-layer
 statistics from sequential.forward's caches; a convolutional layer's units are its filters)."""
 
+import json
+
 import numpy as np
+
 import nnxp
 from nnxp.diagnostics import HealthMonitor
 from nnxp.initializers import he_weight, zero_bias
@@ -49,6 +52,8 @@ def test_a_healthy_conv_net_has_no_error_and_one_stats_entry_per_layer(backend):
     # a filter's fan-in is C kh kw = 9: He weights N(0, 2/9) give weight_scale near sqrt(2)
     assert 0.8 < conv["weight_scale"] < 2.0
     assert report.summary["layers"][1] == "ConvPool"
+    assert json.loads(json.dumps(report.to_dict()))["stats"][1]["type"] == "ConvPool"
+    assert len(str(report).splitlines()) >= 7
 
 
 def test_filters_made_dead_by_hand_are_reported_with_their_indices(backend):
