@@ -22,13 +22,12 @@ MaxPool2D) has ``None`` statistics and is never the subject of a problem.
 
 The checks are layer_checks' and network_checks' (the same kinds, thresholds, messages and
 remedies): divergence, dead_units, saturated_units (hidden layers), identical_units,
-tiny_weights, same_sign_weights, weight_decay_too_strong, output_collapse, the history's
-checks and the causes.  Skipped on layered networks: the output layer's saturation slowdown
-(its output is a Softmax or a dense layer; the cost pairs are checked when the network is
-built), identical_units and tiny_weights on the output layer (network3's Softmax starts at
+tiny_weights, same_sign_weights, weight_decay_too_strong, output_collapse, the output layer's
+saturation slowdown (chapter 3), the history's checks and the causes.  Skipped on layered
+networks: identical_units and tiny_weights on the output layer (network3's Softmax starts at
 zero weights, and its units part at the first step, each with its own error), and the gradient
-comparisons (vanishing / exploding gradients, update ratios), whose
-"layers below the output" count dense layers.  While the output layer's weights are all zero,
+comparisons (vanishing / exploding gradients, update ratios), whose "layers below the output"
+count dense layers.  While the output layer's weights are all zero,
 no gradient reaches the layers below it, so a dead-unit verdict above the first layer with
 weights is "info" until the first step.
 """
@@ -47,7 +46,7 @@ from .causes import attribute, relate
 from .history import history_problems, learning
 from .measure import TOTALS, _totals, chance_cost
 from .report import Report
-from .stats import public
+from .stats import public, slowdowns
 
 __all__ = ["diagnose_layered", "probe_numbers", "layout"]
 
@@ -66,11 +65,17 @@ def _per_unit(layer) -> tuple:
         ("active_share",) if act.rectified else ())
 
 
+def _output_numbers(layer) -> tuple:
+    """A saturating output layer's per-unit error RMS values and its peak derivative."""
+    return ("err_rms", "delta_rms", "peak") if layer.activation.saturating else ()
+
+
 def layout(layers, sizes, n_in) -> list:
     """[(layer, name, size or None), ...]: per layer its weight numbers (layers with
-    parameters), activity numbers and per-unit shares (layers with an activation); then the
-    TOTALS (class counts: ``sizes[-1]`` values each)."""
-    entries, shape = [], (n_in,)
+    parameters), activity numbers and per-unit shares (layers with an activation), and for a
+    saturating output layer its per-unit errors; then the TOTALS (class counts: ``sizes[-1]``
+    values each)."""
+    entries, shape, last = [], (n_in,), len(layers) - 1
     for l, layer in enumerate(layers):
         has_params = bool(layer.param_shapes(shape))
         shape = tuple(layer.output_shape(shape))
@@ -78,6 +83,9 @@ def layout(layers, sizes, n_in) -> list:
         if _has_activation(layer):
             entries += [(l, name, None) for name in ACTIVITY]
             entries += [(l, name, shape[0]) for name in _per_unit(layer)]
+        if l == last:
+            entries += [(l, name, None if name == "peak" else shape[0])
+                        for name in _output_numbers(layer)]
     return entries + [(None, name, sizes[-1] if name.endswith("_counts") else None)
                       for name in TOTALS]
 
@@ -96,6 +104,11 @@ def probe_numbers(layers, params, cost, x, y, labels, saturation_prime, device):
         if _has_activation(layer):
             numbers = _activity(xp, layer.activation, cache.z, cache.a, saturation_prime)
             parts += [numbers[name] for name in ACTIVITY + _per_unit(layer)]
+    if _output_numbers(layers[-1]):
+        err, act, z = out - y, layers[-1].activation, caches[-1].z
+        z0 = xp.zeros_like(xp.reshape(z, (-1,))[:1])
+        parts += [xp.sqrt(xp.mean(err * err, axis=0)), xp.sqrt(xp.mean(delta * delta, axis=0)),
+                  act.backward(z0, act.fn(z0), xp.ones_like(z0))]
     totals = _totals(xp, cost, out, y, labels, device)
     parts += [totals[name] for name in TOTALS]
     return xp.concat([xp.reshape(xp.astype(v, out.dtype), (-1,)) for v in parts])
@@ -185,6 +198,9 @@ def layer_stats(net, per_layer, th) -> list:
             st["_negative_weights"] = host["negative_weights"]
         st.update({"_" + k: v for k, v in (("sat_share", sat), ("active_share", active))
                    if v is not None})
+        st.update({"_" + k: host[k] for k in ("err_rms", "delta_rms", "peak") if k in host})
+        if "_peak" in st:
+            st["output_slowdown"] = min(slowdowns(st), default=None)
         stats.append(st)
     return stats
 
@@ -209,6 +225,8 @@ def layer_problems(net, stats, th, ctx) -> list:
         act, found = layer.activation, []
         if act.saturating and l < last:
             found += layer_checks._hidden_saturation(st, act, th, net.cost, ctx["progress"])
+        if act.saturating and l == last:
+            found += layer_checks._output_saturation(st, act, th, net.cost)
         if act.rectified:
             below = [s for s in stats[:l] if s["weight_rms"] is not None
                      and s["grad_rms"] > layer_checks._STILL * s["weight_rms"]]

@@ -102,3 +102,15 @@ def test_no_dead_verdict_above_the_first_layer_while_the_softmax_starts_at_zero(
     assert dead and all(p.severity == "info" for p in dead), str(report)
     assert "first step" in dead[0].message
     assert not report.find("identical_units") and not report.find("tiny_weights")
+
+
+def test_a_saturated_sigmoid_output_under_the_quadratic_cost_is_reported(backend):
+    big = lambda rng, shape: rng.normal(0.0, 30.0, size=shape)  # noqa: E731
+    net = nnxp.Network([64, Reshape((1, 8, 8)), ConvPool(4, (3, 3)), Flatten(),
+                        Dense(4, "Sigmoid", weight_init=big)],
+                       cost=nnxp.QuadraticCost, seed=0, dtype="float64")
+    report = nnxp.diagnose(net, digits())
+    found = report.find("saturated_units", 3)
+    assert found and found[0].evidence["cause"] == "output", str(report)
+    assert found[0].remedy["cost"] == "CrossEntropyCost"
+    assert report.stats[3]["output_slowdown"] < 0.1
