@@ -28,7 +28,7 @@ MaxPool2D) and L2/L1 on every layer's weights.  Dropout layers (p_dropout > 0) a
 nnxp.compat.network3 trains them.  ``net.weights``/``net.biases`` of a layered network are
 read-only lists over the layers with parameters (set ``net.params`` whole instead); its
 initializers are its layers' own (``weight_init``/``bias_init`` apply to the int entries);
-``diagnose`` and ``health=`` measure dense stacks only.
+``diagnose`` and ``health=`` measure it layer by layer (diagnostics/layered.py).
 
 The network holds its spec (sizes, activations, cost, layers), its parameters ``net.params``
 (a tuple of (w, b) per layer on the backend's device: w (n_out, n_in) as network2, b (n_out,);
@@ -319,9 +319,6 @@ class Network(Resumable):
         """train.fit with this network's view: callbacks ``callback(record, net)`` (True
         stops), the health monitor, the progress line; -> (RunState, History)."""
         callbacks = checks.callables("callbacks", callbacks)
-        if health and self.layers is not None:
-            raise ConfigError("health= diagnoses dense stacks only (nnxp.diagnose); a layered "
-                              "network trains without it")
         if health:
             from .diagnostics import HealthMonitor
             monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()

@@ -26,7 +26,12 @@ memory before it is built (checks.memory; NNXP_MAX_MEMORY raises the bound).
 
 Hyper-parameters keep the book's names and meaning and go straight to ``nnxp.Network`` and
 ``Network.SGD``: ``hidden`` lists the hidden layers' widths (an int for one layer; ``()`` for
-none); the input and output widths come from the data.  ``cost`` and ``activation`` take the
+none), or layer objects among them (``nnxp.layers``: ``hidden=[Reshape((1, 8, 8)),
+ConvPool(4, (3, 3)), Flatten(), Dense(30)]``, a layered ``Network``; an int entry is then a
+Dense layer with ``activation``); the input and output widths come from the data, and the
+output layer is a dense layer of ``output_activation`` (the cost's default).  Layer objects
+are frozen dataclasses, so ``get_params``, ``clone`` and searches over ``hidden`` treat them
+as values.  ``cost`` and ``activation`` take the
 names, classes or instances ``Network`` takes.  ``lmbda`` is the book's L2 parameter: weight
 decay ``1 - eta * lmbda / n`` with n the number of examples given to that fit / partial_fit call
 (so ``partial_fit`` on small batches decays faster than ``fit`` on all the data).
@@ -100,6 +105,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import Network, checks, use_backend
 from .errors import ConfigError, DataError, InputTypeError
+from .layers.base import Layer
 
 __all__ = ["NNXPClassifier"]
 
@@ -187,12 +193,15 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         try:
             hidden = list(hidden)
         except TypeError:
-            raise ConfigError(f"hidden must list the hidden layers' widths, such as (30,) or "
-                              f"(100, 30), or be one int; got {checks.show(hidden)}") from None
-        sizes = checks.sizes([n_features, *hidden, len(self.classes_)])
-        checks.memory(f"NNXPClassifier(hidden={checks.show(self.hidden)}) on {n_features} features "
-                      f"and {len(self.classes_)} classes", checks.network_bytes(
-                          sizes, 1, checks.dtype(self.dtype)))
+            raise ConfigError(f"hidden must list the hidden layers (widths or layer objects), "
+                              f"such as (30,) or (100, 30), or be one int; got "
+                              f"{checks.show(hidden)}") from None
+        sizes = [n_features, *hidden, len(self.classes_)]
+        if not any(isinstance(h, Layer) for h in hidden):  # (Network checks a layered one)
+            sizes = checks.sizes(sizes)
+            checks.memory(f"NNXPClassifier(hidden={checks.show(self.hidden)}) on {n_features} "
+                          f"features and {len(self.classes_)} classes", checks.network_bytes(
+                              sizes, 1, checks.dtype(self.dtype)))
         with use_backend(self.backend) if self.backend else contextlib.nullcontext():
             return Network(sizes, cost=self.cost, activation=self.activation,
                            output_activation=self.output_activation, seed=seed,

@@ -26,6 +26,7 @@ from .causes import attribute, relate
 from .advice import resolve_eta
 from .history_checks import history_problems, learning, records as as_records
 from .layer_checks import layer_problems
+from .layered import diagnose_layered
 from .measure import chance_cost, measure
 from .report import Report
 from .stats import finish, layer_stats, public
@@ -53,9 +54,6 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     view = getattr(net, "__nnxp_network__", None)
     if view is not None:  # nnxp.compat's networks: diagnosed as the nnxp.Network they are
         net = view()
-    if getattr(net, "layers", None) is not None:
-        raise ConfigError("diagnose measures dense stacks (lists of ints); this network has "
-                          "layer objects, which it does not measure")
     th = Thresholds.of(thresholds)
     size = _check_arguments(eta, lmbda, n, th.probe_size if probe_size is None else probe_size)
     threshold = _threshold(threshold)
@@ -64,6 +62,10 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     probe = take_probe(prepared, size, net.backend)
     records = as_records(history)
     n_train = n if n is not None else prepared.n
+    if getattr(net, "layers", None) is not None:  # layer objects: layered.py measures them
+        return diagnose_layered(net, probe, th, eta=eta, lmbda=lmbda, n=n_train, records=records,
+                                whole=probe.n == prepared.n, threshold=threshold,
+                                mini_batch_size=mini_batch_size)
     decay = None if eta is None or not lmbda else eta * lmbda / n_train
     layers, totals = measure(net, probe, th.saturation_prime)
     totals["accuracy"] = totals.pop("hits") / probe.n
