@@ -43,7 +43,7 @@ from . import layer_checks
 from . import network_checks as net_checks
 from .advice import resolve_eta
 from .causes import attribute, relate
-from .history import history_problems, learning
+from .history_checks import history_problems, learning
 from .measure import TOTALS, _totals, chance_cost
 from .report import Report
 from .stats import public, slowdowns
@@ -110,6 +110,7 @@ def probe_numbers(layers, params, cost, x, y, labels, saturation_prime, device):
         parts += [xp.sqrt(xp.mean(err * err, axis=0)), xp.sqrt(xp.mean(delta * delta, axis=0)),
                   act.backward(z0, act.fn(z0), xp.ones_like(z0))]
     totals = _totals(xp, cost, out, y, labels, device)
+    totals |= {"x_rms": xp.sqrt(xp.mean(x * x)), "x_max": xp.max(xp.abs(x))}
     parts += [totals[name] for name in TOTALS]
     return xp.concat([xp.reshape(xp.astype(v, out.dtype), (-1,)) for v in parts])
 
@@ -273,17 +274,21 @@ def diagnose_layered(net, probe, th, *, eta, lmbda, n, records, whole, threshold
                "cost": net.cost.name, "backend": net.backend.name, "n_probe": probe.n,
                "eta": eta, "lmbda": lmbda, "decay_per_step": decay,
                "accuracy": totals["accuracy"], "cost_value": totals["cost_value"],
-               "predicted_share": [c / probe.n for c in totals["pred_counts"]]}
+               "predicted_share": [c / probe.n for c in totals["pred_counts"]],
+               "input_rms": totals["x_rms"], "input_max": totals["x_max"]}
+    weighted = [st for st in stats if st.get("weight_scale") is not None]  # the first
     scale = chance_cost(net, totals["label_counts"]) if records else None
     summary["chance_cost"] = scale
     problems = history_problems(records, th, lmbda=lmbda, n=n, scale=scale)
     if not all(st["finite"] for st in stats) or not math.isfinite(totals["cost_value"]):
+        problems = net_checks.inputs(totals, weighted or stats, th) + problems
         problems += net_checks.divergence(stats, totals)
     else:
         progress = net_checks.progress(totals, probe.n)
         ctx = {"m": probe.n, "whole": whole, "ties": totals["ties"], "decay": decay,
                "lmbda": lmbda, "progress": progress, "learning": learning(records, th)}
-        problems = problems + layer_problems(net, stats, th, ctx)
+        problems = (net_checks.inputs(totals, weighted, th) if weighted else []) + problems
+        problems += layer_problems(net, stats, th, ctx)
         problems += net_checks.decay(decay, lmbda, th)
         last = len(stats) - 1
         problems = attribute(problems, records, th, eta=eta, progress=progress, last=last,

@@ -114,3 +114,16 @@ def test_a_saturated_sigmoid_output_under_the_quadratic_cost_is_reported(backend
     assert found and found[0].evidence["cause"] == "output", str(report)
     assert found[0].remedy["cost"] == "CrossEntropyCost"
     assert report.stats[3]["output_slowdown"] < 0.1
+
+
+def test_unscaled_inputs_are_named_on_a_layered_network_as_on_a_dense_one(backend):
+    """0-255 pixels: the first layer with weights (the ConvPool, behind a Reshape) is read
+    for the weight scale, as the dense diagnosis reads its first layer."""
+    x, y = digits()
+    net = conv_net(activation="Sigmoid", conv_weight=nnxp.initializers.default_weight)
+    report = nnxp.diagnose(net, (x * 255.0, y))
+    problem = report.find("inputs_not_scaled")
+    assert problem, str(report)
+    assert 0 < problem[0].remedy["scale_inputs"] < 1 / 100
+    assert 50 < report.summary["input_rms"] < 255
+    assert not nnxp.diagnose(net, (x, y)).find("inputs_not_scaled")
