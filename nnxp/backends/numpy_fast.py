@@ -17,16 +17,18 @@ the state's dict of hyper-parameters; every other optimizer (momentum, nesterov,
 rmsprop, a user's) and L1 fall back to the generic step.  What changes against the generic step
 (backprop.py, optimizers.py):
 
-  * the update is one BLAS call per layer (and member):  w' = beta w + a^T delta, with beta =
-    1 - eta lmbda/n and delta already scaled by -eta/m (a small array), by SciPy's ``gemm``
-    with a non-zero ``beta``: one pass over the weights instead of five, and no gradient
-    array.  ``step`` runs it on a copy of w (the step stays pure); ``step.overwriting`` on w
-    itself, so that an epoch copies the weights once instead of once per mini-batch (as the
-    hand-written floor, benchmarks/baselines.py, updates in place; here the caller's arrays
-    are never written: the engine owns the copy).  The same calls on the same values: the
-    same bits.
-    That is for epochs that run BLAS on one thread (threads.py; every product of the book's
-    networks): when the policy gives more, the update is NumPy's matmul plus one pass, so that
+  * the update, w' = beta w + a^T delta with beta = 1 - eta lmbda/n and delta already scaled
+    by -eta/m (a small array), is two passes over w and no gradient array: ``w *= beta``,
+    then, for a layer of at least ``BIG`` weights, one BLAS ``gemm`` per member (SciPy's, beta
+    1) adding a^T delta into that member's w.  That is the same two roundings as gemm's own
+    beta (OpenBLAS scales C by beta first), and faster.  Smaller layers take one batched
+    NumPy update for all members (a matmul, then the same two passes), where K calls of gemm
+    would cost more than their arithmetic.  ``step`` runs it on a copy of w (the step stays
+    pure); ``step.overwriting`` on w itself, so that an epoch copies the weights once instead
+    of once per mini-batch (as the hand-written floor, benchmarks/baselines.py, updates in
+    place; here the caller's arrays are never written: the engine owns the copy).
+    SciPy's gemm is for epochs that run BLAS on one thread (threads.py; every product of the
+    book's networks): when the policy gives more, every layer takes the NumPy update, so that
     only NumPy's thread pool runs (SciPy ships a second OpenBLAS: with both multi-threaded,
     their pools spin against each other on a busy machine; docs/speed.md).  The thread count
     comes from NumpyBackend.limit_threads (BLAS_THREADS), else from the policy;
@@ -34,14 +36,22 @@ rmsprop, a user's) and L1 fall back to the generic step.  What changes against t
     fastest (``WIDE``): (n_out, n_in) C order for narrow layers, Fortran order -- a
     contiguous W^T, so that a W^T is a plain GEMM -- for wide ones.  Only the memory order
     changes: shapes and values are those of the generic step;
-  * sigmoid and tanh run in place on the fresh array of weighted inputs (the same four
-    operations as Sigmoid.fn: 0.5 + 0.5 tanh(z/2), so the same bits), reductions call the
-    ufunc's ``reduce`` directly (np.sum's Python-level wrapper costs as much as the sum here).
+  * in float32 (``COLUMNS``) a big narrow hidden layer's weighted input a w^T is computed as
+    (w a^T)^T (``_product``): the same sums, by another BLAS kernel, faster for the book's
+    (10, 784) x (784, 30) on the CPUs measured (docs/speed.md); float64 keeps a w^T;
+  * sigmoid is scipy.special.expit, in place on the fresh array of weighted inputs (one call
+    instead of Sigmoid.fn's four: 0.5 + 0.5 tanh(z/2); never overflows, equal to rounding),
+    tanh runs in place; constants are 0-d arrays of the step's dtype (a Python float operand
+    costs NumPy a conversion per call); reductions call the ufunc's ``reduce`` directly
+    (np.sum's Python-level wrapper costs as much as the sum here).
 
 The arithmetic is the generic step's rearranged (the scale -eta/m applied to delta^L, decay
 folded into beta), so the results agree with core.make_step to rounding (tests/test_numpy_fast.py;
-the parity suite holds float64 to 1e-10).  Every member runs the same calls on the same shapes as
-a network alone, so a population member is bit-identical to that network trained alone.
+the parity suite holds float64 to 1e-10).  Every member runs the same calls on the same shapes
+and memory layouts as a network alone (every choice above depends on the layer's shape and the
+dtype, never on K), so a population member is bit-identical to that network trained alone.
+Stacking the members' products into one larger GEMM would be faster, but OpenBLAS sums a
+larger product in another order (other kernels, other blocking): not the same bits.
 """
 
 from __future__ import annotations
@@ -59,12 +69,12 @@ from .threads import threads_for
 # step to choose its update: None outside such a context (the step then asks the policy).
 BLAS_THREADS: contextvars.ContextVar = contextvars.ContextVar("nnxp_blas_threads", default=None)
 
-__all__ = ["fast_step", "WIDE", "BLAS_THREADS"]
+__all__ = ["fast_step", "WIDE", "BIG", "COLUMNS", "BLAS_THREADS"]
 
 _COSTS = (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)
 WIDE = 256  # layers with at least this many outputs keep W^T contiguous (Fortran-order W)
 BIG = 4096  # layers with at least this many weights are updated member by member (gemm)
-COLUMNS = (np.dtype("float32"),)  # dtypes whose big narrow hidden layers use _product's column form
+COLUMNS = (np.dtype("float32"),)  # dtypes in which big narrow hidden layers use (w a^T)^T
 
 
 def fast_step(spec, transform):
