@@ -42,8 +42,9 @@ rmsprop, a user's) and L1 fall back to the generic step.  What changes against t
   * sigmoid is scipy.special.expit, in place on the fresh array of weighted inputs (one call
     instead of Sigmoid.fn's four: 0.5 + 0.5 tanh(z/2); never overflows, equal to rounding),
     tanh runs in place; constants are 0-d arrays of the step's dtype (a Python float operand
-    costs NumPy a conversion per call); reductions call the ufunc's ``reduce`` directly
-    (np.sum's Python-level wrapper costs as much as the sum here).
+    costs NumPy a conversion per call); the sums over the mini-batch's rows (BP3) are
+    products with a row of ones (a BLAS gemv per member: cheaper than np.add.reduce over the
+    middle axis of a population's (K, m, n) array, and than np.sum's Python-level wrapper).
 
 The arithmetic is the generic step's rearranged (the scale -eta/m applied to delta^L, decay
 folded into beta), so the results agree with core.make_step to rounding (tests/test_numpy_fast.py;
@@ -89,6 +90,7 @@ def fast_step(spec, transform):
     gemms = {np.dtype("float32"): blas.sgemm, np.dtype("float64"): blas.dgemm}
     # 1 as a 0-d array of the step's dtype: a Python float costs NumPy a conversion per call
     ones = {dt: np.asarray(1.0, dt) for dt in gemms}
+    rows = {}  # (dtype, m): a row of m ones
     activations = tuple(spec.activations)
     act_in_place = tuple(type(act) in (Sigmoid, Tanh) for act in activations)
     transposed = tuple(n_out >= WIDE for n_out in spec.sizes[1:])
@@ -107,6 +109,9 @@ def fast_step(spec, transform):
             gemm = gemms[x.dtype]
             one = ones[x.dtype]
             m = x.shape[0]
+            row = rows.get((x.dtype, m))
+            if row is None:
+                row = rows[x.dtype, m] = np.ones(m, x.dtype)
             scale = np.negative(eta) / m                   # -eta/m in the parameters' dtype
             beta = 1.0 - eta * rate                        # 1 - eta lmbda/n
             # forward: keep z only where the activation's derivative needs it
@@ -130,7 +135,7 @@ def fast_step(spec, transform):
             for l in range(len(params) - 1, -1, -1):
                 w, b = params[l]
                 g = np.matmul(delta, w) if l else None  # with w before its update
-                summed = np.add.reduce(delta, axis=-2)
+                summed = np.matmul(row, delta)                 # sum over the rows (BP3)
                 if overwrite:
                     b += summed
                 else:
