@@ -2,9 +2,11 @@
 
 It must: cover plain SGD with weight decay and fall back for the rest; agree with
 core.make_step to rounding (float64: 1e-12 of the largest entry after 40 steps, well inside the
-parity suite's 1e-10; float32: 1e-4) for every activation and cost, narrow (C-order) and wide
-(Fortran-order) layers, and a last, smaller mini-batch; leave the caller's arrays untouched
-(the step is pure); and run a population member bit for bit as the same network alone.
+parity suite's 1e-10; float32: 1e-4) for every activation and cost, narrow (C-order, one
+batched NumPy update), big (updated member by member by gemm; in float32 the column product)
+and wide (Fortran-order) layers, and a last, smaller mini-batch; leave the caller's arrays
+untouched (the step is pure); and run a population member bit for bit as the same network
+alone, in float32 and float64.
 """
 
 import numpy as np
@@ -13,10 +15,12 @@ import pytest
 import nnxp
 from nnxp import core
 from nnxp.backends import load, threads
-from nnxp.backends.numpy_fast import BLAS_THREADS, WIDE, fast_step
+from nnxp.backends import numpy_fast
+from nnxp.backends.numpy_fast import BIG, BLAS_THREADS, WIDE, fast_step
 from nnxp.optimizers import momentum, sgd, set_hyper, training_chain
 
-N, N_IN, N_OUT = 130, 12, 4  # 130 = 13 mini-batches of 10, or 18 of 7 and a last one of 4
+N, N_IN, N_OUT = 130, 120, 4  # 130 = 13 mini-batches of 10, or 18 of 7 and a last one of 4
+HIDDEN, KINDS = [5, 40, WIDE], ["narrow", "big", "wide"]  # 120 x 40 and 120 x WIDE are BIG
 COMBOS = [(nnxp.Sigmoid, nnxp.CrossEntropyCost), (nnxp.Sigmoid, nnxp.QuadraticCost),
           (nnxp.Tanh, nnxp.QuadraticCost), (nnxp.ReLU, nnxp.LogLikelihoodCost),
           (nnxp.LeakyReLU(0.1), nnxp.CrossEntropyCost), (nnxp.Identity, nnxp.QuadraticCost)]
@@ -73,7 +77,7 @@ def test_covers_sgd_and_falls_back_for_the_rest():
 
 @pytest.mark.parametrize("activation,cost", COMBOS, ids=lambda v: getattr(v, "name", None)
                          or getattr(v, "__name__", str(v)))
-@pytest.mark.parametrize("hidden", [5, WIDE], ids=["narrow", "wide"])
+@pytest.mark.parametrize("hidden", HIDDEN, ids=KINDS)
 @pytest.mark.parametrize("m", [10, 7])
 def test_same_numbers_as_the_generic_step_float64(activation, cost, hidden, m, path):
     x, y = _problem("float64")
@@ -145,26 +149,56 @@ def test_hyper_parameters_are_read_at_every_call():
     assert _max_rel(moved, net.params) > 0
 
 
-@pytest.mark.parametrize("hidden", [5, WIDE], ids=["narrow", "wide"])
-def test_a_population_member_is_bit_identical_to_the_network_alone(hidden, path):
-    x, y = _problem("float64")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden", HIDDEN, ids=KINDS)
+def test_a_population_member_is_bit_identical_to_the_network_alone(hidden, dtype, path):
+    x, y = _problem(dtype)
     etas, lmbdas, seeds = [0.3, 0.1, 0.5], [5.0, 0.0, 1.0], [4, 5, 6]
     alone = []
     for seed, eta, lmbda in zip(seeds, etas, lmbdas):
-        net, transform, state = _setup([N_IN, hidden, N_OUT], "float64", seed=seed, eta=eta,
+        net, transform, state = _setup([N_IN, hidden, N_OUT], dtype, seed=seed, eta=eta,
                                        lmbda=lmbda)
         alone.append(_train(fast_step(net.spec, transform), net.params, state, x, y, 7))
-    nets = [nnxp.Network([N_IN, hidden, N_OUT], seed=s, dtype="float64", backend="numpy")
+    nets = [nnxp.Network([N_IN, hidden, N_OUT], seed=s, dtype=dtype, backend="numpy")
             for s in seeds]
     params = core.stack_params([[(np.asarray(w), np.asarray(b)) for w, b in net.params]
                                 for net in nets])
     transform = training_chain(sgd(), 1.0, [lmbda / N for lmbda in lmbdas])
-    state = set_hyper(transform.init(params), eta=np.asarray(etas))
+    state = set_hyper(transform.init(params), eta=np.asarray(etas, dtype))
     together = _train(fast_step(nets[0].spec, transform), params, state, x, y, 7)
     for k in range(len(seeds)):
         for (w, b), (wk, bk) in zip(alone[k], together):
             np.testing.assert_array_equal(wk[k], w)
             np.testing.assert_array_equal(bk[k], b)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_each_layer_takes_its_path(dtype, monkeypatch):
+    """Big layers (at least BIG weights) are updated member by member by gemm, the others by
+    one batched NumPy update; in float32 a big narrow hidden layer is the column product."""
+    assert N_IN * 5 < BIG <= N_IN * 40 and 40 < WIDE
+    calls = {"gemm": [], "numpy": [], "column": []}
+
+    def spy(name, key, position):
+        real = getattr(numpy_fast, name)
+
+        def wrapper(*args):
+            calls[key].append(args[position].shape)
+            return real(*args)
+        monkeypatch.setattr(numpy_fast, name, wrapper)
+    spy("_update_members", "gemm", 1)  # (gemm, w, a, delta, beta, transposed)
+    spy("_update_numpy", "numpy", 0)   # (w, a, delta, beta, transposed)
+    product = numpy_fast._product
+    monkeypatch.setattr(numpy_fast, "_product", lambda a, w, column: calls["column"].append(
+        (w.shape, column)) or product(a, w, column))
+    x, y = _problem(dtype)
+    net, transform, state = _setup([N_IN, 40, WIDE, 5, N_OUT], dtype)
+    with load("numpy").limit_threads(1):
+        fast_step(net.spec, transform)(net.params, state, x[:10], y[:10])
+    assert calls["gemm"] == [(WIDE, 40), (40, N_IN)]
+    assert calls["numpy"] == [(N_OUT, 5), (5, WIDE)]
+    assert calls["column"] == [((40, N_IN), dtype == "float32"), ((WIDE, 40), False),
+                               ((5, WIDE), False), ((N_OUT, 5), False)]
 
 
 def test_population_through_the_public_api_matches_networks_alone(path):
@@ -202,7 +236,7 @@ def test_wide_network_saves_and_loads(tmp_path):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("hidden", [5, WIDE], ids=["narrow", "wide"])
+@pytest.mark.parametrize("hidden", HIDDEN, ids=KINDS)
 @pytest.mark.parametrize("members", [None, 3], ids=["network", "population"])
 def test_the_overwriting_step_gives_the_pure_steps_bits_on_its_own_copy(members, hidden,
                                                                         dtype, path):
