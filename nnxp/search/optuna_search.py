@@ -97,6 +97,7 @@ import numpy as np
 from .. import checks
 from ..errors import ConfigError, DataError, NNXPError
 from ..files import check_writable
+from ..network import has_layers
 from . import saved as saved_file
 from .dispatch import Progress, run_tasks
 from .lock import _try_lock
@@ -158,6 +159,18 @@ def _categorical(name, values):
     return suggest, ["categorical", labels], values
 
 
+LAYERED = ("optuna: sizes with layer objects (nnxp.layers) are searched by nnxp.search.grid, "
+           "random and halving; nnxp.search.optuna takes dense sizes (lists of ints)")
+
+
+def _layered(values) -> bool:
+    """Whether sizes (one architecture, a list of them or a choice) holds layer objects."""
+    values = values.values if isinstance(values, choice) else values
+    if not isinstance(values, (list, tuple)):
+        return False
+    return has_layers(values) or any(has_layers(v) for v in values)
+
+
 def _suggester(name, values):
     """(suggest(trial) -> value, description, the values it can give or the range's ends)
     for one entry of a space dict."""
@@ -167,6 +180,8 @@ def _suggester(name, values):
         raise ConfigError(f"optuna: {name} is {what} ({checks.show(values)}); Optuna needs a "
                           f"list of choices, a pair (low, high), nnxp.search.loguniform / "
                           f"uniform, or a define-by-run function space(trial) -> dict")
+    if name == "sizes" and _layered(values):
+        raise ConfigError(LAYERED)
     if name == "sizes" and isinstance(values, (list, tuple)) and values and \
             all(isinstance(v, numbers.Integral) for v in values):
         return (lambda trial: list(values)), ["fixed", _label(values)], [list(values)]
@@ -517,6 +532,8 @@ class OptunaRun:
 
     def check_trial(self, trial) -> None:
         sizes, dtype = trial.params["sizes"], trial.params["dtype"]
+        if isinstance(sizes, str):  # a define-by-run space's layered architecture
+            raise ConfigError(f"{LAYERED}; trial {trial.number} has {checks.show(sizes)}")
         if (sizes[0], sizes[-1]) != self.width[:2] or \
                 (dtype == "float64" and self.width[2] != "float64"):
             raise ConfigError(
