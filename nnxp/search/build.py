@@ -81,13 +81,21 @@ def _dense(record, number) -> list:
     return record["sizes"]
 
 
+def _trial_of(trials, number):
+    """The search's Trial ``number`` (trials: a list, or Optuna's dict), or None."""
+    if trials is None or isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        return None
+    try:
+        return trials[number]
+    except (IndexError, KeyError):
+        return None
+
+
 def build_network(result, record, initializer=None, max_parameters=None):
     """The untrained network of the search's ``record`` (checked first), built with the objects
     the search built it with (its activation, cost and initializer), on the search's backend."""
     number = record.get("trial")
-    trial = result.trials[number] if result.trials is not None and \
-        isinstance(number, int) and not isinstance(number, bool) and \
-        0 <= number < len(result.trials) else None
+    trial = _trial_of(result.trials, number)
     build = None if trial is None else trial.build
     # the trial's own layer objects, when the record names its architecture
     same = trial is not None and type(record.get("sizes")) is type(trial.params["sizes"]) \
