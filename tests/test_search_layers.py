@@ -1,7 +1,8 @@
 """nnxp.search over layered architectures: a space's sizes may list layer objects as
 nnxp.Network takes them.  The records name such an architecture by its label; the trials build,
 count, group and checkpoint it from its layer objects; a trial equals the same network trained
-alone; halving continues it from its checkpoint; a results file resumes; an edited label is
+alone; halving continues it from its checkpoint; a results file resumes; Optuna chooses among
+labels; an edited label, a checkpoint of other layers and one label for two architectures are
 refused."""
 
 import json
@@ -161,11 +162,31 @@ def test_a_layered_record_is_built_from_the_searchs_own_layers_only():
             result.network(record)
 
 
-def test_optuna_refuses_layered_sizes():
-    with pytest.raises(nnxp.ConfigError, match="grid, random and halving"):
-        search.optuna({"sizes": [DENSE, CONV], "eta": (0.1, 1.0), "cost": COST}, TRAIN,
-                      VALID, n_trials=2, epochs=1, mini_batch_size=10,
-                      executor=ThreadPoolExecutor(1))
+def test_optuna_searches_layered_architectures_and_resumes_its_study(tmp_path):
+    space = {"sizes": [DENSE, CONV], "eta": (0.1, 3.0), "cost": COST, "dtype": "float64"}
+
+    def run(n_trials, path):
+        return search.optuna(space, TRAIN, VALID, n_trials=n_trials, batch=3, epochs=2,
+                             mini_batch_size=10, seed=5, keep=6, path=path,
+                             executor=ThreadPoolExecutor(2))
+    with nnxp.use_backend("numpy"):
+        path = tmp_path / "optuna.json"
+        first = run(3, path)
+        result = run(6, path)  # three more, the first three read back from the study
+        assert len(result.records) == 6
+        def by_trial(records):
+            return {r["trial"]: r for r in _without_seconds(records) if r["trial"] < 3}
+        assert by_trial(result.records) == by_trial(first.records)
+        labels = {json.dumps(r["sizes"]) for r in result.records}
+        assert labels == {json.dumps(DENSE), json.dumps(label(CONV))}
+        conv = [r for r in result.records if r["sizes"] == label(CONV)]
+        for record in conv:
+            alone, _ = _alone(record, 2, result.shuffle_seed)
+            net, _ = search.rerun(result, record, TRAIN, VALID)
+            _same_params(net, alone)
+            if record["trial"] in result.trained:  # trained in this session
+                _same_params(result.network(record), alone)
+        assert any(r["trial"] in result.trained for r in conv)
 
 
 def test_a_checkpoint_of_other_layers_with_the_same_shapes_is_refused(tmp_path):
@@ -211,3 +232,29 @@ def test_local_processes_receive_the_layers_and_give_the_threads_table():
         processes = search.grid(space, TRAIN, VALID, epochs=3, mini_batch_size=10, seed=4,
                                 executor=None)
         assert _without_seconds(processes.records) == _without_seconds(threads.records)
+
+
+def test_optuna_refuses_two_architectures_with_one_label():
+    def ones(rng, shape):
+        return np.ones(shape)
+    twin = CONV[:4] + [Dense(6, weight_init=ones)] + CONV[5:]
+    with pytest.raises(nnxp.ConfigError, match="twice"):
+        search.optuna({"sizes": [CONV, twin], "eta": (0.1, 1.0), "cost": COST}, TRAIN, VALID,
+                      n_trials=2, epochs=1, mini_batch_size=10, executor=ThreadPoolExecutor(1))
+
+
+def ones(rng, shape):
+    return np.ones(shape)
+
+
+def twin_space(trial):
+    """A define-by-run space whose two architectures share a label."""
+    which = trial.suggest_categorical("which", [0, 1])
+    dense = Dense(6) if which == 0 else Dense(6, weight_init=ones)
+    return {"sizes": CONV[:4] + [dense] + CONV[5:], "eta": 0.5, "cost": COST}
+
+
+def test_optuna_refuses_a_define_by_run_label_for_two_architectures():
+    with pytest.raises(nnxp.ConfigError, match="label"):
+        search.optuna(twin_space, TRAIN, VALID, n_trials=8, batch=8, epochs=1, seed=3,
+                      mini_batch_size=10, executor=ThreadPoolExecutor(1))
