@@ -24,7 +24,9 @@
 ``space`` names any of sizes, activation, cost, dtype, mini_batch_size, initializer, momentum,
 nesterov, eta, lmbda, l1 (space.py: lists are choices, (low, high) ranges are log-uniform for
 eta, lmbda and l1; ``eta_range(nnxp.find_learning_rate(...))`` gives eta a range below the
-book's threshold).
+book's threshold).  ``sizes`` may hold layer objects as nnxp.Network takes them (every
+search): the records name such an architecture by its label, the trials keep the layers
+(architectures.py).
 
 Options (every search):
     executor           None: local processes, one per core, BLAS threads pinned to one,

@@ -14,6 +14,9 @@ record is a ConfigError, never a network of the sizes it claims.  Nothing is par
 a record's labels: a result without its trials (made by hand) takes activations by their plain
 name, and an initializer that was a function needs ``initializer=`` again (named by module and
 qualified name, which must match; given, it is checked even when the search's own is at hand).
+A layered architecture is built from the layer objects the search's trials hold
+(``trial.build["sizes"]``, checked record first); its record's label is never parsed, so a
+result without its trials cannot build it (ConfigError).
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ def find_record(result, trial) -> dict:
     return record
 
 
-def check_record(record, config, max_parameters) -> None:
-    """The record is trial ``record["trial"]`` of this search, as the search ran it."""
+def check_record(record, config, max_parameters, entries=None) -> None:
+    """The record is trial ``record["trial"]`` of this search, as the search ran it;
+    ``entries`` its architecture as the search built it (``trial.build["sizes"]``), needed for a
+    layered one (its record holds a label only)."""
     trials = config.get("trials") or []
     number = record.get("trial")
     if isinstance(number, bool) or not isinstance(number, int) or \
@@ -58,18 +63,44 @@ def check_record(record, config, max_parameters) -> None:
                               f"{checks.show(known[key])}; rerun takes the search's own records")
     limit = MAX_PARAMETERS if max_parameters is None else \
         checks.number("max_parameters", max_parameters, integer=True)
-    if parameters(record["sizes"]) > limit:
-        raise ConfigError(f"trial {number}'s network {record['sizes']} has "
-                          f"{parameters(record['sizes']):,} weights and biases, more than "
+    if entries is None:
+        entries = _dense(record, number)
+    if parameters(entries) > limit:
+        raise ConfigError(f"trial {number}'s network {checks.show(record['sizes'])} has "
+                          f"{parameters(entries):,} weights and biases, more than "
                           f"max_parameters={limit:,}")
+
+
+def _dense(record, number) -> list:
+    """A record's dense sizes; a layered architecture's label is never parsed back."""
+    if isinstance(record["sizes"], str):
+        raise ConfigError(f"trial {number}'s architecture {checks.show(record['sizes'])} has "
+                          "layer objects, which a record names by label only; build it from "
+                          "the search's own result (its trials hold the layers), or "
+                          "nnxp.Network(those layers, seed=record['seed'], ...)")
+    return record["sizes"]
+
+
+def _trial_of(trials, number):
+    """The search's Trial ``number`` (trials: a list, or Optuna's dict), or None."""
+    if trials is None or isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        return None
+    try:
+        return trials[number]
+    except (IndexError, KeyError):
+        return None
 
 
 def build_network(result, record, initializer=None, max_parameters=None):
     """The untrained network of the search's ``record`` (checked first), built with the objects
     the search built it with (its activation, cost and initializer), on the search's backend."""
-    check_record(record, result.config, max_parameters)
-    number = record["trial"]
-    build = result.trials[number].build if result.trials is not None else None
+    number = record.get("trial")
+    trial = _trial_of(result.trials, number)
+    build = None if trial is None else trial.build
+    # the trial's own layer objects, when the record names its architecture
+    same = trial is not None and type(record.get("sizes")) is type(trial.params["sizes"]) \
+        and record.get("sizes") == trial.params["sizes"]
+    check_record(record, result.config, max_parameters, build["sizes"] if same else None)
     init = build["weight_init"] if build is not None else \
         WEIGHT_INITIALIZERS.get(record["initializer"])
     if initializer is not None:
@@ -82,6 +113,7 @@ def build_network(result, record, initializer=None, max_parameters=None):
         raise ConfigError(f"trial {number} used the initializer {record['initializer']!r}; "
                           "pass it again with initializer=")
     activation = build["activation"] if build is not None else from_name(record["activation"])
-    return Network(record["sizes"], cost=record["cost"], activation=activation,
+    sizes = build["sizes"] if same else _dense(record, number)
+    return Network(sizes, cost=record["cost"], activation=activation,
                    weight_init=init, seed=record["seed"], dtype=record["dtype"],
                    backend=result.config.get("backend"))

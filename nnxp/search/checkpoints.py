@@ -5,7 +5,7 @@ from it and anyone can load the trial as a Network.
         "<results>.trials/trial-0007-epoch-0009.json"
     write_trial(path, trial, state, *, shuffle_seed, n_train, options) -> digest
                                   the file's BLAKE2b digest, which the results file records
-    read_trial(path) -> (worker.MemberState, seed, sizes)
+    read_trial(path) -> (worker.MemberState, seed, spec)     spec: the file's core.Spec
 
 The file is what ``Network(sizes, seed=trial.seed).SGD(..., shuffle=shuffle_seed,
 checkpoint=path)`` of the trial alone would have written after ``state.epoch`` epochs (its
@@ -25,14 +25,14 @@ import os
 
 import numpy as np
 
-from .. import backends, core
+from .. import backends
 from ..checkpoint import run_file
 from ..errors import DataError
 from ..files import atomic_write_text
 from ..history import History
-from ..network import layer_activations
 from ..network import load as load_network
 from ..plan import make_plan
+from .architectures import trial_spec
 from .worker import MemberState, run_state
 
 __all__ = ["checkpoint_path", "write_trial", "read_trial"]
@@ -44,10 +44,7 @@ def checkpoint_path(results_path, trial, epoch) -> str:
 
 def write_trial(path, trial, state, *, shuffle_seed, n_train, options) -> str:
     p = trial.params
-    cost = trial.build["cost"]
-    sizes = p["sizes"]
-    spec = core.Spec(tuple(sizes), layer_activations(trial.build["activation"], None, cost,
-                                                     len(sizes) - 1), cost)
+    spec = trial_spec(trial)
     plan, _ = make_plan(
         state.epoch, p["mini_batch_size"], p["eta"], lmbda=p["lmbda"], l1=p["l1"],
         momentum=None if trial.optimizer == "sgd" else p["momentum"],
@@ -67,7 +64,7 @@ def read_trial(path) -> tuple:
     if net.checkpoint is None:
         raise DataError(f"{path!r} is a network file without a checkpoint, not a trial's state")
     _, run_state, leaves, history = net.checkpoint
-    params = [(np.asarray(w), np.asarray(b)) for w, b in net.params]
+    params = [tuple(np.asarray(a) for a in layer) for layer in net.params]
     state = MemberState(params, leaves, run_state.trackers[0].to_dict(), history.to_dict(),
                         run_state.epoch)
-    return state, net.seed, list(net.sizes)
+    return state, net.seed, net.spec

@@ -14,7 +14,8 @@ Space.  nnxp's space dict (space.py), translated to ``trial.suggest_*`` in the d
 a pair ``(low, high)`` or ``loguniform(low, high)`` is ``suggest_float(name, low, high,
 log=True)`` for eta, lmbda and l1 (``uniform`` and momentum's pair: ``log=False``); a list
 or ``choice`` is ``suggest_categorical`` over labels (numbers and strings as they are, a
-network's sizes as "[784, 30, 10]", a function or class as "module.qualname", another object
+network's sizes as "[784, 30, 10]", a layered architecture by its label (architectures.py:
+never parsed back, the space's own objects are what run), a function or class as "module.qualname", another object
 by its repr); a single value is fixed (not suggested).  A scipy distribution cannot be
 translated (a ConfigError says so).  Or ``space`` is a define-by-run function
 ``space(trial) -> dict`` (at a module's top level: its name identifies the search) that calls
@@ -97,6 +98,9 @@ import numpy as np
 from .. import checks
 from ..errors import ConfigError, DataError, NNXPError
 from ..files import check_writable
+from ..network import has_layers
+from .architectures import is_architecture, trial_spec
+from .architectures import label as architecture_label
 from . import saved as saved_file
 from .dispatch import Progress, run_tasks
 from .lock import _try_lock
@@ -134,6 +138,8 @@ def _label(value):
         return value.item() if hasattr(value, "item") else value
     if isinstance(value, (list, tuple)) and all(isinstance(v, numbers.Integral) for v in value):
         return json.dumps([int(v) for v in value])
+    if has_layers(value):  # a layered architecture: its label (architectures.py)
+        return architecture_label(value)
     if hasattr(value, "__qualname__"):
         return function_name(value, f"the choice {checks.show(value)}")
     return repr(value)
@@ -158,6 +164,9 @@ def _categorical(name, values):
     return suggest, ["categorical", labels], values
 
 
+BUILT = ("activation", "cost", "initializer")  # what a layered probe's layers are checked with
+
+
 def _suggester(name, values):
     """(suggest(trial) -> value, description, the values it can give or the range's ends)
     for one entry of a space dict."""
@@ -167,8 +176,7 @@ def _suggester(name, values):
         raise ConfigError(f"optuna: {name} is {what} ({checks.show(values)}); Optuna needs a "
                           f"list of choices, a pair (low, high), nnxp.search.loguniform / "
                           f"uniform, or a define-by-run function space(trial) -> dict")
-    if name == "sizes" and isinstance(values, (list, tuple)) and values and \
-            all(isinstance(v, numbers.Integral) for v in values):
+    if name == "sizes" and is_architecture(values):
         return (lambda trial: list(values)), ["fixed", _label(values)], [list(values)]
     if isinstance(values, tuple) and len(values) == 2 and \
             all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
@@ -231,11 +239,12 @@ class Space:
     def probes(self, library, training_data, evaluation_data, mini_batch_size) -> list:
         """Points that fix what the search's host data needs (input and output widths, the
         float type): a dict's every sizes and dtype; a function's first point, on the float
-        type of the data given (float64 unless both sets are float32 NumPy arrays)."""
+        type of the data given (float64 unless both sets are float32 NumPy arrays).  A layered
+        architecture's probe takes the space's first activation, cost and initializer too
+        (its layers are checked with them: a Softmax layer needs the log-likelihood cost)."""
         if self.function is None:
             sizes = self.space["sizes"]
-            if not (isinstance(sizes, (list, tuple)) and sizes and
-                    all(isinstance(v, numbers.Integral) for v in sizes)):
+            if not is_architecture(sizes):
                 sizes = list(sizes.values) if isinstance(sizes, choice) else list(sizes)
             else:
                 sizes = [list(sizes)]
@@ -243,13 +252,16 @@ class Space:
             dtypes = list(dtypes.values) if isinstance(dtypes, choice) else \
                 list(dtypes) if isinstance(dtypes, (list, tuple)) else [dtypes]
             batch = {} if "mini_batch_size" in self.space else {"mini_batch_size": mini_batch_size}
-            return [{"sizes": s, "dtype": d, "eta": 1.0, **batch} for s in sizes for d in dtypes]
+            first = {name: values[0] for name, _, _, values in self.entries if name in BUILT}
+            return [{"sizes": s, "dtype": d, "eta": 1.0, **batch,
+                     **(first if has_layers(s) else {})} for s in sizes for d in dtypes]
         scratch = library.create_study(sampler=library.samplers.RandomSampler(seed=0))
         point = self.point(scratch.ask())
         single = all(isinstance(d, tuple) and isinstance(d[0], np.ndarray) and
                      d[0].dtype == np.float32 for d in (training_data, evaluation_data))
+        built = {k: v for k, v in point.items() if k in BUILT and has_layers(point["sizes"])}
         return [{"sizes": point["sizes"], "dtype": "float32" if single else "float64",
-                 "eta": 1.0, "mini_batch_size": 1}]
+                 "eta": 1.0, "mini_batch_size": 1, **built}]
 
 
 # -- the study -----------------------------------------------------------------------------------
@@ -513,11 +525,18 @@ class OptunaRun:
         self.max_parameters = max_parameters
         self.n_evaluation = search.n_evaluation
         self.records, self.rounds = {}, 0
+        self.labels = {}  # a layered architecture's label -> its entries
         self.progress = None
 
     def check_trial(self, trial) -> None:
         sizes, dtype = trial.params["sizes"], trial.params["dtype"]
-        if (sizes[0], sizes[-1]) != self.width[:2] or \
+        widths = trial_spec(trial).sizes
+        if isinstance(sizes, str) and \
+                self.labels.setdefault(sizes, trial.build["sizes"]) != trial.build["sizes"]:
+            raise ConfigError(f"optuna: trial {trial.number}'s architecture has the label "
+                              f"{checks.show(sizes)} of another (their layers differ only in "
+                              "what the label leaves out, such as initializers)")
+        if (widths[0], widths[-1]) != self.width[:2] or \
                 (dtype == "float64" and self.width[2] != "float64"):
             raise ConfigError(
                 f"optuna: trial {trial.number}'s point has sizes {sizes} and dtype {dtype}, but "
@@ -686,7 +705,7 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
         if prune_every is None:
             prune_every = epochs if isinstance(study.pruner, library.pruners.NopPruner) else 1
         _adopt(study, _describe(search, space, mini_batch_size, prune_every))
-        sizes = probes[0].params["sizes"]
+        sizes = trial_spec(probes[0]).sizes
         width = (sizes[0], sizes[-1], str(search.data[0][0].dtype))
         drivers = Drivers(path)
         run = OptunaRun(library, study, search, space, seed=seed, epochs=epochs,

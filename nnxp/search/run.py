@@ -85,7 +85,7 @@ class Search:
         tasks = []
         for members in groups(trials, limit):
             first = members[0]
-            shape = {"sizes": first.params["sizes"], "dtype": first.params["dtype"],
+            shape = {"sizes": first.build["sizes"], "dtype": first.params["dtype"],
                      "mini_batch_size": first.params["mini_batch_size"],
                      "optimizer": first.optimizer, "l1": first.params["l1"] > 0,
                      "activation": first.build["activation"], "cost": first.build["cost"],

@@ -35,9 +35,11 @@ import math
 import numbers
 import os
 
-from .. import checks
+from .. import checks, core
 from ..errors import DataError, NNXPError
 from ..files import read_bytes
+from ..layers.base import describe
+from .architectures import trial_spec
 from .checkpoints import read_trial
 from .results import STATUSES, make_record
 
@@ -302,17 +304,25 @@ def check_checkpoint(path, digest, search, trial, epochs):
                         f"replaced by another trial's file, or from another search); the "
                         f"search will not continue trial {trial.number} from it. Restore it, "
                         f"or give another path to start afresh")
-    state, seed, sizes = read_trial(path)
-    if seed != trial.seed or list(sizes) != trial.params["sizes"] or state.epoch != epochs:
+    state, seed, spec = read_trial(path)
+    want = trial_spec(trial)
+    if seed != trial.seed or tuple(spec.sizes) != tuple(want.sizes) or \
+            _layer_labels(spec) != _layer_labels(want) or state.epoch != epochs:
         raise DataError(f"the trial checkpoint {path!r} holds a network of sizes "
-                        f"{checks.show(list(sizes))}, seed {seed}, after {state.epoch} epochs; "
-                        f"trial {trial.number} is {trial.params['sizes']}, seed {trial.seed}, "
-                        f"after {epochs} epochs")
-    for layer, ((w, b), (n_in, n_out)) in enumerate(zip(state.params, zip(sizes[:-1],
-                                                                          sizes[1:]))):
-        if w.shape != (n_out, n_in) or b.shape[0] != n_out or not (
-                math.isfinite(float(abs(w).max(initial=0))) and
-                math.isfinite(float(abs(b).max(initial=0)))):
+                        f"{checks.show(list(spec.sizes))}, seed {seed}, after {state.epoch} "
+                        f"epochs; trial {trial.number} is {checks.show(trial.params['sizes'])}, "
+                        f"seed {trial.seed}, after {epochs} epochs")
+    shapes = core.param_shapes(want)
+    if len(state.params) != len(shapes):
+        raise DataError(f"the trial checkpoint {path!r} does not fit trial {trial.number}")
+    for layer, (arrays, layer_shapes) in enumerate(zip(state.params, shapes)):
+        if tuple(tuple(a.shape) for a in arrays) != tuple(layer_shapes) or not all(
+                math.isfinite(float(abs(a).max(initial=0))) for a in arrays):
             raise DataError(f"the trial checkpoint {path!r}: layer {layer} does not fit "
                             f"trial {trial.number}")
     return state
+
+
+def _layer_labels(spec):
+    """The layers of a spec as describe shows them (None for a dense stack)."""
+    return None if spec.layers is None else [describe(layer) for layer in spec.layers]

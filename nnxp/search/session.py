@@ -37,6 +37,7 @@ from .. import backends, checks
 from ..data import freeze, prepare
 from ..errors import ConfigError, DataError
 from ..files import atomic_write_text, check_writable, read_json
+from .architectures import trial_spec
 from .lock import Owner
 
 __all__ = ["host_data", "check_options", "fingerprint", "Store"]
@@ -49,8 +50,10 @@ def host_data(trials, training_data, evaluation_data, training_subset=None,
               validation_subset=None):
     """The data as NumPy arrays for every trial (all trials must share input and output
     widths); the subsets are the first n examples (the book: ``training_data[:1000]``)."""
-    ins = {t.params["sizes"][0] for t in trials}
-    outs = {t.params["sizes"][-1] for t in trials}
+    widths = [trial_spec(t).sizes if isinstance(t.params["sizes"], str) else t.params["sizes"]
+              for t in trials]
+    ins = {w[0] for w in widths}
+    outs = {w[-1] for w in widths}
     if len(ins) != 1 or len(outs) != 1:
         raise ConfigError(f"every trial must have the same input and output widths (the data "
                           f"decides them); the space gives inputs {sorted(ins)} and outputs "

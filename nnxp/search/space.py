@@ -17,6 +17,7 @@ eta, lmbda and l1; uniform for momentum), and a distribution is one of the above
 with scipy's ``rvs(random_state=...)``.  Names and defaults:
 
     sizes            required; e.g. [784, 30, 10] or [[784, 30, 10], [784, 100, 10]]
+                     (or layered: [64, Reshape((1, 8, 8)), ConvPool(4, (3, 3)), ...])
     activation       "Sigmoid"      hidden layers (a name, class or instance: LeakyReLU(0.01))
     cost             "CrossEntropyCost"
     dtype            "float32"
@@ -45,6 +46,8 @@ functions apart; a lambda or a function defined inside another function has no s
 
 ``normalize(point)`` checks a point and gives every name (in HYPER's order) a JSON-safe value
 (activation, cost and initializer by name) for the records, and the objects to build it with.
+``sizes`` may also hold layer objects (nnxp.layers) as nnxp.Network takes them: the records
+show such an architecture by its label, the build keeps its entries (architectures.py).
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ from ..activations import as_activation, from_name
 from ..costs import cost_from_name
 from ..errors import ConfigError
 from ..initializers import WEIGHT_INITIALIZERS
+from .architectures import architecture, is_architecture
+from .architectures import parameters as count_parameters
+from .architectures import spec as architecture_spec
 
 __all__ = ["HYPER", "grid_size", "grid_points", "random_points", "normalize",
            "loguniform", "uniform", "choice", "eta_range", "check_space", "check_count",
@@ -161,8 +167,7 @@ def _unordered(what, name, values):
 def _choices(name, values):
     """A grid entry as a list of choices."""
     _unordered("grid", name, values)
-    if name == "sizes" and isinstance(values, (list, tuple)) and values and \
-            all(isinstance(v, numbers.Integral) for v in values):
+    if name == "sizes" and is_architecture(values):
         return [list(values)]
     if isinstance(values, tuple) and name in LOG_RANGES + ("momentum",):
         raise ConfigError(f"grid: {name} is a range {checks.show(values)}; a grid needs a "
@@ -206,7 +211,8 @@ def check_count(what, n, epochs, max_trials) -> int:
 
 
 def parameters(sizes) -> int:
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    """The numbers one network of ``sizes`` (dense sizes or layered entries) holds."""
+    return count_parameters(sizes)
 
 
 def check_widths(trials, max_parameters) -> None:
@@ -214,10 +220,10 @@ def check_widths(trials, max_parameters) -> None:
     MAX_PARAMETERS), before any is built."""
     limit = MAX_PARAMETERS if max_parameters is None else \
         checks.number("max_parameters", max_parameters, integer=True)
-    largest = max(trials, key=lambda t: parameters(t.params["sizes"]), default=None)
+    largest = max(trials, key=lambda t: parameters(t.build["sizes"]), default=None)
     if largest is None:
         return
-    n = parameters(largest.params["sizes"])
+    n = parameters(largest.build["sizes"])
     if n > limit:
         itemsize = 8 if largest.params["dtype"] == "float64" else 4
         raise ConfigError(f"trial {largest.number}'s network {checks.show(largest.params['sizes'])}"
@@ -242,8 +248,7 @@ def function_name(fn, what) -> str:
 
 def _sampler(name, values):
     _unordered("random", name, values)
-    if name == "sizes" and isinstance(values, (list, tuple)) and values and \
-            all(isinstance(v, numbers.Integral) for v in values):
+    if name == "sizes" and is_architecture(values):
         return lambda rng: list(values)
     if isinstance(values, tuple) and len(values) == 2 and \
             all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
@@ -295,7 +300,7 @@ def normalize(point, mini_batch_size) -> tuple:
     given = dict(HYPER, mini_batch_size=mini_batch_size)
     given.update(point)
     try:
-        sizes = checks.sizes(given["sizes"])
+        sizes, entries = architecture(given["sizes"])
         activation = as_activation(given["activation"])
         cost = cost_from_name(given["cost"])
         dtype = checks.dtype(given["dtype"])
@@ -317,6 +322,8 @@ def normalize(point, mini_batch_size) -> tuple:
         eta = checks.number("eta", given["eta"])
         lmbda = checks.number("lmbda", given["lmbda"], strict=False)
         l1 = checks.number("l1", given["l1"], strict=False)
+        if isinstance(sizes, str):  # refused here, before any trial runs, as Network would
+            architecture_spec(entries, activation, cost, init_fn)
     except ConfigError as exc:
         raise ConfigError(f"search space point {checks.show(point)}: {exc}") from None
     label = activation.name if activation.to_dict() == {"name": activation.name} \
@@ -326,5 +333,5 @@ def normalize(point, mini_batch_size) -> tuple:
     params = {"sizes": sizes, "activation": label, "cost": cost.name, "dtype": dtype,
               "mini_batch_size": mbs, "initializer": init_name, "momentum": momentum,
               "nesterov": nesterov, "eta": eta, "lmbda": lmbda, "l1": l1}
-    build = {"activation": activation, "cost": cost, "weight_init": init_fn}
+    build = {"sizes": entries, "activation": activation, "cost": cost, "weight_init": init_fn}
     return params, build

@@ -22,7 +22,8 @@ its own initial weights, and the same mini-batches in the same order as every ot
 shuffles with the same seed, trials of one shape can share their mini-batches and train as
 one Population, whose member k is bit for bit that network trained alone (on NumPy).
 
-Shape.  Members of a population share sizes, activation, cost, dtype, mini-batch size, weight
+Shape.  Members of a population share sizes (a layered architecture: its label, one per
+architecture of the space), activation, cost, dtype, mini-batch size, weight
 initializer and the structure of the update (plain SGD, momentum or Nesterov; L1 or not); eta,
 lmbda, l1 and momentum may differ per member.
 """
@@ -35,6 +36,7 @@ import numpy as np
 
 from .. import checks
 from ..errors import ConfigError
+from .architectures import check_labels
 from .space import normalize
 
 __all__ = ["Trial", "check_seed", "make_trials", "trial_seed", "shuffle_seed", "shape_key",
@@ -45,7 +47,8 @@ __all__ = ["Trial", "check_seed", "make_trials", "trial_seed", "shuffle_seed", "
 class Trial:
     number: int
     params: dict      # JSON-safe hyper-parameters (space.HYPER's names)
-    build: dict       # activation, cost, weight_init objects
+    build: dict       # sizes (the entries: ints and layer objects), activation, cost,
+                      # weight_init objects
     seed: int         # the network's seed
 
     @property
@@ -85,12 +88,14 @@ def make_trials(points, seed, mini_batch_size) -> list:
     for number, point in enumerate(points):
         params, build = normalize(point, mini_batch_size)
         trials.append(Trial(number, params, build, trial_seed(seed, number)))
+    check_labels(trials)
     return trials
 
 
 def shape_key(trial) -> tuple:
     p = trial.params
-    return (tuple(p["sizes"]), p["activation"], p["cost"], p["dtype"], p["mini_batch_size"],
+    sizes = p["sizes"] if isinstance(p["sizes"], str) else tuple(p["sizes"])  # a label: one
+    return (sizes, p["activation"], p["cost"], p["dtype"], p["mini_batch_size"],
             p["initializer"], trial.optimizer, p["l1"] > 0)
 
 

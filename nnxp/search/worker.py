@@ -4,7 +4,8 @@ where each member stopped (successive halving continues promoted trials).
     Task(shape, members, starts, epochs, shuffle_seed, options, backend, keep_state,
          keep_params)
     MemberState(params, leaves, tracker, history, epoch)     a member where it stopped: host
-                                                             NumPy parameters (w, b) per layer,
+                                                             NumPy parameters, a tuple per
+                                                             layer (core's: (w, b), or ()),
                                                              optimizer-state leaves, its
                                                              stopping.Tracker and History as
                                                              dicts, epochs done
@@ -14,7 +15,7 @@ where each member stopped (successive halving continues promoted trials).
         {"trial", "history" (dict), "stop_reason", "seconds", "error", "state", "params"}
 
 ``state`` is the member's MemberState when ``keep_state`` (successive halving continues from
-it), ``params`` its trained (w, b) per layer as host NumPy arrays if it is among the group's
+it), ``params`` its trained parameters (a tuple per layer) as host NumPy arrays if it is among the group's
 best ``keep_params`` members (ranked as the search's records: results.rank_outcomes), else
 None: the search keeps its best trials' networks (results.SearchResult.network), and no
 group sends more of them than the search can keep.
@@ -64,7 +65,7 @@ class MemberState:
 
 @dataclass
 class Task:
-    shape: dict                  # sizes, activation, cost, dtype, mini_batch_size, weight_init,
+    shape: dict                  # sizes (entries), activation, cost, dtype, mini_batch_size, weight_init,
                                  # optimizer ("sgd" | "momentum" | "nesterov"), l1 (bool)
     members: list                # [{"trial", "seed", "eta", "lmbda", "l1", "momentum"}]
     starts: list | None          # [MemberState] to continue, or None to start afresh
@@ -140,14 +141,14 @@ def _train(task, data, chosen) -> list:
     seconds = time.perf_counter() - began
     for k_, history in enumerate(histories):
         history.stop_reason = state.trackers[k_].stop_reason
-    host = [(backend.to_numpy(w), backend.to_numpy(b)) for w, b in params] \
+    host = [tuple(backend.to_numpy(a) for a in layer) for layer in params] \
         if task.keep_state or task.keep_params else None
     leaves = [backend.to_numpy(a) for a in tree_leaves(opt_state)] if task.keep_state else None
     outcomes = []
     for j, i in enumerate(chosen):
         member_state, member = None, None
         if host is not None:
-            member = [(np.array(w[j]), np.array(b[j])) for w, b in host]
+            member = [tuple(np.array(a[j]) for a in layer) for layer in host]
         if task.keep_state:
             member_state = MemberState(
                 member,

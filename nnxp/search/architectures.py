@@ -1,0 +1,97 @@
+"""A search's network architectures: dense sizes (a list of ints) or layered entries (the input
+size, then ints and layer objects, as nnxp.Network takes them).
+
+    is_architecture(value) -> bool       one architecture (not a list of choices)
+    architecture(sizes) -> (value, entries)
+        ``value`` what the records show: the list of ints of a dense stack, or the label of a
+        layered architecture; ``entries`` what is built: the list itself (the layer objects)
+    label(entries) -> str                "64,Reshape(shape=(1, 8, 8), ndim=1),ConvPool(...),..."
+    spec(entries, activation, cost, weight_init) -> core.Spec     what Network would build
+    trial_spec(trial) -> core.Spec       the Spec of a trial's build
+    parameters(entries) -> int           how many numbers one network holds (core's count)
+    check_labels(trials)                 one label, one architecture
+
+A layered architecture is recorded (results files, CSV, JSON, grouping) by its label, made of
+``layers.base.describe``: deterministic and readable, never parsed back into objects.  The
+objects stay in the trial (``trial.build["sizes"]``): whatever builds a network, counts its
+parameters, groups trials or checks a checkpoint reads them, and a saved record's label is
+only compared with the labels of the space's own architectures (a file never decides what
+runs).  Two architectures of one space with one label (layers differing only by their
+initializers, which ``describe`` leaves out) are refused: the label must tell them apart.
+Dense sizes stay a list of ints, as before.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from .. import checks, core
+from ..activations import as_activation
+from ..errors import ConfigError
+from ..layers import Dense
+from ..layers.base import Layer, describe
+from ..network import has_layers, layer_activations
+
+__all__ = ["is_architecture", "architecture", "label", "spec", "trial_spec", "parameters",
+           "check_labels"]
+
+
+def _int(e) -> bool:
+    return isinstance(e, numbers.Integral) and not isinstance(e, bool)
+
+
+def is_architecture(value) -> bool:
+    """A list of ints, or of ints and layer objects with at least one layer object."""
+    return isinstance(value, (list, tuple)) and bool(value) and \
+        all(_int(e) or isinstance(e, Layer) for e in value)
+
+
+def label(entries) -> str:
+    return ",".join(str(int(e)) if _int(e) else describe(e) for e in entries)
+
+
+def architecture(sizes) -> tuple:
+    """(value for the records, entries to build) of one point's sizes."""
+    if not has_layers(sizes):
+        sizes = checks.sizes(sizes)
+        return sizes, list(sizes)
+    entries = list(sizes)
+    if not is_architecture(entries) or not _int(entries[0]) or entries[0] < 1:
+        raise ConfigError(f"sizes must be the input size (a positive int), then ints (dense "
+                          f"layers) and layer objects (nnxp.layers), got {checks.show(sizes)}")
+    return label(entries), entries
+
+
+def spec(entries, activation, cost, weight_init=None) -> core.Spec:
+    """The Spec nnxp.Network(entries, cost, activation=..., weight_init=...) builds."""
+    if has_layers(entries):
+        return core.layered_spec(entries, activation, None, cost, weight_init)
+    return core.Spec(tuple(entries), layer_activations(activation, None, cost,
+                                                       len(entries) - 1), cost)
+
+
+def trial_spec(trial) -> core.Spec:
+    """The Spec of a search's trial (its entries, activation, cost and initializer)."""
+    b = trial.build
+    return spec(b["sizes"], b["activation"], b["cost"], b["weight_init"])
+
+
+def parameters(entries) -> int:
+    """How many numbers one network of ``entries`` holds (core.parameter_count)."""
+    if not has_layers(entries):
+        return sum(a * b + b for a, b in zip(entries[:-1], entries[1:]))
+    layers = tuple(e if isinstance(e, Layer) else Dense(int(e), as_activation("Sigmoid"))
+                   for e in entries[1:])
+    return core.parameter_count(core.Spec((int(entries[0]),), (), None, layers))
+
+
+def check_labels(trials) -> None:
+    """Every label of the trials names one architecture only."""
+    seen: dict = {}
+    for trial in trials:
+        name, entries = trial.params["sizes"], trial.build["sizes"]
+        if isinstance(name, str) and seen.setdefault(name, entries) != entries:
+            raise ConfigError(f"two architectures of the space have the label "
+                              f"{checks.show(name)} (their layers differ only in what the "
+                              f"label leaves out, such as initializers); a search records "
+                              f"architectures by label, so make them differ in a field")
