@@ -336,7 +336,7 @@ def _population_sets(tmp):
 def _population_memory(tmp):
     import itertools
     for seeds in (range(10 ** 12), itertools.count()):
-        raises(nnxp.ConfigError, r"would need about [0-9,.]+ GiB .*max_memory=",
+        raises(nnxp.ConfigError, r"would need about [0-9,.]+ [GTP]iB .*max_memory=",
                lambda: nnxp.Population([784, 100, 10], seeds=seeds))
     raises(nnxp.ConfigError, "of max_memory",
            lambda: nnxp.Population([6, 5, 3], seeds=range(4), max_memory=1000))
@@ -374,7 +374,7 @@ def _estimator_memory(tmp):
     os.environ["NNXP_MAX_MEMORY"] = "64M"
     try:
         raises(nnxp.ConfigError, r"NNXPClassifier\(hidden=\(1000000,\)\) on 6 features and 3 "
-               r"classes would need about 0.19 GiB", lambda: NNXPClassifier(
+               r"classes would need about 190.7 MiB", lambda: NNXPClassifier(
                    hidden=(1000000,)).fit(X, Y))
     finally:
         os.environ.pop("NNXP_MAX_MEMORY")
