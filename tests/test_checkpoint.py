@@ -140,6 +140,8 @@ def test_sigint_mid_epoch_then_resume_is_bit_for_bit(tmp_path):
     path, script = tmp_path / "run.json", tmp_path / "train.py"
     np.savez(tmp_path / "data.npz", x=np.tile(X, (40, 1)), y=np.tile(Y, 40))
     script.write_text(f"""
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
 import numpy as np, nnxp
 d = np.load({str(tmp_path / "data.npz")!r})
 net = nnxp.Network([6, 5, 3], seed=7, dtype="float64")

@@ -479,6 +479,7 @@ def _readonly_without_unittest(tmp):
 
 CHILD = """
 import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
 import numpy as np, nnxp, nnxp.loop as loop
 d = np.load(sys.argv[2])
 data, evaluation = (d["x"], d["y"]), (d["x"][:20], d["y"][:20])
