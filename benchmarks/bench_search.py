@@ -138,16 +138,7 @@ def part1(args, search, train, validation) -> dict:
     with contextlib.ExitStack() as stack:
         startup = None
         if not args.no_dask:
-            import distributed
-            start = time.perf_counter()
-            env = {"PYTHONPATH": os.pathsep.join(filter(None, [os.path.dirname(HERE),
-                                                               os.environ.get("PYTHONPATH")]))}
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, env=env))
-            client = stack.enter_context(distributed.Client(cluster))
-            client.wait_for_workers(2)
-            startup = time.perf_counter() - start
+            client, startup = _dask_client(stack)
             ways["dask"] = lambda: search.grid(GRID, train, validation, executor=client,
                                                **options)
         if not args.no_sklearn:
@@ -286,16 +277,7 @@ def part3(args, search, train, validation) -> dict:
     with contextlib.ExitStack() as stack:
         client, startup = None, None
         if not args.no_dask:
-            import distributed
-            start = time.perf_counter()
-            env = {"PYTHONPATH": os.pathsep.join(filter(None, [os.path.dirname(HERE),
-                                                               os.environ.get("PYTHONPATH")]))}
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, env=env))
-            client = stack.enter_context(distributed.Client(cluster))
-            client.wait_for_workers(2)
-            startup = time.perf_counter() - start
+            client, startup = _dask_client(stack)
         for on in (False, True):
             tag = "pruner on" if on else "pruner off"
             study = _study(optuna, args, on)
@@ -459,6 +441,20 @@ def main(argv=None) -> int:
         atomic_write_text(args.json, json.dumps(results, indent=1))
     return 0
 
+
+def _dask_client(stack):
+    """A Dask LocalCluster of 2 worker processes on loopback, entered on ``stack``: (client,
+    start-up seconds)."""
+    import distributed
+    start = time.perf_counter()
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [os.path.dirname(HERE),
+                                                       os.environ.get("PYTHONPATH")]))}
+    cluster = stack.enter_context(distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, env=env))
+    client = stack.enter_context(distributed.Client(cluster))
+    client.wait_for_workers(2)
+    return client, time.perf_counter() - start
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -299,12 +299,7 @@ def check_network_dict(d, where, *, dtype=None, default_dtype="float64",
     except ConfigError as exc:
         raise DataError(f"{where!r}: field 'cost': {exc}") from None
     activations = _activations(d.get("activations"), len(sizes) - 1, where)
-    dtype = dtype or _dtype(d.get("dtype"), where) or default_dtype
-    seed = _seed(d.get("seed"), where)
-    checkpoint = d.get("checkpoint")
-    if checkpoint is not None and not isinstance(checkpoint, dict):
-        raise DataError(f"{where!r}: field 'checkpoint' must be an object; got "
-                        f"{_kind(checkpoint)}")
+    dtype, seed, checkpoint = _run_fields(d, where, dtype, default_dtype)
     weights, biases = d["weights"], d["biases"]
     n_layers = len(sizes) - 1
     if not (isinstance(weights, (list, tuple)) and isinstance(biases, (list, tuple))
@@ -351,12 +346,7 @@ def _check_layered(d, where, dtype, default_dtype, file_bytes) -> NetworkFields:
     count = sum(math.prod(s) for layer in shapes for s in layer)
     if file_bytes is not None:
         _check_bytes(list(spec.sizes), file_bytes, where, count=count)
-    dtype = dtype or _dtype(d.get("dtype"), where) or default_dtype
-    seed = _seed(d.get("seed"), where)
-    checkpoint = d.get("checkpoint")
-    if checkpoint is not None and not isinstance(checkpoint, dict):
-        raise DataError(f"{where!r}: field 'checkpoint' must be an object; got "
-                        f"{_kind(checkpoint)}")
+    dtype, seed, checkpoint = _run_fields(d, where, dtype, default_dtype)
     values = d["params"]
     if not isinstance(values, list) or len(values) != len(layers):
         raise DataError(f"{where!r}: field 'params' must list {len(layers)} layers' "
@@ -406,3 +396,13 @@ def default_dtype(backend) -> str:
     info = backend.xp.__array_namespace_info__()
     floats = info.dtypes(device=backend.device, kind="real floating")
     return "float64" if "float64" in floats else "float32"
+
+
+def _run_fields(d, where, dtype, default_dtype) -> tuple:
+    """A network file's dtype (``dtype`` overrides it), seed and checkpoint object, checked."""
+    dtype = dtype or _dtype(d.get("dtype"), where) or default_dtype
+    checkpoint = d.get("checkpoint")
+    if checkpoint is not None and not isinstance(checkpoint, dict):
+        raise DataError(f"{where!r}: field 'checkpoint' must be an object; got "
+                        f"{_kind(checkpoint)}")
+    return dtype, _seed(d.get("seed"), where), checkpoint
