@@ -105,9 +105,7 @@ def _checks(net, stats, totals, th, eta, lmbda, decay, m, records, problems, who
     problems = net_checks.inputs(totals, stats, th) + problems + layer_problems(net, stats, th,
                                                                                  ctx)
     problems += net_checks.decay(decay, lmbda, th)
-    skip = {p.layer for p in problems if p.severity != "info" and p.kind in (
-        "tiny_weights", "identical_units", "saturated_units", "dead_units")}
-    problems += net_checks.gradient_problems(stats, th, eta, skip=skip)
+    problems += net_checks.gradient_problems(stats, th, eta, found=problems)
     last = len(stats) - 1
     problems = attribute(problems, records, th, eta=eta, progress=progress, last=last, **run)
     problems += net_checks.collapse(totals, m, th, problems, bool(records), ctx["learning"])

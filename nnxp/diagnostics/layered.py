@@ -23,13 +23,18 @@ MaxPool2D) has ``None`` statistics and is never the subject of a problem.
 The checks are layer_checks' and network_checks' (the same kinds, thresholds, messages and
 remedies): divergence, dead_units, saturated_units (hidden layers), identical_units,
 tiny_weights, same_sign_weights, weight_decay_too_strong, output_collapse, the output layer's
-saturation slowdown (chapter 3), the history's checks and the causes.  Skipped on layered
-networks: identical_units and tiny_weights on the output layer (network3's Softmax starts at
-zero weights, and its units part at the first step, each with its own error), and the gradient
-comparisons (vanishing / exploding gradients, update ratios), whose "layers below the output"
-count dense layers.  While the output layer's weights are all zero,
-no gradient reaches the layers below it, so a dead-unit verdict above the first layer with
-weights is "info" until the first step.
+saturation slowdown (chapter 3), the gradient comparisons (vanishing / exploding gradients
+against the output layer's, update ratios eta |dC/dw| / |w|: network_checks.gradient_problems
+on the layers with weights, so "two or more layers below the output" counts layers with
+weights, and a Flatten or MaxPool2D between two of them adds no depth), the history's checks
+and the causes.  The gradients are sequential.backward's (the training path's) of the summed,
+unregularized cost on the probe, their norms divided by its m rows, as for a dense stack.
+Skipped on layered networks: identical_units and tiny_weights on the output layer (network3's
+Softmax starts at zero weights, and its units part at the first step, each with its own
+error); they still keep the output layer out of the gradient comparisons, as they do on a
+dense stack.  While the output layer's weights are all zero, no gradient reaches the layers
+below it, so a dead-unit verdict above the first layer with weights is "info" until the
+first step, and the gradient comparisons wait for that step too.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from .causes import attribute, relate
 from .history_checks import history_problems, learning
 from .measure import TOTALS, _totals, chance_cost
 from .report import Report
-from .stats import public, slowdowns
+from .stats import public, slowdowns, update_ratio
 
 __all__ = ["diagnose_layered", "probe_numbers", "layout"]
 
@@ -166,9 +171,10 @@ def measure(net, probe, saturation_prime) -> tuple:
     return per_layer, totals
 
 
-def layer_stats(net, per_layer, th) -> list:
+def layer_stats(net, per_layer, th, eta=None) -> list:
     """One stats dict per layer (report.STATS, None where a layer has no such number, and
-    "type", the layer's class name), with the "_" keys layer_checks reads."""
+    "type", the layer's class name), with the "_" keys layer_checks reads; ``eta`` (or None)
+    gives the update ratio eta |dC/dw| / |w|."""
     stats = []
     shapes = sequential.output_shapes(net.layers, (net.sizes[0],))
     for l, (layer, host, w_shape) in enumerate(zip(net.layers, per_layer, _weight_shapes(net))):
@@ -194,7 +200,8 @@ def layer_stats(net, per_layer, th) -> list:
             st["n_in"] = n_in
             st["weight_scale"] = host["weight_rms"] * math.sqrt(n_in)
             st["grad_rms"] = host["grad_norm"] / math.sqrt(math.prod(w_shape))
-            st["update_ratio"] = None
+            st["update_ratio"] = update_ratio(eta, host["grad_norm"], host["weight_rms"],
+                                              math.prod(w_shape))
             st["_unit_spread"] = host["unit_spread"]
             st["_negative_weights"] = host["negative_weights"]
         st.update({"_" + k: v for k, v in (("sat_share", sat), ("active_share", active))
@@ -216,9 +223,11 @@ def _weight_shapes(net) -> list:
     return out
 
 
-def layer_problems(net, stats, th, ctx) -> list:
-    """layer_checks' rules, one layer at a time, on the layers with weights (module doc)."""
-    problems, last = [], len(stats) - 1
+def layer_problems(net, stats, th, ctx) -> tuple:
+    """layer_checks' rules, one layer at a time, on the layers with weights (module doc):
+    (problems, held), ``held`` the output layer's identical_units and tiny_weights, which are
+    not reported (_OUTPUT_START) but keep it out of the gradient comparisons."""
+    problems, held, last = [], [], len(stats) - 1
     zero_start = stats[-1]["weight_rms"] == 0.0  # no gradient below the output layer yet
     for l, (st, layer) in enumerate(zip(stats, net.layers)):
         if st["weight_rms"] is None:
@@ -235,15 +244,15 @@ def layer_problems(net, stats, th, ctx) -> list:
             if zero_start and any(s["weight_rms"] is not None for s in stats[:l]):
                 dead = [_not_yet(p) for p in dead]
             found += dead
-        found += [p for p in layer_checks._weight_problems(st, th, ctx)
-                  if l < last or p.kind not in _OUTPUT_START]
+        for p in layer_checks._weight_problems(st, th, ctx):
+            (held if l == last and p.kind in _OUTPUT_START else found).append(p)
         if net.sizes[l + 1] != st["units"]:  # units with a feature map each: filters
             for p in found:
                 if p.kind in ("dead_units", "saturated_units"):
                     p.message += (f"; the units of layer {l} ({st['type']}) are its filters, "
                                   "each counted over every position of its feature map")
         problems += found
-    return problems
+    return problems, held
 
 
 def _not_yet(problem):
@@ -269,7 +278,7 @@ def diagnose_layered(net, probe, th, *, eta, lmbda, n, records, whole, threshold
     decay = None if eta is None or not lmbda else eta * lmbda / n
     per_layer, totals = measure(net, probe, th.saturation_prime)
     totals["accuracy"] = totals.pop("hits") / probe.n
-    stats = layer_stats(net, per_layer, th)
+    stats = layer_stats(net, per_layer, th, eta)
     summary = {"sizes": list(net.sizes), "layers": [st["type"] for st in stats],
                "cost": net.cost.name, "backend": net.backend.name, "n_probe": probe.n,
                "eta": eta, "lmbda": lmbda, "decay_per_step": decay,
@@ -288,8 +297,11 @@ def diagnose_layered(net, probe, th, *, eta, lmbda, n, records, whole, threshold
         ctx = {"m": probe.n, "whole": whole, "ties": totals["ties"], "decay": decay,
                "lmbda": lmbda, "progress": progress, "learning": learning(records, th)}
         problems = (net_checks.inputs(totals, weighted, th) if weighted else []) + problems
-        problems += layer_problems(net, stats, th, ctx)
+        found, held = layer_problems(net, stats, th, ctx)
+        problems += found
         problems += net_checks.decay(decay, lmbda, th)
+        if weighted and weighted[-1]["weight_rms"] > 0.0:  # (all zero: no gradient below yet)
+            problems += net_checks.gradient_problems(weighted, th, eta, found=problems + held)
         last = len(stats) - 1
         problems = attribute(problems, records, th, eta=eta, progress=progress, last=last,
                              threshold=threshold, mini_batch_size=mini_batch_size, n=n,

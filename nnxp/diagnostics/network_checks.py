@@ -8,11 +8,13 @@
     divergence(stats, totals)            NaN or infinite parameters (per layer) or probe cost
     progress(totals, m)                  how far the probe accuracy went from chance to 100%
     decay(decay, th)                     weight_decay_too_strong: eta lmbda / n per step
-    gradient_problems(stats, th, eta, skip)
+    gradient_problems(stats, th, eta, found=())
                                          vanishing gradients (a layer two or more layers
                                          below the output) / exploding gradients against the
                                          output layer's; a full step ``th.max_update_ratio``
-                                         times the weights (learning_rate_too_high)
+                                         times the weights (learning_rate_too_high); not on
+                                         the layers whose ``found`` problems explain a small
+                                         gradient or a large step (EXPLAIN_GRADIENTS)
     collapse(totals, m, th, others, trained, learning=None)
                                          output_collapse: one class for (nearly) everything,
                                          with the ``others`` problems that explain it, and
@@ -29,7 +31,12 @@ from .advice import (BOOK_DECAY, FIND_ETA, FIND_ETA_REMEDY, HE_REMEDY, REINIT, R
                      SCALE_INPUTS)
 from .report import Problem
 
-__all__ = ["inputs", "divergence", "progress", "decay", "gradient_problems", "collapse"]
+__all__ = ["inputs", "divergence", "progress", "decay", "gradient_problems", "collapse",
+           "EXPLAIN_GRADIENTS"]
+
+# a layer's problems that explain its small gradient, or make any update large next to its
+# weights, better than the gradient comparisons can
+EXPLAIN_GRADIENTS = ("tiny_weights", "identical_units", "saturated_units", "dead_units")
 
 # problems that make the output independent of the input, root causes first
 _INPUT_BLIND = ("identical_units", "same_sign_weights", "weight_decay_too_strong",
@@ -135,18 +142,23 @@ def collapse(totals, m, th, others, trained, learning=None) -> list:
                      **({"eta_factor": factor} if factor else {})}, remedy)]
 
 
-def gradient_problems(stats, th, eta, skip=()) -> list:
-    """Gradients by layer against the output layer's; update ratios.  Layers in ``skip`` are
-    left out: their weights vanished or are all equal (any update is large next to them), or
-    they are saturated or dead, which explains a small gradient better.  Vanishing gradients
-    are the deep-network problem of chapter 5: a layer two or more layers below the output."""
+def gradient_problems(stats, th, eta, found=()) -> list:
+    """Gradients by layer against the output layer's; update ratios.  ``stats``: the layers
+    with weights, input to output (a layered network's Reshape, Flatten and MaxPool2D left
+    out: "layers below the output" counts layers with weights); a problem names a layer by
+    its stats' "layer".  Layers with a ``found`` problem of EXPLAIN_GRADIENTS (not "info")
+    are left out: their weights vanished or are all equal (any update is large next to them),
+    or they are saturated or dead, which explains a small gradient better.  Vanishing
+    gradients are the deep-network problem of chapter 5: a layer two or more layers below
+    the output."""
+    skip = {p.layer for p in found if p.severity != "info" and p.kind in EXPLAIN_GRADIENTS}
     problems, g_out, last = [], stats[-1]["grad_rms"], len(stats) - 1
-    for st in stats:
+    for depth, st in enumerate(stats):
         l, g = st["layer"], st["grad_rms"]
         if l in skip:
             continue
-        ratio = g / g_out if l < last and g_out > 0 else None
-        if ratio is not None and ratio < th.vanishing_ratio and l <= last - 2:
+        ratio = g / g_out if depth < last and g_out > 0 else None
+        if ratio is not None and ratio < th.vanishing_ratio and depth <= last - 2:
             problems.append(Problem(
                 "vanishing_gradients", l, [], "warning",
                 f"the gradient of layer {l}'s weights has RMS {g:.3g}, {ratio:.1e} of the "

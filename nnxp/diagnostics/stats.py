@@ -10,13 +10,16 @@
     slowdowns(st) -> [per output unit: RMS(delta^L) / (peak derivative * RMS(a - y))]
         1 for an unsaturated unit, near 0 when sigma'(z) ~ 0 silences its error
     public(stats) -> the stats without "_" keys and "finite", as Report.stats holds them
+    update_ratio(eta, grad_norm, weight_rms, size) -> eta |dC/dw| / |w| (None without eta)
+        one full gradient step against the weights (``size`` of them), for dense and layered
+        networks alike
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["layer_stats", "finish", "slowdowns", "public"]
+__all__ = ["layer_stats", "finish", "slowdowns", "public", "update_ratio"]
 
 _PER_UNIT = ("sat_share", "active_share", "err_rms", "delta_rms", "peak")
 
@@ -38,9 +41,8 @@ def layer_stats(net, layers, eta) -> list:
                                         "bias_grad_norm")})
         st["weight_scale"] = host["weight_rms"] * math.sqrt(n_in)
         st["grad_rms"] = host["grad_norm"] / math.sqrt(n_out * n_in)
-        st["update_ratio"] = (None if eta is None else
-                              _ratio(eta * host["grad_norm"],
-                                     host["weight_rms"] * math.sqrt(n_out * n_in)))
+        st["update_ratio"] = update_ratio(eta, host["grad_norm"], host["weight_rms"],
+                                          n_out * n_in)
         st.update({"_" + k: host[k] for k in _PER_UNIT if k in host})
         st["_unit_spread"] = host["unit_spread"]
         st["_negative_weights"] = host["negative_weights"]
@@ -70,6 +72,14 @@ def public(stats) -> list:
     """The stats as Report.stats holds them: no "_" keys, no "finite"."""
     return [{k: v for k, v in st.items() if not k.startswith("_") and k != "finite"}
             for st in stats]
+
+
+def update_ratio(eta, grad_norm, weight_rms, size):
+    """eta |dC/dw| / |w|, with |w| = weight_rms sqrt(size); None when eta is None, inf for a
+    step on all-zero weights."""
+    if eta is None:
+        return None
+    return _ratio(eta * grad_norm, weight_rms * math.sqrt(size))
 
 
 def _ratio(a, b):
