@@ -7,6 +7,7 @@
     python benchmarks/bench_diagnose.py --json results.json  # also write every number
     python benchmarks/bench_diagnose.py --suite fresh --seeds 0 1   # the fresh held-out group
     python benchmarks/bench_diagnose.py --suite blind --seeds 0 1   # the blind held-out group
+    python benchmarks/bench_diagnose.py --suite blind2 --seeds 0 1  # the second blind group
 
 The scenarios (benchmarks/diagnose_suite.py): healthy networks of several kinds, diagnosed
 before and after training, and failing ones with a known cause, on MNIST subsets (5,000
@@ -53,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 import nnxp  # noqa: E402
 from benchmarks import diagnose_suite as suite  # noqa: E402
 from benchmarks import blind_suite as blind  # noqa: E402
+from benchmarks import blind2_suite as blind2  # noqa: E402
 from benchmarks import fresh_suite as fresh  # noqa: E402
 from benchmarks import heldout_suite as heldout  # noqa: E402
 
@@ -68,10 +70,12 @@ def one_thread():
 def run(backend="numpy", seeds=(0, 1, 2), only=None, finder=True, advice=True,
         progress=print, which="tuned") -> dict:
     """Every case, the scores, the finder and the advice outcomes, as one dict (``which``:
-    "tuned", the scenarios the thresholds were set on, "heldout", "fresh" or "blind")."""
-    if which in ("heldout", "fresh", "blind"):
+    "tuned", the scenarios the thresholds were set on, "heldout", "fresh", "blind" or
+    "blind2")."""
+    if which in ("heldout", "fresh", "blind", "blind2"):
         return run_heldout(backend, seeds, only, advice, progress,
-                           {"fresh": fresh, "blind": blind, "heldout": heldout}[which])
+                           {"fresh": fresh, "blind": blind, "blind2": blind2,
+                            "heldout": heldout}[which])
     scenarios = [s for s in suite.SCENARIOS if only is None or s.name in only]
     began = time.perf_counter()
     with nnxp.use_backend(backend), (one_thread() if backend == "numpy" else nullcontext()):
@@ -341,9 +345,11 @@ def _yes(x) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--backend", default="numpy")
-    p.add_argument("--suite", choices=("tuned", "heldout", "fresh", "blind"), default="tuned",
+    p.add_argument("--suite", choices=("tuned", "heldout", "fresh", "blind", "blind2"),
+                   default="tuned",
                    help="the scenarios the thresholds were set on, the held-out ones, the "
-                        "fresh group (fresh_suite.py) or the blind group (blind_suite.py)")
+                        "fresh group (fresh_suite.py), the blind group (blind_suite.py) or "
+                        "the second blind group (blind2_suite.py)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--only", help="comma-separated scenario names")
     p.add_argument("--quick", action="store_true", help="the CI-reduced suite, seed 0")
