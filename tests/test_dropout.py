@@ -124,18 +124,24 @@ def test_the_masks_are_the_streams_draws_and_bool():
 
 def chunked_run(monkeypatch, rows, engine, every=None):
     monkeypatch.setattr(engines, "CHUNK_ROWS", rows)
-    X, y = data(47)
+    X, y = data(47)  # mini-batches of 5: nine whole ones and one of 2
     net = dropout_net()
-    net.SGD((X, y), 2, 5, 0.3, shuffle=4, engine=engine, monitor_every=every,
-            evaluation_data=(X, y) if every else None)
-    return host_params(net)
+    history = net.SGD((X, y), 2, 5, 0.3, shuffle=4, engine=engine, monitor_every=every,
+                      evaluation_data=(X, y))
+    return host_params(net), [(i["mini_batches"], i["evaluation_cost"])
+                              for i in history.intervals]
 
 
 @pytest.mark.parametrize("engine", ["plain", None])
 def test_cutting_the_epoch_into_other_chunks_changes_nothing(backend, monkeypatch, engine):
-    whole = chunked_run(monkeypatch, 10 ** 6, engine)
-    for rows, every in ((10, None), (15, 4), (5, 3)):
-        assert_params(chunked_run(monkeypatch, rows, engine, every), whole, atol=0)
+    whole, _ = chunked_run(monkeypatch, 10 ** 6, engine)
+    _, every4 = chunked_run(monkeypatch, 10 ** 6, engine, 4)
+    assert [i[0] for i in every4] == [4, 8, 4, 8]  # after mini-batches 4 and 8 of each epoch
+    for rows, every in ((10, None), (15, 4), (5, 3), (40, 4)):
+        params, intervals = chunked_run(monkeypatch, rows, engine, every)
+        assert_params(params, whole, atol=0)
+        if every == 4:
+            assert intervals == every4
 
 
 def test_an_engine_draws_a_chunk_of_bounded_rows_at_a_time(monkeypatch):
