@@ -354,3 +354,12 @@ def test_the_learning_rate_finder_runs_on_a_dropout_net():
     result = nnxp.find_learning_rate(dropout_net(), (X, y), mini_batch_size=10, mode="sweep",
                                      budget_batches=40, checks=4)
     assert len(result.trials) >= 1
+
+
+def test_a_search_refuses_dropout_layers_before_training():
+    from concurrent.futures import ThreadPoolExecutor
+    X, y = data(40)
+    space = {"sizes": [entries()], "eta": [0.5], "cost": "LogLikelihoodCost"}
+    with pytest.raises(nnxp.ConfigError, match="mask streams"):
+        nnxp.search.grid(space, (X, y), (X, y), epochs=1, mini_batch_size=10,
+                         executor=ThreadPoolExecutor(1))
