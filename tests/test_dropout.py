@@ -363,3 +363,35 @@ def test_a_search_refuses_dropout_layers_before_training():
     with pytest.raises(nnxp.ConfigError, match="mask streams"):
         nnxp.search.grid(space, (X, y), (X, y), epochs=1, mini_batch_size=10,
                          executor=ThreadPoolExecutor(1))
+
+
+def test_a_jax_dropout_epoch_moves_its_masks_explicitly():
+    """The masks go to the device by explicit transfers, a chunk at a time: nothing implicit
+    inside the compiled programs (transfer_guard refuses implicit host-to-device copies)."""
+    jax = optional("jax")
+    X, y = data(47)
+    with nnxp.use_backend("jax") as be:
+        net = dropout_net()
+        engine, data_set = net.engine("jax"), net.prepare((X, y))
+        plan, optimizer = nnxp.plan.make_plan(1, 5, 0.3)
+        transform = nnxp.plan.transform_for(plan, optimizer, len(X))
+        params, state = net.params, transform.init(net.params)
+        order = be.asarray(np.random.default_rng(1).permutation(len(X)), "index")
+        stream = masks.MaskStream(net.spec, [np.random.default_rng(2)])
+        params, state = engine.run_epoch(transform, params, state, data_set, order, 5,
+                                         masks=stream)
+        jax.block_until_ready(params)
+        with jax.transfer_guard_host_to_device("disallow"):
+            params, state = engine.run_epoch(transform, params, state, data_set, order, 5,
+                                             masks=stream)
+        assert np.isfinite(engine.scores(params, data_set)).all()
+
+
+def test_a_dropout_net_trains_on_a_non_default_device():
+    """array-api-strict refuses to mix devices: the masks land on the network's device."""
+    strict = optional("array_api_strict")
+    X, y = data()
+    with nnxp.use_backend("array_api_strict", "device1"):
+        net = dropout_net()
+        net.SGD((X, y), 1, 10, 0.3)
+        assert all(a.device == strict.Device("device1") for layer in net.params for a in layer)
