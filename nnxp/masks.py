@@ -18,6 +18,7 @@ member, and handed to the engines a chunk of mini-batches at a time.
                                          fresh streams from the seeds (one per member);
                                          None for a spec without dropout
     CHUNK_ROWS                           rows of masks drawn and moved to the device at once
+    ON_A_MESH                            the refusal of dropout on a JAX mesh (devices=)
 
 The stream (the contract, the same as nnxp.compat.network3's): each member draws from its own
 Generator, for each mini-batch in turn, for each layer with dropout in order,
@@ -43,9 +44,11 @@ import numpy as np
 from .checks import show
 from .errors import ConfigError
 
-__all__ = ["has_dropout", "mask_seed", "MaskStream", "stream_for", "CHUNK_ROWS"]
+__all__ = ["has_dropout", "mask_seed", "MaskStream", "stream_for", "CHUNK_ROWS", "ON_A_MESH"]
 
 CHUNK_ROWS = 2048   # about this many rows (whole mini-batches) of masks are drawn at once
+ON_A_MESH = ("dropout is not offered on a JAX mesh (devices=): its masks would have to be split "
+             "like the mini-batch or the members; train a network with dropout on one device")
 
 
 def has_dropout(spec) -> bool:

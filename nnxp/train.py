@@ -61,7 +61,7 @@ from .errors import ConfigError, FileError, NNXPError
 from .files import atomic_write_text, check_writable
 from .history import History
 from .loop import fresh_state, run
-from .masks import MaskStream, has_dropout, mask_seed
+from .masks import ON_A_MESH, MaskStream, has_dropout, mask_seed
 from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
 from .plan import transform_for
 
@@ -150,8 +150,7 @@ def _mask_stream(spec, rngs, seed, members, state, devices):
     if not has_dropout(spec):
         return None
     if devices is not None:
-        raise ConfigError("dropout is not offered on a JAX mesh (devices=): train a network "
-                          "with dropout on one device")
+        raise ConfigError(ON_A_MESH)
     if rngs is None:
         seeds = seed if members is not None else [seed]
         if seeds is None or None in seeds:

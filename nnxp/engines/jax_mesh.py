@@ -13,13 +13,10 @@ ConfigError here (train.fit refuses ``devices=`` for it before training).
 import jax
 
 from ..errors import ConfigError
+from ..masks import ON_A_MESH
 from .jax_scan import JaxScanEngine
 
 __all__ = ["JaxMeshEngine"]
-
-
-MESH_DROPOUT = ("dropout is not offered on a JAX mesh (devices=): train a network with dropout "
-                "on one device")
 
 
 class JaxMeshEngine(JaxScanEngine):
@@ -30,7 +27,7 @@ class JaxMeshEngine(JaxScanEngine):
     def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
                   on_chunk=None, masks=None):
         if masks is not None:
-            raise ConfigError(MESH_DROPOUT)
+            raise ConfigError(ON_A_MESH)
         place = self.backend.place
         return super().run_epoch(transform, place(params), place(state), data, order,
                                  mini_batch_size, every, on_chunk)
