@@ -18,7 +18,8 @@ Dropout (``masks``, a masks.MaskStream): the epoch runs as one program per chunk
 mini-batches (engines.mask_chunks: about masks.CHUNK_ROWS rows, cut where on_chunk runs), the
 chunk's masks drawn on the host and moved to the device (bool) before the call, then scanned
 with the mini-batches' rows (gathered one mini-batch at a time); the last smaller mini-batch
-is one more call.  The chunks have at most three lengths, so at most a few compilations.
+is one more call.  The chunks have a few lengths at most (the chunk's, what monitoring and the
+epoch's end leave, the smaller mini-batch), so a few compilations.
 
 Programs are compiled ahead of time (``lower().compile()``) once per shape and structure, and
 the time it takes is reported apart in ``compile_seconds``.  Same numbers as the plain engine.
@@ -83,7 +84,6 @@ class JaxScanEngine(Engine):
             on_chunk(params, done)
         return self._call(_tail, transform, (m, n_batches - done), params, state, data.x,
                           data.y, order, pos)
-
 
     def _run_masked(self, transform, params, state, data, order, m, every, on_chunk, masks):
         pos = self._call(_zero, None, (), order)
