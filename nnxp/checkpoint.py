@@ -1,6 +1,6 @@
 """Checkpoints: a network file plus everything ``resume`` needs to go on exactly where a run
-stopped (plan, epoch, schedule and early-stopping state, the shuffling RNG, the optimizer state,
-the history), written atomically after every epoch.
+stopped (plan, epoch, schedule and early-stopping state, the shuffling RNG, the dropout masks'
+RNGs, the optimizer state, the history), written atomically after every epoch.
 
     checkpoint_dict(plan, state, opt_leaves, history) -> dict     the "checkpoint" field
     run_file(spec, host_params, dtype, seed, plan, state, opt_leaves, histories, members=None)
@@ -36,6 +36,10 @@ their size; ``resume(other_data=True)`` continues on other data on purpose.
 Consistency beyond each field's type and range: the tracker's counters do not exceed the epochs
 done, its learning rate is the plan's eta halved ``halvings`` times, and at resume its best
 accuracy is at most the number of evaluation examples (a count of correct answers).
+
+A network with dropout saves where its mask streams are (``state.mask_states``: one NumPy
+bit_generator state per member, masks.py), so that a resumed run draws the masks an
+uninterrupted one would; checkpoints without dropout have no such field.
 
 A checkpoint never says where to write: ``resume`` writes to the path it is given, or to the
 file the network was loaded from (the path stored in old files is ignored).
@@ -81,7 +85,9 @@ def checkpoint_dict(plan, state, opt_leaves, history) -> dict:
         "plan": asdict(plan),
         "state": {"epoch": state.epoch, "rng_state": state.rng_state, "n_train": state.n_train,
                   "data": getattr(state, "data", None),
-                  "trackers": [t.to_dict() for t in state.trackers]},
+                  "trackers": [t.to_dict() for t in state.trackers],
+                  **({} if getattr(state, "mask_states", None) is None
+                     else {"mask_states": state.mask_states})},
         "optimizer_state": [np.asarray(a, dtype=np.float64).tolist() for a in opt_leaves],
         "optimizer_layout": LAYOUT,
         **({"histories": [h.to_dict() for h in history]} if isinstance(history, list)
@@ -184,7 +190,7 @@ def _data(f, sd):
     return value
 
 
-def _rng_state(f, state):
+def _rng_state(f, state, field="state.rng_state", what="shuffling"):
     if state is None:
         return None
     try:
@@ -192,7 +198,17 @@ def _rng_state(f, state):
         rng.bit_generator.state = state
         return rng.bit_generator.state
     except Exception as exc:  # NumPy raises TypeError, ValueError, KeyError, OverflowError...
-        f.fail("state.rng_state", f"not a valid shuffling RNG state ({type(exc).__name__})")
+        f.fail(field, f"not a valid {what} RNG state ({type(exc).__name__})")
+
+
+def _mask_states(f, states, k):
+    """The members' dropout mask RNG states, or None (no dropout)."""
+    if states is None:
+        return None
+    if not isinstance(states, list) or len(states) != k:
+        f.fail("state.mask_states", f"must list {k} RNG state(s), one per member")
+    return [_rng_state(f, s, f"state.mask_states[{i}]", "dropout mask")
+            for i, s in enumerate(states)]
 
 
 def _history(f, d) -> History:
@@ -237,7 +253,8 @@ def read_checkpoint(d, where, params, members=None):
     etas = plan.eta if isinstance(plan.eta, list) else [plan.eta] * k
     state = RunState([_tracker(f, f"state.trackers[{i}]", t, eta, epoch)
                       for i, (t, eta) in enumerate(zip(trackers, etas))], epoch,
-                     _rng_state(f, sd.get("rng_state")), n_train, _data(f, sd))
+                     _rng_state(f, sd.get("rng_state")), n_train, _data(f, sd),
+                     _mask_states(f, sd.get("mask_states"), k))
     fresh = transform_for(plan, optimizer_from(plan.optimizer), 1, members).init(params)
     layout = d.get("optimizer_layout", 1)
     if layout == LAYOUT:

@@ -18,8 +18,9 @@ engines, diagnostics and the learning-rate finder all call these functions.
     to_device(backend, params, dtype)       -> the same tuples of arrays on the device
     to_host(backend, params)                -> the same tuples of arrays as NumPy arrays
     apply(spec, params, x)                  -> a^L: (m, n_out), or (K, m, n_out) for K members
-    gradient(spec, params, x, y, scale=None, stacked=False) -> grads shaped like params
-    make_step(spec, transform, stacked=False) -> step   step(params, state, x, y) -> (params, state)
+    gradient(spec, params, x, y, scale=None, stacked=False, masks=None) -> grads shaped like params
+    make_step(spec, transform, stacked=False) -> step   step(params, state, x, y, masks=None)
+                                                          -> (params, state)
     scores(spec, params, x, y, labels)      -> (..., 5) [hits, summed cost, sum w^2, sum |w|,
                                                finite] (backprop.scores' contract)
     all_finite(spec, params)                -> bool array, () or (K,)
@@ -39,6 +40,13 @@ weights of a layer, for L2 and L1 regularization, are its first parameter (biase
 mean gradient of the mini-batch (scale 1/m on the output error, m read from x's shape, so the
 last smaller mini-batch needs nothing special), transforms it, and applies it.  Nothing is
 mutated, so JAX compiles the step as it is.
+
+Dropout (a layered spec whose Dense or Softmax layers have p_dropout > 0): ``masks`` is the
+training path's, one entry per layer, None or a 0/1 (bool or float) array shaped like the
+layer's input ((m, n_in), or (K, m, n_in) for K members), made the compute dtype (x's) here;
+masks.py draws them on the host.  ``masks=None`` is the evaluation path's gradient (no mask,
+the weighted input scaled by 1 - p_dropout): what diagnostics measure.  ``apply`` and
+``scores`` are always the evaluation path.
 """
 
 from __future__ import annotations
@@ -75,9 +83,8 @@ def layered_spec(entries, activation, output_activation, cost, weight_init=None,
                  bias_init=None) -> Spec:
     """The Spec of ``entries``: the input size (an int), then per layer an int (a Dense layer
     with ``activation``, the last with the output activation, as a list of sizes means) or a
-    layer object.  ConfigError for what cannot train: a layer with dropout (nnxp.Network has
-    no masks: nnxp.compat.network3 trains them), a last layer without an activation or whose
-    output is not flat, an output the cost cannot use."""
+    layer object.  ConfigError for what cannot train: a last layer without an activation or
+    whose output is not flat, an output the cost cannot use."""
     entries = list(entries)
     n_in = entries[0] if entries else None
     if not isinstance(n_in, numbers.Integral) or isinstance(n_in, bool) or n_in < 1:
@@ -116,12 +123,7 @@ def _layers_of(entries, activation, output_activation, cost, dense_init) -> tupl
 
 
 def _check_trainable(layers, out_shape, cost) -> None:
-    """No dropout; a last layer with an activation, flat outputs, one the cost can use."""
-    for i, layer in enumerate(layers):
-        if layer.p_dropout > 0:
-            raise ConfigError(f"layer {i} ({describe(layer)}) has p_dropout={layer.p_dropout}: "
-                              "nnxp.Network trains without dropout masks; train dropout "
-                              "networks with nnxp.compat.network3 (chapter 6's module)")
+    """A last layer with an activation, flat outputs, one the cost can use."""
     last = layers[-1]
     if not hasattr(last, "backward_z") or len(out_shape) != 1:
         raise ConfigError(f"the last layer must end in an activation and give flat outputs "
@@ -191,14 +193,18 @@ def apply(spec, params, x):
     return dense.feedforward(params, spec.activations, x)
 
 
-def gradient(spec, params, x, y, scale=None, stacked=False):
+def gradient(spec, params, x, y, scale=None, stacked=False, masks=None):
     """``scale`` times the gradient of the cost summed over the rows of ``x``, shaped like
-    params; ``stacked``: a dense population's first layer as one product (backprop.py)."""
+    params; ``stacked``: a dense population's first layer as one product (backprop.py);
+    ``masks``: dropout's training path (see the module docstring)."""
     if spec.layers is None:
         return dense.backprop(params, tuple(spec.activations), spec.cost, x, y, scale=scale,
                               stacked=stacked)
     layers = spec.layers
-    _, caches = sequential.forward(layers, params, x)
+    if masks is not None:
+        xp = namespace(x)
+        masks = tuple(None if k is None else xp.astype(k, x.dtype) for k in masks)
+    _, caches = sequential.forward(layers, params, x, masks)
     delta = sequential.output_error(layers, caches, spec.cost, y)
     if scale is not None:
         delta = delta * scale
@@ -209,8 +215,9 @@ def make_step(spec, transform, stacked=False):
     """One mini-batch of backpropagation and one update (see the module docstring);
     ``stacked``: a population's first layer as one product (backprop.py)."""
 
-    def step(params, state, x, y):
-        grads = gradient(spec, params, x, y, scale=1.0 / x.shape[0], stacked=stacked)
+    def step(params, state, x, y, masks=None):
+        grads = gradient(spec, params, x, y, scale=1.0 / x.shape[0], stacked=stacked,
+                         masks=masks)
         updates, state = transform.update(grads, state, params)
         return apply_updates(params, updates), state
 

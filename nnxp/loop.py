@@ -2,13 +2,16 @@
 same mini-batches in the same order for every member, each with its own hyper-parameters,
 schedule, early stopping and divergence check.  It takes arrays and plain data, never a Network.
 
-    RunState(trackers, epoch=0, rng_state=None, n_train=None, data=None)   where it is
+    RunState(trackers, epoch=0, rng_state=None, n_train=None, data=None, mask_states=None)
+                                                                            where it is
     run(engine, transform, params, opt_state, plan, state, histories, train_set, eval_set, *,
         backend, dtype, members=None, orders=None, after_epoch=None, save=None,
-        progress=None) -> (params, opt_state)
+        progress=None, masks=None) -> (params, opt_state)
 
 ``plan`` is a plan.Plan; ``orders(epoch)`` gives the epoch's permutation as a host array, or
-None for the given order.
+None for the given order; ``masks`` the run's masks.MaskStream for a network with dropout
+(None without): the engine draws each mini-batch's masks from it, for every member, stopped
+or not, so that each member's stream stays its own network's.
 
 Per epoch:
   1. each member's eta (a number; the schedule's current value; or eta(epoch)) goes into the
@@ -58,6 +61,7 @@ class RunState:
     rng_state: dict | None = None     # the shuffling Generator's bit_generator.state
     n_train: int | None = None        # training-set size (weight decay depends on it)
     data: str | None = None           # the training data's fingerprint (checkpoint.py)
+    mask_states: list | None = None   # dropout: each member's mask Generator state (masks.py)
 
     @property
     def stop_reason(self):
@@ -91,7 +95,7 @@ def _hyper(backend, dtype, values, members):
 
 def run(engine, transform, params, opt_state, plan, state, histories, train_set, eval_set, *,
         backend, dtype, members=None, orders=None, after_epoch=None, save=None,
-        progress=None):
+        progress=None, masks=None):
     """Train until ``plan.epochs`` or every member has stopped (see the module docstring)."""
     subset = eval_set
     if eval_set is not None and plan.monitor_subset and plan.monitor_subset < eval_set.n:
@@ -112,7 +116,8 @@ def run(engine, transform, params, opt_state, plan, state, histories, train_set,
         with _quiet(plan):
             new_params, new_state = engine.run_epoch(transform, params, opt_state, train_set,
                                                      order, plan.mini_batch_size,
-                                                     plan.monitor_every, on_chunk)
+                                                     plan.monitor_every, on_chunk,
+                                                     masks=masks)
             backend.synchronize(new_params)
         compiled = engine.compile_seconds - compile_before
         compile_before = engine.compile_seconds

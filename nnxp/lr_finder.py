@@ -69,6 +69,8 @@ at a time (at most the subset's size; full batches of the whole subset are not g
 Training uses the network's own engine (on JAX, compiled once for all trials), through
 ``Runner.train_chunk`` alone.  The subset and the order of its mini-batches come from Python's
 ``random.Random(seed)`` on the host, so every backend sees the same examples in the same order.
+A network with dropout trains each segment with masks from a fresh stream of ``seed``
+(masks.stream_for): every eta sees the same masks.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ from dataclasses import dataclass, field
 from . import checks as _checks
 from .core import apply
 from .data import Dataset
+from .masks import stream_for
 from .errors import ConfigError
 from .network import Network
 from .optimizers import set_hyper
@@ -225,12 +228,15 @@ class Runner:
                               shuffle=False)
         self.transform = transform_for(plan, opt, self.n)  # decay lmbda / n, as in training
         self.engine = net.engine()
+        self.seed = seed
 
     def train_chunk(self, params, state, chunk, eta):
         """One pass over the Dataset ``chunk`` in its order, at ``eta``, from (params, state):
         the one place that touches the training engine."""
         state = set_hyper(state, eta=self.net.backend.asarray(float(eta), self.net.dtype))
-        return self.engine.run_epoch(self.transform, params, state, chunk, None, self.m)
+        masks = stream_for(self.net.spec, [self.seed])
+        return self.engine.run_epoch(self.transform, params, state, chunk, None, self.m,
+                                     masks=masks)
 
     def _order(self, n_sub) -> list:
         """One segment's example indices: passes over the subset, each shuffled."""

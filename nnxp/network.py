@@ -24,8 +24,10 @@ layer object of nnxp.layers (Dense, Softmax, ConvPool, Conv2D, MaxPool2D, Flatte
 A list of ints trains through backprop.py (the dense stack, with the backends' fast paths);
 a list with a layer object through layers/sequential.py (``net.layers``; the int entries
 become Dense layers), with one tuple of parameters per layer (``()`` for Reshape, Flatten,
-MaxPool2D) and L2/L1 on every layer's weights.  Dropout layers (p_dropout > 0) are refused:
-nnxp.compat.network3 trains them.  ``net.weights``/``net.biases`` of a layered network are
+MaxPool2D) and L2/L1 on every layer's weights.  ``Dense(n, p_dropout=p)`` and
+``Softmax(n, p_dropout=p)`` train with network3's dropout (masks on their inputs while training,
+the weighted input scaled by 1 - p when evaluating: layers/dense.py, masks.py).
+``net.weights``/``net.biases`` of a layered network are
 read-only lists over the layers with parameters (set ``net.params`` whole instead); its
 initializers are its layers' own (``weight_init``/``bias_init`` apply to the int entries);
 ``diagnose`` and ``health=`` measure it layer by layer (diagnostics/layered.py).
@@ -41,7 +43,9 @@ run.  Training is train.fit's (the one path every front end takes); the rest is 
 asks the engine for the current spec.
 
 Randomness: ``seed`` feeds one ``numpy.random.SeedSequence``; initial weights come from its first
-child (re-drawn identically by each ``*_weight_initializer`` call), shuffling from its second.
+child (re-drawn identically by each ``*_weight_initializer`` call), shuffling from its second
+(``net.shuffle_rng``), dropout masks from its third (``net.mask_rng``, masks.mask_seed; both
+streams go on from one SGD call to the next, and a checkpoint saves where they are).
 Draws happen on the host, so one seed gives bit-identical networks on every backend.
 """
 
@@ -66,6 +70,7 @@ from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .layers.base import Layer, describe
 from .loop import total_cost
+from .masks import mask_seed
 from .plan import make_plan
 from .train import Resumable, fit
 
@@ -110,6 +115,7 @@ class Network(Resumable):
         self.seed = seeds.entropy
         self._init_seed, shuffle_seed = seeds.spawn(2)
         self.shuffle_rng = np.random.default_rng(shuffle_seed)
+        self.mask_rng = np.random.default_rng(mask_seed(self.seed))
         self.weight_init = weight_init or default_weight
         self.bias_init = bias_init or normal_bias
         for name, fn in (("weight_init", self.weight_init), ("bias_init", self.bias_init)):
@@ -213,6 +219,8 @@ class Network(Resumable):
         twin.__dict__.update(self.__dict__)
         twin.shuffle_rng = np.random.default_rng()
         twin.shuffle_rng.bit_generator.state = self.shuffle_rng.bit_generator.state
+        twin.mask_rng = np.random.default_rng()
+        twin.mask_rng.bit_generator.state = self.mask_rng.bit_generator.state
         return twin
 
     # -- evaluation -----------------------------------------------------------------------
@@ -339,7 +347,7 @@ class Network(Resumable):
             self.spec, self.params, plan, optimizer, train_set, eval_set, backend=self.backend,
             dtype=self.dtype, resume=resume, stream=self.shuffle_rng, devices=devices,
             hold=hold, after_epoch=after_epoch, progress=show if progress else None,
-            checkpoint=checkpoint, seed=self.seed)
+            checkpoint=checkpoint, seed=self.seed, masks=self.mask_rng)
         return state, histories[0]
 
     # -- files ----------------------------------------------------------------------------
@@ -361,6 +369,7 @@ class Network(Resumable):
     def __setstate__(self, state):
         state = dict(state)
         state.setdefault("layers", None)  # pickled before layered networks existed
+        state.setdefault("mask_rng", np.random.default_rng(mask_seed(state["seed"])))
         backend = backends.load(state["backend"])
         state["backend"] = backend
         state["params"] = tuple(tuple(backend.asarray(a) for a in layer)
@@ -425,6 +434,7 @@ def _shell_fields(f) -> dict:
     net.seed = seeds.entropy
     net._init_seed, shuffle_seed = seeds.spawn(2)
     net.shuffle_rng = np.random.default_rng(shuffle_seed)
+    net.mask_rng = np.random.default_rng(mask_seed(net.seed))
     net.weight_init, net.bias_init = default_weight, normal_bias
     net.checkpoint, net.source, net.optimizer_state = None, None, None
     return net.__dict__

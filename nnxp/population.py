@@ -38,7 +38,9 @@ the class of the lowest-numbered member among the tied ones (the book's conv.py 
 
 Member k equals ``Network(sizes, seed=seeds[k], ...)`` trained alone with the same shuffle seed
 and its own hyper-parameters: its initial weights come from the same draws, and its arithmetic
-is the same (bit for bit on NumPy; tests/test_population.py).
+is the same (bit for bit on NumPy; tests/test_population.py).  With dropout each member draws
+its masks from its own seed's stream (masks.mask_seed(seeds[k]), fresh at each SGD call, as
+the shuffling stream is), exactly the masks that network alone draws in its first SGD call.
 
 ``callback(records, pop)`` gets the epoch's K records (None for a stopped member) and returns
 which members to stop: None or False (none), True (every member), a list of member indices in

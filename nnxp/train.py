@@ -4,8 +4,8 @@ assembles plan, state, transform, mesh and checkpoints itself.
 
     fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dtype,
         members=None, resume=None, histories=None, stream=None, orders=None, engine=None,
-        devices=None, hold=None, after_epoch=None, progress=None, checkpoint=None, seed=None)
-        -> (params, opt_state, state, histories)
+        devices=None, hold=None, after_epoch=None, progress=None, checkpoint=None, seed=None,
+        masks=None) -> (params, opt_state, state, histories)
     resumable(saved, where, train_set, eval_set, backend, *, epochs=None, other_data=False)
         -> saved           a checkpoint's (plan, state, leaves, histories), checked against
                            the data given and ready for ``fit(resume=...)``
@@ -27,6 +27,12 @@ loop.RunState (epochs done, trackers, shuffling stream) and one History per memb
                own stream); ``shuffle=seed`` draws from ``default_rng(seed)``, ``shuffle=False``
                keeps the given order; a resumed run continues the saved stream.
                ``orders(epoch) -> host permutation`` replaces all of this (nnxp.compat)
+  masks        dropout (a layer with p_dropout > 0): the Generator of the network's masks
+               (the shell's own stream, which goes on from one call to the next), or a list
+               of K, one per member; None: ``default_rng(masks.mask_seed(s))`` for each seed
+               ``s`` of ``seed`` (one network's, or the K members').  A resumed run continues
+               the saved streams (``state.mask_states``), as it does the shuffling stream.
+               Refused with ``devices=`` (masks.py, engines/jax_mesh.py)
   engine       an Engine (None: ``engine_for(backend, spec, plan.engine)``)
   devices      JAX: a number or a list of devices (Backend.with_devices): parameters,
                optimizer state and data move to the mesh for the run and come back after it
@@ -55,6 +61,7 @@ from .errors import ConfigError, FileError, NNXPError
 from .files import atomic_write_text, check_writable
 from .history import History
 from .loop import fresh_state, run
+from .masks import ON_A_MESH, MaskStream, has_dropout, mask_seed
 from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
 from .plan import transform_for
 
@@ -63,7 +70,8 @@ __all__ = ["fit", "resumable", "Resumable"]
 
 def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dtype,
         members=None, resume=None, histories=None, stream=None, orders=None, engine=None,
-        devices=None, hold=None, after_epoch=None, progress=None, checkpoint=None, seed=None):
+        devices=None, hold=None, after_epoch=None, progress=None, checkpoint=None, seed=None,
+        masks=None):
     """Train ``params`` by ``plan`` (see the module docstring)."""
     path = None if checkpoint is None else check_writable(checkpoint, "checkpoint")
     k = members or 1
@@ -80,6 +88,7 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
     else:
         _, state, leaves, histories = resume
         opt_state = _restored(backend, dtype, opt_state, leaves)
+    masks = _mask_stream(spec, masks, seed, members, state, devices)
     rng = _order_rng(plan, state, stream) if orders is None else None
     if orders is None:
         def orders(epoch):
@@ -101,6 +110,7 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
 
     def save(new_params, new_opt_state):
         state.rng_state = None if rng is None else rng.bit_generator.state
+        state.mask_states = None if masks is None else masks.states()
         host = core.to_host(backend, new_params)
         leaves = [backend.to_numpy(a) for a in tree_leaves(new_opt_state)]
         d = run_file(spec, host, dtype, seed, plan, state, leaves, histories, members)
@@ -115,10 +125,11 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
             engine or engine_for(backend, spec, plan.engine), transform, params, opt_state,
             plan, state, histories, train_set, eval_set, backend=backend, dtype=dtype,
             members=members, orders=orders, after_epoch=after,
-            save=None if path is None else save, progress=progress)
+            save=None if path is None else save, progress=progress, masks=masks)
         last[:] = params, opt_state
     finally:
         state.rng_state = None if rng is None else rng.bit_generator.state
+        state.mask_states = None if masks is None else masks.states()
         if backend is not home:
             last[:] = backend.home_tree(last[0]), backend.home_tree(last[1])
         hold(home, *last)
@@ -131,6 +142,31 @@ def _restored(backend, dtype, fresh, leaves):
     with backend.device_scope():
         saved = tree_unflatten(fresh, [backend.asarray(a, dtype) for a in leaves])
     return set_hyper(saved, **{k: v for k, v in hyper_of(fresh).items() if k != "eta"})
+
+
+def _mask_stream(spec, rngs, seed, members, state, devices):
+    """The run's masks.MaskStream (see ``masks`` in the module docstring), or None without
+    dropout."""
+    if not has_dropout(spec):
+        return None
+    if devices is not None:
+        raise ConfigError(ON_A_MESH)
+    if rngs is None:
+        seeds = seed if members is not None else [seed]
+        if seeds is None or None in seeds:
+            raise ConfigError("a network with dropout draws its masks from its seed: give fit "
+                              "seed= (one network's, or the K members') or masks=")
+        rngs = [np.random.default_rng(mask_seed(s)) for s in seeds]
+    elif members is None:
+        rngs = [rngs]
+    stream = MaskStream(spec, rngs, members)
+    if state.epoch and state.mask_states is None:
+        raise ConfigError("this checkpoint of a network with dropout holds no dropout "
+                          "streams (state.mask_states), so its run cannot go on exactly; "
+                          "load it as a network and train on")
+    if state.mask_states is not None:  # resuming: continue the saved streams
+        stream.restore(state.mask_states)
+    return stream
 
 
 def _order_rng(plan, state, stream):

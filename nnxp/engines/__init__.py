@@ -6,7 +6,7 @@
                                                         (nnxp.compat's book engine)
     clear()                                            forget them all
     Engine.run_epoch(transform, params, state, data, order, mini_batch_size,
-                     every=None, on_chunk=None) -> (params, state)
+                     every=None, on_chunk=None, masks=None) -> (params, state)
     Engine.scores(params, data) -> NumPy (..., 5)      [hits, summed cost, sum w^2, sum |w|,
                                                         finite] from one pass, one transfer
     Engine.function(key, build) -> fn                  ``build()`` compiled once and kept
@@ -28,6 +28,13 @@ live in ``state``.  Every engine runs the same pure step over the same mini-batc
     "plain"   a Python loop over mini-batches, any namespace (engines/plain.py)
     "jax"     the whole epoch as one compiled jax.jit(lax.scan(step)) (engines/jax_scan.py)
 
+Dropout: ``masks`` is the run's masks.MaskStream (required, and only allowed, when a layer of
+the spec has p_dropout > 0: a ConfigError otherwise, so that no dropout network trains without
+its masks).  An engine draws the masks of about masks.CHUNK_ROWS rows of whole mini-batches at
+a time, in the order of the mini-batches, moves that chunk to the device (bool) and gives each
+mini-batch its masks: ``step(params, state, x, y, masks)``.  Every engine draws the same stream
+in the same order, so they give the same numbers.
+
 With ``every=k``, ``on_chunk(params, batches_done)`` runs after every k mini-batches but the
 last; ``params`` are valid during the call only (the plain engine on NumPy goes on to update
 them in place: engines/plain.py).
@@ -42,9 +49,11 @@ from __future__ import annotations
 import importlib
 
 from ..core import scores as _scores
+from ..errors import ConfigError
+from ..masks import CHUNK_ROWS, has_dropout
 from ..optimizers import step_key
 
-__all__ = ["Engine", "engine_for", "clear"]
+__all__ = ["Engine", "engine_for", "clear", "check_masks", "mask_chunks"]
 
 _engines: dict = {}
 
@@ -118,5 +127,33 @@ class Engine:
         return self.backend.to_numpy(out).astype(float)
 
     def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
-                  on_chunk=None):
+                  on_chunk=None, masks=None):
         raise NotImplementedError
+
+
+def check_masks(spec, masks) -> None:
+    """A MaskStream exactly when ``spec`` has dropout (see the module docstring)."""
+    if has_dropout(spec) and masks is None:
+        raise ConfigError("this network has dropout (a layer with p_dropout > 0): it trains "
+                          "with masks (train.fit draws them from its seed; an engine's "
+                          "run_epoch takes masks=MaskStream(...), nnxp.masks)")
+    if masks is not None and not has_dropout(spec):
+        raise ConfigError("dropout masks were given for a network without dropout")
+
+
+def mask_chunks(n, m, every=None):
+    """The epoch's mini-batches cut into chunks for the masks: (first mini-batch, count,
+    rows) with ``rows`` m for whole mini-batches, or n % m for the last smaller one alone;
+    at most about CHUNK_ROWS rows each, and cut after every ``every`` mini-batches (where
+    on_chunk runs), so that every chunk runs whole between two calls of on_chunk."""
+    full, per = n // m, max(1, CHUNK_ROWS // m)
+    chunks, start = [], 0
+    while start < full:
+        stop = min(start + per, full)
+        if every:
+            stop = min(stop, (start // every + 1) * every)
+        chunks.append((start, stop - start, m))
+        start = stop
+    if n % m:
+        chunks.append((full, 1, n % m))
+    return chunks

@@ -5,11 +5,15 @@
                          are there: ``backend.place``) and programs keyed by sharding too
 
 The layouts (data parallel, members split) and why they give one device's numbers are the
-backend's business: see backends/jax_mesh.py.
+backend's business: see backends/jax_mesh.py.  Dropout is not offered on a mesh (its masks
+would have to be split like the mini-batch rows or the members): a network with dropout gets a
+ConfigError here (train.fit refuses ``devices=`` for it before training).
 """
 
 import jax
 
+from ..errors import ConfigError
+from ..masks import ON_A_MESH
 from .jax_scan import JaxScanEngine
 
 __all__ = ["JaxMeshEngine"]
@@ -21,7 +25,9 @@ class JaxMeshEngine(JaxScanEngine):
     name = "jax"
 
     def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
-                  on_chunk=None):
+                  on_chunk=None, masks=None):
+        if masks is not None:
+            raise ConfigError(ON_A_MESH)
         place = self.backend.place
         return super().run_epoch(transform, place(params), place(state), data, order,
                                  mini_batch_size, every, on_chunk)

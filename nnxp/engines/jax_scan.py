@@ -14,6 +14,13 @@ With monitoring every k mini-batches the epoch is split: one program runs k mini
 starting at a position held in a device scalar (``dynamic_slice`` of the permutation, so one
 compilation serves every chunk), one runs what is left.  Same steps, same numbers.
 
+Dropout (``masks``, a masks.MaskStream): the epoch runs as one program per chunk of whole
+mini-batches (engines.mask_chunks: about masks.CHUNK_ROWS rows, cut where on_chunk runs), the
+chunk's masks drawn on the host and moved to the device (bool) before the call, then scanned
+with the mini-batches' rows (gathered one mini-batch at a time); the last smaller mini-batch
+is one more call.  The chunks have a few lengths at most (the chunk's, what monitoring and the
+epoch's end leave, the smaller mini-batch), so a few compilations.
+
 Programs are compiled ahead of time (``lower().compile()``) once per shape and structure, and
 the time it takes is reported apart in ``compile_seconds``.  Same numbers as the plain engine.
 """
@@ -24,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from ..optimizers import step_key
-from . import Engine
+from . import Engine, check_masks, mask_chunks
 
 __all__ = ["JaxScanEngine"]
 
@@ -58,10 +65,14 @@ class JaxScanEngine(Engine):
         return tuple((a.shape, a.dtype) for a in jax.tree_util.tree_leaves(args))
 
     def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
-                  on_chunk=None):
+                  on_chunk=None, masks=None):
+        check_masks(self.spec, masks)
         if order is None:  # the given order: the identity permutation, made on the device
             order = self._call(_identity, None, (data.n,), data.labels)
         m, n = mini_batch_size, data.n
+        if masks is not None:
+            return self._run_masked(transform, params, state, data, order, m, every, on_chunk,
+                                    masks)
         if not every or every * m >= n:
             return self._call(_epoch, transform, (m,), params, state, data.x, data.y, order)
         pos = self._call(_zero, None, (), order)
@@ -73,6 +84,19 @@ class JaxScanEngine(Engine):
             on_chunk(params, done)
         return self._call(_tail, transform, (m, n_batches - done), params, state, data.x,
                           data.y, order, pos)
+
+    def _run_masked(self, transform, params, state, data, order, m, every, on_chunk, masks):
+        pos = self._call(_zero, None, (), order)
+        n = data.n
+        for first, count, rows in mask_chunks(n, m, every):
+            chunk = tuple(None if k is None else self.backend.asarray(k)
+                          for k in masks.draw(count, rows))
+            params, state, pos = self._call(_masked, transform, (rows, count), params, state,
+                                            data.x, data.y, order, pos, chunk)
+            done = first + count
+            if every and done * m < n and done % every == 0:
+                on_chunk(params, done)
+        return params, state
 
 
 # Rows gathered at once: the mini-batches of a block of about this many rows are gathered in one
@@ -139,6 +163,20 @@ def _tail(step, params, state, x, y, order, pos, m, k):
         params, state = step(params, state, jnp.take(x, index, axis=0),
                              jnp.take(y, index, axis=0))
     return params, state
+
+
+def _masked(step, params, state, x, y, order, pos, masks, m, k):
+    """k mini-batches of m rows from position ``pos`` of ``order``, mini-batch i with the
+    masks ``masks[l][i]`` (None for a layer without dropout)."""
+    rows = jax.lax.dynamic_slice_in_dim(order, pos, k * m).reshape(k, m)
+
+    def one(carry, batch):
+        index, batch_masks = batch
+        xb, yb = jnp.take(x, index, axis=0), jnp.take(y, index, axis=0)
+        return step(*carry, xb, yb, batch_masks), None
+
+    (params, state), _ = jax.lax.scan(one, (params, state), (rows, masks))
+    return params, state, pos + k * m
 
 
 def _identity(step, labels, n):

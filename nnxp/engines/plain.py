@@ -14,9 +14,14 @@ mini-batch: the parameters between two mini-batches are seen by nobody but the l
 ``on_chunk``, which only reads them before the next step), so this is the epoch's pure result
 (what JAX calls donating the buffers), with one copy per epoch instead of one per mini-batch.
 The caller's arrays are never written.
+
+Dropout (``masks``, a masks.MaskStream): the epoch runs chunk by chunk (engines.mask_chunks:
+about masks.CHUNK_ROWS rows of whole mini-batches, the last smaller mini-batch alone); each
+chunk's rows are gathered with one ``take`` and its masks drawn on the host and moved to the
+device at once, then every mini-batch is a slice of both.
 """
 
-from . import Engine
+from . import Engine, check_masks, mask_chunks
 
 __all__ = ["PlainEngine", "BLOCK_ROWS"]
 
@@ -27,10 +32,33 @@ class PlainEngine(Engine):
     name = "plain"
 
     def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
-                  on_chunk=None):
+                  on_chunk=None, masks=None):
+        check_masks(self.spec, masks)
         with self.backend.device_scope(), self.backend.limit_threads(self.work(mini_batch_size)):
+            if masks is not None:
+                return self._run_masked(self.step_for(transform), params, state, data, order,
+                                        mini_batch_size, every, on_chunk, masks)
             return self._run(self.step_for(transform), params, state, data, order,
                              mini_batch_size, every, on_chunk)
+
+    def _run_masked(self, step, params, state, data, order, m, every, on_chunk, masks):
+        xp, n, x, y, be = self.backend.xp, data.n, data.x, data.y, self.backend
+        for first, count, rows in mask_chunks(n, m, every):
+            start, end = first * m, first * m + count * rows
+            if order is None:
+                x_block, y_block = x[start:end, ...], y[start:end, ...]
+            else:
+                index = order[start:end]
+                x_block, y_block = xp.take(x, index, axis=0), xp.take(y, index, axis=0)
+            chunk = tuple(None if k is None else be.asarray(k) for k in masks.draw(count, rows))
+            for i in range(count):
+                params, state = step(params, state, x_block[i * rows:(i + 1) * rows, ...],
+                                     y_block[i * rows:(i + 1) * rows, ...],
+                                     tuple(None if k is None else k[i, ...] for k in chunk))
+            done = first + count
+            if every and done * m < n and done % every == 0:
+                on_chunk(params, done)
+        return params, state
 
     def _run(self, step, params, state, data, order, m, every, on_chunk):
         xp, n, x, y = self.backend.xp, data.n, data.x, data.y

@@ -7,7 +7,8 @@
 The mask is not rescaled by 1 / (1 - p_dropout): network3 instead multiplies the evaluation
 path's weighted input by 1 - p_dropout (dense.py).  Drawing on the host from the run's
 Generator keeps nnxp's rule that one seed gives the same numbers on every backend; the caller
-moves the masks to the device (for a whole epoch at once, to avoid a transfer per mini-batch).
+moves the masks to the device.  Training runs draw theirs through nnxp/masks.py (the same
+draws, kept as bool and moved a chunk of mini-batches at a time).
 """
 
 from .base import host_namespace

@@ -7,6 +7,8 @@ size, then ints and layer objects, as nnxp.Network takes them).
         layered architecture; ``entries`` what is built: the list itself (the layer objects)
     label(entries) -> str                "64,Reshape(shape=(1, 8, 8), ndim=1),ConvPool(...),..."
     spec(entries, activation, cost, weight_init) -> core.Spec     what Network would build
+                                         (a ConfigError for dropout layers: a search's trials
+                                         do not carry their mask streams)
     trial_spec(trial) -> core.Spec       the Spec of a trial's build
     parameters(entries) -> int           how many numbers one network holds (core's count)
     check_labels(trials)                 one label, one architecture
@@ -30,6 +32,7 @@ from ..activations import as_activation
 from ..errors import ConfigError
 from ..layers import Dense
 from ..layers.base import Layer, describe
+from ..masks import has_dropout
 from ..network import has_layers, layer_activations
 
 __all__ = ["is_architecture", "architecture", "label", "spec", "trial_spec", "parameters",
@@ -65,7 +68,13 @@ def architecture(sizes) -> tuple:
 def spec(entries, activation, cost, weight_init=None) -> core.Spec:
     """The Spec nnxp.Network(entries, cost, activation=..., weight_init=...) builds."""
     if has_layers(entries):
-        return core.layered_spec(entries, activation, None, cost, weight_init)
+        built = core.layered_spec(entries, activation, None, cost, weight_init)
+        if has_dropout(built):
+            raise ConfigError(f"the search does not train dropout layers (p_dropout > 0): its "
+                              f"trials do not carry their mask streams; got {label(entries)}. "
+                              f"Search without dropout, or train each network with "
+                              f"nnxp.Network / nnxp.Population")
+        return built
     return core.Spec(tuple(entries), layer_activations(activation, None, cost,
                                                        len(entries) - 1), cost)
 
