@@ -48,8 +48,10 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import dataclasses
 import io
 import json
+import math
 import re
 import sys
 import time
@@ -62,6 +64,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
+from nnxp import layers  # noqa: E402
 from nnxp.compat import network3 as n3  # noqa: E402
 from nnxp.files import atomic_write_text  # noqa: E402
 
@@ -240,6 +243,133 @@ def train(row, seed, epochs, data, label=""):
                  "test_accuracy": float(test_line.group(1))}
 
 
+# -- the native API (--native) -------------------------------------------------------------------
+
+def network3_weight(rng, shape):
+    """network3's FullyConnectedLayer weights, N(0, 1/n_out), in nnxp's (n_out, n_in)."""
+    return rng.standard_normal(shape) * math.sqrt(1.0 / shape[0])
+
+
+def book_layers(row):
+    """The row's network3 layers, built without touching NumPy's global generator."""
+    state = np.random.get_state()
+    try:
+        return row.layers(MINI_BATCH_SIZE)
+    finally:
+        np.random.set_state(state)
+
+
+def native_entries(row):
+    """``nnxp.Network`` sizes for ``row``, read from its network3 layers (one definition per
+    row): the nnxp layer each book layer runs on (ConvPool with Theano's max-pool gradient,
+    Dense and Softmax with their p_dropout), network3's initial scales (ConvPool's default is
+    network3's; Dense gets ``network3_weight``; Softmax starts at zero), and a Reshape or
+    Flatten wherever the book's layers change shape."""
+    entries, shape = [784], (784,)
+    for book in book_layers(row):
+        wanted = tuple(book.input_shape)
+        if wanted != shape:
+            entries.append(layers.Flatten(len(shape)) if len(wanted) == 1
+                           else layers.Reshape(wanted, len(shape)))
+        layer = book.layer
+        if isinstance(layer, layers.Dense):
+            layer = dataclasses.replace(layer, weight_init=network3_weight)
+        entries.append(layer)
+        shape = tuple(book.output_shape)
+    return entries
+
+
+def whole(pair):
+    """The whole mini-batches of a split only, as network3 uses."""
+    x, y = pair
+    n = x.shape[0] // MINI_BATCH_SIZE * MINI_BATCH_SIZE
+    return x[:n], y[:n]
+
+
+class BestValidation:
+    """network3's report for K >= 1 members, from the native API's epoch records: after each
+    epoch, each member whose validation accuracy is at least its best so far gets its test
+    accuracy measured (``accuracy(test)``: one count per member) and remembered; prints
+    network3's lines (one per member)."""
+
+    def __init__(self, k, validation, test, batches):
+        self.n_validation, self.test, self.batches = validation[0].shape[0], test, batches
+        self.best = [(-1.0, None, None)] * k    # (validation %, iteration, test %)
+
+    def update(self, records, accuracy):
+        improved = [r is not None and 100.0 * r["evaluation_accuracy"] / self.n_validation
+                    >= best[0] for r, best in zip(records, self.best)]
+        counts = accuracy(self.test) if any(improved) else None
+        for k, (r, up) in enumerate(zip(records, improved)):
+            if r is None:
+                continue
+            value = 100.0 * r["evaluation_accuracy"] / self.n_validation
+            who = f" (member {k + 1})" if len(self.best) > 1 else ""
+            print(f"Epoch {r['epoch']}{who}: validation accuracy {value:.2f}%", flush=True)
+            if up:
+                test = 100.0 * counts[k] / self.test[0].shape[0]
+                self.best[k] = (value, self.batches * (r["epoch"] + 1) - 1, test)
+                print(f"This is the best validation accuracy to date.\nThe corresponding "
+                      f"test accuracy is {test:.2f}%", flush=True)
+
+    def result(self, k, seed, seconds):
+        value, iteration, test = self.best[k]
+        return {"seed": seed, "seconds": seconds, "best_validation_accuracy": value,
+                "best_iteration": iteration, "test_accuracy": test}
+
+
+def native_sgd(model, row, epochs, data, tracker):
+    """network3's SGD through the native API: mini-batches in order (``shuffle=False``), whole
+    ones only (``whole``), lmbda per mini-batch as network3's (its L2 term is lmbda / number
+    of mini-batches, nnxp's lmbda / n: so lmbda x mini_batch_size here)."""
+    training, validation, _ = data
+    model.SGD(training, epochs, MINI_BATCH_SIZE, row.eta, lmbda=row.lmbda * MINI_BATCH_SIZE,
+              evaluation_data=validation, monitor_evaluation_accuracy=True, shuffle=False,
+              callbacks=[tracker])
+
+
+def native_splits(row, data):
+    return tuple(whole(pair) for pair in data.splits(row.expanded))
+
+
+def train_native(row, seed, epochs, data):
+    """One network of ``row``, native API, seed ``seed``: the result dict (as ``train``)."""
+    splits = native_splits(row, data)
+    net = nnxp.Network(native_entries(row), cost=nnxp.LogLikelihoodCost, seed=seed,
+                       dtype=n3.floatX())
+    tracker = BestValidation(1, splits[1], splits[2], splits[0][0].shape[0] // MINI_BATCH_SIZE)
+    print(f"\n== {row.name} (native), seed {seed}: {row.what}; {epochs} epochs, eta {row.eta}, "
+          f"lmbda {row.lmbda}, {splits[0][0].shape[0]} training images", flush=True)
+    start = time.perf_counter()
+    native_sgd(net, row, epochs, splits,
+               lambda record, net: tracker.update([record], lambda d: [net.accuracy(d)]))
+    return tracker.result(0, seed, time.perf_counter() - start)
+
+
+def ensemble_native(row, seed, epochs, data):
+    """Row 8 as one ``nnxp.Population`` of five row-7 networks (seeds s, s + 100, ...), then
+    ``pop.vote`` on the test set with the final weights (the book's conv.py votes with its
+    networks' final weights): the result dict, with each member's network3-style report."""
+    splits = native_splits(row, data)
+    seeds = [seed + k * ENSEMBLE_STRIDE for k in range(ENSEMBLE_SIZE)]
+    pop = nnxp.Population(native_entries(row), seeds=seeds, cost=nnxp.LogLikelihoodCost,
+                          dtype=n3.floatX())
+    tracker = BestValidation(len(seeds), splits[1], splits[2],
+                             splits[0][0].shape[0] // MINI_BATCH_SIZE)
+    print(f"\n== {row.name} (native), seeds {seeds} as one Population: {row.what}; {epochs} "
+          f"epochs, eta {row.eta}, {splits[0][0].shape[0]} training images", flush=True)
+    start = time.perf_counter()
+    native_sgd(pop, row, epochs, splits,
+               lambda records, pop: tracker.update(records, pop.accuracy))
+    x, y = splits[2]
+    accuracy = 100.0 * float(np.mean(pop.vote(x) == np.asarray(y)))
+    print(f"Ensemble of {ENSEMBLE_SIZE} (seed {seed}): accuracy is {accuracy:.2f}%")
+    return {"seed": seed, "seconds": time.perf_counter() - start, "test_accuracy": accuracy,
+            "member_seeds": seeds,
+            "members": [{key: value for key, value in tracker.result(k, s, 0).items()
+                         if key != "seconds"} for k, s in enumerate(seeds)]}
+
+
 def ensemble_accuracy(nets, test):
     """The book's vote: per test image the most common prediction of the nets (ties: the one
     met first, in the nets' order), over the whole mini-batches of the test set; percent."""
@@ -256,6 +386,10 @@ def run_row(row, args, data, trained):
     epochs = args.epochs or row.epochs
     results = []
     for seed in args.seeds:
+        if args.native:
+            results.append(ensemble_native(row, seed, epochs, data) if row.name == "ensemble"
+                           else train_native(row, seed, epochs, data))
+            continue
         if row.name != "ensemble":
             net, result = train(row, seed, epochs, data)
             if row.name == "dropout":
@@ -299,7 +433,9 @@ def shortened(args, epochs, row):
 # -- report --------------------------------------------------------------------------------------
 
 def print_table(report):
-    print(f"\nchapter 6 with nnxp.compat.network3 on {report['backend']} "
+    api = ("nnxp.Network / nnxp.Population (native)" if report["api"] == "native"
+           else "nnxp.compat.network3")
+    print(f"\nchapter 6 with {api} on {report['backend']} "
           f"({report['dtype']}), seeds {report['seeds']}:")
     print(f"  {'#':>2s} {'row':9s} {'what':27s} {'book %':>7s} {'nnxp % (per seed)':>22s} "
           f"{'mean':>6s} {'h:mm:ss':>8s}  length")
@@ -328,6 +464,9 @@ def main(argv=None):
     p.add_argument("--eval-images", type=int, default=None,
                    help="the first N validation and test images only (reduced)")
     p.add_argument("--json", default=None, metavar="PATH", help="write every figure here")
+    p.add_argument("--native", action="store_true",
+                   help="train through nnxp.Network and nnxp.Population (row 8: one "
+                        "Population of five) instead of nnxp.compat.network3")
     args = p.parse_args(argv)
     try:
         rows = parse_rows(args.rows)
@@ -342,7 +481,8 @@ def main(argv=None):
         p.error("give at least one row and one seed")
     data = Data(args.train_images, args.eval_images)
     with nnxp.use_backend(args.backend or nnxp.backends.current().name, args.device) as be:
-        report = {"backend": be.name, "device": args.device, "dtype": n3.floatX(),
+        report = {"api": "native" if args.native else "network3", "backend": be.name,
+                  "device": args.device, "dtype": n3.floatX(),
                   "seeds": args.seeds, "gpu_command": GPU_COMMAND,
                   "date": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": []}
         trained: dict = {}
