@@ -4,6 +4,7 @@ changed), row by row, next to the book's figures.
     python benchmarks/chapter6.py                              every row, full length, seed 0
     python benchmarks/chapter6.py --rows shallow,conv --seeds 0,1,2
     python benchmarks/chapter6.py --rows 1-4 --epochs 5        shortened, and labelled so
+    python benchmarks/chapter6.py --native --rows 7,8          nnxp.Network / nnxp.Population
     python benchmarks/chapter6.py --backend jax --device gpu --json chapter6.json
 
 Rows (``--rows``: names or numbers, e.g. ``1,3`` or ``2-4``; mini-batch 10 everywhere):
@@ -37,10 +38,28 @@ the training set, and of the validation and test sets).  Options: ``--backend`` 
 long run interrupted keeps its finished rows).  Dtype: float32 (the book's ``GPU = True``),
 ``NNXP_FLOATX=float64`` for float64.  network3's own lines are printed as training goes.
 
+``--native`` trains the same rows through nnxp's own API instead: ``nnxp.Network`` with layer
+objects (``native_entries`` reads them from the row's network3 layers, so each row is defined
+once) for rows 1-7, and row 8 as ONE ``nnxp.Population`` of five row-7 networks (seeds s,
+s + 100, ..., s + 400, trained as one program; no row-7 network is reused), then ``pop.vote``
+on the test set with the final weights.  The procedure is network3's: mini-batches in the
+given order (``shuffle=False``), whole ones only (each split cut to a multiple of 10), the
+mean log-likelihood, network3's L2 (its lmbda / number of mini-batches is nnxp's lmbda / n, so
+nnxp gets lmbda x 10), Theano's max-pool gradient, network3's initial scales (Dense weights
+N(0, 1/n_out), the softmax at zero), and the test accuracy at the epoch of the best validation
+accuracy (network3's report, its lines printed).  What differs: the initial weights are drawn
+from nnxp's seed (``Network(seed=s)``), not NumPy's global generator, and each network's dropout
+masks from its own seed's stream (nnxp.masks), not network3's one fixed seed; so a seed's
+numbers are not the network3 path's.  ``tests/test_ensemble.py`` checks that, given the same
+initial weights and mask generator, the native row-4 and row-7 networks end an epoch on
+network3's weights.  The JSON is the same, with ``"api": "native"`` (``"network3"`` otherwise),
+and the ensemble's run also lists each member's network3-style result (``"members"``).
+
 The whole table on a GPU (60 + 60 + 60 + 60 + 60 + 60 + 40 + 4 x 40 = 560 epochs: 9.2 million
 mini-batches, 8 million of them on the expanded set's 25,000 per epoch):
 
     python benchmarks/chapter6.py --backend jax --device gpu --json chapter6.json
+    python benchmarks/chapter6.py --native --backend jax --device gpu --json chapter6_native.json
 """
 
 from __future__ import annotations
@@ -312,9 +331,9 @@ class BestValidation:
                 print(f"This is the best validation accuracy to date.\nThe corresponding "
                       f"test accuracy is {test:.2f}%", flush=True)
 
-    def result(self, k, seed, seconds):
+    def result(self, k, seed, **more):
         value, iteration, test = self.best[k]
-        return {"seed": seed, "seconds": seconds, "best_validation_accuracy": value,
+        return {"seed": seed, **more, "best_validation_accuracy": value,
                 "best_iteration": iteration, "test_accuracy": test}
 
 
@@ -343,7 +362,7 @@ def train_native(row, seed, epochs, data):
     start = time.perf_counter()
     native_sgd(net, row, epochs, splits,
                lambda record, net: tracker.update([record], lambda d: [net.accuracy(d)]))
-    return tracker.result(0, seed, time.perf_counter() - start)
+    return tracker.result(0, seed, seconds=time.perf_counter() - start)
 
 
 def ensemble_native(row, seed, epochs, data):
@@ -366,8 +385,7 @@ def ensemble_native(row, seed, epochs, data):
     print(f"Ensemble of {ENSEMBLE_SIZE} (seed {seed}): accuracy is {accuracy:.2f}%")
     return {"seed": seed, "seconds": time.perf_counter() - start, "test_accuracy": accuracy,
             "member_seeds": seeds,
-            "members": [{key: value for key, value in tracker.result(k, s, 0).items()
-                         if key != "seconds"} for k, s in enumerate(seeds)]}
+            "members": [tracker.result(k, s) for k, s in enumerate(seeds)]}
 
 
 def ensemble_accuracy(nets, test):

@@ -6,7 +6,10 @@ row 8 as one Population."""
 
 import collections
 import json
+import os
 import pathlib
+import re
+import subprocess
 import sys
 
 import numpy as np
@@ -122,3 +125,25 @@ def test_chapter6_native_ensemble_row_runs_as_one_population(tmp_path, monkeypat
     printed = capsys.readouterr().out
     assert "as one Population" in printed and "Ensemble of 5 (seed 0): accuracy is" in printed
     assert "SHORTENED: 1 of 40 epochs" in printed
+
+
+def test_the_example_prints_each_members_accuracy_and_the_votes(tmp_path):
+    """examples/ensemble.py as a user runs it (a subprocess), on a small slice."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    env = {**os.environ, "NNXP_DATA_DIR": str(mnist_dir()), "NNXP_BACKEND": "numpy",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(root),
+                                                       os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, str(root / "examples" / "ensemble.py")]
+    result = subprocess.run(command + ["--n-train", "300", "--n-test", "200", "--epochs", "1",
+                                       "--members", "3", "--seed", "5"],
+                            capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    members = [line for line in lines if line.startswith("network of seed")]
+    assert [line.split(":")[0] for line in members] == [f"network of seed {s}"
+                                                       for s in (5, 6, 7)]
+    assert all(re.search(r": \d+ / 200 test images \(\d+\.\d\d%\)$", line) for line in members)
+    assert re.fullmatch(r"the 3 networks voting: \d+ / 200 \(\d+\.\d\d%\)", lines[-1])
+    bad = subprocess.run(command + ["--n-test", "0"], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert bad.returncode == 2 and "--n-test" in bad.stderr
