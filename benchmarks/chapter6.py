@@ -91,6 +91,8 @@ MINI_BATCH_SIZE = 10
 ENSEMBLE_SIZE = 5
 ENSEMBLE_STRIDE = 100      # member k of the ensemble of seed s has seed s + k * ENSEMBLE_STRIDE
 GPU_COMMAND = "python benchmarks/chapter6.py --backend jax --device gpu --json chapter6.json"
+NATIVE_GPU_COMMAND = ("python benchmarks/chapter6.py --native --backend jax --device gpu --json "
+                      "chapter6_native.json")
 
 
 def _conv1(m, fn):
@@ -466,7 +468,7 @@ def print_table(report):
               f"{per_seed:>22s} {r['mean']:6.2f} {clock:>8s}  {length}")
     print("\n  nnxp %: the test accuracy at the best validation accuracy (the book's report); "
           "the ensemble's: its vote on the test set.")
-    print(f"  The whole table on a GPU: {GPU_COMMAND}")
+    print(f"  The whole table on a GPU: {report['gpu_command']}")
 
 
 def main(argv=None):
@@ -501,7 +503,8 @@ def main(argv=None):
     with nnxp.use_backend(args.backend or nnxp.backends.current().name, args.device) as be:
         report = {"api": "native" if args.native else "network3", "backend": be.name,
                   "device": args.device, "dtype": n3.floatX(),
-                  "seeds": args.seeds, "gpu_command": GPU_COMMAND,
+                  "seeds": args.seeds,
+                  "gpu_command": NATIVE_GPU_COMMAND if args.native else GPU_COMMAND,
                   "date": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": []}
         trained: dict = {}
         for row in rows:

@@ -125,6 +125,8 @@ def test_chapter6_native_ensemble_row_runs_as_one_population(tmp_path, monkeypat
     printed = capsys.readouterr().out
     assert "as one Population" in printed and "Ensemble of 5 (seed 0): accuracy is" in printed
     assert "SHORTENED: 1 of 40 epochs" in printed
+    assert chapter6.NATIVE_GPU_COMMAND in printed
+    assert saved["gpu_command"] == chapter6.NATIVE_GPU_COMMAND
 
 
 def test_the_example_prints_each_members_accuracy_and_the_votes(tmp_path):
