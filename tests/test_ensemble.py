@@ -2,7 +2,7 @@
 trained alone, and its vote is the book's plurality (``Counter(p).most_common(1)``) of their
 predictions; benchmarks/chapter6.py --native trains the rows through nnxp.Network with
 network3's semantics (checked against nnxp.compat.network3 from the same weights and masks) and
-row 8 as one Population."""
+row 8 as one Population; examples/ensemble.py and benchmarks/bench_ensemble.py run."""
 
 import collections
 import json
@@ -149,3 +149,16 @@ def test_the_example_prints_each_members_accuracy_and_the_votes(tmp_path):
     bad = subprocess.run(command + ["--n-test", "0"], capture_output=True, text=True, env=env,
                          timeout=600)
     assert bad.returncode == 2 and "--n-test" in bad.stderr
+
+
+def test_the_ensemble_benchmark_times_both_ways(tmp_path):
+    """benchmarks/bench_ensemble.py on 20 images (its figures only have to exist)."""
+    mnist_dir()
+    from benchmarks import bench_ensemble
+    out = tmp_path / "e.json"
+    report = bench_ensemble.main(["--backend", "numpy", "--images", "25", "--json", str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    assert report["images"] == 20 and report["members"] == 5 and len(report["rounds"]) == 1
+    for name in ("population", "networks"):
+        wall, cpu = report["median_per_network"][name]
+        assert wall > 0 and cpu > 0
