@@ -1,7 +1,8 @@
 """Where a search's groups run: any ``concurrent.futures.Executor``, local processes by default,
 or a Dask cluster.
 
-    Dispatcher(executor, data)     submit(task) -> Future of worker.run_group's outcomes;
+    Dispatcher(executor, data, start=0)
+                                   submit(task) -> Future of worker.run_group's outcomes;
                                    workers (how many run at once); repair(); close()
     pin_threads()                  one BLAS / OpenMP thread in this process (use it as the
                                    ``initializer`` of your own ProcessPoolExecutor); returns
@@ -17,9 +18,10 @@ or a Dask cluster.
                 libraries loaded later; for JAX, XLA's CPU threads) so that the processes do not
                 oversubscribe the cores, and receives the data once, when it starts, from memory
                 shared with the searching process (shared.py: the workers start together,
-                instead of one after the other while each read its copy through a pipe).  The
-                workers are started when the dispatcher is made, without waiting for them, so
-                that they start while the search prepares its first groups.  A process that
+                instead of one after the other while each read its copy through a pipe).  A
+                process starts when a group is sent and none is idle, up to ``workers``;
+                ``start`` of them start when the dispatcher is made, without waiting for them,
+                so that they start while the search prepares its first groups.  A process that
                 dies breaks the pool: the dispatcher starts a new one (``repair``).
                 Workers die with the searching process: each watches its parent's pid
                 (twice a second) and exits when the parent is gone, however it ended
@@ -172,13 +174,14 @@ def _dask_client(executor):
 class Dispatcher:
     """Sends worker.run_group tasks to an executor (see the module docstring)."""
 
-    def __init__(self, executor, data):
+    def __init__(self, executor, data, start=0):
         self.data, self.own, self.handle, self.generation = data, executor is None, None, 0
         client = _dask_client(executor)
         if executor is None:
             self.workers = os.cpu_count() or 1
             self.context = multiprocessing.get_context("spawn")
             self.shared = SharedData(data, self.context)
+            self.start = min(start, self.workers)
             self.executor = self._start()
         elif client is not None:
             self.executor = (executor.get_executor(pure=False) if executor is client
@@ -195,12 +198,12 @@ class Dispatcher:
                               f"processes; got {checks.show(executor)}")
 
     def _start(self):
-        """A local pool whose workers start now: the pool starts a process for each task
-        sent while none is idle, so one small task per worker starts them all."""
+        """A local pool, ``start`` of its workers starting now: the pool starts a process for
+        each task sent while none is idle, so one small task each starts them."""
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
                                    initializer=_start_worker,
                                    initargs=(self.shared, os.getpid()))
-        for _ in range(self.workers):
+        for _ in range(self.start):
             pool.submit(_started)
         return pool
 
