@@ -9,7 +9,7 @@ Why: a worker started with "spawn" receives its initializer's arguments through 
 the searching process writes while the worker starts.  Arrays sent that way (megabytes) block
 the searching process until that worker has started Python, imported the main script and nnxp
 and read them, so the second worker was started only then, a whole start-up after the first
-(and each round waited for the later one).  A SharedData pickles to the buffer's file
+(and the first round waited for it).  A SharedData pickles to the buffer's file
 descriptor and the arrays' shapes: the pipe write is small, every worker starts at once, and
 each reads the data from the shared pages.
 
