@@ -34,7 +34,8 @@ from nnxp import backends
 # the requirements file (backends/) that installs each optional library
 REQUIREMENTS = {"jax": "jax.txt", "optax": "jax.txt", "torch": "torch.txt", "array_api_strict": "strict.txt",
                 "sklearn": "sklearn.txt", "distributed": "dask.txt", "dask": "dask.txt",
-                "pandas": "test.txt", "tqdm": "search.txt", "matplotlib": "plot.txt", "optuna": "optuna.txt", "keras": "(the bench extra)"}
+                "pandas": "test.txt", "tqdm": "search.txt", "matplotlib": "plot.txt", "optuna": "optuna.txt",
+                "optuna_dashboard": "optuna.txt", "optuna_integration": "optuna.txt", "keras": "(the bench extra)"}
 
 
 def optional(module):

@@ -218,3 +218,45 @@ def test_workers_prepare_the_data_once_through_nnxp_data_and_the_callers_stay_wr
     assert len(result.records) == 12
     info = data_cache_info()   # host_data's scans of the caller's data, then the worker's once
     assert (info.scanned, info.unscanned) == (4, 22)
+
+
+def _worker_data():
+    """In a pool worker: the data it received, whether it owns it read-only, its fingerprint."""
+    from nnxp.data import frozen
+    from nnxp.search.session import fingerprint
+    from nnxp.search.worker import _worker_data as held
+    data = held["data"]
+    return os.getpid(), all(frozen(a) for pair in data for a in pair), fingerprint(data)
+
+
+@pytest.mark.parametrize("start", [1, 2])
+def test_local_workers_start_together_from_shared_memory(start):
+    """The default pool starts ``start`` workers when it is made, before a task is sent,
+    without waiting for them (the others start when groups are sent): the arrays do not go
+    through the pipe that starts a worker (writing them blocked the search until that worker
+    had started Python and imported nnxp, so the workers started one after the other).  Each
+    worker copies the data from memory shared with the search into arrays of its own,
+    read-only (nnxp.data prepares them once), bit for bit the search's."""
+    import multiprocessing
+    import time
+    from nnxp.search.session import fingerprint, host_data
+    from nnxp.search.space import grid_points
+    from nnxp.search.trials import make_trials
+    trials = make_trials(grid_points(SPACE), 7, 10)
+    data = host_data(trials, blobs(20000), VALID)     # about a megabyte of training data
+    before = set(multiprocessing.active_children())
+    began = time.perf_counter()
+    dispatcher = Dispatcher(None, data, start=start)
+    made = time.perf_counter() - began
+    try:
+        started = set(multiprocessing.active_children()) - before
+        assert len(started) == min(start, dispatcher.workers)    # no task sent yet
+        first = dispatcher.executor.submit(_worker_data).result(120)
+        ready = time.perf_counter() - began
+        assert made < ready / 2   # a worker's start-up (Python, nnxp) was not waited for
+        answers = [first] + [dispatcher.executor.submit(_worker_data).result(120)
+                             for _ in range(2 * dispatcher.workers)]
+        assert all(owned for _, owned, _ in answers)
+        assert all(digest == fingerprint(data) for _, _, digest in answers)
+    finally:
+        dispatcher.close()

@@ -286,6 +286,18 @@ def _load(path):
     return optuna.load_study(study_name="nnxp", storage=storage)
 
 
+def _counts(path, *states):
+    """How many trials of the journal's study are in each state (none while the search has
+    not written its study yet: the journal file exists a moment before)."""
+    if not path.exists():
+        return [0] * len(states)
+    try:
+        study = _load(path)
+    except KeyError:
+        return [0] * len(states)
+    return [len(study.get_trials(states=(state,))) for state in states]
+
+
 def _wait_for(condition, process, timeout=120):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -304,9 +316,11 @@ def test_a_killed_search_resumes_without_training_a_finished_trial_again(tmp_pat
     complete = optuna.trial.TrialState.COMPLETE
     try:
         running = optuna.trial.TrialState.RUNNING
-        _wait_for(lambda: path.exists() and
-                  len(_load(path).get_trials(states=(complete,))) >= 2 and
-                  len(_load(path).get_trials(states=(running,))) >= 1, process)
+
+        def killable():  # two trials told, one training
+            done, now = _counts(path, complete, running)
+            return done >= 2 and now >= 1
+        _wait_for(killable, process)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(30)
     finally:
@@ -461,3 +475,72 @@ def test_a_path_that_is_not_a_journal_is_refused(tmp_path):
     with pytest.raises(nnxp.NNXPError, match="journal"):
         _optuna(path=str(bad), n_trials=1, batch=1, epochs=1)
     assert bad.read_text() == "not a journal\n"
+
+
+def _dashboard_get(app, path):
+    """GET ``path`` from optuna-dashboard's WSGI application (no server): (status, JSON)."""
+    from wsgiref.util import setup_testing_defaults
+    environ = {"PATH_INFO": path.partition("?")[0], "QUERY_STRING": path.partition("?")[2],
+               "REQUEST_METHOD": "GET"}
+    setup_testing_defaults(environ)
+    status = []
+    body = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
+    return status[0], json.loads(body)
+
+
+def test_optuna_dashboard_reads_the_journal_of_a_search(tmp_path):
+    """What ``optuna-dashboard PATH`` shows: its own loading code (the storage it guesses from
+    the path, its JSON API, through its WSGI application without a server) reads the study
+    nnxp wrote, with every trial's parameters, value, state and per-epoch accuracies."""
+    dashboard = optional("optuna_dashboard")
+    path = tmp_path / "study.journal"
+    result = _optuna(path=str(path), seed=3, pruner=PruneSmallEta())
+    app = dashboard.wsgi(str(path))
+    status, listed = _dashboard_get(app, "/api/studies")
+    assert status.startswith("200")
+    [summary] = listed["study_summaries"]
+    assert summary["study_name"] == "nnxp"
+    status, detail = _dashboard_get(app, f"/api/studies/{summary['study_id']}?after=0")
+    assert status.startswith("200")
+    shown = {t["number"]: t for t in detail["trials"]}
+    assert sorted(shown) == sorted(r["trial"] for r in result.records)
+    states = {"ok": "Complete", "pruned": "Pruned"}
+    for record in result.records:
+        trial = shown[record["trial"]]
+        assert trial["state"] == states[record["status"]]
+        params = {p["name"]: p["param_external_value"] for p in trial["params"]}
+        assert float(params["eta"]) == record["eta"]  # shown as text
+        accuracies = [r["evaluation_accuracy"] / len(VALID[1])
+                      for r in result.histories[record["trial"]]["records"]]
+        assert [v["value"] for v in trial["intermediate_values"]] == accuracies
+        if record["status"] == "ok":
+            assert trial["values"] == [record["best_accuracy"]]
+    assert any(r["status"] == "pruned" for r in result.records)
+    [best] = detail["best_trials"]  # one of the best (ties are told apart differently)
+    assert best["values"] == [result.best["best_accuracy"]]
+
+
+def test_a_dask_storage_is_a_study_s_storage():
+    """optuna-integration's DaskStorage (the study kept by the Dask scheduler of a
+    LocalCluster on the loopback) as the storage of the study given: the same table as the
+    same seeded sampler and pruner in memory, and the study on the scheduler holds every
+    trial and nnxp's outcome of each."""
+    optional("distributed")
+    integration = optional("optuna_integration")
+
+    def study(storage):
+        return optuna.create_study(storage=storage, direction="maximize",
+                                   sampler=optuna.samplers.TPESampler(seed=4),
+                                   pruner=PruneSmallEta())
+
+    in_memory = _optuna(study=study(None))
+    with dask_client() as client, warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = integration.DaskStorage(name="nnxp-test", client=client)
+        on_dask = _optuna(study=study(storage), executor=client)
+        again = integration.DaskStorage(name="nnxp-test", client=client)  # the scheduler's
+        trials = optuna.load_study(study_name=on_dask.study.study_name,
+                                   storage=again).get_trials(deepcopy=False)
+    assert _without_seconds(on_dask.records) == _without_seconds(in_memory.records)
+    assert len(trials) == 8 and all("nnxp" in t.user_attrs for t in trials)
+    assert any(r["status"] == "pruned" for r in on_dask.records)

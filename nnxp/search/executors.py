@@ -1,7 +1,8 @@
 """Where a search's groups run: any ``concurrent.futures.Executor``, local processes by default,
 or a Dask cluster.
 
-    Dispatcher(executor, data)     submit(task) -> Future of worker.run_group's outcomes;
+    Dispatcher(executor, data, start=0)
+                                   submit(task) -> Future of worker.run_group's outcomes;
                                    workers (how many run at once); repair(); close()
     pin_threads()                  one BLAS / OpenMP thread in this process (use it as the
                                    ``initializer`` of your own ProcessPoolExecutor); returns
@@ -15,8 +16,13 @@ or a Dask cluster.
                 Each process pins its BLAS and OpenMP threads to one (pin_threads: threadpoolctl
                 when installed, and the environment variables OMP_NUM_THREADS, ... for
                 libraries loaded later; for JAX, XLA's CPU threads) so that the processes do not
-                oversubscribe the cores, and receives the data once, when it starts.  A process
-                that dies breaks the pool: the dispatcher starts a new one (``repair``).
+                oversubscribe the cores, and receives the data once, when it starts, from memory
+                shared with the searching process (shared.py: the workers start together,
+                instead of one after the other while each read its copy through a pipe).  A
+                process starts when a group is sent and none is idle, up to ``workers``;
+                ``start`` of them start when the dispatcher is made, without waiting for them,
+                so that they start while the search prepares its first groups.  A process that
+                dies breaks the pool: the dispatcher starts a new one (``repair``).
                 Workers die with the searching process: each watches its parent's pid
                 (twice a second) and exits when the parent is gone, however it ended
                 (SIGKILL, SIGTERM, a crash); multiprocessing's resource tracker then sees
@@ -53,6 +59,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 
 from .. import checks
 from ..errors import ConfigError
+from .shared import SharedData
 from .worker import run_group, set_worker_data
 
 __all__ = ["Dispatcher", "pin_threads", "check_main_guard"]
@@ -81,11 +88,16 @@ def pin_threads():
     return limits
 
 
-def _start_worker(data, parent=None) -> None:
+def _start_worker(shared, parent=None) -> None:
     if parent is not None:
         _watch_parent(parent)
     pin_threads()
-    set_worker_data(data)
+    set_worker_data(shared.arrays())
+
+
+def _started() -> int:
+    """A task that only makes the pool start a worker process."""
+    return os.getpid()
 
 
 def _watch_parent(parent, interval=0.5) -> None:
@@ -162,11 +174,14 @@ def _dask_client(executor):
 class Dispatcher:
     """Sends worker.run_group tasks to an executor (see the module docstring)."""
 
-    def __init__(self, executor, data):
+    def __init__(self, executor, data, start=0):
         self.data, self.own, self.handle, self.generation = data, executor is None, None, 0
         client = _dask_client(executor)
         if executor is None:
             self.workers = os.cpu_count() or 1
+            self.context = multiprocessing.get_context("spawn")
+            self.shared = SharedData(data, self.context)
+            self.start = min(start, self.workers)
             self.executor = self._start()
         elif client is not None:
             self.executor = (executor.get_executor(pure=False) if executor is client
@@ -183,10 +198,14 @@ class Dispatcher:
                               f"processes; got {checks.show(executor)}")
 
     def _start(self):
-        return ProcessPoolExecutor(max_workers=self.workers,
-                                   mp_context=multiprocessing.get_context("spawn"),
+        """A local pool, ``start`` of its workers starting now: the pool starts a process for
+        each task sent while none is idle, so one small task each starts them."""
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
                                    initializer=_start_worker,
-                                   initargs=(self.data, os.getpid()))
+                                   initargs=(self.shared, os.getpid()))
+        for _ in range(self.start):
+            pool.submit(_started)
+        return pool
 
     def submit(self, task):
         """A Future of run_group(task); its ``generation`` says which pool it went to."""
@@ -210,4 +229,5 @@ class Dispatcher:
     def close(self) -> None:
         if self.own:
             self.executor.shutdown(wait=True, cancel_futures=True)
+            self.shared = None
         self.handle = None

@@ -580,6 +580,9 @@ class OptunaRun:
         self.rounds += 1
 
     def loop(self, n_trials, batch) -> None:
+        left = n_trials - _counted(self.study, self.library)
+        if left > 0:  # as many workers as a round can use start while the first is asked
+            self.search.start(workers=min(batch, left))
         self.drivers.retry_dead(self.library, self.study)
         left = n_trials - _counted(self.study, self.library)
         self.progress = Progress(max(left, 0), self.search.progress_enabled,

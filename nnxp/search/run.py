@@ -99,9 +99,11 @@ class Search:
                 key=(*tag, *(t.number for t in members))))
         return tasks
 
-    def start(self) -> Dispatcher:
+    def start(self, workers=0) -> Dispatcher:
+        """The dispatcher (made at the first call); local processes: ``workers`` of them start
+        now, the others when groups are sent."""
         if self.dispatcher is None:
-            self.dispatcher = Dispatcher(self.executor, self.data)
+            self.dispatcher = Dispatcher(self.executor, self.data, start=workers)
         return self.dispatcher
 
     def run(self, tasks, on_outcome, after_group, total, best=lambda: None) -> None:
