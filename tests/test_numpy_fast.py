@@ -260,3 +260,68 @@ def test_the_overwriting_step_gives_the_pure_steps_bits_on_its_own_copy(members,
         np.testing.assert_array_equal(w, w0)
         np.testing.assert_array_equal(b, b0)
     assert _max_rel(want, before) > 1e-3
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_overwriting_step_allocates_no_arrays_per_mini_batch(dtype, path):
+    """After its first call (which makes the work buffers), a mini-batch writes into buffers
+    only: no gradient array (30 x 120: 14-29 KB) or activation is allocated.  What is left is
+    NumPy's own scratch for a broadcast add of the biases (about 1 KB + the (10, 30) output)
+    and the Python objects of views."""
+    import tracemalloc
+    x, y = _problem(dtype)
+    net, transform, state = _setup([N_IN, 30, N_OUT], dtype)
+    step = fast_step(net.spec, transform)
+    run, params = step.overwriting(), step.own(net.params)
+    params, state = run(params, state, x[:10], y[:10])
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for k in range(10, 110, 10):
+            params, state = run(params, state, x[k:k + 10], y[k:k + 10])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - before < 8192
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_overwriting_steps_never_share_buffers(dtype, path):
+    """Two overwriting steps of one fast step (two threads' epochs on networks of one shape)
+    interleaved, mini-batch by mini-batch, give each network's bits alone: each has its own
+    work buffers."""
+    x, y = _problem(dtype)
+    net, transform, state = _setup([N_IN, 40, N_OUT], dtype, seed=1)
+    other = nnxp.Network([N_IN, 40, N_OUT], seed=2, dtype=dtype, backend="numpy")
+    step = fast_step(net.spec, transform)
+    alone = [_train(step, p, state, x, y, 10, epochs=1) for p in (net.params, other.params)]
+    runs = [step.overwriting(), step.overwriting()]
+    owned = [step.own(net.params), step.own(other.params)]
+    for k in range(0, N, 10):
+        for i in (0, 1):
+            owned[i], _ = runs[i](owned[i], state, x[k:k + 10], y[k:k + 10])
+    for got, want in zip(owned, alone):
+        for (w, b), (w2, b2) in zip(got, want):
+            np.testing.assert_array_equal(w, w2)
+            np.testing.assert_array_equal(b, b2)
+
+
+def test_threads_training_networks_of_one_shape_match_sequential_runs():
+    """The search trains networks of one shape in threads: the engine (and its step) is shared,
+    the work buffers are not."""
+    from concurrent.futures import ThreadPoolExecutor
+    x, y = _problem("float64")
+    labels = np.argmax(y, axis=1)
+
+    def train(seed):
+        net = nnxp.Network([N_IN, 40, N_OUT], seed=seed, dtype="float64", backend="numpy")
+        net.SGD((x, labels), 3, 10, 0.5, lmbda=1.0, shuffle=seed)
+        return [(np.asarray(w).copy(), np.asarray(b).copy()) for w, b in net.params]
+    seeds = list(range(6))
+    alone = [train(s) for s in seeds]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(train, seeds))
+    for got, want in zip(together, alone):
+        for (w, b), (w2, b2) in zip(got, want):
+            np.testing.assert_array_equal(w, w2)
+            np.testing.assert_array_equal(b, b2)
