@@ -47,7 +47,10 @@ rmsprop, a user's) and L1 fall back to the generic step.  What changes against t
     changes: shapes and values are those of the generic step;
   * in float32 (``COLUMNS``) a big narrow hidden layer's weighted input a w^T is computed as
     (w a^T)^T: the same sums, by another BLAS kernel, faster for the book's
-    (10, 784) x (784, 30) on the CPUs measured (docs/speed.md); float64 keeps a w^T;
+    (10, 784) x (784, 30) on the CPUs measured (docs/speed.md); float64 keeps a w^T.  Its
+    activations are then stored (n_out, m), and the next layer's delta w is computed as
+    (w^T delta^T)^T into the same layout, so that sigma'(z) = a (1 - a) multiplies two
+    arrays of one memory order (NumPy's fast loop; mixed orders cost it about 3 times more);
   * sigmoid is scipy.special.expit, in place on the weighted inputs (one call instead of
     Sigmoid.fn's four: 0.5 + 0.5 tanh(z/2); never overflows, equal to rounding), tanh runs
     in place, and so does the output error a - y of cross-entropy and log-likelihood;
@@ -182,22 +185,33 @@ def _work(shape, params, eta, decay, x):
     last = len(params) - 1
     forward, backward, zs = [], [], [None] * len(params)
     as_ = [x]  # the activations: x, then each layer's buffer (or act.fn's new array)
+    paths = _paths(shape.sizes, dtype, fused)
+    products = []
     for l, ((w, b), (update, column), kind, act) in enumerate(zip(
-            params, _paths(shape.sizes, dtype, fused), kinds, shape.activations)):
+            params, paths, kinds, shape.activations)):
         n_out, n_in = w.shape[-2:]
         transposed = shape.transposed[l]
         product = np.empty(lead + ((n_out, m) if column else (m, n_out)), dtype)
+        products.append(product)
         z = product.swapaxes(-1, -2) if column else product
-        forward.append((l, w, w.swapaxes(-1, -2), b[..., None, :], column, product, z, kind,
-                        act))
+        bias = b[..., :, None] if column else b[..., None, :]  # added in the product's layout
+        w_t = w.swapaxes(-1, -2)
+        forward.append((l, w, w_t, bias, column, product, z, kind, act))
         as_.append(z if kind else None)
         gradient = None  # a buffer for delta^T a in w's memory order, for the numpy update
         if update == "numpy":
             gradient = np.empty(lead + ((n_in, n_out) if transposed else (n_out, n_in)), dtype)
             gradient = gradient.swapaxes(-1, -2) if transposed else gradient
-        below = (kinds[l - 1], shape.activations[l - 1]) if l else (None, None)
-        backward.append((l, w, b, np.empty(lead + (m, n_in), dtype) if l else None,
-                         np.empty(lead + (n_out,), dtype), gradient, transposed) + below)
+        g_store = g = g_column = below = None
+        if l:  # g = delta w, stored in the layout of a^l (layer l - 1's product), so that
+            # g a (1 - a) runs on two arrays of one memory order
+            g_column = paths[l - 1][1]
+            g_store = np.empty(lead + ((n_in, m) if g_column else (m, n_in)), dtype)
+            g = g_store.swapaxes(-1, -2) if g_column else g_store
+            below = products[l - 1] if kinds[l - 1] else None
+        backward.append((l, w, w_t, b, g_store, g, g_column, below,
+                         np.empty(lead + (n_out,), dtype), gradient, transposed,
+                         kinds[l - 1] if l else None, shape.activations[l - 1] if l else None))
     backward.reverse()
     delta_last = np.empty(lead + (m, params[-1][0].shape[-2]), dtype)
     simple = cost is not QuadraticCost  # delta = a - y (cross-entropy, log-likelihood)
@@ -210,11 +224,12 @@ def _work(shape, params, eta, decay, x):
                 matmul(w, a.swapaxes(-1, -2), product)
             else:
                 matmul(a, w_t, product)
-            add(z, bias, z)
+            add(product, bias, product)
+            a = z
             if kind is _SIGMOID:
-                a = expit(z, z)
+                expit(product, product)
             elif kind is _TANH:
-                a = tanh(z, z)
+                tanh(product, product)
             else:  # keep z where the activation's derivative needs it
                 zs[l] = z
                 a = as_[l + 1] = act.fn(z)
@@ -223,9 +238,12 @@ def _work(shape, params, eta, decay, x):
         else:
             delta = cost.delta(zs[last], a, y, activation_last)
         delta *= scale
-        for l, w, b, g, summed, gradient, transposed, kind, act in backward:
-            if l:
-                matmul(delta, w, g)  # with w before its update
+        for (l, w, w_t, b, g_store, g, g_column, below, summed, gradient, transposed, kind,
+             act) in backward:
+            if g_column:  # with w before its update
+                matmul(w_t, delta.swapaxes(-1, -2), g_store)  # g^T = w^T delta^T
+            elif l:
+                matmul(delta, w, g_store)
             b += matmul(row, delta, summed)  # the sum over the rows (BP3)
             a = as_[l]
             if gradient is None:
@@ -239,12 +257,12 @@ def _work(shape, params, eta, decay, x):
                 w += gradient
             if l:  # a^l: its last use (layer l's update is done), so overwritten
                 if kind is _SIGMOID:
-                    g *= a                     # g a (1 - a), as Sigmoid.backward
-                    g *= subtract(one, a, a)
+                    g_store *= below  # g a (1 - a), as Sigmoid.backward
+                    g_store *= subtract(one, below, below)
                     delta = g
                 elif kind is _TANH:
-                    a *= a
-                    g *= subtract(one, a, a)  # g (1 - a^2), as Tanh.backward
+                    below *= below
+                    g_store *= subtract(one, below, below)  # g (1 - a^2), as Tanh.backward
                     delta = g
                 else:
                     delta = act.backward(zs[l - 1], a, g)
