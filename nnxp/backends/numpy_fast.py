@@ -168,7 +168,7 @@ def _paths(sizes, dtype, fused):
 def _work(shape, params, eta, decay, x):
     """run(x, y): one step over the mini-batch (x, y) of x's size, written over ``params``,
     with the hyper-parameters ``eta`` and ``decay``, through buffers made here once."""
-    dtype, m = x.dtype, x.shape[0]
+    dtype, m = params[0][0].dtype, x.shape[0]  # the parameters' dtype: buffers, constants
     gemm, expit, cost, kinds = shape.gemms[dtype], shape.expit, shape.cost, shape.kinds
     lead = params[0][0].shape[:-2]  # (K,) for a population, () for one network
     one = np.asarray(1.0, dtype)    # a 0-d array: a Python float costs a conversion per call
@@ -280,7 +280,7 @@ def _owned(w, transposed):
 def _update_members(gemm, w, a, delta, beta, transposed):
     """w <- beta w + delta^T a, in place: ``w *= beta`` (all members at once), then one BLAS
     ``gemm`` per member adding its product into its w (gemm's beta 1: the same two roundings
-    as gemm's own beta, which scales C first, and as ``_update_numpy``).
+    as gemm's own beta, which scales C first, and as the NumPy update).
     ``gemm(alpha, A, B, beta, C, trans_a, trans_b, overwrite_c)`` computes alpha op(A) op(B) +
     beta C into C itself where C is Fortran-contiguous: w^T for a C-order w, w itself for a
     ``transposed`` (Fortran-order) one.  Every member's operands have the same layout, so the
