@@ -174,31 +174,24 @@ def test_a_population_member_is_bit_identical_to_the_network_alone(hidden, dtype
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_each_layer_takes_its_path(dtype, monkeypatch):
-    """Big layers (at least BIG weights) are updated member by member by gemm, the others by
-    one batched NumPy update; in float32 a big narrow hidden layer is the column product."""
+    """Big layers (at least BIG weights) are updated member by member by gemm in a one-thread
+    epoch, the others by one batched NumPy update; in float32 a big narrow hidden layer is the
+    column product."""
     assert N_IN * 5 < BIG <= N_IN * 40 and 40 < WIDE
-    calls = {"gemm": [], "numpy": [], "column": []}
-
-    def spy(name, key, position):
-        real = getattr(numpy_fast, name)
-
-        def wrapper(*args):
-            calls[key].append(args[position].shape)
-            return real(*args)
-        monkeypatch.setattr(numpy_fast, name, wrapper)
-    spy("_update_members", "gemm", 1)  # (gemm, w, a, delta, beta, transposed)
-    spy("_update_numpy", "numpy", 0)   # (w, a, delta, beta, transposed)
-    product = numpy_fast._product
-    monkeypatch.setattr(numpy_fast, "_product", lambda a, w, column: calls["column"].append(
-        (w.shape, column)) or product(a, w, column))
+    sizes, f32 = (N_IN, 40, WIDE, 5, N_OUT), dtype == "float32"
+    assert numpy_fast._paths(sizes, np.dtype(dtype), True) == (
+        ("gemm", f32), ("gemm", False), ("numpy", False), ("numpy", False))
+    assert numpy_fast._paths(sizes, np.dtype(dtype), False) == (
+        ("numpy", f32), ("numpy", False), ("numpy", False), ("numpy", False))
+    calls = []
+    real = numpy_fast._update_members
+    monkeypatch.setattr(numpy_fast, "_update_members", lambda *args: calls.append(
+        args[1].shape) or real(*args))  # (gemm, w, a, delta, beta, transposed)
     x, y = _problem(dtype)
-    net, transform, state = _setup([N_IN, 40, WIDE, 5, N_OUT], dtype)
+    net, transform, state = _setup(list(sizes), dtype)
     with load("numpy").limit_threads(1):
         fast_step(net.spec, transform)(net.params, state, x[:10], y[:10])
-    assert calls["gemm"] == [(WIDE, 40), (40, N_IN)]
-    assert calls["numpy"] == [(N_OUT, 5), (5, WIDE)]
-    assert calls["column"] == [((40, N_IN), dtype == "float32"), ((WIDE, 40), False),
-                               ((5, WIDE), False), ((N_OUT, 5), False)]
+    assert calls == [(WIDE, 40), (40, N_IN)]
 
 
 def test_population_through_the_public_api_matches_networks_alone(path):
@@ -258,7 +251,7 @@ def test_the_overwriting_step_gives_the_pure_steps_bits_on_its_own_copy(members,
     owned = step.own(params)
     for (w, b), (w0, b0) in zip(owned, params):
         assert not np.shares_memory(w, w0) and not np.shares_memory(b, b0)
-    got = _train(step.overwriting, owned, state, x, y, 7)
+    got = _train(step.overwriting(), owned, state, x, y, 7)
     for (w, b), (w_own, b_own), (w_want, b_want) in zip(got, owned, want):
         assert w is w_own and b is b_own  # written in place, no new arrays
         np.testing.assert_array_equal(w, w_want)
@@ -267,3 +260,68 @@ def test_the_overwriting_step_gives_the_pure_steps_bits_on_its_own_copy(members,
         np.testing.assert_array_equal(w, w0)
         np.testing.assert_array_equal(b, b0)
     assert _max_rel(want, before) > 1e-3
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_overwriting_step_allocates_no_arrays_per_mini_batch(dtype, path):
+    """After its first call (which makes the work buffers), a mini-batch writes into buffers
+    only: no gradient array (30 x 120: 14-29 KB) or activation is allocated.  What is left is
+    NumPy's own scratch for a broadcast add of the biases (about 1 KB + the (10, 30) output)
+    and the Python objects of views."""
+    import tracemalloc
+    x, y = _problem(dtype)
+    net, transform, state = _setup([N_IN, 30, N_OUT], dtype)
+    step = fast_step(net.spec, transform)
+    run, params = step.overwriting(), step.own(net.params)
+    params, state = run(params, state, x[:10], y[:10])
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for k in range(10, 110, 10):
+            params, state = run(params, state, x[k:k + 10], y[k:k + 10])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - before < 8192
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_overwriting_steps_never_share_buffers(dtype, path):
+    """Two overwriting steps of one fast step (two threads' epochs on networks of one shape)
+    interleaved, mini-batch by mini-batch, give each network's bits alone: each has its own
+    work buffers."""
+    x, y = _problem(dtype)
+    net, transform, state = _setup([N_IN, 40, N_OUT], dtype, seed=1)
+    other = nnxp.Network([N_IN, 40, N_OUT], seed=2, dtype=dtype, backend="numpy")
+    step = fast_step(net.spec, transform)
+    alone = [_train(step, p, state, x, y, 10, epochs=1) for p in (net.params, other.params)]
+    runs = [step.overwriting(), step.overwriting()]
+    owned = [step.own(net.params), step.own(other.params)]
+    for k in range(0, N, 10):
+        for i in (0, 1):
+            owned[i], _ = runs[i](owned[i], state, x[k:k + 10], y[k:k + 10])
+    for got, want in zip(owned, alone):
+        for (w, b), (w2, b2) in zip(got, want):
+            np.testing.assert_array_equal(w, w2)
+            np.testing.assert_array_equal(b, b2)
+
+
+def test_threads_training_networks_of_one_shape_match_sequential_runs():
+    """The search trains networks of one shape in threads: the engine (and its step) is shared,
+    the work buffers are not."""
+    from concurrent.futures import ThreadPoolExecutor
+    x, y = _problem("float64")
+    labels = np.argmax(y, axis=1)
+
+    def train(seed):
+        net = nnxp.Network([N_IN, 40, N_OUT], seed=seed, dtype="float64", backend="numpy")
+        net.SGD((x, labels), 3, 10, 0.5, lmbda=1.0, shuffle=seed)
+        return [(np.asarray(w).copy(), np.asarray(b).copy()) for w, b in net.params]
+    seeds = list(range(6))
+    alone = [train(s) for s in seeds]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(train, seeds))
+    for got, want in zip(together, alone):
+        for (w, b), (w2, b2) in zip(got, want):
+            np.testing.assert_array_equal(w, w2)
+            np.testing.assert_array_equal(b, b2)

@@ -4,9 +4,13 @@
         step(params, state, x, y) -> (params, state), the contract of core.make_step; None when
         the update is not covered (NumpyBackend.make_step then uses core.make_step)
     step.own(params) -> params                         copies, in the layouts the step writes
-    step.overwriting(params, state, x, y) -> (params, state)
-        the same step, writing its result over ``params`` (arrays from ``step.own``) and
-        returning them: the plain engine's epoch (engines/plain.py) copies once, then runs this
+    step.overwriting() -> run                          a new overwriting step:
+        run(params, state, x, y) -> (params, state)    the same step, writing its result over
+        ``params`` (arrays from ``step.own``) and returning them: the plain engine's epoch
+        (engines/plain.py) copies once, then runs this.  Each ``run`` owns work buffers (the
+        weighted inputs, deltas, sums and gradients of one mini-batch size), made at its first
+        call and reused while the same parameters and hyper-parameter arrays come back, so a
+        step allocates nothing; one ``run`` serves one thread (an engine makes one per epoch).
 
 Covered: every activation and cost of nnxp (activations.py, costs.py) and the update of plain
 SGD with L2 weight decay, ``training_chain(sgd(), eta, decay)`` (no L1), for one network or a
@@ -22,29 +26,38 @@ rmsprop, a user's) and L1 fall back to the generic step.  What changes against t
     then, for a layer of at least ``BIG`` weights, one BLAS ``gemm`` per member (SciPy's, beta
     1) adding a^T delta into that member's w.  That is the same two roundings as gemm's own
     beta (OpenBLAS scales C by beta first), and faster.  Smaller layers take one batched
-    NumPy update for all members (a matmul, then the same two passes), where K calls of gemm
-    would cost more than their arithmetic.  ``step`` runs it on a copy of w (the step stays
-    pure); ``step.overwriting`` on w itself, so that an epoch copies the weights once instead
-    of once per mini-batch (as the hand-written floor, benchmarks/baselines.py, updates in
-    place; here the caller's arrays are never written: the engine owns the copy).
+    NumPy update for all members (a matmul into a buffer, then the same two passes), where K
+    calls of gemm would cost more than their arithmetic.  ``step`` runs it on a copy of the
+    parameters with buffers of its own (the step stays pure); ``step.overwriting()``'s step
+    on the parameters themselves, so that an epoch copies the weights once instead of once
+    per mini-batch (as the hand-written floor, benchmarks/baselines.py, updates in place;
+    here the caller's arrays are never written: the engine owns the copy).
     SciPy's gemm is for epochs that run BLAS on one thread (threads.py; every product of the
     book's networks): when the policy gives more, every layer takes the NumPy update, so that
     only NumPy's thread pool runs (SciPy ships a second OpenBLAS: with both multi-threaded,
     their pools spin against each other on a busy machine; docs/speed.md).  The thread count
     comes from NumpyBackend.limit_threads (BLAS_THREADS), else from the policy;
+  * every product, activation and sum writes into a buffer (``out=``); the constants (-eta/m,
+    beta, a row of ones) and each layer's paths (``_paths``) are computed once per set of
+    buffers, not per mini-batch: what is left per mini-batch is one NumPy or BLAS call per
+    operation, fewer calls than the hand-written floor makes;
   * the weights come out of that call in the layout that makes the products of the next step
     fastest (``WIDE``): (n_out, n_in) C order for narrow layers, Fortran order -- a
     contiguous W^T, so that a W^T is a plain GEMM -- for wide ones.  Only the memory order
     changes: shapes and values are those of the generic step;
   * in float32 (``COLUMNS``) a big narrow hidden layer's weighted input a w^T is computed as
-    (w a^T)^T (``_product``): the same sums, by another BLAS kernel, faster for the book's
-    (10, 784) x (784, 30) on the CPUs measured (docs/speed.md); float64 keeps a w^T;
-  * sigmoid is scipy.special.expit, in place on the fresh array of weighted inputs (one call
-    instead of Sigmoid.fn's four: 0.5 + 0.5 tanh(z/2); never overflows, equal to rounding),
-    tanh runs in place; constants are 0-d arrays of the step's dtype (a Python float operand
-    costs NumPy a conversion per call); the sums over the mini-batch's rows (BP3) are
-    products with a row of ones (a BLAS gemv per member: cheaper than np.add.reduce over the
-    middle axis of a population's (K, m, n) array, and than np.sum's Python-level wrapper).
+    (w a^T)^T: the same sums, by another BLAS kernel, faster for the book's
+    (10, 784) x (784, 30) on the CPUs measured (docs/speed.md); float64 keeps a w^T.  Its
+    activations are then stored (n_out, m), and the next layer's delta w is computed as
+    (w^T delta^T)^T into the same layout, so that sigma'(z) = a (1 - a) multiplies two
+    arrays of one memory order (NumPy's fast loop; mixed orders cost it about 3 times more);
+  * sigmoid is scipy.special.expit, in place on the weighted inputs (one call instead of
+    Sigmoid.fn's four: 0.5 + 0.5 tanh(z/2); never overflows, equal to rounding), tanh runs
+    in place, and so does the output error a - y of cross-entropy and log-likelihood;
+    constants are 0-d arrays of the step's dtype (a Python float operand costs NumPy a
+    conversion per call); the sums over the mini-batch's rows (BP3) are products with a row
+    of ones (a BLAS gemv per member: cheaper than np.add.reduce over the middle axis of a
+    population's (K, m, n) array, and than np.sum's Python-level wrapper).
 
 The arithmetic is the generic step's rearranged (the scale -eta/m applied to delta^L, decay
 folded into beta), so the results agree with core.make_step to rounding (tests/test_numpy_fast.py;
@@ -88,77 +101,25 @@ def fast_step(spec, transform):
         from scipy.special import expit
     except ImportError:  # pragma: no cover - scipy is a dependency; a broken install falls back
         return None
-    gemms = {np.dtype("float32"): blas.sgemm, np.dtype("float64"): blas.dgemm}
-    # 1 as a 0-d array of the step's dtype: a Python float costs NumPy a conversion per call
-    ones = {dt: np.asarray(1.0, dt) for dt in gemms}
-    rows = {}  # (dtype, m): a row of m ones
-    activations = tuple(spec.activations)
-    act_in_place = tuple(type(act) in (Sigmoid, Tanh) for act in activations)
-    transposed = tuple(n_out >= WIDE for n_out in spec.sizes[1:])
-    per_member = tuple(n_in * n_out >= BIG for n_in, n_out in zip(spec.sizes, spec.sizes[1:]))
-    columns = tuple(big and not t for big, t in zip(per_member[:-1], transposed)) + (False,)
-    cost = spec.cost
-    biggest = max(a * b for a, b in zip(spec.sizes[:-1], spec.sizes[1:]))
+    shape = _Shape(spec, expit, {np.dtype("float32"): blas.sgemm,
+                                 np.dtype("float64"): blas.dgemm})
 
-    def make(overwrite):
-        """The step; with ``overwrite`` the variant that overwrites the parameters it is given
-        (arrays from ``own``), for an engine that owns them for the rest of an epoch."""
+    def overwriting():
+        """A new step that overwrites the parameters it is given (arrays from ``own``), with
+        work buffers of its own: one per mini-batch size, made at its first call and reused
+        while the same parameters and hyper-parameter arrays come back (an engine's epoch)."""
+        works = {}  # m -> (params, eta, decay, run)
 
         def step(params, state, x, y):
             hyper = state.hyper
-            eta, rate = hyper["eta"], hyper["decay"]
-            gemm = gemms[x.dtype]
-            one = ones[x.dtype]
-            m = x.shape[0]
-            row = rows.get((x.dtype, m))
-            if row is None:
-                row = rows[x.dtype, m] = np.ones(m, x.dtype)
-            scale = np.negative(eta) / m                   # -eta/m in the parameters' dtype
-            beta = 1.0 - eta * rate                        # 1 - eta lmbda/n
-            # forward: keep z only where the activation's derivative needs it
-            zs, as_ = [], [x]
-            for l, ((w, b), act, inplace) in enumerate(zip(params, activations, act_in_place)):
-                z = _product(as_[-1], w, x.dtype in COLUMNS and columns[l])
-                z += b[..., None, :]
-                if inplace:
-                    zs.append(None)
-                    as_.append(expit(z, out=z) if type(act) is Sigmoid else np.tanh(z, out=z))
-                else:
-                    zs.append(z)
-                    as_.append(act.fn(z))
-            delta = cost.delta(zs[-1], as_[-1], y, activations[-1])  # new: scaled in place
-            delta *= scale if scale.ndim == 0 else scale.reshape(-1, 1, 1)
-            if beta.ndim:
-                beta = beta.reshape(-1, 1, 1)
-            new = [None] * len(params)
-            count = BLAS_THREADS.get()  # set by NumpyBackend.limit_threads around an epoch
-            fused = (threads_for(m * biggest) if count is None else count) == 1
-            for l in range(len(params) - 1, -1, -1):
-                w, b = params[l]
-                g = np.matmul(delta, w) if l else None  # with w before its update
-                summed = np.matmul(row, delta)                 # sum over the rows (BP3)
-                if overwrite:
-                    b += summed
-                else:
-                    w, b = _owned(w, transposed[l]), b + summed
-                if fused and per_member[l]:
-                    _update_members(gemm, w, as_[l], delta, beta, transposed[l])
-                else:
-                    _update_numpy(w, as_[l], delta, beta, transposed[l])
-                new[l] = (w, b)
-                if l:
-                    a = as_[l]  # a^l: its last use (layer l's update is done), so overwritten
-                    if act_in_place[l - 1]:
-                        if type(activations[l - 1]) is Sigmoid:
-                            g *= a                     # g a (1 - a), as Sigmoid.backward
-                            g *= np.subtract(one, a, out=a)
-                        else:
-                            a *= a
-                            g *= np.subtract(one, a, out=a)  # g (1 - a^2), as Tanh.backward
-                        delta = g
-                    else:
-                        delta = activations[l - 1].backward(zs[l - 1], a, g)
-            return tuple(new), state
+            eta, decay = hyper["eta"], hyper["decay"]
+            work = works.get(x.shape[0])
+            if work is None or work[0] is not params or work[1] is not eta \
+                    or work[2] is not decay:
+                work = works[x.shape[0]] = (params, eta, decay,
+                                            _work(shape, params, eta, decay, x))
+            work[3](x, y)
+            return params, state
 
         return step
 
@@ -166,20 +127,147 @@ def fast_step(spec, transform):
         """Copies of ``params`` in the layouts the step writes (see ``WIDE``), for its
         ``overwriting`` variant: the caller's arrays are never written."""
         return tuple((_owned(w, t), np.array(b, order="C"))
-                     for (w, b), t in zip(params, transposed))
+                     for (w, b), t in zip(params, shape.transposed))
 
-    step = make(False)
-    step.overwriting, step.own = make(True), own
+    def step(params, state, x, y):
+        return overwriting()(own(params), state, x, y)
+
+    step.overwriting, step.own = overwriting, own
     return step
 
 
-def _product(a, w, column):
-    """z = a w^T, (..., m, n_out): as (a w^T) or, with ``column``, as (w a^T)^T, a view of the
-    (..., n_out, m) product (the same sums, but another BLAS kernel: faster for float32 at
-    small m on some CPUs, docs/speed.md)."""
-    if column:
-        return np.matmul(w, a.swapaxes(-1, -2)).swapaxes(-1, -2)
-    return np.matmul(a, w.swapaxes(-1, -2))
+class _Shape:
+    """What the step decides from the spec alone: each layer's activation kind and layout."""
+
+    def __init__(self, spec, expit, gemms):
+        self.expit, self.gemms, self.cost = expit, gemms, spec.cost
+        self.activations = tuple(spec.activations)
+        self.kinds = tuple(_SIGMOID if type(act) is Sigmoid else _TANH if type(act) is Tanh
+                           else None for act in self.activations)
+        self.sizes = tuple(spec.sizes)
+        self.transposed = tuple(n_out >= WIDE for n_out in self.sizes[1:])
+        self.biggest = max(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+
+_SIGMOID, _TANH = "sigmoid", "tanh"  # activations the step runs in place
+
+
+def _paths(sizes, dtype, fused):
+    """Each layer's (update, column): update "gemm" (per member, SciPy's BLAS: layers of at
+    least BIG weights in a one-thread epoch) or "numpy" (one batched update); ``column`` for
+    the product (w a^T)^T (float32, big narrow hidden layers).  Shapes and dtype decide,
+    never the number of members."""
+    out = []
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        big = n_in * n_out >= BIG
+        column = big and n_out < WIDE and l < len(sizes) - 2 and dtype in COLUMNS
+        out.append(("gemm" if big and fused else "numpy", column))
+    return tuple(out)
+
+
+def _work(shape, params, eta, decay, x):
+    """run(x, y): one step over the mini-batch (x, y) of x's size, written over ``params``,
+    with the hyper-parameters ``eta`` and ``decay``, through buffers made here once."""
+    dtype, m = params[0][0].dtype, x.shape[0]  # the parameters' dtype: buffers, constants
+    gemm, expit, cost, kinds = shape.gemms[dtype], shape.expit, shape.cost, shape.kinds
+    lead = params[0][0].shape[:-2]  # (K,) for a population, () for one network
+    one = np.asarray(1.0, dtype)    # a 0-d array: a Python float costs a conversion per call
+    row = np.ones(m, dtype)
+    scale = np.negative(eta) / m    # -eta/m in the parameters' dtype
+    if scale.ndim:
+        scale = scale.reshape(-1, 1, 1)
+    beta = 1.0 - eta * decay        # 1 - eta lmbda/n
+    if beta.ndim:
+        beta = beta.reshape(-1, 1, 1)
+    count = BLAS_THREADS.get()  # set by NumpyBackend.limit_threads around an epoch
+    fused = (threads_for(m * shape.biggest) if count is None else count) == 1
+    matmul, add, subtract, tanh = np.matmul, np.add, np.subtract, np.tanh
+    last = len(params) - 1
+    forward, backward, zs = [], [], [None] * len(params)
+    as_ = [x]  # the activations: x, then each layer's buffer (or act.fn's new array)
+    paths = _paths(shape.sizes, dtype, fused)
+    products = []
+    for l, ((w, b), (update, column), kind, act) in enumerate(zip(
+            params, paths, kinds, shape.activations)):
+        n_out, n_in = w.shape[-2:]
+        transposed = shape.transposed[l]
+        product = np.empty(lead + ((n_out, m) if column else (m, n_out)), dtype)
+        products.append(product)
+        z = product.swapaxes(-1, -2) if column else product
+        bias = b[..., :, None] if column else b[..., None, :]  # added in the product's layout
+        w_t = w.swapaxes(-1, -2)
+        forward.append((l, w, w_t, bias, column, product, z, kind, act))
+        as_.append(z if kind else None)
+        gradient = None  # a buffer for delta^T a in w's memory order, for the numpy update
+        if update == "numpy":
+            gradient = np.empty(lead + ((n_in, n_out) if transposed else (n_out, n_in)), dtype)
+            gradient = gradient.swapaxes(-1, -2) if transposed else gradient
+        g_store = g = g_column = below = None
+        if l:  # g = delta w, stored in the layout of a^l (layer l - 1's product), so that
+            # g a (1 - a) runs on two arrays of one memory order
+            g_column = paths[l - 1][1]
+            g_store = np.empty(lead + ((n_in, m) if g_column else (m, n_in)), dtype)
+            g = g_store.swapaxes(-1, -2) if g_column else g_store
+            below = products[l - 1] if kinds[l - 1] else None
+        backward.append((l, w, w_t, b, g_store, g, g_column, below,
+                         np.empty(lead + (n_out,), dtype), gradient, transposed,
+                         kinds[l - 1] if l else None, shape.activations[l - 1] if l else None))
+    backward.reverse()
+    delta_last = np.empty(lead + (m, params[-1][0].shape[-2]), dtype)
+    simple = cost is not QuadraticCost  # delta = a - y (cross-entropy, log-likelihood)
+    activation_last = shape.activations[-1]
+
+    def run(x, y):
+        a = as_[0] = x
+        for l, w, w_t, bias, column, product, z, kind, act in forward:
+            if column:  # (w a^T)^T: the same sums by another BLAS kernel (docs/speed.md)
+                matmul(w, a.swapaxes(-1, -2), product)
+            else:
+                matmul(a, w_t, product)
+            add(product, bias, product)
+            a = z
+            if kind is _SIGMOID:
+                expit(product, product)
+            elif kind is _TANH:
+                tanh(product, product)
+            else:  # keep z where the activation's derivative needs it
+                zs[l] = z
+                a = as_[l + 1] = act.fn(z)
+        if simple:
+            delta = subtract(a, y, delta_last)
+        else:
+            delta = cost.delta(zs[last], a, y, activation_last)
+        delta *= scale
+        for (l, w, w_t, b, g_store, g, g_column, below, summed, gradient, transposed, kind,
+             act) in backward:
+            if g_column:  # with w before its update
+                matmul(w_t, delta.swapaxes(-1, -2), g_store)  # g^T = w^T delta^T
+            elif l:
+                matmul(delta, w, g_store)
+            b += matmul(row, delta, summed)  # the sum over the rows (BP3)
+            a = as_[l]
+            if gradient is None:
+                _update_members(gemm, w, a, delta, beta, transposed)
+            else:  # w <- beta w + delta^T a, all members at once (two roundings, as gemm's)
+                if transposed:
+                    matmul(a.swapaxes(-1, -2), delta, gradient.swapaxes(-1, -2))
+                else:
+                    matmul(delta.swapaxes(-1, -2), a, gradient)
+                w *= beta
+                w += gradient
+            if l:  # a^l: its last use (layer l's update is done), so overwritten
+                if kind is _SIGMOID:
+                    g_store *= below  # g a (1 - a), as Sigmoid.backward
+                    g_store *= subtract(one, below, below)
+                    delta = g
+                elif kind is _TANH:
+                    below *= below
+                    g_store *= subtract(one, below, below)  # g (1 - a^2), as Tanh.backward
+                    delta = g
+                else:
+                    delta = act.backward(zs[l - 1], a, g)
+
+    return run
 
 
 def _owned(w, transposed):
@@ -189,25 +277,10 @@ def _owned(w, transposed):
     return np.array(w, order="C")
 
 
-def _update_numpy(w, a, delta, beta, transposed):
-    """w <- beta w + delta^T a for every member at once, in two passes over w (two roundings:
-    beta w, then + the product), through NumPy's own BLAS."""
-    g = _gradient(a, delta, transposed)
-    w *= beta
-    w += g
-
-
-def _gradient(a, delta, transposed):
-    """delta^T a (..., n_out, n_in), by the product whose result has w's memory order."""
-    if transposed:
-        return np.matmul(a.swapaxes(-1, -2), delta).swapaxes(-1, -2)
-    return np.matmul(delta.swapaxes(-1, -2), a)
-
-
 def _update_members(gemm, w, a, delta, beta, transposed):
     """w <- beta w + delta^T a, in place: ``w *= beta`` (all members at once), then one BLAS
     ``gemm`` per member adding its product into its w (gemm's beta 1: the same two roundings
-    as gemm's own beta, which scales C first, and as ``_update_numpy``).
+    as gemm's own beta, which scales C first, and as the NumPy update).
     ``gemm(alpha, A, B, beta, C, trans_a, trans_b, overwrite_c)`` computes alpha op(A) op(B) +
     beta C into C itself where C is Fortran-contiguous: w^T for a C-order w, w itself for a
     ``transposed`` (Fortran-order) one.  Every member's operands have the same layout, so the

@@ -10,7 +10,8 @@ on CUDA) the kernels of successive steps queue up.
 
 Where the backend's step offers an ``overwriting`` variant (NumPy's fused step), the epoch copies
 the parameters once (``step.own``) and then updates that copy in place, mini-batch after
-mini-batch: the parameters between two mini-batches are seen by nobody but the loop (and
+mini-batch, through a step made for this epoch (``step.overwriting()``: its work buffers belong
+to this call, so threads that train networks of one shape at once never share them): the parameters between two mini-batches are seen by nobody but the loop (and
 ``on_chunk``, which only reads them before the next step), so this is the epoch's pure result
 (what JAX calls donating the buffers), with one copy per epoch instead of one per mini-batch.
 The caller's arrays are never written.
@@ -64,7 +65,7 @@ class PlainEngine(Engine):
         xp, n, x, y = self.backend.xp, data.n, data.x, data.y
         overwriting = getattr(step, "overwriting", None)
         if overwriting is not None:
-            params, step = step.own(params), overwriting
+            params, step = step.own(params), overwriting()  # this epoch's own buffers
         block = m * max(1, BLOCK_ROWS // m)  # rows gathered at once: whole mini-batches
         for start in range(0, n, block):
             end = min(start + block, n)  # out-of-bounds slice stops are unspecified
