@@ -92,7 +92,7 @@ from ..engines import mask_chunks
 from ..errors import ConfigError, DataError, InputTypeError
 from ..files import read_bytes
 from ..layers import ConvPool, Dense, Reshape, Softmax, sequential
-from ..masks import MaskStream, has_dropout
+from ..masks import MaskStream, has_dropout, keep_mask
 from ..namespace import device_of, namespace
 
 __all__ = ["load_data_shared", "Network", "ConvPoolLayer", "FullyConnectedLayer",
@@ -638,5 +638,5 @@ def dropout_layer(layer, p_dropout, rng=None):
         raise InputTypeError(f"rng must be a numpy.random.Generator or None, got "
                              f"{checks.show(rng)}")
     xp = namespace(layer)
-    mask = xp.asarray(rng.random(tuple(layer.shape)) >= p, device=device_of(layer))
+    mask = xp.asarray(keep_mask(rng, p, tuple(layer.shape)), device=device_of(layer))
     return layer * xp.astype(mask, layer.dtype)
