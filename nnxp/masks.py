@@ -37,7 +37,7 @@ CHUNK_ROWS rows (whole mini-batches) at a time and moves that chunk to the devic
 2048 rows of 1,000 units is 2 MB per layer and member, where an epoch of 250,000 expanded
 MNIST images would be 250 MB in bool and 2 GB in float64.  The cost is one transfer per chunk
 (not per mini-batch) and one float64 uniform per unit and mini-batch on the host.  The step
-turns a mask into the compute dtype (core.gradient).
+turns a mask into the compute dtype (layers/sequential.forward).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ import numpy as np
 from .checks import show
 from .errors import ConfigError
 
-__all__ = ["has_dropout", "keep_mask", "mask_seed", "MaskStream", "stream_for", "CHUNK_ROWS", "ON_A_MESH"]
+__all__ = ["has_dropout", "keep_mask", "mask_seed", "MaskStream", "stream_for", "CHUNK_ROWS",
+           "ON_A_MESH"]
 
 CHUNK_ROWS = 2048   # about this many rows (whole mini-batches) of masks are drawn at once
 ON_A_MESH = ("dropout is not offered on a JAX mesh (devices=): its masks would have to be split "

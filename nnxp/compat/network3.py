@@ -64,7 +64,7 @@ Dropout: masks on the inputs of the layers with p_dropout > 0, each unit kept wi
 for each mini-batch in turn, for each dropout layer in order, ``rng.random((mini_batch_size,
 n_in)) >= p_dropout``.  That is the native API's stream (nnxp.masks.MaskStream, here over the
 network's one Generator): bool masks, drawn and moved to the device about masks.CHUNK_ROWS
-rows of whole mini-batches at a time, made the compute dtype in the step.  Theano's random
+rows of whole mini-batches at a time.  Theano's random
 streams cannot be reproduced, so runs with dropout do not repeat the book's masks.
 
 Not the book's: the Theano graph attributes (``net.x``, ``layer.output``, ``theano.function``
@@ -526,14 +526,14 @@ def _make_step(seam, m, decay):
     """step(params, pos, j, x, y, hyper, masks) -> (params, pos + 1, j + 1): mini-batch
     ``pos`` of the data (x (n, n_in), y one-hot), gathered on the device, through
     backpropagation and one update; masks: per seam layer None or the chunk's bool masks
-    (count * m, n_in), of which this mini-batch's are the ``j``-th m rows.  hyper = (eta, lmbda / num_batches)."""
+    (count * m, n_in), of which this mini-batch's are the ``j``-th m rows.  hyper = (eta,
+    lmbda / num_batches)."""
     def step(params, pos, j, x, y, hyper, masks):
         xp = namespace(x)
         rows = _rows(xp, pos, m, x)
         xb, yb = xp.take(x, rows, axis=0), xp.take(y, rows, axis=0)
         mask_rows = _rows(xp, j, m, x) if masks else None
-        batch_masks = tuple(None if k is None else xp.astype(xp.take(k, mask_rows, axis=0),
-                                                             x.dtype)
+        batch_masks = tuple(None if k is None else xp.take(k, mask_rows, axis=0)
                             for k in masks) if masks else None
         out, caches = sequential.forward(seam, params, xb, batch_masks)
         grads = sequential.backward(seam, params, caches, (out - yb) / m, at_z=True)

@@ -5,8 +5,8 @@
                                                       drawn in order from ``rng`` (host float64)
     stack_params([params_1, ..., params_K]) -> params every array with a leading member axis
     forward(layers, params, x, masks=None) -> (output, caches)
-        masks: None, or one entry per layer (a 0/1 array shaped like that layer's input, or
-        None); nnxp/masks.py draws them
+        masks: None, or one entry per layer (a bool or 0/1 array shaped like that layer's
+        input, made the input's dtype here; or None); nnxp/masks.py draws them
     backward(layers, params, caches, delta_out, *, at_z=False) -> grads
         delta_out = dC/d(output), or with ``at_z=True`` dC/dz of the last layer's weighted
         input (what ``output_error`` gives); grads: one tuple per layer shaped like params,
@@ -51,7 +51,10 @@ def stack_params(members) -> tuple:
 def forward(layers, params, x, masks=None):
     caches, a = [], x
     for l, (layer, p) in enumerate(zip(layers, params)):
-        a, cache = layer.forward(p, a, mask=None if masks is None else masks[l])
+        mask = None if masks is None else masks[l]
+        if mask is not None:  # bool (masks.py) or 0/1: the input's dtype
+            mask = namespace(a).astype(mask, a.dtype)
+        a, cache = layer.forward(p, a, mask=mask)
         caches.append(cache)
     return a, tuple(caches)
 
