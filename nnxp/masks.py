@@ -15,6 +15,7 @@ member, and handed to the engines a chunk of mini-batches at a time.
                                          where p_dropout = 0, else a host bool array
                                          (count, rows, n_in) for a network, (count, K, rows,
                                          n_in) for K members (True: the input is kept)
+        .draw_on(backend, count, rows)   the same masks moved to ``backend``'s device
         .states() -> [bit_generator.state per member];  .restore(states)
         .layers                          the indices of the layers with dropout
     stream_for(spec, seeds, members=None) -> MaskStream or None
@@ -94,6 +95,10 @@ class MaskStream:
             parts = [m[j] for m in per_member]
             masks[l] = parts[0] if self.members is None else np.stack(parts, axis=1)
         return tuple(masks)
+
+    def draw_on(self, backend, count, rows) -> tuple:
+        """``draw(count, rows)``, each mask moved to ``backend``'s device (still bool)."""
+        return tuple(None if k is None else backend.asarray(k) for k in self.draw(count, rows))
 
     def _one(self, rng, count, rows) -> list:
         """One member's masks, mini-batch by mini-batch, layer by layer (the stream's order)."""

@@ -367,7 +367,8 @@ class Network:
                         if iteration % 1000 == 0:
                             print(f"Training mini-batch number {iteration}")
                         if index in chunks:
-                            masks, j = self._draw_masks(be, chunks[index]), zero
+                            masks = self._masks.draw_on(be, chunks[index], self.mini_batch_size)
+                            j = zero
                         params, pos, j = step(params, pos, j, train.x, train.y, hyper, masks)
                     best = self._end_of_epoch(be, params, epoch, iteration, validation, test,
                                               best)
@@ -438,13 +439,6 @@ class Network:
 
     def _shared(self):
         return [v for layer in self.layers for v in (layer.w, layer.b)]
-
-    def _draw_masks(self, be, count):
-        """The next ``count`` mini-batches' dropout masks: per seam layer None or a bool device
-        array (count * m, n_in), mini-batch after mini-batch (masks.MaskStream)."""
-        m = self.mini_batch_size
-        return tuple(None if k is None else be.asarray(k.reshape(count * m, k.shape[-1]))
-                     for k in self._masks.draw(count, m))
 
     def _work(self):
         return self.mini_batch_size * max(layer.work for layer in self.layers)
@@ -526,15 +520,16 @@ def _make_step(seam, m, decay):
     """step(params, pos, j, x, y, hyper, masks) -> (params, pos + 1, j + 1): mini-batch
     ``pos`` of the data (x (n, n_in), y one-hot), gathered on the device, through
     backpropagation and one update; masks: per seam layer None or the chunk's bool masks
-    (count * m, n_in), of which this mini-batch's are the ``j``-th m rows.  hyper = (eta,
-    lmbda / num_batches)."""
+    (count, m, n_in) (masks.MaskStream.draw_on), of which this mini-batch's are the ``j``-th.
+    hyper = (eta, lmbda / num_batches)."""
     def step(params, pos, j, x, y, hyper, masks):
         xp = namespace(x)
         rows = _rows(xp, pos, m, x)
         xb, yb = xp.take(x, rows, axis=0), xp.take(y, rows, axis=0)
-        mask_rows = _rows(xp, j, m, x) if masks else None
-        batch_masks = tuple(None if k is None else xp.take(k, mask_rows, axis=0)
-                            for k in masks) if masks else None
+        mask_rows = _rows(xp, j, m, x) if masks else None  # of the chunk's (count * m) rows
+        batch_masks = None if not masks else tuple(
+            None if k is None else xp.take(xp.reshape(k, (-1, k.shape[-1])), mask_rows, axis=0)
+            for k in masks)
         out, caches = sequential.forward(seam, params, xb, batch_masks)
         grads = sequential.backward(seam, params, caches, (out - yb) / m, at_z=True)
         eta, reg = hyper
