@@ -43,10 +43,10 @@ mutated, so JAX compiles the step as it is.
 
 Dropout (a layered spec whose Dense or Softmax layers have p_dropout > 0): ``masks`` is the
 training path's, one entry per layer, None or a 0/1 (bool or float) array shaped like the
-layer's input ((m, n_in), or (K, m, n_in) for K members), made the compute dtype (x's) here;
-masks.py draws them on the host.  ``masks=None`` is the evaluation path's gradient (no mask,
-the weighted input scaled by 1 - p_dropout): what diagnostics measure.  ``apply`` and
-``scores`` are always the evaluation path.
+layer's input ((m, n_in), or (K, m, n_in) for K members), made the compute dtype by
+layers/sequential.forward; masks.py draws them on the host.  ``masks=None`` is the evaluation
+path's gradient (no mask, the weighted input scaled by 1 - p_dropout): what diagnostics
+measure.  ``apply`` and ``scores`` are always the evaluation path.
 """
 
 from __future__ import annotations
@@ -201,9 +201,6 @@ def gradient(spec, params, x, y, scale=None, stacked=False, masks=None):
         return dense.backprop(params, tuple(spec.activations), spec.cost, x, y, scale=scale,
                               stacked=stacked)
     layers = spec.layers
-    if masks is not None:
-        xp = namespace(x)
-        masks = tuple(None if k is None else xp.astype(k, x.dtype) for k in masks)
     _, caches = sequential.forward(layers, params, x, masks)
     delta = sequential.output_error(layers, caches, spec.cost, y)
     if scale is not None:

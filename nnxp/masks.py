@@ -2,6 +2,9 @@
 member, and handed to the engines a chunk of mini-batches at a time.
 
     has_dropout(spec) -> bool            whether a layer of ``spec`` has p_dropout > 0
+    keep_mask(rng, p_dropout, shape, out=None) -> bool array
+                                         ``rng.random(shape) >= p_dropout``: the one rule
+                                         every mask follows (True: the input is kept)
     mask_seed(seed) -> SeedSequence      a network's mask stream: child 2 of
                                          SeedSequence(seed) (child 0 draws the initial
                                          weights, child 1 the shuffling: network.py)
@@ -12,6 +15,7 @@ member, and handed to the engines a chunk of mini-batches at a time.
                                          where p_dropout = 0, else a host bool array
                                          (count, rows, n_in) for a network, (count, K, rows,
                                          n_in) for K members (True: the input is kept)
+        .draw_on(backend, count, rows)   the same masks moved to ``backend``'s device
         .states() -> [bit_generator.state per member];  .restore(states)
         .layers                          the indices of the layers with dropout
     stream_for(spec, seeds, members=None) -> MaskStream or None
@@ -20,7 +24,7 @@ member, and handed to the engines a chunk of mini-batches at a time.
     CHUNK_ROWS                           rows of masks drawn and moved to the device at once
     ON_A_MESH                            the refusal of dropout on a JAX mesh (devices=)
 
-The stream (the contract, the same as nnxp.compat.network3's): each member draws from its own
+The stream (the contract; nnxp.compat.network3 draws from it too): each member draws from its own
 Generator, for each mini-batch in turn, for each layer with dropout in order,
 ``rng.random((rows, n_in)) >= p_dropout`` (one uniform per unit, kept with probability
 1 - p_dropout; no rescaling: the evaluation path multiplies the weighted input by
@@ -34,7 +38,7 @@ CHUNK_ROWS rows (whole mini-batches) at a time and moves that chunk to the devic
 2048 rows of 1,000 units is 2 MB per layer and member, where an epoch of 250,000 expanded
 MNIST images would be 250 MB in bool and 2 GB in float64.  The cost is one transfer per chunk
 (not per mini-batch) and one float64 uniform per unit and mini-batch on the host.  The step
-turns a mask into the compute dtype (core.gradient).
+turns a mask into the compute dtype (layers/sequential.forward).
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ import numpy as np
 from .checks import show
 from .errors import ConfigError
 
-__all__ = ["has_dropout", "mask_seed", "MaskStream", "stream_for", "CHUNK_ROWS", "ON_A_MESH"]
+__all__ = ["has_dropout", "keep_mask", "mask_seed", "MaskStream", "stream_for", "CHUNK_ROWS",
+           "ON_A_MESH"]
 
 CHUNK_ROWS = 2048   # about this many rows (whole mini-batches) of masks are drawn at once
 ON_A_MESH = ("dropout is not offered on a JAX mesh (devices=): its masks would have to be split "
@@ -53,6 +58,11 @@ ON_A_MESH = ("dropout is not offered on a JAX mesh (devices=): its masks would h
 
 def has_dropout(spec) -> bool:
     return spec.layers is not None and any(l.p_dropout > 0 for l in spec.layers)
+
+
+def keep_mask(rng, p_dropout, shape, out=None):
+    """True with probability 1 - p_dropout: one uniform of ``rng`` per unit (into ``out``)."""
+    return np.greater_equal(rng.random(shape), p_dropout, out=out)
 
 
 def mask_seed(seed) -> np.random.SeedSequence:
@@ -86,12 +96,16 @@ class MaskStream:
             masks[l] = parts[0] if self.members is None else np.stack(parts, axis=1)
         return tuple(masks)
 
+    def draw_on(self, backend, count, rows) -> tuple:
+        """``draw(count, rows)``, each mask moved to ``backend``'s device (still bool)."""
+        return tuple(None if k is None else backend.asarray(k) for k in self.draw(count, rows))
+
     def _one(self, rng, count, rows) -> list:
         """One member's masks, mini-batch by mini-batch, layer by layer (the stream's order)."""
         out = [np.empty((count, rows, n_in), dtype=bool) for _, n_in, _ in self._drops]
         for i in range(count):
             for j, (_, n_in, p) in enumerate(self._drops):
-                np.greater_equal(rng.random((rows, n_in)), p, out=out[j][i])
+                keep_mask(rng, p, (rows, n_in), out=out[j][i])
         return out
 
     def states(self) -> list:

@@ -175,3 +175,13 @@ class Interrupting(ThreadPoolExecutor):
 def _interrupt(earlier):
     wait(earlier)
     raise KeyboardInterrupt
+
+
+def layer_masks(layers, rng, input_shape, lead):
+    """Host 0/1 float64 dropout masks for layers.sequential.forward: per layer None, or
+    masks.keep_mask for its input shape after the leading shape ``lead`` ((m,), or (K, m))."""
+    from nnxp.layers import sequential
+    from nnxp.masks import keep_mask
+    shapes = [tuple(input_shape)] + sequential.output_shapes(layers, input_shape)[:-1]
+    return tuple(keep_mask(rng, layer.p_dropout, tuple(lead) + shape).astype(np.float64)
+                 if layer.p_dropout > 0 else None for layer, shape in zip(layers, shapes))

@@ -283,6 +283,33 @@ def test_dropout_is_the_same_on_every_backend(backend, float64, capsys):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
 
+def test_dropout_masks_come_from_the_mask_stream_in_bounded_bool_chunks(monkeypatch, float64,
+                                                                       capsys):
+    """network3 draws from nnxp.masks.MaskStream (the native API's stream): bool, whole
+    mini-batches of about CHUNK_ROWS rows a chunk; how the epoch is cut changes no bit."""
+    from nnxp import engines, masks
+    calls, draw = [], masks.MaskStream.draw
+
+    def recording(self, count, rows):
+        out = draw(self, count, rows)
+        calls.append((count, rows, {k.dtype for k in out if k is not None}))
+        return out
+
+    monkeypatch.setattr(masks.MaskStream, "draw", recording)
+    x, y = tiny_data()  # 40 rows: 8 mini-batches of 5
+    results = []
+    for chunk_rows in (10 ** 6, 15):
+        monkeypatch.setattr(engines, "CHUNK_ROWS", chunk_rows)
+        np.random.seed(8)
+        net = tiny_net(p=(0.5, 0.3), seed=9)
+        net.SGD((x, y), 2, 5, 0.3, (x, y), None)
+        results.append([v.get_value() for v in net.params])
+    bool_ = {np.dtype(bool)}
+    assert calls == [(8, 5, bool_)] * 2 + [(3, 5, bool_), (3, 5, bool_), (2, 5, bool_)] * 2
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_dropout_layer(backend):
     be = backend
     x = be.asarray(np.ones((200, 50)), "float32")

@@ -10,9 +10,10 @@ from nnxp.activations import ReLU, Sigmoid, Tanh
 from nnxp.core import init_params, stack_params
 from nnxp.costs import CrossEntropyCost, LogLikelihoodCost
 from nnxp.initializers import default_weight, normal_bias
-from nnxp.layers import Dense, Flatten, MaxPool2D, Softmax, draw_mask, sequential
+from nnxp.layers import Dense, Flatten, MaxPool2D, Softmax, sequential
+from nnxp.masks import keep_mask
 
-from conftest import to_numpy
+from conftest import layer_masks, to_numpy
 
 SIZES = (6, 5, 4, 3)
 ACTS = (Sigmoid(), ReLU(), Sigmoid())
@@ -83,7 +84,7 @@ def test_dense_softmax_dropout_match_torch_autograd(backend, members):
     host = [tuple((w + 0.3 * rng.standard_normal(w.shape), b) for w, b in p) for p in host]
     m, lead = 6, (6,) if members == 1 else (members, 6)
     x, labels = rng.standard_normal((m, 4)), rng.integers(0, 3, m)
-    masks = sequential.draw_masks(layers, np.random.default_rng(9), (4,), lead)
+    masks = layer_masks(layers, np.random.default_rng(9), (4,), lead)
     params = _device(backend, host[0] if members == 1 else sequential.stack_params(host))
     dx, dy = backend.asarray(x, "float64"), backend.asarray(_onehot(labels, 3), "float64")
     dmasks = tuple(backend.asarray(k, "float64") for k in masks)
@@ -153,7 +154,7 @@ def test_dense_softmax_gradients_match_finite_differences(backend):
     host = sequential.init(layers, rng, (3,))
     host = tuple((w + 0.5 * rng.standard_normal(w.shape), b) for w, b in host)
     masks = tuple(None if k is None else backend.asarray(k, "float64")
-                  for k in sequential.draw_masks(layers, rng, (3,), (7,)))
+                  for k in layer_masks(layers, rng, (3,), (7,)))
     x = backend.asarray(rng.standard_normal((7, 3)), "float64")
     y = backend.asarray(_onehot(rng.integers(0, 4, 7), 4), "float64")
 
@@ -172,22 +173,11 @@ def test_dense_softmax_gradients_match_finite_differences(backend):
 
 # -- network3's dropout, the protocol, the checks --------------------------------------------
 
-def test_draw_mask_keeps_one_minus_p_and_is_reproducible():
-    a = draw_mask(np.random.default_rng(0), 0.3, (200, 100))
-    assert set(np.unique(a)) <= {0.0, 1.0} and a.dtype == np.float64
-    assert abs(a.mean() - 0.7) < 0.01
-    assert np.array_equal(a, draw_mask(np.random.default_rng(0), 0.3, (200, 100)))
-    layers = (Flatten(2), Dense(5, p_dropout=0.5), Dense(4), Softmax(2, p_dropout=0.1))
-    masks = sequential.draw_masks(layers, np.random.default_rng(1), (3, 4), (2, 8))
-    assert masks[0] is None and masks[2] is None
-    assert masks[1].shape == (2, 8, 12) and masks[3].shape == (2, 8, 4)
-
-
 def test_dropout_training_and_evaluation_paths_are_network3s():
     rng = np.random.default_rng(6)
     layer = Dense(3, ReLU, p_dropout=0.4)
     (w, b), _ = layer.init(rng, (5,))
-    x, mask = rng.standard_normal((4, 5)), draw_mask(rng, 0.4, (4, 5))
+    x, mask = rng.standard_normal((4, 5)), keep_mask(rng, 0.4, (4, 5))
     train, _ = layer.forward((w, b), x, mask=mask)
     np.testing.assert_array_equal(train, np.maximum((x * mask) @ w.T + b, 0))  # no 1/(1-p)
     np.testing.assert_array_equal(layer.apply((w, b), x), np.maximum(0.6 * (x @ w.T) + b, 0))

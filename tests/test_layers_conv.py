@@ -13,7 +13,7 @@ from nnxp.layers import (Conv2D, ConvPool, Dense, Flatten, MaxPool2D, Reshape, S
                          primitives, sequential)
 from nnxp.namespace import namespace
 
-from conftest import to_numpy
+from conftest import layer_masks, to_numpy
 
 # 11 x 10 images: the conv-pool layer's 9 x 8 maps leave a row that fills no window
 INPUT = (110,)
@@ -61,7 +61,7 @@ def test_conv_net_matches_torch_autograd(backend, members, shared):
     x = rng.standard_normal((m,) + INPUT if shared else (members, m) + INPUT)
     labels = rng.integers(0, 3, (m,) if members == 1 else (members, m))
     lead = (m,) if members == 1 else (members, m)
-    masks = sequential.draw_masks(LAYERS, rng, INPUT, lead)
+    masks = layer_masks(LAYERS, rng, INPUT, lead)
     params = _device(backend, host[0] if members == 1 else sequential.stack_params(host))
     dmasks = tuple(None if k is None else backend.asarray(k, "float64") for k in masks)
     y = backend.asarray(np.eye(3)[labels], "float64")
@@ -234,7 +234,7 @@ def test_conv_net_stays_on_a_non_default_device():
         params = _device(be, sequential.stack_params(host))
         x = be.asarray(rng.standard_normal((3,) + INPUT), "float64")
         masks = tuple(None if k is None else be.asarray(k, "float64")
-                      for k in sequential.draw_masks(LAYERS, rng, INPUT, (2, 3)))
+                      for k in layer_masks(LAYERS, rng, INPUT, (2, 3)))
         y = be.asarray(np.eye(3)[rng.integers(0, 3, (2, 3))], "float64")
         out, caches = sequential.forward(LAYERS, params, x, masks)
         grads = sequential.backward(LAYERS, params, caches,
@@ -258,7 +258,7 @@ def test_compiled_forward_and_backward_match_eager(backend):
     params = _device(backend, sequential.stack_params(_host_params(rng, 2)))
     x = backend.asarray(rng.standard_normal((2, 4) + INPUT), "float64")
     masks = tuple(None if k is None else backend.asarray(k, "float64")
-                  for k in sequential.draw_masks(LAYERS, rng, INPUT, (2, 4)))
+                  for k in layer_masks(LAYERS, rng, INPUT, (2, 4)))
     y = backend.asarray(np.eye(3)[rng.integers(0, 3, (2, 4))], "float64")
 
     def grads(params, x, y, masks):

@@ -62,9 +62,10 @@ Dropout: masks on the inputs of the layers with p_dropout > 0, each unit kept wi
 1 - p_dropout, drawn on the host from the network's ``numpy.random.Generator`` (seed: the
 ``seed`` argument, else the book's fixed 985772, np.random.RandomState(0).randint(999999)):
 for each mini-batch in turn, for each dropout layer in order, ``rng.random((mini_batch_size,
-n_in)) >= p_dropout``; drawn for MASK_BLOCK mini-batches at a time, moved to the device per
-block.  Theano's random streams
-cannot be reproduced, so runs with dropout do not repeat the book's masks.
+n_in)) >= p_dropout``.  That is the native API's stream (nnxp.masks.MaskStream, here over the
+network's one Generator): bool masks, drawn and moved to the device about masks.CHUNK_ROWS
+rows of whole mini-batches at a time.  Theano's random
+streams cannot be reproduced, so runs with dropout do not repeat the book's masks.
 
 Not the book's: the Theano graph attributes (``net.x``, ``layer.output``, ``theano.function``
 on them) do not exist; an activation_fn must be one of the four functions here (or an nnxp
@@ -84,10 +85,14 @@ import numpy as np
 
 from .. import backends, checks
 from ..activations import Activation, Identity, ReLU as _ReLU, Sigmoid, Tanh, as_activation
+from ..core import layered_spec
+from ..costs import LogLikelihoodCost
 from ..data import frozen, prepare
+from ..engines import mask_chunks
 from ..errors import ConfigError, DataError, InputTypeError
 from ..files import read_bytes
 from ..layers import ConvPool, Dense, Reshape, Softmax, sequential
+from ..masks import MaskStream, has_dropout, keep_mask
 from ..namespace import device_of, namespace
 
 __all__ = ["load_data_shared", "Network", "ConvPoolLayer", "FullyConnectedLayer",
@@ -95,7 +100,6 @@ __all__ = ["load_data_shared", "Network", "ConvPoolLayer", "FullyConnectedLayer"
            "SharedValue", "floatX"]
 
 BOOK_DROPOUT_SEED = 985772     # np.random.RandomState(0).randint(999999), network3's seed
-MASK_BLOCK = 100               # mini-batches whose dropout masks are drawn and moved at once
 EVAL_ROWS = 500                # rows evaluated per call (rounded to whole mini-batches)
 
 
@@ -324,10 +328,11 @@ class Network:
         self.layers = _checked_layers(layers, self.mini_batch_size)
         self.params = [p for layer in self.layers for p in layer.params]
         self._seam, self._where = _seam(self.layers)
+        self._spec = layered_spec([math.prod(self.layers[0].input_shape), *self._seam],
+                                  Sigmoid, None, LogLikelihoodCost)
         self._dtype = self.layers[0].w.dtype.name
-        self._rng = np.random.default_rng(BOOK_DROPOUT_SEED if seed is None
-                                          else checks.seed(seed))
-        self._dropout = any(layer.p_dropout > 0 for layer in self.layers)
+        rng = np.random.default_rng(BOOK_DROPOUT_SEED if seed is None else checks.seed(seed))
+        self._masks = MaskStream(self._spec, [rng]) if has_dropout(self._spec) else None
         self._device = (None, None)   # (key, device params) of the last transfer
         self._programs: dict = {}
 
@@ -349,6 +354,9 @@ class Network:
         step = self._program(be, "step", lmbda > 0)
         hyper = tuple(be.asarray(np.asarray(v), self._dtype) for v in (eta, lmbda / n_batches))
         best = (0.0, None, None)  # validation accuracy, iteration, test accuracy
+        chunks = {} if self._masks is None else {  # a mask chunk's first mini-batch -> count
+            first: count for first, count, _ in mask_chunks(n_batches * self.mini_batch_size,
+                                                            self.mini_batch_size)}
         with be.device_scope(), be.limit_threads(self._work()):
             zero = be.asarray(np.zeros((), np.int64), "index")
             try:
@@ -358,8 +366,8 @@ class Network:
                         iteration = n_batches * epoch + index
                         if iteration % 1000 == 0:
                             print(f"Training mini-batch number {iteration}")
-                        if self._dropout and index % MASK_BLOCK == 0:
-                            masks = self._masks(be, min(MASK_BLOCK, n_batches - index))
+                        if index in chunks:
+                            masks = self._masks.draw_on(be, chunks[index], self.mini_batch_size)
                             j = zero
                         params, pos, j = step(params, pos, j, train.x, train.y, hyper, masks)
                     best = self._end_of_epoch(be, params, epoch, iteration, validation, test,
@@ -402,8 +410,8 @@ class Network:
             raise DataError(f"{name} must be a pair (x, y) as load_data_shared returns, got "
                             f"{checks.show(data)}")
         x, y = (v.get_value(borrow=True) if isinstance(v, SharedValue) else v for v in data)
-        n_in = math.prod(self.layers[0].input_shape)
-        dataset = prepare((x, y), be, self._dtype, n_in, self.layers[-1].n_out, name)
+        dataset = prepare((x, y), be, self._dtype, self._spec.sizes[0], self._spec.sizes[-1],
+                          name)
         if dataset.n < self.mini_batch_size:
             raise DataError(f"{name} has {dataset.n} examples, fewer than one mini-batch of "
                             f"{self.mini_batch_size}")
@@ -432,16 +440,6 @@ class Network:
     def _shared(self):
         return [v for layer in self.layers for v in (layer.w, layer.b)]
 
-    def _masks(self, be, count):
-        """Dropout masks for ``count`` mini-batches: one (count * m, ...) device array per
-        layer (None without dropout), drawn mini-batch by mini-batch, layer by layer."""
-        m, shape = self.mini_batch_size, self.layers[0].input_shape
-        drawn = [sequential.draw_masks(self._seam, self._rng, shape, (m,))
-                 for _ in range(count)]
-        return tuple(None if first is None else be.asarray(
-            np.concatenate([d[k] for d in drawn]), self._dtype)
-            for k, first in enumerate(drawn[0]))
-
     def _work(self):
         return self.mini_batch_size * max(layer.work for layer in self.layers)
 
@@ -450,8 +448,7 @@ class Network:
         key = (be, kind) + flags
         if key not in self._programs:
             build = {"step": _make_step, "hits": _make_hits, "predict": _make_predict}[kind]
-            self._programs[key] = be.compile(build(self._seam, self.layers[0].input_shape,
-                                                   self.mini_batch_size, *flags))
+            self._programs[key] = be.compile(build(self._seam, self.mini_batch_size, *flags))
         return self._programs[key]
 
     def _accuracy(self, be, params, data):
@@ -501,9 +498,10 @@ def _checked_layers(layers, mini_batch_size):
 
 
 def _seam(layers):
-    """nnxp's layers for the book's, a Reshape wherever the book reshapes to another shape;
-    and where each book layer sits in that list."""
-    seam, where, shape = [], [], tuple(layers[0].input_shape)
+    """nnxp's layers for the book's, a Reshape wherever the book reshapes to another shape
+    (the rows of data are flat: a first conv layer gets a Reshape before it); and where each
+    book layer sits in that list."""
+    seam, where, shape = [], [], (math.prod(layers[0].input_shape),)
     for layer in layers:
         if shape != tuple(layer.input_shape):
             seam.append(Reshape(layer.input_shape, ndim=len(shape)))
@@ -518,19 +516,20 @@ def _rows(xp, start, m, like):
     return start * m + xp.arange(m, dtype=start.dtype, device=device_of(like))
 
 
-def _make_step(seam, input_shape, m, decay):
+def _make_step(seam, m, decay):
     """step(params, pos, j, x, y, hyper, masks) -> (params, pos + 1, j + 1): mini-batch
     ``pos`` of the data (x (n, n_in), y one-hot), gathered on the device, through
-    backpropagation and one update; masks: per seam layer None or the block's masks, of
-    which this mini-batch's are block row ``j``.  hyper = (eta, lmbda / num_batches)."""
+    backpropagation and one update; masks: per seam layer None or the chunk's bool masks
+    (count, m, n_in) (masks.MaskStream.draw_on), of which this mini-batch's are the ``j``-th.
+    hyper = (eta, lmbda / num_batches)."""
     def step(params, pos, j, x, y, hyper, masks):
         xp = namespace(x)
         rows = _rows(xp, pos, m, x)
-        xb = xp.reshape(xp.take(x, rows, axis=0), (m,) + tuple(input_shape))
-        yb = xp.take(y, rows, axis=0)
-        mask_rows = _rows(xp, j, m, x) if masks else None
-        batch_masks = tuple(None if k is None else xp.take(k, mask_rows, axis=0)
-                            for k in masks) if masks else None
+        xb, yb = xp.take(x, rows, axis=0), xp.take(y, rows, axis=0)
+        mask_rows = _rows(xp, j, m, x) if masks else None  # of the chunk's (count * m) rows
+        batch_masks = None if not masks else tuple(
+            None if k is None else xp.take(xp.reshape(k, (-1, k.shape[-1])), mask_rows, axis=0)
+            for k in masks)
         out, caches = sequential.forward(seam, params, xb, batch_masks)
         grads = sequential.backward(seam, params, caches, (out - yb) / m, at_z=True)
         eta, reg = hyper
@@ -547,21 +546,21 @@ def _make_step(seam, input_shape, m, decay):
     return step
 
 
-def _make_hits(seam, input_shape, m):
+def _make_hits(seam, m):
     """hits(params, x, labels) -> right answers per mini-batch of the rows given."""
     def hits(params, x, labels):
         xp, n = namespace(x), x.shape[0]
-        out = sequential.apply(seam, params, xp.reshape(x, (n,) + tuple(input_shape)))
+        out = sequential.apply(seam, params, x)
         right = xp.astype(xp.argmax(out, axis=-1) == labels, labels.dtype)
         return xp.sum(xp.reshape(right, (n // m, m)), axis=1)
     return hits
 
 
-def _make_predict(seam, input_shape, m):
+def _make_predict(seam, m):
+    del m  # every builder takes the mini-batch size
+
     def predict(params, x):
-        xp = namespace(x)
-        out = sequential.apply(seam, params, xp.reshape(x, (x.shape[0],) + tuple(input_shape)))
-        return xp.argmax(out, axis=-1)
+        return namespace(x).argmax(sequential.apply(seam, params, x), axis=-1)
     return predict
 
 
@@ -634,5 +633,5 @@ def dropout_layer(layer, p_dropout, rng=None):
         raise InputTypeError(f"rng must be a numpy.random.Generator or None, got "
                              f"{checks.show(rng)}")
     xp = namespace(layer)
-    mask = xp.asarray(rng.random(tuple(layer.shape)) >= p, device=device_of(layer))
+    mask = xp.asarray(keep_mask(rng, p, tuple(layer.shape)), device=device_of(layer))
     return layer * xp.astype(mask, layer.dtype)

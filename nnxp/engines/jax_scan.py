@@ -89,8 +89,7 @@ class JaxScanEngine(Engine):
         pos = self._call(_zero, None, (), order)
         n = data.n
         for first, count, rows in mask_chunks(n, m, every):
-            chunk = tuple(None if k is None else self.backend.asarray(k)
-                          for k in masks.draw(count, rows))
+            chunk = masks.draw_on(self.backend, count, rows)
             params, state, pos = self._call(_masked, transform, (rows, count), params, state,
                                             data.x, data.y, order, pos, chunk)
             done = first + count

@@ -43,7 +43,7 @@ class PlainEngine(Engine):
                              mini_batch_size, every, on_chunk)
 
     def _run_masked(self, step, params, state, data, order, m, every, on_chunk, masks):
-        xp, n, x, y, be = self.backend.xp, data.n, data.x, data.y, self.backend
+        xp, n, x, y = self.backend.xp, data.n, data.x, data.y
         for first, count, rows in mask_chunks(n, m, every):
             start, end = first * m, first * m + count * rows
             if order is None:
@@ -51,7 +51,7 @@ class PlainEngine(Engine):
             else:
                 index = order[start:end]
                 x_block, y_block = xp.take(x, index, axis=0), xp.take(y, index, axis=0)
-            chunk = tuple(None if k is None else be.asarray(k) for k in masks.draw(count, rows))
+            chunk = masks.draw_on(self.backend, count, rows)
             for i in range(count):
                 params, state = step(params, state, x_block[i * rows:(i + 1) * rows, ...],
                                      y_block[i * rows:(i + 1) * rows, ...],

@@ -10,8 +10,7 @@ to it, and ``apply`` (base.py states the protocol with its shapes):
     MaxPool2D(pool=(2, 2))                                   pool.py
     ConvPool(n_filters, filter_size, pool=(2, 2), activation=Sigmoid)   conv_pool.py
     Flatten(ndim=3), Reshape(shape, ndim=1)                  reshape.py
-    draw_mask(rng, p_dropout, shape)                         dropout.py
-    sequential: init, forward, backward, apply, output_error, draw_masks, ...
+    sequential: init, forward, backward, apply, output_error, ...
 
 Every layer is rank-polymorphic over a leading member axis K (a population's params carry it).
 The convolution and pooling primitives (primitives.py) are array-API code with faster backend
@@ -30,10 +29,9 @@ from .base import Layer
 from .conv import Conv2D
 from .conv_pool import ConvPool
 from .dense import Dense
-from .dropout import draw_mask
 from .pool import MaxPool2D
 from .reshape import Flatten, Reshape
 from .softmax import Softmax
 
 __all__ = ["Layer", "Dense", "Softmax", "Conv2D", "MaxPool2D", "ConvPool", "Flatten", "Reshape",
-           "draw_mask", "sequential", "primitives"]
+           "sequential", "primitives"]

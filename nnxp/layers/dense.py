@@ -15,8 +15,8 @@ network3's FullyConnectedLayer).
 The formulas and the order of every operation are nnxp/backprop.py's, so a stack of Dense
 layers gives backprop's bits for the same parameters.  Dropout is network3's: the mask keeps
 each input with probability 1 - p_dropout and is not rescaled; evaluation scales the weighted
-input by 1 - p_dropout instead.  The mask comes from the caller (dropout.py draws it on the
-host); p_dropout = 0 multiplies by nothing.
+input by 1 - p_dropout instead.  The mask comes from the caller (nnxp/masks.py draws it on
+the host); p_dropout = 0 multiplies by nothing.
 
 Initializers: ``weight_init(rng, (n_out, n_in))`` (default: nnxp.initializers.default_weight,
 N(0, 1/n_in)) and ``bias_init(rng, (n_out,))`` (default: normal_bias, N(0, 1)), weights drawn

@@ -5,8 +5,8 @@
                                                       drawn in order from ``rng`` (host float64)
     stack_params([params_1, ..., params_K]) -> params every array with a leading member axis
     forward(layers, params, x, masks=None) -> (output, caches)
-        masks: None, or one entry per layer (a 0/1 array shaped like that layer's input, or
-        None); draw_masks gives them
+        masks: None, or one entry per layer (a bool or 0/1 array shaped like that layer's
+        input, made the input's dtype here; or None); nnxp/masks.py draws them
     backward(layers, params, caches, delta_out, *, at_z=False) -> grads
         delta_out = dC/d(output), or with ``at_z=True`` dC/dz of the last layer's weighted
         input (what ``output_error`` gives); grads: one tuple per layer shaped like params,
@@ -14,9 +14,6 @@
         parameters (a Reshape's or a shared input's is never needed)
     output_error(layers, caches, cost, y) -> dC/dz^L = cost.delta(z, a, y, activation) (BP1)
     apply(layers, params, x) -> output                the evaluation path (no caches, no masks)
-    draw_masks(layers, rng, input_shape, lead) -> masks
-        host masks for the layers with p_dropout > 0 (None for the others); ``lead`` is the
-        leading shape of the inputs: (m,) for one network, (K, m) for K members
 
 x is (m, *input_shape) for one network and (K, m, *input_shape), or (m, *input_shape) shared,
 for a population whose params carry a leading K.  Pure functions: nothing is mutated.
@@ -24,10 +21,9 @@ for a population whose params carry a leading K.  Pure functions: nothing is mut
 
 from ..errors import ConfigError
 from ..namespace import namespace
-from .dropout import draw_mask
 
 __all__ = ["output_shapes", "init", "stack_params", "forward", "backward", "output_error",
-           "apply", "draw_masks"]
+           "apply"]
 
 
 def output_shapes(layers, input_shape) -> list:
@@ -55,7 +51,10 @@ def stack_params(members) -> tuple:
 def forward(layers, params, x, masks=None):
     caches, a = [], x
     for l, (layer, p) in enumerate(zip(layers, params)):
-        a, cache = layer.forward(p, a, mask=None if masks is None else masks[l])
+        mask = None if masks is None else masks[l]
+        if mask is not None:  # bool (masks.py) or 0/1: the input's dtype
+            mask = namespace(a).astype(mask, a.dtype)
+        a, cache = layer.forward(p, a, mask=mask)
         caches.append(cache)
     return a, tuple(caches)
 
@@ -82,9 +81,3 @@ def apply(layers, params, x):
     for layer, p in zip(layers, params):
         a = layer.apply(p, a)
     return a
-
-
-def draw_masks(layers, rng, input_shape, lead) -> tuple:
-    shapes = [tuple(input_shape)] + output_shapes(layers, input_shape)[:-1]
-    return tuple(draw_mask(rng, layer.p_dropout, tuple(lead) + shape)
-                 if layer.p_dropout > 0 else None for layer, shape in zip(layers, shapes))
