@@ -8,6 +8,10 @@
     relate(problems, trained, last=None) -> None   causes take the severity of what they explain
 
 1. attribute, in order:
+   0. without a history: a minority of dead units (a warning) in a network that already has
+      the initialization their remedy names (``current``), whose layer's biases are all still
+      0 (as zero_bias drew them: untrained), was drawn dead: "info" (the same initialization
+      again cannot do better; the rest of the layer learns).
    a. the finder's verdict (``threshold``, the finder's largest eta at which the training
       cost decreases from the start, when given): eta at or below it is never called too high
       by the curve, eta above it is (one notion of "too high" for the finder and diagnose);
@@ -92,6 +96,8 @@ def attribute(problems, records, th, *, eta, progress, threshold=None, mini_batc
     and "bias_init"; module doc)."""
     current = current or {}
     problems = finder_verdict(problems, eta, threshold)
+    if not records:
+        _drawn_dead(problems, current)
     if records and current.get("weight_init") in _SYMMETRIC:
         for p in problems:  # weights of one sign from a start symmetric about zero
             if p.kind == "same_sign_weights":
@@ -137,6 +143,22 @@ def attribute(problems, records, th, *, eta, progress, threshold=None, mini_batc
         if killed:
             return _killed_by_eta(problems, killed, eta, len(records))
     return list(problems)
+
+
+def _drawn_dead(problems, current) -> None:
+    """Before training: a minority of dead units (a "warning") in a network that already has
+    the initialization their remedy names, whose layer's biases are still all 0 as zero_bias
+    drew them (no step has moved them, nor a hand), was drawn so (inputs all of one sign,
+    say): re-initializing the same way cannot do better, and the rest of the layer learns.
+    "info", in place."""
+    for p in problems:
+        if (p.kind == "dead_units" and p.severity == "warning" and p.remedy
+                and p.evidence.get("bias_max") == 0.0
+                and all(k in current and current[k] is v for k, v in p.remedy.items())):
+            p.severity = "info"
+            p.evidence["drawn_dead"] = True
+            p.message += ("; the network already has the initialization the advice names, "
+                          "and a minority of dead units costs capacity, not learning")
 
 
 def _killed_by_eta(problems, killed, eta, epochs) -> list:

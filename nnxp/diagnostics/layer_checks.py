@@ -184,7 +184,8 @@ def _head(st, act, units, ctx, is_output) -> str:
 
 
 def _evidence(st, units, ctx, is_output) -> dict:
-    evidence = {"dead": len(units) / st["units"], "z_mean": st["z_mean"], "n_probe": ctx["m"]}
+    evidence = {"dead": len(units) / st["units"], "z_mean": st["z_mean"], "n_probe": ctx["m"],
+                "bias_max": st.get("_bias_max")}
     if is_output:
         evidence["ties"] = ctx["ties"]
         evidence["rectified_output"] = True

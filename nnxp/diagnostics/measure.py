@@ -29,7 +29,7 @@ __all__ = ["probe_numbers", "layout", "measure", "chance_cost", "input_numbers",
            "SCALARS", "TOTALS"]
 
 SCALARS = ("finite", "act_mean", "act_std", "z_mean", "z_std", "weight_rms", "positive_weights",
-           "negative_weights", "unit_spread", "grad_norm", "bias_grad_norm")
+           "negative_weights", "unit_spread", "grad_norm", "bias_grad_norm", "bias_max")
 TOTALS = ("pred_counts", "label_counts", "hits", "ties", "cost_value",  # counts: one per class
           "x_rms", "x_max", "x_col_max")  # x_col_max: one per input column
 
@@ -99,6 +99,7 @@ def _layer(xp, w, b, z, a, gw, gb, m) -> dict:
         "unit_spread": xp.max(xp.abs(w - xp.mean(w, axis=0, keepdims=True))),
         "grad_norm": xp.sqrt(xp.sum(gw * gw)) / m,
         "bias_grad_norm": xp.sqrt(xp.sum(gb * gb)) / m,
+        "bias_max": xp.max(xp.abs(b)),
     }
 
 

@@ -156,3 +156,34 @@ def test_an_output_collapse_above_the_cost_of_knowing_nothing_stays_an_error(bac
     report = diagnose(net, data, eta=0.3, history=history)
     assert report.primary.kind == "output_collapse", str(report)
     assert report.primary.severity == "error"
+
+
+# -- dead units drawn by the initialization the advice names ------------------------------------
+
+def _offset_relu(bias_init):
+    """A ReLU network on inputs all of one sign (no centring): with zero biases, a unit whose
+    weights point away from the inputs' mean is dead from the start."""
+    from nnxp.initializers import he_weight
+    x, y = problem_data()
+    net = nnxp.Network([N_IN, 10, N_OUT], seed=0, activation="relu", weight_init=he_weight,
+                       bias_init=bias_init)
+    (w1, b1), _ = host_params(net)
+    w1[:2] = -np.abs(w1[:2])  # 2 of 10 units off on every (positive) input
+    set_params(net, [(w1, b1), None])
+    return net, (np.abs(x) + 0.5, y)
+
+
+def test_a_minority_of_dead_units_under_the_advised_initialization_is_info(backend):
+    from nnxp.initializers import zero_bias
+    net, data = _offset_relu(zero_bias)
+    (dead,) = diagnose(net, data).find("dead_units", layer=0)
+    assert dead.severity == "info" and dead.evidence["drawn_dead"], str(dead)
+
+
+def test_a_minority_of_dead_units_under_another_initialization_stays_a_warning(backend):
+    def small_bias(rng, shape):
+        return np.full(shape, 0.0)  # zero biases, but not the initializer the advice names
+
+    net, data = _offset_relu(small_bias)
+    (dead,) = diagnose(net, data).find("dead_units", layer=0)
+    assert dead.severity == "warning", str(dead)
