@@ -328,9 +328,12 @@ def tables(result) -> str:
 
 
 def _show(v) -> str:
-    """A remedy's value: an initializer by its name, a number in 3 significant digits."""
+    """A remedy's value: an initializer by its name, a number in 3 significant digits, a list
+    of numbers (scale_inputs per column) by its length."""
     if callable(v):
         return getattr(v, "__name__", str(v))
+    if isinstance(v, list):
+        return f"[{len(v)} factors]"
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 

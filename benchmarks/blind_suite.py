@@ -12,9 +12,11 @@ networks are heldout_suite's KINDS.
 
 Why a third group: benchmarks/fresh_suite.py was built blind, but its failures were then used
 to change the thresholds and verdicts, so it became a training score.  This group was written
-in the same session, before those changes were run on it, and no case was changed after its
-first measurement (docs/diagnostics.md, "A blind held-out group"; only its three helpers moved
-into fresh_suite.Builder afterwards, the scenarios checked equal).
+in the same session, before those changes were run on it, and measured once
+(docs/diagnostics.md, "A blind held-out group"; only its three helpers moved into
+fresh_suite.Builder afterwards, the scenarios checked equal).  Its failures were then used to
+change the diagnosis, so it is now a training score too; one label, found wrong at that first
+measurement, was corrected (wine-std-full-batch, see HEALTHY).
 
     data      configurations no other suite uses: make_circles with little noise and a
               small inner ring ("rings"), make_blobs in 2-d with 3 tight centres ("blobs2"),
@@ -26,10 +28,11 @@ into fresh_suite.Builder afterwards, the scenarios checked equal).
     healthy   widths and depths [2, 32, 2], [2, 24, 24, 2], [2, 10, 3], [3, 30, 3],
               [13, 40, 3], [30, 10, 10, 2], [784, 60, 10]; sigmoid + cross-entropy, tanh +
               softmax, ReLU + softmax; mini-batches 5, 16, 20, 50; etas a researcher would
-              take for the setting.
+              take for the setting; and wine's full batch (labelled failing at first: a
+              labelling error, see HEALTHY).
     failing   eta about 100 times a working one; inputs left unscaled (0-255 MNIST for a
               tanh and a ReLU network, raw breast_cancer for a sigmoid one): the kind to name
-              first is ``inputs_not_scaled``; too few updates (full-batch); dead ReLU biases;
+              first is ``inputs_not_scaled``; too few updates (MNIST full-batch); dead ReLU biases;
               every weight 0; N(0, 10^2) weights; eta lmbda / n of 0.3.
     bar       the accuracy that counts as "trains" when the remedy is applied: below the worst
               healthy run on the same data (checked with fresh_suite.train_only, which runs
@@ -93,6 +96,12 @@ HEALTHY = [
         _cfg("mnist60", "tanh", eta=0.05)),
     _ok("mnist60-relu-mb50", "MNIST [784, 60, 10] ReLU, softmax, mini-batch 50, eta 0.1",
         _cfg("mnist60", "relu", eta=0.1, mb=50)),
+    # A labelling error found at the first measurement (090fd06): this run was labelled
+    # failing (too_few_updates), but its 20 full-batch updates train it to 92-95% on both
+    # seeds, above the bar; the diagnosis said nothing, which is right.  Relabelled healthy.
+    _ok("wine-std-full-batch", "wine standardized [13, 40, 3] sigmoid, cross-entropy, eta "
+        "0.5, mini-batch = the 118 rows, 20 epochs: 20 updates (trains: a healthy run)",
+        _cfg("wine_std", "sigmoid", mb=118, epochs=20)),
 ]
 
 FAILING = [
@@ -119,9 +128,6 @@ FAILING = [
          _cfg("cancer_raw", "sigmoid", eta=0.3, mb=20), UNSCALED, (SAT, COLLAPSE),
          stage="fresh"),
     # too few updates
-    _bad("wine-std-full-batch", "wine standardized [13, 40, 3] sigmoid, cross-entropy, eta "
-         "0.5, mini-batch = the 118 rows, 20 epochs: 20 updates",
-         _cfg("wine_std", "sigmoid", mb=118, epochs=20), FEW, (COLLAPSE,)),
     _bad("mnist60-full-batch", "MNIST [784, 60, 10] tanh, softmax, eta 0.05, mini-batch = "
          "the 4,000 images, 8 epochs: 8 updates", _cfg("mnist60", "tanh", eta=0.05, mb=4000),
          FEW, (COLLAPSE,)),

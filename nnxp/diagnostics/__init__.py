@@ -32,15 +32,22 @@ at or below it never, above it always; remedies that lower eta then use half of 
 Problem kinds (``Report.KINDS``, in the order causes come before consequences) and when they
 are reported, with the default thresholds:
 
-    inputs_not_scaled       the probe's inputs have an RMS above ``input_rms`` (10) and the
-                            first layer's weights are at most 3x the 1/sqrt(n_in) scale: z is
-                            as wide as the data; remedy ``scale_inputs`` = 1 / max |x| (a data
-                            transform: advice.scale_inputs); it explains what the wide z does
+    inputs_not_scaled       the probe's inputs have an RMS above ``input_rms`` (10) and, in a
+                            network not trained (no history), the first layer's weights are at
+                            most 3x the 1/sqrt(n_in) scale (after training whatever they did:
+                            the first layer's steps grow with the inputs); "info" once the
+                            trained network has learned; z is as wide as the data; remedy
+                            ``scale_inputs`` = 1 / max |x|, or one factor per column, 1 / its
+                            max |x|, when the largest magnitude is above ``column_spread``
+                            (10) times the median column's (a data transform:
+                            advice.scale_inputs); it explains what the wide z does
     divergence              a parameter, the probe cost or a recorded cost is NaN or infinite
     identical_units         every unit of a layer has the same weights: symmetry never breaks
     same_sign_weights       at least ``same_sign_share`` (99%) of a layer's weights (10 or more)
                             share one sign; an error when it pushes the layer's z off centre
-                            into saturation, or the output collapses
+                            into saturation, or the output collapses.  After training from one
+                            of nnxp's (symmetric) initializers, made by the steps: explained by
+                            a learning rate or weight decay found, and listed after it
     weight_decay_too_strong (eta, lmbda and n known) eta lmbda / n, the fraction of every weight
                             L2 regularization removes at each step, above ``max_decay`` (1e-3)
     too_few_updates         (history and mini_batch_size) fewer than ``min_updates`` (1,000)
@@ -66,8 +73,9 @@ are reported, with the default thresholds:
                             network that has not learned; or units died (4 or more epochs)
                             under the initialization their remedy names.  (eta) one full
                             step eta |dC/dw| above ``max_update_ratio`` (100) times |w|
-    tiny_weights            weight RMS below ``tiny_weight_ratio`` (5%) of 1/sqrt(n_in): the
-                            output hardly depends on the input (too much L2 weight decay)
+    tiny_weights            weight RMS below ``tiny_weight_ratio`` (5%) of 1/sqrt(n_in) (the
+                            first layer's times the inputs' RMS when above 1): the output
+                            hardly depends on the input (too much L2 weight decay)
     dead_units              ReLU-family units with z <= 0 on every input of a probe of at least
                             ``conclusive_probe`` (300) rows whose input cannot change: the first
                             layer, or a layer below which nothing learns.  Hidden layers when at
@@ -101,12 +109,14 @@ are reported, with the default thresholds:
     output_collapse         one class gets ``collapse_share`` (90%) of the predictions, though
                             its share of the labels is below that, with the problems that
                             explain it and how many predictions are argmax ties ("info" without
-                            an error to explain it for an untrained network, or one whose cost
-                            is still falling)
+                            an error to explain it for an untrained network, one whose cost
+                            is still falling, or one whose cost is at most that of predicting
+                            the class frequencies: the plateau training starts on)
 
 Severity: "error" (the network cannot learn as it is), "warning" (it learns badly), "info"
-(not a verdict).  ``Report.problems`` are sorted by severity, then in KINDS order, so the first
-(``Report.primary``) is the cause to fix; each Problem carries its advice as text and as a
+(not a verdict).  ``Report.problems`` are sorted by severity, then what no other problem
+explains before what one does, then in KINDS order, so the first (``Report.primary``) is the
+cause to fix; each Problem carries its advice as text and as a
 ``remedy``, the Network / SGD arguments to change, as those accept them
 (``advice.split_remedy`` separates the two).
 

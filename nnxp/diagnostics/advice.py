@@ -9,7 +9,9 @@ program can apply it: benchmarks/bench_diagnose.py does, and retrains).  Remedy 
     SGD:      "eta" (a number), "mini_batch_size" (a number), "lmbda" (a number),
               "early_stopping" (epochs without improvement)
     data:     "scale_inputs" (a number: every input, training and evaluation, multiplied by
-              it; no nnxp argument scales data, so ``scale_inputs(remedy, x)`` applies it)
+              it; or a list of numbers, one per input column (features of very different
+              ranges), column j multiplied by the j-th; no nnxp argument scales data, so
+              ``scale_inputs(remedy, x)`` applies it)
 
 A remedy that changes the initialization means a fresh network.  ``split_remedy(remedy)``
 gives the Network and SGD keyword arguments (data keys are left to ``scale_inputs``).
@@ -24,7 +26,10 @@ BOOK_DECAY is the weight decay per step of the book's MNIST run, eta lmbda / n =
 0.5 * 5.0 / 50,000 = 5e-5; ``book_lmbda(eta, n)`` is the lmbda that gives it.
 """
 
+from ..checks import show
+from ..errors import ConfigError
 from ..initializers import default_weight, he_weight, zero_bias
+from ..namespace import device_of, namespace
 
 __all__ = ["REINIT", "FIND_ETA", "HE_INIT", "BOOK_DECAY", "book_lmbda", "REINIT_REMEDY",
            "FIND_ETA_REMEDY", "HE_REMEDY", "FIND", "resolve_eta", "MINI_BATCH", "NETWORK_KEYS",
@@ -44,7 +49,7 @@ SCALE_INPUTS = ("scale the inputs to [0, 1] (divide 8-bit pixels by 255) or stan
                 "feature to zero mean and unit variance (features of very different ranges: "
                 "per column, e.g. scikit-learn's MinMaxScaler or StandardScaler fitted on the "
                 "training data), the same for training and evaluation data; the remedy "
-                "multiplies every input by one number")
+                "multiplies every input by one number, or each column by its own")
 BOOK_DECAY = 5e-5
 MINI_BATCH = 10  # the book's mini-batch size, what a too_few_updates remedy proposes
 
@@ -73,11 +78,27 @@ def split_remedy(remedy) -> tuple:
 
 
 def scale_inputs(remedy, x):
-    """``x`` (an array of inputs, any library's, or anything that multiplies by a number) with
-    the remedy's data transform applied: ``x * remedy["scale_inputs"]``; ``x`` itself when the
-    remedy has none.  Apply it to the training and the evaluation inputs alike."""
+    """``x`` (an array of inputs (rows, columns), any library's, or anything that multiplies
+    by a number) with the remedy's data transform applied: ``x * remedy["scale_inputs"]``,
+    a number, or one number per column (a list of ``x.shape[-1]`` numbers, put in ``x``'s
+    namespace and device); ``x`` itself when the remedy has none.  Apply it to the training
+    and the evaluation inputs alike."""
     factor = remedy.get("scale_inputs")
-    return x if factor is None else x * factor
+    if factor is None:
+        return x
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        return x * factor
+    if not isinstance(factor, (list, tuple)) or not all(
+            isinstance(f, (int, float)) and not isinstance(f, bool) for f in factor):
+        raise ConfigError("scale_inputs must be a number or a list of numbers (one per input "
+                          f"column), got {show(factor)}")
+    columns = x.shape[-1] if len(getattr(x, "shape", ())) else None
+    if columns != len(factor):
+        raise ConfigError(f"scale_inputs has {len(factor)} factors, one per column, but the "
+                          f"inputs have shape {tuple(getattr(x, 'shape', ()))}")
+    xp = namespace(x)
+    dtype = x.dtype if xp.isdtype(x.dtype, "real floating") else None
+    return x * xp.asarray([float(f) for f in factor], dtype=dtype, device=device_of(x))
 
 
 def resolve_eta(problems, eta, threshold) -> None:

@@ -8,6 +8,10 @@
     relate(problems, trained, last=None) -> None   causes take the severity of what they explain
 
 1. attribute, in order:
+   0. without a history: a minority of dead units (a warning) in a network that already has
+      the initialization their remedy names (``current``), whose layer's biases are all still
+      0 (as zero_bias drew them: untrained), was drawn dead: "info" (the same initialization
+      again cannot do better; the rest of the layer learns).
    a. the finder's verdict (``threshold``, the finder's largest eta at which the training
       cost decreases from the start, when given): eta at or below it is never called too high
       by the curve, eta above it is (one notion of "too high" for the finder and diagnose);
@@ -47,20 +51,29 @@
                                   by weights of one sign) and an output collapse
        learning_rate_too_high  -> (found in the history) dead and saturated units, an output
                                   collapse: large steps kill units and grow weights (a network
-                                  that started with them is told apart by diagnosing it fresh)
-       weight_decay_too_strong -> tiny weights and an output collapse
+                                  that started with them is told apart by diagnosing it fresh);
+                                  weights of one sign made in training (below)
+       weight_decay_too_strong -> tiny weights and an output collapse; weights of one sign made
+                                  in training (what is left of weights that decay within a
+                                  few steps is what the last steps wrote, with their signs)
        vanishing_gradients     -> an output collapse (the early layers have not learned)
        too_few_updates         -> saturated and dead units, an output collapse; the output
                                   layer's weights of one sign become "info" (a few large steps
                                   on positive inputs make them; so do large steps after a
                                   learning_rate_too_high found in a history)
-   The explained problem's evidence says ``"explained_by"``; the cause's, ``"explains"``.
+   Weights of one sign are "made in training" (evidence ``"made_in_training"``) after training
+   (a history) of a network whose ``weight_init`` is one of nnxp's initializers, every one
+   symmetric about zero: then they are no configuration cause (re-initializing the same way
+   cannot fix them), and a learning rate or weight decay found explains them.
+   The explained problem's evidence says ``"explained_by"``; the cause's, ``"explains"``; the
+   Report lists what is explained after what is not, within a severity.
 """
 
 from __future__ import annotations
 
 import math
 
+from ..initializers import WEIGHT_INITIALIZERS
 from .advice import FIND_ETA, FIND_ETA_REMEDY, MINI_BATCH
 from .history_checks import MIN_EPOCHS, stalled
 from .report import Problem
@@ -70,6 +83,9 @@ __all__ = ["attribute", "relate", "finder_verdict", "too_few_updates"]
 _RANK = {"info": 0, "warning": 1, "error": 2}
 _CONFIG = ("identical_units", "same_sign_weights", "weight_decay_too_strong",
            "inputs_not_scaled")
+# nnxp's weight initializers: each draws weights symmetric about zero, so a layer of them whose
+# weights are of one sign after training was made so by the steps, not by the start
+_SYMMETRIC = tuple(WEIGHT_INITIALIZERS.values())
 
 
 def attribute(problems, records, th, *, eta, progress, threshold=None, mini_batch_size=None,
@@ -80,9 +96,19 @@ def attribute(problems, records, th, *, eta, progress, threshold=None, mini_batc
     and "bias_init"; module doc)."""
     current = current or {}
     problems = finder_verdict(problems, eta, threshold)
-    kinds = {p.kind for p in problems}
+    if not records:
+        _drawn_dead(problems, current)
+    if records and current.get("weight_init") in _SYMMETRIC:
+        for p in problems:  # weights of one sign from a start symmetric about zero
+            if p.kind == "same_sign_weights":
+                p.evidence["made_in_training"] = True
+                p.message += (f"; the network's initializer ({current['weight_init'].__name__})"
+                              " draws weights symmetric about zero, so training's steps made "
+                              "them so")
+    kinds = {p.kind for p in problems if not p.evidence.get("made_in_training")}
     configured = {p.kind for p in problems if p.kind in _CONFIG and not (
-        p.kind == "same_sign_weights" and p.layer == last)}  # (what training steps make)
+        p.kind == "same_sign_weights" and p.layer == last)  # (what training steps make)
+        and not p.evidence.get("made_in_training")}
     if records and not configured:
         few = too_few_updates(records, th, mini_batch_size, n, progress, problems, scale)
         if few is not None:
@@ -117,6 +143,22 @@ def attribute(problems, records, th, *, eta, progress, threshold=None, mini_batc
         if killed:
             return _killed_by_eta(problems, killed, eta, len(records))
     return list(problems)
+
+
+def _drawn_dead(problems, current) -> None:
+    """Before training: a minority of dead units (a "warning") in a network that already has
+    the initialization their remedy names, whose layer's biases are still all 0 as zero_bias
+    drew them (no step has moved them, nor a hand), was drawn so (inputs all of one sign,
+    say): re-initializing the same way cannot do better, and the rest of the layer learns.
+    "info", in place."""
+    for p in problems:
+        if (p.kind == "dead_units" and p.severity == "warning" and p.remedy
+                and p.evidence.get("bias_max") == 0.0
+                and all(k in current and current[k] is v for k, v in p.remedy.items())):
+            p.severity = "info"
+            p.evidence["drawn_dead"] = True
+            p.message += ("; the network already has the initialization the advice names, "
+                          "and a minority of dead units costs capacity, not learning")
 
 
 def _killed_by_eta(problems, killed, eta, epochs) -> list:
@@ -291,11 +333,12 @@ def _explains(cause, effect, trained) -> bool:
     if k == "same_sign_weights":
         return ((e == "saturated_units" and effect.layer == cause.layer
                  and effect.evidence.get("cause") == "same_sign") or e == "output_collapse")
+    made = e == "same_sign_weights" and effect.evidence.get("made_in_training")
     if k == "learning_rate_too_high" and cause.layer is None and trained:
-        return (e in ("dead_units", "saturated_units", "output_collapse")
-                and effect.severity != "info")
+        return (e in ("dead_units", "saturated_units", "output_collapse") or made) and (
+            effect.severity != "info")
     if k == "weight_decay_too_strong":
-        return e in ("tiny_weights", "output_collapse")
+        return e in ("tiny_weights", "output_collapse") or bool(made)
     if k == "too_few_updates":
         return e in ("saturated_units", "output_collapse", "dead_units")
     if k == "vanishing_gradients":

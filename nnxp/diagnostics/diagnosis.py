@@ -79,7 +79,7 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     summary["chance_cost"] = scale
     problems = history_problems(records, th, lmbda=lmbda, n=n_train, scale=scale)
     if not all(st["finite"] for st in stats) or not math.isfinite(totals["cost_value"]):
-        problems = net_checks.inputs(totals, stats, th) + problems
+        problems = net_checks.inputs(totals, stats, th, trained=bool(records)) + problems
         problems += net_checks.divergence(stats, totals)
         relate(problems, bool(records), len(stats) - 1)
     else:
@@ -101,14 +101,16 @@ def _checks(net, stats, totals, th, eta, lmbda, decay, m, records, problems, who
     history's ``problems``, linked to their causes (``whole``: the probe is all the data)."""
     progress = net_checks.progress(totals, m)
     ctx = {"m": m, "whole": whole, "ties": totals["ties"], "decay": decay, "lmbda": lmbda,
-           "progress": progress, "learning": learning(records, th)}
-    problems = net_checks.inputs(totals, stats, th) + problems + layer_problems(net, stats, th,
-                                                                                 ctx)
+           "progress": progress, "learning": learning(records, th), "x_rms": totals["x_rms"],
+           "first": 0}
+    problems = (net_checks.inputs(totals, stats, th, trained=bool(records), progress=progress)
+                + problems + layer_problems(net, stats, th, ctx))
     problems += net_checks.decay(decay, lmbda, th)
     problems += net_checks.gradient_problems(stats, th, eta, found=problems)
     last = len(stats) - 1
     problems = attribute(problems, records, th, eta=eta, progress=progress, last=last, **run)
-    problems += net_checks.collapse(totals, m, th, problems, bool(records), ctx["learning"])
+    problems += net_checks.collapse(totals, m, th, problems, bool(records), ctx["learning"],
+                                    run["scale"])
     relate(problems, bool(records), last)
     return problems
 

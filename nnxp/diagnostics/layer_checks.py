@@ -15,10 +15,13 @@
                           also "info": a minority of dead hidden units in a network that has
                           learned (``th.learned``) or is learning (ctx "learning").  Dead
                           output units after training are judged with the history (causes.py)
-        identical_units, tiny_weights, same_sign_weights   the weights themselves
+        identical_units, tiny_weights, same_sign_weights   the weights themselves (the first
+                          layer's tiny_weights: weight_scale times the inputs' RMS when above 1)
 
 ``ctx``: "m" probe rows, "whole" (the probe is all the data), "ties" probe rows whose largest
-output several units share, "decay" eta lmbda / n or None, "lmbda", "progress" (how far the
+output several units share, "decay" eta lmbda / n or None, "lmbda", "x_rms" the inputs' RMS
+and "first" the index of the first layer with weights (tiny_weights there is judged on the
+weights times the inputs' RMS when that is above 1), "progress" (how far the
 probe accuracy went from chance towards 100%, network_checks.progress), "learning" (with a
 history: too short to judge, or the cost is falling; history.learning; None without one).
 """
@@ -181,7 +184,8 @@ def _head(st, act, units, ctx, is_output) -> str:
 
 
 def _evidence(st, units, ctx, is_output) -> dict:
-    evidence = {"dead": len(units) / st["units"], "z_mean": st["z_mean"], "n_probe": ctx["m"]}
+    evidence = {"dead": len(units) / st["units"], "z_mean": st["z_mean"], "n_probe": ctx["m"],
+                "bias_max": st.get("_bias_max")}
     if is_output:
         evidence["ties"] = ctx["ties"]
         evidence["rectified_output"] = True
@@ -225,7 +229,7 @@ def _weight_problems(st, th, ctx) -> list:
             "same function, get the same gradient, and stay identical forever",
             "start from random weights, symmetric about zero: " + REINIT,
             {"unit_spread": st["_unit_spread"]}, REINIT_REMEDY))
-    elif st["weight_scale"] < th.tiny_weight_ratio:
+    elif st["weight_scale"] * _input_scale(st, ctx) < th.tiny_weight_ratio:
         problems.append(_tiny_weights(st, th, ctx))
     pos, neg = st["positive_weights"], st["_negative_weights"]
     n_w = st["units"] * st["n_in"]
@@ -239,6 +243,15 @@ def _weight_problems(st, th, ctx) -> list:
             {"positive_weights": pos, "negative_weights": neg, "z_mean": st["z_mean"],
              "z_std": st["z_std"]}, REINIT_REMEDY))
     return problems
+
+
+def _input_scale(st, ctx) -> float:
+    """What the weights multiply, next to the unit scale the 1/sqrt(n_in) initializer assumes:
+    the inputs' RMS for the first layer with weights when above 1 (small weights there can be
+    a network's answer to unscaled inputs, and z still depends on them), else 1."""
+    if st["layer"] != ctx.get("first", 0) or ctx.get("x_rms") is None:
+        return 1.0
+    return max(1.0, ctx["x_rms"])
 
 
 def _tiny_weights(st, th, ctx) -> Problem:
@@ -256,7 +269,8 @@ def _tiny_weights(st, th, ctx) -> Problem:
         remedy = {"lmbda": lmbda * BOOK_DECAY / decay, **REINIT_REMEDY}
     return Problem(
         "tiny_weights", st["layer"], [],
-        "error" if st["weight_scale"] < th.tiny_weight_ratio / 10 else "warning",
+        "error" if st["weight_scale"] * _input_scale(st, ctx) < th.tiny_weight_ratio / 10
+        else "warning",
         f"the weights of layer {st['layer']} have RMS {st['weight_rms']:.3g}, "
         f"{st['weight_scale']:.2%} of the 1/sqrt(n_in) scale: the layer's output hardly "
         f"depends on its input" + why, advice,

@@ -49,7 +49,7 @@ from . import network_checks as net_checks
 from .advice import resolve_eta
 from .causes import attribute, relate
 from .history_checks import history_problems, learning
-from .measure import TOTALS, _totals, chance_cost
+from .measure import TOTALS, _totals, chance_cost, input_numbers, total_size
 from .report import Report
 from .stats import public, slowdowns, update_ratio
 
@@ -79,7 +79,7 @@ def layout(layers, sizes, n_in) -> list:
     """[(layer, name, size or None), ...]: per layer its weight numbers (layers with
     parameters), activity numbers and per-unit shares (layers with an activation), and for a
     saturating output layer its per-unit errors; then the TOTALS (class counts: ``sizes[-1]``
-    values each)."""
+    values each; the largest magnitude per input column: ``n_in``)."""
     entries, shape, last = [], (n_in,), len(layers) - 1
     for l, layer in enumerate(layers):
         has_params = bool(layer.param_shapes(shape))
@@ -91,8 +91,7 @@ def layout(layers, sizes, n_in) -> list:
         if l == last:
             entries += [(l, name, None if name == "peak" else shape[0])
                         for name in _output_numbers(layer)]
-    return entries + [(None, name, sizes[-1] if name.endswith("_counts") else None)
-                      for name in TOTALS]
+    return entries + [(None, name, total_size(name, n_in, sizes[-1])) for name in TOTALS]
 
 
 def probe_numbers(layers, params, cost, x, y, labels, saturation_prime, device):
@@ -115,7 +114,7 @@ def probe_numbers(layers, params, cost, x, y, labels, saturation_prime, device):
         parts += [xp.sqrt(xp.mean(err * err, axis=0)), xp.sqrt(xp.mean(delta * delta, axis=0)),
                   act.backward(z0, act.fn(z0), xp.ones_like(z0))]
     totals = _totals(xp, cost, out, y, labels, device)
-    totals |= {"x_rms": xp.sqrt(xp.mean(x * x)), "x_max": xp.max(xp.abs(x))}
+    totals |= input_numbers(xp, x)
     parts += [totals[name] for name in TOTALS]
     return xp.concat([xp.reshape(xp.astype(v, out.dtype), (-1,)) for v in parts])
 
@@ -290,13 +289,16 @@ def diagnose_layered(net, probe, th, *, eta, lmbda, n, records, whole, threshold
     summary["chance_cost"] = scale
     problems = history_problems(records, th, lmbda=lmbda, n=n, scale=scale)
     if not all(st["finite"] for st in stats) or not math.isfinite(totals["cost_value"]):
-        problems = net_checks.inputs(totals, weighted or stats, th) + problems
+        problems = net_checks.inputs(totals, weighted or stats, th,
+                                     trained=bool(records)) + problems
         problems += net_checks.divergence(stats, totals)
     else:
         progress = net_checks.progress(totals, probe.n)
         ctx = {"m": probe.n, "whole": whole, "ties": totals["ties"], "decay": decay,
-               "lmbda": lmbda, "progress": progress, "learning": learning(records, th)}
-        problems = (net_checks.inputs(totals, weighted, th) if weighted else []) + problems
+               "lmbda": lmbda, "progress": progress, "learning": learning(records, th),
+               "x_rms": totals["x_rms"], "first": weighted[0]["layer"] if weighted else None}
+        problems = (net_checks.inputs(totals, weighted, th, trained=bool(records),
+                                      progress=progress) if weighted else []) + problems
         found, held = layer_problems(net, stats, th, ctx)
         problems += found
         problems += net_checks.decay(decay, lmbda, th)
@@ -307,7 +309,7 @@ def diagnose_layered(net, probe, th, *, eta, lmbda, n, records, whole, threshold
                              threshold=threshold, mini_batch_size=mini_batch_size, n=n,
                              scale=scale)
         problems += net_checks.collapse(totals, probe.n, th, problems, bool(records),
-                                        ctx["learning"])
+                                        ctx["learning"], scale)
         relate(problems, bool(records), last)
     resolve_eta(problems, eta, threshold)
     return Report(problems, public(stats), summary)

@@ -6,7 +6,8 @@ the checks need reduced on the device into one small flat array, one transfer to
     layout(sizes, activations) -> [(layer, name, size), ...]
         what the flat array holds: per layer the SCALARS, then its per-unit vectors (``size``
         values each; size None: one number); layer None: the network's TOTALS (per class
-        counts of predictions and labels, hits, argmax ties, mean cost)
+        counts of predictions and labels, hits, argmax ties, mean cost, the inputs' RMS,
+        largest magnitude and largest magnitude per input column)
     measure(net, probe, saturation_prime) -> (layers, totals)
         run it (compiled and cached on the network) and unpack it on the host: one dict of
         Python floats and lists per layer, and one for the network
@@ -24,12 +25,13 @@ from __future__ import annotations
 from ..backprop import backward, forward
 from ..namespace import namespace
 
-__all__ = ["probe_numbers", "layout", "measure", "chance_cost", "SCALARS", "TOTALS"]
+__all__ = ["probe_numbers", "layout", "measure", "chance_cost", "input_numbers", "total_size",
+           "SCALARS", "TOTALS"]
 
 SCALARS = ("finite", "act_mean", "act_std", "z_mean", "z_std", "weight_rms", "positive_weights",
-           "negative_weights", "unit_spread", "grad_norm", "bias_grad_norm")
+           "negative_weights", "unit_spread", "grad_norm", "bias_grad_norm", "bias_max")
 TOTALS = ("pred_counts", "label_counts", "hits", "ties", "cost_value",  # counts: one per class
-          "x_rms", "x_max")
+          "x_rms", "x_max", "x_col_max")  # x_col_max: one per input column
 
 
 def per_unit(act, is_output) -> tuple:
@@ -48,8 +50,21 @@ def layout(sizes, activations) -> list:
         entries += [(l, name, None) for name in SCALARS]
         entries += [(l, name, None if name == "peak" else n_out)
                     for name in per_unit(act, l == last)]
-    return entries + [(None, name, sizes[-1] if name.endswith("_counts") else None)
-                      for name in TOTALS]
+    return entries + [(None, name, total_size(name, sizes[0], sizes[-1])) for name in TOTALS]
+
+
+def total_size(name, n_in, n_out):
+    """How many values a TOTALS entry holds: one per class for counts, one per input column
+    for ``x_col_max``, else one (None)."""
+    return n_out if name.endswith("_counts") else n_in if name == "x_col_max" else None
+
+
+def input_numbers(xp, x) -> dict:
+    """The inputs' scale over the probe: RMS, largest magnitude, and largest magnitude per
+    column (inputs flattened to (m, n_in))."""
+    flat = xp.abs(xp.reshape(x, (x.shape[0], -1)))
+    return {"x_rms": xp.sqrt(xp.mean(flat * flat)), "x_max": xp.max(flat),
+            "x_col_max": xp.max(flat, axis=0)}
 
 
 def probe_numbers(params, activations, cost, x, y, labels, saturation_prime, device):
@@ -66,7 +81,7 @@ def probe_numbers(params, activations, cost, x, y, labels, saturation_prime, dev
             numbers |= _output(xp, act, cost, z, a, y)
         parts += [numbers[name] for name in SCALARS + per_unit(act, l == last)]
     totals = _totals(xp, cost, as_[-1], y, labels, device)
-    totals |= {"x_rms": xp.sqrt(xp.mean(x * x)), "x_max": xp.max(xp.abs(x))}
+    totals |= input_numbers(xp, x)
     parts += [totals[name] for name in TOTALS]
     dtype = as_[-1].dtype
     return xp.concat([xp.reshape(xp.astype(p, dtype), (-1,)) for p in parts])
@@ -84,6 +99,7 @@ def _layer(xp, w, b, z, a, gw, gb, m) -> dict:
         "unit_spread": xp.max(xp.abs(w - xp.mean(w, axis=0, keepdims=True))),
         "grad_norm": xp.sqrt(xp.sum(gw * gw)) / m,
         "bias_grad_norm": xp.sqrt(xp.sum(gb * gb)) / m,
+        "bias_max": xp.max(xp.abs(b)),
     }
 
 

@@ -1,10 +1,17 @@
 """The checks of the whole network: host numbers in, Problems out.
 
-    inputs(totals, stats, th)            inputs_not_scaled: the probe's inputs have an RMS
-                                         above ``th.input_rms`` (scaled data: about 1 or less)
-                                         while the first layer's weights are at the initial
-                                         1/sqrt(n_in) scale or below, so z is wide because of
-                                         the data; remedy ``scale_inputs`` = 1 / max |x|
+    inputs(totals, stats, th, *, trained=False, progress=0.0)
+                                         inputs_not_scaled: the probe's inputs have an RMS
+                                         above ``th.input_rms`` (scaled data: about 1 or less);
+                                         untrained, only while the first layer's weights are
+                                         at the initial 1/sqrt(n_in) scale or below (large
+                                         initial weights are saturated_units' cause); trained,
+                                         whatever the weights did (the first layer's steps
+                                         grow with the inputs); "info" once the trained
+                                         network has learned.  Remedy ``scale_inputs`` =
+                                         1 / max |x|, or one factor per column, 1 / its max
+                                         |x|, when the columns' ranges differ by more than
+                                         ``th.column_spread``
     divergence(stats, totals)            NaN or infinite parameters (per layer) or probe cost
     progress(totals, m)                  how far the probe accuracy went from chance to 100%
     decay(decay, th)                     weight_decay_too_strong: eta lmbda / n per step
@@ -15,17 +22,21 @@
                                          times the weights (learning_rate_too_high); not on
                                          the layers whose ``found`` problems explain a small
                                          gradient or a large step (EXPLAIN_GRADIENTS)
-    collapse(totals, m, th, others, trained, learning=None)
+    collapse(totals, m, th, others, trained, learning=None, scale=None)
                                          output_collapse: one class for (nearly) everything,
                                          with the ``others`` problems that explain it, and
                                          how many of its predictions are argmax ties; "info"
-                                         without a cause in a run still ``learning``
+                                         without a cause in a run still ``learning`` or at the
+                                         cost of knowing nothing (``scale``: the plateau
+                                         training starts on)
 
 ``stats``: stats.layer_stats's dicts; ``totals``: measure's network numbers (pred_counts,
-label_counts, accuracy, cost_value, x_rms, x_max); ``m``: probe size.
+label_counts, accuracy, cost_value, x_rms, x_max, x_col_max); ``m``: probe size.
 """
 
 from __future__ import annotations
+
+import statistics
 
 from .advice import (BOOK_DECAY, FIND_ETA, FIND_ETA_REMEDY, HE_REMEDY, REINIT, REINIT_REMEDY,
                      SCALE_INPUTS)
@@ -44,30 +55,63 @@ _INPUT_BLIND = ("identical_units", "same_sign_weights", "weight_decay_too_strong
                 "saturated_units", "vanishing_gradients")
 
 
-def inputs(totals, stats, th) -> list:
-    """inputs_not_scaled: the inputs' RMS above ``th.input_rms``, and the first layer's weights
-    not larger than the initial 1/sqrt(n_in) scale (weight_scale <= 3, or not finite: a run
-    that diverged), so that the wide z of the first layer comes from the data."""
+def inputs(totals, stats, th, *, trained=False, progress=0.0) -> list:
+    """inputs_not_scaled: the inputs' RMS above ``th.input_rms``.  In a network that was not
+    trained (``trained``: a history was given), only while the first layer's weights are not
+    larger than the initial 1/sqrt(n_in) scale (weight_scale <= 3, or not finite: a run that
+    diverged): weights set large at the start are saturated_units' cause.  After training
+    whatever the weights did: the first layer's gradient dC/dw = delta x grows with the inputs,
+    so on unscaled inputs its steps are as many times too large and the weights grow, shrink
+    or diverge because of the data.  "info" when the trained network has learned
+    (``progress`` at least ``th.learned``).  The remedy scales every column by one factor,
+    1 / max |x|, unless the columns' ranges differ by more than ``th.column_spread`` (the
+    largest magnitude against the median column's): then each column by its own."""
     rms, top = totals["x_rms"], totals["x_max"]
     if not rms > th.input_rms or not top > 0:
         return []
     first = stats[0]
     scale = first["weight_scale"] if first["finite"] else None
-    if scale is not None and scale > 3.0:
-        return []  # large weights too: saturated_units says so, with its own remedy
+    if scale is not None and scale > 3.0 and not trained:
+        return []  # large weights set at the start: saturated_units says so, with its remedy
     factor = float(f"{1.0 / top:.3g}")
     z = "" if scale is None else (f"; with the first layer's weights at {scale:.2g}x the "
                                   f"1/sqrt(n_in) scale, z has a spread (std) of "
                                   f"{first['z_std']:.3g}")
+    if trained and scale is not None and scale > 3.0:
+        z += (" (the weights grew in training: the first layer's gradient delta x grows with "
+              "the inputs, so each of its steps is as many times too large)")
+    remedy, how = _scale_remedy(totals.get("x_col_max") or [], top, factor, th)
+    learned = trained and progress >= th.learned
     return [Problem(
-        "inputs_not_scaled", None, [], "warning",
+        "inputs_not_scaled", None, [], "info" if learned else "warning",
         f"the inputs are not scaled: their RMS is {rms:.3g} and their largest magnitude "
         f"{top:.4g}, where inputs scaled to [0, 1] or to unit variance have an RMS of about 1 "
         f"or less (the threshold is {th.input_rms:g}). The initial weights N(0, 1/n_in) "
         "assume inputs of that scale" + z + ", so sigmoid and tanh units saturate and every "
-        "step is as many times too large",
-        SCALE_INPUTS + f": scale_inputs = 1/{top:.4g} = {factor:.3g}",
-        {"x_rms": rms, "x_max": top, "weight_scale": scale}, {"scale_inputs": factor})]
+        "step is as many times too large"
+        + ("; the network learned nonetheless (scaling them would still help)" if learned
+           else ""),
+        SCALE_INPUTS + how,
+        {"x_rms": rms, "x_max": top, "weight_scale": scale,
+         "per_column": isinstance(remedy["scale_inputs"], list)}, remedy)]
+
+
+def _scale_remedy(columns, top, factor, th) -> tuple:
+    """({"scale_inputs": factor or [factor per column]}, the advice's last words): per column
+    when the largest magnitude is above ``th.column_spread`` times the median column's
+    (columns that are 0 on the whole probe are left out of the median and get ``factor``)."""
+    seen = sorted(c for c in columns if c > 0)
+    if not seen:
+        return {"scale_inputs": factor}, f": scale_inputs = 1/{top:.4g} = {factor:.3g}"
+    median = statistics.median(seen)
+    if not top > th.column_spread * median:
+        return {"scale_inputs": factor}, f": scale_inputs = 1/{top:.4g} = {factor:.3g}"
+    per_column = [float(f"{1.0 / c:.3g}") if c > 0 else factor for c in columns]
+    return {"scale_inputs": per_column}, (
+        f". The columns' ranges differ: their largest magnitudes go from {seen[0]:.3g} to "
+        f"{top:.4g} (median {median:.3g}), so one factor would leave most of them near 0; "
+        "scale_inputs = one factor per column, 1 / its largest magnitude on the probe "
+        "(scikit-learn's MaxAbsScaler)")
 
 
 def divergence(stats, totals) -> list:
@@ -104,7 +148,12 @@ def decay(decay, lmbda, th) -> list:
         {"decay_per_step": decay}, {"lmbda": lmbda * BOOK_DECAY / decay, **REINIT_REMEDY})]
 
 
-def collapse(totals, m, th, others, trained, learning=None) -> list:
+def collapse(totals, m, th, others, trained, learning=None, scale=None) -> list:
+    """output_collapse (module docstring).  Without a cause, after training: an error when the
+    run stopped learning above the cost of knowing nothing (``scale``, measure.chance_cost);
+    "info" at or below it (within ``th.rise_tolerance``): the network predicts the class
+    frequencies, the plateau a network of small weights starts on and learns its way off
+    (deep sigmoid networks can sit there for many epochs), with nothing broken to blame."""
     counts, labels = totals["pred_counts"], totals["label_counts"]
     if len(counts) < 2:
         return []
@@ -113,7 +162,8 @@ def collapse(totals, m, th, others, trained, learning=None) -> list:
     if share < th.collapse_share or label_share >= th.collapse_share:
         return []
     causes = sorted((p for p in others if p.kind in _INPUT_BLIND and p.severity != "info"),
-                    key=lambda p: _INPUT_BLIND.index(p.kind))
+                    key=lambda p: (bool(p.evidence.get("made_in_training")),
+                                   _INPUT_BLIND.index(p.kind)))  # (causes.py: an effect)
     ties = totals.get("ties", 0)
     msg = (f"the network predicts class {c} for {share:.0%} of the probe inputs (its share of "
            f"the labels is {label_share:.0%}); accuracy {totals['accuracy']:.1%}")
@@ -130,16 +180,22 @@ def collapse(totals, m, th, others, trained, learning=None) -> list:
         advice = ("check the cost (CrossEntropyCost with sigmoid outputs), eta (" + FIND_ETA
                   + ") and the initialization (" + REINIT + ")")
         remedy, factor = {}, None
-    severity = ("error" if (trained and (causes or not learning))
+    plateau = (not causes and scale is not None
+               and totals["cost_value"] <= scale * (1 + th.rise_tolerance))
+    severity = ("error" if (trained and (causes or not (learning or plateau)))
                 or any(p.severity == "error" for p in causes) else "info")
     if severity == "info":
         msg += ("; an untrained network often does this (its output biases decide), so this "
                 "matters only if training does not change it"
-                + (" (the training cost is still falling)" if trained else ""))
+                + ((" (the training cost is still falling)" if learning else
+                    f" (its cost, {totals['cost_value']:.4g}, is that of predicting the class "
+                    f"frequencies, {scale:.4g}: the plateau training starts on, with nothing "
+                    "broken to blame)") if trained else ""))
     return [Problem("output_collapse", None, [c], severity, msg, advice,
                     {"class": c, "share": share, "label_share": label_share, "ties": ties,
                      "accuracy": totals["accuracy"], "causes": [p.kind for p in causes],
-                     **({"eta_factor": factor} if factor else {})}, remedy)]
+                     "chance_cost": scale, **({"eta_factor": factor} if factor else {})},
+                    remedy)]
 
 
 def gradient_problems(stats, th, eta, found=()) -> list:

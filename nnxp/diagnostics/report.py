@@ -8,7 +8,9 @@
         remedy    the advice as Network / SGD arguments to change, values as those accept
                   them (advice.py), may be empty
     Report(problems, stats, summary)
-        .problems sorted by severity, then cause before consequence (KINDS order), then layer
+        .problems sorted by severity, then those no other problem explains (no
+                  "explained_by" in their evidence) before those one does, then cause
+                  before consequence (KINDS order), then layer
         .primary  the first error or warning: the cause to fix first (None when there is none)
         .stats: one dict per layer (STATS)
         .summary  net-level numbers (sizes, cost, backend, probe cost and accuracy, ...)
@@ -104,7 +106,8 @@ class Report:
 
     def __init__(self, problems, stats, summary):
         self.problems = sorted(problems, key=lambda p: (
-            _SEVERITY[p.severity], KINDS.index(p.kind), -1 if p.layer is None else p.layer))
+            _SEVERITY[p.severity], "explained_by" in p.evidence, KINDS.index(p.kind),
+            -1 if p.layer is None else p.layer))
         self.stats = stats
         self.summary = summary
 

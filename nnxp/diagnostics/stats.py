@@ -46,6 +46,7 @@ def layer_stats(net, layers, eta) -> list:
         st.update({"_" + k: host[k] for k in _PER_UNIT if k in host})
         st["_unit_spread"] = host["unit_spread"]
         st["_negative_weights"] = host["negative_weights"]
+        st["_bias_max"] = host["bias_max"]  # 0: the biases are as zero_bias drew them
         stats.append(st)
     return stats
 

@@ -52,6 +52,9 @@ class Thresholds:
     input_rms: float = 10.0         # inputs whose RMS is above this are not scaled: weights
                                     # N(0, 1/n_in) then give z a spread of about this RMS, past
                                     # where sigmoid (|z| > 6.9) and tanh (|z| > 3) saturate
+    column_spread: float = 10.0     # the largest input magnitude above this times the median
+                                    # column's: one factor would leave most columns near 0, so
+                                    # the remedy scales each column (an order of magnitude)
 
     @classmethod
     def of(cls, value) -> "Thresholds":

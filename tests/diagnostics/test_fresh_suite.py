@@ -42,7 +42,7 @@ def blind_data():
 def test_the_group_has_the_promised_cases(group):
     names = [s.name for s in group.SCENARIOS]
     assert len(names) == len(set(names))
-    assert len(group.HEALTHY) >= 13 and len(group.FAILING) >= 13
+    assert len(group.SCENARIOS) >= 26 and len(group.HEALTHY) >= 13 and len(group.FAILING) >= 12
     assert all(s.healthy and s.monitor for s in group.HEALTHY)
     for s in group.FAILING:
         assert s.primary in s.expect and s.primary not in s.allow
