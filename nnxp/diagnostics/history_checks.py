@@ -13,9 +13,10 @@
                                  (``swing``), is at least ``th.swing`` of ``scale``, the cost
                                  of knowing nothing on this data: a cost near its floor moves
                                  by a lot relative to itself from noise alone, by little
-                                 relative to that yardstick.  An oscillation about a cost
-                                 that falls beyond its noise (``falls``) and is below the
-                                 cost of knowing nothing is "info" with evidence "ask_finder":
+                                 relative to that yardstick.  An oscillation (a swing of
+                                 at least ``th.ask_swing`` of ``scale``) about a cost that
+                                 falls beyond its noise (``falls``) and is below the cost of
+                                 knowing nothing is "info" with evidence "ask_finder":
                                  SGD's scatter about a falling cost and steps a little too
                                  large look the same; the finder's threshold decides
                                  (causes.finder_verdict makes it a warning above it)
@@ -174,14 +175,17 @@ def _too_high(recent, name, eta, th, scale) -> list:
     size = lambda amount: math.inf if not scale else amount / scale  # noqa: E731
     rising = change > tol and name == "training_cost" and size(rose) >= th.swing
     progress = -math.log1p(change) if -1 < change < 0 else (math.inf if change <= -1 else 0.0)
-    oscillating = (rises >= th.min_rises and rises >= th.oscillation_share * steps
-                   and climbed > progress and size(swung) >= th.swing)
-    if not (rising or oscillating):
-        return []
+    bounces = (rises >= th.min_rises and rises >= th.oscillation_share * steps
+               and climbed > progress)
+    oscillating = bounces and size(swung) >= th.swing
     # an oscillation about a cost that falls beyond its noise (and is below the cost of
-    # knowing nothing) looks the same for SGD's scatter and for steps a little too large:
-    # the curve cannot tell, the finder's threshold decides (causes.finder_verdict)
-    ask = not rising and falls(recent) and not (scale and _recent(recent) > scale)
+    # knowing nothing) looks the same for SGD's scatter and for steps a little too large,
+    # from a swing of th.ask_swing up: the curve cannot tell, the finder's threshold decides
+    # (causes.finder_verdict)
+    ask = (not rising and bounces and size(swung) >= th.ask_swing and falls(recent)
+           and not (scale and _recent(recent) > scale))
+    if not (rising or oscillating or ask):
+        return []
     what = (f"rose by {change:.0%} (the robust trend)" if rising else
             f"rose by more than {tol:.0%} from one epoch to the next {rises} times "
             f"({rises / steps:.0%} of the steps), climbing back more than its trend "

@@ -46,6 +46,8 @@ class Thresholds:
     oscillation_share: float = 0.2  # ... and at least this share of its epoch-to-epoch steps
     swing: float = 0.03             # ... and the rise or swing at least this share of the
                                     # cost of knowing nothing (history.swing, chance_cost)
+    ask_swing: float = 0.015        # an oscillation about a falling cost that swings by at
+                                    # least this share asks the finder ("info", ask_finder)
     min_updates: int = 1000         # fewer SGD steps in all, in a network that has not learned
                                     # and whose cost still falls: too_few_updates
     stalled: float = 0.1            # a network this far (or less) from chance has not learned

@@ -11,7 +11,7 @@ import pytest
 import nnxp
 from nnxp.diagnostics import HealthMonitor, NNXPHealthWarning, Thresholds, diagnose
 from nnxp.diagnostics.advice import scale_inputs, split_remedy
-from nnxp.diagnostics.history_checks import falls, history_problems
+from nnxp.diagnostics.history_checks import falls, history_problems, swing
 from nnxp.initializers import he_weight, zero_bias
 
 from ._helpers import N_IN, N_OUT, host_params, kinds_at, problem_data, records, set_params
@@ -77,6 +77,27 @@ def test_an_oscillation_about_a_cost_that_falls_beyond_its_noise_asks_the_finder
     (p,) = history_problems(records(eta=0.1, training_cost=NOISY_FALL), TH, scale=CHANCE)
     assert p.kind == "learning_rate_too_high" and p.severity == "info"
     assert p.evidence["ask_finder"]
+
+
+# the book's eta 2.5 ([784, 30, 10], cross-entropy, lmbda 5; the tuned suite's eta-small-batch,
+# seed 0, NumPy float32): it bounces by 5-30% between epochs while it falls, and its swing, 2.4%
+# of the cost of knowing nothing, is below the `swing` bar but above `ask_swing`
+BOOK_ETA_2_5 = [1.0244, 0.8631, 0.7882, 0.8086, 0.7268, 0.7773, 0.6954, 0.9252, 0.6978, 0.6835,
+                0.5911, 0.7507, 0.5877, 0.5826, 0.6099, 0.5964, 0.5809, 0.5922, 0.6622, 0.5728,
+                0.5619, 0.6016, 0.5602, 0.6319, 0.5108, 0.6031, 0.5716, 0.667, 0.4456, 0.5256]
+BOOK_CHANCE = 3.2457  # 10 sigmoid outputs under cross-entropy
+
+
+def test_a_small_swing_about_a_falling_cost_asks_the_finder_and_a_tiny_one_is_noise():
+    ratio = swing(BOOK_ETA_2_5) / BOOK_CHANCE
+    assert TH.ask_swing <= ratio < TH.swing and falls(BOOK_ETA_2_5)
+    (p,) = history_problems(records(eta=2.5, training_cost=BOOK_ETA_2_5), TH, scale=BOOK_CHANCE)
+    assert p.kind == "learning_rate_too_high" and p.severity == "info"
+    assert p.evidence["ask_finder"]
+    # the same curve against a yardstick 3x larger swings by 0.8% of it: noise near the floor
+    assert swing(BOOK_ETA_2_5) / (3 * BOOK_CHANCE) < TH.ask_swing
+    assert history_problems(records(eta=2.5, training_cost=BOOK_ETA_2_5), TH,
+                            scale=3 * BOOK_CHANCE) == []
 
 
 def test_the_finder_decides_what_the_curve_cannot(backend):
