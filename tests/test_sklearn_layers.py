@@ -75,3 +75,21 @@ def test_a_layer_that_does_not_fit_the_features_is_a_config_error():
     clf = NNXPClassifier(hidden=[Reshape((1, 7, 7)), Flatten(), 10], epochs=1)
     with pytest.raises(nnxp.ConfigError, match="reshape"):
         clf.fit(X_train[:50], y_train[:50])
+
+
+def test_a_dropout_classifier_draws_its_masks_from_random_state(backend):
+    X_train, X_test, y_train, y_test = digits()
+    hidden = [Dense(40, "ReLU", p_dropout=0.3)]
+    make = lambda seed: NNXPClassifier(hidden=hidden, eta=0.1, epochs=3,  # noqa: E731
+                                       random_state=seed, dtype="float64")
+    clf = make(0).fit(X_train, y_train)
+    assert clf.network_.layers[0].p_dropout == 0.3
+    assert clf.score(X_test, y_test) > 0.5
+    again = clone(clf).fit(X_train, y_train)  # the same seed: the same masks, the same network
+    np.testing.assert_array_equal(again.predict_proba(X_test), clf.predict_proba(X_test))
+    # the masks matter: without dropout the same seed trains another network
+    plain = NNXPClassifier(hidden=[Dense(40, "ReLU")], eta=0.1, epochs=3, random_state=0,
+                           dtype="float64").fit(X_train, y_train)
+    assert np.abs(plain.predict_proba(X_test) - clf.predict_proba(X_test)).max() > 1e-3
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), clf.predict_proba(X_test))
