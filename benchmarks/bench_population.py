@@ -13,6 +13,13 @@ of its own).  Every contender gets one warm-up epoch (compilation on JAX, kept a
 memory: the resident-set high-water mark (VmHWM) of a fresh process that trains one epoch of
 that configuration only.  The machine (CPU, BLAS and its threads, load average) is recorded.
 Each backend runs in its own process (``--worker`` is that process's entry point).
+``--floor`` (NumPy) adds, for the largest K, the epoch of the BLAS work that every member must do
+on its own to stay bit for bit the network alone: its first layer's product (w a^T, as the
+fused step computes it in float32), its weight decay (w *= beta) and its update (one SciPy
+``gemm`` adding a^T delta into w^T), on the same mini-batches, and nothing else; its time per
+network over the single network's is the lowest ratio a population can reach with per-member
+products (stacking the members' products into one larger GEMM would be faster, but OpenBLAS
+sums a larger product in another order: numpy_fast.py).
 ``--clock cpu`` times each epoch (the whole ``SGD`` call) in the process's CPU time instead of
 the epoch's elapsed time: on a machine loaded by others, waiting for a core is most of the noise.
 """
@@ -55,22 +62,30 @@ def worker(args) -> dict:
             for k in args.ks:
                 contenders[f"K={k}"] = nnxp.Population(SIZES, seeds=range(k))
             data = contenders["network"].prepare((x, y))
+            if args.floor and be.name == "numpy":
+                import numpy as np
+                contenders[f"floor K={max(args.ks)}"] = FloorEpoch(
+                    np.ascontiguousarray(x, np.float32), max(args.ks), m)
             times = {name: [] for name in contenders}
             compile_s = {}
             for name, model in contenders.items():  # warm-up: compiles on JAX
                 h = model.SGD(data, 1, m, 0.5, lmbda=5.0, shuffle=1)
-                compile_s[name] = (h if isinstance(h, nnxp.History) else h[0]).compile_seconds
+                compile_s[name] = 0.0 if h is None else (
+                    h if isinstance(h, nnxp.History) else h[0]).compile_seconds
             for r in range(args.rounds):  # the order rotated by one every round
                 names = list(contenders)
                 for name in names[r % len(names):] + names[:r % len(names)]:
-                    start = time.process_time()
+                    start, wall = time.process_time(), time.perf_counter()
                     h = contenders[name].SGD(data, 1, m, 0.5, lmbda=5.0, shuffle=1)
-                    cpu = time.process_time() - start
+                    cpu, wall = time.process_time() - start, time.perf_counter() - wall
+                    if h is None:  # the floor: timed here
+                        times[name].append(cpu if args.clock == "cpu" else wall)
+                        continue
                     h = h if isinstance(h, nnxp.History) else h[0]
                     times[name].append(cpu if args.clock == "cpu" else h.epoch_seconds[0])
             single = statistics.median(times["network"])
             for name, ts in times.items():
-                k = 1 if name == "network" else int(name[2:])
+                k = 1 if name == "network" else int(name.split("=")[1])
                 med = statistics.median(ts)
                 rows.append({"backend": be.name, "mini_batch": m, "contender": name, "K": k,
                              "seconds_per_epoch": med, "spread": max(ts) / min(ts),
@@ -80,6 +95,30 @@ def worker(args) -> dict:
                              "compile_seconds": compile_s[name], "rounds": len(ts)})
         return {"backend": args.backend, "rows": rows, "machine": machine(),
                 "n_train": args.n_train, "clock": args.clock}
+
+
+class FloorEpoch:
+    """One epoch of the first layer's per-member BLAS calls for K members (``--floor``)."""
+
+    def __init__(self, x, k, m):
+        import numpy as np
+        from scipy.linalg import blas
+        rng = np.random.default_rng(0)
+        self.np, self.gemm, self.x, self.m = np, blas.sgemm, x, m
+        self.w = rng.standard_normal((k, SIZES[1], SIZES[0])).astype(np.float32)
+        self.product = np.empty((k, SIZES[1], m), np.float32)
+        self.delta = rng.standard_normal((k, m, SIZES[1])).astype(np.float32) * 1e-3
+        self.beta = np.full((k, 1, 1), 1 - 1e-5, np.float32)
+
+    def SGD(self, *_, **__):
+        np, gemm, w, m = self.np, self.gemm, self.w, self.m
+        for start in range(0, self.x.shape[0] - m + 1, m):
+            a = self.x[start:start + m]
+            np.matmul(w, a.T, self.product)  # the weighted inputs, (w a^T)
+            w *= self.beta                   # weight decay
+            for j in range(w.shape[0]):      # w^T <- a^T delta + w^T, in place
+                gemm(1.0, a.T, self.delta[j], 1.0, w[j].T, 0, 0, 1)
+        return None
 
 
 def memory_worker(args) -> dict:
@@ -112,6 +151,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--clock", default="wall", choices=["wall", "cpu"],
                    help="time epochs in elapsed time (wall) or this process's CPU time (cpu)")
+    p.add_argument("--floor", action="store_true",
+                   help="NumPy: also time the per-member BLAS floor for the largest K")
     p.add_argument("--worker", choices=["time", "memory"], help=argparse.SUPPRESS)
     p.add_argument("--backend", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -119,7 +160,8 @@ def main(argv=None) -> int:
         result = worker(args) if args.worker == "time" else memory_worker(args)
         print(json.dumps(result))
         return 0
-    common = ["--n-train", str(args.n_train), "--rounds", str(args.rounds), "--clock", args.clock]
+    common = ["--n-train", str(args.n_train), "--rounds", str(args.rounds), "--clock", args.clock,
+              *(["--floor"] if args.floor else [])]
     results = {"machine": machine(), "command": " ".join(sys.argv), "backends": []}
     for backend in args.backends:
         r = run_worker(["--worker", "time", "--backend", backend, "--ks",
@@ -128,7 +170,7 @@ def main(argv=None) -> int:
         if not args.no_memory:
             m0 = args.mini_batches[0]
             for row in r["rows"]:
-                if row["mini_batch"] == m0:
+                if row["mini_batch"] == m0 and not row["contender"].startswith("floor"):
                     k = 0 if row["contender"] == "network" else row["K"]
                     row["peak_mb"] = run_worker(["--worker", "memory", "--backend", backend,
                                                  "--ks", str(k), "--mini-batches", str(m0),

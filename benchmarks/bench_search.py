@@ -5,6 +5,7 @@ successive halving saves.
     python benchmarks/bench_search.py --quick              # smaller: a check that it runs
     python benchmarks/bench_search.py --json results.json  # also write the results
     python benchmarks/bench_search.py --parts 3 --n-train 10000   # Optuna (part 3)
+    python benchmarks/bench_search.py --parts 3 --n-train 10000 --seeds 0 1 2 --no-sklearn
 
 Part 1, a 16-trial grid (eta x lmbda, 4 x 4) of [784, 30, 10] networks, ``--epochs`` epochs
 on the first ``--n-train`` training images, validated on the first ``--n-validation``
@@ -53,7 +54,11 @@ Each way's wall time, its CPU time (this process and its ended child processes: 
 workers of nnxp-optuna; not Dask's, whose workers outlive the way), best accuracy, the time its
 best-so-far first reached the lowest of the ways' best accuracies ("time to target"), and its
 accuracy-versus-time curve (the best so far at each trial's end, from the study's own
-completion times; in the JSON).
+completion times; in the JSON).  ``--seeds 0 1 2`` runs every way once per seed (the
+ways' order rotated by one each seed, so that none always runs first or last; scikit-learn's
+way at the first seed only: it takes minutes) and ends with optimize-nnxp's time over
+nnxp-optuna's for each seed and their median: over the whole budget, and to the target (where
+a single seed's figure is mostly luck: which round first draws a good point).
 """
 
 from __future__ import annotations
@@ -208,9 +213,9 @@ def _pruner(optuna, on):
         else optuna.pruners.NopPruner()
 
 
-def _study(optuna, args, on):
+def _study(optuna, seed, on):
     return optuna.create_study(direction="maximize", pruner=_pruner(optuna, on),
-                               sampler=optuna.samplers.TPESampler(seed=args.seed))
+                               sampler=optuna.samplers.TPESampler(seed=seed))
 
 
 def _nnxp_objective(nnxp, optuna, train, validation, epochs):
@@ -276,77 +281,136 @@ def _curve(study, start):
 
 
 def part3(args, search, train, validation) -> dict:
-    import warnings
-    import nnxp
+    """Part 3 once per seed of ``--seeds`` (the ways' order rotated by one each seed), and the
+    medians over the seeds of (a)'s time over (c)'s, in wall time and to the target."""
     import optuna
-    from sklearn.exceptions import ConvergenceWarning
-    from threadpoolctl import threadpool_limits
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    ways = {}
+    seeds = args.seeds or [args.seed]
+    runs = []
     with contextlib.ExitStack() as stack:
         client, startup = None, None
         if not args.no_dask:
             client, startup = _dask_client(stack)
-        for on in (False, True):
-            tag = "pruner on" if on else "pruner off"
-            study = _study(optuna, args, on)
-            start, cpu = time.time(), cpu_seconds()
-            with threadpool_limits(1):
-                study.optimize(_nnxp_objective(nnxp, optuna, train, validation, args.epochs),
-                               n_trials=args.optuna_trials)
-            ways[f"optimize-nnxp, {tag}"] = (study, start, time.time() - start,
-                                             cpu_seconds() - cpu)
-            if not args.no_sklearn:
-                study = _study(optuna, args, on)
-                start, cpu = time.time(), cpu_seconds()
-                with threadpool_limits(1), warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    study.optimize(_sklearn_objective(optuna, train, validation, args.epochs),
-                                   n_trials=args.optuna_trials)
-                ways[f"optimize-sklearn, {tag}"] = (study, start, time.time() - start,
-                                                    cpu_seconds() - cpu)
-            for name, executor in (("nnxp-optuna", None), ("nnxp-optuna-dask", client)):
-                if name.endswith("dask") and client is None:
-                    continue
-                start, cpu = time.time(), cpu_seconds()
-                result = search.optuna(OPTUNA_SPACE, train, validation,
-                                       n_trials=args.optuna_trials, batch=args.batch,
-                                       epochs=args.epochs, mini_batch_size=MINI_BATCH,
-                                       seed=args.seed, executor=executor,
-                                       pruner=_pruner(optuna, on))
-                ways[f"{name}, {tag}"] = (result.study, start, time.time() - start,
-                                          None if executor else cpu_seconds() - cpu)
+        for i, seed in enumerate(seeds):
+            runs.append(_part3_seed(args, search, train, validation, seed, client,
+                                    rotate=i, sklearn=not args.no_sklearn and i == 0))
+    summary = {}
+    for tag in ("pruner off", "pruner on"):
+        a, c = f"optimize-nnxp, {tag}", f"nnxp-optuna, {tag}"
+        walls = [r["ways"][a]["wall_seconds"] / r["ways"][c]["wall_seconds"] for r in runs]
+        to = [r["ways"][a]["seconds_to_target"] / r["ways"][c]["seconds_to_target"]
+              for r in runs if r["ways"][c]["seconds_to_target"]]
+        summary[tag] = {"wall_ratios": walls, "median_wall_ratio": statistics.median(walls),
+                        "target_ratios": to,
+                        "median_target_ratio": statistics.median(to) if to else None,
+                        "best_a": [r["ways"][a]["best_accuracy"] for r in runs],
+                        "best_c": [r["ways"][c]["best_accuracy"] for r in runs]}
+    return {"runs": runs, "summary": summary, "seeds": seeds, "trials": args.optuna_trials,
+            "batch": args.batch, "dask_startup_seconds": startup}
+
+
+def _part3_seed(args, search, train, validation, seed, client, rotate, sklearn) -> dict:
+    import nnxp
+    import optuna
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
+    def optimize(objective, on, quiet=False):
+        study = _study(optuna, seed, on)
+        start, cpu = time.time(), cpu_seconds()
+        with threadpool_limits(1), warnings.catch_warnings():
+            if quiet:
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            study.optimize(objective, n_trials=args.optuna_trials)
+        return study, start, time.time() - start, cpu_seconds() - cpu
+
+    def nnxp_optuna(executor, on):
+        start, cpu = time.time(), cpu_seconds()
+        result = search.optuna(OPTUNA_SPACE, train, validation,
+                               n_trials=args.optuna_trials, batch=args.batch,
+                               epochs=args.epochs, mini_batch_size=MINI_BATCH,
+                               seed=seed, executor=executor, pruner=_pruner(optuna, on))
+        return (result.study, start, time.time() - start,
+                None if executor else cpu_seconds() - cpu)
+
+    ways = {}
+    for on in (False, True):
+        tag = "pruner on" if on else "pruner off"
+        todo = [(f"optimize-nnxp, {tag}", lambda on=on: optimize(
+            _nnxp_objective(nnxp, optuna, train, validation, args.epochs), on))]
+        if sklearn:
+            todo.append((f"optimize-sklearn, {tag}", lambda on=on: optimize(
+                _sklearn_objective(optuna, train, validation, args.epochs), on, quiet=True)))
+        todo.append((f"nnxp-optuna, {tag}", lambda on=on: nnxp_optuna(None, on)))
+        if client is not None:
+            todo.append((f"nnxp-optuna-dask, {tag}", lambda on=on: nnxp_optuna(client, on)))
+        k = rotate % len(todo)
+        for name, run in todo[k:] + todo[:k]:
+            ways[name] = run()
     out = {}
-    for name, (study, start, wall, cpu) in ways.items():
+    for name, (study, start, wall, cpu) in sorted(ways.items(), key=lambda kv: _ORDER(kv[0])):
         curve = _curve(study, start)
         out[name] = {"wall_seconds": wall, "cpu_seconds": cpu,
                      "best_accuracy": curve[-1][1] if curve else None,
                      "pruned": sum(t.state.name == "PRUNED" for t in study.trials),
                      "curve": curve}
+        if name.startswith("nnxp-optuna"):
+            out[name]["round_ends"] = _round_ends(study, start, args.batch)
     target = min(w["best_accuracy"] for w in out.values() if w["best_accuracy"] is not None)
     for w in out.values():
         w["seconds_to_target"] = next((s for s, best in w["curve"] if best >= target), None)
-    return {"ways": out, "target_accuracy": target, "trials": args.optuna_trials,
-            "batch": args.batch, "dask_startup_seconds": startup}
+    return {"seed": seed, "ways": out, "target_accuracy": target}
+
+
+def _round_ends(study, start, batch) -> list:
+    """When each round of ``batch`` trials (by trial number) had its last trial finished,
+    in seconds since the way started: where nnxp-optuna's time goes, round by round."""
+    ends = {}
+    for t in study.trials:
+        if t.datetime_complete is not None:
+            r = t.number // batch
+            ends[r] = max(ends.get(r, 0.0), t.datetime_complete.timestamp() - start)
+    return [round(ends[r], 3) for r in sorted(ends)]
+
+
+def _ORDER(name):
+    way, tag = name.split(", ")
+    return (tag != "pruner off", ["optimize-nnxp", "optimize-sklearn", "nnxp-optuna",
+                                  "nnxp-optuna-dask"].index(way))
 
 
 def report3(results, lines):
     p3 = results["part3"]
-    lines.append("")
-    lines.append(f"Part 3: Optuna, {p3['trials']} trials of [784, 30, 10], eta and lmbda "
-                 f"log-uniform, {results['epochs']} epochs on {results['n_train']} images; "
-                 f"target = the lowest best accuracy of the ways, {p3['target_accuracy']:.2%}")
-    lines.append(f"  {'way':<36}{'wall s':>9}{'CPU s':>8}{'best':>9}{'s to target':>13}"
-                 f"{'pruned':>8}")
-    for name, w in p3["ways"].items():
-        to = "-" if w["seconds_to_target"] is None else f"{w['seconds_to_target']:.1f}"
-        best = "-" if w["best_accuracy"] is None else f"{w['best_accuracy']:.2%}"
-        cpu = "-" if w.get("cpu_seconds") is None else f"{w['cpu_seconds']:.1f}"
-        lines.append(f"  {name:<36}{w['wall_seconds']:>9.1f}{cpu:>8}{best:>9}{to:>13}"
-                     f"{w['pruned']:>8}")
+    for run in p3["runs"]:
+        lines.append("")
+        lines.append(f"Part 3: Optuna, {p3['trials']} trials of [784, 30, 10], eta and lmbda "
+                     f"log-uniform, {results['epochs']} epochs on {results['n_train']} images, "
+                     f"seed {run['seed']}; target = the lowest best accuracy of the ways, "
+                     f"{run['target_accuracy']:.2%}")
+        lines.append(f"  {'way':<36}{'wall s':>9}{'CPU s':>8}{'best':>9}{'s to target':>13}"
+                     f"{'pruned':>8}")
+        for name, w in run["ways"].items():
+            to = "-" if w["seconds_to_target"] is None else f"{w['seconds_to_target']:.1f}"
+            best = "-" if w["best_accuracy"] is None else f"{w['best_accuracy']:.2%}"
+            cpu = "-" if w.get("cpu_seconds") is None else f"{w['cpu_seconds']:.1f}"
+            lines.append(f"  {name:<36}{w['wall_seconds']:>9.1f}{cpu:>8}{best:>9}{to:>13}"
+                         f"{w['pruned']:>8}")
+        for name, w in run["ways"].items():
+            if w.get("round_ends"):
+                lines.append(f"  {name}: rounds end at "
+                             + ", ".join(f"{e:.2f}" for e in w["round_ends"]) + " s")
     if p3.get("dask_startup_seconds") is not None:
         lines.append(f"  (Dask cluster start-up, not included: "
                      f"{p3['dask_startup_seconds']:.1f} s)")
+    lines.append("")
+    lines.append(f"optimize-nnxp's time over nnxp-optuna's, seeds {p3['seeds']}:")
+    for tag, s in p3["summary"].items():
+        walls = ", ".join(f"{r:.2f}" for r in s["wall_ratios"])
+        to = ", ".join(f"{r:.2f}" for r in s["target_ratios"]) or "-"
+        median_to = "-" if s["median_target_ratio"] is None else \
+            f"{s['median_target_ratio']:.2f}x"
+        lines.append(f"  {tag}: whole budget {s['median_wall_ratio']:.2f}x (median; {walls}); "
+                     f"to the target {median_to} ({to})")
 
 
 def report(results) -> str:
@@ -429,6 +493,9 @@ def main(argv=None) -> int:
                    help="3: Optuna (needs optuna: backends/optuna.txt)")
     p.add_argument("--optuna-trials", type=int, default=64, help="trials of part 3")
     p.add_argument("--batch", type=int, default=16, help="trials asked at once in part 3")
+    p.add_argument("--seeds", nargs="+", type=int,
+                   help="part 3: one run of every way per seed (default: --seed); "
+                        "scikit-learn's way at the first seed only")
     p.add_argument("--repeats", type=int, default=3, help="rounds of part 1 (median shown)")
     p.add_argument("--no-dask", action="store_true")
     p.add_argument("--no-sklearn", action="store_true")
