@@ -130,8 +130,12 @@ def _check_trainable(layers, out_shape, cost) -> None:
                           f"(Dense or Softmax), got {describe(last)} with outputs {out_shape}")
     if cost.outputs is not None and not isinstance(last.activation, cost.outputs):
         names = " or ".join(c.name for c in cost.outputs)
+        need = cost.outputs[0].name
+        fix = "nnxp.layers.Softmax(n)" if need == "Softmax" else f"nnxp.layers.Dense(n, {need!r})"
+        also = ("; a Softmax output goes with cost=nnxp.LogLikelihoodCost"
+                if getattr(last.activation, "name", None) == "Softmax" else "")
         raise ConfigError(f"{cost.name} needs a {names} output layer, got {describe(last)}; "
-                          f"end with nnxp.layers.Softmax(n) or use another cost")
+                          f"end with {fix} or use another cost{also}")
 
 
 @functools.lru_cache(maxsize=256)

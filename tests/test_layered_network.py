@@ -221,7 +221,10 @@ def test_the_learning_rate_finder_runs_on_a_layered_network():
     (lambda: nnxp.Network([64, Reshape((1, 8, 8)), ConvPool(3, 3), Flatten()]),
      "last layer"),
     (lambda: nnxp.Network([64, Reshape((1, 8, 8)), ConvPool(3, 3)]), "flat outputs"),
-    (lambda: nnxp.Network([64, Dense(10)], cost=nnxp.LogLikelihoodCost), "Softmax"),
+    (lambda: nnxp.Network([64, Dense(10)], cost=nnxp.LogLikelihoodCost),
+     r"end with nnxp\.layers\.Softmax\(n\)"),
+    (lambda: nnxp.Network([64, Dense(5), Softmax(4)]),  # the remedy names what fits
+     r"end with nnxp\.layers\.Dense\(n, 'Sigmoid'\).*cost=nnxp\.LogLikelihoodCost"),
     (lambda: nnxp.Network([64, ConvPool(3, 3), Softmax(4)]), "ConvPool"),
     (lambda: nnxp.Network([Reshape((1, 8, 8)), Softmax(4)]), "input size"),
     (lambda: nnxp.Network([64, "10", Softmax(4)]), r"sizes\[1\]"),

@@ -378,6 +378,27 @@ def test_a_journal_of_another_search_is_refused(tmp_path):
         _optuna(dict(SPACE, eta=(0.1, 1.0)), path=path, n_trials=2, batch=2, epochs=1)
 
 
+def test_the_journal_folder_is_made_and_a_bad_place_is_a_file_error(tmp_path):
+    """As every save of nnxp: a missing folder is made; a folder that cannot be is a
+    FileError naming the journal, never Optuna's raw OSError."""
+    path = tmp_path / "runs" / "today" / "study.journal"
+    result = _optuna(path=str(path), n_trials=2, batch=2, epochs=1)
+    assert path.is_file() and len(result.records) == 2
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(nnxp.FileError, match="journal"):
+        _optuna(path=str(tmp_path / "a_file" / "study.journal"), n_trials=2, batch=2, epochs=1)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root writes anywhere: nothing to refuse
+            return
+        with pytest.raises(nnxp.FileError, match="journal"):
+            _optuna(path=str(locked / "sub" / "study.journal"), n_trials=2, batch=2, epochs=1)
+    finally:
+        locked.chmod(0o700)
+
+
 def test_an_edited_trial_in_the_journal_is_refused(tmp_path):
     path = tmp_path / "study.journal"
     _optuna(path=str(path), n_trials=2, batch=2, epochs=2)

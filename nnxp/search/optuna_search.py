@@ -96,7 +96,7 @@ import uuid
 import numpy as np
 
 from .. import checks
-from ..errors import ConfigError, DataError, NNXPError
+from ..errors import ConfigError, DataError, FileError, NNXPError
 from ..files import check_writable
 from ..network import has_layers
 from .architectures import is_architecture, trial_spec
@@ -292,7 +292,12 @@ def _study(library, study, path, sampler, pruner, seed):
             raise ConfigError(f"path {path!r} is a folder; give the journal file's path")
         _check_journal(path)
         journal = library.storages.journal
-        storage = journal.JournalStorage(journal.JournalFileBackend(path))
+        try:  # the folder is made here, as every save of nnxp makes it (files.py)
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            storage = journal.JournalStorage(journal.JournalFileBackend(path))
+        except OSError as exc:
+            raise FileError(f"cannot open the optuna journal at {path!r}: "
+                            f"{exc.strerror or exc}") from exc
     try:
         study = library.create_study(
             storage=storage, sampler=sampler or library.samplers.RandomSampler(seed=seed),
