@@ -234,6 +234,8 @@ def read_checkpoint(d, where, params, members=None):
     f = _Fields(where)
     if not isinstance(d, dict):
         f.fail("checkpoint", "not an object")
+    if d.get("kind", KIND) != KIND:  # files written before the tag existed have none
+        f.fail("kind", f"must be {KIND!r}, got {checks.show(d['kind'])}")
     if "config" in d and "plan" not in d:
         f.fail("checkpoint", "this checkpoint was written by an older nnxp (0.1) whose format "
                              "cannot be resumed by this one; load it as a network and train on")

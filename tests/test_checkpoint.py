@@ -91,6 +91,7 @@ def test_a_path_stored_in_a_file_is_ignored(tmp_path):
 
 
 EDITS = [
+    (("kind",), "nnxp.something_else", "kind"),
     (("plan", "mini_batch_size"), -1, "plan.mini_batch_size"),
     (("plan", "eta"), -0.5, "plan.eta"),
     (("plan", "epochs"), "ten", "plan.epochs"),
