@@ -146,7 +146,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         """Train a fresh network for ``epochs`` epochs on (X, y); returns self."""
         checks.number("epochs", self.epochs, integer=True)  # at least one pass
         X, y = _validated(self, X, y)
-        check_classification_targets(y)
+        _check_targets(y)
         self.classes_ = np.unique(y)
         _need_two_classes(self.classes_)
         seed = self._seed()
@@ -166,7 +166,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         which must name every class with ``classes``); returns self."""
         first = not hasattr(self, "network_")
         X, y = _validated(self, X, y, reset=first)
-        check_classification_targets(y)
+        _check_targets(y)
         if first:
             self.__dict__.pop("classes_", None)  # a failed first call must not count
         if _check_partial_fit_first_call(self, classes):
@@ -290,6 +290,16 @@ def _validated(estimator, X, y="no_validation", **options):
         if isinstance(exc, InputTypeError):
             raise
         raise InputTypeError(f"X must hold numbers; {exc}") from exc
+
+
+def _check_targets(y) -> None:
+    """scikit-learn's check_classification_targets, its refusal as a DataError (a ValueError)
+    keeping its message: y must hold class labels, not continuous values."""
+    try:
+        check_classification_targets(y)
+    except ValueError as exc:
+        raise DataError(f"y must hold class labels (ints or strings; a classifier does not "
+                        f"fit continuous values); {exc}") from exc
 
 
 def _need_two_classes(classes) -> None:

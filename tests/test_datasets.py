@@ -556,6 +556,16 @@ def test_a_mistyped_folder_is_refused_not_created(tmp_path, monkeypatch, downloa
     assert not mnist.mnist_available(typo)
 
 
+def test_a_file_named_as_the_folder_is_called_a_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "fetch", lambda *a, **k: pytest.fail("tried to download"))
+    a_file = tmp_path / "mnist"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("NNXP_DATA_DIR", str(a_file))
+    with pytest.raises(DataError, match=r"\(from NNXP_DATA_DIR\) is a file, not a folder"):
+        load_mnist(download=True)
+    assert a_file.read_text() == "not a folder"
+
+
 def test_real_data_tests_find_mnist_by_the_library_rule(tmp_path, real_dir):
     """With NNXP_DATA_DIR unset and MNIST in the user cache folder (where ./run setup puts
     it), the real-data tests run: the tests look where nnxp looks."""

@@ -165,6 +165,16 @@ def test_one_class_is_refused_with_a_clear_error():
         NNXPClassifier().fit(X, np.zeros(len(X)))
 
 
+def test_continuous_targets_are_a_data_error_in_fit_and_partial_fit():
+    """scikit-learn's refusal of a regression target, as nnxp's DataError (a ValueError, as
+    scikit-learn's checks expect) with its message."""
+    X, y = blobs()
+    with pytest.raises(nnxp.DataError, match="class labels.*continuous"):
+        NNXPClassifier(epochs=1).fit(X, y + 0.5)
+    with pytest.raises(nnxp.DataError, match="class labels.*continuous"):
+        NNXPClassifier().partial_fit(X, y + 0.5, classes=[0.5, 1.5, 2.5])
+
+
 def test_hidden_int_and_empty(backend):
     X, y = blobs()
     assert NNXPClassifier(hidden=5, epochs=1).fit(X, y).network_.sizes == [4, 5, 3]

@@ -204,7 +204,9 @@ def _locate(path, download, progress):
     folder, source = _folder(path)
     if source != _CACHE and not os.path.isdir(folder):
         raise DataError(
-            f"MNIST folder {folder} ({source}) does not exist; nnxp reads MNIST from, and "
+            f"MNIST folder {folder} ({source}) "
+            f"{'is a file, not a folder' if os.path.exists(folder) else 'does not exist'}; "
+            f"nnxp reads MNIST from, and "
             "downloads it into, a folder you name only when it exists: check the name, or "
             "create the folder (downloading or copying the four MNIST files fills it)"
             + (f", or unset NNXP_DATA_DIR to use the user cache folder {_cache_folder()}"

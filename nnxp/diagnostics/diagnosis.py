@@ -20,7 +20,9 @@ from __future__ import annotations
 import math
 
 from ..data import Dataset
-from ..errors import ConfigError
+from ..checks import show
+from ..errors import ConfigError, InputTypeError
+from ..network import Network
 from . import network_checks as net_checks
 from .causes import attribute, relate
 from .advice import resolve_eta
@@ -54,6 +56,7 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     view = getattr(net, "__nnxp_network__", None)
     if view is not None:  # nnxp.compat's networks: diagnosed as the nnxp.Network they are
         net = view()
+    _check_network(net)
     th = Thresholds.of(thresholds)
     size = _check_arguments(eta, lmbda, n, th.probe_size if probe_size is None else probe_size)
     threshold = _threshold(threshold)
@@ -126,6 +129,14 @@ def _check_positive(name, value) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                               or not value > 0):
         raise ConfigError(f"{name} must be a positive number or None, got {value!r}")
+
+
+def _check_network(net) -> None:
+    if not isinstance(net, Network):
+        hint = ("; a Population is diagnosed member by member: nnxp.diagnose(pop[k], data)"
+                if hasattr(net, "vote") and hasattr(net, "__getitem__") else "")
+        raise InputTypeError(f"diagnose needs an nnxp.Network (or a network of nnxp.compat), "
+                             f"got {show(net)}{hint}")
 
 
 def _check_arguments(eta, lmbda, n, size) -> int:

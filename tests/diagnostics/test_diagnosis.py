@@ -66,3 +66,14 @@ def test_bad_arguments_are_config_errors(bad):
         net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
         with pytest.raises(nnxp.ConfigError):
             diagnose(net, problem_data(), **bad)
+
+
+@pytest.mark.parametrize("make, hint", [(lambda: "net", ""), (lambda: None, ""),
+                                        (lambda: nnxp.Population([N_IN, 10, N_OUT],
+                                                                 seeds=range(2)), "pop\\[k\\]")])
+def test_what_is_not_a_network_is_an_input_type_error(make, hint):
+    """At the boundary, naming what was given (a Population: how to diagnose its members),
+    never an AttributeError or a reshape error from inside the measurements."""
+    with nnxp.use_backend("numpy"):
+        with pytest.raises(nnxp.InputTypeError, match="needs an nnxp.Network.*" + hint):
+            diagnose(make(), problem_data())
