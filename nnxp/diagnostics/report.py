@@ -127,7 +127,13 @@ class Report:
         return next((p for p in self.problems if p.severity != "info"), None)
 
     def find(self, kind, layer="any") -> list:
-        """The problems of ``kind`` (at ``layer``, when given; None is the whole network)."""
+        """The problems of ``kind`` (at ``layer``, when given; None is the whole network); a
+        kind not in KINDS is a ConfigError (a misspelt kind would otherwise find nothing)."""
+        if kind not in KINDS:
+            from ..checks import show
+            from ..errors import ConfigError
+            raise ConfigError(f"unknown problem kind {show(kind)}; the kinds are "
+                              f"{', '.join(KINDS)}")
         return [p for p in self.problems if p.kind == kind and (layer == "any" or p.layer == layer)]
 
     def headline(self) -> str:

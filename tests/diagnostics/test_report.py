@@ -49,3 +49,12 @@ def test_problems_are_ordered_by_severity_then_cause_before_consequence():
     assert not report.ok and report.headline().startswith("learning_rate_too_high; ")
     only_info = Report([Problem("dead_units", 1, [2], "info")], [], {})
     assert only_info.ok and only_info.primary is None
+
+
+def test_find_refuses_a_kind_that_does_not_exist():
+    """A misspelt kind would find nothing and read as "no such problem"."""
+    report = Report([], [], {})
+    assert report.find("saturated_units") == []
+    with pytest.raises(nnxp.ConfigError, match="unknown problem kind 'saturated_unit'.*"
+                                               "saturated_units"):
+        report.find("saturated_unit")
