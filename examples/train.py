@@ -33,7 +33,7 @@ import warnings
 import nnxp
 import nnxp.plot
 from nnxp.initializers import WEIGHT_INITIALIZERS
-from nnxp.files import atomic_write_text
+from nnxp.files import atomic_write_text, check_writable
 
 ACTIVATIONS = {"sigmoid": nnxp.Sigmoid, "tanh": nnxp.Tanh, "relu": nnxp.ReLU,
                "leaky_relu": nnxp.LeakyReLU, "softmax": nnxp.Softmax, "identity": nnxp.Identity}
@@ -217,6 +217,9 @@ def main(argv=None):
     args = parse_args(argv)
     if args.plot:
         nnxp.plot.require_matplotlib()  # fail now, not after the run
+    for path, what in ((args.save, "network"), (args.history, "history"), (args.plot, "plot")):
+        if path:  # a place that cannot be written fails now, not after the run
+            check_writable(path, what)
     if args.backend or args.device:
         nnxp.set_backend(args.backend or nnxp.get_backend(),
                          args.device or os.environ.get("NNXP_DEVICE") or None)

@@ -167,3 +167,17 @@ def test_bad_configuration_is_one_clear_line():
     assert result.returncode == 2
     assert result.stderr.startswith("train.py: sizes must list at least two")
     assert "Traceback" not in result.stderr
+
+
+def test_a_place_that_cannot_be_written_fails_before_training(tmp_path, data_dir):
+    """--save, --history and --plot are checked before the run (not after an hour of
+    training); nothing is trained, nothing is written."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("keep")
+    for flag in ("--save", "--history"):
+        result = train(flag, blocker / "net.json", "--epochs", "1", "--n-train", "100",
+                       "--data-dir", data_dir, "--no-download")
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr.startswith("train.py: cannot save")
+        assert "Epoch 0" not in result.stdout and "Traceback" not in result.stderr
+    assert blocker.read_text() == "keep"
