@@ -27,6 +27,9 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="PNG", help="save the trials' cost curves here")
     args = p.parse_args(argv)
+    if args.plot:  # fail now, not after the trials
+        nnxp.plot.require_matplotlib()
+        nnxp.files.check_writable(args.plot, "plot")
     train, _, _ = nnxp.datasets.load_mnist()
     net = nnxp.Network(args.sizes, cost=nnxp.CrossEntropyCost, seed=args.seed)
     result = nnxp.find_learning_rate(net, train, mini_batch_size=args.mini_batch_size,
@@ -65,8 +68,12 @@ def plot(result, path):
                      f"{result.recommended:.3g} ({result.mode} mode)")
     ax.set_ylabel("training cost")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    nnxp.plot.save_figure(fig, path, dpi=110)  # atomic: an earlier plot is never half-written
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except nnxp.NNXPError as exc:  # bad input: one line saying what was expected
+        print(f"find_lr.py: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -6,6 +6,11 @@
                   of these to overlay (one colour each; ``labels`` names them in the legend)
         path      where to write the PNG (or any format matplotlib knows by its suffix)
 
+    save_figure(fig, path, dpi=100)   a figure written atomically (files.atomic_write_bytes): a
+                  plot already at ``path`` is replaced whole or kept, never half-written; a
+                  place that cannot be written is a FileError, a suffix matplotlib does not
+                  know a ConfigError
+
     python -m nnxp.plot history.json -o curves.png
     python -m nnxp.plot default.json large.json --labels default large -o cmp.png
 
@@ -30,12 +35,13 @@ import math
 import os
 import sys
 
-from .errors import DataError, NNXPError
-from .files import read_json
+from .errors import ConfigError, DataError, NNXPError
+from .files import atomic_write_bytes, read_json
 
 MAX_HISTORY_BYTES = 512 * 2 ** 20  # a history is one small record per epoch
 
-__all__ = ["plot_history", "load_history", "require_matplotlib", "MissingMatplotlib", "main"]
+__all__ = ["plot_history", "load_history", "require_matplotlib", "MissingMatplotlib",
+           "save_figure", "main"]
 
 INSTALL = "pip install -r backends/plot.txt"
 
@@ -138,8 +144,24 @@ def plot_history(history, path=None, *, labels=None, title=None):
     if title:
         fig.suptitle(title)
     if path is not None:
-        fig.savefig(os.fspath(path), dpi=100)
+        save_figure(fig, path)
     return fig
+
+
+def save_figure(fig, path, dpi=100) -> None:
+    """Write ``fig`` at ``path`` in the format its suffix names (PNG without one), rendered in
+    memory first and then written atomically."""
+    import io
+    path = os.fspath(path)
+    suffix = os.path.splitext(path)[1][1:].lower()
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format=suffix or "png", dpi=dpi)
+    except ValueError as exc:  # matplotlib: "Format 'xyz' is not supported"
+        known = ", ".join(sorted(fig.canvas.get_supported_filetypes()))
+        raise ConfigError(f"cannot draw a plot as {suffix!r} ({path!r}); matplotlib writes "
+                          f"{known}") from exc
+    atomic_write_bytes(path, buffer.getvalue(), what="plot")
 
 
 def _default_label(source, i) -> str:

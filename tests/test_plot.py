@@ -120,3 +120,33 @@ def test_missing_matplotlib_command_line(tmp_path):
     assert "matplotlib" in result.stderr and "pip install -r backends/plot.txt" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_plot_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """Rendered in memory, then written atomically: a plot already there is kept when drawing
+    fails half-way, a suffix matplotlib does not know is a ConfigError and a place that cannot
+    be written a FileError (both before anything is written); the suffix picks the format."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+    old = tmp_path / "curves.png"
+    old.write_bytes(b"the plot of yesterday")
+    real = Figure.savefig
+
+    def breaks_half_way(self, target, **kw):
+        target.write(b"\x89PNG half")
+        raise RuntimeError("disk full, say")
+    monkeypatch.setattr(Figure, "savefig", breaks_half_way)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plot.plot_history(synthetic(), old)
+    assert old.read_bytes() == b"the plot of yesterday"
+    monkeypatch.setattr(Figure, "savefig", real)
+    with pytest.raises(nnxp.ConfigError, match="'xyz'.*png"):
+        plot.plot_history(synthetic(), tmp_path / "curves.xyz")
+    assert not (tmp_path / "curves.xyz").exists()
+    with pytest.raises(nnxp.FileError, match="plot"):
+        plot.plot_history(synthetic(), old / "inside.png")
+    assert old.read_bytes() == b"the plot of yesterday"
+    plot.plot_history(synthetic(), tmp_path / "curves.svg")
+    assert b"<svg" in (tmp_path / "curves.svg").read_bytes()[:2000]
+    plot.plot_history(synthetic(), old)
+    assert_png(old)

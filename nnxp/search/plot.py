@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
-from ..plot import require_matplotlib
+from ..plot import require_matplotlib, save_figure
 
 __all__ = ["plot_search"]
 
@@ -52,7 +51,7 @@ def plot_search(result, path=None):
         title += f"; best validation accuracy {best['best_accuracy']:.2%} (trial {best['trial']})"
     fig.suptitle(title)
     if path is not None:
-        fig.savefig(os.fspath(path), dpi=100)
+        save_figure(fig, path)
     return fig
 
 
