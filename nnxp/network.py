@@ -62,7 +62,7 @@ from .checkpoint import read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
 from .data import is_backend_array, prepare
 from .engines import engine_for
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, InputTypeError
 from .files import as_path, atomic_write_text
 from .formats import MAX_FILE_BYTES, default_dtype
 from .history import print_progress
@@ -327,8 +327,11 @@ class Network(Resumable):
         """train.fit with this network's view: callbacks ``callback(record, net)`` (True
         stops), the health monitor, the progress line; -> (RunState, History)."""
         callbacks = checks.callables("callbacks", callbacks)
+        from .diagnostics import HealthMonitor
+        if not (health is None or isinstance(health, (bool, HealthMonitor))):
+            raise InputTypeError(f"health must be True, False (or None) or a nnxp.diagnostics."
+                                 f"HealthMonitor, got {checks.show(health)}")
         if health:
-            from .diagnostics import HealthMonitor
             monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
             monitor.bind(train_set, lmbda=plan.lmbda)
             callbacks.append(monitor)

@@ -4,6 +4,7 @@ import inspect
 import json
 import warnings
 
+import numpy as np
 import pytest
 
 import nnxp
@@ -78,3 +79,16 @@ def test_health_warning_points_at_the_users_sgd_call_and_is_one_line():
     text = str(found[1].message)
     assert "\n" not in text and text.startswith("nnxp health (epoch 7): dead_units (layer 0, ")
     assert "Advice: re-initialize with He weights" in text
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, 0.5, [True]])
+def test_health_takes_a_flag_or_a_monitor_only(bad):
+    """A value that is neither (a string, a number) was taken as true and trained with the
+    default monitor: refused before training, naming what health takes."""
+    with nnxp.use_backend("numpy"):
+        net = nnxp.Network([4, 5, 3], seed=0)
+        before = [np.array(w) for w, _ in net.params]
+        x = np.ones((20, 4))
+        with pytest.raises(nnxp.InputTypeError, match="health must be True, False"):
+            net.SGD((x, np.zeros(20, int)), 1, 10, 0.1, health=bad)
+        assert all(np.array_equal(w, v) for (w, _), v in zip(net.params, before))
