@@ -93,6 +93,14 @@ def number(name, value, *, low=0, strict=True, integer=False, high=None):
     return int(value) if integer else float(value)
 
 
+def flag(name, value) -> bool:
+    """True or False (0 and 1 as such); anything else, a string such as "no" included, is a
+    ConfigError rather than a truth value."""
+    if isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1)):
+        return bool(value)
+    raise ConfigError(f"{name} must be True or False, got {show(value)}")
+
+
 def optional_int(name, value):
     """None, or a positive integer."""
     return None if value is None else number(name, value, integer=True)

@@ -327,6 +327,7 @@ class Network(Resumable):
         """train.fit with this network's view: callbacks ``callback(record, net)`` (True
         stops), the health monitor, the progress line; -> (RunState, History)."""
         callbacks = checks.callables("callbacks", callbacks)
+        progress = checks.flag("progress", progress)
         from .diagnostics import HealthMonitor
         if not (health is None or isinstance(health, (bool, HealthMonitor))):
             raise InputTypeError(f"health must be True, False (or None) or a nnxp.diagnostics."

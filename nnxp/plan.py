@@ -69,12 +69,6 @@ def _momentum(name, v):
     return v
 
 
-def _flag(name, v):
-    if isinstance(v, bool) or v in (0, 1):
-        return bool(v)
-    raise ConfigError(f"{name} must be True or False, got {checks.show(v)}")
-
-
 def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, momentum=None,
               nesterov=False, optimizer=None, shuffle=True, engine=None, early_stopping=None,
               schedule=None, monitor_every=None, monitor_subset=None, on_divergence="stop",
@@ -110,7 +104,7 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     counts = {name: checks.optional_int(name, value) for name, value in (
         ("early_stopping", early_stopping), ("schedule", schedule),
         ("monitor_every", monitor_every), ("monitor_subset", monitor_subset))}
-    flags = {name: _flag(name, monitors.get(name, False)) for name in MONITORS}
+    flags = {name: checks.flag(name, monitors.get(name, False)) for name in MONITORS}
     if on_divergence not in ("stop", "continue"):
         raise ConfigError(f"on_divergence must be 'stop' or 'continue', got "
                           f"{checks.show(on_divergence)}")

@@ -268,6 +268,7 @@ class Population(Resumable):
         """train.fit with this population's view: ``callback(records, pop)`` naming members to
         stop (checks.members), the progress line."""
         callbacks, k = checks.callables("callbacks", callbacks), len(self)
+        progress = checks.flag("progress", progress)
 
         def hold(backend, params, opt_state):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state

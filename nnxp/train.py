@@ -229,8 +229,7 @@ class Resumable:
         plan, state, leaves, history = self.checkpoint
         if epochs is not None:
             epochs = checks.number("epochs", epochs, strict=False, integer=True)
-        if not isinstance(other_data, bool):
-            raise ConfigError(f"other_data must be True or False, got {checks.show(other_data)}")
+        other_data = checks.flag("other_data", other_data)
         if evaluation_data is None and plan.needs_evaluation():
             raise ConfigError("this run monitors evaluation data: pass evaluation_data to resume")
         train_set = self.prepare(training_data, "training_data")

@@ -187,6 +187,11 @@ def test_members_evaluation_and_best(backend):
     (lambda: nnxp.Population(SIZES, seeds=[0, 1]).best(), "train the population first"),
     (lambda: nnxp.Network(SIZES).SGD(_data(), 1, 10, [0.1, 0.2]),
      "eta must be one number for a single network"),
+    # a string was a truth value: progress="no" printed the progress lines
+    (lambda: nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, 0.1, progress="no"),
+     "progress must be True or False, got 'no'"),
+    (lambda: nnxp.Network(SIZES).SGD(_data(), 1, 10, 0.1, progress="no"),
+     "progress must be True or False, got 'no'"),
 ])
 def test_bad_population_arguments_are_clear_errors(call, match):
     with pytest.raises(nnxp.NNXPError, match=match):
