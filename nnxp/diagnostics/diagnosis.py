@@ -22,7 +22,6 @@ import math
 from ..data import Dataset
 from ..checks import show
 from ..errors import ConfigError, InputTypeError
-from ..network import Network
 from . import network_checks as net_checks
 from .causes import attribute, relate
 from .advice import resolve_eta
@@ -132,9 +131,13 @@ def _check_positive(name, value) -> None:
 
 
 def _check_network(net) -> None:
-    if not isinstance(net, Network):
+    """An nnxp.Network, told by what the measurements use (diagnostics does not import
+    network.py, which imports diagnostics for health=): a Population has these too, and a
+    vote."""
+    population = hasattr(net, "vote") and hasattr(net, "__getitem__")
+    if population or not all(hasattr(net, a) for a in ("prepare", "spec", "params", "backend")):
         hint = ("; a Population is diagnosed member by member: nnxp.diagnose(pop[k], data)"
-                if hasattr(net, "vote") and hasattr(net, "__getitem__") else "")
+                if population else "")
         raise InputTypeError(f"diagnose needs an nnxp.Network (or a network of nnxp.compat), "
                              f"got {show(net)}{hint}")
 
