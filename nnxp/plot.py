@@ -5,6 +5,10 @@
                   ``n_training`` and ``n_evaluation``), the path of such a JSON file, or a list
                   of these to overlay (one colour each; ``labels`` names them in the legend)
         path      where to write the PNG (or any format matplotlib knows by its suffix)
+    load_history(source) -> dict   a History, dict or JSON file as a dict; every field the
+                  plot reads is checked first (records' epoch and metrics, n_training,
+                  n_evaluation, config.mini_batch_size, intervals): an edited or foreign file
+                  is a DataError naming the field, never a traceback from the drawing
 
     save_figure(fig, path, dpi=100)   a figure written atomically (files.atomic_write_bytes): a
                   plot already at ``path`` is replaced whole or kept, never half-written; a
@@ -35,8 +39,9 @@ import math
 import os
 import sys
 
-from .errors import ConfigError, DataError, NNXPError
-from .files import atomic_write_bytes, read_json
+from .checks import show
+from .errors import ConfigError, DataError, InputTypeError, NNXPError
+from .files import as_path, atomic_write_bytes, read_json
 
 MAX_HISTORY_BYTES = 512 * 2 ** 20  # a history is one small record per epoch
 
@@ -61,15 +66,71 @@ def require_matplotlib():
 
 
 def load_history(source) -> dict:
-    """A history as a dict, from a History, a dict or the path of a JSON file."""
+    """A history as a dict, from a History, a dict or the path of a JSON file, with every
+    field the plot reads checked (``_check_history``): a DataError naming the field."""
     if isinstance(source, dict):
-        return source
+        return _check_history(source, "the history")
     if hasattr(source, "to_dict"):
         return source.to_dict()
     d = read_json(source, max_bytes=MAX_HISTORY_BYTES, what="history file")
+    where = repr(os.fspath(source))
     if not isinstance(d, dict) or not isinstance(d.get("records"), list):
-        raise DataError(f"{os.fspath(source)!r} has no list of 'records'; write it with "
+        raise DataError(f"{where} has no list of 'records'; write it with "
                         "History.save or examples/train.py --history")
+    return _check_history(d, where)
+
+
+_METRICS = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy",
+            "validation_accuracy")
+
+
+def _count(value, low=0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _measure(value) -> bool:
+    return value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_history(d, where) -> dict:
+    """``d`` if every field the plot reads has its type (History.to_dict's, plus the optional
+    ``n_training``/``n_evaluation`` and ``config``), else a DataError naming the field."""
+    def refuse(field, expected, value):
+        raise DataError(f"{where}: field {field} must be {expected}, got {show(value)}; "
+                        "write histories with History.save or examples/train.py --history")
+
+    records = d.get("records")
+    if not isinstance(records, list):
+        refuse("'records'", "a list of one object per epoch", records)
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            refuse(f"records[{i}]", "an object", r)
+        if not _count(r.get("epoch")):
+            refuse(f"records[{i}].epoch", "a non-negative integer", r.get("epoch"))
+        for key in _METRICS:
+            if not _measure(r.get(key)):
+                refuse(f"records[{i}].{key}", "a number or null", r.get(key))
+    for key in ("n_training", "n_evaluation"):
+        if d.get(key) is not None and not _count(d[key]):
+            refuse(repr(key), "a non-negative integer or null", d[key])
+    config = d.get("config")
+    if config is not None and not isinstance(config, dict):
+        refuse("'config'", "an object or null", config)
+    size = (config or {}).get("mini_batch_size")
+    if size is not None and not _count(size, 1):
+        refuse("config.mini_batch_size", "a positive integer or null", size)
+    intervals = d.get("intervals")
+    if intervals is not None and not isinstance(intervals, list):
+        refuse("'intervals'", "a list of objects or null", intervals)
+    for i, e in enumerate(intervals or ()):
+        if not isinstance(e, dict):
+            refuse(f"intervals[{i}]", "an object", e)
+        for key, low in (("epoch", 0), ("mini_batches", 0), ("n", 1)):
+            if not _count(e.get(key), low):
+                refuse(f"intervals[{i}].{key}", f"an integer >= {low}", e.get(key))
+        if e.get("evaluation_accuracy") is None or not _measure(e["evaluation_accuracy"]):
+            refuse(f"intervals[{i}].evaluation_accuracy", "a number",
+                   e.get("evaluation_accuracy"))
     return d
 
 
@@ -104,6 +165,13 @@ def plot_history(history, path=None, *, labels=None, title=None):
 
     many = isinstance(history, (list, tuple)) and not hasattr(history, "to_dict")
     sources = list(history) if many else [history]
+    if not sources:
+        raise DataError("plot_history got an empty list of histories; give at least one")
+    if path is not None:
+        path = as_path(path, "plot")
+    if labels is not None and not isinstance(labels, (list, tuple)):
+        raise InputTypeError(f"labels must be a list of legend labels, one per history, got "
+                             f"{show(labels)}")
     runs = [load_history(h) for h in sources]
     if labels is None:
         labels = [_default_label(h, i) for i, h in enumerate(sources)] if many else [None]
