@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import numbers
 import math
 import os
 import sys
@@ -42,6 +43,7 @@ import sys
 from .checks import show
 from .errors import ConfigError, DataError, InputTypeError, NNXPError
 from .files import as_path, atomic_write_bytes, read_json
+from .history import entries_problem
 
 MAX_HISTORY_BYTES = 512 * 2 ** 20  # a history is one small record per epoch
 
@@ -80,16 +82,9 @@ def load_history(source) -> dict:
     return _check_history(d, where)
 
 
-_METRICS = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy",
-            "validation_accuracy")
-
-
-def _count(value, low=0) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _measure(value) -> bool:
-    return value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
+def _count(value, low) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) \
+        and value >= low
 
 
 def _check_history(d, where) -> dict:
@@ -99,19 +94,11 @@ def _check_history(d, where) -> dict:
         raise DataError(f"{where}: field {field} must be {expected}, got {show(value)}; "
                         "write histories with History.save or examples/train.py --history")
 
-    records = d.get("records")
-    if not isinstance(records, list):
-        refuse("'records'", "a list of one object per epoch", records)
-    for i, r in enumerate(records):
-        if not isinstance(r, dict):
-            refuse(f"records[{i}]", "an object", r)
-        if not _count(r.get("epoch")):
-            refuse(f"records[{i}].epoch", "a non-negative integer", r.get("epoch"))
-        for key in _METRICS:
-            if not _measure(r.get(key)):
-                refuse(f"records[{i}].{key}", "a number or null", r.get(key))
+    problem = entries_problem(d.get("records"), d.get("intervals") or [])
+    if problem:
+        refuse(*problem)
     for key in ("n_training", "n_evaluation"):
-        if d.get(key) is not None and not _count(d[key]):
+        if d.get(key) is not None and not _count(d[key], 0):
             refuse(repr(key), "a non-negative integer or null", d[key])
     config = d.get("config")
     if config is not None and not isinstance(config, dict):
@@ -119,18 +106,6 @@ def _check_history(d, where) -> dict:
     size = (config or {}).get("mini_batch_size")
     if size is not None and not _count(size, 1):
         refuse("config.mini_batch_size", "a positive integer or null", size)
-    intervals = d.get("intervals")
-    if intervals is not None and not isinstance(intervals, list):
-        refuse("'intervals'", "a list of objects or null", intervals)
-    for i, e in enumerate(intervals or ()):
-        if not isinstance(e, dict):
-            refuse(f"intervals[{i}]", "an object", e)
-        for key, low in (("epoch", 0), ("mini_batches", 0), ("n", 1)):
-            if not _count(e.get(key), low):
-                refuse(f"intervals[{i}].{key}", f"an integer >= {low}", e.get(key))
-        if e.get("evaluation_accuracy") is None or not _measure(e["evaluation_accuracy"]):
-            refuse(f"intervals[{i}].evaluation_accuracy", "a number",
-                   e.get("evaluation_accuracy"))
     return d
 
 

@@ -118,7 +118,7 @@ HOSTILE_HISTORIES = {
     "'n_evaluation'": lambda d: d.__setitem__("n_evaluation", "500"),
     "'config'": lambda d: d.__setitem__("config", [10]),
     "config.mini_batch_size": lambda d: d["config"].__setitem__("mini_batch_size", "10"),
-    "'intervals'": lambda d: d.__setitem__("intervals", "abc"),
+    "intervals": lambda d: d.__setitem__("intervals", "abc"),
     "intervals[0].epoch": lambda d: d["intervals"][0].pop("epoch"),
     "intervals[1].n": lambda d: d["intervals"][1].__setitem__("n", 0),
 }
