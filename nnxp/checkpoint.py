@@ -48,6 +48,7 @@ file the network was loaded from (the path stored in old files is ignored).
 from __future__ import annotations
 
 import hashlib
+import math
 import numbers
 import re
 from dataclasses import asdict
@@ -56,7 +57,7 @@ import numpy as np
 
 from . import checks
 from .errors import ConfigError, DataError
-from .history import History
+from .history import History, entries_problem
 from .io import network_dict, population_dict
 from .loop import RunState
 from .plan import MONITORS, Plan, transform_for
@@ -207,6 +208,9 @@ def _mask_states(f, states, k):
         return None
     if not isinstance(states, list) or len(states) != k:
         f.fail("state.mask_states", f"must list {k} RNG state(s), one per member")
+    for i, s in enumerate(states):
+        if not isinstance(s, dict):
+            f.fail(f"state.mask_states[{i}]", f"not an RNG state object: {checks.show(s)}")
     return [_rng_state(f, s, f"state.mask_states[{i}]", "dropout mask")
             for i, s in enumerate(states)]
 
@@ -215,13 +219,15 @@ def _history(f, d) -> History:
     if not isinstance(d, dict):
         f.fail("history", "not an object")
     records, intervals = d.get("records", []), d.get("intervals", [])
-    if not (isinstance(records, list) and all(isinstance(r, dict) for r in records)):
-        f.fail("history.records", "must be a list of objects")
-    if not (isinstance(intervals, list) and all(isinstance(r, dict) for r in intervals)):
-        f.fail("history.intervals", "must be a list of objects")
+    problem = entries_problem(records, intervals)
+    if problem:
+        field, expected, value = problem
+        f.fail(f"history.{field}", f"must be {expected}, got {checks.show(value)}")
     seconds = d.get("compile_seconds", 0.0)
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
-        f.fail("history.compile_seconds", "not a number")
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) \
+            or not 0 <= seconds < math.inf:
+        f.fail("history.compile_seconds", f"not a number of seconds >= 0: "
+                                          f"{checks.show(seconds)}")
     reason = d.get("stop_reason")
     if reason is not None and not isinstance(reason, str):
         f.fail("history.stop_reason", "not text")
@@ -259,6 +265,8 @@ def read_checkpoint(d, where, params, members=None):
                      _mask_states(f, sd.get("mask_states"), k))
     fresh = transform_for(plan, optimizer_from(plan.optimizer), 1, members).init(params)
     layout = d.get("optimizer_layout", 1)
+    if isinstance(layout, bool):  # True == 1 would read as the old layout
+        f.fail("optimizer_layout", f"unknown layout {layout!r}; this nnxp writes {LAYOUT}")
     if layout == LAYOUT:
         order = _slots(fresh)
     elif layout == 1:

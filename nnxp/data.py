@@ -49,6 +49,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .checks import clip
 from .dtypes import dtype_name
 from .errors import DataError, InputTypeError
 from .namespace import namespace
@@ -187,6 +188,12 @@ def _is_pairs(data) -> bool:
 
 
 def from_pairs(data, name):
+    for i, item in enumerate(data):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            what = (f"a {type(item).__name__} of {len(item)} values"
+                    if isinstance(item, (tuple, list)) else f"a {type(item).__name__}")
+            raise DataError(f"{name}: every item of a list of examples must be a pair (x, y); "
+                            f"item {i} is {what}")
     try:
         x = np.stack([np.asarray(item[0]).reshape(-1) for item in data])
         ys = [item[1] for item in data]
@@ -235,7 +242,7 @@ def _prepare_on_host(x, y, backend, dtype, n_in, n_out, name, checked=False) -> 
     """Host data: the checks below on NumPy (so every backend receives the same bits, cast on
     the host), then one transfer per array.  ``checked``: these arrays passed the value checks
     before and cannot have changed (frozen), so the scans of their values are skipped."""
-    x, y = np.asarray(x), np.asarray(y)
+    x, y = _host_array(x, "X", name), _host_array(y, "y", name)
     _counts["unscanned" if checked else "scanned"] += 1
     index = np.dtype(dtype_name(backend.index_dtype()))
     with np.errstate(over="ignore"):  # values are checked for finiteness in ``dtype`` below
@@ -243,6 +250,15 @@ def _prepare_on_host(x, y, backend, dtype, n_in, n_out, name, checked=False) -> 
                                       n_out, name, scan=not checked)
     return Dataset(backend.asarray(x), backend.asarray(targets), backend.asarray(labels),
                    x.shape[0])
+
+
+def _host_array(a, what, name):
+    """``a`` as a NumPy array; ragged nested lists are a DataError, not NumPy's ValueError."""
+    try:
+        return np.asarray(a)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name}: {what} must be an array or nested lists of one shape (every "
+                        f"example the same length); {clip(exc)}") from None
 
 
 def _prepare_on_device(x, y, backend, dtype, n_in, n_out, name) -> Dataset:

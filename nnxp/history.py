@@ -13,6 +13,12 @@ training_accuracy), so network2 code that unpacks SGD's return value keeps worki
                      divergence, a callback), or None
     to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles
 
+    entries_problem(records, intervals) -> (field, expected, value) or None
+        what is wrong with records / intervals read from a file (a saved History, a
+        checkpoint): each must be a list of objects; a record's "epoch" a non-negative int,
+        its "eta", "seconds" and metrics numbers or null; an interval's "epoch",
+        "mini_batches" and "n" ints and its "evaluation_accuracy" a number
+
 Every printer of training progress formats here (nnxp's line, the book's lines, populations):
 
     progress_line(record, n_train, n_evaluation=None, style="nnxp") -> str
@@ -26,8 +32,9 @@ Every printer of training progress formats here (nnxp's line, the book's lines, 
 from __future__ import annotations
 
 import json
+import numbers
 
-__all__ = ["History", "progress_line", "print_progress", "members_line", "interval_line"]
+__all__ = ["History", "entries_problem", "progress_line", "print_progress", "members_line", "interval_line"]
 
 
 class History(tuple):
@@ -79,6 +86,44 @@ class History(tuple):
     def __repr__(self) -> str:
         return (f"History({len(self.records)} epochs, stop_reason={self.stop_reason!r}, "
                 f"evaluation_accuracy={self.evaluation_accuracy!r})")
+
+
+_NUMBERS = ("eta", "seconds", "evaluation_cost", "evaluation_accuracy", "training_cost",
+            "training_accuracy", "validation_accuracy")
+
+
+def _count(value, low=0) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) \
+        and value >= low
+
+
+def _number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def entries_problem(records, intervals):
+    """The first problem of ``records`` and ``intervals`` as read from a file, as (field,
+    what it must be, the value found), or None (see the module docstring)."""
+    for key, entries in (("records", records), ("intervals", intervals)):
+        if not isinstance(entries, list):
+            return key, "a list of objects", entries
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                return f"{key}[{i}]", "an object", entry
+    for i, r in enumerate(records):
+        if not _count(r.get("epoch")):
+            return f"records[{i}].epoch", "a non-negative integer", r.get("epoch")
+        for key in _NUMBERS:
+            if r.get(key) is not None and not _number(r[key]):
+                return f"records[{i}].{key}", "a number or null", r[key]
+    for i, e in enumerate(intervals):
+        for key, low in (("epoch", 0), ("mini_batches", 0), ("n", 1)):
+            if not _count(e.get(key), low):
+                return f"intervals[{i}].{key}", f"an integer >= {low}", e.get(key)
+        if not _number(e.get("evaluation_accuracy")):
+            return (f"intervals[{i}].evaluation_accuracy", "a number",
+                    e.get("evaluation_accuracy"))
+    return None
 
 
 def progress_line(record, n_train, n_evaluation=None, style="nnxp") -> str:

@@ -356,8 +356,18 @@ class Network(Resumable):
 
     # -- files ----------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Save as JSON that network2's ``load`` and ``nnxp.load`` both read (atomic write)."""
+        """Save as JSON that network2's ``load`` and ``nnxp.load`` both read (atomic write).
+        Parameters that are NaN or infinite (a run that diverged with
+        ``on_divergence="continue"``) are a DataError and nothing is written: ``nnxp.load``
+        refuses such a file, and a file already at ``path`` is kept."""
+        path = as_path(path, "network")
         host = core.to_host(self.backend, self.params)
+        for i, layer in enumerate(host):
+            for j, a in enumerate(layer):
+                if not np.isfinite(a).all():
+                    raise DataError(f"cannot save the network at {path!r}: layer {i}'s "
+                                    f"parameters[{j}] hold NaN or infinite values (training "
+                                    "diverged), which nnxp.load refuses; nothing was written")
         atomic_write_text(path, json.dumps(network_dict(self.spec, host, self.dtype, self.seed)),
                           what="network")
 

@@ -5,6 +5,10 @@
                   ``n_training`` and ``n_evaluation``), the path of such a JSON file, or a list
                   of these to overlay (one colour each; ``labels`` names them in the legend)
         path      where to write the PNG (or any format matplotlib knows by its suffix)
+    load_history(source) -> dict   a History, dict or JSON file as a dict; every field the
+                  plot reads is checked first (records' epoch and metrics, n_training,
+                  n_evaluation, config.mini_batch_size, intervals): an edited or foreign file
+                  is a DataError naming the field, never a traceback from the drawing
 
     save_figure(fig, path, dpi=100)   a figure written atomically (files.atomic_write_bytes): a
                   plot already at ``path`` is replaced whole or kept, never half-written; a
@@ -31,12 +35,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import numbers
 import math
 import os
 import sys
 
-from .errors import ConfigError, DataError, NNXPError
-from .files import atomic_write_bytes, read_json
+from .checks import show
+from .errors import ConfigError, DataError, InputTypeError, NNXPError
+from .files import as_path, atomic_write_bytes, read_json
+from .history import entries_problem
 
 MAX_HISTORY_BYTES = 512 * 2 ** 20  # a history is one small record per epoch
 
@@ -61,15 +68,44 @@ def require_matplotlib():
 
 
 def load_history(source) -> dict:
-    """A history as a dict, from a History, a dict or the path of a JSON file."""
+    """A history as a dict, from a History, a dict or the path of a JSON file, with every
+    field the plot reads checked (``_check_history``): a DataError naming the field."""
     if isinstance(source, dict):
-        return source
+        return _check_history(source, "the history")
     if hasattr(source, "to_dict"):
         return source.to_dict()
     d = read_json(source, max_bytes=MAX_HISTORY_BYTES, what="history file")
+    where = repr(os.fspath(source))
     if not isinstance(d, dict) or not isinstance(d.get("records"), list):
-        raise DataError(f"{os.fspath(source)!r} has no list of 'records'; write it with "
+        raise DataError(f"{where} has no list of 'records'; write it with "
                         "History.save or examples/train.py --history")
+    return _check_history(d, where)
+
+
+def _count(value, low) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) \
+        and value >= low
+
+
+def _check_history(d, where) -> dict:
+    """``d`` if every field the plot reads has its type (History.to_dict's, plus the optional
+    ``n_training``/``n_evaluation`` and ``config``), else a DataError naming the field."""
+    def refuse(field, expected, value):
+        raise DataError(f"{where}: field {field} must be {expected}, got {show(value)}; "
+                        "write histories with History.save or examples/train.py --history")
+
+    problem = entries_problem(d.get("records"), d.get("intervals") or [])
+    if problem:
+        refuse(*problem)
+    for key in ("n_training", "n_evaluation"):
+        if d.get(key) is not None and not _count(d[key], 0):
+            refuse(repr(key), "a non-negative integer or null", d[key])
+    config = d.get("config")
+    if config is not None and not isinstance(config, dict):
+        refuse("'config'", "an object or null", config)
+    size = (config or {}).get("mini_batch_size")
+    if size is not None and not _count(size, 1):
+        refuse("config.mini_batch_size", "a positive integer or null", size)
     return d
 
 
@@ -104,6 +140,13 @@ def plot_history(history, path=None, *, labels=None, title=None):
 
     many = isinstance(history, (list, tuple)) and not hasattr(history, "to_dict")
     sources = list(history) if many else [history]
+    if not sources:
+        raise DataError("plot_history got an empty list of histories; give at least one")
+    if path is not None:
+        path = as_path(path, "plot")
+    if labels is not None and not isinstance(labels, (list, tuple)):
+        raise InputTypeError(f"labels must be a list of legend labels, one per history, got "
+                             f"{show(labels)}")
     runs = [load_history(h) for h in sources]
     if labels is None:
         labels = [_default_label(h, i) for i, h in enumerate(sources)] if many else [None]

@@ -338,7 +338,8 @@ def load_population(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Population
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ConfigError(f"max_bytes must be a positive number of bytes, got {max_bytes!r}")
     d = read_json(where, max_bytes=max_bytes, what="population file")
-    if not isinstance(d, dict) or d.get("format") != POPULATION or d.get("version") != VERSION:
+    if not isinstance(d, dict) or d.get("format") != POPULATION or d.get("version") != VERSION \
+            or isinstance(d.get("version"), bool):  # true == 1
         raise DataError(f"{where!r} is not a population file (format {POPULATION!r}, version "
                         f"{VERSION}); a network file loads with nnxp.load")
     members = d.get("members")

@@ -4,6 +4,7 @@ nothing else; a checkpoint never decides where to write."""
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -104,6 +105,13 @@ EDITS = [
     (("state", "n_train"), 0, "state.n_train"),
     (("optimizer_state",), [[1.0]], "optimizer_state"),
     (("history", "records"), "lots", "history.records"),
+    # these were accepted: a resumed run carried them into its History (and its plot)
+    (("history", "records", 0, "epoch"), "one", "history.records[0].epoch"),
+    (("history", "records", 1, "evaluation_accuracy"), "97%",
+     "history.records[1].evaluation_accuracy"),
+    (("history", "records", 0, "seconds"), [1.5], "history.records[0].seconds"),
+    (("history", "compile_seconds"), -1.0, "history.compile_seconds"),
+    (("optimizer_layout",), True, "optimizer_layout"),   # read as the old layout 1
 ]
 
 
@@ -116,8 +124,22 @@ def test_edited_fields_are_named_in_the_error(tmp_path, where, value, field):
         target = target[key]
     target[where[-1]] = value
     path.write_text(json.dumps(d))
-    with pytest.raises(nnxp.DataError, match=f"checkpoint field {field}"):
+    with pytest.raises(nnxp.DataError, match=re.escape(f"checkpoint field {field}")):
         nnxp.load(path)
+
+
+def test_a_dropout_mask_state_that_is_not_an_object_is_refused(tmp_path):
+    """It was a TypeError from NumPy's bit generator (state must be a dict)."""
+    path = tmp_path / "run.json"
+    net = nnxp.Network([6, nnxp.layers.Dense(5, "Sigmoid", p_dropout=0.2),
+                        nnxp.layers.Softmax(3)], cost=nnxp.LogLikelihoodCost, seed=0)
+    net.SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    d = json.loads(path.read_text())
+    for value in (None, "pcg64", 3):
+        d["checkpoint"]["state"]["mask_states"][0] = value
+        path.write_text(json.dumps(d))
+        with pytest.raises(nnxp.DataError, match=re.escape("state.mask_states[0]")):
+            nnxp.load(path)
 
 
 def test_a_velocity_of_the_wrong_shape_is_refused(tmp_path):

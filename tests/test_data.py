@@ -26,6 +26,10 @@ Y = np.arange(20) % 3
     ((X, Y, Y), "must be a pair"),
     (None, "is None"),
     ("abc", "must be a pair"),
+    (([[1, 2, 3, 4], [1, 2]], [0, 1]), "X must be an array or nested lists of one shape"),
+    (([[1, 2, 3, 4]] * 2, [[0, 1, 0], [1]]), "y must be an array or nested lists of one shape"),
+    ([(X[0], 0, 1), (X[1], 1, 2)], "item 0 is a tuple of 3 values"),
+    ([(X[0], 0), (X[1],)], "item 1 is a tuple of 1 values"),
 ])
 def test_bad_training_data(backend, data, match):
     net = nnxp.Network([4, 5, 3], seed=0)

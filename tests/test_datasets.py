@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 
 from conftest import mnist_dir
-from nnxp.datasets import MNIST_FILES, load_mnist, mnist
-from nnxp.errors import BackendError, ConfigError, DataError
+from nnxp.datasets import MNIST_FILES, expand_mnist, load_mnist, mnist
+from nnxp.errors import BackendError, ConfigError, DataError, InputTypeError
 
 NAMES = {role: f.name for role, f in MNIST_FILES.items()}
 
@@ -251,6 +251,32 @@ def test_bad_arguments_raise_config_error(synthetic, kw, message):
     folder, _ = synthetic
     with pytest.raises(ConfigError, match=message):
         load_mnist(folder, **kw)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"one_hot": "no"}, "one_hot must be True or False"),     # was taken as true
+    ({"one_hot": 2}, "one_hot must be True or False"),
+    ({"download": "no"}, "download must be True or False"),   # would have downloaded
+    ({"progress": "no"}, "progress must be True or False"),   # would have shown a bar
+    ({"digits": {0: 1}}, "digits must be"),                    # its keys were the digits
+])
+def test_flags_and_digits_of_the_wrong_kind_are_refused(synthetic, monkeypatch, kw, message):
+    monkeypatch.setattr(mnist, "fetch", lambda *a, **k: pytest.fail("tried to download"))
+    folder, _ = synthetic
+    with pytest.raises(ConfigError, match=message):
+        load_mnist(folder, **kw)
+    with pytest.raises(ConfigError, match=message):
+        expand_mnist(folder, cache=False, **kw)
+
+
+@pytest.mark.parametrize("path, error", [
+    (3, InputTypeError), (b"/tmp", InputTypeError), ("", ConfigError), ("a\0b", ConfigError)])
+def test_a_path_that_is_not_a_path_is_refused(path, error):
+    """An int or bytes path was a TypeError from os.path; an empty one read as a folder."""
+    for call in (lambda: load_mnist(path, download=False), lambda: mnist.mnist_folder(path),
+                 lambda: mnist.mnist_available(path)):
+        with pytest.raises(error, match="MNIST folder path"):
+            call()
 
 
 def test_numpy_dtype_objects_are_accepted(synthetic):

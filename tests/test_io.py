@@ -108,3 +108,20 @@ def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
         nnxp.Network([6, 5, 3], seed=1).save(path)
     assert path.read_text() == before
     assert os.listdir(tmp_path) == ["net.json"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_network_with_nan_parameters_is_not_saved(backend, tmp_path, bad):
+    """A diverged network (on_divergence="continue") was written as JSON with NaN that
+    nnxp.load refuses, over the file already there."""
+    path = tmp_path / "net.json"
+    nnxp.Network([6, 5, 3], seed=0).save(path)
+    before = path.read_text()
+    net = nnxp.Network([6, 5, 3], seed=1)
+    w, b = (to_numpy(a).copy() for a in net.params[1])
+    b[2] = bad
+    net.params = (net.params[0], tuple(net.backend.asarray(a) for a in (w, b)))
+    with pytest.raises(nnxp.DataError, match=r"layer 1's parameters\[1\] hold NaN or infinite"):
+        net.save(path)
+    assert path.read_text() == before
+    nnxp.load(path)

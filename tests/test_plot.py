@@ -1,6 +1,7 @@
 """nnxp.plot: training curves from histories (matplotlib, an optional extra)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,56 @@ def test_bad_inputs_are_clear_errors(tmp_path):
     with pytest.raises(nnxp.DataError, match="2 labels for 1 histories"):
         plot.plot_history([synthetic()], labels=["a", "b"])
     assert plot.main([str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.png")]) == 2
+
+
+def _edited(edit):
+    d = synthetic()
+    edit(d)
+    return d
+
+
+HOSTILE_HISTORIES = {
+    "records[1]": lambda d: d["records"].__setitem__(1, None),
+    "records[0].epoch": lambda d: d["records"][0].__setitem__("epoch", "a"),
+    "records[2].epoch": lambda d: d["records"][2].pop("epoch"),
+    "records[0].evaluation_cost": lambda d: d["records"][0].__setitem__("evaluation_cost", "x"),
+    "records[0].training_accuracy": lambda d: d["records"][0].__setitem__(
+        "training_accuracy", [1]),
+    "'n_evaluation'": lambda d: d.__setitem__("n_evaluation", "500"),
+    "'config'": lambda d: d.__setitem__("config", [10]),
+    "config.mini_batch_size": lambda d: d["config"].__setitem__("mini_batch_size", "10"),
+    "intervals": lambda d: d.__setitem__("intervals", "abc"),
+    "intervals[0].epoch": lambda d: d["intervals"][0].pop("epoch"),
+    "intervals[1].n": lambda d: d["intervals"][1].__setitem__("n", 0),
+}
+
+
+@pytest.mark.parametrize("field", HOSTILE_HISTORIES)
+def test_an_edited_history_file_is_refused_naming_the_field(tmp_path, field):
+    """Each of these drew a traceback (TypeError, KeyError, AttributeError,
+    ZeroDivisionError) from inside the plot, or silently drew text as a category."""
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps(_edited(HOSTILE_HISTORIES[field])))
+    with pytest.raises(nnxp.DataError, match=f"field {re.escape(field)} must be"):
+        plot.plot_history(path, tmp_path / "x.png")
+    with pytest.raises(nnxp.DataError, match=f"field {re.escape(field)} must be"):
+        plot.plot_history(_edited(HOSTILE_HISTORIES[field]))
+    assert plot.main([str(path), "-o", str(tmp_path / "x.png")]) == 2
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_plot_arguments_of_the_wrong_kind_are_clear_errors(tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(nnxp.InputTypeError, match="labels must be a list"):
+        plot.plot_history([synthetic(), synthetic()], labels="ab")  # was one label per letter
+    with pytest.raises(nnxp.InputTypeError, match="labels must be a list"):
+        plot.plot_history([synthetic()], labels=3)
+    with pytest.raises(nnxp.InputTypeError, match="plot path"):
+        plot.plot_history(synthetic(), 3)
+    with pytest.raises(nnxp.DataError, match="empty list of histories"):
+        plot.plot_history([], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_missing_matplotlib_in_process(monkeypatch, tmp_path):

@@ -152,6 +152,7 @@ def test_edited_fields_are_named_in_the_error(tmp_path, where, value, field):
     (lambda d: d["members"][0]["weights"][0][0].__setitem__(0, "x"), "members\\[0\\]"),
     (lambda d: d.update(members=[]), "'members'"),
     (lambda d: d.update(version=2), "not a population file"),
+    (lambda d: d.update(version=True), "not a population file"),   # was read as version 1
 ])
 def test_edited_members_are_refused(tmp_path, edit, message):
     path = _checkpointed(tmp_path)

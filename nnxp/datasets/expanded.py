@@ -76,7 +76,7 @@ from ..backends import resolve
 from ..checks import show
 from ..errors import ConfigError, DataError, FileError
 from ..files import as_path, atomic_write_bytes, read_bytes
-from .mnist import _finish, _folder, _options, _splits
+from .mnist import _finish, _flags, _folder, _options, _splits
 
 __all__ = ["CacheWarning", "book_order", "expand", "expand_mnist"]
 
@@ -97,6 +97,7 @@ def expand_mnist(path=None, *, cache=None, shuffle=0, download=True, one_hot=Fal
     """The book's expanded MNIST as ``(training, validation, test)`` pairs ``(X, y)``; see the
     module docstring."""
     dtype, keep, limits = _options(dtype, digits, n_train, n_validation, n_test)
+    download, one_hot, progress = _flags(download, one_hot, progress)
     order = _check_shuffle(shuffle)
     folders, strict = _cache_folders(path, cache)
     be = resolve(backend)

@@ -16,6 +16,9 @@ The book's lists of column pairs (``load_data_wrapper``) are nnxp.compat.mnist_l
     mnist_folder(path=None) -> str     where they are read from, by the rule below
     mnist_available(path=None) -> bool whether the four files are there
 
+``download`` and ``one_hot`` are True or False and ``progress`` None, True or False (a string
+such as "no" is a ConfigError, not a truth value); ``path`` a str or os.PathLike.
+
 Where the files are: ``path``, else ``$NNXP_DATA_DIR``, else the user cache folder
 (``$XDG_CACHE_HOME/nnxp/mnist``, default ``~/.cache/nnxp/mnist``).  The first of these that is
 given is *the* folder: the files are looked for there (gzipped or not, names as in ``FILES``)
@@ -49,6 +52,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -57,6 +61,7 @@ import numpy as np
 from .. import checks
 from ..backends import resolve
 from ..errors import ConfigError, DataError
+from ..files import as_path
 from ._download import DownloadFailed, fetch
 
 __all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MnistFile", "load_mnist", "mnist_folder",
@@ -104,8 +109,16 @@ def load_mnist(path=None, *, download=True, one_hot=False, digits=None,
                dtype="float32", backend=None, progress=None):
     """MNIST as ``(training, validation, test)`` pairs ``(X, y)``; see the module docstring."""
     dtype, keep, limits = _options(dtype, digits, n_train, n_validation, n_test)
+    download, one_hot, progress = _flags(download, one_hot, progress)
     return _finish(_splits(path, download, progress), resolve(backend), keep, limits, one_hot,
                    dtype)
+
+
+def _flags(download, one_hot, progress):
+    """``download`` and ``one_hot`` True or False, ``progress`` None, True or False: a string
+    such as "no" is refused, not taken as true (download="no" would download)."""
+    return (checks.flag("download", download), checks.flag("one_hot", one_hot),
+            None if progress is None else checks.flag("progress", progress))
 
 
 def _options(dtype, digits, n_train, n_validation, n_test):
@@ -148,7 +161,7 @@ def _check_digits(digits):
         return None
     values = (digits,) if isinstance(digits, (int, np.integer)) else digits
     try:
-        values = list(values)
+        values = [] if isinstance(values, Mapping) else list(values)
     except TypeError:
         values = [digits]
     good = [d for d in values if isinstance(d, (int, np.integer)) and not isinstance(d, bool)
@@ -180,7 +193,7 @@ _PATH, _ENV, _CACHE = "given as path=", "from NNXP_DATA_DIR", "the user cache fo
 def _folder(path):
     """The folder to use and the words that say where it came from."""
     if path is not None:
-        return os.fspath(path), _PATH
+        return as_path(path, "MNIST folder"), _PATH
     if os.environ.get("NNXP_DATA_DIR"):
         return os.environ["NNXP_DATA_DIR"], _ENV
     return _cache_folder(), _CACHE
