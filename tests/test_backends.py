@@ -182,3 +182,16 @@ def test_nnxp_device_applies_to_the_backend_nnxp_backend_names(monkeypatch):
         assert be.device == "cpu"
     with nnxp.use_backend("array_api_strict", "device2") as be:
         assert str(be.device).endswith("'device2')")
+
+
+@pytest.mark.parametrize("name,device", [("numpy", ["cpu"]), ("numpy", {"kind": "cpu"}),
+                                         ("torch", 5), ("array_api_strict", ["device1"]),
+                                         ("jax", ("cpu",))])
+def test_a_device_that_is_not_a_name_is_refused_clearly(monkeypatch, name, device):
+    monkeypatch.delenv("NNXP_BACKEND", raising=False)
+    # was: TypeError (unhashable list) or AttributeError (torch's int.partition)
+    with pytest.raises(nnxp.BackendError, match="device must be None or a device name"):
+        nnxp.use_backend(name, device).__enter__()
+    with pytest.raises(nnxp.BackendError, match="device must be None or a device name"):
+        nnxp.set_backend(name, device)
+    assert nnxp.get_backend() == "numpy"

@@ -12,8 +12,9 @@
     clear_cache()                       forget loaded backends (load them afresh)
     resolve(backend) -> Backend         None: current(); a name: load(name); a Backend: itself
 
-Devices come from ``NNXP_DEVICE`` or ``device=``: "cpu", "gpu", "gpu:1", "cuda:0", or an
-array-api-strict device name such as "device1".  NNXP_DEVICE applies to the backend NNXP_BACKEND
+Devices come from ``NNXP_DEVICE`` or ``device=``, by name (a str; a library's device object is
+refused): "cpu", "gpu", "gpu:1", "cuda:0", or an array-api-strict device name
+such as "device1".  NNXP_DEVICE applies to the backend NNXP_BACKEND
 names (a device name means nothing to another library).  Each library's Backend class and loader
 is in its own module here, imported only when that backend is first used.
 """
@@ -110,7 +111,12 @@ def current():
 
 
 def load(name, device=None):
-    """The Backend ``name`` on ``device`` (cached), whatever is selected."""
+    """The Backend ``name`` on ``device`` (cached), whatever is selected.  ``device`` is
+    None or a device's name (a str: "cpu", "gpu:1", "device1"), never a library's object."""
+    if device is not None and not isinstance(device, str):
+        raise BackendError(f"device must be None or a device name such as 'cpu', 'gpu:1' or "
+                           f"array_api_strict's 'device1' (a str), got "
+                           f"{type(device).__name__}: {show(device)}")
     key = (canonical(name), device)
     if key not in _cache:
         module = importlib.import_module(f".{_MODULE[key[0]]}", __package__)
