@@ -195,3 +195,17 @@ def test_a_device_that_is_not_a_name_is_refused_clearly(monkeypatch, name, devic
     with pytest.raises(nnxp.BackendError, match="device must be None or a device name"):
         nnxp.set_backend(name, device)
     assert nnxp.get_backend() == "numpy"
+
+
+@pytest.mark.parametrize("spec", ["cpu:-1", "gpu:-2", "cpu:x"])
+def test_a_negative_device_index_is_refused(spec):
+    # was: "cpu:-1" taken as the last device (Python's negative indexing)
+    assert backends.selection.split_device("gpu:1", "cpu") == ("gpu", 1)
+    with pytest.raises(nnxp.BackendError, match=r"an index >= 0"):
+        backends.selection.split_device(spec, "cpu")
+
+
+def test_jax_refuses_a_negative_device_index():
+    optional("jax")
+    with pytest.raises(nnxp.BackendError, match=r"an index >= 0.*'cpu:-1'"):
+        nnxp.use_backend("jax", "cpu:-1").__enter__()

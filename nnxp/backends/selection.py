@@ -13,7 +13,7 @@
     resolve(backend) -> Backend         None: current(); a name: load(name); a Backend: itself
 
 Devices come from ``NNXP_DEVICE`` or ``device=``, by name (a str; a library's device object is
-refused): "cpu", "gpu", "gpu:1", "cuda:0", or an array-api-strict device name
+refused): "cpu", "gpu", "gpu:1", "cuda:0" (indices >= 0), or an array-api-strict device name
 such as "device1".  NNXP_DEVICE applies to the backend NNXP_BACKEND
 names (a device name means nothing to another library).  Each library's Backend class and loader
 is in its own module here, imported only when that backend is first used.
@@ -175,7 +175,10 @@ def split_device(spec, default_kind) -> tuple:
                            f"{type(spec).__name__}")
     kind, _, index = spec.partition(":")
     try:
-        return kind.lower(), int(index or 0)
+        number = int(index or 0)
     except ValueError:
-        raise BackendError(f"device must look like 'cpu', 'gpu' or 'gpu:1', got "
-                           f"{show(spec)}") from None
+        number = -1
+    if number < 0:  # "gpu:-1" would count from the end
+        raise BackendError(f"device must look like 'cpu', 'gpu' or 'gpu:1' (an index >= 0), "
+                           f"got {show(spec)}")
+    return kind.lower(), number
