@@ -25,9 +25,10 @@ y holds any labels ``check_classification_targets`` accepts.  ``epochs`` must be
 memory before it is built (checks.memory; NNXP_MAX_MEMORY raises the bound).
 
 Hyper-parameters keep the book's names and meaning and go straight to ``nnxp.Network`` and
-``Network.SGD``: ``hidden`` lists the hidden layers' widths (an int for one layer; ``()`` for
-none), or layer objects among them (``nnxp.layers``: ``hidden=[Reshape((1, 8, 8)),
-ConvPool(4, (3, 3)), Flatten(), Dense(30)]``, a layered ``Network``; an int entry is then a
+``Network.SGD``: ``hidden`` lists the hidden layers' widths, in order (an int for one layer;
+``()`` for none; a set, dict or string is refused), or layer objects among them
+(``nnxp.layers``: ``hidden=[Reshape((1, 8, 8)), ConvPool(4, (3, 3)), Flatten(), Dense(30)]``,
+a layered ``Network``; an int entry is then a
 Dense layer with ``activation``); the input and output widths come from the data, and the
 output layer is a dense layer of ``output_activation`` (the cost's default).  Layer objects
 are frozen dataclasses, so ``get_params``, ``clone`` and searches over ``hidden`` treat them
@@ -191,6 +192,8 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
             hidden = (hidden,)
         try:
+            if isinstance(hidden, (str, bytes, set, frozenset, dict)):  # no order, or letters
+                raise TypeError
             hidden = list(hidden)
         except TypeError:
             raise ConfigError(f"hidden must list the hidden layers (widths or layer objects), "

@@ -182,7 +182,10 @@ def test_hidden_int_and_empty(backend):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    ({"hidden": "wide"}, nnxp.ConfigError, "sizes"),
+    ({"hidden": "wide"}, nnxp.ConfigError, "hidden must list"),
+    ({"hidden": "30"}, nnxp.ConfigError, "hidden must list"),
+    ({"hidden": {100, 30}}, nnxp.ConfigError, "hidden must list"),
+    ({"hidden": {30: 1}}, nnxp.ConfigError, "hidden must list"),
     ({"hidden": 3.5}, nnxp.ConfigError, "hidden"),
     ({"cost": "hinge"}, nnxp.ConfigError, "unknown cost"),
     ({"activation": "swish"}, nnxp.ConfigError, "activation"),
