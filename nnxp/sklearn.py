@@ -38,7 +38,8 @@ decay ``1 - eta * lmbda / n`` with n the number of examples given to that fit / 
 (so ``partial_fit`` on small batches decays faster than ``fit`` on all the data).
 ``early_stopping=n`` holds out a stratified ``validation_fraction`` of the training data (at
 least one example per class) and stops after n epochs without better validation accuracy (the
-book's no-improvement-in-n rule; the last weights are kept; ``fit`` only).  ``backend=None``
+book's no-improvement-in-n rule; the last weights are kept; ``fit`` only;
+``validation_fraction`` is checked by every ``fit``, used or not).  ``backend=None``
 computes on nnxp's selected backend at fit time (NNXP_BACKEND, ``nnxp.use_backend``); a name
 picks one for this estimator.  Results always come back as NumPy.
 
@@ -146,6 +147,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Train a fresh network for ``epochs`` epochs on (X, y); returns self."""
         checks.number("epochs", self.epochs, integer=True)  # at least one pass
+        self._fraction()  # checked even without early_stopping, as scikit-learn's own
         X, y = _validated(self, X, y)
         _check_targets(y)
         self.classes_ = np.unique(y)
@@ -224,11 +226,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
 
     def _hold_out(self, X, index, seed):
         """Split off a stratified validation set for early stopping."""
-        fraction = self.validation_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
-                or not 0 < fraction < 1:
-            raise ConfigError(f"validation_fraction must be a number in (0, 1), got "
-                              f"{checks.show(fraction)}")
+        fraction = self._fraction()
         n_classes = len(self.classes_)
         n_val = max(int(np.ceil(fraction * X.shape[0])), n_classes)  # one of each, at least
         try:
@@ -240,6 +238,14 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
                             f"examples, at least one per class) from {n_classes} classes: "
                             f"{exc}") from None
         return X_train, i_train, (X_val, i_val)
+
+    def _fraction(self) -> float:
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
+                or not 0 < fraction < 1:
+            raise ConfigError(f"validation_fraction must be a number in (0, 1), got "
+                              f"{checks.show(fraction)}")
+        return fraction
 
     def _class_index(self, y) -> np.ndarray:
         """Each label's output unit: its position in classes_."""

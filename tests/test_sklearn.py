@@ -195,6 +195,9 @@ def test_hidden_int_and_empty(backend):
     ({"dtype": "float16"}, nnxp.ConfigError, "dtype"),
     ({"backend": "tensorflow"}, nnxp.BackendError, "unknown backend"),
     ({"early_stopping": 2, "validation_fraction": 1.5}, nnxp.ConfigError, "validation"),
+    ({"validation_fraction": 1.5}, nnxp.ConfigError, "validation_fraction"),
+    ({"validation_fraction": "0.1"}, nnxp.ConfigError, "validation_fraction"),
+    ({"validation_fraction": float("nan")}, nnxp.ConfigError, "validation_fraction"),
 ])
 def test_bad_hyper_parameters_raise_nnxp_errors_at_fit(params, error, match):
     X, y = blobs(n=30)
