@@ -207,7 +207,8 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
             checks.memory(f"NNXPClassifier(hidden={checks.show(self.hidden)}) on {n_features} "
                           f"features and {len(self.classes_)} classes", checks.network_bytes(
                               sizes, 1, checks.dtype(self.dtype)))
-        with use_backend(self.backend) if self.backend else contextlib.nullcontext():
+        with use_backend(self.backend) if self.backend is not None \
+                else contextlib.nullcontext():  # "" is a bad name, not None
             return Network(sizes, cost=self.cost, activation=self.activation,
                            output_activation=self.output_activation, seed=seed,
                            dtype=self.dtype)

@@ -194,6 +194,7 @@ def test_hidden_int_and_empty(backend):
     ({"random_state": -3}, nnxp.ConfigError, "seed"),
     ({"dtype": "float16"}, nnxp.ConfigError, "dtype"),
     ({"backend": "tensorflow"}, nnxp.BackendError, "unknown backend"),
+    ({"backend": ""}, nnxp.BackendError, "unknown backend"),
     ({"early_stopping": 2, "validation_fraction": 1.5}, nnxp.ConfigError, "validation"),
     ({"validation_fraction": 1.5}, nnxp.ConfigError, "validation_fraction"),
     ({"validation_fraction": "0.1"}, nnxp.ConfigError, "validation_fraction"),
