@@ -217,6 +217,9 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         """The network's seed: an int random_state as is, None as None (fresh entropy), a
         RandomState draws one."""
         rs = self.random_state
+        if isinstance(rs, bool):  # check_random_state would take True as the seed 1
+            raise ConfigError(f"random_state must be None, a non-negative int or a numpy "
+                              f"RandomState; got {rs!r}")
         if rs is None or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool)):
             return rs
         try:

@@ -195,6 +195,8 @@ def test_hidden_int_and_empty(backend):
     ({"dtype": "float16"}, nnxp.ConfigError, "dtype"),
     ({"backend": "tensorflow"}, nnxp.BackendError, "unknown backend"),
     ({"backend": ""}, nnxp.BackendError, "unknown backend"),
+    ({"random_state": True}, nnxp.ConfigError, "random_state"),
+    ({"random_state": False}, nnxp.ConfigError, "random_state"),
     ({"early_stopping": 2, "validation_fraction": 1.5}, nnxp.ConfigError, "validation"),
     ({"validation_fraction": 1.5}, nnxp.ConfigError, "validation_fraction"),
     ({"validation_fraction": "0.1"}, nnxp.ConfigError, "validation_fraction"),
