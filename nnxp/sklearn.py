@@ -172,7 +172,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         _check_targets(y)
         if first:
             self.__dict__.pop("classes_", None)  # a failed first call must not count
-        if _check_partial_fit_first_call(self, classes):
+        if _first_call(self, classes):
             _need_two_classes(self.classes_)
             self.network_ = self._build(X.shape[1], self._seed())
             self.n_iter_ = 0
@@ -303,6 +303,15 @@ def _validated(estimator, X, y="no_validation", **options):
         if isinstance(exc, InputTypeError):
             raise
         raise InputTypeError(f"X must hold numbers; {exc}") from exc
+
+
+def _first_call(estimator, classes) -> bool:
+    """scikit-learn's _check_partial_fit_first_call (classes required on the first call, the
+    same ones after), its refusals as a ConfigError (a ValueError) keeping its message."""
+    try:
+        return _check_partial_fit_first_call(estimator, classes)
+    except ValueError as exc:
+        raise ConfigError(f"partial_fit: {exc}") from exc
 
 
 def _check_targets(y) -> None:

@@ -417,3 +417,24 @@ def test_importing_nnxp_does_not_import_sklearn():
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("first, then, match", [
+    (None, None, "classes must be passed on the first call"),
+    ("abc", None, "array-like"),
+    ([0, 1, 2], [0, 1, 2, 3], "not the same as on last call"),
+])
+def test_partial_fit_classes_refusals_are_config_errors(first, then, match):
+    """scikit-learn's refusals of classes= (ValueErrors, as its checks expect) as nnxp's
+    ConfigError with scikit-learn's message; the estimator stays unfitted or as it was."""
+    X, y = blobs(n=30)
+    clf = NNXPClassifier(epochs=1, random_state=0)
+    if then is None:
+        with pytest.raises(nnxp.ConfigError, match=match):
+            clf.partial_fit(X, y, classes=first)
+        assert not hasattr(clf, "network_")
+        return
+    clf.partial_fit(X, y, classes=first)
+    with pytest.raises(nnxp.ConfigError, match=match):
+        clf.partial_fit(X, y, classes=then)
+    assert clf.n_iter_ == 1 and list(clf.classes_) == first
