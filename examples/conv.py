@@ -15,9 +15,11 @@ test sets.  Prints the book's lines (docs/chapter6.md).
 """
 
 import argparse
+import sys
 
 import numpy as np
 
+from nnxp import NNXPError
 from nnxp.compat import network3
 from nnxp.compat.network3 import ReLU, Network
 from nnxp.compat.network3 import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
@@ -67,6 +69,8 @@ def main():
     args = parser.parse_args()
     if not 1 <= args.n_train <= 50000:
         parser.error(f"--n-train must be between 1 and 50000, got {args.n_train}")
+    if not 0 <= args.seed < 2**32:
+        parser.error(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
     training_data, validation_data, test_data = network3.load_data_shared()
     x, y = training_data
     training_data = (x.get_value(borrow=True)[:args.n_train],
@@ -78,4 +82,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except NNXPError as exc:  # bad input (NNXP_BACKEND, the data, epochs): one line
+        print(f"conv.py: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -17,6 +17,7 @@ images.
 """
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -64,4 +65,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except nnxp.NNXPError as exc:  # bad input (NNXP_BACKEND, the data, seeds): one line
+        print(f"ensemble.py: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,4 +1,5 @@
-"""examples/train.py, run as a user runs it: a subprocess on the NumPy backend.
+"""examples/train.py, run as a user runs it: a subprocess on the NumPy backend (and the error
+paths of examples/conv.py and examples/ensemble.py).
 
 The MNIST runs need NNXP_DATA_DIR (skipped without it, failed with NNXP_REQUIRE_DATA=1, as in
 conftest.py); --help and the error paths run everywhere.  Thresholds were measured: 2 epochs on
@@ -181,3 +182,37 @@ def test_a_place_that_cannot_be_written_fails_before_training(tmp_path, data_dir
         assert result.stderr.startswith("train.py: cannot save")
         assert "Epoch 0" not in result.stdout and "Traceback" not in result.stderr
     assert blocker.read_text() == "keep"
+
+
+def example(script, *args, env=None):
+    environ = {**os.environ, "NNXP_BACKEND": "numpy", **(env or {})}
+    return subprocess.run([sys.executable, str(TRAIN.parent / script), *map(str, args)],
+                          capture_output=True, text=True, env=environ, timeout=600)
+
+
+def one_line(result, start):
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("script", ["conv.py", "ensemble.py"])
+def test_conv_and_ensemble_print_bad_input_as_one_line(script, tmp_path):
+    """An nnxp refusal (here: NNXP_DATA_DIR names a file) is one line and exit code 2, as
+    in train.py and find_lr.py (was a traceback and exit code 1)."""
+    not_a_folder = tmp_path / "a_file"
+    not_a_folder.write_text("")
+    one_line(example(script, "--n-train", "10", env={"NNXP_DATA_DIR": str(not_a_folder)}),
+             f"{script}: MNIST folder")
+
+
+def test_ensemble_bad_seed_is_one_line(data_dir):
+    one_line(example("ensemble.py", "--n-train", "10", "--n-test", "10", "--seed", "-1",
+                     env={"NNXP_DATA_DIR": str(data_dir)}), "ensemble.py: seed must be")
+
+
+def test_conv_bad_seed_is_refused_before_loading_anything(tmp_path):
+    result = example("conv.py", "--seed", "-1", env={"NNXP_DATA_DIR": str(tmp_path / "no")})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "conv.py: error: --seed must be between 0 and 2**32 - 1, got -1" in result.stderr
