@@ -216,3 +216,18 @@ def test_conv_bad_seed_is_refused_before_loading_anything(tmp_path):
     result = example("conv.py", "--seed", "-1", env={"NNXP_DATA_DIR": str(tmp_path / "no")})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "conv.py: error: --seed must be between 0 and 2**32 - 1, got -1" in result.stderr
+
+
+@pytest.mark.parametrize("args, start", [
+    (["bogus"], "run: unknown command 'bogus'; the commands are train, tests and setup"),
+    ([], "run: a command is needed: train, tests or setup"),
+])
+def test_run_script_refuses_an_unknown_command_in_one_line(args, start):
+    """./run with no or an unknown command sets nothing up: one line on stderr, exit code 2
+    (was: the usage on stdout, as if asked for); --help prints the usage, exit code 0."""
+    script = TRAIN.parent.parent / "run"
+    one_line(subprocess.run(["bash", str(script), *args], capture_output=True, text=True,
+                            timeout=60), start)
+    usage = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True,
+                           timeout=60)
+    assert usage.returncode == 0 and "./run train" in usage.stdout and not usage.stderr
