@@ -215,6 +215,9 @@ def summary(history, n_val, test_accuracy, n_test, wall):
 
 def main(argv=None):
     args = parse_args(argv)
+    for flag in ("save", "checkpoint", "resume", "history", "plot"):
+        if getattr(args, flag) == "":  # "" would read as not given: nothing saved or resumed
+            raise nnxp.ConfigError(f"--{flag} needs a file path, got an empty one")
     if args.plot:
         nnxp.plot.require_matplotlib()  # fail now, not after the run
     for path, what in ((args.save, "network"), (args.history, "history"), (args.plot, "plot")):

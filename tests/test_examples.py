@@ -231,3 +231,11 @@ def test_run_script_refuses_an_unknown_command_in_one_line(args, start):
     usage = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True,
                            timeout=60)
     assert usage.returncode == 0 and "./run train" in usage.stdout and not usage.stderr
+
+
+@pytest.mark.parametrize("flag", ["--save", "--resume", "--history", "--plot", "--checkpoint"])
+def test_an_empty_path_is_refused_before_anything(flag, tmp_path):
+    """--save "" (a shell variable left empty) read as not given: the run trained and saved
+    nothing, and --resume "" trained a fresh network; now one line, exit code 2."""
+    one_line(train(flag, "", "--epochs", "1", "--no-download", "--data-dir", tmp_path / "no"),
+             f"train.py: {flag} needs a file path, got an empty one")
