@@ -31,6 +31,7 @@ import time
 import warnings
 
 import nnxp
+import nnxp.checks
 import nnxp.plot
 from nnxp.initializers import WEIGHT_INITIALIZERS
 from nnxp.files import atomic_write_text, check_writable
@@ -218,6 +219,7 @@ def main(argv=None):
     for flag in ("save", "checkpoint", "resume", "history", "plot"):
         if getattr(args, flag) == "":  # "" would read as not given: nothing saved or resumed
             raise nnxp.ConfigError(f"--{flag} needs a file path, got an empty one")
+    nnxp.checks.number("monitor_subset", args.monitor_subset, integer=True)  # used or not
     if args.plot:
         nnxp.plot.require_matplotlib()  # fail now, not after the run
     for path, what in ((args.save, "network"), (args.history, "history"), (args.plot, "plot")):

@@ -239,3 +239,9 @@ def test_an_empty_path_is_refused_before_anything(flag, tmp_path):
     nothing, and --resume "" trained a fresh network; now one line, exit code 2."""
     one_line(train(flag, "", "--epochs", "1", "--no-download", "--data-dir", tmp_path / "no"),
              f"train.py: {flag} needs a file path, got an empty one")
+
+
+def test_a_bad_monitor_subset_is_refused_without_monitor_every(tmp_path):
+    # was: ignored (it only applies with --monitor-every), the run went on
+    one_line(train("--monitor-subset", "0", "--no-download", "--data-dir", tmp_path / "no"),
+             "train.py: monitor_subset must be > 0, got 0")
