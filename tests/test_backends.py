@@ -209,3 +209,40 @@ def test_jax_refuses_a_negative_device_index():
     optional("jax")
     with pytest.raises(nnxp.BackendError, match=r"an index >= 0.*'cpu:-1'"):
         nnxp.use_backend("jax", "cpu:-1").__enter__()
+
+
+def test_set_backend_inside_a_block_holds_after_it(monkeypatch):
+    """set_backend selects for the rest of the process, also inside a use_backend block;
+    a block's end removes only its own selection (was: IndexError from the block's exit after
+    set_backend(None); a set_backend inside a block undone by the block's exit)."""
+    optional("array_api_strict")
+    monkeypatch.delenv("NNXP_BACKEND", raising=False)
+    try:
+        nnxp.set_backend("array_api_strict")
+        with nnxp.use_backend("numpy"):
+            nnxp.set_backend(None)
+            assert nnxp.get_backend() == "numpy"
+        assert nnxp.get_backend() == "numpy"
+        with nnxp.use_backend("numpy"):
+            with nnxp.use_backend("numpy"):
+                nnxp.set_backend("array_api_strict")
+                assert nnxp.get_backend() == "array_api_strict"
+            assert nnxp.get_backend() == "array_api_strict"
+        assert nnxp.get_backend() == "array_api_strict"
+    finally:
+        nnxp.set_backend(None)
+    assert nnxp.get_backend() == "numpy"
+
+
+def test_blocks_end_in_any_order_removing_their_own_selection(monkeypatch):
+    """Two blocks left out of order (threads, generators): each end removes its own
+    selection, so none is left behind (was: the last one removed, whichever block it was)."""
+    optional("array_api_strict")
+    monkeypatch.delenv("NNXP_BACKEND", raising=False)
+    outer, inner = nnxp.use_backend("array_api_strict"), nnxp.use_backend("numpy")
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    assert nnxp.get_backend() == "numpy"
+    inner.__exit__(None, None, None)
+    assert nnxp.get_backend() == "numpy" and not backends.selection._selected

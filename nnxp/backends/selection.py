@@ -5,7 +5,8 @@
     get_backend() -> str                the selected name (default "numpy")
     set_backend(name, device=None)      select for the rest of the process (None: back to
                                         NNXP_BACKEND)
-    use_backend(name, device=None)      ... or inside a ``with`` block only
+    use_backend(name, device=None)      ... or inside a ``with`` block only (a set_backend
+                                        inside the block holds after it)
     current() -> Backend                the selected backend, imported and checked
     load(name, device=None) -> Backend  that backend (cached), whatever is selected
     available() -> list[str]            the backends that import and have a device here
@@ -39,7 +40,7 @@ _MODULE = {"numpy": "numpy_backend", "jax": "jax_backend", "cupy": "cupy_backend
 _REQUIREMENTS = {"jax": "backends/jax.txt", "cupy": "backends/cupy-cuda12.txt",
                  "torch": "backends/torch.txt", "array_api_strict": "backends/strict.txt"}
 
-_selected: list[tuple[str, str | None]] = []  # stack of (name, device) chosen in code
+_selected: list[tuple] = []  # stack of (name, device[, block's token]) chosen in code
 _cache: dict = {}
 
 
@@ -92,17 +93,26 @@ def set_backend(name, device=None) -> None:
 
 @contextlib.contextmanager
 def use_backend(name, device=None) -> Iterator:
-    """``with nnxp.use_backend("jax") as backend:`` selects a backend inside the block only."""
-    _selected.append((canonical(name), device))
+    """``with nnxp.use_backend("jax") as backend:`` selects a backend inside the block only.
+    The block's end removes its own selection, not whatever is last: a ``set_backend`` inside
+    the block (which replaces every selection) holds after it, and blocks in other threads
+    never remove each other's."""
+    entry = (canonical(name), device, object())  # unique: removed by identity
+    _selected.append(entry)
     try:
         backend = current()
     except BaseException:
-        _selected.pop()
+        _leave(entry)
         raise
     try:
         yield backend
     finally:
-        _selected.pop()
+        _leave(entry)
+
+
+def _leave(entry) -> None:
+    with contextlib.suppress(ValueError):  # gone already: set_backend replaced it
+        _selected.remove(entry)
 
 
 def current():
