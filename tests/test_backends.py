@@ -246,3 +246,23 @@ def test_blocks_end_in_any_order_removing_their_own_selection(monkeypatch):
     assert nnxp.get_backend() == "numpy"
     inner.__exit__(None, None, None)
     assert nnxp.get_backend() == "numpy" and not backends.selection._selected
+
+
+def test_errors_from_the_environment_name_the_variable(monkeypatch):
+    """A bad NNXP_BACKEND / NNXP_DEVICE set long ago in a shell is named in the message
+    (was: the same message as a bad name in the code, with no hint of where it came from)."""
+    monkeypatch.setenv("NNXP_BACKEND", "bogus")
+    with pytest.raises(nnxp.BackendError, match=r"unknown backend 'bogus'.*from the "
+                                                r"environment variable NNXP_BACKEND"):
+        nnxp.Network([2, 1])
+    monkeypatch.setenv("NNXP_BACKEND", "numpy")
+    monkeypatch.setenv("NNXP_DEVICE", "gpu")
+    with pytest.raises(nnxp.BackendError, match=r"CPU only; got device 'gpu' \(the device "
+                                                r"comes from the environment variable "
+                                                r"NNXP_DEVICE\)"):
+        nnxp.Network([2, 1])
+    with pytest.raises(nnxp.BackendError) as caught:  # a device in the code is the code's
+        nnxp.use_backend("numpy", "gpu:1").__enter__()
+    assert "NNXP_DEVICE" not in str(caught.value)
+    with nnxp.use_backend("numpy", "cpu") as be:  # a device in the code wins over the env
+        assert be.device == "cpu"

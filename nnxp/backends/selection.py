@@ -60,7 +60,11 @@ def get_backend() -> str:
     """Name of the selected backend: set_backend / use_backend, else NNXP_BACKEND, else numpy."""
     if _selected:
         return _selected[-1][0]
-    return canonical(os.environ.get("NNXP_BACKEND") or "numpy")
+    try:
+        return canonical(os.environ.get("NNXP_BACKEND") or "numpy")
+    except BackendError as exc:  # say where the name came from: it is not in the code
+        raise BackendError(f"{exc} (the name comes from the environment variable "
+                           f"NNXP_BACKEND)") from None
 
 
 def _device_spec():
@@ -116,8 +120,16 @@ def _leave(entry) -> None:
 
 
 def current():
-    """The selected backend, imported and checked (errors name the file to install)."""
-    return load(get_backend(), _device_spec())
+    """The selected backend, imported and checked (errors name the file to install, and
+    NNXP_DEVICE when the device came from it)."""
+    name, device = get_backend(), _device_spec()
+    try:
+        return load(name, device)
+    except BackendError as exc:
+        if device is None or (_selected and _selected[-1][1] is not None):
+            raise
+        raise BackendError(f"{exc} (the device comes from the environment variable "
+                           f"NNXP_DEVICE)") from None
 
 
 def load(name, device=None):
