@@ -27,6 +27,8 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="PNG", help="save the trials' cost curves here")
     args = p.parse_args(argv)
+    if args.plot == "":  # "" would read as not given: the trials run, no plot is saved
+        raise nnxp.ConfigError("--plot needs a file path, got an empty one")
     if args.plot:  # fail now, not after the trials
         nnxp.plot.require_matplotlib()
         nnxp.files.check_writable(args.plot, "plot")

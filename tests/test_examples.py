@@ -245,3 +245,9 @@ def test_a_bad_monitor_subset_is_refused_without_monitor_every(tmp_path):
     # was: ignored (it only applies with --monitor-every), the run went on
     one_line(train("--monitor-subset", "0", "--no-download", "--data-dir", tmp_path / "no"),
              "train.py: monitor_subset must be > 0, got 0")
+
+
+def test_find_lr_refuses_an_empty_plot_path(tmp_path):
+    # was: --plot "" read as not given; the trials ran and no plot was saved
+    one_line(example("find_lr.py", "--plot", "", env={"NNXP_DATA_DIR": str(tmp_path / "no")}),
+             "find_lr.py: --plot needs a file path, got an empty one")
