@@ -33,6 +33,10 @@ def main(argv=None):
         nnxp.plot.require_matplotlib()
         nnxp.files.check_writable(args.plot, "plot")
     train, _, _ = nnxp.datasets.load_mnist()
+    n = int(train[1].shape[0])
+    if args.n_train > n:  # find_learning_rate would quietly take all n
+        raise nnxp.ConfigError(f"--n-train {args.n_train}, but MNIST's training split has "
+                               f"only {n} images")
     net = nnxp.Network(args.sizes, cost=nnxp.CrossEntropyCost, seed=args.seed)
     result = nnxp.find_learning_rate(net, train, mini_batch_size=args.mini_batch_size,
                                      lmbda=args.lmbda, mode=args.mode,

@@ -251,3 +251,10 @@ def test_find_lr_refuses_an_empty_plot_path(tmp_path):
     # was: --plot "" read as not given; the trials ran and no plot was saved
     one_line(example("find_lr.py", "--plot", "", env={"NNXP_DATA_DIR": str(tmp_path / "no")}),
              "find_lr.py: --plot needs a file path, got an empty one")
+
+
+def test_find_lr_refuses_more_training_images_than_there_are(data_dir):
+    # was: --n-train 100000000 quietly ran on the 50,000 there are
+    one_line(example("find_lr.py", "--n-train", "100000000", "--budget-batches", "10",
+                     env={"NNXP_DATA_DIR": str(data_dir)}),
+             "find_lr.py: --n-train 100000000, but MNIST's training split has only 50000")
