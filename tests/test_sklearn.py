@@ -438,3 +438,24 @@ def test_partial_fit_classes_refusals_are_config_errors(first, then, match):
     with pytest.raises(nnxp.ConfigError, match=match):
         clf.partial_fit(X, y, classes=then)
     assert clf.n_iter_ == 1 and list(clf.classes_) == first
+
+
+def test_a_float64_jax_estimator_unpickles_as_float64_in_a_fresh_process(tmp_path):
+    """A fresh process has JAX's x64 off: the weights came back float32 under dtype float64
+    (predictions off in the 8th digit, and training on in float32); now x64 is turned on as
+    building the network did."""
+    optional("jax")
+    X, y = blobs(n=30)
+    clf = NNXPClassifier(epochs=1, dtype="float64", backend="jax", random_state=0).fit(X, y)
+    (tmp_path / "clf.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "x.npy", X)
+    code = ("import pickle, sys, numpy as np; d = sys.argv[1]; "
+            "c = pickle.loads(open(d + '/clf.pkl', 'rb').read()); "
+            "print(c.network_.params[0][0].dtype); "
+            "np.save(d + '/p.npy', c.predict_proba(np.load(d + '/x.npy')))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_ENABLE_X64": "0"}
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["float64"]
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(X))
