@@ -66,6 +66,8 @@ def main():
                         help="training images used, of 50,000 (default 10,000)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0, help="np.random.seed before the layers")
+    parser.error = lambda message: parser.exit(  # bad input: one line, not the whole usage
+        2, f"{parser.prog}: {message} (see --help)\n")
     args = parser.parse_args()
     if not 1 <= args.n_train <= 50000:
         parser.error(f"--n-train must be between 1 and 50000, got {args.n_train}")

@@ -26,6 +26,8 @@ def main(argv=None):
     p.add_argument("--n-train", type=int, default=10000, help="training subset for the trials")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="PNG", help="save the trials' cost curves here")
+    p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
+        2, f"{p.prog}: {message} (see --help)\n")
     args = p.parse_args(argv)
     if args.plot == "":  # "" would read as not given: the trials run, no plot is saved
         raise nnxp.ConfigError("--plot needs a file path, got an empty one")

@@ -108,6 +108,8 @@ def parse_args(argv=None):
                      "network and hyper-parameters; give the same data flags)")
     out.add_argument("--history", metavar="PATH", help="write the history as JSON")
     out.add_argument("--plot", metavar="PATH", help="draw the curves (PNG, needs matplotlib)")
+    p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
+        2, f"{p.prog}: {message} (see --help)\n")
     return p.parse_args(argv)
 
 
