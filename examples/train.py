@@ -24,7 +24,6 @@ that makes no sense, a backend that is not installed).
 import argparse
 import contextlib
 import json
-import os
 import statistics
 import sys
 import time
@@ -88,7 +87,8 @@ def parse_args(argv=None):
     run.add_argument("--backend", choices=nnxp.BACKENDS, default=None,
                      help="array library (default: $NNXP_BACKEND, else numpy)")
     run.add_argument("--device", default=None,
-                     help="cpu, gpu, gpu:1 ... (default: $NNXP_DEVICE, else the backend's)")
+                     help="cpu, gpu, gpu:1 ... (default: $NNXP_DEVICE for the backend "
+                          "$NNXP_BACKEND names, else the backend's)")
     run.add_argument("--data-dir", default=None, metavar="DIR",
                      help="folder with the MNIST files (default: $NNXP_DATA_DIR, else the "
                           "user cache folder, downloading the files there)")
@@ -228,8 +228,8 @@ def main(argv=None):
         if path:  # a place that cannot be written fails now, not after the run
             check_writable(path, what)
     if args.backend or args.device:
-        nnxp.set_backend(args.backend or nnxp.get_backend(),
-                         args.device or os.environ.get("NNXP_DEVICE") or None)
+        # no --device: NNXP_DEVICE applies where nnxp applies it (to NNXP_BACKEND's backend)
+        nnxp.set_backend(args.backend or nnxp.get_backend(), args.device)
     net = build(args)
     be = net.backend
     print(f"backend {be.name}, device {be.device}, dtype {net.dtype}, sizes {net.sizes}",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import nnxp
-from conftest import mnist_dir
+from conftest import mnist_dir, optional
 
 TRAIN = Path(__file__).resolve().parent.parent / "examples" / "train.py"
 SMALL = ["--n-train", "2000", "--epochs", "2", "--sizes", "784", "20", "10", "--seed", "0"]
@@ -271,3 +271,14 @@ def test_a_flag_argparse_refuses_is_one_line_too(script, args, start, tmp_path):
     """argparse's refusals are one line and exit code 2 (was: the whole usage, 15 lines for
     train.py, then the message)."""
     one_line(example(script, *args, env={"NNXP_DATA_DIR": str(tmp_path / "no")}), start)
+
+
+def test_nnxp_device_is_not_given_to_another_backend(tmp_path):
+    """NNXP_DEVICE belongs to the backend NNXP_BACKEND names (nnxp's rule); --backend numpy
+    with NNXP_DEVICE=device1 set for array_api_strict failed with 'numpy runs on the CPU
+    only; got device device1'.  Now the run goes on (to the missing data here)."""
+    optional("array_api_strict")
+    result = train("--backend", "numpy", "--no-download", "--data-dir", tmp_path / "no",
+                   env={"NNXP_BACKEND": "array_api_strict", "NNXP_DEVICE": "device1"})
+    one_line(result, "train.py: MNIST folder")
+    assert "backend numpy, device cpu" in result.stdout
