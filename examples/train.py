@@ -42,6 +42,12 @@ COSTS = {"quadratic": nnxp.QuadraticCost, "cross_entropy": nnxp.CrossEntropyCost
          "log_likelihood": nnxp.LogLikelihoodCost}
 
 
+# flags a resumed run takes from its checkpoint instead (the network and the hyper-parameters)
+FROM_CHECKPOINT = ("sizes", "activation", "slope", "output_activation", "cost", "init", "seed",
+                   "eta", "lmbda", "l1", "momentum", "nesterov", "mini_batch_size",
+                   "early_stopping", "schedule", "engine", "monitor_every", "monitor_subset")
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description="Train a network on MNIST with nnxp (defaults: network2's chapter 3 run).",
@@ -105,7 +111,8 @@ def parse_args(argv=None):
     out.add_argument("--save", metavar="PATH", help="save the trained network (JSON) at the end")
     out.add_argument("--checkpoint", metavar="PATH", help="checkpoint after every epoch")
     out.add_argument("--resume", metavar="PATH", help="continue the run of a checkpoint (its "
-                     "network and hyper-parameters; give the same data flags)")
+                     "network and hyper-parameters, so flags for those are refused; give the "
+                     "same data flags)")
     out.add_argument("--history", metavar="PATH", help="write the history as JSON")
     out.add_argument("--plot", metavar="PATH", help="draw the curves (PNG, needs matplotlib)")
     p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
@@ -222,6 +229,14 @@ def main(argv=None):
         if getattr(args, flag) == "":  # "" would read as not given: nothing saved or resumed
             raise nnxp.ConfigError(f"--{flag} needs a file path, got an empty one")
     nnxp.checks.number("monitor_subset", args.monitor_subset, integer=True)  # used or not
+    if args.resume is not None:  # these would be ignored without a word
+        defaults = vars(parse_args([]))
+        given = [f"--{k.replace('_', '-')}" for k in FROM_CHECKPOINT
+                 if getattr(args, k) != defaults[k]]
+        if given:
+            raise nnxp.ConfigError(f"--resume continues the checkpoint's run with its network "
+                                   f"and hyper-parameters; {', '.join(given)} would be "
+                                   f"ignored: drop {'it' if len(given) == 1 else 'them'}")
     if args.plot:
         nnxp.plot.require_matplotlib()  # fail now, not after the run
     for path, what in ((args.save, "network"), (args.history, "history"), (args.plot, "plot")):

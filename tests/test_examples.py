@@ -282,3 +282,15 @@ def test_nnxp_device_is_not_given_to_another_backend(tmp_path):
                    env={"NNXP_BACKEND": "array_api_strict", "NNXP_DEVICE": "device1"})
     one_line(result, "train.py: MNIST folder")
     assert "backend numpy, device cpu" in result.stdout
+
+
+def test_resume_refuses_flags_it_would_ignore(tmp_path):
+    """A resumed run keeps its checkpoint's network and hyper-parameters: --eta 0.1 or
+    --sizes with --resume were ignored without a word; now refused before anything."""
+    one_line(train("--resume", tmp_path / "run.json", "--eta", "0.1", "--sizes", "784", "10",
+                   "--epochs", "3", "--no-download", "--data-dir", tmp_path / "no"),
+             "train.py: --resume continues the checkpoint's run with its network and "
+             "hyper-parameters; --sizes, --eta would be ignored: drop them")
+    # the flags a resumed run does use go on to the next check (here: no such checkpoint)
+    one_line(train("--resume", tmp_path / "run.json", "--epochs", "3", "--dtype", "float32",
+                   "--no-download", "--data-dir", tmp_path / "no"), "train.py: no network file")
