@@ -15,9 +15,11 @@ test sets.  Prints the book's lines (docs/chapter6.md).
 """
 
 import argparse
+import sys
 
 import numpy as np
 
+from nnxp import NNXPError
 from nnxp.compat import network3
 from nnxp.compat.network3 import ReLU, Network
 from nnxp.compat.network3 import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
@@ -64,9 +66,13 @@ def main():
                         help="training images used, of 50,000 (default 10,000)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0, help="np.random.seed before the layers")
+    parser.error = lambda message: parser.exit(  # bad input: one line, not the whole usage
+        2, f"{parser.prog}: {message} (see --help)\n")
     args = parser.parse_args()
     if not 1 <= args.n_train <= 50000:
         parser.error(f"--n-train must be between 1 and 50000, got {args.n_train}")
+    if not 0 <= args.seed < 2**32:
+        parser.error(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
     training_data, validation_data, test_data = network3.load_data_shared()
     x, y = training_data
     training_data = (x.get_value(borrow=True)[:args.n_train],
@@ -78,4 +84,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except NNXPError as exc:  # bad input (NNXP_BACKEND, the data, epochs): one line
+        print(f"conv.py: {exc}", file=sys.stderr)
+        sys.exit(2)

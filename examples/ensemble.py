@@ -17,6 +17,7 @@ images.
 """
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -40,6 +41,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0, help="member k has seed SEED + k")
+    parser.error = lambda message: parser.exit(  # bad input: one line, not the whole usage
+        2, f"{parser.prog}: {message} (see --help)\n")
     args = parser.parse_args()
     if not 1 <= args.n_train <= 50000:
         parser.error(f"--n-train must be between 1 and 50000, got {args.n_train}")
@@ -64,4 +67,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except nnxp.NNXPError as exc:  # bad input (NNXP_BACKEND, the data, seeds): one line
+        print(f"ensemble.py: {exc}", file=sys.stderr)
+        sys.exit(2)

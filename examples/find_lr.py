@@ -26,11 +26,19 @@ def main(argv=None):
     p.add_argument("--n-train", type=int, default=10000, help="training subset for the trials")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="PNG", help="save the trials' cost curves here")
+    p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
+        2, f"{p.prog}: {message} (see --help)\n")
     args = p.parse_args(argv)
+    if args.plot == "":  # "" would read as not given: the trials run, no plot is saved
+        raise nnxp.ConfigError("--plot needs a file path, got an empty one")
     if args.plot:  # fail now, not after the trials
         nnxp.plot.require_matplotlib()
         nnxp.files.check_writable(args.plot, "plot")
     train, _, _ = nnxp.datasets.load_mnist()
+    n = int(train[1].shape[0])
+    if args.n_train > n:  # find_learning_rate would quietly take all n
+        raise nnxp.ConfigError(f"--n-train {args.n_train}, but MNIST's training split has "
+                               f"only {n} images")
     net = nnxp.Network(args.sizes, cost=nnxp.CrossEntropyCost, seed=args.seed)
     result = nnxp.find_learning_rate(net, train, mini_batch_size=args.mini_batch_size,
                                      lmbda=args.lmbda, mode=args.mode,

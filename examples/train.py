@@ -24,13 +24,13 @@ that makes no sense, a backend that is not installed).
 import argparse
 import contextlib
 import json
-import os
 import statistics
 import sys
 import time
 import warnings
 
 import nnxp
+import nnxp.checks
 import nnxp.plot
 from nnxp.initializers import WEIGHT_INITIALIZERS
 from nnxp.files import atomic_write_text, check_writable
@@ -40,6 +40,12 @@ ACTIVATIONS = {"sigmoid": nnxp.Sigmoid, "tanh": nnxp.Tanh, "relu": nnxp.ReLU,
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu"]
 COSTS = {"quadratic": nnxp.QuadraticCost, "cross_entropy": nnxp.CrossEntropyCost,
          "log_likelihood": nnxp.LogLikelihoodCost}
+
+
+# flags a resumed run takes from its checkpoint instead (the network and the hyper-parameters)
+FROM_CHECKPOINT = ("sizes", "activation", "slope", "output_activation", "cost", "init", "seed",
+                   "eta", "lmbda", "l1", "momentum", "nesterov", "mini_batch_size",
+                   "early_stopping", "schedule", "engine", "monitor_every", "monitor_subset")
 
 
 def parse_args(argv=None):
@@ -87,7 +93,8 @@ def parse_args(argv=None):
     run.add_argument("--backend", choices=nnxp.BACKENDS, default=None,
                      help="array library (default: $NNXP_BACKEND, else numpy)")
     run.add_argument("--device", default=None,
-                     help="cpu, gpu, gpu:1 ... (default: $NNXP_DEVICE, else the backend's)")
+                     help="cpu, gpu, gpu:1 ... (default: $NNXP_DEVICE for the backend "
+                          "$NNXP_BACKEND names, else the backend's)")
     run.add_argument("--data-dir", default=None, metavar="DIR",
                      help="folder with the MNIST files (default: $NNXP_DATA_DIR, else the "
                           "user cache folder, downloading the files there)")
@@ -104,9 +111,12 @@ def parse_args(argv=None):
     out.add_argument("--save", metavar="PATH", help="save the trained network (JSON) at the end")
     out.add_argument("--checkpoint", metavar="PATH", help="checkpoint after every epoch")
     out.add_argument("--resume", metavar="PATH", help="continue the run of a checkpoint (its "
-                     "network and hyper-parameters; give the same data flags)")
+                     "network and hyper-parameters, so flags for those are refused; give the "
+                     "same data flags)")
     out.add_argument("--history", metavar="PATH", help="write the history as JSON")
     out.add_argument("--plot", metavar="PATH", help="draw the curves (PNG, needs matplotlib)")
+    p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
+        2, f"{p.prog}: {message} (see --help)\n")
     return p.parse_args(argv)
 
 
@@ -215,14 +225,26 @@ def summary(history, n_val, test_accuracy, n_test, wall):
 
 def main(argv=None):
     args = parse_args(argv)
+    for flag in ("save", "checkpoint", "resume", "history", "plot"):
+        if getattr(args, flag) == "":  # "" would read as not given: nothing saved or resumed
+            raise nnxp.ConfigError(f"--{flag} needs a file path, got an empty one")
+    nnxp.checks.number("monitor_subset", args.monitor_subset, integer=True)  # used or not
+    if args.resume is not None:  # these would be ignored without a word
+        defaults = vars(parse_args([]))
+        given = [f"--{k.replace('_', '-')}" for k in FROM_CHECKPOINT
+                 if getattr(args, k) != defaults[k]]
+        if given:
+            raise nnxp.ConfigError(f"--resume continues the checkpoint's run with its network "
+                                   f"and hyper-parameters; {', '.join(given)} would be "
+                                   f"ignored: drop {'it' if len(given) == 1 else 'them'}")
     if args.plot:
         nnxp.plot.require_matplotlib()  # fail now, not after the run
     for path, what in ((args.save, "network"), (args.history, "history"), (args.plot, "plot")):
         if path:  # a place that cannot be written fails now, not after the run
             check_writable(path, what)
     if args.backend or args.device:
-        nnxp.set_backend(args.backend or nnxp.get_backend(),
-                         args.device or os.environ.get("NNXP_DEVICE") or None)
+        # no --device: NNXP_DEVICE applies where nnxp applies it (to NNXP_BACKEND's backend)
+        nnxp.set_backend(args.backend or nnxp.get_backend(), args.device)
     net = build(args)
     be = net.backend
     print(f"backend {be.name}, device {be.device}, dtype {net.dtype}, sizes {net.sizes}",

@@ -373,7 +373,8 @@ class Network(Resumable):
 
     def __getstate__(self):
         """Pickles hold host copies of the parameters and the backend's name: a network
-        unpickles onto that backend's default device (multiprocessing, Dask, joblib)."""
+        unpickles onto that backend's default device (multiprocessing, Dask, joblib), in its
+        dtype (float64 turns JAX's x64 on, as building it did)."""
         state = dict(self.__dict__)
         state["backend"] = self.backend.name
         state["params"] = core.to_host(self.backend, self.params)
@@ -386,7 +387,8 @@ class Network(Resumable):
         state.setdefault("mask_rng", np.random.default_rng(mask_seed(state["seed"])))
         backend = backends.load(state["backend"])
         state["backend"] = backend
-        state["params"] = tuple(tuple(backend.asarray(a) for a in layer)
+        dtype = state.get("dtype")  # in a fresh process JAX would make float64 float32
+        state["params"] = tuple(tuple(backend.asarray(a, dtype) for a in layer)
                                 for layer in state["params"])
         self.__dict__.update(state)
 

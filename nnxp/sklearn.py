@@ -25,9 +25,10 @@ y holds any labels ``check_classification_targets`` accepts.  ``epochs`` must be
 memory before it is built (checks.memory; NNXP_MAX_MEMORY raises the bound).
 
 Hyper-parameters keep the book's names and meaning and go straight to ``nnxp.Network`` and
-``Network.SGD``: ``hidden`` lists the hidden layers' widths (an int for one layer; ``()`` for
-none), or layer objects among them (``nnxp.layers``: ``hidden=[Reshape((1, 8, 8)),
-ConvPool(4, (3, 3)), Flatten(), Dense(30)]``, a layered ``Network``; an int entry is then a
+``Network.SGD``: ``hidden`` lists the hidden layers' widths, in order (an int for one layer;
+``()`` for none; a set, dict or string is refused), or layer objects among them
+(``nnxp.layers``: ``hidden=[Reshape((1, 8, 8)), ConvPool(4, (3, 3)), Flatten(), Dense(30)]``,
+a layered ``Network``; an int entry is then a
 Dense layer with ``activation``); the input and output widths come from the data, and the
 output layer is a dense layer of ``output_activation`` (the cost's default).  Layer objects
 are frozen dataclasses, so ``get_params``, ``clone`` and searches over ``hidden`` treat them
@@ -37,7 +38,8 @@ decay ``1 - eta * lmbda / n`` with n the number of examples given to that fit / 
 (so ``partial_fit`` on small batches decays faster than ``fit`` on all the data).
 ``early_stopping=n`` holds out a stratified ``validation_fraction`` of the training data (at
 least one example per class) and stops after n epochs without better validation accuracy (the
-book's no-improvement-in-n rule; the last weights are kept; ``fit`` only).  ``backend=None``
+book's no-improvement-in-n rule; the last weights are kept; ``fit`` only;
+``validation_fraction`` is checked by every ``fit``, used or not).  ``backend=None``
 computes on nnxp's selected backend at fit time (NNXP_BACKEND, ``nnxp.use_backend``); a name
 picks one for this estimator.  Results always come back as NumPy.
 
@@ -145,6 +147,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Train a fresh network for ``epochs`` epochs on (X, y); returns self."""
         checks.number("epochs", self.epochs, integer=True)  # at least one pass
+        self._fraction()  # checked even without early_stopping, as scikit-learn's own
         X, y = _validated(self, X, y)
         _check_targets(y)
         self.classes_ = np.unique(y)
@@ -169,7 +172,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         _check_targets(y)
         if first:
             self.__dict__.pop("classes_", None)  # a failed first call must not count
-        if _check_partial_fit_first_call(self, classes):
+        if _first_call(self, classes):
             _need_two_classes(self.classes_)
             self.network_ = self._build(X.shape[1], self._seed())
             self.n_iter_ = 0
@@ -191,6 +194,8 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
             hidden = (hidden,)
         try:
+            if isinstance(hidden, (str, bytes, set, frozenset, dict)):  # no order, or letters
+                raise TypeError
             hidden = list(hidden)
         except TypeError:
             raise ConfigError(f"hidden must list the hidden layers (widths or layer objects), "
@@ -202,7 +207,8 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
             checks.memory(f"NNXPClassifier(hidden={checks.show(self.hidden)}) on {n_features} "
                           f"features and {len(self.classes_)} classes", checks.network_bytes(
                               sizes, 1, checks.dtype(self.dtype)))
-        with use_backend(self.backend) if self.backend else contextlib.nullcontext():
+        with use_backend(self.backend) if self.backend is not None \
+                else contextlib.nullcontext():  # "" is a bad name, not None
             return Network(sizes, cost=self.cost, activation=self.activation,
                            output_activation=self.output_activation, seed=seed,
                            dtype=self.dtype)
@@ -211,6 +217,9 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         """The network's seed: an int random_state as is, None as None (fresh entropy), a
         RandomState draws one."""
         rs = self.random_state
+        if isinstance(rs, bool):  # check_random_state would take True as the seed 1
+            raise ConfigError(f"random_state must be None, a non-negative int or a numpy "
+                              f"RandomState; got {rs!r}")
         if rs is None or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool)):
             return rs
         try:
@@ -221,11 +230,7 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
 
     def _hold_out(self, X, index, seed):
         """Split off a stratified validation set for early stopping."""
-        fraction = self.validation_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
-                or not 0 < fraction < 1:
-            raise ConfigError(f"validation_fraction must be a number in (0, 1), got "
-                              f"{checks.show(fraction)}")
+        fraction = self._fraction()
         n_classes = len(self.classes_)
         n_val = max(int(np.ceil(fraction * X.shape[0])), n_classes)  # one of each, at least
         try:
@@ -237,6 +242,14 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
                             f"examples, at least one per class) from {n_classes} classes: "
                             f"{exc}") from None
         return X_train, i_train, (X_val, i_val)
+
+    def _fraction(self) -> float:
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
+                or not 0 < fraction < 1:
+            raise ConfigError(f"validation_fraction must be a number in (0, 1), got "
+                              f"{checks.show(fraction)}")
+        return fraction
 
     def _class_index(self, y) -> np.ndarray:
         """Each label's output unit: its position in classes_."""
@@ -290,6 +303,15 @@ def _validated(estimator, X, y="no_validation", **options):
         if isinstance(exc, InputTypeError):
             raise
         raise InputTypeError(f"X must hold numbers; {exc}") from exc
+
+
+def _first_call(estimator, classes) -> bool:
+    """scikit-learn's _check_partial_fit_first_call (classes required on the first call, the
+    same ones after), its refusals as a ConfigError (a ValueError) keeping its message."""
+    try:
+        return _check_partial_fit_first_call(estimator, classes)
+    except ValueError as exc:
+        raise ConfigError(f"partial_fit: {exc}") from exc
 
 
 def _check_targets(y) -> None:

@@ -182,3 +182,87 @@ def test_nnxp_device_applies_to_the_backend_nnxp_backend_names(monkeypatch):
         assert be.device == "cpu"
     with nnxp.use_backend("array_api_strict", "device2") as be:
         assert str(be.device).endswith("'device2')")
+
+
+@pytest.mark.parametrize("name,device", [("numpy", ["cpu"]), ("numpy", {"kind": "cpu"}),
+                                         ("torch", 5), ("array_api_strict", ["device1"]),
+                                         ("jax", ("cpu",))])
+def test_a_device_that_is_not_a_name_is_refused_clearly(monkeypatch, name, device):
+    monkeypatch.delenv("NNXP_BACKEND", raising=False)
+    # was: TypeError (unhashable list) or AttributeError (torch's int.partition)
+    with pytest.raises(nnxp.BackendError, match="device must be None or a device name"):
+        nnxp.use_backend(name, device).__enter__()
+    with pytest.raises(nnxp.BackendError, match="device must be None or a device name"):
+        nnxp.set_backend(name, device)
+    assert nnxp.get_backend() == "numpy"
+
+
+@pytest.mark.parametrize("spec", ["cpu:-1", "gpu:-2", "cpu:x"])
+def test_a_negative_device_index_is_refused(spec):
+    # was: "cpu:-1" taken as the last device (Python's negative indexing)
+    assert backends.selection.split_device("gpu:1", "cpu") == ("gpu", 1)
+    with pytest.raises(nnxp.BackendError, match=r"an index >= 0"):
+        backends.selection.split_device(spec, "cpu")
+
+
+def test_jax_refuses_a_negative_device_index():
+    optional("jax")
+    with pytest.raises(nnxp.BackendError, match=r"an index >= 0.*'cpu:-1'"):
+        nnxp.use_backend("jax", "cpu:-1").__enter__()
+
+
+def test_set_backend_inside_a_block_holds_after_it(monkeypatch):
+    """set_backend selects for the rest of the process, also inside a use_backend block;
+    a block's end removes only its own selection (was: IndexError from the block's exit after
+    set_backend(None); a set_backend inside a block undone by the block's exit)."""
+    optional("array_api_strict")
+    monkeypatch.delenv("NNXP_BACKEND", raising=False)
+    try:
+        nnxp.set_backend("array_api_strict")
+        with nnxp.use_backend("numpy"):
+            nnxp.set_backend(None)
+            assert nnxp.get_backend() == "numpy"
+        assert nnxp.get_backend() == "numpy"
+        with nnxp.use_backend("numpy"):
+            with nnxp.use_backend("numpy"):
+                nnxp.set_backend("array_api_strict")
+                assert nnxp.get_backend() == "array_api_strict"
+            assert nnxp.get_backend() == "array_api_strict"
+        assert nnxp.get_backend() == "array_api_strict"
+    finally:
+        nnxp.set_backend(None)
+    assert nnxp.get_backend() == "numpy"
+
+
+def test_blocks_end_in_any_order_removing_their_own_selection(monkeypatch):
+    """Two blocks left out of order (threads, generators): each end removes its own
+    selection, so none is left behind (was: the last one removed, whichever block it was)."""
+    optional("array_api_strict")
+    monkeypatch.delenv("NNXP_BACKEND", raising=False)
+    outer, inner = nnxp.use_backend("array_api_strict"), nnxp.use_backend("numpy")
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    assert nnxp.get_backend() == "numpy"
+    inner.__exit__(None, None, None)
+    assert nnxp.get_backend() == "numpy" and not backends.selection._selected
+
+
+def test_errors_from_the_environment_name_the_variable(monkeypatch):
+    """A bad NNXP_BACKEND / NNXP_DEVICE set long ago in a shell is named in the message
+    (was: the same message as a bad name in the code, with no hint of where it came from)."""
+    monkeypatch.setenv("NNXP_BACKEND", "bogus")
+    with pytest.raises(nnxp.BackendError, match=r"unknown backend 'bogus'.*from the "
+                                                r"environment variable NNXP_BACKEND"):
+        nnxp.Network([2, 1])
+    monkeypatch.setenv("NNXP_BACKEND", "numpy")
+    monkeypatch.setenv("NNXP_DEVICE", "gpu")
+    with pytest.raises(nnxp.BackendError, match=r"CPU only; got device 'gpu' \(the device "
+                                                r"comes from the environment variable "
+                                                r"NNXP_DEVICE\)"):
+        nnxp.Network([2, 1])
+    with pytest.raises(nnxp.BackendError) as caught:  # a device in the code is the code's
+        nnxp.use_backend("numpy", "gpu:1").__enter__()
+    assert "NNXP_DEVICE" not in str(caught.value)
+    with nnxp.use_backend("numpy", "cpu") as be:  # a device in the code wins over the env
+        assert be.device == "cpu"

@@ -1,4 +1,5 @@
-"""examples/train.py, run as a user runs it: a subprocess on the NumPy backend.
+"""examples/train.py, run as a user runs it: a subprocess on the NumPy backend (and the error
+paths of examples/conv.py and examples/ensemble.py).
 
 The MNIST runs need NNXP_DATA_DIR (skipped without it, failed with NNXP_REQUIRE_DATA=1, as in
 conftest.py); --help and the error paths run everywhere.  Thresholds were measured: 2 epochs on
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import nnxp
-from conftest import mnist_dir
+from conftest import mnist_dir, optional
 
 TRAIN = Path(__file__).resolve().parent.parent / "examples" / "train.py"
 SMALL = ["--n-train", "2000", "--epochs", "2", "--sizes", "784", "20", "10", "--seed", "0"]
@@ -181,3 +182,115 @@ def test_a_place_that_cannot_be_written_fails_before_training(tmp_path, data_dir
         assert result.stderr.startswith("train.py: cannot save")
         assert "Epoch 0" not in result.stdout and "Traceback" not in result.stderr
     assert blocker.read_text() == "keep"
+
+
+def example(script, *args, env=None):
+    environ = {**os.environ, "NNXP_BACKEND": "numpy", **(env or {})}
+    return subprocess.run([sys.executable, str(TRAIN.parent / script), *map(str, args)],
+                          capture_output=True, text=True, env=environ, timeout=600)
+
+
+def one_line(result, start):
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("script", ["conv.py", "ensemble.py"])
+def test_conv_and_ensemble_print_bad_input_as_one_line(script, tmp_path):
+    """An nnxp refusal (here: NNXP_DATA_DIR names a file) is one line and exit code 2, as
+    in train.py and find_lr.py (was a traceback and exit code 1)."""
+    not_a_folder = tmp_path / "a_file"
+    not_a_folder.write_text("")
+    one_line(example(script, "--n-train", "10", env={"NNXP_DATA_DIR": str(not_a_folder)}),
+             f"{script}: MNIST folder")
+
+
+def test_ensemble_bad_seed_is_one_line(data_dir):
+    one_line(example("ensemble.py", "--n-train", "10", "--n-test", "10", "--seed", "-1",
+                     env={"NNXP_DATA_DIR": str(data_dir)}), "ensemble.py: seed must be")
+
+
+def test_conv_bad_seed_is_refused_before_loading_anything(tmp_path):
+    result = example("conv.py", "--seed", "-1", env={"NNXP_DATA_DIR": str(tmp_path / "no")})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr == "conv.py: --seed must be between 0 and 2**32 - 1, got -1 (see --help)\n"
+
+
+@pytest.mark.parametrize("args, start", [
+    (["bogus"], "run: unknown command 'bogus'; the commands are train, tests and setup"),
+    ([], "run: a command is needed: train, tests or setup"),
+])
+def test_run_script_refuses_an_unknown_command_in_one_line(args, start):
+    """./run with no or an unknown command sets nothing up: one line on stderr, exit code 2
+    (was: the usage on stdout, as if asked for); --help prints the usage, exit code 0."""
+    script = TRAIN.parent.parent / "run"
+    one_line(subprocess.run(["bash", str(script), *args], capture_output=True, text=True,
+                            timeout=60), start)
+    usage = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True,
+                           timeout=60)
+    assert usage.returncode == 0 and "./run train" in usage.stdout and not usage.stderr
+
+
+@pytest.mark.parametrize("flag", ["--save", "--resume", "--history", "--plot", "--checkpoint"])
+def test_an_empty_path_is_refused_before_anything(flag, tmp_path):
+    """--save "" (a shell variable left empty) read as not given: the run trained and saved
+    nothing, and --resume "" trained a fresh network; now one line, exit code 2."""
+    one_line(train(flag, "", "--epochs", "1", "--no-download", "--data-dir", tmp_path / "no"),
+             f"train.py: {flag} needs a file path, got an empty one")
+
+
+def test_a_bad_monitor_subset_is_refused_without_monitor_every(tmp_path):
+    # was: ignored (it only applies with --monitor-every), the run went on
+    one_line(train("--monitor-subset", "0", "--no-download", "--data-dir", tmp_path / "no"),
+             "train.py: monitor_subset must be > 0, got 0")
+
+
+def test_find_lr_refuses_an_empty_plot_path(tmp_path):
+    # was: --plot "" read as not given; the trials ran and no plot was saved
+    one_line(example("find_lr.py", "--plot", "", env={"NNXP_DATA_DIR": str(tmp_path / "no")}),
+             "find_lr.py: --plot needs a file path, got an empty one")
+
+
+def test_find_lr_refuses_more_training_images_than_there_are(data_dir):
+    # was: --n-train 100000000 quietly ran on the 50,000 there are
+    one_line(example("find_lr.py", "--n-train", "100000000", "--budget-batches", "10",
+                     env={"NNXP_DATA_DIR": str(data_dir)}),
+             "find_lr.py: --n-train 100000000, but MNIST's training split has only 50000")
+
+
+@pytest.mark.parametrize("script, args, start", [
+    ("train.py", ["--eta", "abc"], "train.py: argument --eta: invalid float value: 'abc'"),
+    ("train.py", ["--bogus"], "train.py: unrecognized arguments: --bogus"),
+    ("find_lr.py", ["--mode", "x"], "find_lr.py: argument --mode: invalid choice: 'x'"),
+    ("conv.py", ["--n-train", "0"], "conv.py: --n-train must be between 1 and 50000, got 0"),
+    ("ensemble.py", ["--members", "x"], "ensemble.py: argument --members: invalid int value"),
+])
+def test_a_flag_argparse_refuses_is_one_line_too(script, args, start, tmp_path):
+    """argparse's refusals are one line and exit code 2 (was: the whole usage, 15 lines for
+    train.py, then the message)."""
+    one_line(example(script, *args, env={"NNXP_DATA_DIR": str(tmp_path / "no")}), start)
+
+
+def test_nnxp_device_is_not_given_to_another_backend(tmp_path):
+    """NNXP_DEVICE belongs to the backend NNXP_BACKEND names (nnxp's rule); --backend numpy
+    with NNXP_DEVICE=device1 set for array_api_strict failed with 'numpy runs on the CPU
+    only; got device device1'.  Now the run goes on (to the missing data here)."""
+    optional("array_api_strict")
+    result = train("--backend", "numpy", "--no-download", "--data-dir", tmp_path / "no",
+                   env={"NNXP_BACKEND": "array_api_strict", "NNXP_DEVICE": "device1"})
+    one_line(result, "train.py: MNIST folder")
+    assert "backend numpy, device cpu" in result.stdout
+
+
+def test_resume_refuses_flags_it_would_ignore(tmp_path):
+    """A resumed run keeps its checkpoint's network and hyper-parameters: --eta 0.1 or
+    --sizes with --resume were ignored without a word; now refused before anything."""
+    one_line(train("--resume", tmp_path / "run.json", "--eta", "0.1", "--sizes", "784", "10",
+                   "--epochs", "3", "--no-download", "--data-dir", tmp_path / "no"),
+             "train.py: --resume continues the checkpoint's run with its network and "
+             "hyper-parameters; --sizes, --eta would be ignored: drop them")
+    # the flags a resumed run does use go on to the next check (here: no such checkpoint)
+    one_line(train("--resume", tmp_path / "run.json", "--epochs", "3", "--dtype", "float32",
+                   "--no-download", "--data-dir", tmp_path / "no"), "train.py: no network file")

@@ -182,7 +182,10 @@ def test_hidden_int_and_empty(backend):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    ({"hidden": "wide"}, nnxp.ConfigError, "sizes"),
+    ({"hidden": "wide"}, nnxp.ConfigError, "hidden must list"),
+    ({"hidden": "30"}, nnxp.ConfigError, "hidden must list"),
+    ({"hidden": {100, 30}}, nnxp.ConfigError, "hidden must list"),
+    ({"hidden": {30: 1}}, nnxp.ConfigError, "hidden must list"),
     ({"hidden": 3.5}, nnxp.ConfigError, "hidden"),
     ({"cost": "hinge"}, nnxp.ConfigError, "unknown cost"),
     ({"activation": "swish"}, nnxp.ConfigError, "activation"),
@@ -191,7 +194,13 @@ def test_hidden_int_and_empty(backend):
     ({"random_state": -3}, nnxp.ConfigError, "seed"),
     ({"dtype": "float16"}, nnxp.ConfigError, "dtype"),
     ({"backend": "tensorflow"}, nnxp.BackendError, "unknown backend"),
+    ({"backend": ""}, nnxp.BackendError, "unknown backend"),
+    ({"random_state": True}, nnxp.ConfigError, "random_state"),
+    ({"random_state": False}, nnxp.ConfigError, "random_state"),
     ({"early_stopping": 2, "validation_fraction": 1.5}, nnxp.ConfigError, "validation"),
+    ({"validation_fraction": 1.5}, nnxp.ConfigError, "validation_fraction"),
+    ({"validation_fraction": "0.1"}, nnxp.ConfigError, "validation_fraction"),
+    ({"validation_fraction": float("nan")}, nnxp.ConfigError, "validation_fraction"),
 ])
 def test_bad_hyper_parameters_raise_nnxp_errors_at_fit(params, error, match):
     X, y = blobs(n=30)
@@ -408,3 +417,45 @@ def test_importing_nnxp_does_not_import_sklearn():
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("first, then, match", [
+    (None, None, "classes must be passed on the first call"),
+    ("abc", None, "array-like"),
+    ([0, 1, 2], [0, 1, 2, 3], "not the same as on last call"),
+])
+def test_partial_fit_classes_refusals_are_config_errors(first, then, match):
+    """scikit-learn's refusals of classes= (ValueErrors, as its checks expect) as nnxp's
+    ConfigError with scikit-learn's message; the estimator stays unfitted or as it was."""
+    X, y = blobs(n=30)
+    clf = NNXPClassifier(epochs=1, random_state=0)
+    if then is None:
+        with pytest.raises(nnxp.ConfigError, match=match):
+            clf.partial_fit(X, y, classes=first)
+        assert not hasattr(clf, "network_")
+        return
+    clf.partial_fit(X, y, classes=first)
+    with pytest.raises(nnxp.ConfigError, match=match):
+        clf.partial_fit(X, y, classes=then)
+    assert clf.n_iter_ == 1 and list(clf.classes_) == first
+
+
+def test_a_float64_jax_estimator_unpickles_as_float64_in_a_fresh_process(tmp_path):
+    """A fresh process has JAX's x64 off: the weights came back float32 under dtype float64
+    (predictions off in the 8th digit, and training on in float32); now x64 is turned on as
+    building the network did."""
+    optional("jax")
+    X, y = blobs(n=30)
+    clf = NNXPClassifier(epochs=1, dtype="float64", backend="jax", random_state=0).fit(X, y)
+    (tmp_path / "clf.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "x.npy", X)
+    code = ("import pickle, sys, numpy as np; d = sys.argv[1]; "
+            "c = pickle.loads(open(d + '/clf.pkl', 'rb').read()); "
+            "print(c.network_.params[0][0].dtype); "
+            "np.save(d + '/p.npy', c.predict_proba(np.load(d + '/x.npy')))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_ENABLE_X64": "0"}
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["float64"]
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(X))

@@ -5,15 +5,17 @@
     get_backend() -> str                the selected name (default "numpy")
     set_backend(name, device=None)      select for the rest of the process (None: back to
                                         NNXP_BACKEND)
-    use_backend(name, device=None)      ... or inside a ``with`` block only
+    use_backend(name, device=None)      ... or inside a ``with`` block only (a set_backend
+                                        inside the block holds after it)
     current() -> Backend                the selected backend, imported and checked
     load(name, device=None) -> Backend  that backend (cached), whatever is selected
     available() -> list[str]            the backends that import and have a device here
     clear_cache()                       forget loaded backends (load them afresh)
     resolve(backend) -> Backend         None: current(); a name: load(name); a Backend: itself
 
-Devices come from ``NNXP_DEVICE`` or ``device=``: "cpu", "gpu", "gpu:1", "cuda:0", or an
-array-api-strict device name such as "device1".  NNXP_DEVICE applies to the backend NNXP_BACKEND
+Devices come from ``NNXP_DEVICE`` or ``device=``, by name (a str; a library's device object is
+refused): "cpu", "gpu", "gpu:1", "cuda:0" (indices >= 0), or an array-api-strict device name
+such as "device1".  NNXP_DEVICE applies to the backend NNXP_BACKEND
 names (a device name means nothing to another library).  Each library's Backend class and loader
 is in its own module here, imported only when that backend is first used.
 """
@@ -38,7 +40,7 @@ _MODULE = {"numpy": "numpy_backend", "jax": "jax_backend", "cupy": "cupy_backend
 _REQUIREMENTS = {"jax": "backends/jax.txt", "cupy": "backends/cupy-cuda12.txt",
                  "torch": "backends/torch.txt", "array_api_strict": "backends/strict.txt"}
 
-_selected: list[tuple[str, str | None]] = []  # stack of (name, device) chosen in code
+_selected: list[tuple] = []  # stack of (name, device[, block's token]) chosen in code
 _cache: dict = {}
 
 
@@ -58,7 +60,11 @@ def get_backend() -> str:
     """Name of the selected backend: set_backend / use_backend, else NNXP_BACKEND, else numpy."""
     if _selected:
         return _selected[-1][0]
-    return canonical(os.environ.get("NNXP_BACKEND") or "numpy")
+    try:
+        return canonical(os.environ.get("NNXP_BACKEND") or "numpy")
+    except BackendError as exc:  # say where the name came from: it is not in the code
+        raise BackendError(f"{exc} (the name comes from the environment variable "
+                           f"NNXP_BACKEND)") from None
 
 
 def _device_spec():
@@ -91,26 +97,48 @@ def set_backend(name, device=None) -> None:
 
 @contextlib.contextmanager
 def use_backend(name, device=None) -> Iterator:
-    """``with nnxp.use_backend("jax") as backend:`` selects a backend inside the block only."""
-    _selected.append((canonical(name), device))
+    """``with nnxp.use_backend("jax") as backend:`` selects a backend inside the block only.
+    The block's end removes its own selection, not whatever is last: a ``set_backend`` inside
+    the block (which replaces every selection) holds after it, and blocks in other threads
+    never remove each other's."""
+    entry = (canonical(name), device, object())  # unique: removed by identity
+    _selected.append(entry)
     try:
         backend = current()
     except BaseException:
-        _selected.pop()
+        _leave(entry)
         raise
     try:
         yield backend
     finally:
-        _selected.pop()
+        _leave(entry)
+
+
+def _leave(entry) -> None:
+    with contextlib.suppress(ValueError):  # gone already: set_backend replaced it
+        _selected.remove(entry)
 
 
 def current():
-    """The selected backend, imported and checked (errors name the file to install)."""
-    return load(get_backend(), _device_spec())
+    """The selected backend, imported and checked (errors name the file to install, and
+    NNXP_DEVICE when the device came from it)."""
+    name, device = get_backend(), _device_spec()
+    try:
+        return load(name, device)
+    except BackendError as exc:
+        if device is None or (_selected and _selected[-1][1] is not None):
+            raise
+        raise BackendError(f"{exc} (the device comes from the environment variable "
+                           f"NNXP_DEVICE)") from None
 
 
 def load(name, device=None):
-    """The Backend ``name`` on ``device`` (cached), whatever is selected."""
+    """The Backend ``name`` on ``device`` (cached), whatever is selected.  ``device`` is
+    None or a device's name (a str: "cpu", "gpu:1", "device1"), never a library's object."""
+    if device is not None and not isinstance(device, str):
+        raise BackendError(f"device must be None or a device name such as 'cpu', 'gpu:1' or "
+                           f"array_api_strict's 'device1' (a str), got "
+                           f"{type(device).__name__}: {show(device)}")
     key = (canonical(name), device)
     if key not in _cache:
         module = importlib.import_module(f".{_MODULE[key[0]]}", __package__)
@@ -169,7 +197,10 @@ def split_device(spec, default_kind) -> tuple:
                            f"{type(spec).__name__}")
     kind, _, index = spec.partition(":")
     try:
-        return kind.lower(), int(index or 0)
+        number = int(index or 0)
     except ValueError:
-        raise BackendError(f"device must look like 'cpu', 'gpu' or 'gpu:1', got "
-                           f"{show(spec)}") from None
+        number = -1
+    if number < 0:  # "gpu:-1" would count from the end
+        raise BackendError(f"device must look like 'cpu', 'gpu' or 'gpu:1' (an index >= 0), "
+                           f"got {show(spec)}")
+    return kind.lower(), number
