@@ -92,3 +92,13 @@ def test_health_takes_a_flag_or_a_monitor_only(bad):
         with pytest.raises(nnxp.InputTypeError, match="health must be True, False"):
             net.SGD((x, np.zeros(20, int)), 1, 10, 0.1, health=bad)
         assert all(np.array_equal(w, v) for (w, _), v in zip(net.params, before))
+
+
+@pytest.mark.parametrize("bad", [dict(warn="no"), dict(warn=2), dict(lmbda=-1.0),
+                                 dict(lmbda="5"), dict(lmbda=float("nan")), dict(n=0),
+                                 dict(n="50000")])
+def test_health_monitor_refuses_bad_arguments_when_made(bad):
+    """warn="no" was taken as true (it warned); a bad lmbda or n was accepted and failed only
+    inside training, at the first check, after an epoch's work."""
+    with pytest.raises(nnxp.ConfigError, match="must be"):
+        HealthMonitor(**bad)
