@@ -156,22 +156,31 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
     >>> result.threshold, result.recommended                          # doctest: +SKIP
     """
     began = time.perf_counter()
-    if checks is None:
-        checks = 10 if mode == "book" else 4 * round(math.log10(eta_max / eta_min)) + 1
-    base = net() if callable(net) and not isinstance(net, Network) else net
-    if not isinstance(base, Network):
-        raise ConfigError(f"net must be a Network or a function returning one, got {base!r}")
-    for name, v in dict(mini_batch_size=mini_batch_size, n_train=n_train, checks=checks,
-                        start=start, eta_min=eta_min, eta_max=eta_max).items():
-        _checks.number(name, v, integer=name in ("mini_batch_size", "n_train", "checks"))
+    for name, v in dict(mini_batch_size=mini_batch_size, n_train=n_train, start=start,
+                        eta_min=eta_min, eta_max=eta_max).items():
+        _checks.number(name, v, integer=name in ("mini_batch_size", "n_train"))
     _checks.optional_int("budget_batches", budget_batches)
     for name, v in dict(refine_steps=refine_steps, lmbda=lmbda, tolerance=tolerance,
                         momentum=momentum).items():
-        _checks.number(name, v, strict=False)
-    if mode not in ("book", "sweep"):
-        raise ConfigError(f"mode must be 'book' or 'sweep', got {mode!r}")
+        _checks.number(name, v, strict=False, integer=name == "refine_steps")
+    if n is not None:
+        _checks.number("n", n)   # the full training set's size: decay eta lmbda / n per step
+    _checks.seed(seed)
+    _checks.flag("progress", progress)
+    if not isinstance(mode, str) or mode not in ("book", "sweep"):
+        raise ConfigError(f"mode must be 'book' or 'sweep', got {_checks.show(mode)}")
     if eta_min >= eta_max:
         raise ConfigError(f"need eta_min < eta_max; got eta_min={eta_min}, eta_max={eta_max}")
+    if checks is None:
+        checks = 10 if mode == "book" else 4 * round(math.log10(eta_max / eta_min)) + 1
+    _checks.number("checks", checks, integer=True)
+    if isinstance(net, type):
+        raise ConfigError(f"net must be a Network or a function returning one, got the class "
+                          f"{net.__name__} (make the network first: net=nnxp.Network(...))")
+    base = net() if callable(net) and not isinstance(net, Network) else net
+    if not isinstance(base, Network):
+        raise ConfigError(f"net must be a Network or a function returning one, got "
+                          f"{_checks.show(base)}")
     runner = Runner(base, training_data, mini_batch_size, lmbda, n, n_train, checks,
                      budget_batches, seed, optimizer, momentum)
     budget = runner.budget
