@@ -234,7 +234,11 @@ class Network(Resumable):
         network2's column (n_in, 1) -> (n_out, 1)."""
         xp, n_in = self.backend.xp, self.sizes[0]
         if not is_backend_array(x, self.backend):
-            x = np.asarray(x)
+            try:
+                x = np.asarray(x)
+            except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
+                raise DataError(f"feedforward: x must be an array of numbers, got "
+                                f"{checks.show(x)}") from None
             if x.dtype.kind not in "fiub":
                 raise DataError(f"feedforward: x must hold numbers, got dtype {x.dtype}")
             x = self.backend.asarray(x, self.dtype)

@@ -187,10 +187,14 @@ class Population(Resumable):
     def feedforward(self, x):
         """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out)."""
         if not is_backend_array(x, self.backend):
-            x = np.asarray(x)
+            given = x
+            try:
+                x = np.asarray(x)
+            except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
+                x = np.asarray(None)
             if x.ndim != 2 or x.shape[1] != self.sizes[0] or x.dtype.kind not in "fiub":
                 raise DataError(f"feedforward: x must be numbers of shape (n, {self.sizes[0]})"
-                                f", got {checks.show(x)}")
+                                f", got {checks.show(given)}")
             x = self.backend.asarray(x, self.dtype)
         with self.backend.device_scope():
             return core.apply(self.spec, self.params, x)
