@@ -340,6 +340,9 @@ class Network(Resumable):
             monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
             monitor.bind(train_set, lmbda=plan.lmbda)
             callbacks.append(monitor)
+        for callback in callbacks:   # a monitor among the callbacks: a probe if it has none,
+            if isinstance(callback, HealthMonitor):   # and lmbda unless it was given one
+                callback.bind(train_set, lmbda=callback.lmbda or plan.lmbda)
 
         def hold(backend, params, opt_state):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state

@@ -273,6 +273,11 @@ class Population(Resumable):
         stop (checks.members), the progress line."""
         callbacks, k = checks.callables("callbacks", callbacks), len(self)
         progress = checks.flag("progress", progress)
+        from .diagnostics import HealthMonitor
+        if any(isinstance(callback, HealthMonitor) for callback in callbacks):
+            raise ConfigError("a HealthMonitor diagnoses one network, not a population: train "
+                              "or diagnose a member on its own (pop[k], nnxp.diagnose(pop[k], "
+                              "data))")
 
         def hold(backend, params, opt_state):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state
