@@ -222,3 +222,14 @@ def test_arguments_are_checked_before_any_trial(bad, match):
 def test_the_network_class_itself_is_refused():
     with pytest.raises(nnxp.ConfigError, match="got the class Network"):
         find_learning_rate(nnxp.Network, _synthetic(40))
+
+
+@pytest.mark.parametrize("checks", [1, 2, 3])
+def test_book_mode_refuses_too_few_checks_to_ever_decrease(checks):
+    """With fewer than 4 checks the first three and the last three are the same checks, so
+    judge could never say "decreases": the finder ran every trial and answered None."""
+    assert judge([2.0, 1.5, 1.0, 0.5]) == "flat"   # 3 checks: no fall between equal medians
+    with nnxp.use_backend("numpy"):
+        with pytest.raises(nnxp.ConfigError, match="needs checks >= 4"):
+            find_learning_rate(nnxp.Network([6, 8, 3], seed=0), _synthetic(40),
+                               budget_batches=8, checks=checks)
