@@ -79,6 +79,7 @@ from .history import History, members_line
 from .initializers import default_weight, normal_bias
 from .loop import total_cost
 from .core import layer_activations
+from .diagnostics.health import HealthMonitor
 from .network import Network, has_layers
 from .checkpoint import read_checkpoint
 from .files import as_path, read_json
@@ -273,7 +274,6 @@ class Population(Resumable):
         stop (checks.members), the progress line."""
         callbacks, k = checks.callables("callbacks", callbacks), len(self)
         progress = checks.flag("progress", progress)
-        from .diagnostics import HealthMonitor
         if any(isinstance(callback, HealthMonitor) for callback in callbacks):
             raise ConfigError("a HealthMonitor diagnoses one network, not a population: train "
                               "or diagnose a member on its own (pop[k], nnxp.diagnose(pop[k], "
