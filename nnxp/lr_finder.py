@@ -26,9 +26,9 @@ training set per step).  The default budget is five epochs of the subset and at 
 200 at mini-batch 5,000 (large batches take few steps per epoch, and a cost that is going to
 oscillate may need a hundred or more before it does).  The trial measures the training cost
 (mean cost plus the L2 term, on up to 2,000 examples of the subset) before training and at
-``checks`` (default 10) equal segments; each check is the mean of SNAPSHOTS = 4 measurements
-spread over its segment, the cost smoothed over many mini-batches.  ``judge`` reads the curve
-so that no single noisy check decides:
+``checks`` (default 10; at least BOOK_CHECKS = 4) equal segments; each check is the mean of
+SNAPSHOTS = 4 measurements spread over its segment, the cost smoothed over many mini-batches.
+``judge`` reads the curve so that no single noisy check decides:
 
     diverges   a cost is NaN or infinite
     rises      the first check is above the cost before training, or two checks in a row are
@@ -101,6 +101,8 @@ FLAT = 1e-3         # a smoothed cost that moves less than this (relative), or l
 SNAPSHOTS = 4       # cost measurements per segment, averaged: one check
 SLOW = 0.05         # a flat cost less than this (relative) below the start: eta is too small
 OSCILLATION = 0.25  # rises on this share of the steps between checks (and 2 or more)
+BOOK_CHECKS = 4     # book mode's fewest checks: judge compares the first three with the
+                    # last three
 WORSE = 0.1         # a trial ending this much (relative) above a smaller eta's is past the
                     # threshold: below it, larger steps end lower
 
@@ -156,22 +158,36 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
     >>> result.threshold, result.recommended                          # doctest: +SKIP
     """
     began = time.perf_counter()
-    if checks is None:
-        checks = 10 if mode == "book" else 4 * round(math.log10(eta_max / eta_min)) + 1
-    base = net() if callable(net) and not isinstance(net, Network) else net
-    if not isinstance(base, Network):
-        raise ConfigError(f"net must be a Network or a function returning one, got {base!r}")
-    for name, v in dict(mini_batch_size=mini_batch_size, n_train=n_train, checks=checks,
-                        start=start, eta_min=eta_min, eta_max=eta_max).items():
-        _checks.number(name, v, integer=name in ("mini_batch_size", "n_train", "checks"))
+    for name, v in dict(mini_batch_size=mini_batch_size, n_train=n_train, start=start,
+                        eta_min=eta_min, eta_max=eta_max).items():
+        _checks.number(name, v, integer=name in ("mini_batch_size", "n_train"))
     _checks.optional_int("budget_batches", budget_batches)
     for name, v in dict(refine_steps=refine_steps, lmbda=lmbda, tolerance=tolerance,
                         momentum=momentum).items():
-        _checks.number(name, v, strict=False)
-    if mode not in ("book", "sweep"):
-        raise ConfigError(f"mode must be 'book' or 'sweep', got {mode!r}")
+        _checks.number(name, v, strict=False, integer=name == "refine_steps")
+    if n is not None:
+        _checks.number("n", n)   # the full training set's size: decay eta lmbda / n per step
+    _checks.seed(seed)
+    _checks.flag("progress", progress)
+    if not isinstance(mode, str) or mode not in ("book", "sweep"):
+        raise ConfigError(f"mode must be 'book' or 'sweep', got {_checks.show(mode)}")
     if eta_min >= eta_max:
         raise ConfigError(f"need eta_min < eta_max; got eta_min={eta_min}, eta_max={eta_max}")
+    if checks is None:
+        checks = 10 if mode == "book" else 4 * round(math.log10(eta_max / eta_min)) + 1
+    _checks.number("checks", checks, integer=True)
+    if mode == "book" and checks < BOOK_CHECKS:
+        raise ConfigError(f"mode='book' needs checks >= {BOOK_CHECKS}: a trial's verdict compares "
+                          f"the median of its first three checks with that of its last three, "
+                          f"which are the same with fewer (no eta could ever decrease); got "
+                          f"checks={checks}")
+    if isinstance(net, type):
+        raise ConfigError(f"net must be a Network or a function returning one, got the class "
+                          f"{net.__name__} (make the network first: net=nnxp.Network(...))")
+    base = net() if callable(net) and not isinstance(net, Network) else net
+    if not isinstance(base, Network):
+        raise ConfigError(f"net must be a Network or a function returning one, got "
+                          f"{_checks.show(base)}")
     runner = Runner(base, training_data, mini_batch_size, lmbda, n, n_train, checks,
                      budget_batches, seed, optimizer, momentum)
     budget = runner.budget

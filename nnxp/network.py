@@ -234,7 +234,11 @@ class Network(Resumable):
         network2's column (n_in, 1) -> (n_out, 1)."""
         xp, n_in = self.backend.xp, self.sizes[0]
         if not is_backend_array(x, self.backend):
-            x = np.asarray(x)
+            try:
+                x = np.asarray(x)
+            except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
+                raise DataError(f"feedforward: x must be an array of numbers, got "
+                                f"{checks.show(x)}") from None
             if x.dtype.kind not in "fiub":
                 raise DataError(f"feedforward: x must hold numbers, got dtype {x.dtype}")
             x = self.backend.asarray(x, self.dtype)
@@ -336,6 +340,9 @@ class Network(Resumable):
             monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
             monitor.bind(train_set, lmbda=plan.lmbda)
             callbacks.append(monitor)
+        for callback in callbacks:   # a monitor among the callbacks: a probe if it has none,
+            if isinstance(callback, HealthMonitor):   # and lmbda unless it was given one
+                callback.bind(train_set, lmbda=callback.lmbda or plan.lmbda)
 
         def hold(backend, params, opt_state):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state

@@ -421,12 +421,16 @@ def register_optimizer(name, factory=None):
         return lambda f: register_optimizer(name, f)
     if not isinstance(name, str) or not name.isidentifier():
         raise ConfigError(f"an optimizer's name must be an identifier, got {show(name)}")
-    if name in _BUILT_IN:
+    if name.lower() in _BUILT_IN:   # optimizer="SGD" means nnxp's sgd: never a user's
         raise ConfigError(f"{name!r} is nnxp's own optimizer; register yours under another name")
     if not callable(factory):
         raise ConfigError(f"register_optimizer needs a factory (a function of the optimizer's "
                           f"arguments returning a Transform), got {show(factory)}")
-    signature = inspect.signature(factory)
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):   # a builtin or a class without a Python signature
+        raise ConfigError(f"register_optimizer needs a factory whose arguments can be read "
+                          f"(a Python function), got {show(factory)}") from None
 
     @functools.wraps(factory)
     def registered(*args, **kwargs):
@@ -515,6 +519,14 @@ def optimizer_from(optimizer=None, momentum_=None, nesterov_=False) -> Optimizer
         if nesterov_ and name == "momentum":
             name = "nesterov"
         return OPTIMIZERS[name](momentum_ if mu_given else 0.9)
+    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        raise ConfigError(f"optimizer {optimizer!r} is registered: pass the Optimizer its "
+                          f"factory returns (optimizer=factory(...)), or its config "
+                          f"{{'name': {optimizer!r}, ...}} with every argument")
+    factory = [k for k, f in OPTIMIZERS.items() if f is optimizer]
+    if factory:   # nnxp.adam, or a registered factory, not called
+        raise ConfigError(f"optimizer= got the factory of {factory[0]!r}, not an optimizer: "
+                          f"call it (e.g. optimizer=nnxp.adam(), not nnxp.adam)")
     raise ConfigError(f"unknown optimizer {show(optimizer)}; use nnxp.sgd(), "
                       f"nnxp.momentum(mu), nnxp.nesterov(mu), nnxp.adam(), nnxp.rmsprop(), a "
                       f"registered optimizer or one of {', '.join(_BUILT_IN)}")

@@ -79,6 +79,7 @@ from .history import History, members_line
 from .initializers import default_weight, normal_bias
 from .loop import total_cost
 from .core import layer_activations
+from .diagnostics.health import HealthMonitor
 from .network import Network, has_layers
 from .checkpoint import read_checkpoint
 from .files import as_path, read_json
@@ -187,10 +188,14 @@ class Population(Resumable):
     def feedforward(self, x):
         """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out)."""
         if not is_backend_array(x, self.backend):
-            x = np.asarray(x)
+            given = x
+            try:
+                x = np.asarray(x)
+            except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
+                x = np.asarray(None)
             if x.ndim != 2 or x.shape[1] != self.sizes[0] or x.dtype.kind not in "fiub":
                 raise DataError(f"feedforward: x must be numbers of shape (n, {self.sizes[0]})"
-                                f", got {checks.show(x)}")
+                                f", got {checks.show(given)}")
             x = self.backend.asarray(x, self.dtype)
         with self.backend.device_scope():
             return core.apply(self.spec, self.params, x)
@@ -269,6 +274,10 @@ class Population(Resumable):
         stop (checks.members), the progress line."""
         callbacks, k = checks.callables("callbacks", callbacks), len(self)
         progress = checks.flag("progress", progress)
+        if any(isinstance(callback, HealthMonitor) for callback in callbacks):
+            raise ConfigError("a HealthMonitor diagnoses one network, not a population: train "
+                              "or diagnose a member on its own (pop[k], nnxp.diagnose(pop[k], "
+                              "data))")
 
         def hold(backend, params, opt_state):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state

@@ -394,3 +394,17 @@ def test_a_layered_jax_epoch_runs_without_host_to_device_transfers():
             params, state = engine.run_epoch(transform, params, state, data, order, 10)
             scores = engine.scores(params, data)
         assert scores.shape == (5,) and np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("x", ["pair", [[1.0, 2.0], [3.0]]])
+def test_feedforward_and_vote_of_ragged_input_are_data_errors(x):
+    """The pair (X, y) given for X, or ragged rows, was NumPy's bare ValueError
+    ('inhomogeneous shape') from the conversion."""
+    X, y = conv_data(8)
+    x = (X, y) if x == "pair" else x
+    net = conv_net()
+    pop = nnxp.Population(conv_entries(), [0, 1], cost=nnxp.LogLikelihoodCost,
+                          dtype="float64")
+    for call in (net.feedforward, pop.feedforward, pop.vote):
+        with pytest.raises(nnxp.DataError, match="feedforward: x must be"):
+            call(x)

@@ -10,7 +10,7 @@ from nnxp.activations import ReLU, Sigmoid, Tanh
 from nnxp.core import init_params, stack_params
 from nnxp.costs import CrossEntropyCost, LogLikelihoodCost
 from nnxp.initializers import default_weight, normal_bias
-from nnxp.layers import Dense, Flatten, MaxPool2D, Softmax, sequential
+from nnxp.layers import Conv2D, ConvPool, Dense, Flatten, MaxPool2D, Softmax, sequential
 from nnxp.masks import keep_mask
 
 from conftest import layer_masks, to_numpy
@@ -278,3 +278,33 @@ def test_numpy_integers_are_accepted_and_stored_as_ints():
         ConvPool(2.5, 5)
     with pytest.raises(nnxp.ConfigError, match="Dense takes examples of shape"):
         Dense(3).output_shape(("7",))
+
+
+@pytest.mark.parametrize("value", ["0.5", b"0.5", True, False])
+def test_p_dropout_refuses_text_and_bools(value):
+    """A string is not converted and a bool is not a probability (False was taken as 0)."""
+    for layer in (Dense, Softmax):
+        with pytest.raises(nnxp.ConfigError, match=r"p_dropout must be a number in \[0, 1\)"):
+            layer(3, p_dropout=value)
+
+
+@pytest.mark.parametrize("make", [
+    lambda v: Dense(3, weight_init=v), lambda v: Softmax(3, bias_init=v),
+    lambda v: Conv2D(2, 2, bias_init=v), lambda v: ConvPool(2, 2, weight_init=v)])
+@pytest.mark.parametrize("value", ["normal", 3, [0.0]])
+def test_an_initializer_that_is_not_a_function_is_refused_when_the_layer_is_made(make, value):
+    with pytest.raises(nnxp.InputTypeError, match=r"_init must be a function \(rng, shape\)"):
+        make(value)
+
+
+def test_none_is_an_initializer_only_where_it_is_the_default():
+    assert ConvPool(2, 2, weight_init=None).weight_init is None   # network3's default rule
+    with pytest.raises(nnxp.InputTypeError, match="Dense's weight_init must be a function"):
+        Dense(3, weight_init=None)
+
+
+@pytest.mark.parametrize("drawn", ["abc", [[1.0, "x"]], object()])
+def test_an_initializer_returning_no_numbers_is_a_config_error(drawn):
+    with pytest.raises(nnxp.ConfigError, match="weight initializer must return an array of "
+                                               "real numbers of shape"):
+        Dense(2, weight_init=lambda rng, s: drawn).init(np.random.default_rng(), (3,))

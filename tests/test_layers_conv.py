@@ -336,3 +336,11 @@ def test_numpy_layers_import_no_other_array_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("ties", [["all"], {"first": 1}, None, 1])
+def test_ties_that_is_not_a_name_is_a_config_error(ties):
+    """An unhashable value (a list) was a bare TypeError from the dict lookup."""
+    for make in (lambda: MaxPool2D(2, ties=ties), lambda: ConvPool(2, 2, ties=ties)):
+        with pytest.raises(nnxp.ConfigError, match="ties must be 'first' or 'all'"):
+            make()

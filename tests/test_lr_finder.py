@@ -187,3 +187,49 @@ def test_configuration_errors():
         with pytest.raises(nnxp.ConfigError, match="Network"):
             find_learning_rate("net", data)
     assert isinstance(EtaTrial(1.0, [1.0], True), EtaTrial)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(mode="sweep", checks=None, eta_min=0), "eta_min must be > 0"),
+    (dict(mode="sweep", checks=None, eta_min="a"), "eta_min must be a number"),
+    (dict(mode="sweep", checks=None, eta_max=float("inf")), "eta_max must be a finite number"),
+    (dict(mode="sweep", checks=None, eta_min=1e3), "need eta_min < eta_max"),
+    (dict(n=0), "n must be > 0"), (dict(n=-1), "n must be > 0"), (dict(n="10"), "n must be a"),
+    (dict(n=float("nan")), "n must be a finite"),
+    (dict(seed=[1]), "seed must be"), (dict(seed=-1), "seed must be"),
+    (dict(seed="a"), "seed must be"), (dict(seed=1.5), "seed must be"),
+    (dict(progress="no"), "progress must be True or False"),
+    (dict(refine_steps=1.5), "refine_steps must be an integer"),
+    (dict(mode=["book"]), "mode must be 'book' or 'sweep'"),
+])
+def test_arguments_are_checked_before_any_trial(bad, match):
+    """The sweep's default checks were computed from eta_min / eta_max before they were
+    checked (ZeroDivisionError, math domain error, TypeError, OverflowError, or a 'checks'
+    error for eta_min > eta_max); n=0 was a ZeroDivisionError and a negative or text n was
+    taken (a negative weight decay); seed and progress were not checked ('no' printed)."""
+    calls = []
+
+    def factory():
+        calls.append(1)
+        return nnxp.Network([6, 8, 3], seed=0)
+
+    with nnxp.use_backend("numpy"):
+        with pytest.raises(nnxp.ConfigError, match=match):
+            find_learning_rate(factory, _synthetic(40), **{"budget_batches": 8, "checks": 4, **bad})
+    assert calls == []   # refused before the network is even made
+
+
+def test_the_network_class_itself_is_refused():
+    with pytest.raises(nnxp.ConfigError, match="got the class Network"):
+        find_learning_rate(nnxp.Network, _synthetic(40))
+
+
+@pytest.mark.parametrize("checks", [1, 2, 3])
+def test_book_mode_refuses_too_few_checks_to_ever_decrease(checks):
+    """With fewer than 4 checks the first three and the last three are the same checks, so
+    judge could never say "decreases": the finder ran every trial and answered None."""
+    assert judge([2.0, 1.5, 1.0, 0.5]) == "flat"   # 3 checks: no fall between equal medians
+    with nnxp.use_backend("numpy"):
+        with pytest.raises(nnxp.ConfigError, match="needs checks >= 4"):
+            find_learning_rate(nnxp.Network([6, 8, 3], seed=0), _synthetic(40),
+                               budget_batches=8, checks=checks)

@@ -107,7 +107,7 @@ def test_per_member_hyper_parameters_broadcast_over_the_member_axis(backend):
     (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'"),
     (dict(optimizer="adam", momentum=0.9), "optimizer='adam' has no momentum"),
     (dict(momentum=1.5), r"momentum must be in \[0, 1\), got 1.5"),
-    (dict(optimizer=nnxp.momentum), "unknown optimizer"),
+    (dict(optimizer=nnxp.momentum), "got the factory of 'momentum', not an optimizer: call it"),
 ])
 def test_conflicting_or_unknown_choices_are_refused(kw, match):
     net = nnxp.Network([3, 2], seed=0)
@@ -122,3 +122,28 @@ def test_shorthands_equal_the_objects():
     assert O.optimizer_from(None).config == {"name": "sgd"}
     with pytest.raises(nnxp.ConfigError, match=r"mu must be a number in \[0, 1\)"):
         nnxp.momentum(1.0)
+
+
+@pytest.mark.parametrize("factory", [int, max, dict])
+def test_register_optimizer_refuses_a_factory_whose_arguments_cannot_be_read(factory):
+    """A builtin was inspect's bare ValueError ('no signature found')."""
+    with pytest.raises(nnxp.ConfigError, match="factory whose arguments can be read"):
+        O.register_optimizer("test_unreadable", factory)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Momentum"])
+def test_register_optimizer_refuses_nnxps_names_in_any_case(name):
+    """optimizer='SGD' is nnxp's sgd, so a user's 'SGD' could never be chosen by name."""
+    with pytest.raises(nnxp.ConfigError, match="is nnxp's own optimizer"):
+        O.register_optimizer(name, lambda: O.scale_by_eta(1.0))
+
+
+def test_a_registered_name_given_as_text_says_how_to_use_it():
+    made = O.register_optimizer("test_by_name", lambda scale=1.0: O.scale_by_eta(-scale))
+    net, data = nnxp.Network([3, 2], seed=0), (np.zeros((4, 3)), [0, 1, 0, 1])
+    with pytest.raises(nnxp.ConfigError, match="'test_by_name' is registered: pass the "
+                                               "Optimizer its factory returns"):
+        net.SGD(data, 1, 2, 0.1, optimizer="test_by_name")
+    with pytest.raises(nnxp.ConfigError, match="got the factory of 'test_by_name'"):
+        net.SGD(data, 1, 2, 0.1, optimizer=made)
+    net.SGD(data, 1, 2, 0.1, optimizer=made(scale=0.5))   # the way that works

@@ -59,7 +59,7 @@ def diagnose(net, data, *, eta=None, lmbda=0.0, n=None, history=None, thresholds
     th = Thresholds.of(thresholds)
     size = _check_arguments(eta, lmbda, n, th.probe_size if probe_size is None else probe_size)
     threshold = _threshold(threshold)
-    _check_positive("mini_batch_size", mini_batch_size)
+    _check_positive("mini_batch_size", mini_batch_size, integer=True)
     prepared = net.prepare(data, "data")
     probe = take_probe(prepared, size, net.backend)
     records = as_records(history)
@@ -124,10 +124,12 @@ def _threshold(value):
     return None if value is None else float(value)
 
 
-def _check_positive(name, value) -> None:
+def _check_positive(name, value, integer=False) -> None:
+    """None, or a positive finite number (an integer with ``integer``)."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                              or not value > 0):
-        raise ConfigError(f"{name} must be a positive number or None, got {value!r}")
+                              or not 0 < value < math.inf or (integer and value != int(value))):
+        raise ConfigError(f"{name} must be a positive finite {'integer' if integer else 'number'}"
+                          f" or None, got {show(value)}")
 
 
 def _check_network(net) -> None:
@@ -144,11 +146,10 @@ def _check_network(net) -> None:
 
 def _check_arguments(eta, lmbda, n, size) -> int:
     for name, value in (("eta", eta), ("n", n)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not value > 0):
-            raise ConfigError(f"{name} must be a positive number or None, got {value!r}")
-    if isinstance(lmbda, bool) or not isinstance(lmbda, (int, float)) or lmbda < 0:
-        raise ConfigError(f"lmbda must be a non-negative number, got {lmbda!r}")
+        _check_positive(name, value)
+    if isinstance(lmbda, bool) or not isinstance(lmbda, (int, float)) \
+            or not 0 <= lmbda < math.inf:
+        raise ConfigError(f"lmbda must be a non-negative finite number, got {show(lmbda)}")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ConfigError(f"probe_size must be a positive integer, got {size!r}")
     return size

@@ -19,6 +19,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from ..checks import flag, number
 from ..data import Dataset
 from ..errors import ConfigError
 from .diagnosis import diagnose, take_probe
@@ -66,6 +67,9 @@ class HealthMonitor:
             raise ConfigError(f"every must be a positive integer, got {every!r}")
         self.thresholds = (Thresholds(probe_size=self.PROBE_SIZE) if thresholds is None
                            else Thresholds.of(thresholds))
+        warn = flag("warn", warn)   # a string such as "no" is not a truth value
+        lmbda = number("lmbda", lmbda, strict=False)   # refused now, not mid-training
+        n = None if n is None else number("n", n)
         self.every, self.warn, self.lmbda, self.n = every, warn, lmbda, n
         self.reports, self.records, self.warned = [], [], set()
         self._source, self._probe, self._calls = probe, None, 0

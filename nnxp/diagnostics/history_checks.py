@@ -1,6 +1,8 @@
 """The checks that read a history of epoch records (cost and accuracy curves).
 
-    records(history) -> list of dicts        a History, a list of records, or None (empty)
+    records(history) -> list of dicts        a History, a list of records, or None (empty); the
+                                             fields the checks read (NUMBERS) must be numbers
+                                             or None, else a ConfigError naming record and field
     history_problems(records, th, *, lmbda=0.0, n=None, scale=None) -> [Problem, ...]
         divergence               the last recorded training or evaluation cost is NaN or inf
         learning_rate_too_high   over the last ``th.window`` epochs (at least 4) the training
@@ -59,8 +61,10 @@ A record is SGD's per-epoch dict: "epoch", "eta", and whichever of "training_cos
 from __future__ import annotations
 
 import math
+import numbers
 import statistics
 
+from ..checks import show
 from ..errors import ConfigError
 from .advice import FIND_ETA, FIND_ETA_REMEDY, book_lmbda
 from .report import Problem
@@ -74,6 +78,10 @@ SIGNIFICANT = 3.0  # a trend is real when it exceeds this many standard errors o
                    # estimated from the curve's own scatter about it (about p < 0.003)
 
 
+NUMBERS = ("training_cost", "evaluation_cost", "training_accuracy", "evaluation_accuracy",
+           "eta")   # the fields of a record the checks read: numbers (NaN: diverged) or None
+
+
 def records(history) -> list:
     if history is None:
         return []
@@ -81,6 +89,13 @@ def records(history) -> list:
     if not isinstance(found, (list, tuple)) or not all(isinstance(r, dict) for r in found):
         raise ConfigError("history must be a History or a list of epoch records (dicts), got "
                           f"{type(history).__name__}")
+    for i, r in enumerate(found):
+        for key in NUMBERS:
+            value = r.get(key)
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, numbers.Real)):
+                raise ConfigError(f"history record {i}'s {key} must be a number or None, got "
+                                  f"{show(value)}")
     return list(found)
 
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..checks import flag
+
 __all__ = ["Problem", "Report", "KINDS", "STATS"]
 
 KINDS = ("inputs_not_scaled", "divergence", "identical_units", "same_sign_weights",
@@ -147,7 +149,7 @@ class Report:
         """JSON-safe: problems, stats, summary.  ``compact`` keeps only what a per-epoch
         record needs (no advice or evidence, stats rounded to 4 significant digits)."""
         stats, summary = self.stats, self.summary
-        if compact:
+        if flag("compact", compact):
             stats = [{k: _round(v) for k, v in s.items()} for s in stats]
             summary = {k: _round(v) for k, v in summary.items()}
         return {"headline": self.headline(),

@@ -6,15 +6,17 @@
 
 What each threshold means is said next to it and, per problem kind, in the package docstring;
 docs/diagnostics.md says how the defaults were set (benchmarks/bench_diagnose.py's scenarios).
-Every field must be a positive number; an unknown name in a dict is a ConfigError.  Frozen, so
-that a Thresholds can key the compiled measurement cached on a network.
+Every field must be a positive finite number; an unknown name in a dict is a ConfigError.
+Frozen, so that a Thresholds can key the compiled measurement cached on a network.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
+from ..checks import show
 from ..errors import ConfigError
 
 __all__ = ["Thresholds"]
@@ -67,17 +69,18 @@ class Thresholds:
             return value
         if isinstance(value, dict):
             known = {f.name for f in dataclasses.fields(cls)}
-            unknown = sorted(set(value) - known)
+            unknown = sorted(map(repr, set(value) - known))
             if unknown:
-                raise ConfigError(f"unknown thresholds {unknown}; known: {sorted(known)}")
+                raise ConfigError(f"unknown thresholds {show(unknown)}; known: {sorted(known)}")
             return dataclasses.replace(cls(), **value)
-        raise ConfigError(f"thresholds must be a Thresholds, a dict or None, got {value!r}")
+        raise ConfigError(f"thresholds must be a Thresholds, a dict or None, got {show(value)}")
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                raise ConfigError(f"threshold {f.name} must be a positive number, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
+                raise ConfigError(f"threshold {f.name} must be a positive finite number, got "
+                                  f"{show(v)}")
         for name in ("probe_size", "conclusive_probe", "window", "min_rises", "min_updates"):
             if getattr(self, name) != int(getattr(self, name)):
                 raise ConfigError(f"threshold {name} must be an integer, got "

@@ -46,7 +46,7 @@ import numbers
 
 from ..activations import from_name
 from ..checks import show
-from ..errors import ConfigError
+from ..errors import ConfigError, InputTypeError
 from ..namespace import namespace
 
 __all__ = ["Layer", "LAYERS", "register", "layer_config", "layer_from_config", "describe",
@@ -84,6 +84,16 @@ class Layer:
         for name, value in fields.items():
             object.__setattr__(self, name, value)
 
+    def _check_initializers(self):
+        """Every initializer field a function (None only where None is the default), so a
+        misplaced value is refused when the layer is made, not when the network is built."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in self.initializers and not callable(value) and not (
+                    value is None and f.default is None):
+                raise InputTypeError(f"{type(self).__name__}'s {f.name} must be a function "
+                                     f"(rng, shape) -> array, got {show(value)}")
+
     def _no_mask(self, mask):
         if mask is not None:
             raise ConfigError(f"{type(self).__name__} takes no dropout mask (network3 drops "
@@ -99,7 +109,12 @@ def host_namespace(rng):
 def host_param(rng, init, shape, what):
     """``init(rng, shape)`` as a finite float64 host array of ``shape``, or a ConfigError."""
     xp = host_namespace(rng)
-    value = xp.asarray(init(rng, shape), dtype=xp.float64)
+    drawn = init(rng, shape)
+    try:
+        value = xp.asarray(drawn, dtype=xp.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"the {what} initializer must return an array of real numbers of "
+                          f"shape {tuple(shape)}, got {show(drawn)}") from None
     if tuple(value.shape) != tuple(shape):
         raise ConfigError(f"the {what} initializer must return shape {tuple(shape)}, got "
                           f"{tuple(value.shape)}")
@@ -156,8 +171,9 @@ def positive_int(value, what):
 
 
 def dropout_probability(value):
+    """A number in [0, 1): a string ("0.5") or a bool is refused, not converted."""
     try:
-        p = float(value)
+        p = math.nan if isinstance(value, (str, bytes, bool)) else float(value)
     except (TypeError, ValueError):
         p = math.nan
     if not 0.0 <= p < 1.0:

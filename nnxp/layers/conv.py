@@ -77,6 +77,7 @@ class Conv2D(Layer):
         self._set(n_filters=positive_int(self.n_filters, "Conv2D's n_filters"))
         self._set(filter_size=positive_pair(self.filter_size, "Conv2D's filter_size"))
         self._set(activation=as_activation(self.activation))
+        self._check_initializers()
 
     def output_shape(self, input_shape):
         return conv_output_shape(self, input_shape, self.n_filters, self.filter_size)[1]

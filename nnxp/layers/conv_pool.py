@@ -59,6 +59,7 @@ class ConvPool(Layer):
         self._set(pool=positive_pair(self.pool, "ConvPool's pool"))
         self._set(activation=as_activation(self.activation))
         check_ties(self, self.ties)
+        self._check_initializers()
 
     def output_shape(self, input_shape):
         conv_out = conv_output_shape(self, input_shape, self.n_filters, self.filter_size)[1]

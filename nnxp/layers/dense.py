@@ -49,6 +49,7 @@ class Affine(Layer):
     def __post_init__(self):
         self._set(n_out=positive_int(self.n_out, f"{type(self).__name__}'s n_out"))
         self._set(p_dropout=dropout_probability(self.p_dropout))
+        self._check_initializers()
 
     def output_shape(self, input_shape):
         check_shape(self, input_shape, 1, "(n_in,) (put a Flatten() before it)")

@@ -27,7 +27,7 @@ TIES = {"first": "max_pool2d_backward", "all": "max_pool2d_backward_all"}
 
 
 def check_ties(layer, ties):
-    if ties not in TIES:
+    if not isinstance(ties, str) or ties not in TIES:
         raise ConfigError(f"{type(layer).__name__}'s ties must be 'first' or 'all', got "
                           f"{show(ties)}")
 

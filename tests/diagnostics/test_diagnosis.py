@@ -77,3 +77,20 @@ def test_what_is_not_a_network_is_an_input_type_error(make, hint):
     with nnxp.use_backend("numpy"):
         with pytest.raises(nnxp.InputTypeError, match="needs an nnxp.Network.*" + hint):
             diagnose(make(), problem_data())
+
+
+@pytest.mark.parametrize("bad", [
+    dict(eta=float("inf")), dict(lmbda=float("nan")), dict(lmbda=float("inf")),
+    dict(n=float("inf")), dict(threshold=float("inf")), dict(mini_batch_size=1.5),
+    dict(mini_batch_size=float("inf")), dict(eta="0.1"),
+    dict(history=[{"training_cost": "x"}]), dict(history=[{"training_cost": [1.0, 2.0]}]),
+    dict(history=[{"evaluation_accuracy": "9"}] * 3), dict(history=[{"training_cost": True}]),
+    dict(history=[{"training_cost": 1.0, "eta": "x"}] * 3)])
+def test_arguments_that_are_not_finite_numbers_are_config_errors(bad):
+    """NaN and inf were accepted (lmbda=nan silently, eta=inf reported as an absurd eta), a
+    fractional mini-batch size too; a history record's text or list was a bare ValueError or
+    TypeError from float(), or ('9', True) taken as a number."""
+    with nnxp.use_backend("numpy"):
+        net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
+        with pytest.raises(nnxp.ConfigError, match="must be a|history record"):
+            diagnose(net, problem_data(), **bad)

@@ -92,3 +92,35 @@ def test_health_takes_a_flag_or_a_monitor_only(bad):
         with pytest.raises(nnxp.InputTypeError, match="health must be True, False"):
             net.SGD((x, np.zeros(20, int)), 1, 10, 0.1, health=bad)
         assert all(np.array_equal(w, v) for (w, _), v in zip(net.params, before))
+
+
+@pytest.mark.parametrize("bad", [dict(warn="no"), dict(warn=2), dict(lmbda=-1.0),
+                                 dict(lmbda="5"), dict(lmbda=float("nan")), dict(n=0),
+                                 dict(n="50000")])
+def test_health_monitor_refuses_bad_arguments_when_made(bad):
+    """warn="no" was taken as true (it warned); a bad lmbda or n was accepted and failed only
+    inside training, at the first check, after an epoch's work."""
+    with pytest.raises(nnxp.ConfigError, match="must be"):
+        HealthMonitor(**bad)
+
+
+def test_a_monitor_among_the_callbacks_takes_its_probe_from_the_training_data():
+    """HealthMonitor() in callbacks= (the class docstring's example) was never bound: a
+    ConfigError 'needs a probe' after the first epoch's work."""
+    with nnxp.use_backend("numpy"):
+        monitor = HealthMonitor(warn=False)
+        history = nnxp.Network([N_IN, 10, N_OUT], seed=0).SGD(problem_data(), 2, 10, 0.1,
+                                                               callbacks=[monitor])
+        assert len(monitor.reports) == 2 and "health" in history.records[-1]
+
+
+def test_a_population_refuses_a_health_monitor_before_training():
+    """It failed after the first epoch (diagnose needs one network; the callback gets K
+    records)."""
+    with nnxp.use_backend("numpy"):
+        pop = nnxp.Population([N_IN, 10, N_OUT], [0, 1])
+        before = [a.copy() for a in host_params(pop[0])[0]]
+        with pytest.raises(nnxp.ConfigError, match="HealthMonitor diagnoses one network"):
+            pop.SGD(problem_data(), 1, 10, 0.1, callbacks=[HealthMonitor(probe=problem_data())])
+        for a, b in zip(before, host_params(pop[0])[0]):
+            np.testing.assert_array_equal(a, b)   # not trained

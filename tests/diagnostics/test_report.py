@@ -58,3 +58,13 @@ def test_find_refuses_a_kind_that_does_not_exist():
     with pytest.raises(nnxp.ConfigError, match="unknown problem kind 'saturated_unit'.*"
                                                "saturated_units"):
         report.find("saturated_unit")
+
+
+@pytest.mark.parametrize("compact", ["yes", "no", 2, None])
+def test_to_dict_refuses_a_compact_that_is_not_a_flag(compact):
+    """compact="no" was a truth value: the compact form."""
+    with nnxp.use_backend("numpy"):
+        report = diagnose(nnxp.Network([N_IN, 10, N_OUT], seed=0), problem_data())
+        assert report.to_dict(compact=1) == report.to_dict(compact=True)
+        with pytest.raises(nnxp.ConfigError, match="compact must be True or False"):
+            report.to_dict(compact=compact)

@@ -33,3 +33,13 @@ def test_bad_thresholds_are_config_errors(bad):
         Thresholds(**bad)
     with pytest.raises(nnxp.ConfigError):
         Thresholds.of("strict")
+
+
+@pytest.mark.parametrize("bad", [{"probe_size": float("inf")}, {"min_rises": float("inf")},
+                                 {"saturation_prime": float("inf")}, {"window": float("nan")},
+                                 {1: 2, "a": 3}, {("x",): 1}])
+def test_infinite_thresholds_and_odd_names_are_config_errors(bad):
+    """inf was an OverflowError (an integer threshold) or accepted (a share), names that do not
+    sort together a bare TypeError."""
+    with pytest.raises(nnxp.ConfigError, match="positive finite number|unknown thresholds"):
+        Thresholds.of(bad)
