@@ -154,6 +154,8 @@ def test_a_search_needs_an_integer_seed():
     ({"sizes": [SIZES, [5, 3]], "eta": [0.1]}, {}, "same input and output widths"),
     ({"sizes": SIZES, "eta": [0.1]}, {"patience": 3}, "unknown search options"),
     ({"sizes": SIZES, "eta": [0.1]}, {"executor": "dask"}, "executor must be"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"progress": "no"}, "progress must be True or False"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"progress": [1]}, "progress must be True or False"),
     ([("eta", 0.1)], {}, "space must be a dict"),
 ])
 def test_bad_searches_are_clear_errors(space, options, match):
