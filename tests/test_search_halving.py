@@ -78,6 +78,19 @@ def test_schedule_is_scikit_learns(n, factor, low, high):
         assert mine == [(27, 1), (9, 3), (3, 9), (1, 27)]
 
 
+@pytest.mark.parametrize("args, match", [
+    (("27", 3, 1, 27), "n_candidates must be an integer"),
+    ((0, 3, 1, 27), "n_candidates must be > 0"),
+    ((27, 1, 1, 27), "factor must be > 1"),
+    ((27, 2.5, 1, 27), "factor must be an integer"),
+    ((27, 3, 0, 27), "min_epochs must be > 0"),
+    ((27, 3, 1, None), "max_epochs must be an integer"),
+])
+def test_schedule_refuses_what_makes_no_rounds(args, match):
+    with pytest.raises(nnxp.ConfigError, match=match):
+        search.schedule(*args)
+
+
 def test_promoted_trials_continue_and_equal_the_trial_trained_straight(backend):
     if backend.name != "numpy":  # one population per round: JAX compiles once per size
         result = _halving(n_candidates=3, epochs=3, max_members=3)

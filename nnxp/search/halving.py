@@ -46,6 +46,10 @@ __all__ = ["halving", "schedule"]
 
 def schedule(n_candidates, factor, min_epochs, max_epochs) -> list:
     """[(candidates, epochs)] for each round (see the module docstring)."""
+    n_candidates = checks.number("n_candidates", n_candidates, integer=True)
+    factor = checks.number("factor", factor, low=1, integer=True)
+    min_epochs = checks.number("min_epochs", min_epochs, integer=True)
+    max_epochs = checks.number("max_epochs", max_epochs, integer=True)
     rounds = 0
     while min_epochs * factor ** rounds <= max_epochs and factor ** rounds <= n_candidates:
         rounds += 1
