@@ -216,6 +216,34 @@ def test_eta_range_from_the_learning_rate_finder():
         search.eta_range(object())
 
 
+@pytest.mark.parametrize("values, match", [
+    (5, "choice needs a list of values"),
+    (None, "choice needs a list of values"),
+    ("relu", "split into its letters"),
+    ({0.1, 1.0}, "is a set"),
+    ({"a": 1}, "is a dict"),
+])
+def test_choice_refuses_what_is_not_a_list_of_values(values, match):
+    with pytest.raises(nnxp.ConfigError, match=match):
+        search.choice(values)
+
+
+class _Found:
+    def __init__(self, threshold):
+        self.threshold = threshold
+
+
+@pytest.mark.parametrize("found, decades, match", [
+    (_Found("1.0"), 1.0, "threshold"),
+    (_Found(float("nan")), 1.0, "threshold"),
+    (_Found(-1.0), 1.0, "threshold"),
+    (_Found(1.0), 400, "smallest float"),
+])
+def test_eta_range_refuses_a_threshold_or_decades_it_cannot_use(found, decades, match):
+    with pytest.raises(nnxp.ConfigError, match=match):
+        search.eta_range(found, decades)
+
+
 def test_importing_nnxp_search_imports_no_plotting_or_dask():
     import subprocess
     code = ("import sys, nnxp.search; print(sorted(m for m in ('matplotlib', 'distributed', "

@@ -55,6 +55,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+from collections.abc import Iterable
 
 from .. import checks
 from ..activations import as_activation, from_name
@@ -114,6 +115,10 @@ class choice:
     """One of ``values``, each equally likely."""
 
     def __init__(self, values):
+        _unordered("choice", "values", values)
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise ConfigError(f"choice needs a list of values such as [0.1, 0.5] (a string "
+                              f"would be split into its letters), got {checks.show(values)}")
         self.values = list(values)
         if not self.values:
             raise ConfigError("choice needs at least one value")
@@ -134,11 +139,17 @@ def eta_range(lr_result, decades=1.0) -> loguniform:
     >>> space = {"sizes": [784, 30, 10], "eta": eta_range(lr)}               # doctest: +SKIP
     """
     threshold = getattr(lr_result, "threshold", None)
-    if threshold is None:
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or \
+            not math.isfinite(threshold) or threshold <= 0:
         raise ConfigError(f"eta_range needs a result of nnxp.find_learning_rate with a "
-                          f"threshold, got {checks.show(lr_result)}")
+                          f"threshold (a positive learning rate), got {checks.show(lr_result)}"
+                          + ("" if threshold is None else f" (threshold {checks.show(threshold)})"))
     decades = checks.number("decades", decades)
-    return loguniform(threshold / 10 ** decades, threshold)
+    low = float(threshold) * 10.0 ** -decades
+    if low <= 0:
+        raise ConfigError(f"eta_range: {decades!r} decades below the threshold {threshold!r} "
+                          f"is below the smallest float; give fewer decades")
+    return loguniform(low, threshold)
 
 
 def check_space(space, what) -> dict:
