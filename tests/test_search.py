@@ -129,6 +129,19 @@ def test_random_search_draws_log_uniform_and_choices():
     assert other.records[0]["eta"] not in etas
 
 
+@pytest.mark.parametrize("name, values", [
+    ("momentum", (0.0, 1.5)),
+    ("momentum", search.uniform(0.5, 1.2)),
+])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_range_reaching_outside_its_values_is_refused_whatever_the_seed(name, values, seed):
+    """Before, a draw outside was refused and one inside ran: the seed decided."""
+    space = dict({"sizes": SIZES, "eta": (0.1, 1.0)}, **{name: values})
+    with pytest.raises(nnxp.ConfigError, match=f"{name} ranges over .* outside the values"):
+        search.random(space, TRAIN, VALID, n_trials=1, epochs=1, mini_batch_size=10,
+                      seed=seed, executor=ThreadPoolExecutor(1))
+
+
 def test_random_search_takes_scipy_distributions():
     stats = pytest.importorskip("scipy.stats")
     space = {"sizes": SIZES, "eta": stats.loguniform(0.1, 1.0)}

@@ -106,8 +106,8 @@ from .dispatch import Progress, run_tasks
 from .lock import _try_lock
 from .results import SearchResult, make_record
 from .run import Search, limits, unknown_options
-from .space import (LOG_RANGES, check_count, check_space, check_widths, choice,
-                    function_name, loguniform, normalize, uniform)
+from .space import (LOG_RANGES, check_count, check_range, check_space, check_widths,
+                    choice, function_name, loguniform, normalize, uniform)
 from .trials import Trial, check_seed, make_trials, trial_seed
 
 __all__ = ["optuna", "MissingOptuna"]
@@ -188,6 +188,7 @@ def _suggester(name, values):
             raise ConfigError(f"optuna: a range (low, high) is for eta, lmbda, l1 and "
                               f"momentum; give {name} as a list of choices")
     if isinstance(values, (loguniform, uniform)):
+        check_range("optuna", name, values)
         low, high, log = float(values.low), float(values.high), isinstance(values, loguniform)
         return (lambda trial: trial.suggest_float(name, low, high, log=log)), \
             ["float", low, high, log], [low, high]
