@@ -91,6 +91,9 @@ def test_a_trial_or_result_of_the_wrong_type_is_refused():
             search.plot_search(wrong)
     with pytest.raises(nnxp.InputTypeError, match="path must be a file path"):
         result.plot(3)
+    for initializer in ("he", 3):
+        with pytest.raises(nnxp.InputTypeError, match="initializer must be the function"):
+            search.rerun(result, 0, TRAIN, VALID, initializer=initializer)
 
 
 def test_halving_returns_the_best_trial_of_the_last_round():

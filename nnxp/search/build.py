@@ -120,6 +120,10 @@ def build_network(result, record, initializer=None, max_parameters=None):
     init = build["weight_init"] if build is not None else \
         WEIGHT_INITIALIZERS.get(record["initializer"])
     if initializer is not None:
+        if not callable(initializer):
+            raise InputTypeError(f"initializer must be the function (rng, shape) -> array the "
+                                 f"search was given (a named initializer needs none), got "
+                                 f"{checks.show(initializer)}")
         name = function_name(initializer, "the initializer")
         if name != record["initializer"]:
             raise ConfigError(f"trial {number} used the initializer "
