@@ -502,6 +502,23 @@ def test_a_path_that_is_not_a_journal_is_refused(tmp_path):
     assert bad.read_text() == "not a journal\n"
 
 
+@pytest.mark.parametrize("edit, match", [
+    (lambda text: text[:-30], "last line .* is cut short"),
+    (lambda text: text + b"\x00\x00 not json\n", r"line \d+ is not an Optuna journal operation"),
+    (lambda text: text.replace(b"\n", b'\n{"op_code": 99}\n', 1), "line 2 is not an Optuna"),
+])
+def test_a_damaged_journal_is_refused_and_left_as_it_is(tmp_path, edit, match):
+    """Before: Optuna's JSONDecodeError, UnicodeDecodeError or AssertionError from deep inside,
+    and a line cut short had the next operation glued to it."""
+    journal = tmp_path / "study.log"
+    _optuna(path=str(journal), n_trials=1, batch=1, epochs=1)
+    damaged = edit(journal.read_bytes())
+    journal.write_bytes(damaged)
+    with pytest.raises(nnxp.DataError, match=match):
+        _optuna(path=str(journal), n_trials=2, batch=1, epochs=1)
+    assert journal.read_bytes() == damaged
+
+
 def _dashboard_get(app, path):
     """GET ``path`` from optuna-dashboard's WSGI application (no server): (status, JSON)."""
     from wsgiref.util import setup_testing_defaults

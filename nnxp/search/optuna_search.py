@@ -47,7 +47,9 @@ are taken in trial order once all are back, the pruner's decisions do not depend
 worker finished first.
 
 Storage.  ``path`` keeps the study in Optuna's journal file there (JournalStorage with a
-JournalFileBackend), under the study name "nnxp"; ``study`` is any ``optuna.Study`` the caller
+JournalFileBackend), under the study name "nnxp" (an existing file there must be an Optuna
+journal throughout, one known operation per line and the last line complete, else a DataError
+names the line and the file is left as it is); ``study`` is any ``optuna.Study`` the caller
 made (any storage: an RDB, a journal, Dask's; then ``path``, ``sampler`` and ``pruner`` are not
 given).  Without either, an in-memory study with ``sampler`` (default: a seeded ``TPESampler``, below)
 and ``pruner`` (default: Optuna's, ``MedianPruner()``), direction "maximize".  ``n_trials`` is
@@ -314,20 +316,57 @@ def _study(library, study, path, sampler, pruner, seed):
 
 
 def _check_journal(path) -> None:
-    """An existing file at ``path`` must begin as an Optuna journal does (a JSON operation on
-    its first line): Optuna would append to any file, and this one may be something else."""
+    """An existing file at ``path`` must be an Optuna journal: one JSON operation with a known
+    ``op_code`` per line, the last line complete.  Optuna would append to any file (gluing its
+    next operation to a line cut short, which spoils the journal for good) and fails deep
+    inside on a line it cannot apply; this one may be something else, or edited."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return
     with open(path, "rb") as f:
         first = f.readline(1 << 16)
-    try:
-        op = json.loads(first.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        op = None
-    if not isinstance(op, dict) or "op_code" not in op:
+    if _operation(first) is None:
         raise DataError(f"{path!r} is not an Optuna journal (its first line is "
                         f"{checks.show(first[:80])}); nnxp leaves it as it is: give another "
                         "path for the search's journal")
+    for attempt in range(2):
+        with open(path, "rb") as f:
+            lines = f.read().splitlines(keepends=True)
+        if lines[-1].endswith(b"\n"):
+            break
+        if attempt == 0:
+            time.sleep(1.0)  # another search on the journal may be writing its last line
+    else:
+        raise DataError(f"{path!r}: its last line (line {len(lines)}) is cut short (a process "
+                        f"killed while writing it?): {checks.show(lines[-1][:80])}; nnxp leaves "
+                        "the journal as it is: remove that line to resume from it")
+    for number, line in enumerate(lines, start=1):
+        if _operation(line) is None:
+            raise DataError(f"{path!r}: line {number} is not an Optuna journal operation "
+                            f"({checks.show(line[:80])}); nnxp leaves the journal as it is: "
+                            "give another path, or remove that line")
+
+
+def _known_operations() -> set | None:
+    try:
+        from optuna.storages.journal._storage import JournalOperation
+    except ImportError:  # another optuna: its operation codes are not known here
+        return None
+    return {op.value for op in JournalOperation}
+
+
+def _operation(line):
+    """The journal operation on ``line`` (bytes), or None when it is not one."""
+    try:
+        op = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(op, dict):
+        return None
+    code, known = op.get("op_code"), _known_operations()
+    if isinstance(code, bool) or not isinstance(code, int) or \
+            (known is not None and code not in known):
+        return None
+    return op
 
 
 def _describe(search, space, mini_batch_size, prune_every) -> dict:
