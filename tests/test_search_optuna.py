@@ -439,6 +439,8 @@ def _maximizing():
      "momentum ranges over uniform\\(0.0, 1.5\\), outside the values"),
     ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "momentum": search.uniform(0.5, 1.2)}, {},
      "momentum ranges over .* outside"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, 0.5, 1.0)}, {}, "eta is a tuple of 3 values"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, "1.0")}, {}, "eta is a tuple of 2 values"),
     ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "mini_batch_size": (10, 20)}, {}, "range"),
     ({"sizes": [6, 9, 3]}, {}, "'sizes' and 'eta'"),
     (lambda trial: {}, {}, "no name of its own"),

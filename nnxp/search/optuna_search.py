@@ -12,7 +12,8 @@ monitor_subset, backend, engine, max_trials, max_parameters, keep).
 
 Space.  nnxp's space dict (space.py), translated to ``trial.suggest_*`` in the dict's order:
 a pair ``(low, high)`` or ``loguniform(low, high)`` is ``suggest_float(name, low, high,
-log=True)`` for eta, lmbda and l1 (``uniform`` and momentum's pair: ``log=False``); a list
+log=True)`` for eta, lmbda and l1 (``uniform`` and momentum's pair: ``log=False``; another
+tuple for these four is refused, as grid and random refuse it); a list
 or ``choice`` is ``suggest_categorical`` over labels (numbers and strings as they are, a
 network's sizes as "[784, 30, 10]", a layered architecture by its label (architectures.py:
 never parsed back, the space's own objects are what run), a function or class as "module.qualname", another object
@@ -196,6 +197,10 @@ def _suggester(name, values):
             ["float", low, high, log], [low, high]
     if isinstance(values, choice):
         return _categorical(name, values.values)
+    if isinstance(values, tuple) and name in LOG_RANGES + ("momentum",):
+        raise ConfigError(f"optuna: {name} is a tuple of {len(values)} values "
+                          f"{checks.show(values)}; a range is a pair (low, high) of numbers, "
+                          f"choices are a list (as nnxp.search.grid and random read them)")
     if isinstance(values, (list, tuple)):
         return _categorical(name, values)
     return (lambda trial: values), ["fixed", _label(values)], [values]
