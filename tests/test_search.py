@@ -169,6 +169,8 @@ def test_a_search_needs_an_integer_seed():
     ({"sizes": SIZES, "eta": [0.1]}, {"executor": "dask"}, "executor must be"),
     ({"sizes": SIZES, "eta": [0.1]}, {"progress": "no"}, "progress must be True or False"),
     ({"sizes": SIZES, "eta": [0.1]}, {"progress": [1]}, "progress must be True or False"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"validation_subset": 0}, "^validation_subset must be"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"training_subset": 2.5}, "^training_subset must be"),
     ([("eta", 0.1)], {}, "space must be a dict"),
 ])
 def test_bad_searches_are_clear_errors(space, options, match):
