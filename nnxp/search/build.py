@@ -51,9 +51,11 @@ def find_record(result, trial) -> dict:
 
 
 def check_result(result) -> None:
-    """``result`` is a SearchResult (what grid, random, halving and optuna return)."""
-    from .results import SearchResult  # results.py imports this module
-    if not isinstance(result, SearchResult):
+    """``result`` is a SearchResult (what grid, random, halving and optuna return): read by
+    what it holds, as results.py imports this module."""
+    if not (isinstance(getattr(result, "records", None), list)
+            and isinstance(getattr(result, "config", None), dict)
+            and isinstance(getattr(result, "kind", None), str)):
         raise InputTypeError(f"expected a SearchResult (what nnxp.search.grid, random, halving "
                              f"and optuna return), got {checks.show(result)}")
 
