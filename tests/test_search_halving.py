@@ -127,6 +127,33 @@ def _check_winner(backend, result):
                                rtol=rtol)
 
 
+class _Counting(ThreadPoolExecutor):
+    def __init__(self):
+        super().__init__(1)
+        self.calls = 0
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.mark.parametrize("block", ["file", "folder"])
+def test_a_checkpoint_place_that_cannot_be_written_fails_before_any_training(tmp_path, block):
+    """Before: the FileError came after round 0 had trained, its work lost."""
+    results = tmp_path / "halving.json"
+    if block == "file":   # the checkpoints' folder is a file
+        (tmp_path / "halving.json.trials").write_text("mine")
+    else:                 # the first checkpoint's name is a folder
+        (tmp_path / "halving.json.trials" / "trial-0000-epoch-0001.json").mkdir(parents=True)
+    pool = _Counting()
+    with pytest.raises(nnxp.FileError, match="trial checkpoint"):
+        search.halving({"sizes": [6, 9, 3], "eta": (0.02, 5.0)}, TRAIN, VALID, epochs=3,
+                       mini_batch_size=10, n_candidates=3, executor=pool, path=str(results))
+    assert pool.calls == 0 and not results.exists()
+    if block == "file":
+        assert (tmp_path / "halving.json.trials").read_text() == "mine"
+
+
 def test_checkpoint_files_are_networks_that_resume_alone(tmp_path):
     with nnxp.use_backend("numpy"):
         result = _halving(path=tmp_path / "halving.json")
