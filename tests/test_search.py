@@ -129,6 +129,19 @@ def test_random_search_draws_log_uniform_and_choices():
     assert other.records[0]["eta"] not in etas
 
 
+@pytest.mark.parametrize("name, values", [
+    ("momentum", (0.0, 1.5)),
+    ("momentum", search.uniform(0.5, 1.2)),
+])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_range_reaching_outside_its_values_is_refused_whatever_the_seed(name, values, seed):
+    """Before, a draw outside was refused and one inside ran: the seed decided."""
+    space = dict({"sizes": SIZES, "eta": (0.1, 1.0)}, **{name: values})
+    with pytest.raises(nnxp.ConfigError, match=f"{name} ranges over .* outside the values"):
+        search.random(space, TRAIN, VALID, n_trials=1, epochs=1, mini_batch_size=10,
+                      seed=seed, executor=ThreadPoolExecutor(1))
+
+
 def test_random_search_takes_scipy_distributions():
     stats = pytest.importorskip("scipy.stats")
     space = {"sizes": SIZES, "eta": stats.loguniform(0.1, 1.0)}
@@ -154,6 +167,10 @@ def test_a_search_needs_an_integer_seed():
     ({"sizes": [SIZES, [5, 3]], "eta": [0.1]}, {}, "same input and output widths"),
     ({"sizes": SIZES, "eta": [0.1]}, {"patience": 3}, "unknown search options"),
     ({"sizes": SIZES, "eta": [0.1]}, {"executor": "dask"}, "executor must be"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"progress": "no"}, "progress must be True or False"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"progress": [1]}, "progress must be True or False"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"validation_subset": 0}, "^validation_subset must be"),
+    ({"sizes": SIZES, "eta": [0.1]}, {"training_subset": 2.5}, "^training_subset must be"),
     ([("eta", 0.1)], {}, "space must be a dict"),
 ])
 def test_bad_searches_are_clear_errors(space, options, match):
@@ -212,6 +229,34 @@ def test_eta_range_from_the_learning_rate_finder():
     assert lr.threshold / 10 <= min(draws) and max(draws) <= lr.threshold
     with pytest.raises(nnxp.ConfigError, match="threshold"):
         search.eta_range(object())
+
+
+@pytest.mark.parametrize("values, match", [
+    (5, "choice needs a list of values"),
+    (None, "choice needs a list of values"),
+    ("relu", "split into its letters"),
+    ({0.1, 1.0}, "is a set"),
+    ({"a": 1}, "is a dict"),
+])
+def test_choice_refuses_what_is_not_a_list_of_values(values, match):
+    with pytest.raises(nnxp.ConfigError, match=match):
+        search.choice(values)
+
+
+class _Found:
+    def __init__(self, threshold):
+        self.threshold = threshold
+
+
+@pytest.mark.parametrize("found, decades, match", [
+    (_Found("1.0"), 1.0, "threshold"),
+    (_Found(float("nan")), 1.0, "threshold"),
+    (_Found(-1.0), 1.0, "threshold"),
+    (_Found(1.0), 400, "smallest float"),
+])
+def test_eta_range_refuses_a_threshold_or_decades_it_cannot_use(found, decades, match):
+    with pytest.raises(nnxp.ConfigError, match=match):
+        search.eta_range(found, decades)
 
 
 def test_importing_nnxp_search_imports_no_plotting_or_dask():

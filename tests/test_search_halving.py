@@ -78,6 +78,19 @@ def test_schedule_is_scikit_learns(n, factor, low, high):
         assert mine == [(27, 1), (9, 3), (3, 9), (1, 27)]
 
 
+@pytest.mark.parametrize("args, match", [
+    (("27", 3, 1, 27), "n_candidates must be an integer"),
+    ((0, 3, 1, 27), "n_candidates must be > 0"),
+    ((27, 1, 1, 27), "factor must be > 1"),
+    ((27, 2.5, 1, 27), "factor must be an integer"),
+    ((27, 3, 0, 27), "min_epochs must be > 0"),
+    ((27, 3, 1, None), "max_epochs must be an integer"),
+])
+def test_schedule_refuses_what_makes_no_rounds(args, match):
+    with pytest.raises(nnxp.ConfigError, match=match):
+        search.schedule(*args)
+
+
 def test_promoted_trials_continue_and_equal_the_trial_trained_straight(backend):
     if backend.name != "numpy":  # one population per round: JAX compiles once per size
         result = _halving(n_candidates=3, epochs=3, max_members=3)
@@ -112,6 +125,33 @@ def _check_winner(backend, result):
     rtol = 0 if backend.name == "numpy" else 1e-5
     np.testing.assert_allclose([r["evaluation_cost"] for r in mine], history.evaluation_cost,
                                rtol=rtol)
+
+
+class _Counting(ThreadPoolExecutor):
+    def __init__(self):
+        super().__init__(1)
+        self.calls = 0
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.mark.parametrize("block", ["file", "folder"])
+def test_a_checkpoint_place_that_cannot_be_written_fails_before_any_training(tmp_path, block):
+    """Before: the FileError came after round 0 had trained, its work lost."""
+    results = tmp_path / "halving.json"
+    if block == "file":   # the checkpoints' folder is a file
+        (tmp_path / "halving.json.trials").write_text("mine")
+    else:                 # the first checkpoint's name is a folder
+        (tmp_path / "halving.json.trials" / "trial-0000-epoch-0001.json").mkdir(parents=True)
+    pool = _Counting()
+    with pytest.raises(nnxp.FileError, match="trial checkpoint"):
+        search.halving({"sizes": [6, 9, 3], "eta": (0.02, 5.0)}, TRAIN, VALID, epochs=3,
+                       mini_batch_size=10, n_candidates=3, executor=pool, path=str(results))
+    assert pool.calls == 0 and not results.exists()
+    if block == "file":
+        assert (tmp_path / "halving.json.trials").read_text() == "mine"
 
 
 def test_checkpoint_files_are_networks_that_resume_alone(tmp_path):

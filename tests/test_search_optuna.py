@@ -435,6 +435,12 @@ def _maximizing():
     ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "cost": ["CrossEntropyCost", "a"]}, {},
      "unknown cost 'a'"),
     ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "momentum": [0.0, 1.5]}, {}, "momentum"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "momentum": (0.0, 1.5)}, {},
+     "momentum ranges over uniform\\(0.0, 1.5\\), outside the values"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "momentum": search.uniform(0.5, 1.2)}, {},
+     "momentum ranges over .* outside"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, 0.5, 1.0)}, {}, "eta is a tuple of 3 values"),
+    ({"sizes": [6, 9, 3], "eta": (0.1, "1.0")}, {}, "eta is a tuple of 2 values"),
     ({"sizes": [6, 9, 3], "eta": (0.1, 1.0), "mini_batch_size": (10, 20)}, {}, "range"),
     ({"sizes": [6, 9, 3]}, {}, "'sizes' and 'eta'"),
     (lambda trial: {}, {}, "no name of its own"),
@@ -496,6 +502,23 @@ def test_a_path_that_is_not_a_journal_is_refused(tmp_path):
     with pytest.raises(nnxp.NNXPError, match="journal"):
         _optuna(path=str(bad), n_trials=1, batch=1, epochs=1)
     assert bad.read_text() == "not a journal\n"
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda text: text[:-30], "last line .* is cut short"),
+    (lambda text: text + b"\x00\x00 not json\n", r"line \d+ is not an Optuna journal operation"),
+    (lambda text: text.replace(b"\n", b'\n{"op_code": 99}\n', 1), "line 2 is not an Optuna"),
+])
+def test_a_damaged_journal_is_refused_and_left_as_it_is(tmp_path, edit, match):
+    """Before: Optuna's JSONDecodeError, UnicodeDecodeError or AssertionError from deep inside,
+    and a line cut short had the next operation glued to it."""
+    journal = tmp_path / "study.log"
+    _optuna(path=str(journal), n_trials=1, batch=1, epochs=1)
+    damaged = edit(journal.read_bytes())
+    journal.write_bytes(damaged)
+    with pytest.raises(nnxp.DataError, match=match):
+        _optuna(path=str(journal), n_trials=2, batch=1, epochs=1)
+    assert journal.read_bytes() == damaged
 
 
 def _dashboard_get(app, path):

@@ -75,6 +75,27 @@ def test_only_the_best_keep_are_held():
         _grid(seed=4, keep=-1)
 
 
+def test_a_trial_or_result_of_the_wrong_type_is_refused():
+    """True is not trial 1, 1.0 not a trial number; rerun and plot take a SearchResult."""
+    with nnxp.use_backend("numpy"):
+        result = _grid({"sizes": SIZES, "eta": [0.3, 2.0]}, epochs=1, keep=2)
+    for trial in (True, 1.0, "1", [1]):
+        with pytest.raises(nnxp.InputTypeError, match="trial must be a trial number"):
+            result.network(trial)
+        with pytest.raises(nnxp.InputTypeError, match="trial must be a trial number"):
+            search.rerun(result, trial, TRAIN, VALID)
+    for wrong in (None, "result.json", result.records):
+        with pytest.raises(nnxp.InputTypeError, match="expected a SearchResult"):
+            search.rerun(wrong, 0, TRAIN, VALID)
+        with pytest.raises(nnxp.InputTypeError, match="expected a SearchResult"):
+            search.plot_search(wrong)
+    with pytest.raises(nnxp.InputTypeError, match="path must be a file path"):
+        result.plot(3)
+    for initializer in ("he", 3):
+        with pytest.raises(nnxp.InputTypeError, match="initializer must be the function"):
+            search.rerun(result, 0, TRAIN, VALID, initializer=initializer)
+
+
 def test_halving_returns_the_best_trial_of_the_last_round():
     with nnxp.use_backend("numpy"), ThreadPoolExecutor(2) as pool:
         result = search.halving(dict(SPACE, dtype="float64"), TRAIN, VALID, epochs=3,

@@ -2,6 +2,7 @@
 
     find_record(result, trial) -> dict        the record of ``trial`` (a number or one of the
                                               records; None: the best)
+    check_result(result)                      a SearchResult, else an InputTypeError
     check_record(record, config, max_parameters)   the record is the search's own (below)
     build_network(result, record, initializer=None, max_parameters=None) -> Network
         the record checked, its network built untrained with the objects the search built it
@@ -21,25 +22,42 @@ result without its trials cannot build it (ConfigError).
 
 from __future__ import annotations
 
+import numbers
+
 from .. import checks
 from ..activations import from_name
-from ..errors import ConfigError
+from ..errors import ConfigError, InputTypeError
 from ..initializers import WEIGHT_INITIALIZERS
 from ..network import Network
 from .space import MAX_PARAMETERS, HYPER, function_name, parameters
 from .trials import trial_seed
 
-__all__ = ["find_record", "check_record", "build_network"]
+__all__ = ["find_record", "check_result", "check_record", "build_network"]
 
 
 def find_record(result, trial) -> dict:
     """The record of ``trial`` (a number or one of the records; None: the best)."""
+    check_result(result)
+    if trial is not None and not isinstance(trial, dict) and \
+            (isinstance(trial, bool) or not isinstance(trial, numbers.Integral)):
+        raise InputTypeError(f"trial must be a trial number, one of the result's records or "
+                             f"None (the best), got {checks.show(trial)}")
     record = result.best if trial is None else trial if isinstance(trial, dict) else \
         next((r for r in result.records if r["trial"] == trial), None)
     if record is None:
         raise ConfigError(f"no trial {checks.show(trial)} in this search (it has "
                           f"{len(result.records)} trials)")
     return record
+
+
+def check_result(result) -> None:
+    """``result`` is a SearchResult (what grid, random, halving and optuna return): read by
+    what it holds, as results.py imports this module."""
+    if not (isinstance(getattr(result, "records", None), list)
+            and isinstance(getattr(result, "config", None), dict)
+            and isinstance(getattr(result, "kind", None), str)):
+        raise InputTypeError(f"expected a SearchResult (what nnxp.search.grid, random, halving "
+                             f"and optuna return), got {checks.show(result)}")
 
 
 def check_record(record, config, max_parameters, entries=None) -> None:
@@ -104,6 +122,10 @@ def build_network(result, record, initializer=None, max_parameters=None):
     init = build["weight_init"] if build is not None else \
         WEIGHT_INITIALIZERS.get(record["initializer"])
     if initializer is not None:
+        if not callable(initializer):
+            raise InputTypeError(f"initializer must be the function (rng, shape) -> array the "
+                                 f"search was given (a named initializer needs none), got "
+                                 f"{checks.show(initializer)}")
         name = function_name(initializer, "the initializer")
         if name != record["initializer"]:
             raise ConfigError(f"trial {number} used the initializer "

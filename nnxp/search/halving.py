@@ -21,8 +21,8 @@ the full grid at 27 epochs 729.  ``result.budget`` reports the three.
 ``n_candidates``: None uses every point of the space as a grid; a number draws that many points
 at random (as nnxp.search.random); either is bounded by ``max_trials`` before any point is
 made (space.py).  With ``path``, each trial's state after each round is also an nnxp
-checkpoint file beside the results (checkpoints.py: ``nnxp.load`` reads it), which is what a
-resumed search continues from; ``result.checkpoints`` maps trial numbers to the newest.  The
+checkpoint file beside the results (checkpoints.py: ``nnxp.load`` reads it; their folder is
+checked before any trial trains), which is what a resumed search continues from; ``result.checkpoints`` maps trial numbers to the newest.  The
 results file records each checkpoint's digest, and a resumed search continues only from a
 checkpoint whose bytes match it (saved.py): an edited or swapped checkpoint is refused.
 """
@@ -34,6 +34,7 @@ import os
 
 from .. import checks
 from ..errors import ConfigError
+from ..files import check_writable
 from . import saved as saved_file
 from .checkpoints import checkpoint_path, write_trial
 from .results import SearchResult, sort_records
@@ -46,6 +47,10 @@ __all__ = ["halving", "schedule"]
 
 def schedule(n_candidates, factor, min_epochs, max_epochs) -> list:
     """[(candidates, epochs)] for each round (see the module docstring)."""
+    n_candidates = checks.number("n_candidates", n_candidates, integer=True)
+    factor = checks.number("factor", factor, low=1, integer=True)
+    min_epochs = checks.number("min_epochs", min_epochs, integer=True)
+    max_epochs = checks.number("max_epochs", max_epochs, integer=True)
     rounds = 0
     while min_epochs * factor ** rounds <= max_epochs and factor ** rounds <= n_candidates:
         rounds += 1
@@ -94,6 +99,9 @@ def halving(space, training_data, evaluation_data, *, epochs, mini_batch_size,
     search = Search("halving", trials, training_data, evaluation_data, epochs=epochs,
                     seed=seed, extra=extra, **options)
     try:
+        if search.store.path is not None and plan:  # the checkpoints' folder, before any work
+            check_writable(checkpoint_path(search.store.path, trials[0].number, plan[0][1]),
+                           "trial checkpoint")
         return _rounds(search, plan)
     finally:
         search.close()

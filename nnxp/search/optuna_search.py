@@ -12,7 +12,8 @@ monitor_subset, backend, engine, max_trials, max_parameters, keep).
 
 Space.  nnxp's space dict (space.py), translated to ``trial.suggest_*`` in the dict's order:
 a pair ``(low, high)`` or ``loguniform(low, high)`` is ``suggest_float(name, low, high,
-log=True)`` for eta, lmbda and l1 (``uniform`` and momentum's pair: ``log=False``); a list
+log=True)`` for eta, lmbda and l1 (``uniform`` and momentum's pair: ``log=False``; another
+tuple for these four is refused, as grid and random refuse it); a list
 or ``choice`` is ``suggest_categorical`` over labels (numbers and strings as they are, a
 network's sizes as "[784, 30, 10]", a layered architecture by its label (architectures.py:
 never parsed back, the space's own objects are what run), a function or class as "module.qualname", another object
@@ -47,7 +48,9 @@ are taken in trial order once all are back, the pruner's decisions do not depend
 worker finished first.
 
 Storage.  ``path`` keeps the study in Optuna's journal file there (JournalStorage with a
-JournalFileBackend), under the study name "nnxp"; ``study`` is any ``optuna.Study`` the caller
+JournalFileBackend), under the study name "nnxp" (an existing file there must be an Optuna
+journal throughout, one known operation per line and the last line complete, else a DataError
+names the line and the file is left as it is); ``study`` is any ``optuna.Study`` the caller
 made (any storage: an RDB, a journal, Dask's; then ``path``, ``sampler`` and ``pruner`` are not
 given).  Without either, an in-memory study with ``sampler`` (default: a seeded ``TPESampler``, below)
 and ``pruner`` (default: Optuna's, ``MedianPruner()``), direction "maximize".  ``n_trials`` is
@@ -106,8 +109,8 @@ from .dispatch import Progress, run_tasks
 from .lock import _try_lock
 from .results import SearchResult, make_record
 from .run import Search, limits, unknown_options
-from .space import (LOG_RANGES, check_count, check_space, check_widths, choice,
-                    function_name, loguniform, normalize, uniform)
+from .space import (LOG_RANGES, check_count, check_range, check_space, check_widths,
+                    choice, function_name, loguniform, normalize, uniform)
 from .trials import Trial, check_seed, make_trials, trial_seed
 
 __all__ = ["optuna", "MissingOptuna"]
@@ -188,11 +191,16 @@ def _suggester(name, values):
             raise ConfigError(f"optuna: a range (low, high) is for eta, lmbda, l1 and "
                               f"momentum; give {name} as a list of choices")
     if isinstance(values, (loguniform, uniform)):
+        check_range("optuna", name, values)
         low, high, log = float(values.low), float(values.high), isinstance(values, loguniform)
         return (lambda trial: trial.suggest_float(name, low, high, log=log)), \
             ["float", low, high, log], [low, high]
     if isinstance(values, choice):
         return _categorical(name, values.values)
+    if isinstance(values, tuple) and name in LOG_RANGES + ("momentum",):
+        raise ConfigError(f"optuna: {name} is a tuple of {len(values)} values "
+                          f"{checks.show(values)}; a range is a pair (low, high) of numbers, "
+                          f"choices are a list (as nnxp.search.grid and random read them)")
     if isinstance(values, (list, tuple)):
         return _categorical(name, values)
     return (lambda trial: values), ["fixed", _label(values)], [values]
@@ -313,20 +321,57 @@ def _study(library, study, path, sampler, pruner, seed):
 
 
 def _check_journal(path) -> None:
-    """An existing file at ``path`` must begin as an Optuna journal does (a JSON operation on
-    its first line): Optuna would append to any file, and this one may be something else."""
+    """An existing file at ``path`` must be an Optuna journal: one JSON operation with a known
+    ``op_code`` per line, the last line complete.  Optuna would append to any file (gluing its
+    next operation to a line cut short, which spoils the journal for good) and fails deep
+    inside on a line it cannot apply; this one may be something else, or edited."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return
     with open(path, "rb") as f:
         first = f.readline(1 << 16)
-    try:
-        op = json.loads(first.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        op = None
-    if not isinstance(op, dict) or "op_code" not in op:
+    if _operation(first) is None:
         raise DataError(f"{path!r} is not an Optuna journal (its first line is "
                         f"{checks.show(first[:80])}); nnxp leaves it as it is: give another "
                         "path for the search's journal")
+    for attempt in range(2):
+        with open(path, "rb") as f:
+            lines = f.read().splitlines(keepends=True)
+        if lines[-1].endswith(b"\n"):
+            break
+        if attempt == 0:
+            time.sleep(1.0)  # another search on the journal may be writing its last line
+    else:
+        raise DataError(f"{path!r}: its last line (line {len(lines)}) is cut short (a process "
+                        f"killed while writing it?): {checks.show(lines[-1][:80])}; nnxp leaves "
+                        "the journal as it is: remove that line to resume from it")
+    for number, line in enumerate(lines, start=1):
+        if _operation(line) is None:
+            raise DataError(f"{path!r}: line {number} is not an Optuna journal operation "
+                            f"({checks.show(line[:80])}); nnxp leaves the journal as it is: "
+                            "give another path, or remove that line")
+
+
+def _known_operations() -> set | None:
+    try:
+        from optuna.storages.journal._storage import JournalOperation
+    except ImportError:  # another optuna: its operation codes are not known here
+        return None
+    return {op.value for op in JournalOperation}
+
+
+def _operation(line):
+    """The journal operation on ``line`` (bytes), or None when it is not one."""
+    try:
+        op = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(op, dict):
+        return None
+    code, known = op.get("op_code"), _known_operations()
+    if isinstance(code, bool) or not isinstance(code, int) or \
+            (known is not None and code not in known):
+        return None
+    return op
 
 
 def _describe(search, space, mini_batch_size, prune_every) -> dict:

@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import math
 
+from .. import checks
 from ..plot import require_matplotlib, save_figure
+from .build import check_result
 
 __all__ = ["plot_search"]
 
@@ -27,6 +29,9 @@ LOG_AXES = ("eta", "lmbda", "l1")
 
 def plot_search(result, path=None):
     """Draw ``result`` (a SearchResult); save to ``path`` when given; return the Figure."""
+    check_result(result)
+    if path is not None:
+        path = checks.path("path", path)
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -56,6 +56,7 @@ class Search:
         self.max_members = checks.optional_int("max_members", max_members)
         self.retries = checks.number("retries", retries, strict=False, integer=True)
         self.keep = checks.number("keep", keep, strict=False, integer=True)
+        self.progress_enabled = checks.flag("progress", progress)
         self.trained = {}   # {trial: host parameters}: the best ``keep`` (results.keep_best)
         self.backend = resolved.name
         if executor is None:
@@ -73,7 +74,6 @@ class Search:
                        "data": fingerprint(self.data), "varied": varied,
                        "trials": [t.params for t in trials], **(extra or {})}
         self.executor, self.dispatcher = executor, None
-        self.progress_enabled = progress
         self.store = Store(path, self.config)
         self.store.own()  # from here on, close() must run
 

@@ -64,12 +64,13 @@ def host_data(trials, training_data, evaluation_data, training_subset=None,
     dtype = "float64" if any(t.params["dtype"] == "float64" for t in trials) else "float32"
     host, n_in, n_out = backends.load("numpy"), ins.pop(), outs.pop()
     out = []
-    for data, name, subset in ((training_data, "training_data", training_subset),
-                               (evaluation_data, "evaluation_data", validation_subset)):
+    for data, name, subset, option in (
+            (training_data, "training_data", training_subset, "training_subset"),
+            (evaluation_data, "evaluation_data", validation_subset, "validation_subset")):
         ds = prepare(data, host, dtype, n_in, n_out, name)
         x, y = np.asarray(ds.x), np.asarray(ds.y)
         if subset is not None:
-            subset = checks.number(name.replace("_data", "_subset"), subset, integer=True)
+            subset = checks.number(option, subset, integer=True)
             x, y = x[:subset], y[:subset]
         given = [a for a in data if isinstance(a, np.ndarray)] if isinstance(data, tuple) else []
         out.append(tuple(freeze(a.copy() if any(np.may_share_memory(a, g) for g in given)

@@ -31,7 +31,10 @@ with scipy's ``rvs(random_state=...)``.  Names and defaults:
 
 A list, a tuple, a distribution (or a single value) are the only containers: a set (no
 order) and a dict (whose keys would be read as the values) are refused.  A distribution's
-``rvs(random_state=rng)`` must give one number per draw.
+``rvs(random_state=rng)`` must give one number per draw.  A range's ends (a pair,
+``loguniform``, ``uniform``, never negative) lie within the values its name takes
+(momentum: [0, 1]), so that no draw is refused (``check_range``): whether a search runs does
+not depend on its seed.
 
 Bounds, before anything is enumerated or allocated: a search has at most ``max_trials``
 trials (``MAX_TRIALS`` unless the search is given ``max_trials=``; the grid's size is the
@@ -55,6 +58,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+from collections.abc import Iterable
 
 from .. import checks
 from ..activations import as_activation, from_name
@@ -67,7 +71,7 @@ from .architectures import spec as architecture_spec
 
 __all__ = ["HYPER", "grid_size", "grid_points", "random_points", "normalize",
            "loguniform", "uniform", "choice", "eta_range", "check_space", "check_count",
-           "check_widths", "function_name", "MAX_TRIALS", "MAX_PARAMETERS"]
+           "check_widths", "check_range", "function_name", "MAX_TRIALS", "MAX_PARAMETERS"]
 
 HYPER = {"sizes": None, "activation": "Sigmoid", "cost": "CrossEntropyCost",
          "dtype": "float32", "mini_batch_size": None, "initializer": "default",
@@ -114,6 +118,10 @@ class choice:
     """One of ``values``, each equally likely."""
 
     def __init__(self, values):
+        _unordered("choice", "values", values)
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise ConfigError(f"choice needs a list of values such as [0.1, 0.5] (a string "
+                              f"would be split into its letters), got {checks.show(values)}")
         self.values = list(values)
         if not self.values:
             raise ConfigError("choice needs at least one value")
@@ -134,11 +142,17 @@ def eta_range(lr_result, decades=1.0) -> loguniform:
     >>> space = {"sizes": [784, 30, 10], "eta": eta_range(lr)}               # doctest: +SKIP
     """
     threshold = getattr(lr_result, "threshold", None)
-    if threshold is None:
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or \
+            not math.isfinite(threshold) or threshold <= 0:
         raise ConfigError(f"eta_range needs a result of nnxp.find_learning_rate with a "
-                          f"threshold, got {checks.show(lr_result)}")
+                          f"threshold (a positive learning rate), got {checks.show(lr_result)}"
+                          + ("" if threshold is None else f" (threshold {checks.show(threshold)})"))
     decades = checks.number("decades", decades)
-    return loguniform(threshold / 10 ** decades, threshold)
+    low = float(threshold) * 10.0 ** -decades
+    if low <= 0:
+        raise ConfigError(f"eta_range: {decades!r} decades below the threshold {threshold!r} "
+                          f"is below the smallest float; give fewer decades")
+    return loguniform(low, threshold)
 
 
 def check_space(space, what) -> dict:
@@ -246,6 +260,20 @@ def function_name(fn, what) -> str:
     return f"{module}.{qualname}"
 
 
+RANGE_LIMITS = {"momentum": (0.0, 1.0)}   # loguniform and uniform are never negative
+
+
+def check_range(what, name, dist):
+    """``dist`` (a loguniform or uniform) within the values ``name`` takes, so that no draw
+    is refused: whether a search ran would otherwise depend on its seed."""
+    low, high = RANGE_LIMITS.get(name, (-math.inf, math.inf))
+    if dist.low < low or dist.high > high:
+        raise ConfigError(f"{what}: {name} ranges over {dist!r}, outside the values {name} takes "
+                          f"([{low:g}, {high:g})): some draws "
+                          f"would be refused, depending on the seed; give a range within it")
+    return dist
+
+
 def _sampler(name, values):
     _unordered("random", name, values)
     if name == "sizes" and is_architecture(values):
@@ -253,12 +281,14 @@ def _sampler(name, values):
     if isinstance(values, tuple) and len(values) == 2 and \
             all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
         if name in LOG_RANGES:
-            return loguniform(*values).sample
+            return check_range("random", name, loguniform(*values)).sample
         if name == "momentum":
-            return uniform(*values).sample
+            return check_range("random", name, uniform(*values)).sample
         raise ConfigError(f"random: a range (low, high) is for eta, lmbda, l1 and momentum; "
                           f"give {name} as a list of choices")
-    if isinstance(values, (loguniform, uniform, choice)):
+    if isinstance(values, (loguniform, uniform)):
+        return check_range("random", name, values).sample
+    if isinstance(values, choice):
         return values.sample
     if hasattr(values, "rvs"):
         return lambda rng: _scalar(name, values, values.rvs(random_state=rng))
