@@ -7,6 +7,9 @@ engines, diagnostics and the learning-rate finder all call these functions.
                                             their compiled programs are cached by it)
     layer_activations(activation, output_activation, cost, n_layers) -> activations
                                             one per layer, the output checked against the cost
+    check_dense_options(entries, activation=..., weight_init=..., bias_init=...)
+                                         ConfigError when no int entry would use them
+    dense_options(entries, **options)    the same options, None where they would be refused
     layered_spec(entries, activation, output_activation, cost, weight_init=None,
                  bias_init=None) -> Spec    a list of sizes that holds layer objects
     init_params(sizes, weight_init, bias_init, seed_sequence, layers=None) -> params
@@ -67,7 +70,8 @@ from .layers.base import Layer, describe
 from .namespace import namespace
 from .optimizers import apply_updates
 
-__all__ = ["Spec", "layer_activations", "layered_spec", "init_params", "param_shapes",
+__all__ = ["Spec", "layer_activations", "layered_spec", "check_dense_options", "dense_options",
+           "init_params", "param_shapes",
            "parameter_count", "stack_params", "to_device", "to_host", "apply", "gradient",
            "make_step", "scores", "all_finite", "select"]
 
@@ -99,6 +103,30 @@ def layered_spec(entries, activation, output_activation, cost, weight_init=None,
     _check_trainable(layers, shapes[-1], cost)
     sizes = (int(n_in),) + tuple(math.prod(s) for s in shapes)
     return Spec(sizes, tuple(getattr(l, "activation", None) for l in layers), cost, layers)
+
+
+def check_dense_options(entries, **given) -> None:
+    """ConfigError when ``entries`` (sizes with layer objects) has no int entry after the input
+    size and one of the dense options in ``given`` (activation=, weight_init=, bias_init=, as
+    the user passed them: None is not given) is set: only int entries take them, and every
+    layer object carries its own, so the option would be ignored without a word."""
+    if any(not isinstance(e, Layer) for e in list(entries)[1:]):
+        return
+    named = [name for name, value in given.items() if value is not None]
+    if named:
+        raise ConfigError(f"{', '.join(n + '=' for n in named)} applies to the int entries of "
+                          f"sizes (the dense layers it builds); here every layer is a layer "
+                          f"object, which carries its own: give it to the layers instead, "
+                          f"e.g. layers.Dense(100, 'ReLU')")
+
+
+def dense_options(entries, **options) -> dict:
+    """``options`` with None where check_dense_options would refuse them (no int entry after
+    the input size): for callers that always carry defaults (the search's trials)."""
+    if not isinstance(entries, (list, tuple)) or \
+            any(not isinstance(e, Layer) for e in list(entries)[1:]):
+        return options
+    return {name: None for name in options}
 
 
 def _layers_of(entries, activation, output_activation, cost, dense_init) -> tuple:

@@ -29,7 +29,8 @@ MaxPool2D) and L2/L1 on every layer's weights.  ``Dense(n, p_dropout=p)`` and
 the weighted input scaled by 1 - p when evaluating: layers/dense.py, masks.py).
 ``net.weights``/``net.biases`` of a layered network are
 read-only lists over the layers with parameters (set ``net.params`` whole instead); its
-initializers are its layers' own (``weight_init``/``bias_init`` apply to the int entries);
+initializers are its layers' own (``activation``, ``weight_init`` and ``bias_init`` apply to the int
+entries, and are refused where there is none: they would reach no layer);
 ``diagnose`` and ``health=`` measure it layer by layer (diagnostics/layered.py).
 
 The network holds its spec (sizes, activations, cost, layers), its parameters ``net.params``
@@ -93,6 +94,9 @@ class Network(Resumable):
     def __init__(self, sizes, cost=None, *, activation=None, output_activation=None,
                  weight_init=None, bias_init=None, seed=None, dtype="float32", backend=None):
         cost = cost_from_name(CrossEntropyCost if cost is None else cost)
+        if has_layers(sizes):
+            core.check_dense_options(sizes, activation=activation, weight_init=weight_init,
+                                     bias_init=bias_init)
         activation = Sigmoid if activation is None else activation
         self.layers = None
         if has_layers(sizes):

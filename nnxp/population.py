@@ -103,6 +103,9 @@ class Population(Resumable):
                  weight_init=None, bias_init=None, dtype="float32", backend=None,
                  max_memory=None):
         self.cost = cost_from_name(CrossEntropyCost if cost is None else cost)
+        if has_layers(sizes):
+            core.check_dense_options(sizes, activation=activation, weight_init=weight_init,
+                                     bias_init=bias_init)
         activation = Sigmoid if activation is None else activation
         self.layers = None
         if has_layers(sizes):

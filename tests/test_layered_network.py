@@ -235,6 +235,24 @@ def test_what_cannot_train_is_refused(make, message):
         make()
 
 
+@pytest.mark.parametrize("option", [dict(activation="ReLU"),
+                                    dict(weight_init=nnxp.initializers.he_weight),
+                                    dict(bias_init=nnxp.initializers.zero_bias)])
+def test_dense_options_that_no_entry_would_use_are_refused(option):
+    """With every layer a layer object, activation=, weight_init= and bias_init= reached no
+    layer: Dense(100) kept its Sigmoid although activation='ReLU' was asked, without a word."""
+    entries = [64, Dense(10), Softmax(4)]
+    for make in (lambda: nnxp.Network(entries, cost=nnxp.LogLikelihoodCost, **option),
+                 lambda: nnxp.Population(entries, seeds=[0, 1], cost=nnxp.LogLikelihoodCost,
+                                         **option)):
+        with pytest.raises(nnxp.ConfigError, match="applies to the int entries.*carries its own"):
+            make()
+    # an int entry takes them, as before; and without them the layers keep their own
+    nnxp.Network([64, 10, Softmax(4)], cost=nnxp.LogLikelihoodCost, **option)
+    net = nnxp.Network(entries, cost=nnxp.LogLikelihoodCost)
+    assert net.layers[0].activation.name == "Sigmoid"
+
+
 def test_dense_only_features_refuse_a_layered_network():
     X, y = conv_data()
     net = conv_net()

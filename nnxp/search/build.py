@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numbers
 
-from .. import checks
+from .. import checks, core
 from ..activations import from_name
 from ..errors import ConfigError, InputTypeError
 from ..initializers import WEIGHT_INITIALIZERS
@@ -136,6 +136,6 @@ def build_network(result, record, initializer=None, max_parameters=None):
                           "pass it again with initializer=")
     activation = build["activation"] if build is not None else from_name(record["activation"])
     sizes = build["sizes"] if same else _dense(record, number)
-    return Network(sizes, cost=record["cost"], activation=activation,
-                   weight_init=init, seed=record["seed"], dtype=record["dtype"],
+    return Network(sizes, cost=record["cost"], seed=record["seed"], dtype=record["dtype"],
+                   **core.dense_options(sizes, activation=activation, weight_init=init),
                    backend=result.config.get("backend"))

@@ -120,8 +120,9 @@ def _train(task, data, chosen) -> list:
     shape, k = task.shape, len(chosen)
     backend = backends.load(task.backend)
     pop = Population(shape["sizes"], seeds=[task.members[i]["seed"] for i in chosen],
-                     cost=shape["cost"], activation=shape["activation"],
-                     weight_init=shape["weight_init"], dtype=shape["dtype"], backend=backend)
+                     cost=shape["cost"], dtype=shape["dtype"], backend=backend,
+                     **core.dense_options(shape["sizes"], activation=shape["activation"],
+                                          weight_init=shape["weight_init"]))
     starts = None if task.starts is None else [task.starts[i] for i in chosen]
     train_set = pop.prepare(data[0], "training_data")  # once per backend: nnxp.data's cache
     eval_set = pop.prepare(data[1], "evaluation_data")
