@@ -378,6 +378,31 @@ def test_a_journal_of_another_search_is_refused(tmp_path):
         _optuna(dict(SPACE, eta=(0.1, 1.0)), path=path, n_trials=2, batch=2, epochs=1)
 
 
+def test_a_dead_searchs_lock_file_without_trials_is_removed(tmp_path):
+    """A search killed between asking a trial and naming it left its lock file with no trial
+    pointing at it: the next search removes it (when free and older than the grace second),
+    and leaves a live search's file and a starting search's file alone."""
+    import fcntl
+    path = tmp_path / "study.journal"
+    _optuna(path=str(path), n_trials=2, batch=2, epochs=1)
+    drivers = tmp_path / "study.journal.drivers"
+    orphan, alive, young = (drivers / f"{name}.lock" for name in ("dead0", "alive0", "young0"))
+    for f in (orphan, alive, young):
+        f.write_text("")
+    old, new = time.time() - 60, time.time() + 3600  # "young" stays young however slow
+    os.utime(orphan, (old, old))
+    os.utime(alive, (old, old))
+    os.utime(young, (new, new))
+    held = os.open(alive, os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        _optuna(path=str(path), n_trials=4, batch=2, epochs=1)
+    finally:
+        os.close(held)
+    assert not orphan.exists()
+    assert alive.exists() and young.exists()
+
+
 def test_the_journal_folder_is_made_and_a_bad_place_is_a_file_error(tmp_path):
     """As every save of nnxp: a missing folder is made; a folder that cannot be is a
     FileError naming the journal, never Optuna's raw OSError."""

@@ -69,7 +69,8 @@ enqueues their parameters again.  A search killed outright leaves them ``RUNNING
 names each trial with that file's name the moment it asks it (user attribute "nnxp_driver"),
 so the next search on the path finds the trials of a search whose lock is free (or that carry
 no name a second after they were seen), tells them ``FAIL`` and enqueues their parameters
-(they run again, under new trial numbers).  So a journal given to nnxp is for nnxp's searches.
+(they run again, under new trial numbers), and removes the lock files of searches that are
+gone (one killed between asking a trial and naming it leaves a file no trial points at).  So a journal given to nnxp is for nnxp's searches.
 With a storage of your own, a killed process's trials stay ``RUNNING`` (Optuna's rule
 without heartbeats) and count towards ``n_trials``.  Two searches on one storage share the
 work: each asks what is left of ``n_trials``; two rounds asked at the same moment can
@@ -440,6 +441,29 @@ class Drivers:
                     if t.user_attrs.get("nnxp_driver") == token:
                         _abandon(study, library, t.number, t.params)
                 os.unlink(self._file(token))
+            finally:
+                os.close(fd)
+        self._remove_orphans(grace)
+
+    def _remove_orphans(self, grace) -> None:
+        """The files of searches that ended without removing theirs and hold no RUNNING trial
+        (killed between asking a trial and naming it: that trial was retried above as
+        unnamed): removed when free.  A file younger than ``grace`` seconds is left alone: its
+        search may be starting (it locks its file at once)."""
+        for name in sorted(os.listdir(self.folder)):
+            token = name[:-len(".lock")] if name.endswith(".lock") else ""
+            if not token.isalnum() or token == self.token:
+                continue
+            path = self._file(token)
+            try:
+                if time.time() - os.stat(path).st_mtime < grace:
+                    continue
+                fd = os.open(path, os.O_RDWR)
+            except OSError:
+                continue
+            try:
+                if _try_lock(fd, path):
+                    os.unlink(path)
             finally:
                 os.close(fd)
 
