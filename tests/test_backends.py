@@ -245,7 +245,7 @@ def test_blocks_end_in_any_order_removing_their_own_selection(monkeypatch):
     outer.__exit__(None, None, None)
     assert nnxp.get_backend() == "numpy"
     inner.__exit__(None, None, None)
-    assert nnxp.get_backend() == "numpy" and not backends.selection._selected
+    assert nnxp.get_backend() == "numpy" and not backends.selection._blocks.get()
 
 
 def test_errors_from_the_environment_name_the_variable(monkeypatch):
