@@ -195,3 +195,30 @@ def test_a_search_on_a_thread_pool_trains_on_the_backend_of_the_block_it_started
     assert trained and all(thread.startswith("pool") and used == name
                            for thread, used in trained), trained
     assert after == other
+
+
+def test_threads_loading_a_backend_at_once_share_one(monkeypatch):
+    """Two threads loading a backend at the same time get the same Backend, loaded once
+    (was: each its own, the library imported and checked twice)."""
+    import nnxp.backends.strict_backend as strict
+    from nnxp.backends import selection
+    real, calls, second = strict.load, [], threading.Event()
+
+    def slow(device=None):
+        calls.append(device)
+        if len(calls) == 2:
+            second.set()
+        second.wait(1.0)  # the other thread loads meanwhile, unless loading is one at a time
+        return real(device)
+
+    monkeypatch.setattr(strict, "load", slow)
+    monkeypatch.setattr(selection, "_cache", {})
+    meet = threading.Barrier(2, timeout=TIMEOUT)
+
+    def load():
+        meet.wait()
+        return selection.load("array_api_strict")
+
+    a, b = run_threads(meet, load, load)
+    assert a is b
+    assert calls == [None]

@@ -8,7 +8,8 @@
     use_backend(name, device=None)      ... or inside a ``with`` block only, in the thread (or
                                         asyncio task) that entered it
     current() -> Backend                the selected backend, imported and checked
-    load(name, device=None) -> Backend  that backend (cached), whatever is selected
+    load(name, device=None) -> Backend  that backend (cached: one per name and device, also
+                                        when threads load it at once), whatever is selected
     available() -> list[str]            the backends that import and have a device here
     clear_cache()                       forget loaded backends (load them afresh)
     resolve(backend) -> Backend         None: current(); a name: load(name); a Backend: itself
@@ -48,6 +49,7 @@ import contextlib
 import contextvars
 import importlib
 import os
+import threading
 from typing import Iterator
 
 from ..checks import clip, show
@@ -67,6 +69,7 @@ _process: list = [None]  # set_backend's (name, device), for every thread; None:
 _blocks: contextvars.ContextVar = contextvars.ContextVar("nnxp_use_backend", default=())
 # ^ this context's use_backend selections, innermost last: (name, device, the block's token)
 _cache: dict = {}
+_loading = threading.RLock()
 
 
 def canonical(name) -> str:
@@ -183,10 +186,14 @@ def load(name, device=None):
                            f"array_api_strict's 'device1' (a str), got "
                            f"{type(device).__name__}: {show(device)}")
     key = (canonical(name), device)
-    if key not in _cache:
-        module = importlib.import_module(f".{_MODULE[key[0]]}", __package__)
-        _cache[key] = module.load(device)
-    return _cache[key]
+    backend = _cache.get(key)
+    if backend is None:
+        with _loading:  # threads loading at once share one Backend (one import, one check)
+            backend = _cache.get(key)
+            if backend is None:
+                module = importlib.import_module(f".{_MODULE[key[0]]}", __package__)
+                backend = _cache[key] = module.load(device)
+    return backend
 
 
 def resolve(backend=None):
