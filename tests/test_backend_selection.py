@@ -15,6 +15,7 @@ import pytest
 import nnxp
 import nnxp.search as search
 import nnxp.search.worker as worker
+from nnxp.backends import selection
 from conftest import blobs, optional
 
 TIMEOUT = 300  # seconds a thread waits for the others at a barrier (a search may compile)
@@ -169,6 +170,13 @@ def test_a_search_on_a_thread_pool_trains_on_the_backend_of_the_block_it_started
         return real_fit(*args, **kwargs)
 
     monkeypatch.setattr(worker, "fit", spy)
+    asked, real_chosen = [], selection._chosen
+
+    def chosen():  # who reads the selection
+        asked.append(threading.current_thread().name)
+        return real_chosen()
+
+    monkeypatch.setattr(selection, "_chosen", chosen)
     step = threading.Barrier(2, timeout=TIMEOUT)
     space = {"sizes": [6, 5, 3], "eta": [0.5, 1.0], "lmbda": [0.0, 1.0]}
 
@@ -195,13 +203,13 @@ def test_a_search_on_a_thread_pool_trains_on_the_backend_of_the_block_it_started
     assert trained and all(thread.startswith("pool") and used == name
                            for thread, used in trained), trained
     assert after == other
+    assert not [thread for thread in asked if thread.startswith("pool")]  # told, never asked
 
 
 def test_threads_loading_a_backend_at_once_share_one(monkeypatch):
     """Two threads loading a backend at the same time get the same Backend, loaded once
     (was: each its own, the library imported and checked twice)."""
     import nnxp.backends.strict_backend as strict
-    from nnxp.backends import selection
     real, calls, second = strict.load, [], threading.Event()
 
     def slow(device=None):
