@@ -6,6 +6,7 @@ Blocks overlap deterministically: threads meet at a ``threading.Barrier`` inside
 and look at the selection before either block ends."""
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -153,44 +154,60 @@ async def _get_backend():
     return nnxp.get_backend()
 
 
-def test_a_search_on_a_thread_pool_trains_on_the_backend_of_the_block_it_started_in(
-        backend, monkeypatch):
-    """A search started inside ``use_backend(name)`` with a ThreadPoolExecutor trains every
-    group on that backend, in the pool's threads (which start from an empty context), while
-    another thread is inside a block of another backend, the process default (was: the search
-    took the other thread's backend, entered last).  The search hands its backend to the
-    workers by name, in every task."""
+@contextlib.contextmanager
+def thread_pool(kind):
+    """Two worker threads in this process: a ThreadPoolExecutor, or a Dask cluster of
+    threads (``processes=False``)."""
+    if kind == "threads":
+        with ThreadPoolExecutor(2) as pool:
+            yield pool
+        return
+    distributed = optional("distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        yield client
+
+
+@pytest.mark.parametrize("kind", ["threads", "dask"])
+def test_a_search_on_threads_trains_on_the_backend_of_the_block_it_started_in(
+        backend, kind, monkeypatch):
+    """A search started inside ``use_backend(name)`` with a ThreadPoolExecutor or Dask's
+    threads trains every group on that backend, in the pool's threads (which start from an
+    empty context), while another thread is inside a block of another backend, the process
+    default (was: the search took the other thread's backend, entered last).  The search
+    hands its backend to the workers by name, in every task: they never read the selection."""
     name = backend.name
     other = "array_api_strict" if name == "numpy" else "numpy"
     monkeypatch.setenv("NNXP_BACKEND", other)  # what the pool's threads see as selected
-    trained, real_fit = [], worker.fit
+    trained, asked, ours = [], [], {threading.get_ident()}
+    real_fit, real_chosen = worker.fit, selection._chosen
 
     def spy(*args, **kwargs):
-        trained.append((threading.current_thread().name, kwargs["backend"].name))
+        trained.append((threading.get_ident(), kwargs["backend"].name))
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr(worker, "fit", spy)
-    asked, real_chosen = [], selection._chosen
-
     def chosen():  # who reads the selection
-        asked.append(threading.current_thread().name)
+        asked.append(threading.get_ident())
         return real_chosen()
 
+    monkeypatch.setattr(worker, "fit", spy)
     monkeypatch.setattr(selection, "_chosen", chosen)
     step = threading.Barrier(2, timeout=TIMEOUT)
     space = {"sizes": [6, 5, 3], "eta": [0.5, 1.0], "lmbda": [0.0, 1.0]}
 
     def searcher():
+        ours.add(threading.get_ident())
         with nnxp.use_backend(name):
             step.wait()  # this block is open
             step.wait()  # and the other thread's, entered after it
-            with ThreadPoolExecutor(2, thread_name_prefix="pool") as pool:
+            with thread_pool(kind) as pool:
                 result = search.grid(space, blobs(60), blobs(30, seed=1), epochs=1,
                                      mini_batch_size=10, executor=pool, max_members=2)
             step.wait()  # the other block stays open until the search is done
         return result
 
     def elsewhere():
+        ours.add(threading.get_ident())
         step.wait()
         with nnxp.use_backend(other):
             step.wait()
@@ -200,10 +217,10 @@ def test_a_search_on_a_thread_pool_trains_on_the_backend_of_the_block_it_started
     result, after = run_threads(step, searcher, elsewhere)
     assert result.config["backend"] == name
     assert all(r["status"] == "ok" for r in result.records), result.records
-    assert trained and all(thread.startswith("pool") and used == name
-                           for thread, used in trained), trained
+    assert len(trained) >= 2 and all(thread not in ours and used == name
+                                     for thread, used in trained), trained
     assert after == other
-    assert not [thread for thread in asked if thread.startswith("pool")]  # told, never asked
+    assert set(asked) <= ours  # the pool's threads are told the backend, never ask
 
 
 def test_threads_loading_a_backend_at_once_share_one(monkeypatch):
