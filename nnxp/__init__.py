@@ -14,7 +14,8 @@ entries of ``sizes`` too, for convolutional networks (docs/chapter6.md):
                        cost=nnxp.LogLikelihoodCost, seed=0)
 
 Select the array library with NNXP_BACKEND=numpy|jax|cupy|torch|array_api_strict, or
-``nnxp.set_backend(name)`` / ``with nnxp.use_backend(name):``.
+``nnxp.set_backend(name)`` (the whole process) / ``with nnxp.use_backend(name):`` (the thread or
+asyncio task inside the block only: nnxp/backends/selection.py).
 """
 
 from . import datasets, layers

@@ -40,8 +40,10 @@ decay ``1 - eta * lmbda / n`` with n the number of examples given to that fit / 
 least one example per class) and stops after n epochs without better validation accuracy (the
 book's no-improvement-in-n rule; the last weights are kept; ``fit`` only;
 ``validation_fraction`` is checked by every ``fit``, used or not).  ``backend=None``
-computes on nnxp's selected backend at fit time (NNXP_BACKEND, ``nnxp.use_backend``); a name
-picks one for this estimator.  Results always come back as NumPy.
+computes on nnxp's selected backend at fit time, in the thread that fits (NNXP_BACKEND,
+``nnxp.set_backend``, a ``nnxp.use_backend`` block of that thread: joblib's workers, threads or
+processes, do not see the caller's block); a name picks one for this estimator, wherever it
+fits.  Results always come back as NumPy.
 
 Reproducible: an integer ``random_state`` is the network's ``seed`` (weights, the shuffling of
 every epoch, the early-stopping split; a RandomState draws one seed per fit), so

@@ -235,7 +235,7 @@ def test_set_backend_inside_a_block_holds_after_it(monkeypatch):
 
 
 def test_blocks_end_in_any_order_removing_their_own_selection(monkeypatch):
-    """Two blocks left out of order (threads, generators): each end removes its own
+    """Two blocks left out of order (generators, __exit__ by hand): each end removes its own
     selection, so none is left behind (was: the last one removed, whichever block it was)."""
     optional("array_api_strict")
     monkeypatch.delenv("NNXP_BACKEND", raising=False)
@@ -245,7 +245,7 @@ def test_blocks_end_in_any_order_removing_their_own_selection(monkeypatch):
     outer.__exit__(None, None, None)
     assert nnxp.get_backend() == "numpy"
     inner.__exit__(None, None, None)
-    assert nnxp.get_backend() == "numpy" and not backends.selection._selected
+    assert nnxp.get_backend() == "numpy" and not backends.selection._blocks.get()
 
 
 def test_errors_from_the_environment_name_the_variable(monkeypatch):

@@ -3,15 +3,38 @@
     BACKENDS                            ("numpy", "jax", "cupy", "torch", "array_api_strict")
     canonical(name) -> str              "np" -> "numpy", "strict" -> "array_api_strict", ...
     get_backend() -> str                the selected name (default "numpy")
-    set_backend(name, device=None)      select for the rest of the process (None: back to
-                                        NNXP_BACKEND)
-    use_backend(name, device=None)      ... or inside a ``with`` block only (a set_backend
-                                        inside the block holds after it)
+    set_backend(name, device=None)      select for the whole process, every thread (None: back
+                                        to NNXP_BACKEND)
+    use_backend(name, device=None)      ... or inside a ``with`` block only, in the thread (or
+                                        asyncio task) that entered it
     current() -> Backend                the selected backend, imported and checked
-    load(name, device=None) -> Backend  that backend (cached), whatever is selected
+    load(name, device=None) -> Backend  that backend (cached: one per name and device, also
+                                        when threads load it at once), whatever is selected
     available() -> list[str]            the backends that import and have a device here
     clear_cache()                       forget loaded backends (load them afresh)
     resolve(backend) -> Backend         None: current(); a name: load(name); a Backend: itself
+
+What is selected, first match wins: the innermost ``use_backend`` block of the current context,
+then ``set_backend``'s choice, then NNXP_BACKEND, then "numpy".
+
+``use_backend`` is scoped like ``decimal.localcontext`` and NumPy's ``errstate``: its blocks are
+kept in a ``contextvars.ContextVar``, so a block selects for the code that runs in the context
+that entered it, and nowhere else.  Two threads, each inside its own block, each compute on
+their own backend, however the blocks interleave, and a thread outside any block sees the
+process-wide selection meanwhile.  An asyncio task starts from a copy of the context that
+created it (a task created inside a block computes on the block's backend; a block entered
+inside a task is the task's own).  A plain ``threading.Thread`` (a ThreadPoolExecutor's
+worker, a Dask thread) starts from an empty context, as Python's threads do by default: a thread
+started inside a block sees the process-wide selection, not the block.  To hand a block over,
+run the thread's function in the caller's context (``contextvars.copy_context().run(fn)``, made
+inside the block) or pass the backend by name (``backend=``; nnxp's search sends its backend's
+name with every task, so a search started inside a block trains on that backend on any
+executor).
+
+``set_backend`` selects for the whole process: every thread that is not inside a block of its
+own sees it at once.  It also ends the selections of the blocks the calling context is inside
+(a ``set_backend`` inside a block holds inside it and after it); blocks of other threads and
+tasks keep their selection until they end.  Each block's end removes its own selection only.
 
 Devices come from ``NNXP_DEVICE`` or ``device=``, by name (a str; a library's device object is
 refused): "cpu", "gpu", "gpu:1", "cuda:0" (indices >= 0), or an array-api-strict device name
@@ -23,8 +46,10 @@ is in its own module here, imported only when that backend is first used.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import os
+import threading
 from typing import Iterator
 
 from ..checks import clip, show
@@ -40,8 +65,11 @@ _MODULE = {"numpy": "numpy_backend", "jax": "jax_backend", "cupy": "cupy_backend
 _REQUIREMENTS = {"jax": "backends/jax.txt", "cupy": "backends/cupy-cuda12.txt",
                  "torch": "backends/torch.txt", "array_api_strict": "backends/strict.txt"}
 
-_selected: list[tuple] = []  # stack of (name, device[, block's token]) chosen in code
+_process: list = [None]  # set_backend's (name, device), for every thread; None: NNXP_BACKEND
+_blocks: contextvars.ContextVar = contextvars.ContextVar("nnxp_use_backend", default=())
+# ^ this context's use_backend selections, innermost last: (name, device, the block's token)
 _cache: dict = {}
+_loading = threading.RLock()
 
 
 def canonical(name) -> str:
@@ -57,9 +85,19 @@ def canonical(name) -> str:
 
 
 def get_backend() -> str:
-    """Name of the selected backend: set_backend / use_backend, else NNXP_BACKEND, else numpy."""
-    if _selected:
-        return _selected[-1][0]
+    """Name of the selected backend: this context's use_backend block, else set_backend's,
+    else NNXP_BACKEND, else numpy."""
+    chosen = _chosen()
+    return _env_name() if chosen is None else chosen[0]
+
+
+def _chosen():
+    """(name, device, ...) chosen in code for this context, or None (the environment's)."""
+    blocks = _blocks.get()
+    return blocks[-1] if blocks else _process[0]
+
+
+def _env_name() -> str:
     try:
         return canonical(os.environ.get("NNXP_BACKEND") or "numpy")
     except BackendError as exc:  # say where the name came from: it is not in the code
@@ -67,47 +105,60 @@ def get_backend() -> str:
                            f"NNXP_BACKEND)") from None
 
 
-def _device_spec():
-    if _selected and _selected[-1][1] is not None:
-        return _selected[-1][1]
-    if _selected:
+def _target(chosen) -> tuple:
+    """(name, device, whether the device comes from NNXP_DEVICE) for a selection."""
+    if chosen is None:
+        name = _env_name()
+    elif chosen[1] is not None:
+        return chosen[0], chosen[1], False
+    else:
+        name = chosen[0]
         try:
-            same = canonical(os.environ.get("NNXP_BACKEND") or "numpy") == _selected[-1][0]
+            same = canonical(os.environ.get("NNXP_BACKEND") or "numpy") == name
         except BackendError:
             same = False
-        if not same:
-            return None
-    return os.environ.get("NNXP_DEVICE") or None
+        if not same:  # NNXP_DEVICE names a device of NNXP_BACKEND's library
+            return name, None, False
+    device = os.environ.get("NNXP_DEVICE") or None
+    return name, device, device is not None
+
+
+def _load_selected(chosen):
+    """The Backend of a selection, imported and checked (errors name NNXP_DEVICE when the
+    device came from it)."""
+    name, device, from_env = _target(chosen)
+    try:
+        return load(name, device)
+    except BackendError as exc:
+        if not from_env:
+            raise
+        raise BackendError(f"{exc} (the device comes from the environment variable "
+                           f"NNXP_DEVICE)") from None
 
 
 def set_backend(name, device=None) -> None:
-    """Select backend ``name`` (and optionally a device) for the rest of the process;
-    ``set_backend(None)`` goes back to NNXP_BACKEND (default numpy)."""
-    if name is None:
-        _selected.clear()
-        return
-    previous = list(_selected)
-    _selected[:] = [(canonical(name), device)]
-    try:
-        current()  # import and check now, not at first use
-    except BaseException:
-        _selected[:] = previous
-        raise
+    """Select backend ``name`` (and optionally a device) for the whole process, every thread;
+    ``set_backend(None)`` goes back to NNXP_BACKEND (default numpy).  The blocks the calling
+    context is inside end their selection here (it holds inside them and after them); other
+    threads' blocks keep theirs until they end (module docstring)."""
+    entry = None
+    if name is not None:
+        entry = (canonical(name), device)
+        _load_selected(entry)  # import and check now, not at first use
+    _process[0] = entry
+    _blocks.set(())
 
 
 @contextlib.contextmanager
 def use_backend(name, device=None) -> Iterator:
-    """``with nnxp.use_backend("jax") as backend:`` selects a backend inside the block only.
-    The block's end removes its own selection, not whatever is last: a ``set_backend`` inside
-    the block (which replaces every selection) holds after it, and blocks in other threads
-    never remove each other's."""
+    """``with nnxp.use_backend("jax") as backend:`` selects a backend inside the block only,
+    for the thread (or asyncio task) that entered it: other threads keep their selection, and
+    a thread started inside the block sees the process-wide one (module docstring).  The
+    block's end removes its own selection, not whatever is last: a ``set_backend`` inside the
+    block holds after it."""
     entry = (canonical(name), device, object())  # unique: removed by identity
-    _selected.append(entry)
-    try:
-        backend = current()
-    except BaseException:
-        _leave(entry)
-        raise
+    backend = _load_selected(entry)
+    _blocks.set(_blocks.get() + (entry,))
     try:
         yield backend
     finally:
@@ -115,21 +166,16 @@ def use_backend(name, device=None) -> Iterator:
 
 
 def _leave(entry) -> None:
-    with contextlib.suppress(ValueError):  # gone already: set_backend replaced it
-        _selected.remove(entry)
+    """Remove ``entry`` from this context's blocks (gone already: set_backend ended it)."""
+    blocks = _blocks.get()
+    if any(e is entry for e in blocks):
+        _blocks.set(tuple(e for e in blocks if e is not entry))
 
 
 def current():
     """The selected backend, imported and checked (errors name the file to install, and
     NNXP_DEVICE when the device came from it)."""
-    name, device = get_backend(), _device_spec()
-    try:
-        return load(name, device)
-    except BackendError as exc:
-        if device is None or (_selected and _selected[-1][1] is not None):
-            raise
-        raise BackendError(f"{exc} (the device comes from the environment variable "
-                           f"NNXP_DEVICE)") from None
+    return _load_selected(_chosen())
 
 
 def load(name, device=None):
@@ -140,10 +186,14 @@ def load(name, device=None):
                            f"array_api_strict's 'device1' (a str), got "
                            f"{type(device).__name__}: {show(device)}")
     key = (canonical(name), device)
-    if key not in _cache:
-        module = importlib.import_module(f".{_MODULE[key[0]]}", __package__)
-        _cache[key] = module.load(device)
-    return _cache[key]
+    backend = _cache.get(key)
+    if backend is None:
+        with _loading:  # threads loading at once share one Backend (one import, one check)
+            backend = _cache.get(key)
+            if backend is None:
+                module = importlib.import_module(f".{_MODULE[key[0]]}", __package__)
+                backend = _cache[key] = module.load(device)
+    return backend
 
 
 def resolve(backend=None):

@@ -55,7 +55,9 @@ Options (every search):
     training_subset, validation_subset   the first n examples only (the book's fast feedback)
     early_stopping, schedule, monitor_every, monitor_subset   as in Network.SGD, for every trial
     backend, engine    the backend (name) and engine the workers train with (default: the
-                       selected backend)
+                       backend selected where the search is called, a ``use_backend`` block
+                       around the call included; every task names it, so threads, processes
+                       and Dask workers train on it whatever is selected where they run)
 
 Failures never stop a search: a trial that diverges is stopped by its population (status
 "diverged", its last finite parameters measured), one that raises is recorded with its error

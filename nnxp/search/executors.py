@@ -42,6 +42,11 @@ or a Dask cluster.
                 tasks go to it with their data (threads share it; processes receive a copy with
                 every group).
 
+Every task names the backend it trains on (worker.Task.backend: the search's, resolved where the
+search was called), so a worker never reads the selection of the thread or process it runs on: a
+ThreadPoolExecutor's threads start from an empty context (a ``use_backend`` block of the caller
+is not theirs; backends/selection.py), processes from NNXP_BACKEND.
+
 Results do not depend on the executor: a group's numbers depend only on its task and the data
 (worker.py), provided each worker computes with one BLAS thread (a multi-threaded BLAS may sum
 in another order: the last bits of float results could then differ).

@@ -24,7 +24,8 @@ group sends more of them than the search can keep.
 None for the data this process received when it started (executors.py).  A group that raises
 is run again member by member, so that one bad trial is recorded with its error and the others
 train; nothing raised by training leaves this function.  Everything in a Task and an outcome is
-plain data that pickles (any executor, Dask).
+plain data that pickles (any executor, Dask).  A group trains on ``task.backend``, loaded by
+name (its default device), never on the backend selected in the thread or process it runs on.
 
 A group trains through train.fit.  Continuing a member is fit's ``resume``: its parameters,
 its optimizer state (momentum's velocity), its tracker (schedule, early stopping), its history,
