@@ -7,11 +7,19 @@
     check_count(what, n, epochs, max_trials) -> int    n within the bound (below)
     check_widths(trials, max_parameters)    every network within the bound (below)
     function_name(fn, what) -> str          a function's stable name: "module.qualname"
+    check_space(space, what) -> space       its names, and every architecture it lists (below)
+    architectures(sizes, what) -> [entries] the architectures a space's ``sizes`` names
     loguniform(low, high), uniform(low, high), choice(values)    distributions for random
     eta_range(lr_result, decades=1.0) -> loguniform              from nnxp.find_learning_rate
 
 A space is a dict {name: values}.  For a grid, values is a list of choices (a single value is
-fixed; for ``sizes`` a list of ints is one value, a list of lists the choices).  For random
+fixed; for ``sizes`` a list of ints is one value, a list of lists the choices).  Every
+strategy reads ``sizes`` alike: a list whose entries are not lists is one architecture, a
+list of lists (or ``choice``) the choices, and each architecture is checked entry by entry
+before anything is made: the input size (a positive int) first, then positive ints (dense
+layers) and layer objects, at least two entries.  A float, a bool, a string, zero or a
+negative width is a ConfigError naming the architecture, the entry, what it is and what was
+expected (``[784, 3.0]``: "entry 1 is 3.0, a float; expected a positive int ...").  For random
 search, a list is a choice drawn uniformly, a pair ``(low, high)`` a range (log-uniform for
 eta, lmbda and l1; uniform for momentum), and a distribution is one of the above or any object
 with scipy's ``rvs(random_state=...)``.  Names and defaults:
@@ -65,7 +73,7 @@ from ..activations import as_activation, from_name
 from ..costs import cost_from_name
 from ..errors import ConfigError
 from ..initializers import WEIGHT_INITIALIZERS
-from .architectures import architecture, is_architecture
+from .architectures import architecture, check_entries, is_architecture, shown
 from .architectures import parameters as count_parameters
 from .architectures import spec as architecture_spec
 
@@ -167,7 +175,40 @@ def check_space(space, what) -> dict:
     if "sizes" not in space or "eta" not in space:
         raise ConfigError(f"{what}: the space must give 'sizes' and 'eta' (got "
                           f"{', '.join(space)})")
+    architectures(space["sizes"], what)
     return space
+
+
+def _listed(value) -> bool:
+    """A list of values: a list, a tuple or an array of one dimension or more."""
+    return isinstance(value, (list, tuple)) or \
+        hasattr(value, "tolist") and len(getattr(value, "shape", ())) >= 1
+
+
+def architectures(values, what) -> list:
+    """The architectures a space's ``sizes`` names, each checked entry by entry
+    (architectures.check_entries): a list of ints and layer objects is one architecture, a
+    list of such lists (or ``choice``) the choices.  [] where none can be read before the
+    search draws (a distribution; a single array, which normalize checks)."""
+    if isinstance(values, choice):
+        values, listed = values.values, True
+    elif isinstance(values, (list, tuple)):
+        listed = any(_listed(v) for v in values)
+    else:
+        return []
+    if not listed:
+        check_entries(values, f"{what}: the architecture sizes={shown(values)}")
+        return [list(values)]
+    out = []
+    for i, v in enumerate(values):
+        if not _listed(v):
+            raise ConfigError(f"{what}: sizes lists architecture choices, but choice {i} is "
+                              f"{checks.show(v)}; expected a list of ints and layer objects "
+                              f"such as [784, 30, 10]")
+        v = v.tolist() if hasattr(v, "tolist") else list(v)
+        check_entries(v, f"{what}: sizes choice {i} {shown(v)}")
+        out.append(v)
+    return out
 
 
 def _unordered(what, name, values):
