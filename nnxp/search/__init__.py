@@ -28,7 +28,11 @@ book's threshold).  ``sizes`` is one architecture (a list of ints, e.g. [784, 30
 list of them (the choices); an entry that is not a positive int or a layer object (3.0, True,
 -8) is refused before anything runs, naming it.  ``sizes`` may hold layer objects as
 nnxp.Network takes them (every search): the records name such an architecture by its label,
-the trials keep the layers (architectures.py).
+the trials keep the layers (architectures.py).  ``activation`` and ``initializer`` reach only
+the int entries: a space that varies either over an architecture made only of layer objects
+(its trials would be one network under several labels), or gives either where no
+architecture has an int entry (as nnxp.Network refuses), is refused before anything trains,
+naming the architecture (space.py).
 
 Options (every search):
     executor           None: local processes, one per core, BLAS threads pinned to one,

@@ -4,6 +4,8 @@ size, then ints and layer objects, as nnxp.Network takes them).
     is_architecture(value) -> bool       one architecture (not a list of choices)
     check_entries(entries, where)        ConfigError naming the first entry sizes does not take
     shown(entries) -> str                the entries for a message, layers as ``describe``s
+    takes_dense_options(entries) -> bool an int entry after the input size (a dense layer the
+                                         search's activation and initializer build) is there
     architecture(sizes) -> (value, entries)
         ``value`` what the records show: the list of ints of a dense stack, or the label of a
         layered architecture; ``entries`` what is built: the list itself (the layer objects)
@@ -37,8 +39,8 @@ from ..layers.base import Layer, describe
 from ..masks import has_dropout
 from ..network import has_layers, layer_activations
 
-__all__ = ["is_architecture", "check_entries", "shown", "architecture", "label", "spec",
-           "trial_spec", "parameters", "check_labels"]
+__all__ = ["is_architecture", "check_entries", "shown", "takes_dense_options", "architecture",
+           "label", "spec", "trial_spec", "parameters", "check_labels"]
 
 
 def _int(e) -> bool:
@@ -82,6 +84,12 @@ def check_entries(entries, where) -> None:
         expected = "the input size, a positive int" if i == 0 else \
             "a positive int (a dense layer's width) or a layer object (nnxp.layers)"
         raise ConfigError(f"{where}: entry {i} is {_given(e)}; expected {expected}")
+
+
+def takes_dense_options(entries) -> bool:
+    """Whether an entry after the input size is an int, the one kind the dense options
+    (activation, initializer) reach: core.check_dense_options's rule, as nnxp.Network reads it."""
+    return any(not isinstance(e, Layer) for e in list(entries)[1:])
 
 
 def label(entries) -> str:

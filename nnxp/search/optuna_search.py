@@ -20,7 +20,9 @@ never parsed back, the space's own objects are what run), a function or class as
 by its repr); a single value is fixed (not suggested).  A scipy distribution cannot be
 translated (a ConfigError says so).  Or ``space`` is a define-by-run function
 ``space(trial) -> dict`` (at a module's top level: its name identifies the search) that calls
-``trial.suggest_*`` and returns a point with the same names.
+``trial.suggest_*`` and returns a point with the same names (each point checked as a space of
+its own: space.check_space, so a point made only of layer objects names no activation or
+initializer; the first point is made before anything trains).
 
 Rounds.  A round asks ``min(batch, n_trials - trials the study has)`` trials (``study.ask``;
 one trial after another, so the sampler sees the earlier ones of the round as running), makes
