@@ -6,6 +6,7 @@ architecture, as nnxp.Network refuses them there."""
 
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 import nnxp
@@ -68,6 +69,16 @@ def test_an_architecture_entry_that_is_not_a_width_is_named(strategy, sizes, mat
     space = {"sizes": sizes, "eta": [0.5]}
     with pytest.raises(nnxp.ConfigError, match=f"^{strategy}: .*{match}"):
         _search(strategy, space, Refusing())
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_an_array_of_sizes_is_one_architecture_for_every_strategy(strategy):
+    """Optuna took it apart into its widths (a TypeError from its probes)."""
+    result = _search(strategy, {"sizes": np.array([16, 8, 3]), "eta": [0.5]})
+    assert {tuple(r["sizes"]) for r in result.records} == {(16, 8, 3)}
+    with pytest.raises(nnxp.ConfigError, match=r"sizes=\[16\.0, 8\.0, 3\.0\]: entry 0 is 16\.0, "
+                                               r"a float; expected the input size"):
+        _search(strategy, {"sizes": np.array([16.0, 8.0, 3.0]), "eta": [0.5]}, Refusing())
 
 
 ALL = [16, Dense(8), Softmax(3)]

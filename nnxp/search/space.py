@@ -203,12 +203,15 @@ def _listed(value) -> bool:
 def architectures(values, what) -> list:
     """The architectures a space's ``sizes`` names, each checked entry by entry
     (architectures.check_entries): a list of ints and layer objects is one architecture, a
-    list of such lists (or ``choice``) the choices.  [] where none can be read before the
-    search draws (a distribution; a single array, which normalize checks)."""
+    list of such lists (or ``choice``) the choices; an array of one dimension is one
+    architecture.  [] where none can be read before the search draws (a distribution, a
+    single value: normalize checks each point)."""
     if isinstance(values, choice):
         values, listed = values.values, True
     elif isinstance(values, (list, tuple)):
         listed = any(_listed(v) for v in values)
+    elif _listed(values) and len(values.shape) == 1:
+        values, listed = values.tolist(), False
     else:
         return []
     if not listed:
