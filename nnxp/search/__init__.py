@@ -24,9 +24,15 @@
 ``space`` names any of sizes, activation, cost, dtype, mini_batch_size, initializer, momentum,
 nesterov, eta, lmbda, l1 (space.py: lists are choices, (low, high) ranges are log-uniform for
 eta, lmbda and l1; ``eta_range(nnxp.find_learning_rate(...))`` gives eta a range below the
-book's threshold).  ``sizes`` may hold layer objects as nnxp.Network takes them (every
-search): the records name such an architecture by its label, the trials keep the layers
-(architectures.py).
+book's threshold).  ``sizes`` is one architecture (a list of ints, e.g. [784, 30, 10]) or a
+list of them (the choices); an entry that is not a positive int or a layer object (3.0, True,
+-8) is refused before anything runs, naming it.  ``sizes`` may hold layer objects as
+nnxp.Network takes them (every search): the records name such an architecture by its label,
+the trials keep the layers (architectures.py).  ``activation`` and ``initializer`` reach only
+the int entries: a space that varies either over an architecture made only of layer objects
+(its trials would be one network under several labels), or gives either where no
+architecture has an int entry (as nnxp.Network refuses), is refused before anything trains,
+naming the architecture (space.py).
 
 Options (every search):
     executor           None: local processes, one per core, BLAS threads pinned to one,

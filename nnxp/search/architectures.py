@@ -2,6 +2,10 @@
 size, then ints and layer objects, as nnxp.Network takes them).
 
     is_architecture(value) -> bool       one architecture (not a list of choices)
+    check_entries(entries, where)        ConfigError naming the first entry sizes does not take
+    shown(entries) -> str                the entries for a message, layers as ``describe``s
+    takes_dense_options(entries) -> bool an int entry after the input size (a dense layer the
+                                         search's activation and initializer build) is there
     architecture(sizes) -> (value, entries)
         ``value`` what the records show: the list of ints of a dense stack, or the label of a
         layered architecture; ``entries`` what is built: the list itself (the layer objects)
@@ -35,8 +39,8 @@ from ..layers.base import Layer, describe
 from ..masks import has_dropout
 from ..network import has_layers, layer_activations
 
-__all__ = ["is_architecture", "architecture", "label", "spec", "trial_spec", "parameters",
-           "check_labels"]
+__all__ = ["is_architecture", "check_entries", "shown", "takes_dense_options", "architecture",
+           "label", "spec", "trial_spec", "parameters", "check_labels"]
 
 
 def _int(e) -> bool:
@@ -47,6 +51,45 @@ def is_architecture(value) -> bool:
     """A list of ints, or of ints and layer objects with at least one layer object."""
     return isinstance(value, (list, tuple)) and bool(value) and \
         all(_int(e) or isinstance(e, Layer) for e in value)
+
+
+def _given(e) -> str:
+    """What an entry of sizes is, for a message: its value and what makes it wrong."""
+    if isinstance(e, bool):
+        return f"{e!r}, a bool"
+    if _int(e):
+        return f"{int(e)}, not positive"
+    kind = "float" if isinstance(e, numbers.Real) else type(e).__name__
+    return f"{checks.show(e)}, a {kind}"
+
+
+def shown(entries) -> str:
+    """``entries`` for a message (capped): ints and other values by repr, layers described."""
+    return checks.clip("[" + ", ".join(describe(e) if isinstance(e, Layer) else checks.show(e)
+                                       for e in entries) + "]")
+
+
+def check_entries(entries, where) -> None:
+    """ConfigError naming the first entry of one architecture that sizes does not take: the
+    input size (a positive int) first, then positive ints (dense layers) and layer objects;
+    at least two entries.  ``where`` names the architecture in the message."""
+    entries = list(entries)
+    if len(entries) < 2:
+        raise ConfigError(f"{where} has {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+                          f"; expected the input size, then at least one layer, such as "
+                          f"[784, 30, 10]")
+    for i, e in enumerate(entries):
+        if _int(e) and e >= 1 or i > 0 and isinstance(e, Layer):
+            continue
+        expected = "the input size, a positive int" if i == 0 else \
+            "a positive int (a dense layer's width) or a layer object (nnxp.layers)"
+        raise ConfigError(f"{where}: entry {i} is {_given(e)}; expected {expected}")
+
+
+def takes_dense_options(entries) -> bool:
+    """Whether an entry after the input size is an int, the one kind the dense options
+    (activation, initializer) reach: core.check_dense_options's rule, as nnxp.Network reads it."""
+    return any(not isinstance(e, Layer) for e in list(entries)[1:])
 
 
 def label(entries) -> str:

@@ -20,7 +20,9 @@ never parsed back, the space's own objects are what run), a function or class as
 by its repr); a single value is fixed (not suggested).  A scipy distribution cannot be
 translated (a ConfigError says so).  Or ``space`` is a define-by-run function
 ``space(trial) -> dict`` (at a module's top level: its name identifies the search) that calls
-``trial.suggest_*`` and returns a point with the same names.
+``trial.suggest_*`` and returns a point with the same names (each point checked as a space of
+its own: space.check_space, so a point made only of layer objects names no activation or
+initializer; the first point is made before anything trains).
 
 Rounds.  A round asks ``min(batch, n_trials - trials the study has)`` trials (``study.ask``;
 one trial after another, so the sampler sees the earlier ones of the round as running), makes
@@ -110,8 +112,8 @@ from .dispatch import Progress, run_tasks
 from .lock import _try_lock
 from .results import SearchResult, make_record
 from .run import Search, limits, unknown_options
-from .space import (LOG_RANGES, check_count, check_range, check_space, check_widths,
-                    choice, function_name, loguniform, normalize, uniform)
+from .space import (LOG_RANGES, architectures, check_count, check_range, check_space,
+                    check_widths, choice, function_name, loguniform, normalize, uniform)
 from .trials import Trial, check_seed, make_trials, trial_seed
 
 __all__ = ["optuna", "MissingOptuna"]
@@ -252,11 +254,7 @@ class Space:
         architecture's probe takes the space's first activation, cost and initializer too
         (its layers are checked with them: a Softmax layer needs the log-likelihood cost)."""
         if self.function is None:
-            sizes = self.space["sizes"]
-            if not is_architecture(sizes):
-                sizes = list(sizes.values) if isinstance(sizes, choice) else list(sizes)
-            else:
-                sizes = [list(sizes)]
+            sizes = architectures(self.space["sizes"], "optuna") or [self.space["sizes"]]
             dtypes = self.space.get("dtype", "float32")
             dtypes = list(dtypes.values) if isinstance(dtypes, choice) else \
                 list(dtypes) if isinstance(dtypes, (list, tuple)) else [dtypes]

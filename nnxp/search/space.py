@@ -7,11 +7,20 @@
     check_count(what, n, epochs, max_trials) -> int    n within the bound (below)
     check_widths(trials, max_parameters)    every network within the bound (below)
     function_name(fn, what) -> str          a function's stable name: "module.qualname"
+    check_space(space, what) -> space       its names, and every architecture it lists (below)
+    architectures(sizes, what) -> [entries] the architectures a space's ``sizes`` names
+    check_dense_options(space, architectures, what)   activation and initializer reach a layer
     loguniform(low, high), uniform(low, high), choice(values)    distributions for random
     eta_range(lr_result, decades=1.0) -> loguniform              from nnxp.find_learning_rate
 
 A space is a dict {name: values}.  For a grid, values is a list of choices (a single value is
-fixed; for ``sizes`` a list of ints is one value, a list of lists the choices).  For random
+fixed; for ``sizes`` a list of ints is one value, a list of lists the choices).  Every
+strategy reads ``sizes`` alike: a list whose entries are not lists is one architecture, a
+list of lists (or ``choice``) the choices, and each architecture is checked entry by entry
+before anything is made: the input size (a positive int) first, then positive ints (dense
+layers) and layer objects, at least two entries.  A float, a bool, a string, zero or a
+negative width is a ConfigError naming the architecture, the entry, what it is and what was
+expected (``[784, 3.0]``: "entry 1 is 3.0, a float; expected a positive int ...").  For random
 search, a list is a choice drawn uniformly, a pair ``(low, high)`` a range (log-uniform for
 eta, lmbda and l1; uniform for momentum), and a distribution is one of the above or any object
 with scipy's ``rvs(random_state=...)``.  Names and defaults:
@@ -51,6 +60,18 @@ functions apart; a lambda or a function defined inside another function has no s
 (activation, cost and initializer by name) for the records, and the objects to build it with.
 ``sizes`` may also hold layer objects (nnxp.layers) as nnxp.Network takes them: the records
 show such an architecture by its label, the build keeps its entries (architectures.py).
+
+``activation`` and ``initializer`` reach the int entries of sizes only (the dense layers the
+search builds); a layer object carries its own.  So, before anything is made
+(``check_dense_options``, from ``check_space``): a space that gives either while none of its
+architectures has an int entry after the input size is refused, as nnxp.Network refuses
+``activation=`` / ``weight_init=`` there; and a space that varies either (more than one value
+the records would tell apart, or a distribution) while one of its architectures has no int
+entry is refused, naming that architecture: its trials would be one network under several
+labels.  Put the activation in the layer objects (one architecture choice per activation), or
+search such architectures in a space of their own.  Not given, they keep their defaults, which
+no layer object takes.  A define-by-run point of nnxp.search.optuna is a space of one
+architecture: it names neither for an architecture made only of layer objects.
 """
 
 from __future__ import annotations
@@ -65,13 +86,15 @@ from ..activations import as_activation, from_name
 from ..costs import cost_from_name
 from ..errors import ConfigError
 from ..initializers import WEIGHT_INITIALIZERS
-from .architectures import architecture, is_architecture
+from .architectures import (architecture, check_entries, is_architecture, label,
+                            shown, takes_dense_options)
 from .architectures import parameters as count_parameters
 from .architectures import spec as architecture_spec
 
 __all__ = ["HYPER", "grid_size", "grid_points", "random_points", "normalize",
-           "loguniform", "uniform", "choice", "eta_range", "check_space", "check_count",
-           "check_widths", "check_range", "function_name", "MAX_TRIALS", "MAX_PARAMETERS"]
+           "loguniform", "uniform", "choice", "eta_range", "check_space", "architectures",
+           "check_dense_options", "check_count", "check_widths", "check_range", "function_name",
+           "MAX_TRIALS", "MAX_PARAMETERS"]
 
 HYPER = {"sizes": None, "activation": "Sigmoid", "cost": "CrossEntropyCost",
          "dtype": "float32", "mini_batch_size": None, "initializer": "default",
@@ -167,7 +190,111 @@ def check_space(space, what) -> dict:
     if "sizes" not in space or "eta" not in space:
         raise ConfigError(f"{what}: the space must give 'sizes' and 'eta' (got "
                           f"{', '.join(space)})")
+    check_dense_options(space, architectures(space["sizes"], what), what)
     return space
+
+
+def _listed(value) -> bool:
+    """A list of values: a list, a tuple or an array of one dimension or more."""
+    return isinstance(value, (list, tuple)) or \
+        hasattr(value, "tolist") and len(getattr(value, "shape", ())) >= 1
+
+
+def architectures(values, what) -> list:
+    """The architectures a space's ``sizes`` names, each checked entry by entry
+    (architectures.check_entries): a list of ints and layer objects is one architecture, a
+    list of such lists (or ``choice``) the choices; an array of one dimension is one
+    architecture.  [] where none can be read before the search draws (a distribution, a
+    single value: normalize checks each point)."""
+    if isinstance(values, choice):
+        values, listed = values.values, True
+    elif isinstance(values, (list, tuple)):
+        listed = any(_listed(v) for v in values)
+    elif _listed(values) and len(values.shape) == 1:
+        values, listed = values.tolist(), False
+    else:
+        return []
+    if not listed:
+        check_entries(values, f"{what}: the architecture sizes={shown(values)}")
+        return [list(values)]
+    out = []
+    for i, v in enumerate(values):
+        if not _listed(v):
+            raise ConfigError(f"{what}: sizes lists architecture choices, but choice {i} is "
+                              f"{checks.show(v)}; expected a list of ints and layer objects "
+                              f"such as [784, 30, 10]")
+        v = v.tolist() if hasattr(v, "tolist") else list(v)
+        check_entries(v, f"{what}: sizes choice {i} {shown(v)}")
+        out.append(v)
+    return out
+
+
+# the space's names that only int entries of sizes take (nnxp.Network's keyword), and how to
+# give each to layer objects instead
+DENSE_OPTIONS = {
+    "activation": ("activation", "layers.Dense(100, 'ReLU'); one architecture choice per "
+                   "activation"),
+    "initializer": ("weight_init", "layers.Dense(100, weight_init=nnxp.initializers.he_weight); "
+                    "one search per initializer, as labels leave initializers out")}
+
+
+def _given_values(values) -> list | None:
+    """The values a space's entry gives (a list, a tuple, ``choice``, a single value); None
+    for a range or a distribution."""
+    if isinstance(values, choice):
+        return list(values.values)
+    if isinstance(values, (loguniform, uniform)) or hasattr(values, "rvs"):
+        return None
+    return list(values) if isinstance(values, (list, tuple)) else [values]
+
+
+def _recorded(name, value):
+    """A dense option's value as the records name it (two values with one name are one), or
+    its repr when it is none that nnxp takes (normalize refuses it later)."""
+    try:
+        return _activation_label(as_activation(value)) if name == "activation" else \
+            _initializer(value)[0]
+    except ConfigError:
+        return checks.show(value)
+
+
+def check_dense_options(space, choices, what) -> None:
+    """ConfigError when the space gives ``activation`` or ``initializer`` and an architecture
+    of ``choices`` has no int entry to take it (architectures.takes_dense_options): given where
+    no architecture takes it, nnxp.Network would refuse it (core.check_dense_options); varied
+    where one does not, that architecture's trials would be one network under several labels."""
+    ignoring = [(i, a) for i, a in enumerate(choices) if not takes_dense_options(a)]
+    if not ignoring:
+        return
+    for name, (keyword, remedy) in DENSE_OPTIONS.items():
+        if name not in space:
+            continue
+        values = _given_values(space[name])
+        names = None if values is None else \
+            list(dict.fromkeys(_recorded(name, v) for v in values))
+        varied = names is None or len(names) > 1
+        copies = ", and the trials would be one network under several labels" if varied else ""
+        given = checks.show(space[name] if names is None else names[0] if len(names) == 1
+                            else names)
+        where = "its architecture" if len(choices) == 1 else \
+            f"architecture choice {ignoring[0][0]}" if len(ignoring) == 1 else \
+            f"architecture choices {', '.join(str(i) for i, _ in ignoring)}"
+        layered = checks.clip(label(ignoring[0][1]))
+        remedy = f"Put the {name} in the layer objects (e.g. {remedy})"
+        if len(ignoring) == len(choices):
+            raise ConfigError(
+                f"{what}: the space gives {name} {given}, but {where} ({layered}) "
+                f"{'is' if len(ignoring) == 1 else 'are'} made only of layer objects, which "
+                f"carry their own: {name} would reach no layer{copies}. {remedy}, or leave "
+                f"{name} out of the space (nnxp.Network refuses {keyword}= where every layer "
+                f"is a layer object)")
+        if varied:
+            raise ConfigError(
+                f"{what}: the space varies {name} over {given}, but {where} ({layered}) "
+                f"{'is' if len(ignoring) == 1 else 'are'} made only of layer objects, which "
+                f"carry their own: {name} would reach no layer there, and those trials would be "
+                f"one network under several labels. {remedy}, or search the architectures made "
+                f"only of layer objects in a space of their own, without {name}")
 
 
 def _unordered(what, name, values):
@@ -324,6 +451,25 @@ def _known_activation(activation) -> bool:
         return False
 
 
+def _activation_label(activation) -> str:
+    """An activation object as the records name it."""
+    name = activation.name if activation.to_dict() == {"name": activation.name} \
+        else repr(activation)
+    if not _known_activation(activation):
+        name = f"{function_name(type(activation), 'the activation')}: {name}"
+    return name
+
+
+def _initializer(init) -> tuple:
+    """(name for the records, function) of a space's initializer."""
+    if isinstance(init, str) and init.lower() in WEIGHT_INITIALIZERS:
+        return init.lower(), WEIGHT_INITIALIZERS[init.lower()]
+    if callable(init):
+        return function_name(init, "the initializer"), init
+    raise ConfigError(f"initializer must be one of {', '.join(WEIGHT_INITIALIZERS)} "
+                      f"or a function (rng, shape) -> array, got {checks.show(init)}")
+
+
 def normalize(point, mini_batch_size) -> tuple:
     """(params, build): every hyper-parameter checked, ``params`` JSON-safe in HYPER's order,
     ``build`` the objects a worker builds the network with."""
@@ -335,14 +481,7 @@ def normalize(point, mini_batch_size) -> tuple:
         cost = cost_from_name(given["cost"])
         dtype = checks.dtype(given["dtype"])
         mbs = checks.number("mini_batch_size", given["mini_batch_size"], integer=True)
-        init = given["initializer"]
-        if isinstance(init, str) and init.lower() in WEIGHT_INITIALIZERS:
-            init_name, init_fn = init.lower(), WEIGHT_INITIALIZERS[init.lower()]
-        elif callable(init):
-            init_name, init_fn = function_name(init, "the initializer"), init
-        else:
-            raise ConfigError(f"initializer must be one of {', '.join(WEIGHT_INITIALIZERS)} "
-                              f"or a function (rng, shape) -> array, got {checks.show(init)}")
+        init_name, init_fn = _initializer(given["initializer"])
         momentum = checks.number("momentum", given["momentum"], strict=False)
         if momentum >= 1:
             raise ConfigError(f"momentum must be in [0, 1), got {momentum!r}")
@@ -356,12 +495,8 @@ def normalize(point, mini_batch_size) -> tuple:
             architecture_spec(entries, activation, cost, init_fn)
     except ConfigError as exc:
         raise ConfigError(f"search space point {checks.show(point)}: {exc}") from None
-    label = activation.name if activation.to_dict() == {"name": activation.name} \
-        else repr(activation)
-    if not _known_activation(activation):
-        label = f"{function_name(type(activation), 'the activation')}: {label}"
-    params = {"sizes": sizes, "activation": label, "cost": cost.name, "dtype": dtype,
-              "mini_batch_size": mbs, "initializer": init_name, "momentum": momentum,
-              "nesterov": nesterov, "eta": eta, "lmbda": lmbda, "l1": l1}
+    params = {"sizes": sizes, "activation": _activation_label(activation), "cost": cost.name,
+              "dtype": dtype, "mini_batch_size": mbs, "initializer": init_name,
+              "momentum": momentum, "nesterov": nesterov, "eta": eta, "lmbda": lmbda, "l1": l1}
     build = {"sizes": entries, "activation": activation, "cost": cost, "weight_init": init_fn}
     return params, build
