@@ -311,6 +311,38 @@ def test_load_refuses_what_network2_cannot_be(tmp_path):
         network2.load(tmp_path / "missing.json")
 
 
+def _unopenable(tmp_path, kind):
+    """A path that ``open`` refuses with ``kind``."""
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "a_folder").mkdir(exist_ok=True)
+    return {FileNotFoundError: tmp_path / "missing.json", IsADirectoryError: tmp_path / "a_folder",
+            NotADirectoryError: tmp_path / "a_file" / "net.json"}[kind]
+
+
+@pytest.mark.parametrize("kind", [FileNotFoundError, IsADirectoryError, NotADirectoryError])
+def test_load_of_a_file_open_refuses_is_the_books_oserror_too(tmp_path, kind):
+    """The book's load opens the file: a program's ``except IOError:`` around it (train a new
+    network when none was saved) still catches nnxp's DataError."""
+    path = _unopenable(tmp_path, kind)
+    with pytest.raises(kind) as caught:
+        network2.load(path)
+    assert isinstance(caught.value, DataError) and isinstance(caught.value, IOError)
+    assert str(path) in str(caught.value) and caught.value.filename == str(path)
+    try:
+        net = network2.load(path)
+    except IOError:
+        net = network2.Network([3, 2])
+    assert net.sizes == [3, 2]
+
+
+def test_load_of_a_broken_file_is_a_dataerror_not_an_oserror(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{")
+    with pytest.raises(DataError) as caught:
+        network2.load(path)
+    assert not isinstance(caught.value, OSError)
+
+
 def test_costs_are_network2s():
     rng = np.random.default_rng(0)
     a, y, z = rng.random((4, 1)), np.eye(4)[1].reshape(-1, 1), rng.standard_normal((4, 1))

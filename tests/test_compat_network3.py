@@ -479,6 +479,19 @@ def test_load_data_shared_refuses_other_pickles(tmp_path, content):
         network3.load_data_shared(tmp_path / "missing.pkl.gz")
 
 
+@pytest.mark.parametrize("kind", [FileNotFoundError, IsADirectoryError, NotADirectoryError])
+def test_load_data_shared_of_a_file_open_refuses_is_the_books_oserror_too(tmp_path, kind):
+    """The book's load_data_shared opens the file (gzip.open): ``except IOError`` still
+    catches nnxp's DataError."""
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "a_folder").mkdir()
+    path = {FileNotFoundError: tmp_path / "mnist.pkl.gz", IsADirectoryError: tmp_path / "a_folder",
+            NotADirectoryError: tmp_path / "a_file" / "mnist.pkl.gz"}[kind]
+    with pytest.raises(kind) as caught:
+        network3.load_data_shared(path)
+    assert isinstance(caught.value, DataError) and str(path) in str(caught.value)
+
+
 def test_load_data_shared_without_a_file_is_nnxps_mnist(monkeypatch):
     monkeypatch.setenv("NNXP_DATA_DIR", str(mnist_dir()))
     monkeypatch.delenv("NNXP_FLOATX", raising=False)

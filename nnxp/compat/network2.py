@@ -62,7 +62,7 @@ from ..errors import DataError
 from ..files import atomic_write_text
 from ..history import print_progress
 from ..io import read_network
-from . import _book, _shell
+from . import _book, _open, _shell
 
 __all__ = ["QuadraticCost", "CrossEntropyCost", "Network", "load", "vectorized_result",
            "sigmoid", "sigmoid_prime"]
@@ -213,7 +213,7 @@ def load(filename):
     """A Network from a file written by ``save`` (or by network2, or nnxp's sigmoid networks).
     As network2's ``load``, it builds the Network first, which draws from np.random."""
     where = checks.path("filename", filename)
-    f = read_network(where)
+    f = _open.read_as_the_book(where, read_network)
     if f.cost.name not in _COSTS or (f.activations is not None and not all(
             type(a) is Sigmoid for a in f.activations)):
         names = [a.name for a in f.activations] if f.activations else ["Sigmoid"]

@@ -94,6 +94,7 @@ from ..files import read_bytes
 from ..layers import ConvPool, Dense, Reshape, Softmax, sequential
 from ..masks import MaskStream, has_dropout, keep_mask
 from ..namespace import device_of, namespace
+from . import _open
 
 __all__ = ["load_data_shared", "Network", "ConvPoolLayer", "FullyConnectedLayer",
            "SoftmaxLayer", "sigmoid", "tanh", "ReLU", "linear", "size", "dropout_layer",
@@ -598,7 +599,8 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def _read_book_pickle(path):
-    raw = read_bytes(path, max_bytes=2 ** 31, what="pickle of MNIST")
+    raw = _open.read_as_the_book(
+        path, lambda p: read_bytes(p, max_bytes=2 ** 31, what="pickle of MNIST"))
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
             splits = _ArraysOnly(f, encoding="latin1").load()
