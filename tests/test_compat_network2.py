@@ -16,7 +16,7 @@ import pytest
 import nnxp
 import nnxp.compat
 from nnxp.compat import forget_data, network2
-from nnxp.errors import ConfigError, DataError
+from nnxp.errors import ConfigError, DataError, InputTypeError
 from nnxp.testing import data_cache_info
 from reference import book_init, book_sgd, network2_backprop
 
@@ -360,6 +360,23 @@ def test_costs_are_network2s():
     with np.errstate(over="ignore"):
         assert network2.sigmoid(-1000.0) == 0.0 and network2.sigmoid(0) == 0.5
     np.testing.assert_array_equal(network2.vectorized_result(3), np.eye(10)[3].reshape(-1, 1))
+
+
+@pytest.mark.parametrize("z", [None, "a", np.array(["a"]), [None, 1.0], [[1.0], [1.0, 2.0]]])
+def test_sigmoid_of_what_is_not_numbers_is_a_typeerror(z):
+    """The book's ``-z`` raises TypeError on these; nnxp read None as NaN and raised NumPy's
+    ValueError for text."""
+    with pytest.raises(InputTypeError, match="sigmoid takes a number"):
+        network2.sigmoid(z)
+    with pytest.raises(TypeError):
+        network2.sigmoid_prime(z)
+
+
+def test_sigmoid_of_complex_numbers_is_the_books():
+    """The book's formula on complex z (nnxp dropped the imaginary part)."""
+    z = np.array([[1 + 2j], [-0.5 + 0.1j]])
+    np.testing.assert_array_equal(network2.sigmoid(z), 1.0 / (1.0 + np.exp(-z)))
+    assert network2.sigmoid(1 + 2j) == 1.0 / (1.0 + np.exp(-(1 + 2j)))
 
 
 def test_costs_accepted_and_refused():

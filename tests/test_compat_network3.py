@@ -511,6 +511,15 @@ def test_activation_functions_are_callable(backend):
     assert float(network3.sigmoid(0.0)) == 0.5
 
 
+@pytest.mark.parametrize("fn", ["sigmoid", "tanh", "ReLU", "linear"])
+@pytest.mark.parametrize("z", [None, "a", np.array(["a"]), [None, 1.0]])
+def test_activation_functions_refuse_what_is_not_numbers(fn, z):
+    """A TypeError, as Theano's on these (nnxp read None as NaN, and raised NumPy's
+    ValueError for text)."""
+    with pytest.raises(InputTypeError, match=f"{fn} takes a number"):
+        getattr(network3, fn)(z)
+
+
 # -- refusals -------------------------------------------------------------------------------------------
 
 def _fc(**kw):

@@ -122,8 +122,15 @@ class BookFunction:
         self.name, self.activation = name, activation
 
     def __call__(self, z):
-        if not hasattr(z, "shape"):
-            z = np.asarray(z, dtype=np.float64)
+        if not hasattr(z, "shape") or isinstance(z, np.ndarray):
+            try:
+                a = np.asarray(z)
+            except (TypeError, ValueError):  # ragged lists
+                a = None
+            if a is None or a.dtype.kind not in "biuf":
+                raise InputTypeError(f"{self.name} takes a number or an array of numbers, got "
+                                     f"{checks.show(z)}")
+            z = a if a.dtype.kind == "f" else a.astype(np.float64)
         return self.activation.fn(z)
 
     def __repr__(self):
