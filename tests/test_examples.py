@@ -294,3 +294,21 @@ def test_resume_refuses_flags_it_would_ignore(tmp_path):
     # the flags a resumed run does use go on to the next check (here: no such checkpoint)
     one_line(train("--resume", tmp_path / "run.json", "--epochs", "3", "--dtype", "float32",
                    "--no-download", "--data-dir", tmp_path / "no"), "train.py: no network file")
+
+
+@pytest.mark.parametrize("flags", [("--save", "--checkpoint"), ("--save", "--history"),
+                                   ("--history", "--plot"), ("--resume", "--save")])
+def test_two_outputs_at_one_path_are_refused_before_anything(flags, tmp_path):
+    """--save run.json --checkpoint run.json: the network saved at the end replaced the
+    checkpoint (a later --resume found "a network, not a checkpoint"); --save x --history x
+    kept only the history; --resume x --save x replaced the checkpoint it resumed.  Now one
+    line, exit code 2, before anything is loaded, trained or written."""
+    path = tmp_path / "run.json"
+    path.write_text("keep")
+    first, second = flags
+    result = train(first, path, second, tmp_path / "." / "run.json", "--no-download",
+                   "--data-dir", tmp_path / "no")
+    one_line(result, "train.py: --")
+    assert "name the same file" in result.stderr
+    assert first in result.stderr and second in result.stderr
+    assert path.read_text() == "keep"
