@@ -451,3 +451,43 @@ def test_converted_data_do_not_outlive_the_callers_list():
     net.SGD(book_data(seed=4)[0], 1, 10, 0.5)
     gc.collect()
     assert probe() is None
+
+
+BOOK_TYPEERRORS = {  # the book's code raises TypeError on each of these
+    "sizes None": lambda m: m.Network(None),
+    "sizes an int": lambda m: m.Network(784),
+    "sizes a set": lambda m: m.Network({3, 2}),
+    "a float width": lambda m: m.Network([3, 4.0, 2]),
+    "a text width": lambda m: m.Network(["3", 2]),
+    "epochs 2.0": lambda m: m.Network([3, 2]).SGD(PAIRS, 2.0, 1, 0.1),
+    "epochs None": lambda m: m.Network([3, 2]).SGD(PAIRS, None, 1, 0.1),
+    "mini_batch_size '2'": lambda m: m.Network([3, 2]).SGD(PAIRS, 1, "2", 0.1),
+    "mini_batch_size 2.0": lambda m: m.Network([3, 2]).SGD(PAIRS, 1, 2.0, 0.1),
+    "eta '0.5'": lambda m: m.Network([3, 2]).SGD(PAIRS, 1, 1, "0.5"),
+    "eta None": lambda m: m.Network([3, 2]).SGD(PAIRS, 1, 1, None),
+    "update_mini_batch eta None": lambda m: m.Network([3, 2]).update_mini_batch(
+        PAIRS, None, *([0.0, 4] if m is network2 else [])),
+}
+
+
+PAIRS = [(np.zeros((3, 1)), np.eye(2)[k % 2].reshape(-1, 1)) for k in range(4)]
+
+
+@pytest.mark.parametrize("module", ["network", "network2"])
+@pytest.mark.parametrize("case", sorted(BOOK_TYPEERRORS))
+def test_arguments_of_the_wrong_type_are_a_typeerror_as_in_the_book(module, case):
+    """nnxp's refusal is an InputTypeError: an NNXPError and the TypeError the book raised,
+    so ``except TypeError`` around the book's calls still catches it (it was a ConfigError,
+    a ValueError)."""
+    with pytest.raises(InputTypeError, match="must be"):
+        BOOK_TYPEERRORS[case](getattr(nnxp.compat, module))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: network2.Network([3, 2]).SGD(PAIRS, 1, 1, 0.1, lmbda="1"),
+    lambda: network2.Network([3, 2]).total_cost(PAIRS, None),
+    lambda: network2.Network([3, 2]).update_mini_batch(PAIRS, 0.1, "1", 4),
+])
+def test_lmbda_of_the_wrong_type_is_a_typeerror_as_in_the_book(call):
+    with pytest.raises(InputTypeError, match="lmbda must be a number"):
+        call()

@@ -541,8 +541,7 @@ BAD_LAYERS = {
     "a Python activation": lambda: _fc(activation_fn=lambda z: z),
     "p_dropout 1": lambda: _fc(p_dropout=1.0),
     "n_out 0": lambda: SoftmaxLayer(6, 0),
-    "n_in a float": lambda: _fc(n_in=64.0),
-}
+}  # n_in a float: an InputTypeError (test_arguments_of_the_wrong_type_are_a_typeerror...)
 
 
 @pytest.mark.parametrize("make", BAD_LAYERS.values(), ids=BAD_LAYERS.keys())
@@ -628,3 +627,18 @@ def test_the_example_runs_the_books_networks(tmp_path):
     bad = subprocess.run(command + ["--n-train", "0"], capture_output=True, text=True, env=env,
                          timeout=600)
     assert bad.returncode == 2 and "--n-train" in bad.stderr
+
+
+@pytest.mark.parametrize("make", [
+    lambda: FullyConnectedLayer(n_in=784.0, n_out=10),
+    lambda: SoftmaxLayer(n_in=10, n_out="10"),
+    lambda: ConvPoolLayer(image_shape=(10, 1, 28, 28), filter_shape=(20, 1, 5.0, 5)),
+    lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], None),
+    lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], 10).SGD(None, 1.0, 10, 0.1, None, None),
+    lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], 10).SGD(None, 1, 10, "0.1", None, None),
+])
+def test_arguments_of_the_wrong_type_are_a_typeerror_as_in_the_book(make):
+    """The book's np.random.normal(size=...) and arithmetic raise TypeError on these: nnxp's
+    refusal is an InputTypeError, an NNXPError and a TypeError (it was a ConfigError)."""
+    with pytest.raises(InputTypeError, match="must be"):
+        make()

@@ -87,7 +87,7 @@ from ..core import layer_activations
 from ..optimizers import sgd, training_chain
 from ..plan import make_plan
 from ..train import fit
-from . import _book
+from . import _book, _types
 
 __all__ = ["compute_dtype", "core_cost", "spec_for", "measuring_spec", "host_params",
            "set_params", "nnxp_network", "train", "measure", "BOOK_METHODS", "overridden",
@@ -278,6 +278,7 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
     ``report(record, n_train, n_evaluation)`` prints an epoch; ``early_stopping_n`` stops, as
     the popular Python 3 port of network2 does, once the last accuracy measured (evaluation,
     else training) has not improved on its best for that many epochs."""
+    book_types(epochs, mini_batch_size, eta, lmbda)
     backend = backends.current()
     dtype = compute_dtype(backend)
     spec = spec_for(net.sizes, cost)
@@ -316,6 +317,16 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
         hold=hold, after_epoch=after_epoch,
         progress=lambda records, active: report(records[0], n, n_eval))
     return histories[0]
+
+
+def book_types(epochs, mini_batch_size, eta, lmbda) -> None:
+    """SGD's arguments that are not numbers: an InputTypeError, a TypeError as the book's
+    ``range(epochs)`` and arithmetic raise (_types.py); their ranges are make_plan's."""
+    _types.number("epochs", epochs, integer=True)
+    _types.number("mini_batch_size", mini_batch_size, integer=True)
+    if not callable(eta):
+        _types.number("eta", eta)
+    _types.number("lmbda", lmbda)
 
 
 def _early_stopping_n(value, monitors) -> int:
@@ -371,6 +382,7 @@ def train_by_methods(net, training_data, epochs, mini_batch_size, eta, *, lmbda=
     slice of ``mini_batch_size`` (the network's update_mini_batch), then for each monitor
     set, ``measures[name]()`` (the network's total_cost / accuracy / evaluate), printed by
     ``report``.  Arguments are checked as for the engine's SGD."""
+    book_types(epochs, mini_batch_size, eta, lmbda)
     plan, _ = make_plan(epochs, mini_batch_size, eta, lmbda=lmbda,
                         evaluation=evaluation_data is not None, **monitors)
     stopper = _EarlyStop(_early_stopping_n(early_stopping_n, monitors))
@@ -439,7 +451,7 @@ def measure(net, cost, data, lmbda=0.0) -> tuple:
     backend = backends.current()
     dtype = compute_dtype(backend)
     spec = spec_for(net.sizes, cost)
-    lmbda = checks.number("lmbda", lmbda, strict=False)
+    lmbda = checks.number("lmbda", _types.number("lmbda", lmbda), strict=False)
     params = core.to_device(backend, host_params(net), dtype)
     dataset = prepared(data, backend, dtype, net.sizes, "data")[0]
     scores = _scorer(backend, spec).scores(params, dataset)
@@ -486,8 +498,9 @@ def _target(y, n_out) -> np.ndarray:
 
 def _step_arguments(mini_batch, eta, lmbda, n) -> tuple:
     """update_mini_batch's (eta, lmbda, n), checked, and then its mini_batch."""
-    checked = (checks.number("eta", eta), checks.number("lmbda", lmbda, strict=False),
-               checks.number("n", n, integer=True))
+    checked = (checks.number("eta", _types.number("eta", eta)),
+               checks.number("lmbda", _types.number("lmbda", lmbda), strict=False),
+               checks.number("n", _types.number("n", n), integer=True))
     if not isinstance(mini_batch, (list, tuple)) or not _is_pairs(mini_batch):
         raise DataError(f"mini_batch must be a non-empty list of (x, y) pairs, got "
                         f"{checks.show(mini_batch)}")
@@ -530,7 +543,7 @@ def step_by(net, mini_batch, eta, lmbda=0.0, n=1, *, backprop) -> None:
 def measure_by(net, cost, data, feedforward, lmbda=0.0) -> tuple:
     """(hits, network2's total cost with ``lmbda``) of ``data`` from the network's own
     ``feedforward`` on each column, as the book's accuracy / evaluate and total_cost."""
-    lmbda = checks.number("lmbda", lmbda, strict=False)
+    lmbda = checks.number("lmbda", _types.number("lmbda", lmbda), strict=False)
     if data is None or isinstance(data, (str, bytes, dict)):
         raise DataError(f"data must be a list of (x, y) pairs, got {checks.show(data)}")
     data = data if isinstance(data, (list, tuple)) else list(data)

@@ -62,7 +62,7 @@ from ..errors import DataError, InputTypeError
 from ..files import atomic_write_text
 from ..history import print_progress
 from ..io import read_network
-from . import _book, _open, _shell
+from . import _book, _open, _shell, _types
 
 __all__ = ["QuadraticCost", "CrossEntropyCost", "Network", "load", "vectorized_result",
            "sigmoid", "sigmoid_prime"]
@@ -109,7 +109,7 @@ class Network:
     """network2's Network (see the module docstring)."""
 
     def __init__(self, sizes, cost=CrossEntropyCost):
-        self.sizes = checks.sizes(sizes)
+        self.sizes = _types.sizes(sizes)
         self.num_layers = len(self.sizes)
         self.default_weight_initializer()
         self.cost = cost

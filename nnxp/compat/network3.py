@@ -94,7 +94,7 @@ from ..files import read_bytes
 from ..layers import ConvPool, Dense, Reshape, Softmax, sequential
 from ..masks import MaskStream, has_dropout, keep_mask
 from ..namespace import device_of, namespace
-from . import _open
+from . import _open, _types
 
 __all__ = ["load_data_shared", "Network", "ConvPoolLayer", "FullyConnectedLayer",
            "SoftmaxLayer", "sigmoid", "tanh", "ReLU", "linear", "size", "dropout_layer",
@@ -214,6 +214,9 @@ class SharedValue:
 # -- layers --------------------------------------------------------------------------------------
 
 def _positive_ints(name, value, n):
+    if isinstance(value, (tuple, list)):
+        for v in value:  # the book's np.random.normal(size=...) raises TypeError on these
+            _types.number(f"{name}'s entries", v, integer=True)
     ok = isinstance(value, (tuple, list)) and len(value) == n and all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in value)
     if not ok:
@@ -223,7 +226,8 @@ def _positive_ints(name, value, n):
 
 
 def _size(name, value):
-    return checks.number(name, value, low=1, strict=False, integer=True)
+    return checks.number(name, _types.number(name, value, integer=True), low=1, strict=False,
+                         integer=True)
 
 
 def _p_dropout(value):
@@ -390,13 +394,15 @@ class Network:
             print(f"Corresponding test accuracy of {best[2]:.2%}")
 
     def _checked(self, epochs, mini_batch_size, eta, lmbda):
-        epochs = checks.number("epochs", epochs, low=1, strict=False, integer=True)
+        epochs = checks.number("epochs", _types.number("epochs", epochs, integer=True), low=1,
+                               strict=False, integer=True)
         m = _size("mini_batch_size", mini_batch_size)
         if m != self.mini_batch_size:
             raise ConfigError(f"mini_batch_size is {m}, but the network was built for "
                               f"mini-batches of {self.mini_batch_size} (Network(layers, "
                               f"{self.mini_batch_size})): give the same size")
-        return epochs, checks.number("eta", eta), checks.number("lmbda", lmbda, strict=False)
+        return epochs, checks.number("eta", _types.number("eta", eta)), checks.number(
+            "lmbda", _types.number("lmbda", lmbda), strict=False)
 
     def _end_of_epoch(self, be, params, epoch, iteration, validation, test, best):
         """The book's lines after an epoch; the new best (accuracy, iteration, test accuracy)."""
