@@ -343,6 +343,21 @@ def test_load_of_a_broken_file_is_a_dataerror_not_an_oserror(tmp_path):
     assert not isinstance(caught.value, OSError)
 
 
+@pytest.mark.parametrize("layers", [
+    [nnxp.layers.Reshape((1, 6, 6)), nnxp.layers.ConvPool(2, (3, 3)), nnxp.layers.Flatten(),
+     nnxp.layers.Dense(3)],
+    [nnxp.layers.Dense(5, p_dropout=0.5), nnxp.layers.Dense(3)],
+])
+def test_load_refuses_a_network_of_layers(tmp_path, layers):
+    """A sigmoid, cross-entropy network of conv or dropout layers: nnxp's file has no sizes,
+    weights or biases (the book's load: KeyError), and network2.load failed with a bare
+    TypeError ('NoneType' object is not iterable)."""
+    path = tmp_path / "layers.json"
+    nnxp.Network([36, *layers], cost=nnxp.CrossEntropyCost, seed=0).save(path)
+    with pytest.raises(DataError, match="holds a network of layers .*nnxp.load"):
+        network2.load(path)
+
+
 def test_costs_are_network2s():
     rng = np.random.default_rng(0)
     a, y, z = rng.random((4, 1)), np.eye(4)[1].reshape(-1, 1), rng.standard_normal((4, 1))

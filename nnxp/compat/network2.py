@@ -214,6 +214,11 @@ def load(filename):
     As network2's ``load``, it builds the Network first, which draws from np.random."""
     where = checks.path("filename", filename)
     f = _open.read_as_the_book(where, read_network)
+    if f.layers is not None:   # no sizes, weights or biases to read (the book: KeyError)
+        names = [type(layer).__name__ for layer in f.layers]
+        raise DataError(f"{where!r} holds a network of layers {checks.show(names)}; network2 "
+                        "has fully connected sigmoid layers without dropout: load it with "
+                        "nnxp.load instead")
     if f.cost.name not in _COSTS or (f.activations is not None and not all(
             type(a) is Sigmoid for a in f.activations)):
         names = [a.name for a in f.activations] if f.activations else ["Sigmoid"]
