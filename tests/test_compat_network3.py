@@ -541,6 +541,8 @@ BAD_LAYERS = {
     "a Python activation": lambda: _fc(activation_fn=lambda z: z),
     "p_dropout 1": lambda: _fc(p_dropout=1.0),
     "n_out 0": lambda: SoftmaxLayer(6, 0),
+    "one layer object twice": lambda: (lambda hidden: Network(  # trained untied, one kept
+        [_fc(), hidden, hidden, SoftmaxLayer(6, 4)], 5))(FullyConnectedLayer(6, 6)),
 }  # n_in a float: an InputTypeError (test_arguments_of_the_wrong_type_are_a_typeerror...)
 
 

@@ -492,6 +492,10 @@ def _checked_layers(layers, mini_batch_size):
         if not isinstance(layer, _BookLayer):
             raise ConfigError(f"layer {j} is {checks.show(layer)}; network3's layers are "
                               "ConvPoolLayer, FullyConnectedLayer and SoftmaxLayer")
+        earlier = [i for i in range(j) if layers[i] is layer]
+        if earlier:  # trained as two layers, one would overwrite the other's w and b
+            raise ConfigError(f"layer {j} is the same object as layer {earlier[0]}; each layer "
+                              "owns its w and b: make a new layer for each place")
         if isinstance(layer, ConvPoolLayer) and layer.image_shape[0] != mini_batch_size:
             raise ConfigError(f"layer {j}'s image_shape {layer.image_shape} is for "
                               f"mini-batches of {layer.image_shape[0]}, the network's are "
