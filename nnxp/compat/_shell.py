@@ -213,9 +213,7 @@ def prepared(data, backend, dtype, sizes, name) -> tuple:
     so that nnxp.data keeps their device copy."""
     if data is None:
         raise DataError(f"{name} is None; expected a list of (x, y) pairs")
-    if not isinstance(data, (list, tuple, Dataset)) and hasattr(data, "__iter__") \
-            and not hasattr(data, "shape") and not isinstance(data, (str, bytes, dict)):
-        data = list(data)  # zip objects of Python 3 ports
+    data = listed(data)
     if not _is_pairs(data):   # (X, y) arrays, a Dataset
         dataset = prepare(data, backend, dtype, sizes[0], sizes[-1], name)
         return dataset, Order(None, dataset.n)
@@ -230,6 +228,15 @@ def prepared(data, backend, dtype, sizes, name) -> tuple:
         while len(_lists) > MAX_LISTS:
             _lists.pop(next(iter(_lists)))
     return prepare(entry[1:], backend, dtype, sizes[0], sizes[-1], name), entry[0]
+
+
+def listed(data):
+    """A zip object or generator as a list (the Python 3 ports' ``list(data)``, once: an
+    iterator measured every epoch would be empty after the first); anything else as given."""
+    if not isinstance(data, (list, tuple, Dataset)) and hasattr(data, "__iter__") \
+            and not hasattr(data, "shape") and not isinstance(data, (str, bytes, dict)):
+        return list(data)
+    return data
 
 
 def _forget_unused() -> None:
@@ -388,8 +395,7 @@ def train_by_methods(net, training_data, epochs, mini_batch_size, eta, *, lmbda=
     stopper = _EarlyStop(_early_stopping_n(early_stopping_n, monitors))
     if training_data is None:
         raise DataError("training_data is None; expected a list of (x, y) pairs")
-    if not isinstance(training_data, list):
-        training_data = list(training_data)  # zip objects, as the Python 3 ports do
+    training_data = listed(training_data)  # zip objects, as the Python 3 ports do
     if not _is_pairs(training_data):
         raise DataError(f"training_data must be a non-empty list of (x, y) pairs, got "
                         f"{checks.show(training_data)}")

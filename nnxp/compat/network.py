@@ -72,6 +72,7 @@ class Network:
 
         >>> net.SGD(training_data, 30, 10, 3.0, test_data=test_data)   # doctest: +SKIP
         """
+        test_data = _shell.listed(test_data)  # a zip object: evaluated every epoch
         testing = _shell.has_data(test_data)
         options = dict(evaluation_data=test_data if testing else None,
                        monitors={"monitor_evaluation_accuracy": testing}, report=_PRINT_EPOCH)

@@ -150,8 +150,8 @@ class Network:
                     "monitor_training_cost": monitor_training_cost,
                     "monitor_training_accuracy": monitor_training_accuracy}
         if _shell.overridden(self, Network):
-            if not isinstance(training_data, list) and training_data is not None:
-                training_data = list(training_data)  # measured after the epochs too
+            # zip objects as lists (as the Python 3 ports): measured after every epoch
+            training_data, evaluation_data = map(_shell.listed, (training_data, evaluation_data))
             measures = {
                 "training_cost": lambda: self.total_cost(training_data, lmbda),
                 "training_accuracy": lambda: self.accuracy(training_data, convert=True),
