@@ -8,6 +8,7 @@ NumPy must give the book's accuracy counts exactly and its costs to rounding; ot
 """
 
 import json
+import os
 import random
 
 import numpy as np
@@ -333,6 +334,14 @@ def test_load_of_a_file_open_refuses_is_the_books_oserror_too(tmp_path, kind):
     except IOError:
         net = network2.Network([3, 2])
     assert net.sizes == [3, 2]
+
+
+def test_save_and_load_take_bytes_file_names_as_the_books_open(tmp_path):
+    """The book's open() takes a bytes path; nnxp refused it (InputTypeError)."""
+    path = os.fsencode(tmp_path / "net.json")
+    net = network2.Network([3, 2])
+    net.save(path)
+    np.testing.assert_array_equal(network2.load(path).weights[0], net.weights[0])
 
 
 def test_load_of_a_broken_file_is_a_dataerror_not_an_oserror(tmp_path):

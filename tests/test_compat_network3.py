@@ -492,6 +492,15 @@ def test_load_data_shared_of_a_file_open_refuses_is_the_books_oserror_too(tmp_pa
     assert isinstance(caught.value, DataError) and str(path) in str(caught.value)
 
 
+def test_load_data_shared_takes_a_bytes_file_name(tmp_path, float64):
+    """The book's gzip.open takes a bytes path; nnxp refused it (InputTypeError)."""
+    rng = np.random.default_rng(0)
+    book_pickle(tmp_path / "mnist.pkl.gz", tuple(
+        (rng.random((n, 784)).astype(np.float32), rng.integers(0, 10, n)) for n in (4, 3, 2)))
+    data = network3.load_data_shared(os.fsencode(tmp_path / "mnist.pkl.gz"))
+    assert [network3.size(d) for d in data] == [4, 3, 2]
+
+
 def test_load_data_shared_without_a_file_is_nnxps_mnist(monkeypatch):
     monkeypatch.setenv("NNXP_DATA_DIR", str(mnist_dir()))
     monkeypatch.delenv("NNXP_FLOATX", raising=False)

@@ -1,6 +1,7 @@
 """The book's ``open(filename)`` errors, kept where nnxp.compat reads a file.
 
     read_as_the_book(path, read) -> read(path)
+    book_path(filename) -> str       checks.path, also for bytes (the book's open takes them)
 
 network2's ``load`` and network3's ``load_data_shared`` open the file with ``open``, so a
 missing file raised FileNotFoundError (an IOError), and programs written for the book catch it:
@@ -25,9 +26,10 @@ import errno
 import os
 import stat
 
+from .. import checks
 from ..errors import DataError
 
-__all__ = ["read_as_the_book", "MissingFileError", "DirectoryError", "NotAFolderError",
+__all__ = ["read_as_the_book", "book_path", "MissingFileError", "DirectoryError", "NotAFolderError",
            "UnreadableFileError", "OpenError"]
 
 
@@ -58,6 +60,14 @@ _TWINS = {FileNotFoundError: (MissingFileError, errno.ENOENT),
           IsADirectoryError: (DirectoryError, errno.EISDIR),
           NotADirectoryError: (NotAFolderError, errno.ENOTDIR),
           PermissionError: (UnreadableFileError, errno.EACCES)}
+
+
+def book_path(filename) -> str:
+    """``filename`` checked as nnxp checks paths (checks.path), where bytes are a path too, as
+    for the book's ``open(filename)`` (decoded with os.fsdecode)."""
+    if isinstance(filename, bytes):
+        filename = os.fsdecode(filename)
+    return checks.path("filename", filename)
 
 
 def _open_error(path):

@@ -203,7 +203,7 @@ class Network:
         cost = _shell.core_cost(self.cost).name
         data = {"sizes": list(self.sizes), "weights": [w.tolist() for w, _ in params],
                 "biases": [b.reshape(-1, 1).tolist() for _, b in params], "cost": cost}
-        atomic_write_text(checks.path("filename", filename), json.dumps(data))
+        atomic_write_text(_open.book_path(filename), json.dumps(data))
 
 
 _COSTS = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
@@ -212,7 +212,7 @@ _COSTS = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
 def load(filename):
     """A Network from a file written by ``save`` (or by network2, or nnxp's sigmoid networks).
     As network2's ``load``, it builds the Network first, which draws from np.random."""
-    where = checks.path("filename", filename)
+    where = _open.book_path(filename)
     f = _open.read_as_the_book(where, read_network)
     if f.layers is not None:   # no sizes, weights or biases to read (the book: KeyError)
         names = [type(layer).__name__ for layer in f.layers]

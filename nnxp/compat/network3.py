@@ -593,7 +593,7 @@ def load_data_shared(filename=None):
         from ..datasets import load_mnist
         splits = load_mnist(dtype=dtype, backend="numpy")
     else:
-        splits = _read_book_pickle(checks.path("filename", filename))
+        splits = _read_book_pickle(_open.book_path(filename))
     return [(SharedValue(np.asarray(x, dtype=dtype), "x"),
              SharedValue(np.asarray(y, dtype=np.int32), "y")) for x, y in splits]
 
