@@ -266,6 +266,23 @@ def test_exact_mode_trains_bit_for_bit(monkeypatch):
     assert all(np.array_equal(p, q) for p, q in zip(net.weights + net.biases, w + b))
 
 
+@pytest.mark.parametrize("value, exact", [("1", True), ("on", True), (" TRUE ", True),
+                                          ("", False), ("0", False), ("off", False),
+                                          ("2", None), ("maybe", None), ("ture", None)])
+def test_nnxp_compat_exact_is_1_or_0(monkeypatch, value, exact):
+    """A misspelt NNXP_COMPAT_EXACT ("ture", "2") left the book's arithmetic off without a
+    word: a chaotic run then printed other lines than the book's.  Now a ConfigError."""
+    monkeypatch.setenv("NNXP_COMPAT_EXACT", value)
+    net = network2.Network([3, 2])
+    data = [(np.zeros((3, 1)), np.eye(2)[k % 2].reshape(-1, 1)) for k in range(4)]
+    if exact is None:
+        with pytest.raises(ConfigError, match="NNXP_COMPAT_EXACT must be 1 .* or 0"):
+            net.SGD(data, 1, 2, 0.1)
+    else:
+        assert nnxp.compat._shell.exact() is exact
+        net.SGD(data, 1, 2, 0.1)
+
+
 def test_accuracy_and_total_cost(backend):
     np.random.seed(4)
     net = network2.Network(SIZES)

@@ -419,9 +419,20 @@ def train_by_methods(net, training_data, epochs, mini_batch_size, eta, *, lmbda=
     return history
 
 
+_EXACT = {"1": True, "true": True, "yes": True, "on": True,
+          "": False, "0": False, "false": False, "no": False, "off": False}
+
+
 def exact() -> bool:
-    """NNXP_COMPAT_EXACT=1: SGD runs the book's arithmetic in the book's order (_book.py)."""
-    return os.environ.get("NNXP_COMPAT_EXACT", "").strip().lower() in ("1", "true", "yes")
+    """NNXP_COMPAT_EXACT=1: SGD runs the book's arithmetic in the book's order (_book.py);
+    unset, empty or 0: nnxp's engines.  Any other value is a ConfigError (a misspelt value
+    would otherwise leave the book's arithmetic off without a word)."""
+    raw = os.environ.get("NNXP_COMPAT_EXACT", "")
+    value = _EXACT.get(raw.strip().lower())
+    if value is None:
+        raise ConfigError(f"NNXP_COMPAT_EXACT must be 1 (the book's arithmetic, in its order) "
+                          f"or 0 (nnxp's engines), got {checks.show(raw)}")
+    return value
 
 
 def _engine(backend, spec):
