@@ -57,7 +57,12 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--n-train", type=int, default=None, help="training images (default 50,000)")
     p.add_argument("--seed", type=int, default=0)
+    p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
+        2, f"{p.prog}: {message} (see --help)\n")
     args = p.parse_args(argv)
+    if args.epochs < 1 or args.bad_epochs < 0:  # before the bad epochs train, not after
+        p.error(f"--epochs must be at least 1 and --bad-epochs at least 0, got {args.epochs} "
+                f"and {args.bad_epochs}")
     train, validation, _ = nnxp.datasets.load_mnist(n_train=args.n_train)
     _, _, (bad, after, fresh), report = run(train, validation, args.bad_epochs, args.epochs,
                                             args.seed, progress=True)
@@ -71,4 +76,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except nnxp.NNXPError as exc:  # bad input (a flag, NNXP_BACKEND, the data): one line
+        print(f"scenario_broken.py: {exc}", file=sys.stderr)
+        sys.exit(2)

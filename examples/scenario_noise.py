@@ -42,6 +42,8 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--n-train", type=int, default=None, help="training images (default 50,000)")
     p.add_argument("--seed", type=int, default=0)
+    p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
+        2, f"{p.prog}: {message} (see --help)\n")
     args = p.parse_args(argv)
     train, validation, _ = nnxp.datasets.load_mnist(n_train=args.n_train)
     net, history, report = run(train, validation, args.epochs, args.seed, progress=True)
@@ -54,4 +56,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except nnxp.NNXPError as exc:  # bad input (a flag, NNXP_BACKEND, the data): one line
+        print(f"scenario_noise.py: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -24,6 +24,7 @@ that makes no sense, a backend that is not installed).
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -118,6 +119,24 @@ def parse_args(argv=None):
     p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
         2, f"{p.prog}: {message} (see --help)\n")
     return p.parse_args(argv)
+
+
+def check_distinct_outputs(args):
+    """Two of the files a run writes named by one path: the later write would replace the
+    earlier (the network saved at the end replacing the checkpoint the run updates, the
+    history replacing the saved network)."""
+    written = {"--save": args.save, "--history": args.history, "--plot": args.plot,
+               "--checkpoint" if args.checkpoint else "--resume": args.checkpoint or args.resume}
+    seen = {}
+    for flag, path in written.items():
+        if not path:
+            continue
+        where = os.path.realpath(path)
+        if where in seen:
+            raise nnxp.ConfigError(
+                f"{seen[where]} and {flag} name the same file ({path}): the run writes both, "
+                "and the later would replace the earlier; give each its own path")
+        seen[where] = flag
 
 
 def build(args):
@@ -228,6 +247,7 @@ def main(argv=None):
     for flag in ("save", "checkpoint", "resume", "history", "plot"):
         if getattr(args, flag) == "":  # "" would read as not given: nothing saved or resumed
             raise nnxp.ConfigError(f"--{flag} needs a file path, got an empty one")
+    check_distinct_outputs(args)
     nnxp.checks.number("monitor_subset", args.monitor_subset, integer=True)  # used or not
     if args.resume is not None:  # these would be ignored without a word
         defaults = vars(parse_args([]))

@@ -135,6 +135,27 @@ def test_a_do_nothing_update_mini_batch_leaves_the_network_untrained(capsys):
         assert all(np.array_equal(p, q) for p, q in zip(net.weights + net.biases, before))
 
 
+def test_a_subclass_takes_zip_objects_as_the_engine_does(capsys):
+    """Python 3 ports pass zip objects (and list them once); the engine's path takes them.
+    A subclass's path (the book's loop) failed with a bare TypeError (len of a zip), and a
+    zip measured every epoch would be empty after the first."""
+    training, test = book_data()
+    for cls in (DoNothing, DoNothing2):
+        np.random.seed(1)
+        net = cls(SIZES)
+        chance = book_accuracy(net.weights, net.biases, test)
+        if cls is DoNothing:
+            net.SGD(zip(*zip(*training)), 3, 10, 3.0, test_data=zip(*zip(*test)))
+            assert capsys.readouterr().out.splitlines() == [
+                f"Epoch {j}: {chance} / 60" for j in range(3)]
+        else:
+            result = net.SGD(zip(*zip(*training)), 3, 10, 0.5,
+                             evaluation_data=zip(*zip(*test)),
+                             monitor_evaluation_accuracy=True, monitor_training_cost=True)
+            assert result.evaluation_accuracy == [chance] * 3
+            assert len(result.training_cost) == 3
+
+
 class L1(network2.Network):
     """The chapter-3 exercise: L1 regularization written as a new update_mini_batch."""
 

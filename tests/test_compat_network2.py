@@ -8,6 +8,7 @@ NumPy must give the book's accuracy counts exactly and its costs to rounding; ot
 """
 
 import json
+import os
 import random
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 import nnxp
 import nnxp.compat
 from nnxp.compat import forget_data, network2
-from nnxp.errors import ConfigError, DataError
+from nnxp.errors import ConfigError, DataError, InputTypeError
 from nnxp.testing import data_cache_info
 from reference import book_init, book_sgd, network2_backprop
 
@@ -265,6 +266,23 @@ def test_exact_mode_trains_bit_for_bit(monkeypatch):
     assert all(np.array_equal(p, q) for p, q in zip(net.weights + net.biases, w + b))
 
 
+@pytest.mark.parametrize("value, exact", [("1", True), ("on", True), (" TRUE ", True),
+                                          ("", False), ("0", False), ("off", False),
+                                          ("2", None), ("maybe", None), ("ture", None)])
+def test_nnxp_compat_exact_is_1_or_0(monkeypatch, value, exact):
+    """A misspelt NNXP_COMPAT_EXACT ("ture", "2") left the book's arithmetic off without a
+    word: a chaotic run then printed other lines than the book's.  Now a ConfigError."""
+    monkeypatch.setenv("NNXP_COMPAT_EXACT", value)
+    net = network2.Network([3, 2])
+    data = [(np.zeros((3, 1)), np.eye(2)[k % 2].reshape(-1, 1)) for k in range(4)]
+    if exact is None:
+        with pytest.raises(ConfigError, match="NNXP_COMPAT_EXACT must be 1 .* or 0"):
+            net.SGD(data, 1, 2, 0.1)
+    else:
+        assert nnxp.compat._shell.exact() is exact
+        net.SGD(data, 1, 2, 0.1)
+
+
 def test_accuracy_and_total_cost(backend):
     np.random.seed(4)
     net = network2.Network(SIZES)
@@ -311,6 +329,61 @@ def test_load_refuses_what_network2_cannot_be(tmp_path):
         network2.load(tmp_path / "missing.json")
 
 
+def _unopenable(tmp_path, kind):
+    """A path that ``open`` refuses with ``kind``."""
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "a_folder").mkdir(exist_ok=True)
+    return {FileNotFoundError: tmp_path / "missing.json", IsADirectoryError: tmp_path / "a_folder",
+            NotADirectoryError: tmp_path / "a_file" / "net.json"}[kind]
+
+
+@pytest.mark.parametrize("kind", [FileNotFoundError, IsADirectoryError, NotADirectoryError])
+def test_load_of_a_file_open_refuses_is_the_books_oserror_too(tmp_path, kind):
+    """The book's load opens the file: a program's ``except IOError:`` around it (train a new
+    network when none was saved) still catches nnxp's DataError."""
+    path = _unopenable(tmp_path, kind)
+    with pytest.raises(kind) as caught:
+        network2.load(path)
+    assert isinstance(caught.value, DataError) and isinstance(caught.value, IOError)
+    assert str(path) in str(caught.value) and caught.value.filename == str(path)
+    try:
+        net = network2.load(path)
+    except IOError:
+        net = network2.Network([3, 2])
+    assert net.sizes == [3, 2]
+
+
+def test_save_and_load_take_bytes_file_names_as_the_books_open(tmp_path):
+    """The book's open() takes a bytes path; nnxp refused it (InputTypeError)."""
+    path = os.fsencode(tmp_path / "net.json")
+    net = network2.Network([3, 2])
+    net.save(path)
+    np.testing.assert_array_equal(network2.load(path).weights[0], net.weights[0])
+
+
+def test_load_of_a_broken_file_is_a_dataerror_not_an_oserror(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{")
+    with pytest.raises(DataError) as caught:
+        network2.load(path)
+    assert not isinstance(caught.value, OSError)
+
+
+@pytest.mark.parametrize("layers", [
+    [nnxp.layers.Reshape((1, 6, 6)), nnxp.layers.ConvPool(2, (3, 3)), nnxp.layers.Flatten(),
+     nnxp.layers.Dense(3)],
+    [nnxp.layers.Dense(5, p_dropout=0.5), nnxp.layers.Dense(3)],
+])
+def test_load_refuses_a_network_of_layers(tmp_path, layers):
+    """A sigmoid, cross-entropy network of conv or dropout layers: nnxp's file has no sizes,
+    weights or biases (the book's load: KeyError), and network2.load failed with a bare
+    TypeError ('NoneType' object is not iterable)."""
+    path = tmp_path / "layers.json"
+    nnxp.Network([36, *layers], cost=nnxp.CrossEntropyCost, seed=0).save(path)
+    with pytest.raises(DataError, match="holds a network of layers .*nnxp.load"):
+        network2.load(path)
+
+
 def test_costs_are_network2s():
     rng = np.random.default_rng(0)
     a, y, z = rng.random((4, 1)), np.eye(4)[1].reshape(-1, 1), rng.standard_normal((4, 1))
@@ -328,6 +401,23 @@ def test_costs_are_network2s():
     with np.errstate(over="ignore"):
         assert network2.sigmoid(-1000.0) == 0.0 and network2.sigmoid(0) == 0.5
     np.testing.assert_array_equal(network2.vectorized_result(3), np.eye(10)[3].reshape(-1, 1))
+
+
+@pytest.mark.parametrize("z", [None, "a", np.array(["a"]), [None, 1.0], [[1.0], [1.0, 2.0]]])
+def test_sigmoid_of_what_is_not_numbers_is_a_typeerror(z):
+    """The book's ``-z`` raises TypeError on these; nnxp read None as NaN and raised NumPy's
+    ValueError for text."""
+    with pytest.raises(InputTypeError, match="sigmoid takes a number"):
+        network2.sigmoid(z)
+    with pytest.raises(TypeError):
+        network2.sigmoid_prime(z)
+
+
+def test_sigmoid_of_complex_numbers_is_the_books():
+    """The book's formula on complex z (nnxp dropped the imaginary part)."""
+    z = np.array([[1 + 2j], [-0.5 + 0.1j]])
+    np.testing.assert_array_equal(network2.sigmoid(z), 1.0 / (1.0 + np.exp(-z)))
+    assert network2.sigmoid(1 + 2j) == 1.0 / (1.0 + np.exp(-(1 + 2j)))
 
 
 def test_costs_accepted_and_refused():
@@ -402,3 +492,43 @@ def test_converted_data_do_not_outlive_the_callers_list():
     net.SGD(book_data(seed=4)[0], 1, 10, 0.5)
     gc.collect()
     assert probe() is None
+
+
+BOOK_TYPEERRORS = {  # the book's code raises TypeError on each of these
+    "sizes None": lambda m: m.Network(None),
+    "sizes an int": lambda m: m.Network(784),
+    "sizes a set": lambda m: m.Network({3, 2}),
+    "a float width": lambda m: m.Network([3, 4.0, 2]),
+    "a text width": lambda m: m.Network(["3", 2]),
+    "epochs 2.0": lambda m: m.Network([3, 2]).SGD(PAIRS, 2.0, 1, 0.1),
+    "epochs None": lambda m: m.Network([3, 2]).SGD(PAIRS, None, 1, 0.1),
+    "mini_batch_size '2'": lambda m: m.Network([3, 2]).SGD(PAIRS, 1, "2", 0.1),
+    "mini_batch_size 2.0": lambda m: m.Network([3, 2]).SGD(PAIRS, 1, 2.0, 0.1),
+    "eta '0.5'": lambda m: m.Network([3, 2]).SGD(PAIRS, 1, 1, "0.5"),
+    "eta None": lambda m: m.Network([3, 2]).SGD(PAIRS, 1, 1, None),
+    "update_mini_batch eta None": lambda m: m.Network([3, 2]).update_mini_batch(
+        PAIRS, None, *([0.0, 4] if m is network2 else [])),
+}
+
+
+PAIRS = [(np.zeros((3, 1)), np.eye(2)[k % 2].reshape(-1, 1)) for k in range(4)]
+
+
+@pytest.mark.parametrize("module", ["network", "network2"])
+@pytest.mark.parametrize("case", sorted(BOOK_TYPEERRORS))
+def test_arguments_of_the_wrong_type_are_a_typeerror_as_in_the_book(module, case):
+    """nnxp's refusal is an InputTypeError: an NNXPError and the TypeError the book raised,
+    so ``except TypeError`` around the book's calls still catches it (it was a ConfigError,
+    a ValueError)."""
+    with pytest.raises(InputTypeError, match="must be"):
+        BOOK_TYPEERRORS[case](getattr(nnxp.compat, module))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: network2.Network([3, 2]).SGD(PAIRS, 1, 1, 0.1, lmbda="1"),
+    lambda: network2.Network([3, 2]).total_cost(PAIRS, None),
+    lambda: network2.Network([3, 2]).update_mini_batch(PAIRS, 0.1, "1", 4),
+])
+def test_lmbda_of_the_wrong_type_is_a_typeerror_as_in_the_book(call):
+    with pytest.raises(InputTypeError, match="lmbda must be a number"):
+        call()

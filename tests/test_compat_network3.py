@@ -479,6 +479,28 @@ def test_load_data_shared_refuses_other_pickles(tmp_path, content):
         network3.load_data_shared(tmp_path / "missing.pkl.gz")
 
 
+@pytest.mark.parametrize("kind", [FileNotFoundError, IsADirectoryError, NotADirectoryError])
+def test_load_data_shared_of_a_file_open_refuses_is_the_books_oserror_too(tmp_path, kind):
+    """The book's load_data_shared opens the file (gzip.open): ``except IOError`` still
+    catches nnxp's DataError."""
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "a_folder").mkdir()
+    path = {FileNotFoundError: tmp_path / "mnist.pkl.gz", IsADirectoryError: tmp_path / "a_folder",
+            NotADirectoryError: tmp_path / "a_file" / "mnist.pkl.gz"}[kind]
+    with pytest.raises(kind) as caught:
+        network3.load_data_shared(path)
+    assert isinstance(caught.value, DataError) and str(path) in str(caught.value)
+
+
+def test_load_data_shared_takes_a_bytes_file_name(tmp_path, float64):
+    """The book's gzip.open takes a bytes path; nnxp refused it (InputTypeError)."""
+    rng = np.random.default_rng(0)
+    book_pickle(tmp_path / "mnist.pkl.gz", tuple(
+        (rng.random((n, 784)).astype(np.float32), rng.integers(0, 10, n)) for n in (4, 3, 2)))
+    data = network3.load_data_shared(os.fsencode(tmp_path / "mnist.pkl.gz"))
+    assert [network3.size(d) for d in data] == [4, 3, 2]
+
+
 def test_load_data_shared_without_a_file_is_nnxps_mnist(monkeypatch):
     monkeypatch.setenv("NNXP_DATA_DIR", str(mnist_dir()))
     monkeypatch.delenv("NNXP_FLOATX", raising=False)
@@ -496,6 +518,15 @@ def test_activation_functions_are_callable(backend):
     assert np.allclose(to_numpy(network3.tanh(z)), np.tanh([-2, 0, 3]))
     assert np.allclose(to_numpy(network3.sigmoid(z)), 1 / (1 + np.exp([2.0, 0.0, -3.0])))
     assert float(network3.sigmoid(0.0)) == 0.5
+
+
+@pytest.mark.parametrize("fn", ["sigmoid", "tanh", "ReLU", "linear"])
+@pytest.mark.parametrize("z", [None, "a", np.array(["a"]), [None, 1.0]])
+def test_activation_functions_refuse_what_is_not_numbers(fn, z):
+    """A TypeError, as Theano's on these (nnxp read None as NaN, and raised NumPy's
+    ValueError for text)."""
+    with pytest.raises(InputTypeError, match=f"{fn} takes a number"):
+        getattr(network3, fn)(z)
 
 
 # -- refusals -------------------------------------------------------------------------------------------
@@ -519,8 +550,9 @@ BAD_LAYERS = {
     "a Python activation": lambda: _fc(activation_fn=lambda z: z),
     "p_dropout 1": lambda: _fc(p_dropout=1.0),
     "n_out 0": lambda: SoftmaxLayer(6, 0),
-    "n_in a float": lambda: _fc(n_in=64.0),
-}
+    "one layer object twice": lambda: (lambda hidden: Network(  # trained untied, one kept
+        [_fc(), hidden, hidden, SoftmaxLayer(6, 4)], 5))(FullyConnectedLayer(6, 6)),
+}  # n_in a float: an InputTypeError (test_arguments_of_the_wrong_type_are_a_typeerror...)
 
 
 @pytest.mark.parametrize("make", BAD_LAYERS.values(), ids=BAD_LAYERS.keys())
@@ -606,3 +638,18 @@ def test_the_example_runs_the_books_networks(tmp_path):
     bad = subprocess.run(command + ["--n-train", "0"], capture_output=True, text=True, env=env,
                          timeout=600)
     assert bad.returncode == 2 and "--n-train" in bad.stderr
+
+
+@pytest.mark.parametrize("make", [
+    lambda: FullyConnectedLayer(n_in=784.0, n_out=10),
+    lambda: SoftmaxLayer(n_in=10, n_out="10"),
+    lambda: ConvPoolLayer(image_shape=(10, 1, 28, 28), filter_shape=(20, 1, 5.0, 5)),
+    lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], None),
+    lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], 10).SGD(None, 1.0, 10, 0.1, None, None),
+    lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], 10).SGD(None, 1, 10, "0.1", None, None),
+])
+def test_arguments_of_the_wrong_type_are_a_typeerror_as_in_the_book(make):
+    """The book's np.random.normal(size=...) and arithmetic raise TypeError on these: nnxp's
+    refusal is an InputTypeError, an NNXPError and a TypeError (it was a ConfigError)."""
+    with pytest.raises(InputTypeError, match="must be"):
+        make()

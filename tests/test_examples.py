@@ -294,3 +294,42 @@ def test_resume_refuses_flags_it_would_ignore(tmp_path):
     # the flags a resumed run does use go on to the next check (here: no such checkpoint)
     one_line(train("--resume", tmp_path / "run.json", "--epochs", "3", "--dtype", "float32",
                    "--no-download", "--data-dir", tmp_path / "no"), "train.py: no network file")
+
+
+@pytest.mark.parametrize("flags", [("--save", "--checkpoint"), ("--save", "--history"),
+                                   ("--history", "--plot"), ("--resume", "--save")])
+def test_two_outputs_at_one_path_are_refused_before_anything(flags, tmp_path):
+    """--save run.json --checkpoint run.json: the network saved at the end replaced the
+    checkpoint (a later --resume found "a network, not a checkpoint"); --save x --history x
+    kept only the history; --resume x --save x replaced the checkpoint it resumed.  Now one
+    line, exit code 2, before anything is loaded, trained or written."""
+    path = tmp_path / "run.json"
+    path.write_text("keep")
+    first, second = flags
+    result = train(first, path, second, tmp_path / "." / "run.json", "--no-download",
+                   "--data-dir", tmp_path / "no")
+    one_line(result, "train.py: --")
+    assert "name the same file" in result.stderr
+    assert first in result.stderr and second in result.stderr
+    assert path.read_text() == "keep"
+
+
+@pytest.mark.parametrize("script", ["scenario_broken.py", "scenario_noise.py",
+                                    "scenario_init.py"])
+def test_scenarios_print_bad_input_as_one_line(script, tmp_path):
+    """An nnxp refusal in a scenario script (here NNXP_DATA_DIR names a file; --n-train 0 or
+    --epochs -1 alike) is one line and exit code 2, as in the other examples (was a
+    traceback and exit code 1)."""
+    not_a_folder = tmp_path / "a_file"
+    not_a_folder.write_text("")
+    one_line(example(script, "--n-train", "10", env={"NNXP_DATA_DIR": str(not_a_folder)}),
+             f"{script}: MNIST folder")
+
+
+def test_scenario_broken_refuses_no_good_epochs_before_the_bad_ones():
+    """--epochs 0 trained the 30 bad epochs, then failed printing the accuracy after the good
+    epochs (IndexError); now refused before anything is loaded."""
+    one_line(example("scenario_broken.py", "--epochs", "0",
+                     env={"NNXP_DATA_DIR": "/nonexistent"}),
+             "scenario_broken.py: --epochs must be at least 1 and --bad-epochs at least 0, "
+             "got 0 and 30")

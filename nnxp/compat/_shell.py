@@ -87,7 +87,7 @@ from ..core import layer_activations
 from ..optimizers import sgd, training_chain
 from ..plan import make_plan
 from ..train import fit
-from . import _book
+from . import _book, _types
 
 __all__ = ["compute_dtype", "core_cost", "spec_for", "measuring_spec", "host_params",
            "set_params", "nnxp_network", "train", "measure", "BOOK_METHODS", "overridden",
@@ -213,9 +213,7 @@ def prepared(data, backend, dtype, sizes, name) -> tuple:
     so that nnxp.data keeps their device copy."""
     if data is None:
         raise DataError(f"{name} is None; expected a list of (x, y) pairs")
-    if not isinstance(data, (list, tuple, Dataset)) and hasattr(data, "__iter__") \
-            and not hasattr(data, "shape") and not isinstance(data, (str, bytes, dict)):
-        data = list(data)  # zip objects of Python 3 ports
+    data = listed(data)
     if not _is_pairs(data):   # (X, y) arrays, a Dataset
         dataset = prepare(data, backend, dtype, sizes[0], sizes[-1], name)
         return dataset, Order(None, dataset.n)
@@ -230,6 +228,15 @@ def prepared(data, backend, dtype, sizes, name) -> tuple:
         while len(_lists) > MAX_LISTS:
             _lists.pop(next(iter(_lists)))
     return prepare(entry[1:], backend, dtype, sizes[0], sizes[-1], name), entry[0]
+
+
+def listed(data):
+    """A zip object or generator as a list (the Python 3 ports' ``list(data)``, once: an
+    iterator measured every epoch would be empty after the first); anything else as given."""
+    if not isinstance(data, (list, tuple, Dataset)) and hasattr(data, "__iter__") \
+            and not hasattr(data, "shape") and not isinstance(data, (str, bytes, dict)):
+        return list(data)
+    return data
 
 
 def _forget_unused() -> None:
@@ -278,6 +285,7 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
     ``report(record, n_train, n_evaluation)`` prints an epoch; ``early_stopping_n`` stops, as
     the popular Python 3 port of network2 does, once the last accuracy measured (evaluation,
     else training) has not improved on its best for that many epochs."""
+    book_types(epochs, mini_batch_size, eta, lmbda)
     backend = backends.current()
     dtype = compute_dtype(backend)
     spec = spec_for(net.sizes, cost)
@@ -316,6 +324,16 @@ def train(net, cost, training_data, epochs, mini_batch_size, eta, *, lmbda=0.0,
         hold=hold, after_epoch=after_epoch,
         progress=lambda records, active: report(records[0], n, n_eval))
     return histories[0]
+
+
+def book_types(epochs, mini_batch_size, eta, lmbda) -> None:
+    """SGD's arguments that are not numbers: an InputTypeError, a TypeError as the book's
+    ``range(epochs)`` and arithmetic raise (_types.py); their ranges are make_plan's."""
+    _types.number("epochs", epochs, integer=True)
+    _types.number("mini_batch_size", mini_batch_size, integer=True)
+    if not callable(eta):
+        _types.number("eta", eta)
+    _types.number("lmbda", lmbda)
 
 
 def _early_stopping_n(value, monitors) -> int:
@@ -371,13 +389,13 @@ def train_by_methods(net, training_data, epochs, mini_batch_size, eta, *, lmbda=
     slice of ``mini_batch_size`` (the network's update_mini_batch), then for each monitor
     set, ``measures[name]()`` (the network's total_cost / accuracy / evaluate), printed by
     ``report``.  Arguments are checked as for the engine's SGD."""
+    book_types(epochs, mini_batch_size, eta, lmbda)
     plan, _ = make_plan(epochs, mini_batch_size, eta, lmbda=lmbda,
                         evaluation=evaluation_data is not None, **monitors)
     stopper = _EarlyStop(_early_stopping_n(early_stopping_n, monitors))
     if training_data is None:
         raise DataError("training_data is None; expected a list of (x, y) pairs")
-    if not isinstance(training_data, list):
-        training_data = list(training_data)  # zip objects, as the Python 3 ports do
+    training_data = listed(training_data)  # zip objects, as the Python 3 ports do
     if not _is_pairs(training_data):
         raise DataError(f"training_data must be a non-empty list of (x, y) pairs, got "
                         f"{checks.show(training_data)}")
@@ -401,9 +419,20 @@ def train_by_methods(net, training_data, epochs, mini_batch_size, eta, *, lmbda=
     return history
 
 
+_EXACT = {"1": True, "true": True, "yes": True, "on": True,
+          "": False, "0": False, "false": False, "no": False, "off": False}
+
+
 def exact() -> bool:
-    """NNXP_COMPAT_EXACT=1: SGD runs the book's arithmetic in the book's order (_book.py)."""
-    return os.environ.get("NNXP_COMPAT_EXACT", "").strip().lower() in ("1", "true", "yes")
+    """NNXP_COMPAT_EXACT=1: SGD runs the book's arithmetic in the book's order (_book.py);
+    unset, empty or 0: nnxp's engines.  Any other value is a ConfigError (a misspelt value
+    would otherwise leave the book's arithmetic off without a word)."""
+    raw = os.environ.get("NNXP_COMPAT_EXACT", "")
+    value = _EXACT.get(raw.strip().lower())
+    if value is None:
+        raise ConfigError(f"NNXP_COMPAT_EXACT must be 1 (the book's arithmetic, in its order) "
+                          f"or 0 (nnxp's engines), got {checks.show(raw)}")
+    return value
 
 
 def _engine(backend, spec):
@@ -439,7 +468,7 @@ def measure(net, cost, data, lmbda=0.0) -> tuple:
     backend = backends.current()
     dtype = compute_dtype(backend)
     spec = spec_for(net.sizes, cost)
-    lmbda = checks.number("lmbda", lmbda, strict=False)
+    lmbda = checks.number("lmbda", _types.number("lmbda", lmbda), strict=False)
     params = core.to_device(backend, host_params(net), dtype)
     dataset = prepared(data, backend, dtype, net.sizes, "data")[0]
     scores = _scorer(backend, spec).scores(params, dataset)
@@ -486,8 +515,9 @@ def _target(y, n_out) -> np.ndarray:
 
 def _step_arguments(mini_batch, eta, lmbda, n) -> tuple:
     """update_mini_batch's (eta, lmbda, n), checked, and then its mini_batch."""
-    checked = (checks.number("eta", eta), checks.number("lmbda", lmbda, strict=False),
-               checks.number("n", n, integer=True))
+    checked = (checks.number("eta", _types.number("eta", eta)),
+               checks.number("lmbda", _types.number("lmbda", lmbda), strict=False),
+               checks.number("n", _types.number("n", n), integer=True))
     if not isinstance(mini_batch, (list, tuple)) or not _is_pairs(mini_batch):
         raise DataError(f"mini_batch must be a non-empty list of (x, y) pairs, got "
                         f"{checks.show(mini_batch)}")
@@ -530,7 +560,7 @@ def step_by(net, mini_batch, eta, lmbda=0.0, n=1, *, backprop) -> None:
 def measure_by(net, cost, data, feedforward, lmbda=0.0) -> tuple:
     """(hits, network2's total cost with ``lmbda``) of ``data`` from the network's own
     ``feedforward`` on each column, as the book's accuracy / evaluate and total_cost."""
-    lmbda = checks.number("lmbda", lmbda, strict=False)
+    lmbda = checks.number("lmbda", _types.number("lmbda", lmbda), strict=False)
     if data is None or isinstance(data, (str, bytes, dict)):
         raise DataError(f"data must be a list of (x, y) pairs, got {checks.show(data)}")
     data = data if isinstance(data, (list, tuple)) else list(data)

@@ -38,10 +38,9 @@ import functools
 
 import numpy as np
 
-from .. import checks
 from ..costs import QuadraticCost
 from ..history import print_progress
-from . import _shell
+from . import _shell, _types
 from .network2 import sigmoid, sigmoid_prime
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
@@ -53,7 +52,7 @@ class Network:
     """network.py's Network (see the module docstring)."""
 
     def __init__(self, sizes):
-        self.sizes = checks.sizes(sizes)
+        self.sizes = _types.sizes(sizes)
         self.num_layers = len(self.sizes)
         self.biases = [np.random.randn(y, 1) for y in self.sizes[1:]]
         self.weights = [np.random.randn(y, x) for x, y in zip(self.sizes[:-1], self.sizes[1:])]
@@ -73,6 +72,7 @@ class Network:
 
         >>> net.SGD(training_data, 30, 10, 3.0, test_data=test_data)   # doctest: +SKIP
         """
+        test_data = _shell.listed(test_data)  # a zip object: evaluated every epoch
         testing = _shell.has_data(test_data)
         options = dict(evaluation_data=test_data if testing else None,
                        monitors={"monitor_evaluation_accuracy": testing}, report=_PRINT_EPOCH)

@@ -58,11 +58,11 @@ from .. import checks
 from ..activations import Sigmoid
 from ..costs import CrossEntropyCost as _CoreCrossEntropy
 from ..costs import QuadraticCost as _CoreQuadratic
-from ..errors import DataError
+from ..errors import DataError, InputTypeError
 from ..files import atomic_write_text
 from ..history import print_progress
 from ..io import read_network
-from . import _book, _shell
+from . import _book, _open, _shell, _types
 
 __all__ = ["QuadraticCost", "CrossEntropyCost", "Network", "load", "vectorized_result",
            "sigmoid", "sigmoid_prime"]
@@ -109,7 +109,7 @@ class Network:
     """network2's Network (see the module docstring)."""
 
     def __init__(self, sizes, cost=CrossEntropyCost):
-        self.sizes = checks.sizes(sizes)
+        self.sizes = _types.sizes(sizes)
         self.num_layers = len(self.sizes)
         self.default_weight_initializer()
         self.cost = cost
@@ -150,8 +150,8 @@ class Network:
                     "monitor_training_cost": monitor_training_cost,
                     "monitor_training_accuracy": monitor_training_accuracy}
         if _shell.overridden(self, Network):
-            if not isinstance(training_data, list) and training_data is not None:
-                training_data = list(training_data)  # measured after the epochs too
+            # zip objects as lists (as the Python 3 ports): measured after every epoch
+            training_data, evaluation_data = map(_shell.listed, (training_data, evaluation_data))
             measures = {
                 "training_cost": lambda: self.total_cost(training_data, lmbda),
                 "training_accuracy": lambda: self.accuracy(training_data, convert=True),
@@ -203,7 +203,7 @@ class Network:
         cost = _shell.core_cost(self.cost).name
         data = {"sizes": list(self.sizes), "weights": [w.tolist() for w, _ in params],
                 "biases": [b.reshape(-1, 1).tolist() for _, b in params], "cost": cost}
-        atomic_write_text(checks.path("filename", filename), json.dumps(data))
+        atomic_write_text(_open.book_path(filename), json.dumps(data))
 
 
 _COSTS = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
@@ -212,8 +212,13 @@ _COSTS = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
 def load(filename):
     """A Network from a file written by ``save`` (or by network2, or nnxp's sigmoid networks).
     As network2's ``load``, it builds the Network first, which draws from np.random."""
-    where = checks.path("filename", filename)
-    f = read_network(where)
+    where = _open.book_path(filename)
+    f = _open.read_as_the_book(where, read_network)
+    if f.layers is not None:   # no sizes, weights or biases to read (the book: KeyError)
+        names = [type(layer).__name__ for layer in f.layers]
+        raise DataError(f"{where!r} holds a network of layers {checks.show(names)}; network2 "
+                        "has fully connected sigmoid layers without dropout: load it with "
+                        "nnxp.load instead")
     if f.cost.name not in _COSTS or (f.activations is not None and not all(
             type(a) is Sigmoid for a in f.activations)):
         names = [a.name for a in f.activations] if f.activations else ["Sigmoid"]
@@ -235,9 +240,24 @@ def vectorized_result(j):
 
 def sigmoid(z):
     """1 / (1 + e^-z), elementwise: the book's formula, so the book's bits (0 below
-    z = -709.78, where e^-z overflows; without NumPy's overflow warning)."""
-    z = np.asarray(z)
+    z = -709.78, where e^-z overflows; without NumPy's overflow warning).  Complex z as the
+    book computes it; z that is not numbers (None, text) is an InputTypeError (a TypeError,
+    as the book's ``-z`` raises)."""
+    z = _numbers("sigmoid", z)
+    if z.dtype.kind == "c":
+        return 1.0 / (1.0 + np.exp(-z))   # the book's line as it is
     return _book.sigmoid(z if z.dtype.kind == "f" else z.astype(np.float64))[()]
+
+
+def _numbers(name, z) -> np.ndarray:
+    try:
+        a = np.asarray(z)
+    except (TypeError, ValueError):  # ragged lists
+        a = None
+    if a is None or a.dtype.kind not in "biufc":
+        raise InputTypeError(f"{name} takes a number or an array of numbers, got "
+                             f"{checks.show(z)}")
+    return a
 
 
 def sigmoid_prime(z):

@@ -94,6 +94,7 @@ from ..files import read_bytes
 from ..layers import ConvPool, Dense, Reshape, Softmax, sequential
 from ..masks import MaskStream, has_dropout, keep_mask
 from ..namespace import device_of, namespace
+from . import _open, _types
 
 __all__ = ["load_data_shared", "Network", "ConvPoolLayer", "FullyConnectedLayer",
            "SoftmaxLayer", "sigmoid", "tanh", "ReLU", "linear", "size", "dropout_layer",
@@ -121,8 +122,15 @@ class BookFunction:
         self.name, self.activation = name, activation
 
     def __call__(self, z):
-        if not hasattr(z, "shape"):
-            z = np.asarray(z, dtype=np.float64)
+        if not hasattr(z, "shape") or isinstance(z, np.ndarray):
+            try:
+                a = np.asarray(z)
+            except (TypeError, ValueError):  # ragged lists
+                a = None
+            if a is None or a.dtype.kind not in "biuf":
+                raise InputTypeError(f"{self.name} takes a number or an array of numbers, got "
+                                     f"{checks.show(z)}")
+            z = a if a.dtype.kind == "f" else a.astype(np.float64)
         return self.activation.fn(z)
 
     def __repr__(self):
@@ -206,6 +214,9 @@ class SharedValue:
 # -- layers --------------------------------------------------------------------------------------
 
 def _positive_ints(name, value, n):
+    if isinstance(value, (tuple, list)):
+        for v in value:  # the book's np.random.normal(size=...) raises TypeError on these
+            _types.number(f"{name}'s entries", v, integer=True)
     ok = isinstance(value, (tuple, list)) and len(value) == n and all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in value)
     if not ok:
@@ -215,7 +226,8 @@ def _positive_ints(name, value, n):
 
 
 def _size(name, value):
-    return checks.number(name, value, low=1, strict=False, integer=True)
+    return checks.number(name, _types.number(name, value, integer=True), low=1, strict=False,
+                         integer=True)
 
 
 def _p_dropout(value):
@@ -382,13 +394,15 @@ class Network:
             print(f"Corresponding test accuracy of {best[2]:.2%}")
 
     def _checked(self, epochs, mini_batch_size, eta, lmbda):
-        epochs = checks.number("epochs", epochs, low=1, strict=False, integer=True)
+        epochs = checks.number("epochs", _types.number("epochs", epochs, integer=True), low=1,
+                               strict=False, integer=True)
         m = _size("mini_batch_size", mini_batch_size)
         if m != self.mini_batch_size:
             raise ConfigError(f"mini_batch_size is {m}, but the network was built for "
                               f"mini-batches of {self.mini_batch_size} (Network(layers, "
                               f"{self.mini_batch_size})): give the same size")
-        return epochs, checks.number("eta", eta), checks.number("lmbda", lmbda, strict=False)
+        return epochs, checks.number("eta", _types.number("eta", eta)), checks.number(
+            "lmbda", _types.number("lmbda", lmbda), strict=False)
 
     def _end_of_epoch(self, be, params, epoch, iteration, validation, test, best):
         """The book's lines after an epoch; the new best (accuracy, iteration, test accuracy)."""
@@ -478,6 +492,10 @@ def _checked_layers(layers, mini_batch_size):
         if not isinstance(layer, _BookLayer):
             raise ConfigError(f"layer {j} is {checks.show(layer)}; network3's layers are "
                               "ConvPoolLayer, FullyConnectedLayer and SoftmaxLayer")
+        earlier = [i for i in range(j) if layers[i] is layer]
+        if earlier:  # trained as two layers, one would overwrite the other's w and b
+            raise ConfigError(f"layer {j} is the same object as layer {earlier[0]}; each layer "
+                              "owns its w and b: make a new layer for each place")
         if isinstance(layer, ConvPoolLayer) and layer.image_shape[0] != mini_batch_size:
             raise ConfigError(f"layer {j}'s image_shape {layer.image_shape} is for "
                               f"mini-batches of {layer.image_shape[0]}, the network's are "
@@ -575,7 +593,7 @@ def load_data_shared(filename=None):
         from ..datasets import load_mnist
         splits = load_mnist(dtype=dtype, backend="numpy")
     else:
-        splits = _read_book_pickle(checks.path("filename", filename))
+        splits = _read_book_pickle(_open.book_path(filename))
     return [(SharedValue(np.asarray(x, dtype=dtype), "x"),
              SharedValue(np.asarray(y, dtype=np.int32), "y")) for x, y in splits]
 
@@ -598,7 +616,8 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def _read_book_pickle(path):
-    raw = read_bytes(path, max_bytes=2 ** 31, what="pickle of MNIST")
+    raw = _open.read_as_the_book(
+        path, lambda p: read_bytes(p, max_bytes=2 ** 31, what="pickle of MNIST"))
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
             splits = _ArraysOnly(f, encoding="latin1").load()
