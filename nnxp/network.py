@@ -61,7 +61,7 @@ from .core import layer_activations
 from .activations import Sigmoid
 from .checkpoint import read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
-from .data import is_backend_array, prepare
+from .data import check_finite, is_backend_array, prepare
 from .engines import engine_for
 from .errors import ConfigError, DataError, InputTypeError
 from .files import as_path, atomic_write_text
@@ -235,33 +235,57 @@ class Network(Resumable):
 
     def feedforward(self, x):
         """Output of the network for ``x``: (n, n_in) -> (n, n_out); (n_in,) -> (n_out,);
-        network2's column (n_in, 1) -> (n_out, 1)."""
+        network2's column (n_in, 1) -> (n_out, 1).  Values are not checked, as in arithmetic:
+        a NaN input gives NaN outputs, an infinite one NaN or saturated outputs (``predict``
+        and ``accuracy`` refuse both)."""
+        rows, shape = self._rows(x, "feedforward")
+        return self._unshape(self._apply(rows), shape)
+
+    def predict(self, x):
+        """The class (argmax of the output) for each row of ``x`` (n, n_in) -> (n,); one class
+        (a 0-d array) for one example (n_in,) or network2's column (n_in, 1).
+        NaN or infinite values in ``x`` (in the network's dtype: 1e39 is infinite in
+        float32) are a DataError naming the first one's row and column: argmax of NaN outputs
+        would answer class 0."""
+        rows, shape = self._rows(x, "predict")
+        check_finite(self.backend.xp, rows, "predict", self.dtype, self.backend.to_numpy,
+                     what="x")
+        classes = self.backend.xp.argmax(self._apply(rows), axis=-1)
+        return classes if shape[1:] == (self.sizes[0],) else classes[0]
+
+    def _rows(self, x, what):
+        """``x`` as rows (m, n_in) of the compute dtype on the device, and its given shape:
+        (n, n_in), (n_in,) or network2's column (n_in, 1); anything else is a DataError."""
         xp, n_in = self.backend.xp, self.sizes[0]
         if not is_backend_array(x, self.backend):
             try:
                 x = np.asarray(x)
             except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
-                raise DataError(f"feedforward: x must be an array of numbers, got "
+                raise DataError(f"{what}: x must be an array of numbers, got "
                                 f"{checks.show(x)}") from None
             if x.dtype.kind not in "fiub":
-                raise DataError(f"feedforward: x must hold numbers, got dtype {x.dtype}")
+                raise DataError(f"{what}: x must hold numbers, got dtype {x.dtype}")
             x = self.backend.asarray(x, self.dtype)
         shape = tuple(x.shape)
         x = xp.astype(x, self.backend.float_dtype(self.dtype))
-        with self.backend.device_scope():
-            if shape == (n_in,):
-                return core.apply(self.spec, self.params, xp.reshape(x, (1, n_in)))[0, ...]
-            if shape == (n_in, 1) and n_in != 1:
-                out = core.apply(self.spec, self.params, xp.reshape(x, (1, n_in)))
-                return xp.reshape(out, (self.sizes[-1], 1))
-            if len(shape) == 2 and shape[1] == n_in:
-                return core.apply(self.spec, self.params, x)
-        raise DataError(f"feedforward: x must have shape (n, {n_in}), ({n_in},) or "
-                        f"({n_in}, 1); got {shape}")
+        if shape == (n_in,) or (shape == (n_in, 1) and n_in != 1):
+            return xp.reshape(x, (1, n_in)), shape
+        if len(shape) == 2 and shape[1] == n_in:
+            return x, shape
+        raise DataError(f"{what}: x must have shape (n, {n_in}), ({n_in},) or ({n_in}, 1); "
+                        f"got {shape}")
 
-    def predict(self, x):
-        """The class (argmax of the output) for each row of ``x``."""
-        return self.backend.xp.argmax(self.feedforward(x), axis=-1)
+    def _apply(self, rows):
+        with self.backend.device_scope():
+            return core.apply(self.spec, self.params, rows)
+
+    def _unshape(self, out, shape):
+        """Outputs (m, n_out) in the input's form: rows, one example (n_in,), or a column."""
+        if len(shape) == 1:
+            return out[0, ...]
+        if shape[1] != self.sizes[0]:   # network2's column (n_in, 1)
+            return self.backend.xp.reshape(out, (self.sizes[-1], 1))
+        return out
 
     def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
         """(accuracy, total_cost) of ``data`` from one pass: what SGD's monitoring uses."""

@@ -72,7 +72,7 @@ import numpy as np
 from . import backends, checks, core
 from .activations import Sigmoid
 from .costs import CrossEntropyCost, cost_from_name
-from .data import is_backend_array, prepare
+from .data import check_finite, is_backend_array, prepare
 from .engines import engine_for
 from .errors import ConfigError, DataError
 from .history import History, members_line
@@ -189,24 +189,37 @@ class Population(Resumable):
         return prepare(data, self.backend, self.dtype, self.sizes[0], self.sizes[-1], name)
 
     def feedforward(self, x):
-        """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out)."""
-        if not is_backend_array(x, self.backend):
-            given = x
+        """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out).  Values
+        are not checked: a NaN input gives NaN outputs, an infinite one NaN or saturated
+        outputs (``vote`` and ``accuracy`` refuse both)."""
+        with self.backend.device_scope():
+            return core.apply(self.spec, self.params, self._rows(x, "feedforward"))
+
+    def _rows(self, x, what):
+        """``x`` (n, n_in) as an array of the compute dtype on the device, or a DataError."""
+        given, on_device = x, is_backend_array(x, self.backend)
+        if not on_device:
             try:
                 x = np.asarray(x)
             except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
                 x = np.asarray(None)
-            if x.ndim != 2 or x.shape[1] != self.sizes[0] or x.dtype.kind not in "fiub":
-                raise DataError(f"feedforward: x must be numbers of shape (n, {self.sizes[0]})"
-                                f", got {checks.show(given)}")
-            x = self.backend.asarray(x, self.dtype)
-        with self.backend.device_scope():
-            return core.apply(self.spec, self.params, x)
+            if x.dtype.kind not in "fiub":
+                x = np.asarray(None)
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise DataError(f"{what}: x must be numbers of shape (n, {self.sizes[0]}), got "
+                            f"{checks.show(given)}")
+        if not on_device:
+            return self.backend.asarray(x, self.dtype)
+        return self.backend.xp.astype(x, self.backend.float_dtype(self.dtype))
 
     def vote(self, x):
         """The members' plurality vote for each row of ``x`` (n, n_in), as a NumPy array of
         n class indices: the class most members predict, a tie going to the class of the
-        lowest-numbered member among the tied ones (the book's conv.py ensemble)."""
+        lowest-numbered member among the tied ones (the book's conv.py ensemble).  NaN or
+        infinite values in ``x`` (in the population's dtype) are a DataError naming the first
+        one's row and column."""
+        x = self._rows(x, "vote")
+        check_finite(self.backend.xp, x, "vote", self.dtype, self.backend.to_numpy, what="x")
         out = self.feedforward(x)
         predictions = np.asarray(self.backend.to_numpy(self.backend.xp.argmax(out, axis=-1)))
         k, n = predictions.shape
