@@ -70,12 +70,12 @@ from .history import print_progress
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .layers.base import Layer, describe
-from .loop import total_cost
+from .loop import engine_finite, total_cost
 from .masks import mask_seed
 from .plan import make_plan
 from .train import Resumable, fit
 
-__all__ = ["Network", "load", "network_from_fields", "has_layers"]
+__all__ = ["Network", "load", "network_from_fields", "has_layers", "diverged"]
 
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "early_stopping_n", "schedule", "monitor_every", "monitor_subset", "checkpoint",
@@ -236,8 +236,9 @@ class Network(Resumable):
     def feedforward(self, x):
         """Output of the network for ``x``: (n, n_in) -> (n, n_out); (n_in,) -> (n_out,);
         network2's column (n_in, 1) -> (n_out, 1).  Values are not checked, as in arithmetic:
-        a NaN input gives NaN outputs, an infinite one NaN or saturated outputs (``predict``
-        and ``accuracy`` refuse both)."""
+        a NaN input gives NaN outputs, an infinite one NaN or saturated outputs, and so do
+        parameters that are not finite (a run that diverged with ``on_divergence="continue"``)
+        (``predict`` and ``accuracy`` refuse all of these)."""
         rows, shape = self._rows(x, "feedforward")
         return self._unshape(self._apply(rows), shape)
 
@@ -245,11 +246,12 @@ class Network(Resumable):
         """The class (argmax of the output) for each row of ``x`` (n, n_in) -> (n,); one class
         (a 0-d array) for one example (n_in,) or network2's column (n_in, 1).
         NaN or infinite values in ``x`` (in the network's dtype: 1e39 is infinite in
-        float32) are a DataError naming the first one's row and column: argmax of NaN outputs
-        would answer class 0."""
+        float32) are a DataError naming the first one's row and column, and so are parameters
+        that are not finite (a diverged run): argmax of NaN outputs would answer class 0."""
         rows, shape = self._rows(x, "predict")
         check_finite(self.backend.xp, rows, "predict", self.dtype, self.backend.to_numpy,
                      what="x")
+        self._check_parameters("predict")
         classes = self.backend.xp.argmax(self._apply(rows), axis=-1)
         return classes if shape[1:] == (self.sizes[0],) else classes[0]
 
@@ -287,27 +289,48 @@ class Network(Resumable):
             return self.backend.xp.reshape(out, (self.sizes[-1], 1))
         return out
 
-    def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
-        """(accuracy, total_cost) of ``data`` from one pass: what SGD's monitoring uses."""
+    def _check_parameters(self, what) -> None:
+        """A DataError when a parameter is NaN or infinite (one reduction, one transfer)."""
+        if not bool(engine_finite(self.engine(), self.params, 1)[0]):
+            raise DataError(diverged(what, self.backend, self.params))
+
+    def _scores(self, data, lmbda, l1):
+        """(scores, n, lmbda, l1): backprop.scores' row for ``data``, from one pass."""
         data = self.prepare(data)
         lmbda = checks.number("lmbda", lmbda, strict=False)
         l1 = checks.number("l1", l1, strict=False)
-        scores = self.engine().scores(self.params, data)
-        return int(scores[0]), total_cost(scores, data.n, lmbda, l1)
+        return self.engine().scores(self.params, data), data.n, lmbda, l1
+
+    def _hits(self, scores, what) -> int:
+        """The accuracy in ``scores``; parameters that are not finite (the row's last entry,
+        measured in the same pass) are a DataError: it would count argmax = class 0."""
+        if not scores[4] > 0:
+            raise DataError(diverged(what, self.backend, self.params))
+        return int(scores[0])
+
+    def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
+        """(accuracy, total_cost) of ``data`` from one pass: what SGD's monitoring uses (a
+        DataError for parameters that are not finite, as ``accuracy``)."""
+        scores, n, lmbda, l1 = self._scores(data, lmbda, l1)
+        return self._hits(scores, "measure"), total_cost(scores, n, lmbda, l1)
 
     def accuracy(self, data, convert=False) -> int:
         """Number of examples in ``data`` whose output's argmax is the label.  ``convert`` is
-        accepted for network2 compatibility and ignored: labels and one-hot rows both work."""
+        accepted for network2 compatibility and ignored: labels and one-hot rows both work.
+        NaN or infinite values, in the data or in the parameters (a run that diverged with
+        ``on_divergence="continue"``), are a DataError, not a count of class 0."""
         del convert
-        return self.measure(data)[0]
+        return self._hits(self._scores(data, 0.0, 0.0)[0], "accuracy")
 
     evaluate = accuracy  # network.py's name
 
     def total_cost(self, data, lmbda=0.0, convert=False, *, l1=0.0) -> float:
         """network2's total cost: mean of cost.fn over ``data`` plus the regularization terms
-        (lmbda/2n) sum w^2 and (l1/n) sum |w|, with n the number of examples in ``data``."""
+        (lmbda/2n) sum w^2 and (l1/n) sum |w|, with n the number of examples in ``data``
+        (NaN or infinite for parameters that are not finite: visible as such)."""
         del convert
-        return self.measure(data, lmbda, l1=l1)[1]
+        scores, n, lmbda, l1 = self._scores(data, lmbda, l1)
+        return total_cost(scores, n, lmbda, l1)
 
     # -- training -------------------------------------------------------------------------
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
@@ -434,6 +457,25 @@ class Network(Resumable):
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
+
+
+def diverged(what, backend, params, members=None) -> str:
+    """The message for a network (or ``members`` of a population) whose parameters are not
+    finite, naming the first such layer (located on the host: an error path only)."""
+    where = ""
+    if members is None:
+        host = core.to_host(backend, params)
+        where = next((f" (layer {i}'s parameters[{j}] hold NaN or infinite values)"
+                      for i, layer in enumerate(host) for j, a in enumerate(layer)
+                      if not np.isfinite(a).all()), "")
+    who = ("the network's parameters are" if members is None else
+           f"the parameters of member{'s' if len(members) > 1 else ''} "
+           f"{checks.clip(', '.join(map(str, members)))} are")
+    return (f"{what}: {who} not finite{where}: training diverged (with "
+            "on_divergence='continue'), or they were set so.  The outputs are NaN, whose "
+            "argmax would answer class 0 for every example, or saturated.  Train again with a "
+            "smaller eta (nnxp.find_learning_rate finds the threshold), or keep "
+            "on_divergence='stop' (the default), which keeps the last finite parameters")
 
 
 def load(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Network:

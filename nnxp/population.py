@@ -77,10 +77,10 @@ from .engines import engine_for
 from .errors import ConfigError, DataError
 from .history import History, members_line
 from .initializers import default_weight, normal_bias
-from .loop import total_cost
+from .loop import engine_finite, total_cost
 from .core import layer_activations
 from .diagnostics.health import HealthMonitor
-from .network import Network, has_layers
+from .network import Network, diverged, has_layers
 from .checkpoint import read_checkpoint
 from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
@@ -217,9 +217,10 @@ class Population(Resumable):
         n class indices: the class most members predict, a tie going to the class of the
         lowest-numbered member among the tied ones (the book's conv.py ensemble).  NaN or
         infinite values in ``x`` (in the population's dtype) are a DataError naming the first
-        one's row and column."""
+        one's row and column, and so is a member whose parameters are not finite."""
         x = self._rows(x, "vote")
         check_finite(self.backend.xp, x, "vote", self.dtype, self.backend.to_numpy, what="x")
+        self._check_parameters("vote", engine_finite(self.engine(), self.params, len(self)))
         out = self.feedforward(x)
         predictions = np.asarray(self.backend.to_numpy(self.backend.xp.argmax(out, axis=-1)))
         k, n = predictions.shape
@@ -232,9 +233,21 @@ class Population(Resumable):
     def _scores(self, data):
         return self.engine().scores(self.params, self.prepare(data)).reshape(len(self), 5)
 
+    def _check_parameters(self, what, finite) -> None:
+        """A DataError naming the members whose parameters are not finite (``finite``: one
+        flag per member, measured on the device)."""
+        members = [k for k, ok in enumerate(finite) if not ok > 0]
+        if members:
+            raise DataError(diverged(what, self.backend, self.params, members) +
+                            f"; pop[k] is member k alone, to use the others")
+
     def accuracy(self, data) -> list:
-        """Per member, the number of examples of ``data`` classified correctly."""
-        return [int(row[0]) for row in self._scores(data)]
+        """Per member, the number of examples of ``data`` classified correctly.  NaN or
+        infinite values, in the data or in a member's parameters (a run that diverged with
+        ``on_divergence="continue"``), are a DataError, not a count of class 0."""
+        scores = self._scores(data)
+        self._check_parameters("accuracy", scores[:, 4])
+        return [int(row[0]) for row in scores]
 
     def total_cost(self, data, lmbda=0.0, *, l1=0.0) -> list:
         """Per member, network2's total cost of ``data`` (lmbda, l1: one or one per member)."""

@@ -267,13 +267,15 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
     def _outputs(self, X, what) -> np.ndarray:
         """The network's outputs for X, checked: scikit-learn refuses NaN and infinity in
         float64; a value finite there but not in the network's dtype (1e39 in float32) is a
-        DataError too, not a row of NaN outputs."""
+        DataError too, not a row of NaN outputs, and so are parameters that are not
+        finite."""
         check_is_fitted(self, "network_")
         X = _validated(self, X, reset=False)
         net = self.network_
         with np.errstate(over="ignore"):
             X = X.astype(net.dtype, copy=False)
         check_finite(np, X, what, net.dtype)
+        net._check_parameters(what)   # a diverged network: NaN outputs, argmax class 0
         return np.asarray(net.backend.to_numpy(net.feedforward(X)), dtype=np.float64)
 
     def predict(self, X) -> np.ndarray:
