@@ -10,6 +10,9 @@
             monitor_training_cost=False, monitor_training_accuracy=False, **options) -> History
     net.resume(training_data, evaluation_data=None, *, checkpoint=None, ...) -> History
     net.accuracy(data) -> int;  net.total_cost(data, lmbda) -> float;  net.predict(x)
+                                         predict and accuracy refuse NaN or infinite values
+                                         in x or in the parameters (a DataError, never
+                                         class 0); feedforward and total_cost compute them
     net.prepare(data) -> Dataset         checked and on the device: SGD takes it again as is
     net.save(path);  nnxp.load(path) -> Network
 

@@ -17,6 +17,8 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
     load_population(path) -> Population    (also Population.load) from SGD(checkpoint=path)
     pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
     pop.vote(x) -> (n,) NumPy ints        the members' plurality vote per row (see below)
+                                          (vote and accuracy: a DataError for NaN or infinite
+                                          values in x or in a member's parameters)
     len(pop), pop.seeds, pop.params ((w (K, n_out, n_in), b (K, n_out)) per layer), pop.histories
 
 eta, lmbda, l1 and momentum are each one number for every member or a sequence of K, one per
