@@ -312,8 +312,9 @@ class Network(Resumable):
         return int(scores[0])
 
     def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
-        """(accuracy, total_cost) of ``data`` from one pass: what SGD's monitoring uses (a
-        DataError for parameters that are not finite, as ``accuracy``)."""
+        """(accuracy, total_cost) of ``data`` from one pass, the one SGD's monitoring makes;
+        parameters that are not finite are a DataError, as for ``accuracy`` (the training
+        loop records a divergence instead: loop.py)."""
         scores, n, lmbda, l1 = self._scores(data, lmbda, l1)
         return self._hits(scores, "measure"), total_cost(scores, n, lmbda, l1)
 
