@@ -3,6 +3,9 @@
     prepare(data, backend, dtype, n_in, n_out, name="training_data") -> Dataset
     clear_cache()                        forget the prepared Datasets
     from_pairs(pairs, name) -> (x, y)    network2's list of (x, y) pairs as host arrays
+    check_finite(xp, x, name, dtype, to_numpy=np.asarray, what="X")
+                                         DataError for NaN or infinite values in x (n, n_in),
+                                         naming how many and the first one's row and column
     freeze(a) -> a read-only array that is ``frozen``: prepared once (below)
     Dataset(x, y, labels, n)
         x       (n, n_in)   float inputs on the backend's device
@@ -54,8 +57,8 @@ from .dtypes import dtype_name
 from .errors import DataError, InputTypeError
 from .namespace import namespace
 
-__all__ = ["Dataset", "prepare", "is_backend_array", "frozen", "freeze", "from_pairs",
-           "clear_cache", "CACHE_SIZE"]
+__all__ = ["Dataset", "prepare", "is_backend_array", "check_finite", "frozen", "freeze",
+           "from_pairs", "clear_cache", "CACHE_SIZE"]
 
 
 class Dataset(NamedTuple):
@@ -268,15 +271,17 @@ def _prepare_on_device(x, y, backend, dtype, n_in, n_out, name) -> Dataset:
                              "NumPy arrays, not a mix")
     x, targets, labels = _checked(backend.xp, x, y, backend.float_dtype(dtype),
                                   backend.index_dtype(), backend.device, dtype, n_in, n_out,
-                                  name)
+                                  name, to_numpy=backend.to_numpy)
     return Dataset(x, targets, labels, x.shape[0])
 
 
-def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, name, scan=True):
+def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, name, scan=True,
+             to_numpy=np.asarray):
     """(X, targets, labels) checked and converted with namespace ``xp``: X as (n, n_in) in
     ``float_dtype`` and finite there; y as integer labels in [0, n_out) (one-hot targets
     built from them) or as (n, n_out) desired outputs (labels their argmax).  ``scan=False``
-    skips the checks that read every value (for arrays that passed them and cannot change)."""
+    skips the checks that read every value (for arrays that passed them and cannot change);
+    ``to_numpy`` brings device arrays to the host (for an error message only)."""
     _check_x_shape(x.shape, n_in, name)
     if not _real(xp, x.dtype):
         raise DataError(f"{name}: X must hold real numbers, got dtype {x.dtype}")
@@ -284,9 +289,8 @@ def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, nam
     if y.ndim == 0 or y.shape[0] != x.shape[0]:
         raise DataError(f"{name}: X has {x.shape[0]} examples but y has "
                         f"{y.shape[0] if y.ndim else 'a scalar, not one per example'}")
-    if scan and not bool(xp.all(xp.isfinite(x))):
-        raise DataError(f"{name}: X contains NaN or infinite values (in {dtype}, whose "
-                        f"largest value is {np.finfo(dtype).max:.3g})")
+    if scan:
+        check_finite(xp, x, name, dtype, to_numpy)
     if y.ndim == 2 and y.shape[1] == 1 and n_out > 1:
         y = y[:, 0]  # a column of labels
     if not _real(xp, y.dtype):
@@ -313,6 +317,24 @@ def _checked(xp, x, y, float_dtype, index_dtype, device, dtype, n_in, n_out, nam
     if scan and not bool(xp.all(xp.isfinite(y))):
         raise DataError(f"{name}: y contains NaN or infinite values (in {dtype})")
     return x, y, xp.astype(xp.argmax(y, axis=1), index_dtype)
+
+
+def check_finite(xp, x, name, dtype, to_numpy=np.asarray, what="X") -> None:
+    """DataError when ``x`` (n, n_in), already in the compute dtype ``dtype``, holds NaN or
+    infinite values.  One isfinite pass; only when it fails are the values located, for the
+    message (how many, and the first one's example and feature): per-row counts and that one
+    row come to the host through ``to_numpy``."""
+    finite = xp.isfinite(x)
+    if bool(xp.all(finite)):
+        return
+    per_row = np.asarray(to_numpy(xp.sum(xp.astype(~finite, x.dtype), axis=1)))
+    row = int(np.flatnonzero(per_row)[0])
+    values = np.asarray(to_numpy(x[row, ...]))
+    column = int(np.flatnonzero(~np.isfinite(values))[0])
+    raise DataError(f"{name}: {what} contains NaN or infinite values (in {dtype}, whose "
+                    f"largest value is {np.finfo(dtype).max:.3g}): {int(per_row.sum())} of "
+                    f"its {x.shape[0] * x.shape[1]} values; the first is example {row}, "
+                    f"feature {column}: {values[column]}")
 
 
 def _real(xp, dtype) -> bool:

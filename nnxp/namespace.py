@@ -6,12 +6,16 @@ generic code at a dictionary lookup.  NumPy >= 2 is its own array API namespace 
 as such (its functions are faster than the compatibility wrappers); every other library gets
 ``array_api_compat``'s namespace (``jax.numpy``, ``array_api_compat.torch``, ...).
 
+A backend whose library's namespace needs a fix hands its own with ``register(array_type,
+xp)`` (nnxp/backends/strict_backend.py does, for a bug of array-api-strict): ``namespace``
+then answers it for arrays of that type.
+
 This module imports no array library.
 """
 
 import array_api_compat
 
-__all__ = ["namespace", "device_of"]
+__all__ = ["namespace", "register", "device_of"]
 
 _by_type: dict = {}
 
@@ -31,6 +35,11 @@ def namespace(x):
         xp = array_api_compat.array_namespace(x)
     _by_type[type(x)] = xp
     return xp
+
+
+def register(array_type, xp) -> None:
+    """Answer ``xp`` for arrays of ``array_type`` from now on (a backend's fixed namespace)."""
+    _by_type[array_type] = xp
 
 
 def device_of(x):

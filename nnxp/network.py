@@ -10,6 +10,9 @@
             monitor_training_cost=False, monitor_training_accuracy=False, **options) -> History
     net.resume(training_data, evaluation_data=None, *, checkpoint=None, ...) -> History
     net.accuracy(data) -> int;  net.total_cost(data, lmbda) -> float;  net.predict(x)
+                                         predict and accuracy refuse NaN or infinite values
+                                         in x or in the parameters (a DataError, never
+                                         class 0); feedforward and total_cost compute them
     net.prepare(data) -> Dataset         checked and on the device: SGD takes it again as is
     net.save(path);  nnxp.load(path) -> Network
 
@@ -61,7 +64,7 @@ from .core import layer_activations
 from .activations import Sigmoid
 from .checkpoint import read_checkpoint
 from .costs import CrossEntropyCost, cost_from_name
-from .data import is_backend_array, prepare
+from .data import check_finite, is_backend_array, prepare
 from .engines import engine_for
 from .errors import ConfigError, DataError, InputTypeError
 from .files import as_path, atomic_write_text
@@ -70,12 +73,12 @@ from .history import print_progress
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .layers.base import Layer, describe
-from .loop import total_cost
+from .loop import engine_finite, total_cost
 from .masks import mask_seed
 from .plan import make_plan
 from .train import Resumable, fit
 
-__all__ = ["Network", "load", "network_from_fields", "has_layers"]
+__all__ = ["Network", "load", "network_from_fields", "has_layers", "diverged"]
 
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "early_stopping_n", "schedule", "monitor_every", "monitor_subset", "checkpoint",
@@ -235,55 +238,103 @@ class Network(Resumable):
 
     def feedforward(self, x):
         """Output of the network for ``x``: (n, n_in) -> (n, n_out); (n_in,) -> (n_out,);
-        network2's column (n_in, 1) -> (n_out, 1)."""
+        network2's column (n_in, 1) -> (n_out, 1).  Values are not checked, as in arithmetic:
+        a NaN input gives NaN outputs, an infinite one NaN or saturated outputs, and so do
+        parameters that are not finite (a run that diverged with ``on_divergence="continue"``)
+        (``predict`` and ``accuracy`` refuse all of these)."""
+        rows, shape = self._rows(x, "feedforward")
+        return self._unshape(self._apply(rows), shape)
+
+    def predict(self, x):
+        """The class (argmax of the output) for each row of ``x`` (n, n_in) -> (n,); one class
+        (a 0-d array) for one example (n_in,) or network2's column (n_in, 1).
+        NaN or infinite values in ``x`` (in the network's dtype: 1e39 is infinite in
+        float32) are a DataError naming the first one's row and column, and so are parameters
+        that are not finite (a diverged run): argmax of NaN outputs would answer class 0."""
+        rows, shape = self._rows(x, "predict")
+        check_finite(self.backend.xp, rows, "predict", self.dtype, self.backend.to_numpy,
+                     what="x")
+        self._check_parameters("predict")
+        classes = self.backend.xp.argmax(self._apply(rows), axis=-1)
+        return classes if shape[1:] == (self.sizes[0],) else classes[0]
+
+    def _rows(self, x, what):
+        """``x`` as rows (m, n_in) of the compute dtype on the device, and its given shape:
+        (n, n_in), (n_in,) or network2's column (n_in, 1); anything else is a DataError."""
         xp, n_in = self.backend.xp, self.sizes[0]
         if not is_backend_array(x, self.backend):
             try:
                 x = np.asarray(x)
             except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
-                raise DataError(f"feedforward: x must be an array of numbers, got "
+                raise DataError(f"{what}: x must be an array of numbers, got "
                                 f"{checks.show(x)}") from None
             if x.dtype.kind not in "fiub":
-                raise DataError(f"feedforward: x must hold numbers, got dtype {x.dtype}")
+                raise DataError(f"{what}: x must hold numbers, got dtype {x.dtype}")
             x = self.backend.asarray(x, self.dtype)
         shape = tuple(x.shape)
         x = xp.astype(x, self.backend.float_dtype(self.dtype))
+        if shape == (n_in,) or (shape == (n_in, 1) and n_in != 1):
+            return xp.reshape(x, (1, n_in)), shape
+        if len(shape) == 2 and shape[1] == n_in:
+            return x, shape
+        raise DataError(f"{what}: x must have shape (n, {n_in}), ({n_in},) or ({n_in}, 1); "
+                        f"got {shape}")
+
+    def _apply(self, rows):
         with self.backend.device_scope():
-            if shape == (n_in,):
-                return core.apply(self.spec, self.params, xp.reshape(x, (1, n_in)))[0, ...]
-            if shape == (n_in, 1) and n_in != 1:
-                out = core.apply(self.spec, self.params, xp.reshape(x, (1, n_in)))
-                return xp.reshape(out, (self.sizes[-1], 1))
-            if len(shape) == 2 and shape[1] == n_in:
-                return core.apply(self.spec, self.params, x)
-        raise DataError(f"feedforward: x must have shape (n, {n_in}), ({n_in},) or "
-                        f"({n_in}, 1); got {shape}")
+            return core.apply(self.spec, self.params, rows)
 
-    def predict(self, x):
-        """The class (argmax of the output) for each row of ``x``."""
-        return self.backend.xp.argmax(self.feedforward(x), axis=-1)
+    def _unshape(self, out, shape):
+        """Outputs (m, n_out) in the input's form: rows, one example (n_in,), or a column."""
+        if len(shape) == 1:
+            return out[0, ...]
+        if shape[1] != self.sizes[0]:   # network2's column (n_in, 1)
+            return self.backend.xp.reshape(out, (self.sizes[-1], 1))
+        return out
 
-    def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
-        """(accuracy, total_cost) of ``data`` from one pass: what SGD's monitoring uses."""
+    def _check_parameters(self, what) -> None:
+        """A DataError when a parameter is NaN or infinite (one reduction, one transfer)."""
+        if not bool(engine_finite(self.engine(), self.params, 1)[0]):
+            raise DataError(diverged(what, self.backend, self.params))
+
+    def _scores(self, data, lmbda, l1):
+        """(scores, n, lmbda, l1): backprop.scores' row for ``data``, from one pass."""
         data = self.prepare(data)
         lmbda = checks.number("lmbda", lmbda, strict=False)
         l1 = checks.number("l1", l1, strict=False)
-        scores = self.engine().scores(self.params, data)
-        return int(scores[0]), total_cost(scores, data.n, lmbda, l1)
+        return self.engine().scores(self.params, data), data.n, lmbda, l1
+
+    def _hits(self, scores, what) -> int:
+        """The accuracy in ``scores``; parameters that are not finite (the row's last entry,
+        measured in the same pass) are a DataError: it would count argmax = class 0."""
+        if not scores[4] > 0:
+            raise DataError(diverged(what, self.backend, self.params))
+        return int(scores[0])
+
+    def measure(self, data, lmbda=0.0, *, l1=0.0) -> tuple:
+        """(accuracy, total_cost) of ``data`` from one pass, the one SGD's monitoring makes;
+        parameters that are not finite are a DataError, as for ``accuracy`` (the training
+        loop records a divergence instead: loop.py)."""
+        scores, n, lmbda, l1 = self._scores(data, lmbda, l1)
+        return self._hits(scores, "measure"), total_cost(scores, n, lmbda, l1)
 
     def accuracy(self, data, convert=False) -> int:
         """Number of examples in ``data`` whose output's argmax is the label.  ``convert`` is
-        accepted for network2 compatibility and ignored: labels and one-hot rows both work."""
+        accepted for network2 compatibility and ignored: labels and one-hot rows both work.
+        NaN or infinite values, in the data or in the parameters (a run that diverged with
+        ``on_divergence="continue"``), are a DataError, not a count of class 0."""
         del convert
-        return self.measure(data)[0]
+        return self._hits(self._scores(data, 0.0, 0.0)[0], "accuracy")
 
     evaluate = accuracy  # network.py's name
 
     def total_cost(self, data, lmbda=0.0, convert=False, *, l1=0.0) -> float:
         """network2's total cost: mean of cost.fn over ``data`` plus the regularization terms
-        (lmbda/2n) sum w^2 and (l1/n) sum |w|, with n the number of examples in ``data``."""
+        (lmbda/2n) sum w^2 and (l1/n) sum |w|, with n the number of examples in ``data``
+        (NaN or infinite for parameters that are not finite: visible as such)."""
         del convert
-        return self.measure(data, lmbda, l1=l1)[1]
+        scores, n, lmbda, l1 = self._scores(data, lmbda, l1)
+        return total_cost(scores, n, lmbda, l1)
 
     # -- training -------------------------------------------------------------------------
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
@@ -410,6 +461,25 @@ class Network(Resumable):
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
+
+
+def diverged(what, backend, params, members=None) -> str:
+    """The message for a network (or ``members`` of a population) whose parameters are not
+    finite, naming the first such layer (located on the host: an error path only)."""
+    where = ""
+    if members is None:
+        host = core.to_host(backend, params)
+        where = next((f" (layer {i}'s parameters[{j}] hold NaN or infinite values)"
+                      for i, layer in enumerate(host) for j, a in enumerate(layer)
+                      if not np.isfinite(a).all()), "")
+    who = ("the network's parameters are" if members is None else
+           f"the parameters of member{'s' if len(members) > 1 else ''} "
+           f"{checks.clip(', '.join(map(str, members)))} are")
+    return (f"{what}: {who} not finite{where}: training diverged (with "
+            "on_divergence='continue'), or they were set so.  The outputs are NaN, whose "
+            "argmax would answer class 0 for every example, or saturated.  Train again with a "
+            "smaller eta (nnxp.find_learning_rate finds the threshold), or keep "
+            "on_divergence='stop' (the default), which keeps the last finite parameters")
 
 
 def load(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Network:

@@ -17,6 +17,8 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
     load_population(path) -> Population    (also Population.load) from SGD(checkpoint=path)
     pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
     pop.vote(x) -> (n,) NumPy ints        the members' plurality vote per row (see below)
+                                          (vote and accuracy: a DataError for NaN or infinite
+                                          values in x or in a member's parameters)
     len(pop), pop.seeds, pop.params ((w (K, n_out, n_in), b (K, n_out)) per layer), pop.histories
 
 eta, lmbda, l1 and momentum are each one number for every member or a sequence of K, one per
@@ -72,15 +74,15 @@ import numpy as np
 from . import backends, checks, core
 from .activations import Sigmoid
 from .costs import CrossEntropyCost, cost_from_name
-from .data import is_backend_array, prepare
+from .data import check_finite, is_backend_array, prepare
 from .engines import engine_for
 from .errors import ConfigError, DataError
 from .history import History, members_line
 from .initializers import default_weight, normal_bias
-from .loop import total_cost
+from .loop import engine_finite, total_cost
 from .core import layer_activations
 from .diagnostics.health import HealthMonitor
-from .network import Network, has_layers
+from .network import Network, diverged, has_layers
 from .checkpoint import read_checkpoint
 from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
@@ -189,24 +191,38 @@ class Population(Resumable):
         return prepare(data, self.backend, self.dtype, self.sizes[0], self.sizes[-1], name)
 
     def feedforward(self, x):
-        """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out)."""
-        if not is_backend_array(x, self.backend):
-            given = x
+        """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out).  Values
+        are not checked: a NaN input gives NaN outputs, an infinite one NaN or saturated
+        outputs (``vote`` and ``accuracy`` refuse both)."""
+        with self.backend.device_scope():
+            return core.apply(self.spec, self.params, self._rows(x, "feedforward"))
+
+    def _rows(self, x, what):
+        """``x`` (n, n_in) as an array of the compute dtype on the device, or a DataError."""
+        given, on_device = x, is_backend_array(x, self.backend)
+        if not on_device:
             try:
                 x = np.asarray(x)
             except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
                 x = np.asarray(None)
-            if x.ndim != 2 or x.shape[1] != self.sizes[0] or x.dtype.kind not in "fiub":
-                raise DataError(f"feedforward: x must be numbers of shape (n, {self.sizes[0]})"
-                                f", got {checks.show(given)}")
-            x = self.backend.asarray(x, self.dtype)
-        with self.backend.device_scope():
-            return core.apply(self.spec, self.params, x)
+            if x.dtype.kind not in "fiub":
+                x = np.asarray(None)
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise DataError(f"{what}: x must be numbers of shape (n, {self.sizes[0]}), got "
+                            f"{checks.show(given)}")
+        if not on_device:
+            return self.backend.asarray(x, self.dtype)
+        return self.backend.xp.astype(x, self.backend.float_dtype(self.dtype))
 
     def vote(self, x):
         """The members' plurality vote for each row of ``x`` (n, n_in), as a NumPy array of
         n class indices: the class most members predict, a tie going to the class of the
-        lowest-numbered member among the tied ones (the book's conv.py ensemble)."""
+        lowest-numbered member among the tied ones (the book's conv.py ensemble).  NaN or
+        infinite values in ``x`` (in the population's dtype) are a DataError naming the first
+        one's row and column, and so is a member whose parameters are not finite."""
+        x = self._rows(x, "vote")
+        check_finite(self.backend.xp, x, "vote", self.dtype, self.backend.to_numpy, what="x")
+        self._check_parameters("vote", engine_finite(self.engine(), self.params, len(self)))
         out = self.feedforward(x)
         predictions = np.asarray(self.backend.to_numpy(self.backend.xp.argmax(out, axis=-1)))
         k, n = predictions.shape
@@ -219,9 +235,21 @@ class Population(Resumable):
     def _scores(self, data):
         return self.engine().scores(self.params, self.prepare(data)).reshape(len(self), 5)
 
+    def _check_parameters(self, what, finite) -> None:
+        """A DataError naming the members whose parameters are not finite (``finite``: one
+        flag per member, measured on the device)."""
+        members = [k for k, ok in enumerate(finite) if not ok > 0]
+        if members:
+            raise DataError(diverged(what, self.backend, self.params, members) +
+                            f"; pop[k] is member k alone, to use the others")
+
     def accuracy(self, data) -> list:
-        """Per member, the number of examples of ``data`` classified correctly."""
-        return [int(row[0]) for row in self._scores(data)]
+        """Per member, the number of examples of ``data`` classified correctly.  NaN or
+        infinite values, in the data or in a member's parameters (a run that diverged with
+        ``on_divergence="continue"``), are a DataError, not a count of class 0."""
+        scores = self._scores(data)
+        self._check_parameters("accuracy", scores[:, 4])
+        return [int(row[0]) for row in scores]
 
     def total_cost(self, data, lmbda=0.0, *, l1=0.0) -> list:
         """Per member, network2's total cost of ``data`` (lmbda, l1: one or one per member)."""

@@ -108,6 +108,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classi
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import Network, checks, use_backend
+from .data import check_finite
 from .errors import ConfigError, DataError, InputTypeError
 from .layers.base import Layer
 
@@ -265,20 +266,28 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         return index
 
     # -- prediction -----------------------------------------------------------------------
-    def _outputs(self, X) -> np.ndarray:
+    def _outputs(self, X, what) -> np.ndarray:
+        """The network's outputs for X, checked: scikit-learn refuses NaN and infinity in
+        float64; a value finite there but not in the network's dtype (1e39 in float32) is a
+        DataError too, not a row of NaN outputs, and so are parameters that are not
+        finite."""
         check_is_fitted(self, "network_")
         X = _validated(self, X, reset=False)
         net = self.network_
+        with np.errstate(over="ignore"):
+            X = X.astype(net.dtype, copy=False)
+        check_finite(np, X, what, net.dtype)
+        net._check_parameters(what)   # a diverged network: NaN outputs, argmax class 0
         return np.asarray(net.backend.to_numpy(net.feedforward(X)), dtype=np.float64)
 
     def predict(self, X) -> np.ndarray:
         """The label of the most active output unit for each row of X."""
-        outputs = self._outputs(X)
+        outputs = self._outputs(X, "predict")
         return self.classes_[np.argmax(outputs, axis=1)]
 
     def predict_proba(self, X) -> np.ndarray:
         """Output activations normalized to rows that sum to 1 (see the module docstring)."""
-        a = np.clip(self._outputs(X), 0.0, None)
+        a = np.clip(self._outputs(X, "predict_proba"), 0.0, None)
         total = a.sum(axis=1, keepdims=True)
         empty = total[:, 0] == 0
         a[empty] = 1.0

@@ -69,25 +69,28 @@ def test_whole_jax_epoch_runs_without_host_to_device_transfers():
 @pytest.mark.parametrize("device", ["device1", "no_x64"])
 def test_strict_device_epoch_stays_on_device(device):
     """device1: arrays that leave the device or mix devices raise.  no_x64: float32 and int32
-    only, like JAX's default.  (array-api-strict 2.6's argmax returns int64 even on no_x64,
-    where no int64 exists, so accuracy and cost are monitored on device1 only.)"""
+    only, like JAX's default (array-api-strict's own argmax returns int64 there, which that
+    device refuses: the backend's namespace fixes it, backends/strict_backend.py), with
+    accuracy and cost monitored, and predict and accuracy after training."""
     pytest.importorskip("array_api_strict")
-    accuracy = device != "no_x64"
     rng = np.random.default_rng(2)
     x, labels = rng.random((95, 7)), rng.integers(0, 3, 95)
     with nnxp.use_backend("numpy"):
         ref = nnxp.Network([7, 6, 3], seed=4)
         ref_hist = ref.SGD((x, labels), 2, 10, 0.5, lmbda=1.0, momentum=0.5,
-                           evaluation_data=(x, labels), monitor_evaluation_accuracy=accuracy,
-                           monitor_evaluation_cost=accuracy)
+                           evaluation_data=(x, labels), monitor_evaluation_accuracy=True,
+                           monitor_evaluation_cost=True)
     with nnxp.use_backend("array_api_strict", device) as be:
         net = nnxp.Network([7, 6, 3], seed=4)
         hist = net.SGD((x, labels), 2, 10, 0.5, lmbda=1.0, momentum=0.5,
-                       evaluation_data=(x, labels), monitor_evaluation_accuracy=accuracy,
-                       monitor_evaluation_cost=accuracy)
+                       evaluation_data=(x, labels), monitor_evaluation_accuracy=True,
+                       monitor_evaluation_cost=True)
         for w, b in net.params:
             assert w.device == be.device and b.device == be.device
         assert net.feedforward(be.asarray(x, "float32")).device == be.device
+        predicted = net.predict(be.asarray(x, "float32"))
+        assert predicted.device == be.device and predicted.dtype == be.index_dtype()
+        assert net.accuracy((x, labels)) == hist.evaluation_accuracy[-1]
         with pytest.raises(RuntimeError):  # strict refuses to hand a device array to NumPy
             np.asarray(net.params[0][0])
     # float32 through other kernels (NumPy's fused step, strict's generic one): within one
@@ -97,6 +100,26 @@ def test_strict_device_epoch_stays_on_device(device):
     np.testing.assert_allclose(hist.evaluation_cost, ref_hist.evaluation_cost, rtol=1e-4)
     for a, b in zip(params_numpy(net), params_numpy(ref)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("device", ["CPU_DEVICE", "device1", "no_x64"])
+def test_strict_argmax_is_numpys_in_the_devices_index_dtype(device):
+    """The backend's argmax (array-api-strict's own raises on no_x64): NumPy's answer (the
+    first maximum; the first NaN where there is one), on the device, in its index dtype."""
+    pytest.importorskip("array_api_strict")
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((5, 7)).astype(np.float32), rng.integers(0, 3, (4, 6)).astype(np.int32),
+              np.array([[1, np.nan, 3, np.nan], [2, 2, 1, 0], [np.inf, 0, np.inf, 1]],
+                       dtype=np.float32)]
+    with nnxp.use_backend("array_api_strict", device) as be:
+        for host in arrays:
+            a = be.xp.asarray(host, device=be.device)
+            for axis in (None, 0, 1, -1):
+                for keepdims in (False, True):
+                    got = be.xp.argmax(a, axis=axis, keepdims=keepdims)
+                    assert got.device == be.device and got.dtype == be.index_dtype()
+                    np.testing.assert_array_equal(
+                        be.to_numpy(got), np.argmax(host, axis=axis, keepdims=keepdims))
 
 
 def test_float64_on_a_device_without_it_is_refused_clearly():
