@@ -190,16 +190,22 @@ class Population(Resumable):
 
     def feedforward(self, x):
         """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out)."""
-        if not is_backend_array(x, self.backend):
-            given = x
+        given, xp = x, self.backend.xp
+        on_device = is_backend_array(x, self.backend)
+        if on_device:  # checked as host data is: a wrong shape met the library's matmul
+            numbers = xp.isdtype(x.dtype, ("bool", "integral", "real floating"))
+        else:
             try:
                 x = np.asarray(x)
             except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
                 x = np.asarray(None)
-            if x.ndim != 2 or x.shape[1] != self.sizes[0] or x.dtype.kind not in "fiub":
-                raise DataError(f"feedforward: x must be numbers of shape (n, {self.sizes[0]})"
-                                f", got {checks.show(given)}")
-            x = self.backend.asarray(x, self.dtype)
+            numbers = x.dtype.kind in "fiub"
+        shape = tuple(x.shape)
+        if len(shape) != 2 or shape[1] != self.sizes[0] or not numbers:
+            raise DataError(f"feedforward: x must be numbers of shape (n, {self.sizes[0]})"
+                            f", got {checks.show(given)}")
+        x = (xp.astype(x, self.backend.float_dtype(self.dtype)) if on_device
+             else self.backend.asarray(x, self.dtype))
         with self.backend.device_scope():
             return core.apply(self.spec, self.params, x)
 

@@ -196,3 +196,17 @@ def test_members_evaluation_and_best(backend):
 def test_bad_population_arguments_are_clear_errors(call, match):
     with pytest.raises(nnxp.NNXPError, match=match):
         call()
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (6,), (4, 6, 1)])
+def test_device_input_of_the_wrong_shape_is_refused_by_vote_and_feedforward(backend, shape):
+    # an array already on the device skipped every check: a wrong width met the library's
+    # matmul (TypeError, RuntimeError or ValueError), and one row (6,) voted as if it were data
+    pop = nnxp.Population(SIZES, seeds=[0, 1])
+    x = backend.asarray(np.ones(shape), "float32")
+    for call in (pop.vote, pop.feedforward):
+        with pytest.raises(nnxp.DataError, match=r"x must be numbers of shape \(n, 6\)"):
+            call(x)
+    rows = backend.asarray(np.ones((4, 6)), "float32")
+    assert pop.vote(rows).shape == (4,)
+    assert np.array_equal(to_numpy(pop.feedforward(rows)), to_numpy(pop.feedforward(np.ones((4, 6)))))
