@@ -325,6 +325,7 @@ class Network(Resumable):
         return self._fit(plan, optimizer, train_set, eval_set, None, **extras)[1]
 
     _loader = "nnxp.load"
+    _resume_options = ("callbacks", "progress", "health", "devices")
 
     @staticmethod
     def _load(path, dtype):

@@ -264,6 +264,7 @@ class Population(Resumable):
         return self.histories
 
     _loader = "nnxp.load_population"
+    _resume_options = ("callbacks", "progress", "devices")
 
     @staticmethod
     def _load(path, dtype):

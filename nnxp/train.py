@@ -51,6 +51,7 @@ loop.RunState (epochs done, trackers, shuffling stream) and one History per memb
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import numpy as np
 
@@ -63,9 +64,11 @@ from .history import History
 from .loop import fresh_state, run
 from .masks import ON_A_MESH, MaskStream, has_dropout, mask_seed
 from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
-from .plan import transform_for
+from .plan import Plan, transform_for
 
 __all__ = ["fit", "resumable", "Resumable"]
+
+_PLAN_SHORTHANDS = {"momentum", "nesterov", "early_stopping_n"}
 
 
 def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dtype,
@@ -207,7 +210,8 @@ def resumable(saved, where, train_set, eval_set, backend, *, epochs=None, other_
 class Resumable:
     """``resume`` for a shell loaded from a checkpoint.  The shell holds ``checkpoint`` (plan,
     state, leaves, and its History or list of K), ``source`` (the file), ``backend``,
-    ``dtype``, ``params``, ``optimizer_state``, and defines ``prepare(data, name)``,
+    ``dtype``, ``params``, ``optimizer_state``, ``_resume_options`` (the names ``resume``
+    passes on to ``_fit``; others are a ConfigError), and defines ``prepare(data, name)``,
     ``_fit(plan, optimizer, train_set, eval_set, resume, **options)``, ``_load(path, dtype)``
     and ``_loader`` (its loader's name, for messages)."""
 
@@ -226,6 +230,7 @@ class Resumable:
             raise ConfigError(f"this {what} was not loaded from a checkpoint; train it with SGD "
                               f"(checkpoint=path) and load it with {self._loader}(path) to "
                               "resume")
+        self._check_options(options)
         plan, state, leaves, history = self.checkpoint
         if epochs is not None:
             epochs = checks.number("epochs", epochs, strict=False, integer=True)
@@ -251,6 +256,19 @@ class Resumable:
             raise
         self._resumable(plan, state, history)
         return history
+
+    def _check_options(self, options) -> None:
+        """``resume``'s options are the shell's ``_resume_options``; a plan's argument
+        (mini_batch_size, eta, ...) is refused by name: the run goes on with its own plan."""
+        what = f"{type(self).__name__}.resume"
+        planned = sorted(set(options) & ({f.name for f in fields(Plan)} | _PLAN_SHORTHANDS))
+        if planned:
+            raise ConfigError(f"{what} goes on with the run's own plan, as its checkpoint holds "
+                              f"it ({', '.join(planned)} included); it takes "
+                              f"{', '.join(self._resume_options)} (and epochs=, the new "
+                              f"total). To train with another {planned[0]}, load the file and "
+                              f"call SGD")
+        checks.unknown(what, options, self._resume_options)
 
     def _resumable(self, plan, state, history) -> None:
         """Resumable again, from where the shell is now (the end of an epoch)."""

@@ -281,3 +281,34 @@ def test_an_interrupted_resume_rewinds_to_the_file(tmp_path):
     straight.SGD((X, Y), 3, 10, 0.5, **train)
     for a, b in zip(_params(pop), _params(straight)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("option,message", [
+    (dict(mini_batch_size=5), "goes on with the run's own plan.*mini_batch_size"),
+    (dict(eta=0.1), "goes on with the run's own plan.*eta"),
+    (dict(momentum=0.9), "goes on with the run's own plan.*momentum"),
+    (dict(colbacks=[]), r"unknown keyword arguments \['colbacks'\]"),
+])
+@pytest.mark.parametrize("kind", ["network", "population"])
+def test_resume_refuses_what_it_cannot_take_by_name(tmp_path, kind, option, message):
+    # they reached the shell's private _fit: "TypeError: Population._fit() got an unexpected
+    # keyword argument 'mini_batch_size'"
+    path = tmp_path / "run.json"
+    if kind == "network":
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+        run = nnxp.load(path)
+    else:
+        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+        run = nnxp.load_population(path)
+    before = path.read_bytes()
+    with pytest.raises(nnxp.ConfigError, match=message):
+        run.resume((X, Y), epochs=2, **option)
+    assert path.read_bytes() == before
+
+
+def test_a_population_resume_refuses_health(tmp_path):
+    path = tmp_path / "pop.json"
+    nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    with pytest.raises(nnxp.ConfigError, match=r"Population.resume got unknown keyword "
+                                               r"arguments \['health'\]"):
+        nnxp.load_population(path).resume((X, Y), epochs=2, health=True)
