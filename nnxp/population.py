@@ -103,6 +103,10 @@ class Population(Resumable):
                  weight_init=None, bias_init=None, dtype="float32", backend=None,
                  max_memory=None):
         self.cost = cost_from_name(CrossEntropyCost if cost is None else cost)
+        for name, fn in (("weight_init", weight_init), ("bias_init", bias_init)):
+            if fn is not None and not callable(fn):  # as Network: before K members are drawn
+                raise ConfigError(f"{name} must be a function (rng, shape) -> array, got "
+                                  f"{checks.show(fn)}")
         if has_layers(sizes):
             core.check_dense_options(sizes, activation=activation, weight_init=weight_init,
                                      bias_init=bias_init)

@@ -210,3 +210,17 @@ def test_device_input_of_the_wrong_shape_is_refused_by_vote_and_feedforward(back
     rows = backend.asarray(np.ones((4, 6)), "float32")
     assert pop.vote(rows).shape == (4,)
     assert np.array_equal(to_numpy(pop.feedforward(rows)), to_numpy(pop.feedforward(np.ones((4, 6)))))
+
+
+@pytest.mark.parametrize("build", [
+    lambda **kw: nnxp.Population(SIZES, seeds=[0, 1], **kw),
+    lambda **kw: nnxp.Network(SIZES, seed=0, **kw)], ids=["population", "network"])
+@pytest.mark.parametrize("options,message", [
+    (dict(weight_init=3), "weight_init must be a function"),          # TypeError: not callable
+    (dict(bias_init="normal"), "bias_init must be a function"),
+    (dict(weight_init=lambda rng, shape: "x"), "arrays of real numbers"),  # NumPy's ValueError
+    (dict(weight_init=lambda rng, shape: [[1.0, 2.0], [3.0]]), "arrays of real numbers"),
+])
+def test_initializers_that_are_not_functions_of_arrays_are_refused(build, options, message):
+    with pytest.raises(nnxp.ConfigError, match=message):
+        build(**options)
