@@ -13,6 +13,7 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
                         -> [History] * K
     pop[k] -> Network          member k on its own (its parameters, spec, seed)
     pop.best(metric="evaluation_accuracy") -> Network    the member whose last record is best
+                                         (diverged members passed over)
     pop.resume(training_data, evaluation_data=None, *, checkpoint=None, epochs=None, ...)
     load_population(path) -> Population    (also Population.load) from SGD(checkpoint=path)
     pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
@@ -77,7 +78,7 @@ from .engines import engine_for
 from .errors import ConfigError, DataError
 from .history import History, members_line
 from .initializers import default_weight, normal_bias
-from .loop import total_cost
+from .loop import engine_finite, total_cost
 from .core import layer_activations
 from .diagnostics.health import HealthMonitor
 from .network import Network, has_layers
@@ -91,6 +92,8 @@ from .train import Resumable, fit
 
 __all__ = ["Population", "load_population"]
 
+_METRICS = ("evaluation_accuracy", "evaluation_cost", "training_accuracy", "training_cost",
+            "validation_accuracy")   # what a record may hold that best() can rank
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "schedule", "monitor_every", "monitor_subset", "callbacks", "progress",
             "on_divergence", "devices", "checkpoint")
@@ -172,17 +175,32 @@ class Population(Resumable):
 
     def best(self, metric="evaluation_accuracy") -> Network:
         """The member whose history has the best value of ``metric`` (the highest accuracy,
-        the lowest cost) at its last epoch; its History is ``net.history``."""
+        the lowest cost) at its last epoch; its History is ``net.history``.  A diverged
+        epoch's record measured parameters that were not kept (on_divergence="stop" keeps
+        those of the epoch before), so a member's last epoch is its last one not diverged;
+        a member whose parameters are not finite, or whose value there is NaN
+        (on_divergence="continue"), is not a candidate."""
+        if not isinstance(metric, str) or metric not in _METRICS:
+            raise ConfigError(f"metric must be one of {', '.join(_METRICS)}; got "
+                              f"{checks.show(metric)}")
         if self.histories is None:
             raise ConfigError("train the population first (pop.SGD); best() compares its "
                               "histories")
-        values = []
-        for history in self.histories:
-            series = [r[metric] for r in history.records if metric in r]
-            values.append(series[-1] if series else None)
-        if all(v is None for v in values):
+        values, recorded = [], False
+        finite = engine_finite(self.engine(), self.params, len(self))
+        for history, ok in zip(self.histories, finite):
+            series = [r[metric] for r in history.records
+                      if metric in r and not r.get("diverged")]
+            recorded = recorded or any(metric in r for r in history.records)
+            usable = ok and series and not math.isnan(series[-1])
+            values.append(series[-1] if usable else None)
+        if not recorded:
             raise ConfigError(f"no member recorded {metric!r}; monitor it in SGD (e.g. "
                               f"monitor_evaluation_accuracy=True)")
+        if all(v is None for v in values):
+            raise ConfigError(f"no member has a {metric} to compare: every member diverged "
+                              f"(NaN, or stopped in its first epoch); see pop.histories[k]."
+                              f"stop_reason")
         sign = -1.0 if metric.endswith("cost") else 1.0
         k = max((i for i, v in enumerate(values) if v is not None),
                 key=lambda i: (sign * values[i], -i))

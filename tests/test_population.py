@@ -224,3 +224,32 @@ def test_device_input_of_the_wrong_shape_is_refused_by_vote_and_feedforward(back
 def test_initializers_that_are_not_functions_of_arrays_are_refused(build, options, message):
     with pytest.raises(nnxp.ConfigError, match=message):
         build(**options)
+
+
+@pytest.mark.parametrize("on_divergence", ["stop", "continue"])
+def test_best_passes_over_diverged_members(backend, on_divergence):
+    # a member whose cost was NaN (on_divergence="continue") was "best" by evaluation cost (NaN
+    # compares false), and a diverged epoch's record ranked parameters that were not kept
+    x, y = _data()
+    pop = nnxp.Population(SIZES, seeds=[0, 1, 2], cost="QuadraticCost", activation="ReLU",
+                          output_activation="Identity", dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pop.SGD((x, y), 2, 10, [1e8, 0.5, 1e8], evaluation_data=(x, y),
+                monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
+                monitor_training_cost=True, on_divergence=on_divergence)
+        assert np.isnan(pop.total_cost((x, y))[0]) == (on_divergence == "continue")
+        for metric in ("evaluation_cost", "training_cost", "evaluation_accuracy"):
+            assert pop.best(metric).seed == 1
+    with pytest.raises(nnxp.ConfigError, match="metric must be one of"):
+        pop.best("evaluation_acuracy")
+
+
+def test_best_of_a_population_that_all_diverged_says_so():
+    x, y = _data()
+    pop = nnxp.Population(SIZES, seeds=[0, 1], cost="QuadraticCost", activation="ReLU",
+                          output_activation="Identity", dtype="float64")
+    pop.SGD((x, y), 1, 10, 1e20, evaluation_data=(x, y), monitor_evaluation_accuracy=True)
+    assert all(h.stop_reason.startswith("diverged") for h in pop.histories)
+    with pytest.raises(nnxp.ConfigError, match="every member diverged"):
+        pop.best()
