@@ -234,9 +234,17 @@ class Population(Resumable):
     def vote(self, x):
         """The members' plurality vote for each row of ``x`` (n, n_in), as a NumPy array of
         n class indices: the class most members predict, a tie going to the class of the
-        lowest-numbered member among the tied ones (the book's conv.py ensemble)."""
-        out = self.feedforward(x)
-        predictions = np.asarray(self.backend.to_numpy(self.backend.xp.argmax(out, axis=-1)))
+        lowest-numbered member among the tied ones (the book's conv.py ensemble).  Outputs that
+        are NaN or infinite (NaN in ``x``, diverged parameters) are a DataError, not a vote."""
+        out, xp = self.feedforward(x), self.backend.xp
+        with self.backend.device_scope():
+            finite = xp.all(xp.isfinite(xp.reshape(out, (len(self), -1))), axis=1)
+        bad = np.flatnonzero(~np.asarray(self.backend.to_numpy(finite)))
+        if bad.size:  # argmax of NaN is class 0: a vote the members did not cast
+            raise DataError(f"vote: the outputs of member(s) {checks.show(bad.tolist())} are NaN "
+                            f"or infinite (x holds NaN or infinity, or their parameters "
+                            f"diverged: on_divergence='stop' keeps the last finite ones)")
+        predictions = np.asarray(self.backend.to_numpy(xp.argmax(out, axis=-1)))
         k, n = predictions.shape
         counts = np.zeros((n, self.sizes[-1]), dtype=np.int64)
         np.add.at(counts, (np.arange(n)[None, :].repeat(k, 0), predictions), 1)

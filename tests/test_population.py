@@ -253,3 +253,18 @@ def test_best_of_a_population_that_all_diverged_says_so():
     assert all(h.stop_reason.startswith("diverged") for h in pop.histories)
     with pytest.raises(nnxp.ConfigError, match="every member diverged"):
         pop.best()
+
+
+def test_vote_refuses_outputs_that_are_not_finite(backend):
+    # argmax of a NaN row is 0: NaN in x, or a member whose parameters diverged, voted class 0
+    x, _ = _data(20)
+    pop = nnxp.Population(SIZES, seeds=[0, 1, 2])
+    bad = x.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(nnxp.DataError, match=r"member\(s\) \[0, 1, 2\] are NaN or infinite"):
+        pop.vote(bad)
+    host = [[np.array(to_numpy(a)) for a in layer] for layer in pop.params]
+    host[0][0][1, 0, 0] = np.nan
+    pop.params = tuple(tuple(backend.asarray(a, "float32") for a in layer) for layer in host)
+    with pytest.raises(nnxp.DataError, match=r"member\(s\) \[1\] are NaN or infinite"):
+        pop.vote(x)
