@@ -355,7 +355,8 @@ class Population(Resumable):
 def _seeds(seeds, sizes, dtype, max_memory, count=None) -> list:
     """The members' seeds, checked, once K x the network's size is known to fit in memory
     (bounded before any seed list or parameter is made: ``seeds=range(10**9)`` costs nothing)."""
-    if isinstance(seeds, (str, bytes, dict, set, frozenset)) or not hasattr(seeds, "__iter__"):
+    if isinstance(seeds, (str, bytes, dict, set, frozenset)) or not hasattr(seeds, "__iter__") \
+            or getattr(seeds, "ndim", None) == 0:  # a 0-d array iterates only to fail
         raise ConfigError(f"seeds must be a list of integer seeds, one per member (e.g. "
                           f"range(16)); got {checks.show(seeds)}")
     one, bound = checks.network_bytes(sizes, 1, dtype, count), None

@@ -178,6 +178,8 @@ def test_members_evaluation_and_best(backend):
 @pytest.mark.parametrize("call,match", [
     (lambda: nnxp.Population(SIZES, seeds=3), "seeds must be a list of integer seeds"),
     (lambda: nnxp.Population(SIZES, seeds=[]), "at least one"),
+    (lambda: nnxp.Population(SIZES, seeds=np.array(5)), "seeds must be a list of integer seeds"),
+    # ^ TypeError: len() of unsized object
     (lambda: nnxp.Population(SIZES, seeds=[0, -1]), "seed must be a non-negative integer"),
     (lambda: nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, [0.1, 0.2, 0.3]),
      r"eta must be one number or 2 numbers \(one per member\), got 3"),
