@@ -119,6 +119,8 @@ class _Fields:
             self.fail(field, "missing")
         try:
             return check(field, d[key])
+        except DataError:  # the check's own fail(): already names the file and the field
+            raise
         except (ConfigError, TypeError, ValueError) as exc:
             self.fail(field, checks.clip(exc))
 

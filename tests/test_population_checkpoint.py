@@ -312,3 +312,25 @@ def test_a_population_resume_refuses_health(tmp_path):
     with pytest.raises(nnxp.ConfigError, match=r"Population.resume got unknown keyword "
                                                r"arguments \['health'\]"):
         nnxp.load_population(path).resume((X, Y), epochs=2, health=True)
+
+
+@pytest.mark.parametrize("where,value", [
+    (("checkpoint", "plan", "engine"), "os.system"),
+    (("checkpoint", "plan", "optimizer"), "adam"),
+    (("checkpoint", "plan", "monitor_evaluation_accuracy"), "yes"),
+    (("checkpoint", "state", "trackers", 1, "stop_reason"), 5),
+    (("checkpoint", "state", "trackers"), [{}]),
+])
+def test_an_edited_field_is_named_once(tmp_path, where, value):
+    # "'pop.json': checkpoint field plan.engine: 'pop.json': checkpoint field plan.engine: ..."
+    path = _checkpointed(tmp_path)
+    d = json.loads(path.read_text())
+    target = d
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    path.write_text(json.dumps(d))
+    with pytest.raises(nnxp.DataError, match="checkpoint field") as info:
+        nnxp.load_population(path)
+    assert str(info.value).count("checkpoint field") == 1
+    assert str(info.value).count(str(path)) == 1
