@@ -334,3 +334,28 @@ def test_an_edited_field_is_named_once(tmp_path, where, value):
         nnxp.load_population(path)
     assert str(info.value).count("checkpoint field") == 1
     assert str(info.value).count(str(path)) == 1
+
+
+@pytest.mark.parametrize("edit,field", [
+    (lambda h: h.update(records=h["records"] * 3), r"histories\[1\].records\[2\].epoch"),
+    (lambda h: h["records"].reverse(), r"histories\[1\].records\[1\].epoch"),
+    (lambda h: h["records"][1].update(epoch=7), r"histories\[1\].records\[1\].epoch"),
+])
+def test_a_history_that_is_not_the_runs_epochs_is_refused(tmp_path, edit, field):
+    # six records of a two-epoch run were resumed into a history of seven
+    path = _checkpointed(tmp_path)
+    d = json.loads(path.read_text())
+    edit(d["checkpoint"]["histories"][1])
+    path.write_text(json.dumps(d))
+    with pytest.raises(nnxp.DataError, match=f"checkpoint field {field}: .* the run has done 2"):
+        nnxp.load_population(path)
+
+
+def test_a_network_history_that_is_not_the_runs_epochs_is_refused(tmp_path):
+    path = tmp_path / "net.json"
+    nnxp.Network(SIZES, seed=0).SGD((X, Y), 2, 10, 0.5, checkpoint=path)
+    d = json.loads(path.read_text())
+    d["checkpoint"]["history"]["records"] *= 2
+    path.write_text(json.dumps(d))
+    with pytest.raises(nnxp.DataError, match=r"checkpoint field history.records\[2\].epoch"):
+        nnxp.load(path)
