@@ -109,8 +109,9 @@ def test_files_of_the_other_kind_are_refused(tmp_path):
     nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=pop_path)
     with pytest.raises(nnxp.DataError, match="not a population file"):
         nnxp.load_population(net_path)
-    with pytest.raises(nnxp.DataError, match="lacks the keys of a network file"):
-        nnxp.load(pop_path)
+    with pytest.raises(nnxp.DataError, match="lacks the keys of a network file.*it is a "
+                                             r"population file, which loads with nnxp.load_pop"):
+        nnxp.load(pop_path)   # the remedy was given one way only
 
 
 def _checkpointed(tmp_path):
