@@ -165,6 +165,7 @@ class Network(Resumable):
                               "for its int entries)")
         host = core.init_params(self.sizes, weight_init, bias_init or self.bias_init,
                                 self._init_seed, self.layers)
+        self._leave_run()
         self.params = core.to_device(self.backend, host, self.dtype)
         self.optimizer_state = None
 
@@ -213,6 +214,7 @@ class Network(Resumable):
             if not np.isfinite(a).all():
                 raise DataError(f"net.{what}[{l}] contains NaN or infinite values")
             arrays.append(self.backend.asarray(a))
+        self._leave_run()
         self.optimizer_state = None
         return arrays
 
@@ -322,6 +324,7 @@ class Network(Resumable):
         train_set = self.prepare(training_data, "training_data")
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
+        self._leave_run()
         return self._fit(plan, optimizer, train_set, eval_set, None, **extras)[1]
 
     _loader = "nnxp.load"

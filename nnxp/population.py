@@ -290,6 +290,7 @@ class Population(Resumable):
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
         self.histories = [History() for _ in range(len(self))]
+        self._leave_run()
         self._fit(plan, optimizer, train_set, eval_set, None, **extras)
         return self.histories
 

@@ -213,7 +213,8 @@ class Resumable:
     ``dtype``, ``params``, ``optimizer_state``, ``_resume_options`` (the names ``resume``
     passes on to ``_fit``; others are a ConfigError), and defines ``prepare(data, name)``,
     ``_fit(plan, optimizer, train_set, eval_set, resume, **options)``, ``_load(path, dtype)``
-    and ``_loader`` (its loader's name, for messages)."""
+    and ``_loader`` (its loader's name, for messages); it calls ``_leave_run()`` before its
+    parameters change otherwise (SGD, new weights), after which ``resume`` is refused."""
 
     def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
                other_data=False, **options):
@@ -227,6 +228,12 @@ class Resumable:
         >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
         if self.checkpoint is None:
             what = type(self).__name__.lower()
+            if getattr(self, "_left_run", None) is not None:
+                raise ConfigError(f"this {what} was loaded from {self._left_run!r}, then its "
+                                  f"parameters were changed (SGD, new weights): resuming would "
+                                  f"go on with that run's plan and optimizer state from other "
+                                  f"parameters, and overwrite its file; load the file again "
+                                  f"({self._loader}) to resume that run")
             raise ConfigError(f"this {what} was not loaded from a checkpoint; train it with SGD "
                               f"(checkpoint=path) and load it with {self._loader}(path) to "
                               "resume")
@@ -256,6 +263,12 @@ class Resumable:
             raise
         self._resumable(plan, state, history)
         return history
+
+    def _leave_run(self) -> None:
+        """The parameters are about to change outside the loaded run (a new SGD run, new
+        weights): it can no longer be resumed from them."""
+        if getattr(self, "checkpoint", None) is not None:
+            self.checkpoint, self._left_run = None, self.source
 
     def _check_options(self, options) -> None:
         """``resume``'s options are the shell's ``_resume_options``; a plan's argument

@@ -360,3 +360,34 @@ def test_a_network_history_that_is_not_the_runs_epochs_is_refused(tmp_path):
     path.write_text(json.dumps(d))
     with pytest.raises(nnxp.DataError, match=r"checkpoint field history.records\[2\].epoch"):
         nnxp.load(path)
+
+
+def _retrain(run):
+    run.SGD((X, Y), 1, 10, 5.0)
+
+
+@pytest.mark.parametrize("kind,change", [
+    ("population", _retrain),
+    ("network", _retrain),
+    ("network", lambda net: setattr(net, "weights", [w * 2 for w in net.weights])),
+    ("network", lambda net: net.large_weight_initializer()),
+])
+def test_a_run_whose_parameters_changed_since_it_was_loaded_is_not_resumed(tmp_path, kind,
+                                                                             change):
+    # load, SGD (or new weights), resume: the old run's plan, state and optimizer state went on
+    # from the new parameters, and the hybrid overwrote the checkpoint file
+    path = tmp_path / "run.json"
+    if kind == "network":
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), 2, 10, 0.5, momentum=0.5, checkpoint=path)
+        run = nnxp.load(path)
+    else:
+        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 2, 10, 0.5, momentum=0.5, checkpoint=path)
+        run = nnxp.load_population(path)
+    before = path.read_bytes()
+    change(run)
+    with pytest.raises(nnxp.ConfigError, match="then its parameters were changed.*load the "
+                                               "file again"):
+        run.resume((X, Y), epochs=3)
+    assert path.read_bytes() == before
+    again = nnxp.load(path) if kind == "network" else nnxp.load_population(path)
+    again.resume((X, Y), epochs=3)   # the file itself still resumes
