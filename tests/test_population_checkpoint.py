@@ -391,3 +391,13 @@ def test_a_run_whose_parameters_changed_since_it_was_loaded_is_not_resumed(tmp_p
     assert path.read_bytes() == before
     again = nnxp.load(path) if kind == "network" else nnxp.load_population(path)
     again.resume((X, Y), epochs=3)   # the file itself still resumes
+
+
+def test_a_run_loaded_in_another_dtype_is_told_so_at_resume(tmp_path):
+    # "trained on other data than these": the data were the same, the dtype was not
+    path = tmp_path / "pop.json"
+    nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    with pytest.raises(nnxp.DataError, match=r"in float64\); resume with the same training "
+                                             r"data in the run's dtype \(a checkpoint loaded "
+                                             r"with another dtype="):
+        nnxp.load_population(path, dtype="float64").resume((X, Y), epochs=2)
