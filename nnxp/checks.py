@@ -24,7 +24,8 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     memory_limit() -> (bytes | None, where)  the most this process may use, and what says so
     memory(what, need, max_memory=None)      a ConfigError when ``need`` bytes exceed the limit
 
-Members a population's callback names (``members``): None or False (none), True (every member),
+Members a population's callback names (``members``): None or False (none), True (every member;
+NumPy's ``bool_`` and 0-d boolean arrays count as True and False),
 a list (tuple, set, range, 1-D integer array) of member indices in [0, k), or a boolean mask of
 exactly k values (a list of bools or a 1-D boolean array).  Anything else -- one bare int, a
 negative or out-of-range index, a float such as 2.0, a string, a mask of another length, bools
@@ -136,6 +137,9 @@ def each(value, k) -> list:
 def members(value, k, what="a callback") -> list:
     """The member indices ``value`` names, for a population of ``k`` (see the module
     docstring): sorted, without repeats."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item") \
+            and isinstance(value.item(), bool):   # NumPy's bool_, a 0-d boolean array
+        value = value.item()
     if value is None or value is False:
         return []
     if value is True:

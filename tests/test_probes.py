@@ -49,6 +49,8 @@ def _stopped_by(verdict, k=3):
     ({2}, [2]), (range(1, 3), [1, 2]), ([1, 1], [1]), (np.array([2]), [2]),
     ([True, False, False], [0]), ([False, True, True], [1, 2]),
     (np.array([False, False, True]), [2]), ([np.True_, np.False_, np.False_], [0]),
+    # NumPy's booleans (``return np.mean(...) > 0.9``) were refused as not True or False
+    (np.True_, [0, 1, 2]), (np.False_, []), (np.array(True), [0, 1, 2]),
 ], ids=repr)
 def test_a_callback_names_members_by_index_or_mask(backend, verdict, stopped):
     assert _stopped_by(verdict) == stopped
