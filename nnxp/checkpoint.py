@@ -387,7 +387,7 @@ def check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_d
         raise DataError(f"this run trained on other data than these: the checkpoint "
                         f"{where!r} holds the fingerprint {state.data} ({state.n_train} "
                         f"examples), the data given have {fingerprint} ({train_set.n} "
-                        f"examples, in {dtype_name(train_set.x.dtype)}); resume with the same "
-                        f"training data in the run's dtype (a checkpoint loaded with another "
-                        f"dtype= sees them as other data), or pass other_data=True to continue "
-                        f"on these")
+                        f"examples); resume with the same training data in the run's dtype "
+                        f"(these are {dtype_name(train_set.x.dtype)}: a checkpoint loaded with "
+                        f"another dtype= sees them as other data), or pass other_data=True to "
+                        f"continue on these")

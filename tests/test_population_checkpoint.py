@@ -397,7 +397,7 @@ def test_a_run_loaded_in_another_dtype_is_told_so_at_resume(tmp_path):
     # "trained on other data than these": the data were the same, the dtype was not
     path = tmp_path / "pop.json"
     nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
-    with pytest.raises(nnxp.DataError, match=r"in float64\); resume with the same training "
-                                             r"data in the run's dtype \(a checkpoint loaded "
-                                             r"with another dtype="):
+    with pytest.raises(nnxp.DataError, match=r"resume with the same training data in the "
+                                             r"run's dtype \(these are float64: a checkpoint "
+                                             r"loaded with another dtype="):
         nnxp.load_population(path, dtype="float64").resume((X, Y), epochs=2)
