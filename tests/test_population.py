@@ -270,3 +270,17 @@ def test_vote_refuses_outputs_that_are_not_finite(backend):
     pop.params = tuple(tuple(backend.asarray(a, "float32") for a in layer) for layer in host)
     with pytest.raises(nnxp.DataError, match=r"member\(s\) \[1\] are NaN or infinite"):
         pop.vote(x)
+
+
+def test_an_eta_function_may_return_one_eta_per_member_as_an_array():
+    # eta=np.array([...]) is one per member, but a function returning one was refused:
+    # "eta(0) must be a number, got a ndarray of shape (3,)"
+    x, y = _data()
+    base = np.array([0.1, 0.2, 0.4])
+    histories = nnxp.Population(SIZES, seeds=[0, 1, 2]).SGD(
+        (x, y), 2, 10, lambda epoch: base * 0.5 ** epoch, shuffle=0)
+    assert [[r["eta"] for r in h.records] for h in histories] == \
+        [[0.1, 0.05], [0.2, 0.1], [0.4, 0.2]]
+    with pytest.raises(nnxp.ConfigError, match=r"one number or 3 \(one per member\) at epoch 0; "
+                                               r"got 2"):
+        nnxp.Population(SIZES, seeds=[0, 1, 2]).SGD((x, y), 1, 10, lambda e: base[:2])
