@@ -17,7 +17,8 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     dtype(value) -> "float32" | "float64"
     shuffle(value) -> bool | int
     engine(value) -> str | None             an engine's name, not yet checked against a backend
-    callables(name, value) -> list          a callable or a list of them
+    callables(name, value, signature=None) -> list    a callable or a list of them (each
+                                            taking ``signature``'s arguments)
     path(name, value) -> str                a str or os.PathLike, as a string
     unknown(what, given, known)             an error for unknown keyword arguments
     network_bytes(sizes, members=1, dtype="float32", count=None) -> int   estimated memory
@@ -43,6 +44,7 @@ cannot fit; it does not promise that what passes will (other memory is in use to
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import os
@@ -229,13 +231,25 @@ def engine(value):
     return value
 
 
-def callables(name, value) -> list:
+def callables(name, value, signature=None) -> list:
+    """A callable or a list of them; with ``signature`` (such as "callback(record, net)"),
+    each must accept its arguments, positionally: refused before training, not after its
+    first epoch (callables whose signature Python cannot read are taken as they are)."""
     values = [] if value is None else list(value) if isinstance(value, (list, tuple)) \
         else [value]
     for v in values:
         if not callable(v):
             raise InputTypeError(f"{name} must be callables (or a list of them), got "
                                  f"{show(v)}")
+        if signature is not None:
+            arguments = signature[signature.index("(") + 1:-1].split(", ")
+            try:
+                inspect.signature(v).bind(*arguments)
+            except (ValueError, TypeError) as exc:
+                if isinstance(exc, TypeError):  # ValueError: no signature to read
+                    raise InputTypeError(f"{name}: each is called as {signature}, but "
+                                         f"{show(v)} cannot take those arguments ({exc})"
+                                         ) from None
     return values
 
 

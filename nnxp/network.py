@@ -338,7 +338,7 @@ class Network(Resumable):
              callbacks=(), progress=False, health=False, devices=None):
         """train.fit with this network's view: callbacks ``callback(record, net)`` (True
         stops), the health monitor, the progress line; -> (RunState, History)."""
-        callbacks = checks.callables("callbacks", callbacks)
+        callbacks = checks.callables("callbacks", callbacks, "callback(record, net)")
         progress = checks.flag("progress", progress)
         from .diagnostics import HealthMonitor
         if not (health is None or isinstance(health, (bool, HealthMonitor))):

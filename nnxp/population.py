@@ -313,7 +313,8 @@ class Population(Resumable):
              callbacks=(), progress=False, devices=None):
         """train.fit with this population's view: ``callback(records, pop)`` naming members to
         stop (checks.members), the progress line."""
-        callbacks, k = checks.callables("callbacks", callbacks), len(self)
+        callbacks, k = checks.callables("callbacks", callbacks,
+                                                      "callback(records, pop)"), len(self)
         progress = checks.flag("progress", progress)
         if any(isinstance(callback, HealthMonitor) for callback in callbacks):
             raise ConfigError("a HealthMonitor diagnoses one network, not a population: train "

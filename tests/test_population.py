@@ -284,3 +284,38 @@ def test_an_eta_function_may_return_one_eta_per_member_as_an_array():
     with pytest.raises(nnxp.ConfigError, match=r"one number or 3 \(one per member\) at epoch 0; "
                                                r"got 2"):
         nnxp.Population(SIZES, seeds=[0, 1, 2]).SGD((x, y), 1, 10, lambda e: base[:2])
+
+
+def _one_argument(records):
+    return None
+
+
+def _three_arguments(records, pop, other):
+    return None
+
+
+@pytest.mark.parametrize("callback", [_one_argument, _three_arguments, lambda *, pop: None])
+@pytest.mark.parametrize("train", [
+    lambda cb: nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, 0.5, callbacks=[cb]),
+    lambda cb: nnxp.Network(SIZES, seed=0).SGD(_data(), 1, 10, 0.5, callbacks=cb),
+], ids=["population", "network"])
+def test_a_callback_that_cannot_take_its_arguments_is_refused_before_training(train, callback):
+    # the TypeError came from the call after the first epoch, whose work (and checkpoint) it lost
+    with pytest.raises(nnxp.InputTypeError, match=r"is called as callback\(records?, (pop|net)\)"
+                                                  r", but .* cannot take those arguments"):
+        train(callback)
+
+
+def test_callbacks_of_any_form_that_takes_two_arguments_run():
+    seen = []
+
+    class Watcher:
+        def __call__(self, records, pop):
+            seen.append("object")
+
+    def flexible(*args, stop=False):
+        seen.append(len(args))
+
+    nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, 0.5,
+                                             callbacks=[Watcher(), flexible, print])
+    assert seen == ["object", 2]
