@@ -299,7 +299,8 @@ class Network(Resumable):
         (also network2 ports' ``early_stopping_n``); ``schedule=n`` (halve eta after n epochs
         without improvement, stop at eta/128); ``monitor_every=k``, ``monitor_subset=s``;
         ``checkpoint=path``; ``shuffle`` (True, False = the given order, or an int seed);
-        ``engine``; ``callbacks`` (``callback(record, net)``, True stops); ``progress``;
+        ``engine``; ``callbacks`` (``callback(record, net)``: True stops, False or None goes
+        on, anything else is a ConfigError); ``progress``;
         ``health``; ``on_divergence`` ("stop", the default, or "continue"); ``devices`` (JAX:
         a number of devices or a list of them, each mini-batch split over them; see
         engines/jax_mesh.py).  ``eta`` may be a function of the epoch.
@@ -356,8 +357,9 @@ class Network(Resumable):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state
 
         def after_epoch(records, active):
-            return [0] if any([bool(callback(records[0], self)) for callback in callbacks]) \
-                else None
+            verdicts = [_stops(callback, callback(records[0], self), records[0]["epoch"])
+                        for callback in callbacks]   # every callback is called
+            return [0] if any(verdicts) else None
 
         def show(records, active):
             print_progress(records[0], train_set.n, None if eval_set is None else eval_set.n)
@@ -414,6 +416,22 @@ class Network(Resumable):
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
+
+
+def _stops(callback, value, epoch) -> bool:
+    """A callback's verdict: True stops, False or None goes on (NumPy's booleans and 0 / 1 as
+    such); anything else (a string such as "continue", the record) is a ConfigError rather
+    than a truth value."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
+    if value is None:
+        return False
+    try:
+        return checks.flag("verdict", value)
+    except ConfigError:
+        name = getattr(callback, "__qualname__", None) or type(callback).__name__
+        raise ConfigError(f"the callback {name} (after epoch {epoch}) must return True (stop) "
+                          f"or False / None (go on), got {checks.show(value)}") from None
 
 
 def load(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Network:

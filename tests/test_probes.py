@@ -94,6 +94,26 @@ def test_any_callback_answer_stops_what_it_names_or_is_refused(verdict):
         assert stopped == []
 
 
+# -- a network's callbacks --------------------------------------------------------------------
+
+@pytest.mark.parametrize("verdict,epochs", [
+    (None, 3), (False, 3), (0, 3), (np.False_, 3), (True, 1), (1, 1), (np.True_, 1),
+], ids=repr)
+def test_a_networks_callback_stops_on_true(verdict, epochs):
+    history = nnxp.Network(SIZES, seed=0).SGD((X, Y), 3, 10, 0.5,
+                                              callbacks=[lambda record, net: verdict])
+    assert len(history.records) == epochs
+
+
+@pytest.mark.parametrize("verdict", ["continue", "no", {"epoch": 0}, [1], 2, 0.5], ids=repr)
+def test_a_networks_callback_answer_that_is_not_true_or_false_is_refused(verdict):
+    # a string, or the record returned by mistake, was a truth value: training stopped
+    with pytest.raises(nnxp.ConfigError, match=r"callback .* \(after epoch 0\) must return True "
+                                               r"\(stop\) or False / None \(go on\)"):
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), 3, 10, 0.5,
+                                        callbacks=[lambda record, net: verdict])
+
+
 # -- per-member hyper-parameters --------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["eta", "lmbda", "l1", "momentum"])
