@@ -239,6 +239,12 @@ class Resumable:
                               "resume")
         self._check_options(options)
         plan, state, leaves, history = self.checkpoint
+        if plan.engine is not None and plan.engine not in self.backend.engines:
+            raise ConfigError(f"this run was trained with engine={plan.engine!r}, which its "
+                              f"checkpoint keeps, and the {self.backend.name} backend does not "
+                              f"offer it (it has {', '.join(self.backend.engines)}): resume it "
+                              f"on a backend that does (NNXP_BACKEND), or train on from the "
+                              f"loaded parameters with SGD")
         if epochs is not None:
             epochs = checks.number("epochs", epochs, strict=False, integer=True)
         other_data = checks.flag("other_data", other_data)

@@ -401,3 +401,16 @@ def test_a_run_loaded_in_another_dtype_is_told_so_at_resume(tmp_path):
                                              r"run's dtype \(these are float64: a checkpoint "
                                              r"loaded with another dtype="):
         nnxp.load_population(path, dtype="float64").resume((X, Y), epochs=2)
+
+
+def test_a_run_whose_engine_this_backend_lacks_says_where_it_resumes(tmp_path):
+    # "engine 'jax' does not run on the numpy backend; it has plain (or None for the best)",
+    # though resume takes no engine=: nothing said how the file could go on
+    path = _checkpointed(tmp_path)
+    d = json.loads(path.read_text())
+    d["checkpoint"]["plan"]["engine"] = "jax"   # as SGD(engine="jax") on JAX writes it
+    path.write_text(json.dumps(d))
+    with nnxp.use_backend("numpy"):
+        with pytest.raises(nnxp.ConfigError, match="trained with engine='jax'.* resume it on a "
+                                                   "backend that does"):
+            nnxp.load_population(path).resume((X, Y), (XV, YV), epochs=3)
