@@ -254,9 +254,10 @@ class Resumable:
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
         histories = history if isinstance(history, list) else [history]
+        path = checkpoint if checkpoint is not None else self.source
+        check_writable(path, "checkpoint")  # before resumable() changes the run in memory
         saved = resumable((plan, state, leaves, histories), self.source, train_set, eval_set,
                           self.backend, epochs=epochs, other_data=other_data)
-        path = checkpoint if checkpoint is not None else self.source
         try:
             self._fit(plan, optimizer_from(plan.optimizer), train_set, eval_set, saved,
                       checkpoint=path, **options)

@@ -414,3 +414,22 @@ def test_a_run_whose_engine_this_backend_lacks_says_where_it_resumes(tmp_path):
         with pytest.raises(nnxp.ConfigError, match="trained with engine='jax'.* resume it on a "
                                                    "backend that does"):
             nnxp.load_population(path).resume((X, Y), (XV, YV), epochs=3)
+
+
+@pytest.mark.parametrize("kind", ["network", "population"])
+def test_a_resume_refused_for_its_checkpoint_path_leaves_the_run_as_it_was(tmp_path, kind):
+    # the run had already taken the refused call's epochs and data: the next resume went on
+    # to those epochs, on other data, without other_data=True
+    path = tmp_path / "run.json"
+    if kind == "network":
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), 2, 10, 0.5, checkpoint=path)
+        run = nnxp.load(path)
+    else:
+        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 2, 10, 0.5, checkpoint=path)
+        run = nnxp.load_population(path)
+    other = (X[::-1].copy(), Y[::-1].copy())
+    with pytest.raises(nnxp.FileError, match="it is a directory"):
+        run.resume(other, epochs=5, other_data=True, checkpoint=tmp_path)
+    assert run.checkpoint[0].epochs == 2
+    with pytest.raises(nnxp.DataError, match="other data"):
+        run.resume(other, checkpoint=tmp_path / "next.json")
