@@ -34,8 +34,9 @@ every backend.  Checkpoints without one (older nnxp, search trials) resume unche
 their size; ``resume(other_data=True)`` continues on other data on purpose.
 
 Consistency beyond each field's type and range: the tracker's counters do not exceed the epochs
-done, its learning rate is the plan's eta halved ``halvings`` times, and at resume its best
-accuracy is at most the number of evaluation examples (a count of correct answers).
+done, its learning rate is the plan's eta halved ``halvings`` times, a history's records
+follow the epochs done in order (at most one per epoch), and at resume its best accuracy is at
+most the number of evaluation examples (a count of correct answers).
 
 A network with dropout saves where its mask streams are (``state.mask_states``: one NumPy
 bit_generator state per member, masks.py), so that a resumed run draws the masks an
@@ -56,6 +57,7 @@ from dataclasses import asdict
 import numpy as np
 
 from . import checks
+from .dtypes import dtype_name
 from .errors import ConfigError, DataError
 from .history import History, entries_problem
 from .io import network_dict, population_dict
@@ -119,6 +121,8 @@ class _Fields:
             self.fail(field, "missing")
         try:
             return check(field, d[key])
+        except DataError:  # the check's own fail(): already names the file and the field
+            raise
         except (ConfigError, TypeError, ValueError) as exc:
             self.fail(field, checks.clip(exc))
 
@@ -288,11 +292,26 @@ def read_checkpoint(d, where, params, members=None):
     by_slot = dict(zip(order, arrays))
     arrays = [by_slot[slot] for slot in _slots(fresh)]  # today's order
     if members is None:
-        return plan, state, arrays, _history(f, d.get("history"))
+        return plan, state, arrays, _epochs(f, "history", _history(f, d.get("history")), epoch)
     histories = d.get("histories")
     if not isinstance(histories, list) or len(histories) != k:
         f.fail("histories", f"must list {k} histories, one per member")
-    return plan, state, arrays, [_history(f, h) for h in histories]
+    return plan, state, arrays, [_epochs(f, f"histories[{i}]", _history(f, h), epoch)
+                                 for i, h in enumerate(histories)]
+
+
+def _epochs(f, field, history, epoch) -> History:
+    """A history of the run's ``epoch`` epochs: one record per epoch trained, in order (a
+    member stopped early has fewer), none beyond the epochs done."""
+    last = -1
+    for i, record in enumerate(history.records):
+        if not last < record["epoch"] < epoch:
+            before = "" if i == 0 else f" (the record before is epoch {last})"
+            f.fail(f"{field}.records[{i}].epoch", f"{record['epoch']}, but a history holds one "
+                                                   f"record per epoch trained, in order, and "
+                                                   f"the run has done {epoch}{before}")
+        last = record["epoch"]
+    return history
 
 
 def _slots(fresh) -> list:
@@ -368,5 +387,7 @@ def check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_d
         raise DataError(f"this run trained on other data than these: the checkpoint "
                         f"{where!r} holds the fingerprint {state.data} ({state.n_train} "
                         f"examples), the data given have {fingerprint} ({train_set.n} "
-                        f"examples); resume with the same training data, or pass "
-                        f"other_data=True to continue on these")
+                        f"examples); resume with the same training data in the run's dtype "
+                        f"(these are {dtype_name(train_set.x.dtype)}: a checkpoint loaded with "
+                        f"another dtype= sees them as other data), or pass other_data=True to "
+                        f"continue on these")

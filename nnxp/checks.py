@@ -17,14 +17,16 @@ raises a ConfigError / InputTypeError that says what was expected and what was g
     dtype(value) -> "float32" | "float64"
     shuffle(value) -> bool | int
     engine(value) -> str | None             an engine's name, not yet checked against a backend
-    callables(name, value) -> list          a callable or a list of them
+    callables(name, value, signature=None) -> list    a callable or a list of them (each
+                                            taking ``signature``'s arguments)
     path(name, value) -> str                a str or os.PathLike, as a string
     unknown(what, given, known)             an error for unknown keyword arguments
     network_bytes(sizes, members=1, dtype="float32", count=None) -> int   estimated memory
     memory_limit() -> (bytes | None, where)  the most this process may use, and what says so
     memory(what, need, max_memory=None)      a ConfigError when ``need`` bytes exceed the limit
 
-Members a population's callback names (``members``): None or False (none), True (every member),
+Members a population's callback names (``members``): None or False (none), True (every member;
+NumPy's ``bool_`` and 0-d boolean arrays count as True and False),
 a list (tuple, set, range, 1-D integer array) of member indices in [0, k), or a boolean mask of
 exactly k values (a list of bools or a 1-D boolean array).  Anything else -- one bare int, a
 negative or out-of-range index, a float such as 2.0, a string, a mask of another length, bools
@@ -42,6 +44,7 @@ cannot fit; it does not promise that what passes will (other memory is in use to
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import os
@@ -136,6 +139,9 @@ def each(value, k) -> list:
 def members(value, k, what="a callback") -> list:
     """The member indices ``value`` names, for a population of ``k`` (see the module
     docstring): sorted, without repeats."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item") \
+            and isinstance(value.item(), bool):   # NumPy's bool_, a 0-d boolean array
+        value = value.item()
     if value is None or value is False:
         return []
     if value is True:
@@ -225,13 +231,25 @@ def engine(value):
     return value
 
 
-def callables(name, value) -> list:
+def callables(name, value, signature=None) -> list:
+    """A callable or a list of them; with ``signature`` (such as "callback(record, net)"),
+    each must accept its arguments, positionally: refused before training, not after its
+    first epoch (callables whose signature Python cannot read are taken as they are)."""
     values = [] if value is None else list(value) if isinstance(value, (list, tuple)) \
         else [value]
     for v in values:
         if not callable(v):
             raise InputTypeError(f"{name} must be callables (or a list of them), got "
                                  f"{show(v)}")
+        if signature is not None:
+            arguments = signature[signature.index("(") + 1:-1].split(", ")
+            try:
+                inspect.signature(v).bind(*arguments)
+            except (ValueError, TypeError) as exc:
+                if isinstance(exc, TypeError):  # ValueError: no signature to read
+                    raise InputTypeError(f"{name}: each is called as {signature}, but "
+                                         f"{show(v)} cannot take those arguments ({exc})"
+                                         ) from None
     return values
 
 

@@ -192,8 +192,13 @@ def init_params(sizes, weight_init, bias_init, seed_sequence, layers=None) -> tu
         return sequential.init(layers, rng, (sizes[0],))
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        w = np.asarray(weight_init(rng, (n_out, n_in)), dtype=np.float64)
-        b = np.asarray(bias_init(rng, (n_out,)), dtype=np.float64)
+        w, b = weight_init(rng, (n_out, n_in)), bias_init(rng, (n_out,))
+        try:
+            w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        except (TypeError, ValueError):  # text, None, ragged lists ...
+            raise ConfigError(f"initializers must return arrays of real numbers of shapes "
+                              f"{(n_out, n_in)} and {(n_out,)}, got {show(w)} and {show(b)}"
+                              ) from None
         if w.shape != (n_out, n_in) or b.shape != (n_out,):
             raise ConfigError(f"initializers must return shapes {(n_out, n_in)} and "
                               f"{(n_out,)}, got {w.shape} and {b.shape}")

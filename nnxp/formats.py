@@ -288,8 +288,12 @@ def check_network_dict(d, where, *, dtype=None, default_dtype="float64",
         return _check_layered(d, where, dtype, default_dtype, file_bytes)
     if not isinstance(d, dict) or not all(k in d for k in _REQUIRED):
         found = sorted(map(str, d))[:20] if isinstance(d, dict) else _kind(d)
+        other = isinstance(d, dict) and d.get("format") == "nnxp.population"  # io.POPULATION
         raise DataError(f"{where!r} lacks the keys of a network file (sizes, weights, biases, "
-                        f"cost); found {found}")
+                        f"cost); found {found}" + (
+                            ": it is a population file, which loads with "
+                            "nnxp.load_population (pop[k] is member k as a Network)"
+                            if other else ""))
     _check_format(d, where)
     sizes = _check_sizes(d["sizes"], where)
     if file_bytes is not None:

@@ -78,10 +78,13 @@ def eta_values(plan, state, epoch) -> list:
     if not callable(plan.eta):
         return [t.eta for t in state.trackers]
     try:
-        values = each(plan.eta(epoch), k)
+        value = plan.eta(epoch)
     except Exception as exc:
         raise ConfigError(f"the eta function raised {type(exc).__name__} at epoch {epoch}: "
                           f"{show(str(exc))}") from exc
+    if getattr(value, "ndim", None) == 1 and hasattr(value, "tolist"):
+        value = value.tolist()  # one per member as an array, as eta itself may be given
+    values = each(value, k)
     if len(values) != k:
         raise ConfigError(f"the eta function must return one number or {k} (one per member) "
                           f"at epoch {epoch}; got {len(values)}")

@@ -168,6 +168,7 @@ class Network(Resumable):
                               "for its int entries)")
         host = core.init_params(self.sizes, weight_init, bias_init or self.bias_init,
                                 self._init_seed, self.layers)
+        self._leave_run()
         self.params = core.to_device(self.backend, host, self.dtype)
         self.optimizer_state = None
 
@@ -216,6 +217,7 @@ class Network(Resumable):
             if not np.isfinite(a).all():
                 raise DataError(f"net.{what}[{l}] contains NaN or infinite values")
             arrays.append(self.backend.asarray(a))
+        self._leave_run()
         self.optimizer_state = None
         return arrays
 
@@ -348,7 +350,8 @@ class Network(Resumable):
         (also network2 ports' ``early_stopping_n``); ``schedule=n`` (halve eta after n epochs
         without improvement, stop at eta/128); ``monitor_every=k``, ``monitor_subset=s``;
         ``checkpoint=path``; ``shuffle`` (True, False = the given order, or an int seed);
-        ``engine``; ``callbacks`` (``callback(record, net)``, True stops); ``progress``;
+        ``engine``; ``callbacks`` (``callback(record, net)``: True stops, False or None goes
+        on, anything else is a ConfigError); ``progress``;
         ``health``; ``on_divergence`` ("stop", the default, or "continue"); ``devices`` (JAX:
         a number of devices or a list of them, each mini-batch split over them; see
         engines/jax_mesh.py).  ``eta`` may be a function of the epoch.
@@ -373,9 +376,11 @@ class Network(Resumable):
         train_set = self.prepare(training_data, "training_data")
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
+        self._leave_run()
         return self._fit(plan, optimizer, train_set, eval_set, None, **extras)[1]
 
     _loader = "nnxp.load"
+    _resume_options = ("callbacks", "progress", "health", "devices")
 
     @staticmethod
     def _load(path, dtype):
@@ -385,7 +390,7 @@ class Network(Resumable):
              callbacks=(), progress=False, health=False, devices=None):
         """train.fit with this network's view: callbacks ``callback(record, net)`` (True
         stops), the health monitor, the progress line; -> (RunState, History)."""
-        callbacks = checks.callables("callbacks", callbacks)
+        callbacks = checks.callables("callbacks", callbacks, "callback(record, net)")
         progress = checks.flag("progress", progress)
         from .diagnostics import HealthMonitor
         if not (health is None or isinstance(health, (bool, HealthMonitor))):
@@ -403,8 +408,9 @@ class Network(Resumable):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state
 
         def after_epoch(records, active):
-            return [0] if any([bool(callback(records[0], self)) for callback in callbacks]) \
-                else None
+            verdicts = [_stops(callback, callback(records[0], self), records[0]["epoch"])
+                        for callback in callbacks]   # every callback is called
+            return [0] if any(verdicts) else None
 
         def show(records, active):
             print_progress(records[0], train_set.n, None if eval_set is None else eval_set.n)
@@ -480,6 +486,22 @@ def diverged(what, backend, params, members=None) -> str:
             "argmax would answer class 0 for every example, or saturated.  Train again with a "
             "smaller eta (nnxp.find_learning_rate finds the threshold), or keep "
             "on_divergence='stop' (the default), which keeps the last finite parameters")
+
+
+def _stops(callback, value, epoch) -> bool:
+    """A callback's verdict: True stops, False or None goes on (NumPy's booleans and 0 / 1 as
+    such); anything else (a string such as "continue", the record) is a ConfigError rather
+    than a truth value."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
+    if value is None:
+        return False
+    try:
+        return checks.flag("verdict", value)
+    except ConfigError:
+        name = getattr(callback, "__qualname__", None) or type(callback).__name__
+        raise ConfigError(f"the callback {name} (after epoch {epoch}) must return True (stop) "
+                          f"or False / None (go on), got {checks.show(value)}") from None
 
 
 def load(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Network:

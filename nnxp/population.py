@@ -13,6 +13,7 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
                         -> [History] * K
     pop[k] -> Network          member k on its own (its parameters, spec, seed)
     pop.best(metric="evaluation_accuracy") -> Network    the member whose last record is best
+                                         (diverged members passed over)
     pop.resume(training_data, evaluation_data=None, *, checkpoint=None, epochs=None, ...)
     load_population(path) -> Population    (also Population.load) from SGD(checkpoint=path)
     pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
@@ -93,6 +94,8 @@ from .train import Resumable, fit
 
 __all__ = ["Population", "load_population"]
 
+_METRICS = ("evaluation_accuracy", "evaluation_cost", "training_accuracy", "training_cost",
+            "validation_accuracy")   # what a record may hold that best() can rank
 _OPTIONS = ("l1", "momentum", "nesterov", "optimizer", "shuffle", "engine", "early_stopping",
             "schedule", "monitor_every", "monitor_subset", "callbacks", "progress",
             "on_divergence", "devices", "checkpoint")
@@ -105,6 +108,10 @@ class Population(Resumable):
                  weight_init=None, bias_init=None, dtype="float32", backend=None,
                  max_memory=None):
         self.cost = cost_from_name(CrossEntropyCost if cost is None else cost)
+        for name, fn in (("weight_init", weight_init), ("bias_init", bias_init)):
+            if fn is not None and not callable(fn):  # as Network: before K members are drawn
+                raise ConfigError(f"{name} must be a function (rng, shape) -> array, got "
+                                  f"{checks.show(fn)}")
         if has_layers(sizes):
             core.check_dense_options(sizes, activation=activation, weight_init=weight_init,
                                      bias_init=bias_init)
@@ -170,17 +177,32 @@ class Population(Resumable):
 
     def best(self, metric="evaluation_accuracy") -> Network:
         """The member whose history has the best value of ``metric`` (the highest accuracy,
-        the lowest cost) at its last epoch; its History is ``net.history``."""
+        the lowest cost) at its last epoch; its History is ``net.history``.  A diverged
+        epoch's record measured parameters that were not kept (on_divergence="stop" keeps
+        those of the epoch before), so a member's last epoch is its last one not diverged;
+        a member whose parameters are not finite, or whose value there is NaN
+        (on_divergence="continue"), is not a candidate."""
+        if not isinstance(metric, str) or metric not in _METRICS:
+            raise ConfigError(f"metric must be one of {', '.join(_METRICS)}; got "
+                              f"{checks.show(metric)}")
         if self.histories is None:
             raise ConfigError("train the population first (pop.SGD); best() compares its "
                               "histories")
-        values = []
-        for history in self.histories:
-            series = [r[metric] for r in history.records if metric in r]
-            values.append(series[-1] if series else None)
-        if all(v is None for v in values):
+        values, recorded = [], False
+        finite = engine_finite(self.engine(), self.params, len(self))
+        for history, ok in zip(self.histories, finite):
+            series = [r[metric] for r in history.records
+                      if metric in r and not r.get("diverged")]
+            recorded = recorded or any(metric in r for r in history.records)
+            usable = ok and series and not math.isnan(series[-1])
+            values.append(series[-1] if usable else None)
+        if not recorded:
             raise ConfigError(f"no member recorded {metric!r}; monitor it in SGD (e.g. "
                               f"monitor_evaluation_accuracy=True)")
+        if all(v is None for v in values):
+            raise ConfigError(f"no member has a {metric} to compare: every member diverged "
+                              f"(NaN, or stopped in its first epoch); see pop.histories[k]."
+                              f"stop_reason")
         sign = -1.0 if metric.endswith("cost") else 1.0
         k = max((i for i, v in enumerate(values) if v is not None),
                 key=lambda i: (sign * values[i], -i))
@@ -200,14 +222,15 @@ class Population(Resumable):
     def _rows(self, x, what):
         """``x`` (n, n_in) as an array of the compute dtype on the device, or a DataError."""
         given, on_device = x, is_backend_array(x, self.backend)
-        if not on_device:
+        if on_device:  # checked as host data is: a wrong shape met the library's matmul
+            numbers = self.backend.xp.isdtype(x.dtype, ("bool", "integral", "real floating"))
+        else:
             try:
                 x = np.asarray(x)
             except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
                 x = np.asarray(None)
-            if x.dtype.kind not in "fiub":
-                x = np.asarray(None)
-        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            numbers = x.dtype.kind in "fiub"
+        if not numbers or x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise DataError(f"{what}: x must be numbers of shape (n, {self.sizes[0]}), got "
                             f"{checks.show(given)}")
         if not on_device:
@@ -241,7 +264,7 @@ class Population(Resumable):
         members = [k for k, ok in enumerate(finite) if not ok > 0]
         if members:
             raise DataError(diverged(what, self.backend, self.params, members) +
-                            f"; pop[k] is member k alone, to use the others")
+                            "; pop[k] is member k alone, to use the others")
 
     def accuracy(self, data) -> list:
         """Per member, the number of examples of ``data`` classified correctly.  NaN or
@@ -282,10 +305,12 @@ class Population(Resumable):
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
         self.histories = [History() for _ in range(len(self))]
+        self._leave_run()
         self._fit(plan, optimizer, train_set, eval_set, None, **extras)
         return self.histories
 
     _loader = "nnxp.load_population"
+    _resume_options = ("callbacks", "progress", "devices")
 
     @staticmethod
     def _load(path, dtype):
@@ -303,7 +328,8 @@ class Population(Resumable):
              callbacks=(), progress=False, devices=None):
         """train.fit with this population's view: ``callback(records, pop)`` naming members to
         stop (checks.members), the progress line."""
-        callbacks, k = checks.callables("callbacks", callbacks), len(self)
+        callbacks, k = checks.callables("callbacks", callbacks,
+                                                      "callback(records, pop)"), len(self)
         progress = checks.flag("progress", progress)
         if any(isinstance(callback, HealthMonitor) for callback in callbacks):
             raise ConfigError("a HealthMonitor diagnoses one network, not a population: train "
@@ -346,7 +372,8 @@ class Population(Resumable):
 def _seeds(seeds, sizes, dtype, max_memory, count=None) -> list:
     """The members' seeds, checked, once K x the network's size is known to fit in memory
     (bounded before any seed list or parameter is made: ``seeds=range(10**9)`` costs nothing)."""
-    if isinstance(seeds, (str, bytes, dict, set, frozenset)) or not hasattr(seeds, "__iter__"):
+    if isinstance(seeds, (str, bytes, dict, set, frozenset)) or not hasattr(seeds, "__iter__") \
+            or getattr(seeds, "ndim", None) == 0:  # a 0-d array iterates only to fail
         raise ConfigError(f"seeds must be a list of integer seeds, one per member (e.g. "
                           f"range(16)); got {checks.show(seeds)}")
     one, bound = checks.network_bytes(sizes, 1, dtype, count), None

@@ -51,6 +51,7 @@ loop.RunState (epochs done, trackers, shuffling stream) and one History per memb
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import numpy as np
 
@@ -63,9 +64,11 @@ from .history import History
 from .loop import fresh_state, run
 from .masks import ON_A_MESH, MaskStream, has_dropout, mask_seed
 from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
-from .plan import transform_for
+from .plan import Plan, transform_for
 
 __all__ = ["fit", "resumable", "Resumable"]
+
+_PLAN_SHORTHANDS = {"momentum", "nesterov", "early_stopping_n"}
 
 
 def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dtype,
@@ -207,9 +210,11 @@ def resumable(saved, where, train_set, eval_set, backend, *, epochs=None, other_
 class Resumable:
     """``resume`` for a shell loaded from a checkpoint.  The shell holds ``checkpoint`` (plan,
     state, leaves, and its History or list of K), ``source`` (the file), ``backend``,
-    ``dtype``, ``params``, ``optimizer_state``, and defines ``prepare(data, name)``,
+    ``dtype``, ``params``, ``optimizer_state``, ``_resume_options`` (the names ``resume``
+    passes on to ``_fit``; others are a ConfigError), and defines ``prepare(data, name)``,
     ``_fit(plan, optimizer, train_set, eval_set, resume, **options)``, ``_load(path, dtype)``
-    and ``_loader`` (its loader's name, for messages)."""
+    and ``_loader`` (its loader's name, for messages); it calls ``_leave_run()`` before its
+    parameters change otherwise (SGD, new weights), after which ``resume`` is refused."""
 
     def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
                other_data=False, **options):
@@ -223,10 +228,23 @@ class Resumable:
         >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
         if self.checkpoint is None:
             what = type(self).__name__.lower()
+            if getattr(self, "_left_run", None) is not None:
+                raise ConfigError(f"this {what} was loaded from {self._left_run!r}, then its "
+                                  f"parameters were changed (SGD, new weights): resuming would "
+                                  f"go on with that run's plan and optimizer state from other "
+                                  f"parameters, and overwrite its file; load the file again "
+                                  f"({self._loader}) to resume that run")
             raise ConfigError(f"this {what} was not loaded from a checkpoint; train it with SGD "
                               f"(checkpoint=path) and load it with {self._loader}(path) to "
                               "resume")
+        self._check_options(options)
         plan, state, leaves, history = self.checkpoint
+        if plan.engine is not None and plan.engine not in self.backend.engines:
+            raise ConfigError(f"this run was trained with engine={plan.engine!r}, which its "
+                              f"checkpoint keeps, and the {self.backend.name} backend does not "
+                              f"offer it (it has {', '.join(self.backend.engines)}): resume it "
+                              f"on a backend that does (NNXP_BACKEND), or train on from the "
+                              f"loaded parameters with SGD")
         if epochs is not None:
             epochs = checks.number("epochs", epochs, strict=False, integer=True)
         other_data = checks.flag("other_data", other_data)
@@ -236,9 +254,10 @@ class Resumable:
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
         histories = history if isinstance(history, list) else [history]
+        path = checkpoint if checkpoint is not None else self.source
+        check_writable(path, "checkpoint")  # before resumable() changes the run in memory
         saved = resumable((plan, state, leaves, histories), self.source, train_set, eval_set,
                           self.backend, epochs=epochs, other_data=other_data)
-        path = checkpoint if checkpoint is not None else self.source
         try:
             self._fit(plan, optimizer_from(plan.optimizer), train_set, eval_set, saved,
                       checkpoint=path, **options)
@@ -251,6 +270,25 @@ class Resumable:
             raise
         self._resumable(plan, state, history)
         return history
+
+    def _leave_run(self) -> None:
+        """The parameters are about to change outside the loaded run (a new SGD run, new
+        weights): it can no longer be resumed from them."""
+        if getattr(self, "checkpoint", None) is not None:
+            self.checkpoint, self._left_run = None, self.source
+
+    def _check_options(self, options) -> None:
+        """``resume``'s options are the shell's ``_resume_options``; a plan's argument
+        (mini_batch_size, eta, ...) is refused by name: the run goes on with its own plan."""
+        what = f"{type(self).__name__}.resume"
+        planned = sorted(set(options) & ({f.name for f in fields(Plan)} | _PLAN_SHORTHANDS))
+        if planned:
+            raise ConfigError(f"{what} goes on with the run's own plan, as its checkpoint holds "
+                              f"it ({', '.join(planned)} included); it takes "
+                              f"{', '.join(self._resume_options)} (and epochs=, the new "
+                              f"total). To train with another {planned[0]}, load the file and "
+                              f"call SGD")
+        checks.unknown(what, options, self._resume_options)
 
     def _resumable(self, plan, state, history) -> None:
         """Resumable again, from where the shell is now (the end of an epoch)."""

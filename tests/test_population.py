@@ -178,6 +178,8 @@ def test_members_evaluation_and_best(backend):
 @pytest.mark.parametrize("call,match", [
     (lambda: nnxp.Population(SIZES, seeds=3), "seeds must be a list of integer seeds"),
     (lambda: nnxp.Population(SIZES, seeds=[]), "at least one"),
+    (lambda: nnxp.Population(SIZES, seeds=np.array(5)), "seeds must be a list of integer seeds"),
+    # ^ TypeError: len() of unsized object
     (lambda: nnxp.Population(SIZES, seeds=[0, -1]), "seed must be a non-negative integer"),
     (lambda: nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, [0.1, 0.2, 0.3]),
      r"eta must be one number or 2 numbers \(one per member\), got 3"),
@@ -196,3 +198,124 @@ def test_members_evaluation_and_best(backend):
 def test_bad_population_arguments_are_clear_errors(call, match):
     with pytest.raises(nnxp.NNXPError, match=match):
         call()
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (6,), (4, 6, 1)])
+def test_device_input_of_the_wrong_shape_is_refused_by_vote_and_feedforward(backend, shape):
+    # an array already on the device skipped every check: a wrong width met the library's
+    # matmul (TypeError, RuntimeError or ValueError), and one row (6,) voted as if it were data
+    pop = nnxp.Population(SIZES, seeds=[0, 1])
+    x = backend.asarray(np.ones(shape), "float32")
+    for call in (pop.vote, pop.feedforward):
+        with pytest.raises(nnxp.DataError, match=r"x must be numbers of shape \(n, 6\)"):
+            call(x)
+    rows = backend.asarray(np.ones((4, 6)), "float32")
+    assert pop.vote(rows).shape == (4,)
+    assert np.array_equal(to_numpy(pop.feedforward(rows)), to_numpy(pop.feedforward(np.ones((4, 6)))))
+
+
+@pytest.mark.parametrize("build", [
+    lambda **kw: nnxp.Population(SIZES, seeds=[0, 1], **kw),
+    lambda **kw: nnxp.Network(SIZES, seed=0, **kw)], ids=["population", "network"])
+@pytest.mark.parametrize("options,message", [
+    (dict(weight_init=3), "weight_init must be a function"),          # TypeError: not callable
+    (dict(bias_init="normal"), "bias_init must be a function"),
+    (dict(weight_init=lambda rng, shape: "x"), "arrays of real numbers"),  # NumPy's ValueError
+    (dict(weight_init=lambda rng, shape: [[1.0, 2.0], [3.0]]), "arrays of real numbers"),
+])
+def test_initializers_that_are_not_functions_of_arrays_are_refused(build, options, message):
+    with pytest.raises(nnxp.ConfigError, match=message):
+        build(**options)
+
+
+@pytest.mark.parametrize("on_divergence", ["stop", "continue"])
+def test_best_passes_over_diverged_members(backend, on_divergence):
+    # a member whose cost was NaN (on_divergence="continue") was "best" by evaluation cost (NaN
+    # compares false), and a diverged epoch's record ranked parameters that were not kept
+    x, y = _data()
+    pop = nnxp.Population(SIZES, seeds=[0, 1, 2], cost="QuadraticCost", activation="ReLU",
+                          output_activation="Identity", dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pop.SGD((x, y), 2, 10, [1e8, 0.5, 1e8], evaluation_data=(x, y),
+                monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
+                monitor_training_cost=True, on_divergence=on_divergence)
+        assert np.isnan(pop.total_cost((x, y))[0]) == (on_divergence == "continue")
+        for metric in ("evaluation_cost", "training_cost", "evaluation_accuracy"):
+            assert pop.best(metric).seed == 1
+    with pytest.raises(nnxp.ConfigError, match="metric must be one of"):
+        pop.best("evaluation_acuracy")
+
+
+def test_best_of_a_population_that_all_diverged_says_so():
+    x, y = _data()
+    pop = nnxp.Population(SIZES, seeds=[0, 1], cost="QuadraticCost", activation="ReLU",
+                          output_activation="Identity", dtype="float64")
+    pop.SGD((x, y), 1, 10, 1e20, evaluation_data=(x, y), monitor_evaluation_accuracy=True)
+    assert all(h.stop_reason.startswith("diverged") for h in pop.histories)
+    with pytest.raises(nnxp.ConfigError, match="every member diverged"):
+        pop.best()
+
+
+def test_vote_refuses_outputs_that_are_not_finite(backend):
+    # argmax of a NaN row is 0: NaN in x, or a member whose parameters diverged, voted class 0
+    x, _ = _data(20)
+    pop = nnxp.Population(SIZES, seeds=[0, 1, 2])
+    bad = x.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(nnxp.DataError, match=r"vote: x contains NaN.*example 3, feature 2"):
+        pop.vote(bad)
+    host = [[np.array(to_numpy(a)) for a in layer] for layer in pop.params]
+    host[0][0][1, 0, 0] = np.nan
+    pop.params = tuple(tuple(backend.asarray(a, "float32") for a in layer) for layer in host)
+    with pytest.raises(nnxp.DataError, match=r"vote: the parameters of member 1 are not finite"):
+        pop.vote(x)
+
+
+def test_an_eta_function_may_return_one_eta_per_member_as_an_array():
+    # eta=np.array([...]) is one per member, but a function returning one was refused:
+    # "eta(0) must be a number, got a ndarray of shape (3,)"
+    x, y = _data()
+    base = np.array([0.1, 0.2, 0.4])
+    histories = nnxp.Population(SIZES, seeds=[0, 1, 2]).SGD(
+        (x, y), 2, 10, lambda epoch: base * 0.5 ** epoch, shuffle=0)
+    assert [[r["eta"] for r in h.records] for h in histories] == \
+        [[0.1, 0.05], [0.2, 0.1], [0.4, 0.2]]
+    with pytest.raises(nnxp.ConfigError, match=r"one number or 3 \(one per member\) at epoch 0; "
+                                               r"got 2"):
+        nnxp.Population(SIZES, seeds=[0, 1, 2]).SGD((x, y), 1, 10, lambda e: base[:2])
+
+
+def _one_argument(records):
+    return None
+
+
+def _three_arguments(records, pop, other):
+    return None
+
+
+@pytest.mark.parametrize("callback", [_one_argument, _three_arguments, lambda *, pop: None])
+@pytest.mark.parametrize("train", [
+    lambda cb: nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, 0.5, callbacks=[cb]),
+    lambda cb: nnxp.Network(SIZES, seed=0).SGD(_data(), 1, 10, 0.5, callbacks=cb),
+], ids=["population", "network"])
+def test_a_callback_that_cannot_take_its_arguments_is_refused_before_training(train, callback):
+    # the TypeError came from the call after the first epoch, whose work (and checkpoint) it lost
+    with pytest.raises(nnxp.InputTypeError, match=r"is called as callback\(records?, (pop|net)\)"
+                                                  r", but .* cannot take those arguments"):
+        train(callback)
+
+
+def test_callbacks_of_any_form_that_takes_two_arguments_run():
+    seen = []
+
+    class Watcher:
+        def __call__(self, records, pop):
+            seen.append("object")
+
+    def flexible(*args, stop=False):
+        seen.append(len(args))
+
+    nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, 0.5,
+                                             callbacks=[Watcher(), flexible, print])
+    assert seen == ["object", 2]

@@ -109,8 +109,9 @@ def test_files_of_the_other_kind_are_refused(tmp_path):
     nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=pop_path)
     with pytest.raises(nnxp.DataError, match="not a population file"):
         nnxp.load_population(net_path)
-    with pytest.raises(nnxp.DataError, match="lacks the keys of a network file"):
-        nnxp.load(pop_path)
+    with pytest.raises(nnxp.DataError, match="lacks the keys of a network file.*it is a "
+                                             r"population file, which loads with nnxp.load_pop"):
+        nnxp.load(pop_path)   # the remedy was given one way only
 
 
 def _checkpointed(tmp_path):
@@ -281,3 +282,154 @@ def test_an_interrupted_resume_rewinds_to_the_file(tmp_path):
     straight.SGD((X, Y), 3, 10, 0.5, **train)
     for a, b in zip(_params(pop), _params(straight)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("option,message", [
+    (dict(mini_batch_size=5), "goes on with the run's own plan.*mini_batch_size"),
+    (dict(eta=0.1), "goes on with the run's own plan.*eta"),
+    (dict(momentum=0.9), "goes on with the run's own plan.*momentum"),
+    (dict(colbacks=[]), r"unknown keyword arguments \['colbacks'\]"),
+])
+@pytest.mark.parametrize("kind", ["network", "population"])
+def test_resume_refuses_what_it_cannot_take_by_name(tmp_path, kind, option, message):
+    # they reached the shell's private _fit: "TypeError: Population._fit() got an unexpected
+    # keyword argument 'mini_batch_size'"
+    path = tmp_path / "run.json"
+    if kind == "network":
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+        run = nnxp.load(path)
+    else:
+        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+        run = nnxp.load_population(path)
+    before = path.read_bytes()
+    with pytest.raises(nnxp.ConfigError, match=message):
+        run.resume((X, Y), epochs=2, **option)
+    assert path.read_bytes() == before
+
+
+def test_a_population_resume_refuses_health(tmp_path):
+    path = tmp_path / "pop.json"
+    nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    with pytest.raises(nnxp.ConfigError, match=r"Population.resume got unknown keyword "
+                                               r"arguments \['health'\]"):
+        nnxp.load_population(path).resume((X, Y), epochs=2, health=True)
+
+
+@pytest.mark.parametrize("where,value", [
+    (("checkpoint", "plan", "engine"), "os.system"),
+    (("checkpoint", "plan", "optimizer"), "adam"),
+    (("checkpoint", "plan", "monitor_evaluation_accuracy"), "yes"),
+    (("checkpoint", "state", "trackers", 1, "stop_reason"), 5),
+    (("checkpoint", "state", "trackers"), [{}]),
+])
+def test_an_edited_field_is_named_once(tmp_path, where, value):
+    # "'pop.json': checkpoint field plan.engine: 'pop.json': checkpoint field plan.engine: ..."
+    path = _checkpointed(tmp_path)
+    d = json.loads(path.read_text())
+    target = d
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    path.write_text(json.dumps(d))
+    with pytest.raises(nnxp.DataError, match="checkpoint field") as info:
+        nnxp.load_population(path)
+    assert str(info.value).count("checkpoint field") == 1
+    assert str(info.value).count(str(path)) == 1
+
+
+@pytest.mark.parametrize("edit,field", [
+    (lambda h: h.update(records=h["records"] * 3), r"histories\[1\].records\[2\].epoch"),
+    (lambda h: h["records"].reverse(), r"histories\[1\].records\[1\].epoch"),
+    (lambda h: h["records"][1].update(epoch=7), r"histories\[1\].records\[1\].epoch"),
+])
+def test_a_history_that_is_not_the_runs_epochs_is_refused(tmp_path, edit, field):
+    # six records of a two-epoch run were resumed into a history of seven
+    path = _checkpointed(tmp_path)
+    d = json.loads(path.read_text())
+    edit(d["checkpoint"]["histories"][1])
+    path.write_text(json.dumps(d))
+    with pytest.raises(nnxp.DataError, match=f"checkpoint field {field}: .* the run has done 2"):
+        nnxp.load_population(path)
+
+
+def test_a_network_history_that_is_not_the_runs_epochs_is_refused(tmp_path):
+    path = tmp_path / "net.json"
+    nnxp.Network(SIZES, seed=0).SGD((X, Y), 2, 10, 0.5, checkpoint=path)
+    d = json.loads(path.read_text())
+    d["checkpoint"]["history"]["records"] *= 2
+    path.write_text(json.dumps(d))
+    with pytest.raises(nnxp.DataError, match=r"checkpoint field history.records\[2\].epoch"):
+        nnxp.load(path)
+
+
+def _retrain(run):
+    run.SGD((X, Y), 1, 10, 5.0)
+
+
+@pytest.mark.parametrize("kind,change", [
+    ("population", _retrain),
+    ("network", _retrain),
+    ("network", lambda net: setattr(net, "weights", [w * 2 for w in net.weights])),
+    ("network", lambda net: net.large_weight_initializer()),
+])
+def test_a_run_whose_parameters_changed_since_it_was_loaded_is_not_resumed(tmp_path, kind,
+                                                                             change):
+    # load, SGD (or new weights), resume: the old run's plan, state and optimizer state went on
+    # from the new parameters, and the hybrid overwrote the checkpoint file
+    path = tmp_path / "run.json"
+    if kind == "network":
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), 2, 10, 0.5, momentum=0.5, checkpoint=path)
+        run = nnxp.load(path)
+    else:
+        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 2, 10, 0.5, momentum=0.5, checkpoint=path)
+        run = nnxp.load_population(path)
+    before = path.read_bytes()
+    change(run)
+    with pytest.raises(nnxp.ConfigError, match="then its parameters were changed.*load the "
+                                               "file again"):
+        run.resume((X, Y), epochs=3)
+    assert path.read_bytes() == before
+    again = nnxp.load(path) if kind == "network" else nnxp.load_population(path)
+    again.resume((X, Y), epochs=3)   # the file itself still resumes
+
+
+def test_a_run_loaded_in_another_dtype_is_told_so_at_resume(tmp_path):
+    # "trained on other data than these": the data were the same, the dtype was not
+    path = tmp_path / "pop.json"
+    nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    with pytest.raises(nnxp.DataError, match=r"resume with the same training data in the "
+                                             r"run's dtype \(these are float64: a checkpoint "
+                                             r"loaded with another dtype="):
+        nnxp.load_population(path, dtype="float64").resume((X, Y), epochs=2)
+
+
+def test_a_run_whose_engine_this_backend_lacks_says_where_it_resumes(tmp_path):
+    # "engine 'jax' does not run on the numpy backend; it has plain (or None for the best)",
+    # though resume takes no engine=: nothing said how the file could go on
+    path = _checkpointed(tmp_path)
+    d = json.loads(path.read_text())
+    d["checkpoint"]["plan"]["engine"] = "jax"   # as SGD(engine="jax") on JAX writes it
+    path.write_text(json.dumps(d))
+    with nnxp.use_backend("numpy"):
+        with pytest.raises(nnxp.ConfigError, match="trained with engine='jax'.* resume it on a "
+                                                   "backend that does"):
+            nnxp.load_population(path).resume((X, Y), (XV, YV), epochs=3)
+
+
+@pytest.mark.parametrize("kind", ["network", "population"])
+def test_a_resume_refused_for_its_checkpoint_path_leaves_the_run_as_it_was(tmp_path, kind):
+    # the run had already taken the refused call's epochs and data: the next resume went on
+    # to those epochs, on other data, without other_data=True
+    path = tmp_path / "run.json"
+    if kind == "network":
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), 2, 10, 0.5, checkpoint=path)
+        run = nnxp.load(path)
+    else:
+        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 2, 10, 0.5, checkpoint=path)
+        run = nnxp.load_population(path)
+    other = (X[::-1].copy(), Y[::-1].copy())
+    with pytest.raises(nnxp.FileError, match="it is a directory"):
+        run.resume(other, epochs=5, other_data=True, checkpoint=tmp_path)
+    assert run.checkpoint[0].epochs == 2
+    with pytest.raises(nnxp.DataError, match="other data"):
+        run.resume(other, checkpoint=tmp_path / "next.json")

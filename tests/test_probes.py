@@ -49,6 +49,8 @@ def _stopped_by(verdict, k=3):
     ({2}, [2]), (range(1, 3), [1, 2]), ([1, 1], [1]), (np.array([2]), [2]),
     ([True, False, False], [0]), ([False, True, True], [1, 2]),
     (np.array([False, False, True]), [2]), ([np.True_, np.False_, np.False_], [0]),
+    # NumPy's booleans (``return np.mean(...) > 0.9``) were refused as not True or False
+    (np.True_, [0, 1, 2]), (np.False_, []), (np.array(True), [0, 1, 2]),
 ], ids=repr)
 def test_a_callback_names_members_by_index_or_mask(backend, verdict, stopped):
     assert _stopped_by(verdict) == stopped
@@ -90,6 +92,26 @@ def test_any_callback_answer_stops_what_it_names_or_is_refused(verdict):
         assert stopped == sorted(set(verdict))
     else:
         assert stopped == []
+
+
+# -- a network's callbacks --------------------------------------------------------------------
+
+@pytest.mark.parametrize("verdict,epochs", [
+    (None, 3), (False, 3), (0, 3), (np.False_, 3), (True, 1), (1, 1), (np.True_, 1),
+], ids=repr)
+def test_a_networks_callback_stops_on_true(verdict, epochs):
+    history = nnxp.Network(SIZES, seed=0).SGD((X, Y), 3, 10, 0.5,
+                                              callbacks=[lambda record, net: verdict])
+    assert len(history.records) == epochs
+
+
+@pytest.mark.parametrize("verdict", ["continue", "no", {"epoch": 0}, [1], 2, 0.5], ids=repr)
+def test_a_networks_callback_answer_that_is_not_true_or_false_is_refused(verdict):
+    # a string, or the record returned by mistake, was a truth value: training stopped
+    with pytest.raises(nnxp.ConfigError, match=r"callback .* \(after epoch 0\) must return True "
+                                               r"\(stop\) or False / None \(go on\)"):
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), 3, 10, 0.5,
+                                        callbacks=[lambda record, net: verdict])
 
 
 # -- per-member hyper-parameters --------------------------------------------------------------
