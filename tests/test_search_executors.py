@@ -3,9 +3,10 @@ cluster (a LocalCluster on the loopback, started here); a lost worker retried; a
 search resumed from its results file.  NumPy, one BLAS thread per worker: bit for bit."""
 
 import json
+import multiprocessing
 import os
 import signal
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
@@ -195,6 +196,40 @@ def test_an_executor_that_raises_is_a_clear_error_and_the_search_resumes(threads
         _grid(Raising(), max_members=3, path=path)
     saved = json.loads(path.read_text())
     assert len(saved["records"]) == 6  # the two groups sent before were recorded
+    resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
+    assert _without_seconds(resumed.records) == threads_table
+
+
+class Killing(ProcessPoolExecutor):
+    """The caller's own process pool (one spawned worker), whose worker dies in the second
+    group it is sent (once the first is done): the pool is broken for good, as
+    concurrent.futures leaves it."""
+
+    def __init__(self):
+        super().__init__(1, mp_context=multiprocessing.get_context("spawn"))
+        self.calls, self.futures = 0, []
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 2:
+            self.futures[0].result()
+            fn, args = os._exit, (3,)
+        self.futures.append(super().submit(fn, *args, **kwargs))
+        return self.futures[-1]
+
+
+def test_a_callers_pool_broken_by_a_dead_worker_stops_the_search_and_it_resumes(
+        threads_table, tmp_path):
+    """A pool nnxp did not make cannot be restarted: the search stops with a ConfigError
+    naming it (every later trial was recorded "lost after 4 attempts" at once, though none
+    was tried again), the file keeps the group finished before, and a resume with a new
+    executor completes the table."""
+    path = tmp_path / "search.json"
+    with Killing() as executor:
+        with pytest.raises(nnxp.ConfigError, match="is broken .BrokenProcessPool.*new one"):
+            _grid(executor, max_members=3, path=path)
+    saved = json.loads(path.read_text())
+    assert [r["status"] for r in saved["records"]] == ["ok"] * 3
     resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
     assert _without_seconds(resumed.records) == threads_table
 
