@@ -175,6 +175,20 @@ def test_a_dead_dask_worker_does_not_change_the_table(threads_table, monkeypatch
     assert all(r["status"] == "ok" for r in result.records)
 
 
+def test_a_closed_dask_client_is_a_clear_error():
+    """A Client closed before the search (and its get_executor()): a ConfigError saying so
+    (it was an AttributeError from deep inside distributed).  An in-process cluster without
+    workers: nothing is ever run on it."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False,
+                                  dashboard_address=None) as cluster:
+        client = distributed.Client(cluster)
+        client.close()
+    for executor in (client, client.get_executor()):
+        with pytest.raises(nnxp.ConfigError, match="Dask client .* is closed"):
+            _grid(executor)
+
+
 class Raising(ThreadPoolExecutor):
     """Threads whose third submit raises, as an executor that was shut down would."""
 
