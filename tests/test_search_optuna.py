@@ -424,6 +424,19 @@ def test_the_journal_folder_is_made_and_a_bad_place_is_a_file_error(tmp_path):
         locked.chmod(0o700)
 
 
+@pytest.mark.parametrize("url", ["sqlite:///search.db", "postgresql://me@db/searches"])
+def test_a_storage_url_is_not_taken_for_a_journal_path(tmp_path, monkeypatch, url):
+    """path= an RDB URL: a ConfigError pointing to study=optuna.create_study(storage=...)
+    (a journal was written in a new folder "sqlite:" of the working directory); nothing is
+    made.  A URL as study= says where it goes too."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(nnxp.ConfigError, match="not a storage URL.*create_study.storage="):
+        _optuna(path=url, n_trials=2, batch=2, epochs=1)
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(nnxp.ConfigError, match="optuna.Study.*create_study.storage="):
+        _optuna(study=url, n_trials=2, batch=2, epochs=1)
+
+
 def test_an_edited_trial_in_the_journal_is_refused(tmp_path):
     path = tmp_path / "study.journal"
     _optuna(path=str(path), n_trials=2, batch=2, epochs=2)

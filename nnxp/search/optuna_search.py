@@ -48,7 +48,8 @@ are taken in trial order once all are back, the pruner's decisions do not depend
 worker finished first.
 
 Storage.  ``path`` keeps the study in Optuna's journal file there (JournalStorage with a
-JournalFileBackend), under the study name "nnxp" (an existing file there must be an Optuna
+JournalFileBackend; a storage URL such as ``sqlite:///x.db`` is refused: it goes to a study
+of the caller's, below), under the study name "nnxp" (an existing file there must be an Optuna
 journal throughout, one known operation per line and the last line complete, else a DataError
 names the line and the file is left as it is); ``study`` is any ``optuna.Study`` the caller
 made (any storage: an RDB, a journal, Dask's; then ``path``, ``sampler`` and ``pruner`` are not
@@ -94,6 +95,7 @@ import contextlib
 import json
 import numbers
 import os
+import re
 import time
 import uuid
 
@@ -278,8 +280,10 @@ class Space:
 def _study(library, study, path, sampler, pruner, seed):
     if study is not None:
         if not isinstance(study, library.Study):
+            url = " (a storage URL goes to optuna.create_study(storage=...))" \
+                if isinstance(study, str) else ""
             raise ConfigError(f"study must be an optuna.Study (optuna.create_study(direction="
-                              f"'maximize', ...)), got {checks.show(study)}")
+                              f"'maximize', ...)), got {checks.show(study)}{url}")
         given = [n for n, v in (("path", path), ("sampler", sampler), ("pruner", pruner))
                  if v is not None]
         if given:
@@ -319,6 +323,17 @@ def _study(library, study, path, sampler, pruner, seed):
         study.sampler = library.samplers.TPESampler(seed=seed if held == 0 else int(
             np.random.SeedSequence(seed, spawn_key=(3, held)).generate_state(1)[0]))
     return study
+
+
+def _journal_path(path):
+    """``path`` unless it is a storage URL (``sqlite:///...``, ``postgresql://...``), which
+    would otherwise name a journal in a folder "sqlite:" of the working directory."""
+    if isinstance(path, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):
+        raise ConfigError(f"path is the search's journal file, not a storage URL; got "
+                          f"{checks.show(path)}: for a database storage pass study=optuna."
+                          f"create_study(storage={checks.show(path)}, study_name=..., "
+                          f"direction='maximize')")
+    return path
 
 
 def _check_journal(path) -> None:
@@ -772,7 +787,7 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
                                       mini_batch_size), seed, mini_batch_size)
     check_widths(probes, max_parameters)
     if path is not None:
-        path = check_writable(path, "optuna journal")
+        path = check_writable(_journal_path(path), "optuna journal")
     search = Search("optuna", probes, training_data, evaluation_data, epochs=epochs, seed=seed,
                     executor=executor, **options)  # the data checked before any study is made
     search.trials = {}
