@@ -378,6 +378,24 @@ def test_a_journal_of_another_search_is_refused(tmp_path):
         _optuna(dict(SPACE, eta=(0.1, 1.0)), path=path, n_trials=2, batch=2, epochs=1)
 
 
+def test_a_study_of_something_else_is_refused_and_enqueued_points_are_taken():
+    """A study whose finished trials are not an nnxp search's (study.optimize over another
+    objective): a ConfigError naming them, the study untouched (its 5 trials counted
+    towards n_trials=3, so nothing ran and the table was empty, without a word).  Points
+    enqueued in an empty study are welcome: the search runs them first."""
+    other = _maximizing()
+    other.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0), n_trials=5)
+    with pytest.raises(nnxp.ConfigError, match="5 trials of something other.*'x'"):
+        _optuna(study=other, n_trials=3, batch=3, epochs=1)
+    assert len(other.trials) == 5 and "nnxp" not in other.user_attrs
+    fresh = _maximizing()
+    fresh.enqueue_trial({"eta": 0.5, "lmbda": 0.1, "momentum": 0.5})
+    result = _optuna(study=fresh, n_trials=2, batch=2, epochs=1)
+    first = next(r for r in result.records if r["trial"] == 0)
+    assert (first["eta"], first["lmbda"], first["momentum"]) == (0.5, 0.1, 0.5)
+    assert len(result.records) == 2
+
+
 def test_a_dead_searchs_lock_file_without_trials_is_removed(tmp_path):
     """A search killed between asking a trial and naming it left its lock file with no trial
     pointing at it: the next search removes it (when free and older than the grace second),

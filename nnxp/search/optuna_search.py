@@ -59,7 +59,9 @@ the study's total: the trials it already holds count (a resumed search, or anoth
 the same storage), a failed trial (an error) counts, a trial abandoned by a killed search does
 not.  The search's description (space, seed, epochs, options, data fingerprint, backend) is the
 study's user attribute "nnxp"; a study describing another search is refused, naming what
-differs.  Each finished trial holds its history and outcome as its user attribute "nnxp"; the
+differs, and so is one without that description that holds trials other than waiting ones
+(``enqueue_trial``'s points are taken first): another use's trials.  Each finished trial
+holds its history and outcome as its user attribute "nnxp"; the
 table is read back from the study and checked (its points made again from the trial's Optuna
 parameters through the space, its record recomputed from its history: saved.py's checks).
 
@@ -397,10 +399,22 @@ def _describe(search, space, mini_batch_size, prune_every) -> dict:
                                   "prune_every": prune_every}))
 
 
-def _adopt(study, config) -> None:
-    """The study describes this search (or nothing yet): else a ConfigError."""
+def _adopt(study, library, config) -> None:
+    """The study describes this search, or nothing yet and holds no trial but those waiting
+    (``study.enqueue_trial``: points to try first): else a ConfigError.  Another use's
+    trials would count towards ``n_trials`` and feed the sampler, and are not in the table."""
     old = study.user_attrs.get("nnxp")
     if old is None:
+        waiting = library.trial.TrialState.WAITING
+        other = [t for t in study.get_trials(deepcopy=False) if t.state != waiting]
+        if other:
+            names = sorted({name for t in other for name in t.params})
+            raise ConfigError(f"the study {study.study_name!r} holds {len(other)} trials of "
+                              f"something other than an nnxp search (parameters "
+                              f"{checks.show(names)}); they would count towards n_trials and "
+                              f"guide the sampler: give a new study (optuna.create_study("
+                              f"direction='maximize', ...)); study.enqueue_trial(...) points "
+                              f"to try first are welcome")
         study.set_user_attr("nnxp", config)
     elif old != config:
         differ = sorted(k for k in set(config) | set(old if isinstance(old, dict) else {})
@@ -796,7 +810,7 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
         study = _study(library, study, path, sampler, pruner, seed)
         if prune_every is None:
             prune_every = epochs if isinstance(study.pruner, library.pruners.NopPruner) else 1
-        _adopt(study, _describe(search, space, mini_batch_size, prune_every))
+        _adopt(study, library, _describe(search, space, mini_batch_size, prune_every))
         sizes = trial_spec(probes[0]).sizes
         width = (sizes[0], sizes[-1], str(search.data[0][0].dtype))
         drivers = Drivers(path)
