@@ -206,6 +206,30 @@ def test_diverging_and_failing_trials_are_recorded_and_the_search_goes_on():
     assert [r["status"] for r in result.records][-2:] == ["error", "error"]  # sorted last
 
 
+def test_a_search_where_every_trial_diverged_has_no_best_and_says_so(tmp_path):
+    """Every trial diverged in its first epoch: no best; the table, its files and its plot
+    still come; result.network() and rerun(result) say there is no best trial and what the
+    trials did (it was "no trial None in this search"); a named trial still reruns."""
+    space = {"sizes": SIZES, "cost": ["QuadraticCost"], "activation": ["Identity"],
+             "dtype": ["float64"], "eta": [1e6, 1e7]}
+    with nnxp.use_backend("numpy"):
+        result = _grid(space, epochs=1, keep=2)
+    assert [r["status"] for r in result.records] == ["diverged"] * 2 and result.best is None
+    assert "2 trials" in str(result)
+    result.to_csv(tmp_path / "search.csv")
+    assert len((tmp_path / "search.csv").read_text().splitlines()) == 3
+    for call in (result.network, result.best_network,
+                 lambda: search.rerun(result, None, TRAIN, VALID)):
+        with pytest.raises(nnxp.ConfigError, match="no best trial.*2 trials.*2 diverged"):
+            call()
+    empty = search.SearchResult("grid", [], {}, {"shuffle_seed": 0})
+    with pytest.raises(nnxp.ConfigError, match="no best trial.*none ran"):
+        empty.network()
+    with nnxp.use_backend("numpy"):
+        net, history = search.rerun(result, 0, TRAIN, VALID)
+    assert history.stop_reason.startswith("diverged")
+
+
 def test_progress_bar_and_plot(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     space = {"sizes": SIZES, "eta": [0.1, 1.0], "lmbda": [0.0, 1.0],
