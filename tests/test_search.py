@@ -108,6 +108,33 @@ def test_csv_and_json_hold_every_record(tmp_path):
     assert set(saved["histories"]) == {str(r["trial"]) for r in result.records}
 
 
+def test_the_table_is_never_written_over_the_searchs_own_results_file(tmp_path, monkeypatch):
+    """to_json, to_csv and plot at the search's own path= (by any name: relative, through a
+    link) are refused and the file is left byte for byte (to_json replaced it with a file
+    the search then refused to resume from: "not an nnxp search results file")."""
+    path = tmp_path / "search.json"
+    result = _grid({"sizes": SIZES, "eta": [0.1, 1.0]}, epochs=1, path=path)
+    saved = path.read_bytes()
+    (tmp_path / "link.json").symlink_to(path)
+    monkeypatch.chdir(tmp_path)
+    for write in (result.to_json, result.to_csv, result.plot):
+        for name in (path, "search.json", "link.json"):
+            with pytest.raises(nnxp.ConfigError, match="a file this search keeps"):
+                write(name)
+    assert path.read_bytes() == saved
+    result.to_json("table.json")
+    assert json.loads((tmp_path / "table.json").read_text())["records"] == result.records
+    again = _grid({"sizes": SIZES, "eta": [0.1, 1.0]}, epochs=1, path=path)  # resumes
+    assert _without_seconds(again.records) == _without_seconds(result.records)
+    with ThreadPoolExecutor(2) as executor:
+        halved = search.halving({"sizes": SIZES, "eta": [0.1, 0.5, 1.0, 2.0]}, TRAIN, VALID,
+                                epochs=2, mini_batch_size=10, n_candidates=4, factor=2,
+                                path=tmp_path / "halving.json", executor=executor)
+    checkpoint = next(iter(halved.checkpoints.values()))
+    with pytest.raises(nnxp.ConfigError, match="a file this search keeps"):
+        halved.to_csv(checkpoint)
+
+
 def test_random_search_draws_log_uniform_and_choices():
     space = {"sizes": [SIZES, [6, 4, 3]], "eta": (0.01, 10.0), "lmbda": search.loguniform(
         1e-3, 1.0), "momentum": (0.0, 0.9), "mini_batch_size": [5, 10]}

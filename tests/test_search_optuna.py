@@ -455,6 +455,16 @@ def test_a_storage_url_is_not_taken_for_a_journal_path(tmp_path, monkeypatch, ur
         _optuna(study=url, n_trials=2, batch=2, epochs=1)
 
 
+def test_the_table_is_never_written_over_the_journal(tmp_path):
+    """result.to_json(path) with the journal's path= would have replaced the study."""
+    path = tmp_path / "study.journal"
+    result = _optuna(path=str(path), n_trials=1, batch=1, epochs=1)
+    journal = path.read_bytes()
+    with pytest.raises(nnxp.ConfigError, match="a file this search keeps"):
+        result.to_json(path)
+    assert path.read_bytes() == journal
+
+
 def test_an_edited_trial_in_the_journal_is_refused(tmp_path):
     path = tmp_path / "study.journal"
     _optuna(path=str(path), n_trials=2, batch=2, epochs=2)

@@ -818,7 +818,9 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
                         mini_batch_size=mini_batch_size, prune_every=prune_every,
                         drivers=drivers, width=width, max_parameters=max_parameters)
         run.loop(n_trials, batch)
-        return _result(run)
+        result = _result(run)
+        result.path = path
+        return result
     finally:
         try:
             search.close()

@@ -9,6 +9,10 @@ results file written as it goes and read back to resume.
                                         (an engine must be one of the backend's)
     fingerprint(data) -> dict           sizes and a hash of the data (a resumed search must
                                         see the same data)
+    check_not_kept(path, kept, what)    ConfigError when ``path`` is one of the files a search
+                                        keeps (``kept``: its results file or Optuna journal,
+                                        successive halving's trial checkpoints): a table or a
+                                        plot written there would replace what a resume reads
     Store(path, config)                 the results file; path None writes nothing
         .own()                          take the file's lock (lock.py) for the whole search:
                                         a second search on the path is refused at once
@@ -40,7 +44,7 @@ from ..files import atomic_write_text, check_writable, read_json
 from .architectures import trial_spec
 from .lock import Owner
 
-__all__ = ["host_data", "check_options", "fingerprint", "Store"]
+__all__ = ["host_data", "check_options", "fingerprint", "check_not_kept", "Store"]
 
 FORMAT, VERSION = "nnxp.search", 1
 MAX_RESULTS_BYTES = 1 << 30
@@ -98,6 +102,18 @@ def fingerprint(data) -> dict:
         np.ascontiguousarray(a).tobytes() for a in arrays), digest_size=12).hexdigest()
     return {"n_training": int(x.shape[0]), "n_evaluation": int(xv.shape[0]),
             "training": digest(x, y), "evaluation": digest(xv, yv)}
+
+
+def check_not_kept(path, kept, what) -> None:
+    if not isinstance(path, (str, os.PathLike)):
+        return  # not a path: the writer says so
+    target = os.path.realpath(os.fspath(path))
+    for own in kept:
+        if own is not None and os.path.realpath(own) == target:
+            raise ConfigError(f"{os.fspath(path)!r} is a file this search keeps (its results "
+                              f"file, Optuna journal or a trial's checkpoint: what a resume "
+                              f"reads); writing {what} there would replace it: give another "
+                              f"path")
 
 
 class Store:
