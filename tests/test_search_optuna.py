@@ -378,6 +378,21 @@ def test_a_journal_of_another_search_is_refused(tmp_path):
         _optuna(dict(SPACE, eta=(0.1, 1.0)), path=path, n_trials=2, batch=2, epochs=1)
 
 
+def test_a_grid_sampler_ends_the_search_when_its_grid_is_done():
+    """GridSampler calls study.stop() when its last point is told, which Optuna refuses
+    outside study.optimize (RuntimeError: "`Study.stop` is supposed to be invoked inside an
+    objective function", after all the training; and again on every resume): the search
+    ends there, as optimize would, with each point of the grid once."""
+    grid = {"eta": [0.1, 1.0], "momentum": [0.0, 0.5]}
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.GridSampler(grid, seed=0))
+    result = _optuna({"sizes": [6, 9, 3], **grid}, study=study, n_trials=8, batch=2, epochs=1)
+    assert sorted((r["eta"], r["momentum"]) for r in result.records) == \
+        [(0.1, 0.0), (0.1, 0.5), (1.0, 0.0), (1.0, 0.5)]
+    assert all(r["status"] == "ok" for r in result.records)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 4
+
+
 def test_a_study_of_something_else_is_refused_and_enqueued_points_are_taken():
     """A study whose finished trials are not an nnxp search's (study.optimize over another
     objective): a ConfigError naming them, the study untouched (its 5 trials counted

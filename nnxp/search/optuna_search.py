@@ -40,6 +40,10 @@ seed and that number: trials.py), and trains them in chunks of ``prune_every`` e
     with its best validation accuracy (its record's ``best_accuracy``); an error or a lost
     group is told ``FAIL``.
 
+A sampler that stops the study (``GridSampler`` once every point of its grid was tried:
+``study.stop()``) ends the search after the round, as it ends ``study.optimize``, with fewer
+than ``n_trials`` trials.
+
 The study lives in the searching process; workers only train.  So the pruner decides between
 chunks, on every executor alike: with ``prune_every=1`` (the default when the study has a
 pruner other than ``NopPruner``) after every epoch; with ``NopPruner`` a trial trains all its
@@ -506,9 +510,23 @@ class Drivers:
             self.fd = None
 
 
+def _tell(study, trial, *args, **kwargs) -> bool:
+    """``study.tell``; True when the sampler asked the study to stop (GridSampler once its grid
+    is done calls ``study.stop()``, which Optuna refuses outside ``optimize`` with a
+    RuntimeError, after the trial's state is stored): the search then asks no more trials,
+    as ``optimize`` would end."""
+    try:
+        study.tell(trial, *args, **kwargs)
+    except RuntimeError as exc:
+        if "Study.stop" not in str(exc):
+            raise
+        return True
+    return False
+
+
 def _abandon(study, library, number, params, again=True) -> None:
     """A trial that will not finish: told FAIL, its parameters enqueued to run again."""
-    study.tell(number, state=library.trial.TrialState.FAIL, skip_if_finished=True)
+    _tell(study, number, state=library.trial.TrialState.FAIL, skip_if_finished=True)
     if again and params:
         study.enqueue_trial(params, user_attrs={"nnxp_retry_of": number})
 
@@ -589,11 +607,12 @@ class Round:
         ot.set_user_attr("nnxp", stored)
         State = library.trial.TrialState
         if pruned is not None:
-            run.study.tell(ot, state=State.PRUNED)
+            told = _tell(run.study, ot, state=State.PRUNED)
         elif record["best_accuracy"] is None or record["status"] in ("error", "lost"):
-            run.study.tell(ot, state=State.FAIL)
+            told = _tell(run.study, ot, state=State.FAIL)
         else:
-            run.study.tell(ot, record["best_accuracy"])
+            told = _tell(run.study, ot, record["best_accuracy"])
+        run.stopped = run.stopped or told
         self.finished.add(number)
         run.records[number] = record
         params = outcome["state"].params if outcome.get("state") is not None else \
@@ -628,6 +647,7 @@ class OptunaRun:
         self.max_parameters = max_parameters
         self.n_evaluation = search.n_evaluation
         self.records, self.rounds = {}, 0
+        self.stopped = False  # the sampler stopped the study (_tell)
         self.labels = {}  # a layered architecture's label -> its entries
         self.progress = None
 
@@ -693,7 +713,7 @@ class OptunaRun:
         try:
             while True:
                 left = n_trials - _counted(self.study, self.library)
-                if left <= 0:
+                if left <= 0 or self.stopped:
                     return
                 self.search.start()
                 self.round(min(batch, left))
