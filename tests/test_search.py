@@ -4,6 +4,7 @@ with the search's shuffling seed): bit for bit on NumPy, to float64 rounding els
 
 import csv
 import json
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -133,6 +134,24 @@ def test_the_table_is_never_written_over_the_searchs_own_results_file(tmp_path, 
     checkpoint = next(iter(halved.checkpoints.values()))
     with pytest.raises(nnxp.ConfigError, match="a file this search keeps"):
         halved.to_csv(checkpoint)
+
+
+@pytest.mark.parametrize("kind", ["grid", "halving"])
+def test_a_url_is_not_taken_for_a_results_file(tmp_path, monkeypatch, kind):
+    """path="sqlite:///search.db" (an Optuna habit): a ConfigError before anything runs (the
+    search wrote ./sqlite:/search.db, in a new folder of the working directory)."""
+    monkeypatch.chdir(tmp_path)
+    space = {"sizes": SIZES, "eta": [0.1, 1.0]}
+    with pytest.raises(nnxp.ConfigError, match="results file.*URL 'sqlite:///search.db'"):
+        with ThreadPoolExecutor(1) as executor:
+            if kind == "grid":
+                search.grid(space, TRAIN, VALID, epochs=1, mini_batch_size=10,
+                            path="sqlite:///search.db", executor=executor)
+            else:
+                search.halving(space, TRAIN, VALID, epochs=2, mini_batch_size=10,
+                               n_candidates=2, factor=2, path="sqlite:///search.db",
+                               executor=executor)
+    assert os.listdir(tmp_path) == []
 
 
 def test_random_search_draws_log_uniform_and_choices():

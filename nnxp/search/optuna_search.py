@@ -101,7 +101,6 @@ import contextlib
 import json
 import numbers
 import os
-import re
 import time
 import uuid
 
@@ -118,6 +117,7 @@ from .dispatch import Progress, run_tasks
 from .lock import _try_lock
 from .results import SearchResult, make_record
 from .run import Search, limits, unknown_options
+from .session import is_url
 from .space import (LOG_RANGES, check_count, check_range, check_space, check_widths,
                     choice, function_name, loguniform, normalize, uniform)
 from .trials import Trial, check_seed, make_trials, trial_seed
@@ -334,7 +334,7 @@ def _study(library, study, path, sampler, pruner, seed):
 def _journal_path(path):
     """``path`` unless it is a storage URL (``sqlite:///...``, ``postgresql://...``), which
     would otherwise name a journal in a folder "sqlite:" of the working directory."""
-    if isinstance(path, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):
+    if is_url(path):
         raise ConfigError(f"path is the search's journal file, not a storage URL; got "
                           f"{checks.show(path)}: for a database storage pass study=optuna."
                           f"create_study(storage={checks.show(path)}, study_name=..., "
