@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -244,6 +245,51 @@ def test_a_callers_pool_broken_by_a_dead_worker_stops_the_search_and_it_resumes(
             _grid(executor, max_members=3, path=path)
     saved = json.loads(path.read_text())
     assert [r["status"] for r in saved["records"]] == ["ok"] * 3
+    resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
+    assert _without_seconds(resumed.records) == threads_table
+
+
+class Cancelling(ThreadPoolExecutor):
+    """One thread, shut down with cancel_futures=True while the search runs (as a `with`
+    block ended in another thread, or a signal handler, would): its first task is held until
+    the second is queued and cancelled, so that the cancellation is certain."""
+
+    def __init__(self):
+        super().__init__(1)
+        self.calls, self.gate = 0, threading.Event()
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 1:
+            def held(*a, **k):
+                self.gate.wait()
+                return fn(*a, **k)
+            return super().submit(held, *args, **kwargs)
+        future = super().submit(fn, *args, **kwargs)
+        self.shutdown(wait=False, cancel_futures=True)
+        self.gate.set()
+        return future
+
+
+def test_an_executor_shut_down_with_cancel_futures_mid_search_is_a_clear_error(threads_table,
+                                                                              tmp_path):
+    """The cancelled task is lost (Python's wait() never returns a future its executor
+    cancelled: the search hung for good), the shut-down executor refuses the retry: a
+    ConfigError naming it, the first group recorded, and a resume completes the table."""
+    path = tmp_path / "search.json"
+    outcome = []
+
+    def run():
+        try:
+            _grid(Cancelling(), max_members=3, path=path)
+        except nnxp.ConfigError as exc:
+            outcome.append(exc)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(300)  # a guard against the hang, far beyond the search's second
+    assert not thread.is_alive(), "the search hung on a cancelled future"
+    assert outcome and "refused a task" in str(outcome[0])
+    assert len(json.loads(path.read_text())["records"]) == 3
     resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
     assert _without_seconds(resumed.records) == threads_table
 

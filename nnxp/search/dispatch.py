@@ -8,7 +8,9 @@ progress bar.
         submitted again, up to ``retries`` more times; after that its trials are recorded as
         lost, with the last error.  An executor whose ``submit`` itself raises is not one the
         search can use: nothing more is sent, the groups already sent finish and are recorded,
-        then a ConfigError names the executor and its error (a resume runs the rest).  A broken
+        then a ConfigError names the executor and its error (a resume runs the rest).  A task
+        its executor cancelled (``shutdown(cancel_futures=True)`` while the search runs) is
+        lost like one whose worker died: retried, or refused with the executor.  A broken
         pool (``concurrent.futures.BrokenExecutor``: a worker died) is that too when it is the
         caller's, which nnxp cannot restart (its lost groups stay out of the results, to run
         on resume; they are not recorded as lost); nnxp's own local pool is restarted instead
@@ -66,8 +68,7 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
         for task in tasks:
             submit(task)
         while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=order.pop):  # in the order they were sent
+            for future in sorted(_finished(pending), key=order.pop):  # in the order sent
                 task = pending.pop(future)
                 try:
                     outcomes = future.result()
@@ -90,6 +91,21 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
         raise
     if refusal:
         raise refusal[0]
+
+
+POLL = 0.5  # seconds between looks for a future cancelled by its executor's shutdown
+
+
+def _finished(futures) -> set:
+    """The futures of ``futures`` that are done, waiting for one.  A future cancelled by its
+    executor's ``shutdown(cancel_futures=True)`` is done but never wakes ``wait`` (it stays
+    CANCELLED, never notified): the wait is cut into POLL-second slices that look for one."""
+    futures = list(futures)
+    while True:
+        done, _ = wait(futures, timeout=POLL, return_when=FIRST_COMPLETED)
+        done |= {f for f in futures if f.cancelled()}
+        if done:
+            return done
 
 
 def _lost(trial, exc, attempts) -> dict:
