@@ -276,6 +276,17 @@ def test_a_search_where_every_trial_diverged_has_no_best_and_says_so(tmp_path):
     assert history.stop_reason.startswith("diverged")
 
 
+@pytest.mark.parametrize("record", [{}, {"trial": 99}, {"trial": "0"}, {"trial": True}])
+def test_a_record_that_is_not_the_searchs_is_named_as_such(record):
+    """network(record) of a dict that names no trial of the search: it said the trial's
+    network "was not kept" and that rerun would train it again (rerun then refused it)."""
+    with nnxp.use_backend("numpy"):
+        result = _grid({"sizes": SIZES, "eta": [0.1, 1.0]}, epochs=1, keep=2)
+    for call in (result.network, lambda r: search.rerun(result, r, TRAIN, VALID)):
+        with pytest.raises(nnxp.ConfigError, match="is not a trial of this search"):
+            call(record)
+
+
 def test_progress_bar_and_plot(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     space = {"sizes": SIZES, "eta": [0.1, 1.0], "lmbda": [0.0, 1.0],

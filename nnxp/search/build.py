@@ -2,7 +2,8 @@
 
     find_record(result, trial) -> dict        the record of ``trial`` (a number or one of the
                                               records; None: the best, a ConfigError when no
-                                              trial was measured)
+                                              trial was measured; a dict naming no trial of
+                                              the result is a ConfigError)
     check_result(result)                      a SearchResult, else an InputTypeError
     check_record(record, config, max_parameters)   the record is the search's own (below)
     build_network(result, record, initializer=None, max_parameters=None) -> Network
@@ -56,6 +57,12 @@ def find_record(result, trial) -> dict:
     if record is None:
         raise ConfigError(f"no trial {checks.show(trial)} in this search (it has "
                           f"{len(result.records)} trials)")
+    number = record.get("trial")
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral) or \
+            not any(r.get("trial") == number for r in result.records):
+        raise ConfigError(f"the record's trial {checks.show(number)} is not a trial of this "
+                          f"search (it has {len(result.records)}); give one of "
+                          f"result.records, or a trial number")
     return record
 
 
