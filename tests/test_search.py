@@ -4,6 +4,7 @@ with the search's shuffling seed): bit for bit on NumPy, to float64 rounding els
 
 import csv
 import json
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -108,6 +109,51 @@ def test_csv_and_json_hold_every_record(tmp_path):
     assert set(saved["histories"]) == {str(r["trial"]) for r in result.records}
 
 
+def test_the_table_is_never_written_over_the_searchs_own_results_file(tmp_path, monkeypatch):
+    """to_json, to_csv and plot at the search's own path= (by any name: relative, through a
+    link) are refused and the file is left byte for byte (to_json replaced it with a file
+    the search then refused to resume from: "not an nnxp search results file")."""
+    path = tmp_path / "search.json"
+    result = _grid({"sizes": SIZES, "eta": [0.1, 1.0]}, epochs=1, path=path)
+    saved = path.read_bytes()
+    (tmp_path / "link.json").symlink_to(path)
+    monkeypatch.chdir(tmp_path)
+    for write in (result.to_json, result.to_csv, result.plot):
+        for name in (path, "search.json", "link.json"):
+            with pytest.raises(nnxp.ConfigError, match="a file this search keeps"):
+                write(name)
+    assert path.read_bytes() == saved
+    result.to_json("table.json")
+    assert json.loads((tmp_path / "table.json").read_text())["records"] == result.records
+    again = _grid({"sizes": SIZES, "eta": [0.1, 1.0]}, epochs=1, path=path)  # resumes
+    assert _without_seconds(again.records) == _without_seconds(result.records)
+    with ThreadPoolExecutor(2) as executor:
+        halved = search.halving({"sizes": SIZES, "eta": [0.1, 0.5, 1.0, 2.0]}, TRAIN, VALID,
+                                epochs=2, mini_batch_size=10, n_candidates=4, factor=2,
+                                path=tmp_path / "halving.json", executor=executor)
+    checkpoint = next(iter(halved.checkpoints.values()))
+    with pytest.raises(nnxp.ConfigError, match="a file this search keeps"):
+        halved.to_csv(checkpoint)
+
+
+@pytest.mark.parametrize("kind", ["grid", "halving"])
+def test_a_url_is_not_taken_for_a_results_file(tmp_path, monkeypatch, kind):
+    """path="sqlite:///search.db" (an Optuna habit): a ConfigError before anything runs (the
+    search wrote ./sqlite:/search.db, in a new folder of the working directory)."""
+    monkeypatch.chdir(tmp_path)
+    space = {"sizes": SIZES, "eta": [0.1, 1.0]}
+    with pytest.raises(nnxp.ConfigError, match="results file.*URL 'sqlite:///search.db'"):
+        with ThreadPoolExecutor(1) as executor:
+            if kind == "grid":
+                search.grid(space, TRAIN, VALID, epochs=1, mini_batch_size=10,
+                            path="sqlite:///search.db", executor=executor)
+            else:
+                search.halving(space, TRAIN, VALID, epochs=2, mini_batch_size=10,
+                               n_candidates=2, factor=2, path="sqlite:///search.db",
+                               executor=executor)
+    assert os.listdir(tmp_path) == []
+
+
 def test_random_search_draws_log_uniform_and_choices():
     space = {"sizes": [SIZES, [6, 4, 3]], "eta": (0.01, 10.0), "lmbda": search.loguniform(
         1e-3, 1.0), "momentum": (0.0, 0.9), "mini_batch_size": [5, 10]}
@@ -204,6 +250,41 @@ def test_diverging_and_failing_trials_are_recorded_and_the_search_goes_on():
         assert failed["status"] == "error" and failed["best_accuracy"] is None
         assert "ValueError: this initializer always fails" in failed["error"]
     assert [r["status"] for r in result.records][-2:] == ["error", "error"]  # sorted last
+
+
+def test_a_search_where_every_trial_diverged_has_no_best_and_says_so(tmp_path):
+    """Every trial diverged in its first epoch: no best; the table, its files and its plot
+    still come; result.network() and rerun(result) say there is no best trial and what the
+    trials did (it was "no trial None in this search"); a named trial still reruns."""
+    space = {"sizes": SIZES, "cost": ["QuadraticCost"], "activation": ["Identity"],
+             "dtype": ["float64"], "eta": [1e6, 1e7]}
+    with nnxp.use_backend("numpy"):
+        result = _grid(space, epochs=1, keep=2)
+    assert [r["status"] for r in result.records] == ["diverged"] * 2 and result.best is None
+    assert "2 trials" in str(result)
+    result.to_csv(tmp_path / "search.csv")
+    assert len((tmp_path / "search.csv").read_text().splitlines()) == 3
+    for call in (result.network, result.best_network,
+                 lambda: search.rerun(result, None, TRAIN, VALID)):
+        with pytest.raises(nnxp.ConfigError, match="no best trial.*2 trials.*2 diverged"):
+            call()
+    empty = search.SearchResult("grid", [], {}, {"shuffle_seed": 0})
+    with pytest.raises(nnxp.ConfigError, match="no best trial.*none ran"):
+        empty.network()
+    with nnxp.use_backend("numpy"):
+        net, history = search.rerun(result, 0, TRAIN, VALID)
+    assert history.stop_reason.startswith("diverged")
+
+
+@pytest.mark.parametrize("record", [{}, {"trial": 99}, {"trial": "0"}, {"trial": True}])
+def test_a_record_that_is_not_the_searchs_is_named_as_such(record):
+    """network(record) of a dict that names no trial of the search: it said the trial's
+    network "was not kept" and that rerun would train it again (rerun then refused it)."""
+    with nnxp.use_backend("numpy"):
+        result = _grid({"sizes": SIZES, "eta": [0.1, 1.0]}, epochs=1, keep=2)
+    for call in (result.network, lambda r: search.rerun(result, r, TRAIN, VALID)):
+        with pytest.raises(nnxp.ConfigError, match="is not a trial of this search"):
+            call(record)
 
 
 def test_progress_bar_and_plot(tmp_path, capsys):

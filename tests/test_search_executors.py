@@ -3,9 +3,11 @@ cluster (a LocalCluster on the loopback, started here); a lost worker retried; a
 search resumed from its results file.  NumPy, one BLAS thread per worker: bit for bit."""
 
 import json
+import multiprocessing
 import os
 import signal
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
@@ -174,6 +176,20 @@ def test_a_dead_dask_worker_does_not_change_the_table(threads_table, monkeypatch
     assert all(r["status"] == "ok" for r in result.records)
 
 
+def test_a_closed_dask_client_is_a_clear_error():
+    """A Client closed before the search (and its get_executor()): a ConfigError saying so
+    (it was an AttributeError from deep inside distributed).  An in-process cluster without
+    workers: nothing is ever run on it."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False,
+                                  dashboard_address=None) as cluster:
+        client = distributed.Client(cluster)
+        client.close()
+    for executor in (client, client.get_executor()):
+        with pytest.raises(nnxp.ConfigError, match="Dask client .* is closed"):
+            _grid(executor)
+
+
 class Raising(ThreadPoolExecutor):
     """Threads whose third submit raises, as an executor that was shut down would."""
 
@@ -195,6 +211,85 @@ def test_an_executor_that_raises_is_a_clear_error_and_the_search_resumes(threads
         _grid(Raising(), max_members=3, path=path)
     saved = json.loads(path.read_text())
     assert len(saved["records"]) == 6  # the two groups sent before were recorded
+    resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
+    assert _without_seconds(resumed.records) == threads_table
+
+
+class Killing(ProcessPoolExecutor):
+    """The caller's own process pool (one spawned worker), whose worker dies in the second
+    group it is sent (once the first is done): the pool is broken for good, as
+    concurrent.futures leaves it."""
+
+    def __init__(self):
+        super().__init__(1, mp_context=multiprocessing.get_context("spawn"))
+        self.calls, self.futures = 0, []
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 2:
+            self.futures[0].result()
+            fn, args = os._exit, (3,)
+        self.futures.append(super().submit(fn, *args, **kwargs))
+        return self.futures[-1]
+
+
+def test_a_callers_pool_broken_by_a_dead_worker_stops_the_search_and_it_resumes(
+        threads_table, tmp_path):
+    """A pool nnxp did not make cannot be restarted: the search stops with a ConfigError
+    naming it (every later trial was recorded "lost after 4 attempts" at once, though none
+    was tried again), the file keeps the group finished before, and a resume with a new
+    executor completes the table."""
+    path = tmp_path / "search.json"
+    with Killing() as executor:
+        with pytest.raises(nnxp.ConfigError, match="is broken .BrokenProcessPool.*new one"):
+            _grid(executor, max_members=3, path=path)
+    saved = json.loads(path.read_text())
+    assert [r["status"] for r in saved["records"]] == ["ok"] * 3
+    resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
+    assert _without_seconds(resumed.records) == threads_table
+
+
+class Cancelling(ThreadPoolExecutor):
+    """One thread, shut down with cancel_futures=True while the search runs (as a `with`
+    block ended in another thread, or a signal handler, would): its first task is held until
+    the second is queued and cancelled, so that the cancellation is certain."""
+
+    def __init__(self):
+        super().__init__(1)
+        self.calls, self.gate = 0, threading.Event()
+
+    def submit(self, fn, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 1:
+            def held(*a, **k):
+                self.gate.wait()
+                return fn(*a, **k)
+            return super().submit(held, *args, **kwargs)
+        future = super().submit(fn, *args, **kwargs)
+        self.shutdown(wait=False, cancel_futures=True)
+        self.gate.set()
+        return future
+
+
+def test_an_executor_shut_down_with_cancel_futures_mid_search_is_a_clear_error(threads_table,
+                                                                              tmp_path):
+    """The cancelled task is lost (Python's wait() never returns a future its executor
+    cancelled: the search hung for good), the shut-down executor refuses the retry: a
+    ConfigError naming it, the first group recorded, and a resume completes the table."""
+    path = tmp_path / "search.json"
+    outcome = []
+
+    def run():
+        try:
+            _grid(Cancelling(), max_members=3, path=path)
+        except nnxp.ConfigError as exc:
+            outcome.append(exc)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(300)  # a guard against the hang, far beyond the search's second
+    assert not thread.is_alive(), "the search hung on a cancelled future"
+    assert outcome and "refused a task" in str(outcome[0])
+    assert len(json.loads(path.read_text())["records"]) == 3
     resumed = _grid(ThreadPoolExecutor(2), max_members=3, path=path)
     assert _without_seconds(resumed.records) == threads_table
 

@@ -378,6 +378,39 @@ def test_a_journal_of_another_search_is_refused(tmp_path):
         _optuna(dict(SPACE, eta=(0.1, 1.0)), path=path, n_trials=2, batch=2, epochs=1)
 
 
+def test_a_grid_sampler_ends_the_search_when_its_grid_is_done():
+    """GridSampler calls study.stop() when its last point is told, which Optuna refuses
+    outside study.optimize (RuntimeError: "`Study.stop` is supposed to be invoked inside an
+    objective function", after all the training; and again on every resume): the search
+    ends there, as optimize would, with each point of the grid once."""
+    grid = {"eta": [0.1, 1.0], "momentum": [0.0, 0.5]}
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.GridSampler(grid, seed=0))
+    result = _optuna({"sizes": [6, 9, 3], **grid}, study=study, n_trials=8, batch=2, epochs=1)
+    assert sorted((r["eta"], r["momentum"]) for r in result.records) == \
+        [(0.1, 0.0), (0.1, 0.5), (1.0, 0.0), (1.0, 0.5)]
+    assert all(r["status"] == "ok" for r in result.records)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 4
+
+
+def test_a_study_of_something_else_is_refused_and_enqueued_points_are_taken():
+    """A study whose finished trials are not an nnxp search's (study.optimize over another
+    objective): a ConfigError naming them, the study untouched (its 5 trials counted
+    towards n_trials=3, so nothing ran and the table was empty, without a word).  Points
+    enqueued in an empty study are welcome: the search runs them first."""
+    other = _maximizing()
+    other.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0), n_trials=5)
+    with pytest.raises(nnxp.ConfigError, match="5 trials of something other.*'x'"):
+        _optuna(study=other, n_trials=3, batch=3, epochs=1)
+    assert len(other.trials) == 5 and "nnxp" not in other.user_attrs
+    fresh = _maximizing()
+    fresh.enqueue_trial({"eta": 0.5, "lmbda": 0.1, "momentum": 0.5})
+    result = _optuna(study=fresh, n_trials=2, batch=2, epochs=1)
+    first = next(r for r in result.records if r["trial"] == 0)
+    assert (first["eta"], first["lmbda"], first["momentum"]) == (0.5, 0.1, 0.5)
+    assert len(result.records) == 2
+
+
 def test_a_dead_searchs_lock_file_without_trials_is_removed(tmp_path):
     """A search killed between asking a trial and naming it left its lock file with no trial
     pointing at it: the next search removes it (when free and older than the grace second),
@@ -422,6 +455,29 @@ def test_the_journal_folder_is_made_and_a_bad_place_is_a_file_error(tmp_path):
             _optuna(path=str(locked / "sub" / "study.journal"), n_trials=2, batch=2, epochs=1)
     finally:
         locked.chmod(0o700)
+
+
+@pytest.mark.parametrize("url", ["sqlite:///search.db", "postgresql://me@db/searches"])
+def test_a_storage_url_is_not_taken_for_a_journal_path(tmp_path, monkeypatch, url):
+    """path= an RDB URL: a ConfigError pointing to study=optuna.create_study(storage=...)
+    (a journal was written in a new folder "sqlite:" of the working directory); nothing is
+    made.  A URL as study= says where it goes too."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(nnxp.ConfigError, match="not a storage URL.*create_study.storage="):
+        _optuna(path=url, n_trials=2, batch=2, epochs=1)
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(nnxp.ConfigError, match="optuna.Study.*create_study.storage="):
+        _optuna(study=url, n_trials=2, batch=2, epochs=1)
+
+
+def test_the_table_is_never_written_over_the_journal(tmp_path):
+    """result.to_json(path) with the journal's path= would have replaced the study."""
+    path = tmp_path / "study.journal"
+    result = _optuna(path=str(path), n_trials=1, batch=1, epochs=1)
+    journal = path.read_bytes()
+    with pytest.raises(nnxp.ConfigError, match="a file this search keeps"):
+        result.to_json(path)
+    assert path.read_bytes() == journal
 
 
 def test_an_edited_trial_in_the_journal_is_refused(tmp_path):

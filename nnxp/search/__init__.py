@@ -68,7 +68,8 @@ Options (every search):
 Failures never stop a search: a trial that diverges is stopped by its population (status
 "diverged", its last finite parameters measured), one that raises is recorded with its error
 (status "error"), a group whose worker dies is retried, then recorded as "lost" (and run again
-when the search is resumed).
+when the search is resumed).  A pool of the caller's that a dead worker broke cannot be
+restarted: the search stops with a ConfigError, and resumes with a new executor (dispatch.py).
 
 Reproducible: the same seed gives the same table, bit for bit on NumPy, whatever the executor
 (threads, processes, Dask), the grouping (``max_members``) or an interruption, provided each

@@ -1,7 +1,9 @@
 """A search's trial as an untrained Network, and a record checked against the search.
 
     find_record(result, trial) -> dict        the record of ``trial`` (a number or one of the
-                                              records; None: the best)
+                                              records; None: the best, a ConfigError when no
+                                              trial was measured; a dict naming no trial of
+                                              the result is a ConfigError)
     check_result(result)                      a SearchResult, else an InputTypeError
     check_record(record, config, max_parameters)   the record is the search's own (below)
     build_network(result, record, initializer=None, max_parameters=None) -> Network
@@ -44,9 +46,23 @@ def find_record(result, trial) -> dict:
                              f"None (the best), got {checks.show(trial)}")
     record = result.best if trial is None else trial if isinstance(trial, dict) else \
         next((r for r in result.records if r["trial"] == trial), None)
+    if record is None and trial is None:
+        statuses = {}
+        for r in result.records:
+            statuses[r.get("status")] = statuses.get(r.get("status"), 0) + 1
+        counts = ", ".join(f"{n} {s}" for s, n in statuses.items()) or "none ran"
+        raise ConfigError(f"this search has no best trial: none of its {len(result.records)} "
+                          f"trials has a validation accuracy ({counts}); name a trial (its "
+                          f"number, or one of result.records)")
     if record is None:
         raise ConfigError(f"no trial {checks.show(trial)} in this search (it has "
                           f"{len(result.records)} trials)")
+    number = record.get("trial")
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral) or \
+            not any(r.get("trial") == number for r in result.records):
+        raise ConfigError(f"the record's trial {checks.show(number)} is not a trial of this "
+                          f"search (it has {len(result.records)}); give one of "
+                          f"result.records, or a trial number")
     return record
 
 

@@ -6,10 +6,15 @@ progress bar.
         the order they finish.  A task whose future raises (its worker died, the pool broke, a
         Dask worker was killed: worker.run_group itself never raises for a trial's error) is
         submitted again, up to ``retries`` more times; after that its trials are recorded as
-        lost, with the last error.  An executor whose ``submit`` itself raises (anything but a
-        broken pool, which counts as a lost worker) is not one the search can use: nothing
-        more is sent, the groups already sent finish and are recorded, then a ConfigError
-        names the executor and its error (a resume runs the rest).  KeyboardInterrupt (or any BaseException)
+        lost, with the last error.  An executor whose ``submit`` itself raises is not one the
+        search can use: nothing more is sent, the groups already sent finish and are recorded,
+        then a ConfigError names the executor and its error (a resume runs the rest).  A task
+        its executor cancelled (``shutdown(cancel_futures=True)`` while the search runs) is
+        lost like one whose worker died: retried, or refused with the executor.  A broken
+        pool (``concurrent.futures.BrokenExecutor``: a worker died) is that too when it is the
+        caller's, which nnxp cannot restart (its lost groups stay out of the results, to run
+        on resume; they are not recorded as lost); nnxp's own local pool is restarted instead
+        (``Dispatcher.repair``) and its groups run again.  KeyboardInterrupt (or any BaseException)
         cancels what has not started and propagates: the results written so far let the
         search resume.
     Progress(total, enabled, desc)   tqdm when installed, else one line per update; update(n,
@@ -31,20 +36,30 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
     pending, attempts, order = {}, {}, {}
     refusal = []
 
+    def refuse(exc, what):
+        error = ConfigError(f"the executor {checks.show(dispatcher.executor)} "
+                            + what.format(f"{type(exc).__name__}: {checks.clip(exc)}"))
+        error.__cause__ = exc
+        refusal.append(error)
+
     def submit(task):
         if refusal:
             return
         try:
             future = dispatcher.submit(task)
-        except BrokenExecutor as exc:  # a broken pool refuses work: the same as losing it
-            future = Future()
-            future.generation = dispatcher.generation
-            future.set_exception(exc)
+        except BrokenExecutor as exc:
+            if dispatcher.own:  # our pool broke: the same as losing it (it is repaired)
+                future = Future()
+                future.generation = dispatcher.generation
+                future.set_exception(exc)
+            else:  # the caller's pool broke for good: nothing more can run on it
+                refuse(exc, "is broken ({}): a worker died, and nnxp cannot restart an "
+                            "executor it did not make; pass a new one (or None: nnxp's own "
+                            "processes, restarted when one dies) to the same call to resume "
+                            "the search")
+                return
         except Exception as exc:  # not an executor the search can use: finish what was sent
-            error = ConfigError(f"the executor {checks.show(dispatcher.executor)} refused a "
-                                f"task of the search: {type(exc).__name__}: {exc}"[:2000])
-            error.__cause__ = exc
-            refusal.append(error)
+            refuse(exc, "refused a task of the search: {}")
             return
         pending[future] = task
         order[future] = len(order)
@@ -53,8 +68,7 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
         for task in tasks:
             submit(task)
         while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=order.pop):  # in the order they were sent
+            for future in sorted(_finished(pending), key=order.pop):  # in the order sent
                 task = pending.pop(future)
                 try:
                     outcomes = future.result()
@@ -77,6 +91,21 @@ def run_tasks(dispatcher, tasks, on_result, *, retries=3, progress=None) -> None
         raise
     if refusal:
         raise refusal[0]
+
+
+POLL = 0.5  # seconds between looks for a future cancelled by its executor's shutdown
+
+
+def _finished(futures) -> set:
+    """The futures of ``futures`` that are done, waiting for one.  A future cancelled by its
+    executor's ``shutdown(cancel_futures=True)`` is done but never wakes ``wait`` (it stays
+    CANCELLED, never notified): the wait is cut into POLL-second slices that look for one."""
+    futures = list(futures)
+    while True:
+        done, _ = wait(futures, timeout=POLL, return_when=FIRST_COMPLETED)
+        done |= {f for f in futures if f.cancelled()}
+        if done:
+            return done
 
 
 def _lost(trial, exc, attempts) -> dict:

@@ -37,7 +37,9 @@ or a Dask cluster.
   a Dask ``distributed.Client``
                 its ``get_executor()``; the data is scattered to every worker once (Dask's
                 nanny starts workers with OMP_NUM_THREADS=1 and the like already).  A
-                ``ClientExecutor`` (``client.get_executor()``) works the same way.
+                ``ClientExecutor`` (``client.get_executor()``) works the same way.  A client
+                that is closed, or cannot reach its scheduler, is a ConfigError when the
+                first group is sent.
   any other Executor (ThreadPoolExecutor, ProcessPoolExecutor, loky, mpi4py.futures ...)
                 tasks go to it with their data (threads share it; processes receive a copy with
                 every group).
@@ -176,6 +178,23 @@ def _dask_client(executor):
     return client if hasattr(client, "scatter") else None
 
 
+def _scatter(client, data) -> tuple:
+    """(the cluster's worker threads, the data scattered to every worker), or a ConfigError
+    for a client that cannot take work (closed, or its scheduler gone)."""
+    status = getattr(client, "status", None)
+    fix = "pass a running distributed.Client (or its get_executor())"
+    if status in ("closing", "closed"):
+        raise ConfigError(f"the Dask client {checks.show(client)} is {status}: it cannot run "
+                          f"the search; {fix}")
+    try:
+        workers = max(1, sum(client.nthreads().values()))
+        [handle] = client.scatter([data], broadcast=True, hash=False)
+    except Exception as exc:  # Dask's own errors: a closed comm, a timeout, a lost scheduler
+        raise ConfigError(f"the Dask client {checks.show(client)} cannot take the search's "
+                          f"data ({type(exc).__name__}: {checks.clip(exc)}); {fix}") from exc
+    return workers, handle
+
+
 class Dispatcher:
     """Sends worker.run_group tasks to an executor (see the module docstring)."""
 
@@ -191,8 +210,7 @@ class Dispatcher:
         elif client is not None:
             self.executor = (executor.get_executor(pure=False) if executor is client
                              else executor)
-            self.workers = max(1, sum(client.nthreads().values()))
-            [self.handle] = client.scatter([data], broadcast=True, hash=False)
+            self.workers, self.handle = _scatter(client, data)
         elif isinstance(executor, Executor):
             self.executor = executor
             self.workers = max(1, int(getattr(executor, "_max_workers", 1) or 1))

@@ -42,6 +42,10 @@ seed and that number: trials.py), and trains them in chunks of ``prune_every`` e
     with its best validation accuracy (its record's ``best_accuracy``); an error or a lost
     group is told ``FAIL``.
 
+A sampler that stops the study (``GridSampler`` once every point of its grid was tried:
+``study.stop()``) ends the search after the round, as it ends ``study.optimize``, with fewer
+than ``n_trials`` trials.
+
 The study lives in the searching process; workers only train.  So the pruner decides between
 chunks, on every executor alike: with ``prune_every=1`` (the default when the study has a
 pruner other than ``NopPruner``) after every epoch; with ``NopPruner`` a trial trains all its
@@ -50,7 +54,8 @@ are taken in trial order once all are back, the pruner's decisions do not depend
 worker finished first.
 
 Storage.  ``path`` keeps the study in Optuna's journal file there (JournalStorage with a
-JournalFileBackend), under the study name "nnxp" (an existing file there must be an Optuna
+JournalFileBackend; a storage URL such as ``sqlite:///x.db`` is refused: it goes to a study
+of the caller's, below), under the study name "nnxp" (an existing file there must be an Optuna
 journal throughout, one known operation per line and the last line complete, else a DataError
 names the line and the file is left as it is); ``study`` is any ``optuna.Study`` the caller
 made (any storage: an RDB, a journal, Dask's; then ``path``, ``sampler`` and ``pruner`` are not
@@ -60,7 +65,9 @@ the study's total: the trials it already holds count (a resumed search, or anoth
 the same storage), a failed trial (an error) counts, a trial abandoned by a killed search does
 not.  The search's description (space, seed, epochs, options, data fingerprint, backend) is the
 study's user attribute "nnxp"; a study describing another search is refused, naming what
-differs.  Each finished trial holds its history and outcome as its user attribute "nnxp"; the
+differs, and so is one without that description that holds trials other than waiting ones
+(``enqueue_trial``'s points are taken first): another use's trials.  Each finished trial
+holds its history and outcome as its user attribute "nnxp"; the
 table is read back from the study and checked (its points made again from the trial's Optuna
 parameters through the space, its record recomputed from its history: saved.py's checks).
 
@@ -112,6 +119,7 @@ from .dispatch import Progress, run_tasks
 from .lock import _try_lock
 from .results import SearchResult, make_record
 from .run import Search, limits, unknown_options
+from .session import is_url
 from .space import (LOG_RANGES, architectures, check_count, check_range, check_space,
                     check_widths, choice, function_name, loguniform, normalize, uniform)
 from .trials import Trial, check_seed, make_trials, trial_seed
@@ -276,8 +284,10 @@ class Space:
 def _study(library, study, path, sampler, pruner, seed):
     if study is not None:
         if not isinstance(study, library.Study):
+            url = " (a storage URL goes to optuna.create_study(storage=...))" \
+                if isinstance(study, str) else ""
             raise ConfigError(f"study must be an optuna.Study (optuna.create_study(direction="
-                              f"'maximize', ...)), got {checks.show(study)}")
+                              f"'maximize', ...)), got {checks.show(study)}{url}")
         given = [n for n, v in (("path", path), ("sampler", sampler), ("pruner", pruner))
                  if v is not None]
         if given:
@@ -317,6 +327,17 @@ def _study(library, study, path, sampler, pruner, seed):
         study.sampler = library.samplers.TPESampler(seed=seed if held == 0 else int(
             np.random.SeedSequence(seed, spawn_key=(3, held)).generate_state(1)[0]))
     return study
+
+
+def _journal_path(path):
+    """``path`` unless it is a storage URL (``sqlite:///...``, ``postgresql://...``), which
+    would otherwise name a journal in a folder "sqlite:" of the working directory."""
+    if is_url(path):
+        raise ConfigError(f"path is the search's journal file, not a storage URL; got "
+                          f"{checks.show(path)}: for a database storage pass study=optuna."
+                          f"create_study(storage={checks.show(path)}, study_name=..., "
+                          f"direction='maximize')")
+    return path
 
 
 def _check_journal(path) -> None:
@@ -380,10 +401,22 @@ def _describe(search, space, mini_batch_size, prune_every) -> dict:
                                   "prune_every": prune_every}))
 
 
-def _adopt(study, config) -> None:
-    """The study describes this search (or nothing yet): else a ConfigError."""
+def _adopt(study, library, config) -> None:
+    """The study describes this search, or nothing yet and holds no trial but those waiting
+    (``study.enqueue_trial``: points to try first): else a ConfigError.  Another use's
+    trials would count towards ``n_trials`` and feed the sampler, and are not in the table."""
     old = study.user_attrs.get("nnxp")
     if old is None:
+        waiting = library.trial.TrialState.WAITING
+        other = [t for t in study.get_trials(deepcopy=False) if t.state != waiting]
+        if other:
+            names = sorted({name for t in other for name in t.params})
+            raise ConfigError(f"the study {study.study_name!r} holds {len(other)} trials of "
+                              f"something other than an nnxp search (parameters "
+                              f"{checks.show(names)}); they would count towards n_trials and "
+                              f"guide the sampler: give a new study (optuna.create_study("
+                              f"direction='maximize', ...)); study.enqueue_trial(...) points "
+                              f"to try first are welcome")
         study.set_user_attr("nnxp", config)
     elif old != config:
         differ = sorted(k for k in set(config) | set(old if isinstance(old, dict) else {})
@@ -475,9 +508,23 @@ class Drivers:
             self.fd = None
 
 
+def _tell(study, trial, *args, **kwargs) -> bool:
+    """``study.tell``; True when the sampler asked the study to stop (GridSampler once its grid
+    is done calls ``study.stop()``, which Optuna refuses outside ``optimize`` with a
+    RuntimeError, after the trial's state is stored): the search then asks no more trials,
+    as ``optimize`` would end."""
+    try:
+        study.tell(trial, *args, **kwargs)
+    except RuntimeError as exc:
+        if "Study.stop" not in str(exc):
+            raise
+        return True
+    return False
+
+
 def _abandon(study, library, number, params, again=True) -> None:
     """A trial that will not finish: told FAIL, its parameters enqueued to run again."""
-    study.tell(number, state=library.trial.TrialState.FAIL, skip_if_finished=True)
+    _tell(study, number, state=library.trial.TrialState.FAIL, skip_if_finished=True)
     if again and params:
         study.enqueue_trial(params, user_attrs={"nnxp_retry_of": number})
 
@@ -558,11 +605,12 @@ class Round:
         ot.set_user_attr("nnxp", stored)
         State = library.trial.TrialState
         if pruned is not None:
-            run.study.tell(ot, state=State.PRUNED)
+            told = _tell(run.study, ot, state=State.PRUNED)
         elif record["best_accuracy"] is None or record["status"] in ("error", "lost"):
-            run.study.tell(ot, state=State.FAIL)
+            told = _tell(run.study, ot, state=State.FAIL)
         else:
-            run.study.tell(ot, record["best_accuracy"])
+            told = _tell(run.study, ot, record["best_accuracy"])
+        run.stopped = run.stopped or told
         self.finished.add(number)
         run.records[number] = record
         params = outcome["state"].params if outcome.get("state") is not None else \
@@ -597,6 +645,7 @@ class OptunaRun:
         self.max_parameters = max_parameters
         self.n_evaluation = search.n_evaluation
         self.records, self.rounds = {}, 0
+        self.stopped = False  # the sampler stopped the study (_tell)
         self.labels = {}  # a layered architecture's label -> its entries
         self.progress = None
 
@@ -662,7 +711,7 @@ class OptunaRun:
         try:
             while True:
                 left = n_trials - _counted(self.study, self.library)
-                if left <= 0:
+                if left <= 0 or self.stopped:
                     return
                 self.search.start()
                 self.round(min(batch, left))
@@ -770,7 +819,7 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
                                       mini_batch_size), seed, mini_batch_size)
     check_widths(probes, max_parameters)
     if path is not None:
-        path = check_writable(path, "optuna journal")
+        path = check_writable(_journal_path(path), "optuna journal")
     search = Search("optuna", probes, training_data, evaluation_data, epochs=epochs, seed=seed,
                     executor=executor, **options)  # the data checked before any study is made
     search.trials = {}
@@ -779,7 +828,7 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
         study = _study(library, study, path, sampler, pruner, seed)
         if prune_every is None:
             prune_every = epochs if isinstance(study.pruner, library.pruners.NopPruner) else 1
-        _adopt(study, _describe(search, space, mini_batch_size, prune_every))
+        _adopt(study, library, _describe(search, space, mini_batch_size, prune_every))
         sizes = trial_spec(probes[0]).sizes
         width = (sizes[0], sizes[-1], str(search.data[0][0].dtype))
         drivers = Drivers(path)
@@ -787,7 +836,9 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
                         mini_batch_size=mini_batch_size, prune_every=prune_every,
                         drivers=drivers, width=width, max_parameters=max_parameters)
         run.loop(n_trials, batch)
-        return _result(run)
+        result = _result(run)
+        result.path = path
+        return result
     finally:
         try:
             search.close()

@@ -21,6 +21,7 @@ import math
 from .. import checks
 from ..plot import require_matplotlib, save_figure
 from .build import check_result
+from .session import check_not_kept
 
 __all__ = ["plot_search"]
 
@@ -32,6 +33,7 @@ def plot_search(result, path=None):
     check_result(result)
     if path is not None:
         path = checks.path("path", path)
+        check_not_kept(path, getattr(result, "kept_files", list)(), "a plot")
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

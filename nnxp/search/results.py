@@ -15,6 +15,9 @@
         .rounds         successive halving: [{"round", "epochs", "trials"}] per round
         .budget         successive halving: epochs trained, against restarting and a full grid
         .checkpoints    successive halving with a path: {trial: its newest checkpoint file}
+        .path           the results file (Optuna: the journal) the search kept, or None;
+                        to_csv, to_json and plot refuse it and the checkpoints as their path
+                        (a resume reads them)
         .config         what was searched (seed, epochs, options, data sizes)
         .shuffle_seed   the shuffling seed every trial used (see trials.py)
         .trials         the search's trials.Trial objects (the activation, cost and
@@ -59,6 +62,7 @@ from .. import checks, core
 from ..errors import ConfigError
 from ..files import atomic_write_text
 from .build import build_network, find_record
+from .session import check_not_kept
 
 __all__ = ["SearchResult", "make_record", "sort_records", "rank_outcomes", "keep_best"]
 
@@ -145,6 +149,7 @@ class SearchResult:
         self.records = sort_records(records)
         self.histories, self.rounds, self.budget = histories, rounds, budget
         self.checkpoints = {}   # successive halving with a path: trial -> newest checkpoint
+        self.path = None        # the results file or Optuna journal the search kept
         self.trials = trials    # the search's trials.Trial objects (what to build them with)
         self.trained = dict(trained or {})
 
@@ -183,12 +188,19 @@ class SearchResult:
                 "rounds": self.rounds, "budget": self.budget,
                 "histories": {str(k): v for k, v in sorted(self.histories.items())}}
 
+    def kept_files(self) -> list:
+        """The files the search keeps for a resume (its results file or journal, halving's
+        trial checkpoints): no table or plot is written over them."""
+        return [self.path, *self.checkpoints.values()]
+
     def to_json(self, path) -> None:
         """Records, histories, rounds and config as one JSON file (atomic write)."""
+        check_not_kept(path, self.kept_files(), "the table as JSON")
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1), what="search results")
 
     def to_csv(self, path) -> None:
         """One row per trial, the best first; lists (sizes) as JSON text."""
+        check_not_kept(path, self.kept_files(), "the table as CSV")
         atomic_write_text(path, self.csv(), what="search results")
 
     def csv(self) -> str:

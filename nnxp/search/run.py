@@ -170,8 +170,10 @@ def _run_one_pass(search) -> SearchResult:
     if todo:
         tasks = search.tasks(todo, search.epochs)
         search.run(tasks, on_outcome, save, len(todo), best=lambda: best_of(records))
-    return SearchResult(search.kind, list(records.values()), histories, search.config,
-                        trials=search.trials, trained=search.trained)
+    result = SearchResult(search.kind, list(records.values()), histories, search.config,
+                          trials=search.trials, trained=search.trained)
+    result.path = search.store.path
+    return result
 
 
 def best_of(records):

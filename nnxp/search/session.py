@@ -9,6 +9,13 @@ results file written as it goes and read back to resume.
                                         (an engine must be one of the backend's)
     fingerprint(data) -> dict           sizes and a hash of the data (a resumed search must
                                         see the same data)
+    check_not_kept(path, kept, what)    ConfigError when ``path`` is one of the files a search
+                                        keeps (``kept``: its results file or Optuna journal,
+                                        successive halving's trial checkpoints): a table or a
+                                        plot written there would replace what a resume reads
+    is_url(path) -> bool                ``path`` is a URL (``sqlite:///x.db``, ``s3://...``):
+                                        refused as a results file or journal, which it would
+                                        name in a folder "sqlite:" of the working directory
     Store(path, config)                 the results file; path None writes nothing
         .own()                          take the file's lock (lock.py) for the whole search:
                                         a second search on the path is refused at once
@@ -30,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 
 import numpy as np
 
@@ -40,7 +48,7 @@ from ..files import atomic_write_text, check_writable, read_json
 from .architectures import trial_spec
 from .lock import Owner
 
-__all__ = ["host_data", "check_options", "fingerprint", "Store"]
+__all__ = ["host_data", "check_options", "fingerprint", "check_not_kept", "is_url", "Store"]
 
 FORMAT, VERSION = "nnxp.search", 1
 MAX_RESULTS_BYTES = 1 << 30
@@ -100,10 +108,29 @@ def fingerprint(data) -> dict:
             "training": digest(x, y), "evaluation": digest(xv, yv)}
 
 
+def check_not_kept(path, kept, what) -> None:
+    if not isinstance(path, (str, os.PathLike)):
+        return  # not a path: the writer says so
+    target = os.path.realpath(os.fspath(path))
+    for own in kept:
+        if own is not None and os.path.realpath(own) == target:
+            raise ConfigError(f"{os.fspath(path)!r} is a file this search keeps (its results "
+                              f"file, Optuna journal or a trial's checkpoint: what a resume "
+                              f"reads); writing {what} there would replace it: give another "
+                              f"path")
+
+
+def is_url(path) -> bool:
+    return isinstance(path, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path) is not None
+
+
 class Store:
     """The results file (see the module docstring)."""
 
     def __init__(self, path, config):
+        if is_url(path):
+            raise ConfigError(f"path is the search's results file, a local JSON file; got the "
+                              f"URL {checks.show(path)}: give a file path")
         self.path = None if path is None else check_writable(path, "search results")
         self.config = json.loads(json.dumps(config))  # as it will read back
         self.owner = None
