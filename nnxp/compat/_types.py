@@ -5,6 +5,9 @@ NNXPError and a TypeError), where the book's code raised TypeError on it.
                                         (an integer for epochs, mini_batch_size and layer
                                         sizes, which the book gives to range() and
                                         np.random); bools are left to nnxp's range checks
+    array(name, z, kinds="biuf")        np.asarray(z), or InputTypeError: not numbers of those
+                                        dtype kinds (None, text, ragged lists: the book's
+                                        ``np.exp`` raised TypeError on them)
     sizes(value) -> list[int]           checks.sizes, with InputTypeError where the book's
                                         ``len(sizes)`` / ``np.random.randn(y, x)`` raise
                                         TypeError (None, an int, a set, text, a float width)
@@ -20,10 +23,12 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from .. import checks
 from ..errors import InputTypeError
 
-__all__ = ["number", "sizes"]
+__all__ = ["number", "array", "sizes"]
 
 
 def number(name, value, integer=False):
@@ -44,3 +49,15 @@ def sizes(value) -> list:
         raise InputTypeError(f"sizes must be a list of integer layer widths (input first, "
                              f"output last), such as [784, 30, 10]; got {checks.show(value)}")
     return checks.sizes(value)
+
+
+def array(name, z, kinds="biuf"):
+    """``np.asarray(z)`` if its dtype kind is one of ``kinds``; else an InputTypeError."""
+    try:
+        a = np.asarray(z)
+    except (TypeError, ValueError):  # ragged lists
+        a = None
+    if a is None or a.dtype.kind not in kinds:
+        raise InputTypeError(f"{name} takes a number or an array of numbers, got "
+                             f"{checks.show(z)}")
+    return a

@@ -58,7 +58,7 @@ from .. import checks
 from ..activations import Sigmoid
 from ..costs import CrossEntropyCost as _CoreCrossEntropy
 from ..costs import QuadraticCost as _CoreQuadratic
-from ..errors import DataError, InputTypeError
+from ..errors import DataError
 from ..files import atomic_write_text
 from ..history import print_progress
 from ..io import read_network
@@ -243,21 +243,10 @@ def sigmoid(z):
     z = -709.78, where e^-z overflows; without NumPy's overflow warning).  Complex z as the
     book computes it; z that is not numbers (None, text) is an InputTypeError (a TypeError,
     as the book's ``-z`` raises)."""
-    z = _numbers("sigmoid", z)
+    z = _types.array("sigmoid", z, "biufc")
     if z.dtype.kind == "c":
         return 1.0 / (1.0 + np.exp(-z))   # the book's line as it is
     return _book.sigmoid(z if z.dtype.kind == "f" else z.astype(np.float64))[()]
-
-
-def _numbers(name, z) -> np.ndarray:
-    try:
-        a = np.asarray(z)
-    except (TypeError, ValueError):  # ragged lists
-        a = None
-    if a is None or a.dtype.kind not in "biufc":
-        raise InputTypeError(f"{name} takes a number or an array of numbers, got "
-                             f"{checks.show(z)}")
-    return a
 
 
 def sigmoid_prime(z):

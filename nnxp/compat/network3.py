@@ -123,13 +123,7 @@ class BookFunction:
 
     def __call__(self, z):
         if not hasattr(z, "shape") or isinstance(z, np.ndarray):
-            try:
-                a = np.asarray(z)
-            except (TypeError, ValueError):  # ragged lists
-                a = None
-            if a is None or a.dtype.kind not in "biuf":
-                raise InputTypeError(f"{self.name} takes a number or an array of numbers, got "
-                                     f"{checks.show(z)}")
+            a = _types.array(self.name, z)
             z = a if a.dtype.kind == "f" else a.astype(np.float64)
         return self.activation.fn(z)
 
