@@ -1,6 +1,8 @@
 """nnxp.compat.mnist_loader: the book's formats, read through nnxp.datasets (synthetic IDX
 files here; the real files where NNXP_DATA_DIR has them)."""
 
+import errno
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,22 @@ def test_missing_files_are_nnxps_error(tmp_path, monkeypatch):
     monkeypatch.setattr(mnist, "MIRRORS", (closed_port_url(),))
     with pytest.raises(DataError, match="MNIST files missing"):
         mnist_loader.load_data_wrapper()
+
+
+def test_missing_files_are_caught_as_the_books_missing_file(tmp_path, monkeypatch):
+    """The book's loader opened ../data/mnist.pkl.gz, so a missing file was a
+    FileNotFoundError: programs catching IOError still catch nnxp's DataError."""
+    monkeypatch.setattr(mnist, "MIRRORS", (closed_port_url(),))
+    for folder in (tmp_path / "empty", tmp_path / "not-there"):
+        if folder.name == "empty":
+            folder.mkdir()
+        monkeypatch.setenv("NNXP_DATA_DIR", str(folder))
+        with pytest.raises(IOError) as caught:
+            mnist_loader.load_data()
+        assert isinstance(caught.value, FileNotFoundError) and \
+            isinstance(caught.value, DataError)
+        assert caught.value.errno == errno.ENOENT and caught.value.filename == str(folder)
+        assert str(caught.value).startswith("MNIST ")  # nnxp's message, not "[Errno 2]"
 
 
 def test_real_files_give_nielsens_split():

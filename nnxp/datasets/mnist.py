@@ -15,6 +15,9 @@ The book's lists of column pairs (``load_data_wrapper``) are nnxp.compat.mnist_l
 
     mnist_folder(path=None) -> str     where they are read from, by the rule below
     mnist_available(path=None) -> bool whether the four files are there
+    MissingMNIST                       the DataError of a missing folder or file, also a
+                                       FileNotFoundError (``except OSError`` catches it, as
+                                       it caught the book's ``open('../data/mnist.pkl.gz')``)
 
 ``download`` and ``one_hot`` are True or False and ``progress`` None, True or False (a string
 such as "no" is a ConfigError, not a truth value); ``path`` a str or os.PathLike.
@@ -49,6 +52,7 @@ once: ``X.copy()`` for a writeable one).
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import zlib
@@ -64,7 +68,7 @@ from ..errors import ConfigError, DataError
 from ..files import as_path
 from ._download import DownloadFailed, fetch
 
-__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MnistFile", "load_mnist", "mnist_folder",
+__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MissingMNIST", "MnistFile", "load_mnist", "mnist_folder",
            "mnist_available"]
 
 
@@ -199,6 +203,19 @@ def _folder(path):
     return _cache_folder(), _CACHE
 
 
+class MissingMNIST(DataError, FileNotFoundError):
+    """MNIST's folder or files are not there (and could not be downloaded): a DataError and a
+    FileNotFoundError, ``errno`` ENOENT and ``filename`` the folder."""
+
+    def __init__(self, message, folder):
+        super().__init__(message)
+        self.errno, self.strerror, self.filename = errno.ENOENT, os.strerror(errno.ENOENT), \
+            folder
+
+    def __str__(self) -> str:
+        return self.args[0]  # nnxp's message, not OSError's "[Errno 2] ..."
+
+
 def _cache_folder():
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "nnxp", "mnist")
@@ -216,14 +233,14 @@ def _locate(path, download, progress):
     """{role: file path} for the four files, downloading the missing ones if allowed."""
     folder, source = _folder(path)
     if source != _CACHE and not os.path.isdir(folder):
-        raise DataError(
+        raise MissingMNIST(
             f"MNIST folder {folder} ({source}) "
             f"{'is a file, not a folder' if os.path.exists(folder) else 'does not exist'}; "
             f"nnxp reads MNIST from, and "
             "downloads it into, a folder you name only when it exists: check the name, or "
             "create the folder (downloading or copying the four MNIST files fills it)"
             + (f", or unset NNXP_DATA_DIR to use the user cache folder {_cache_folder()}"
-               if source == _ENV else ""))
+               if source == _ENV else ""), folder)
     found = {role: _find(folder, f.name) for role, f in FILES.items()}
     reason = ("downloading is off (download=False; examples/train.py: --no-download), so "
               "nothing was downloaded")
@@ -238,14 +255,14 @@ def _locate(path, download, progress):
             reason = f"the download failed: cannot write to {folder} ({exc})"
     missing = [FILES[r].name for r, p in found.items() if p is None]
     if missing:
-        raise DataError(
+        raise MissingMNIST(
             f"MNIST files missing in {folder} ({source}): {', '.join(missing)}; {reason}. "
             "Copy the four MNIST files (gzipped or not) there, or point NNXP_DATA_DIR "
             "(or load_mnist(path=...), or examples/train.py's --data-dir) at a folder that "
             "holds them"
             + ("" if download else ", or allow downloading (load_mnist(download=True), the "
                "default; examples/train.py without --no-download) to fetch them from "
-               + " or ".join(MIRRORS)))
+               + " or ".join(MIRRORS)), folder)
     return found
 
 
