@@ -528,7 +528,7 @@ def network_from_fields(fields, where) -> Network:
                                                                      fields.biases))
     net.params = core.to_device(net.backend, host, net.dtype)
     if fields.checkpoint is not None:
-        net.checkpoint = read_checkpoint(fields.checkpoint, where, net.params)
+        net._hold_run(read_checkpoint(fields.checkpoint, where, net.params))
     net.source = where
     return net
 

@@ -439,7 +439,7 @@ def load_population(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Population
     pop.histories = pop.optimizer_state = pop.checkpoint = None
     pop.source = where
     if d.get("checkpoint") is not None:
-        pop.checkpoint = read_checkpoint(d["checkpoint"], where, pop.params, len(pop))
+        pop._hold_run(read_checkpoint(d["checkpoint"], where, pop.params, len(pop)))
         pop.histories = pop.checkpoint[3]
     return pop
 

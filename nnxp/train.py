@@ -214,7 +214,8 @@ class Resumable:
     passes on to ``_fit``; others are a ConfigError), and defines ``prepare(data, name)``,
     ``_fit(plan, optimizer, train_set, eval_set, resume, **options)``, ``_load(path, dtype)``
     and ``_loader`` (its loader's name, for messages); it calls ``_leave_run()`` before its
-    parameters change otherwise (SGD, new weights), after which ``resume`` is refused."""
+    parameters change otherwise (SGD, new weights), after which ``resume`` is refused; setting
+    ``params`` itself does the same (``_hold_run`` keeps the run's parameters by identity)."""
 
     def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
                other_data=False, **options):
@@ -226,11 +227,13 @@ class Resumable:
         SGD's ``callbacks``, ``progress``, ``devices`` (and a Network's ``health``).  Returns
         the whole run's History (a Population: one per member).
         >>> nnxp.load("run.json").resume((X, y), (Xv, yv))  # doctest: +SKIP"""
+        if self.checkpoint is not None and getattr(self, "_run_params", None) is not self.params:
+            self._leave_run()  # net.params was set since: other parameters than the run's
         if self.checkpoint is None:
             what = type(self).__name__.lower()
             if getattr(self, "_left_run", None) is not None:
                 raise ConfigError(f"this {what} was loaded from {self._left_run!r}, then its "
-                                  f"parameters were changed (SGD, new weights): resuming would "
+                                  f"parameters were changed (SGD, new weights, params set): resuming would "
                                   f"go on with that run's plan and optimizer state from other "
                                   f"parameters, and overwrite its file; load the file again "
                                   f"({self._loader}) to resume that run")
@@ -293,7 +296,12 @@ class Resumable:
     def _resumable(self, plan, state, history) -> None:
         """Resumable again, from where the shell is now (the end of an epoch)."""
         leaves = [self.backend.to_numpy(a) for a in tree_leaves(self.optimizer_state)]
-        self.checkpoint = (plan, state, leaves, history)
+        self._hold_run((plan, state, leaves, history))
+
+    def _hold_run(self, checkpoint) -> None:
+        """Resumable from ``checkpoint`` with the parameters as they are now: setting
+        ``params`` afterwards (a new object) leaves the run (``resume`` checks identity)."""
+        self.checkpoint, self._run_params = checkpoint, self.params
 
     def _rewind(self, path) -> None:
         """After an interrupted resume, the parameters and the run as the last file saved
@@ -309,6 +317,7 @@ class Resumable:
                     [tuple(a.shape) for layer in saved.params for a in layer] == shapes:
                 self.params = core.to_device(
                     self.backend, core.to_host(saved.backend, saved.params), self.dtype)
-                self.checkpoint, self.optimizer_state = saved.checkpoint, None
+                self._hold_run(saved.checkpoint)
+                self.optimizer_state = None
                 return
         self.checkpoint = None  # nothing to go back to: resuming again is refused

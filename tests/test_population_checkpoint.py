@@ -371,6 +371,11 @@ def _retrain(run):
     ("network", _retrain),
     ("network", lambda net: setattr(net, "weights", [w * 2 for w in net.weights])),
     ("network", lambda net: net.large_weight_initializer()),
+    # net.params set whole (the way the weights setter's message names for layered networks)
+    ("network", lambda net: setattr(net, "params", tuple(
+        (w * 2, b) for w, b in net.params))),
+    ("population", lambda pop: setattr(pop, "params", tuple(
+        (w * 2, b) for w, b in pop.params))),
 ])
 def test_a_run_whose_parameters_changed_since_it_was_loaded_is_not_resumed(tmp_path, kind,
                                                                              change):
