@@ -355,3 +355,39 @@ def test_local_workers_start_together_from_shared_memory(start):
         assert all(digest == fingerprint(data) for _, _, digest in answers)
     finally:
         dispatcher.close()
+
+
+@pytest.mark.parametrize("how", ["use_backend", "NNXP_DEVICE"])
+def test_the_workers_train_on_the_device_the_search_was_called_on(how, monkeypatch):
+    """The device chosen where the search is called (use_backend / set_backend's device=, or
+    NNXP_DEVICE) goes to the workers by name with the backend's: they trained on the library's
+    default device; the kept network is built on it too (array-api-strict's "device1")."""
+    from conftest import optional
+    strict = optional("array_api_strict")
+    from nnxp import backends
+    from nnxp.search import worker
+    device = strict.Device("device1")
+    real, loaded = backends.load, []
+
+    def load(name, device=None):
+        loaded.append((name, device))
+        return real(name, device)
+
+    space = {"sizes": [6, 5, 3], "eta": [0.5, 2.0]}
+    with ThreadPoolExecutor(1) as executor:
+        monkeypatch.setattr(worker.backends, "load", load)
+        if how == "NNXP_DEVICE":
+            monkeypatch.setenv("NNXP_BACKEND", "array_api_strict")
+            monkeypatch.setenv("NNXP_DEVICE", "device1")
+            result = search.grid(space, TRAIN, VALID, epochs=1, mini_batch_size=10,
+                                 executor=executor)
+        else:
+            with nnxp.use_backend("array_api_strict", "device1"):
+                result = search.grid(space, TRAIN, VALID, epochs=1, mini_batch_size=10,
+                                     executor=executor)
+    assert ("array_api_strict", "device1") in loaded           # the workers' loads
+    assert ("array_api_strict", None) not in loaded
+    assert all(r["status"] == "ok" for r in result.records), result.records
+    assert result.device == "device1"
+    net = result.best_network()
+    assert all(a.device == device for layer in net.params for a in layer)

@@ -49,6 +49,7 @@ class Backend:
 
     name = "generic"
     engines = {"plain": "plain.PlainEngine"}
+    device_name = None  # the device's name it was loaded with (selection.load), None: default
 
     def __init__(self, xp, device):
         self.xp, self.device = xp, device

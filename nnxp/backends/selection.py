@@ -192,7 +192,9 @@ def load(name, device=None):
             backend = _cache.get(key)
             if backend is None:
                 module = importlib.import_module(f".{_MODULE[key[0]]}", __package__)
-                backend = _cache[key] = module.load(device)
+                backend = module.load(device)
+                backend.device_name = device  # the name, for processes that load it again
+                _cache[key] = backend
     return backend
 
 

@@ -9,6 +9,7 @@
     build_network(result, record, initializer=None, max_parameters=None) -> Network
         the record checked, its network built untrained with the objects the search built it
         with (``result.trials``: its activation, cost, initializer), on the search's backend
+        and device
 
 A record given as a dict must be one of the search's: its hyper-parameters and seed are checked
 against the trial the search itself ran (``result.config``), and the network's size against
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import numbers
 
-from .. import checks, core
+from .. import backends, checks, core
 from ..activations import from_name
 from ..errors import ConfigError, InputTypeError
 from ..initializers import WEIGHT_INITIALIZERS
@@ -154,4 +155,11 @@ def build_network(result, record, initializer=None, max_parameters=None):
     sizes = build["sizes"] if same else _dense(record, number)
     return Network(sizes, cost=record["cost"], seed=record["seed"], dtype=record["dtype"],
                    **core.dense_options(sizes, activation=activation, weight_init=init),
-                   backend=result.config.get("backend"))
+                   backend=_backend(result))
+
+
+def _backend(result):
+    """The search's backend on the search's device (both by name; a result read back from a
+    file knows no device: the backend's default)."""
+    name = result.config.get("backend")
+    return None if name is None else backends.load(name, getattr(result, "device", None))

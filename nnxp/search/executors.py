@@ -44,8 +44,9 @@ or a Dask cluster.
                 tasks go to it with their data (threads share it; processes receive a copy with
                 every group).
 
-Every task names the backend it trains on (worker.Task.backend: the search's, resolved where the
-search was called), so a worker never reads the selection of the thread or process it runs on: a
+Every task names the backend it trains on and its device (worker.Task.backend, .device: the
+search's, resolved where the search was called, by name), so a worker never reads the
+selection of the thread or process it runs on: a
 ThreadPoolExecutor's threads start from an empty context (a ``use_backend`` block of the caller
 is not theirs; backends/selection.py), processes from NNXP_BACKEND.
 

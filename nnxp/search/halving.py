@@ -205,5 +205,5 @@ def _result(search, plan, rounds, histories, newest) -> SearchResult:
                           trained=search.trained)
     result.records.sort(key=lambda r: -r["round"])  # stable: sorted within each round
     result.checkpoints = newest
-    result.path = search.store.path
+    result.path, result.device = search.store.path, search.device
     return result

@@ -786,7 +786,7 @@ def _result(run) -> SearchResult:
     trained = {n: p for n, p in run.search.trained.items() if n in records}
     result = SearchResult("optuna", list(records.values()), histories, config, trials=trials,
                           trained=trained)
-    result.study = run.study
+    result.study, result.device = run.study, run.search.device
     result.budget = {"epochs_trained": sum(r["epochs"] for r in records.values()),
                      "epochs_without_pruning": len(records) * run.epochs,
                      "pruned": sum(r["status"] == "pruned" for r in records.values())}

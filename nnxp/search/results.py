@@ -22,11 +22,13 @@
         .shuffle_seed   the shuffling seed every trial used (see trials.py)
         .trials         the search's trials.Trial objects (the activation, cost and
                         initializer each was built with: rerun builds from them)
+        .device         the device the search trained on, by name (None: the backend's
+                        default), where ``network`` and ``rerun`` build the trial's network
         .trained        {trial: its trained (w, b) per layer, host NumPy arrays}: the best
                         ``keep`` trials this search trained (not those a resumed search
                         read from its file)
         .network(trial=None) -> Network    a kept trial's trained network (None: the best),
-                        on the search's backend and dtype, without training again; a trial
+                        on the search's backend, device and dtype, without training again; a trial
                         not kept is a ConfigError (``rerun`` trains it again)
         .best_network() -> Network         network(None)
         .to_csv(path), .to_json(path), .plot(path=None), str(result) (a table)
@@ -150,6 +152,7 @@ class SearchResult:
         self.histories, self.rounds, self.budget = histories, rounds, budget
         self.checkpoints = {}   # successive halving with a path: trial -> newest checkpoint
         self.path = None        # the results file or Optuna journal the search kept
+        self.device = None      # the search's device, by name (None: the backend's default)
         self.trials = trials    # the search's trials.Trial objects (what to build them with)
         self.trained = dict(trained or {})
 

@@ -59,6 +59,7 @@ class Search:
         self.progress_enabled = checks.flag("progress", progress)
         self.trained = {}   # {trial: host parameters}: the best ``keep`` (results.keep_best)
         self.backend = resolved.name
+        self.device = resolved.device_name  # by name, as the backend (worker.Task.device)
         if executor is None:
             check_main_guard(f"nnxp.search.{kind}")
         self.data = host_data(trials, training_data, evaluation_data, training_subset,
@@ -95,7 +96,7 @@ class Search:
                     "eta", "lmbda", "l1", "momentum")}} for t in members],
                 None if starts is None else [starts[t.number] for t in members],
                 epochs, self.shuffle_seed, dict(self.options), self.backend, keep_state,
-                keep_params=0 if keep_state else self.keep,
+                keep_params=0 if keep_state else self.keep, device=self.device,
                 key=(*tag, *(t.number for t in members))))
         return tasks
 
@@ -172,7 +173,7 @@ def _run_one_pass(search) -> SearchResult:
         search.run(tasks, on_outcome, save, len(todo), best=lambda: best_of(records))
     result = SearchResult(search.kind, list(records.values()), histories, search.config,
                           trials=search.trials, trained=search.trained)
-    result.path = search.store.path
+    result.path, result.device = search.store.path, search.device
     return result
 
 

@@ -2,7 +2,7 @@
 where each member stopped (successive halving continues promoted trials).
 
     Task(shape, members, starts, epochs, shuffle_seed, options, backend, keep_state,
-         keep_params)
+         keep_params, key, device)
     MemberState(params, leaves, tracker, history, epoch)     a member where it stopped: host
                                                              NumPy parameters, a tuple per
                                                              layer (core's: (w, b), or ()),
@@ -24,8 +24,10 @@ group sends more of them than the search can keep.
 None for the data this process received when it started (executors.py).  A group that raises
 is run again member by member, so that one bad trial is recorded with its error and the others
 train; nothing raised by training leaves this function.  Everything in a Task and an outcome is
-plain data that pickles (any executor, Dask).  A group trains on ``task.backend``, loaded by
-name (its default device), never on the backend selected in the thread or process it runs on.
+plain data that pickles (any executor, Dask).  A group trains on ``task.backend``, on the
+device ``task.device``, both loaded by name (the search's: the device chosen with
+``set_backend``, ``use_backend`` or NNXP_DEVICE where the search was called), never on the
+backend selected in the thread or process it runs on.
 
 A group trains through train.fit.  Continuing a member is fit's ``resume``: its parameters,
 its optimizer state (momentum's velocity), its tracker (schedule, early stopping), its history,
@@ -78,6 +80,7 @@ class Task:
     keep_state: bool = False
     keep_params: int = 0         # send back the trained parameters of this many (the best)
     key: tuple = ()              # the coordinator's name for this task
+    device: str | None = None    # the backend's device, by name (None: its default)
 
 
 def set_worker_data(data) -> None:
@@ -119,7 +122,7 @@ def _each(task, name, chosen):
 def _train(task, data, chosen) -> list:
     chosen = list(chosen)
     shape, k = task.shape, len(chosen)
-    backend = backends.load(task.backend)
+    backend = backends.load(task.backend, task.device)
     pop = Population(shape["sizes"], seeds=[task.members[i]["seed"] for i in chosen],
                      cost=shape["cost"], dtype=shape["dtype"], backend=backend,
                      **core.dense_options(shape["sizes"], activation=shape["activation"],
