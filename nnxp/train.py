@@ -218,11 +218,14 @@ class Resumable:
     ``params`` itself does the same (``_hold_run`` keeps the run's parameters by identity)."""
 
     def resume(self, training_data, evaluation_data=None, *, checkpoint=None, epochs=None,
-               other_data=False, **options):
+               other_data=False, engine=None, **options):
         """Continue the training run of the checkpoint this was loaded from, on the same data
         (checked by size and fingerprint: checkpoint.py; ``other_data=True`` continues on
         other data on purpose), to the end it was given.  ``epochs=`` is the run's new total,
-        not a number of further epochs (fewer than are done is refused).  It saves to
+        not a number of further epochs (fewer than are done is refused).  ``engine=`` goes on
+        with another of the backend's engines (a run trained with JAX's "jax" engine resumes
+        on NumPy with engine="plain"); None keeps the run's own, which the checkpoint holds.
+        Engines compute the same step, to rounding.  It saves to
         ``checkpoint`` if given, else back to the file it was loaded from.  ``options``:
         SGD's ``callbacks``, ``progress``, ``devices`` (and a Network's ``health``).  Returns
         the whole run's History (a Population: one per member).
@@ -242,12 +245,17 @@ class Resumable:
                               "resume")
         self._check_options(options)
         plan, state, leaves, history = self.checkpoint
-        if plan.engine is not None and plan.engine not in self.backend.engines:
+        engine = checks.engine(engine)
+        if engine is not None and engine not in self.backend.engines:
+            raise ConfigError(f"engine={engine!r}: the {self.backend.name} backend offers "
+                              f"{', '.join(self.backend.engines)}")
+        if engine is None and plan.engine is not None and \
+                plan.engine not in self.backend.engines:
             raise ConfigError(f"this run was trained with engine={plan.engine!r}, which its "
                               f"checkpoint keeps, and the {self.backend.name} backend does not "
                               f"offer it (it has {', '.join(self.backend.engines)}): resume it "
-                              f"on a backend that does (NNXP_BACKEND), or train on from the "
-                              f"loaded parameters with SGD")
+                              f"with one of those (resume(..., engine=...)), or on a backend "
+                              f"that offers it (NNXP_BACKEND)")
         if epochs is not None:
             epochs = checks.number("epochs", epochs, strict=False, integer=True)
         other_data = checks.flag("other_data", other_data)
@@ -261,6 +269,8 @@ class Resumable:
         check_writable(path, "checkpoint")  # before resumable() changes the run in memory
         saved = resumable((plan, state, leaves, histories), self.source, train_set, eval_set,
                           self.backend, epochs=epochs, other_data=other_data)
+        if engine is not None:
+            plan.engine = engine  # the run goes on (and is saved) with the engine asked for
         try:
             self._fit(plan, optimizer_from(plan.optimizer), train_set, eval_set, saved,
                       checkpoint=path, **options)

@@ -50,6 +50,29 @@ def test_resumed_training_ends_with_the_same_weights(backend, tmp_path, options)
     assert h.stop_reason == h_straight.stop_reason
 
 
+def test_a_jax_engine_run_resumes_on_numpy_with_engine_plain(tmp_path):
+    """A run trained with JAX's own engine ("jax", lax.scan) saved halfway, resumed on NumPy
+    with resume(engine="plain"), ends where the JAX run that went straight through ends
+    (float64: the two engines compute the same step, to rounding)."""
+    from conftest import optional
+    optional("jax")
+    options = dict(lmbda=1.0, momentum=0.7, shuffle=3)
+    path = tmp_path / "run.json"
+    with nnxp.use_backend("jax"):
+        straight = nnxp.Network([6, 5, 3], seed=7, dtype="float64")
+        straight.SGD((X, Y), 4, 10, 0.5, engine="jax", **options)
+        nnxp.Network([6, 5, 3], seed=7, dtype="float64").SGD(
+            (X, Y), 2, 10, 0.5, engine="jax", checkpoint=path, **options)
+    with nnxp.use_backend("numpy"):
+        net = nnxp.load(path, dtype="float64")
+        with pytest.raises(nnxp.ConfigError, match="engine='jax'"):
+            net.resume((X, Y), epochs=4)
+        net.resume((X, Y), epochs=4, engine="plain")
+    assert net.checkpoint[1].epoch == 4
+    for a, b in zip(params_numpy(net), params_numpy(straight)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
 def test_resume_needs_a_checkpoint(backend):
     with pytest.raises(nnxp.ConfigError, match="not loaded from a checkpoint"):
         nnxp.Network([6, 3]).resume((X, Y))

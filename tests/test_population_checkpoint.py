@@ -410,15 +410,28 @@ def test_a_run_loaded_in_another_dtype_is_told_so_at_resume(tmp_path):
 
 def test_a_run_whose_engine_this_backend_lacks_says_where_it_resumes(tmp_path):
     # "engine 'jax' does not run on the numpy backend; it has plain (or None for the best)",
-    # though resume takes no engine=: nothing said how the file could go on
+    # though resume took no engine=: nothing said how the file could go on; now it takes one
     path = _checkpointed(tmp_path)
-    d = json.loads(path.read_text())
+    original = path.read_text()
+    d = json.loads(original)
     d["checkpoint"]["plan"]["engine"] = "jax"   # as SGD(engine="jax") on JAX writes it
-    path.write_text(json.dumps(d))
+    edited = tmp_path / "jax.json"
+    edited.write_text(json.dumps(d))
     with nnxp.use_backend("numpy"):
-        with pytest.raises(nnxp.ConfigError, match="trained with engine='jax'.* resume it on a "
-                                                   "backend that does"):
-            nnxp.load_population(path).resume((X, Y), (XV, YV), epochs=3)
+        with pytest.raises(nnxp.ConfigError, match=r"trained with engine='jax'.* resume it "
+                                                   r"with one of those \(resume\(\.\.\., "
+                                                   r"engine=\.\.\.\)\)"):
+            nnxp.load_population(edited).resume((X, Y), (XV, YV), epochs=3)
+        with pytest.raises(nnxp.ConfigError, match="engine='scan': the numpy backend offers "
+                                                   "plain"):
+            nnxp.load_population(edited).resume((X, Y), (XV, YV), epochs=3, engine="scan")
+        # resume(engine=) goes on with the engine asked for: the same run as the file's own
+        moved = nnxp.load_population(edited)
+        moved.resume((X, Y), (XV, YV), epochs=3, engine="plain")
+        same = nnxp.load_population(path)
+        same.resume((X, Y), (XV, YV), epochs=3)
+    assert all(np.array_equal(a, b) for a, b in zip(_params(moved), _params(same)))
+    assert json.loads(edited.read_text())["checkpoint"]["plan"]["engine"] == "plain"
 
 
 @pytest.mark.parametrize("kind", ["network", "population"])
