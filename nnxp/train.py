@@ -236,10 +236,10 @@ class Resumable:
             what = type(self).__name__.lower()
             if getattr(self, "_left_run", None) is not None:
                 raise ConfigError(f"this {what} was loaded from {self._left_run!r}, then its "
-                                  f"parameters were changed (SGD, new weights, params set): resuming would "
-                                  f"go on with that run's plan and optimizer state from other "
-                                  f"parameters, and overwrite its file; load the file again "
-                                  f"({self._loader}) to resume that run")
+                                  f"parameters were changed (SGD, new weights, params set): "
+                                  f"resuming would go on with that run's plan and optimizer "
+                                  f"state from other parameters, and overwrite its file; load "
+                                  f"the file again ({self._loader}) to resume that run")
             raise ConfigError(f"this {what} was not loaded from a checkpoint; train it with SGD "
                               f"(checkpoint=path) and load it with {self._loader}(path) to "
                               "resume")

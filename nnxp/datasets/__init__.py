@@ -20,5 +20,5 @@ from .expanded import expand_mnist
 from .mnist import FILES as MNIST_FILES
 from .mnist import MissingMNIST, MnistFile, load_mnist, mnist_available, mnist_folder
 
-__all__ = ["MNIST_FILES", "MissingMNIST", "MnistFile", "expand_mnist", "load_mnist", "mnist_available",
-           "mnist_folder"]
+__all__ = ["MNIST_FILES", "MissingMNIST", "MnistFile", "expand_mnist", "load_mnist",
+           "mnist_available", "mnist_folder"]

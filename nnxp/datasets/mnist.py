@@ -68,8 +68,8 @@ from ..errors import ConfigError, DataError
 from ..files import as_path
 from ._download import DownloadFailed, fetch
 
-__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MissingMNIST", "MnistFile", "load_mnist", "mnist_folder",
-           "mnist_available"]
+__all__ = ["FILES", "MAX_IMAGES", "MIRRORS", "MissingMNIST", "MnistFile", "load_mnist",
+           "mnist_folder", "mnist_available"]
 
 
 class MnistFile(NamedTuple):
