@@ -267,7 +267,7 @@ def read_checkpoint(d, where, params, members=None):
                       for i, (t, eta) in enumerate(zip(trackers, etas))], epoch,
                      _rng_state(f, sd.get("rng_state")), n_train, _data(f, sd),
                      _mask_states(f, sd.get("mask_states"), k))
-    fresh = transform_for(plan, optimizer_from(plan.optimizer), 1, members).init(params)
+    fresh = transform_for(plan, optimizer_from(plan.optimizer), n_train or 1, members).init(params)
     layout = d.get("optimizer_layout", 1)
     if isinstance(layout, bool):  # True == 1 would read as the old layout
         f.fail("optimizer_layout", f"unknown layout {layout!r}; this nnxp writes {LAYOUT}")

@@ -136,6 +136,26 @@ def hyper_array(value, like):
     return namespace(like).asarray(value, dtype=like.dtype, device=device_of(like))
 
 
+# what each injected hyper-parameter is made of, for messages (plan.update_hyper)
+_MADE_OF = {"decay": "lmbda / n", "l1": "l1 / n", "mu": "momentum"}
+
+
+def check_fits(name, value, like) -> None:
+    """A ConfigError when a hyper-parameter given as numbers (one, or one per member) is
+    beyond the largest value of the parameters' dtype (float32: 3.4e38): cast, it would be
+    infinite and the run would diverge at its first step."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+        return  # an array: it has the parameters' dtype already
+    largest = float(namespace(like).finfo(like.dtype).max)
+    for v in values:
+        if abs(float(v)) > largest:
+            made_of = f" ({_MADE_OF[name]})" if name in _MADE_OF else ""
+            raise ConfigError(f"{name}{made_of} = {float(v):.4g} is beyond the network's "
+                              f"{like.dtype} (largest {largest:.4g}): it would train as "
+                              f"infinity; use a smaller value, or dtype='float64'")
+
+
 def member(h, x):
     """Hyper-parameter ``h`` (a number, 0-d, or (K,) per member) shaped to broadcast against
     ``x``."""
@@ -306,6 +326,8 @@ def inject(build, hyper, key=None, config=None) -> Transform:
 
     def init(params):
         like = _first(params)
+        for name in names:
+            check_fits(name, hyper[name], like)
         values = {name: hyper_array(hyper[name], like) for name in names}
         return HyperState(values, build(**values).init(params))
 

@@ -86,6 +86,34 @@ def _checkpointed(tmp_path, epochs=2, **options):
     return path
 
 
+def test_a_lmbda_past_float32_at_n_1_loads_and_one_past_it_at_n_is_refused(tmp_path):
+    """Found by test_edited_checkpoints_meet_only_nnxp_errors_many: a checkpoint whose lmbda
+    is float32's largest value (3.4e38) raised NumPy's "overflow encountered in cast" at load,
+    which built its optimizer state with n = 1 (lmbda / 1 does not fit float32; the run's
+    lmbda / n does).  Now load uses the run's n, and a hyper-parameter that does not fit the
+    network's dtype is a ConfigError naming it, at load and at SGD, never a cast to inf."""
+    import warnings
+    path = _checkpointed(tmp_path)
+    d = json.loads(path.read_text())
+    d["checkpoint"]["plan"]["lmbda"] = 3.4028235677973366e+38
+    path.write_text(json.dumps(d))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nnxp.load(path)   # loads: lmbda / 90 fits float32
+    d["checkpoint"]["plan"]["lmbda"] = 1e300
+    path.write_text(json.dumps(d))
+    with pytest.raises(nnxp.ConfigError, match=r"decay \(lmbda / n\) = 1\.111e\+298 is "
+                                               r"beyond the network's float32"):
+        nnxp.load(path)
+    for options in (dict(eta=1e300), dict(eta=0.5, lmbda=1e300), dict(eta=0.5, l1=1e300)):
+        name = "eta" if options["eta"] > 1 else "decay" if "lmbda" in options else "l1"
+        with pytest.raises(nnxp.ConfigError, match=rf"^{name}\b.* is beyond the network's "
+                                                   r"float32 .*dtype='float64'"):
+            nnxp.Network([6, 5, 3], seed=7).SGD((X, Y), 1, 10, **options)
+    h = nnxp.Network([6, 5, 3], seed=7, dtype="float64").SGD((X, Y), 1, 10, 1e300)
+    assert h.stop_reason.startswith("diverged")   # float64 holds it: the run says why it failed
+
+
 def test_a_moved_checkpoint_resumes_where_it_is_now(backend, tmp_path):
     path = _checkpointed(tmp_path)
     moved = tmp_path / "elsewhere" / "moved.json"

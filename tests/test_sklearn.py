@@ -104,8 +104,22 @@ def test_estimator_checks_on_each_backend(backend, estimator, check):
     check(estimator)
 
 
+# The two checks that compare predict_proba across row orders and subsets to 1e-7 run in
+# float64 in the slow test: float32 products are not row-order invariant on every backend
+# (PyTorch's CPU matmul sums a matrix's last rows with another kernel: the same row moved
+# there differs by 1e-7 relative), as VARIANTS' early-stopping comment says for subsets.
+INVARIANCE = {"check_methods_sample_order_invariance", "check_methods_subset_invariance"}
+
+
+def _all_checks():
+    kept = [p for p in _checks(DEFAULT, "default")
+            if p.id.split("-", 1)[1].split("(")[0] not in INVARIANCE]
+    return kept + _checks(NNXPClassifier(epochs=10, random_state=0, dtype="float64"),
+                          "default-float64", INVARIANCE)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("estimator, check", _checks(DEFAULT, "default"))
+@pytest.mark.parametrize("estimator, check", _all_checks())
 def test_all_estimator_checks_on_each_backend(backend, estimator, check):
     check(estimator)
 
