@@ -114,6 +114,15 @@ def test_files_of_the_other_kind_are_refused(tmp_path):
         nnxp.load(pop_path)   # the remedy was given one way only
 
 
+def _saved_and_loaded(kind, path, epochs, **options):
+    """A network's or a population's run of ``epochs`` saved to ``path``, and loaded back."""
+    if kind == "network":
+        nnxp.Network(SIZES, seed=0).SGD((X, Y), epochs, 10, 0.5, checkpoint=path, **options)
+        return nnxp.load(path)
+    nnxp.Population(SIZES, SEEDS).SGD((X, Y), epochs, 10, 0.5, checkpoint=path, **options)
+    return nnxp.load_population(path)
+
+
 def _checkpointed(tmp_path):
     path = tmp_path / "pop.json"
     nnxp.Population(SIZES, SEEDS).SGD((X, Y), 2, 10, [0.5, 0.1, 1.0], lmbda=1.0,
@@ -295,12 +304,7 @@ def test_resume_refuses_what_it_cannot_take_by_name(tmp_path, kind, option, mess
     # they reached the shell's private _fit: "TypeError: Population._fit() got an unexpected
     # keyword argument 'mini_batch_size'"
     path = tmp_path / "run.json"
-    if kind == "network":
-        nnxp.Network(SIZES, seed=0).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
-        run = nnxp.load(path)
-    else:
-        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 1, 10, 0.5, checkpoint=path)
-        run = nnxp.load_population(path)
+    run = _saved_and_loaded(kind, path, 1)
     before = path.read_bytes()
     with pytest.raises(nnxp.ConfigError, match=message):
         run.resume((X, Y), epochs=2, **option)
@@ -382,12 +386,7 @@ def test_a_run_whose_parameters_changed_since_it_was_loaded_is_not_resumed(tmp_p
     # load, SGD (or new weights), resume: the old run's plan, state and optimizer state went on
     # from the new parameters, and the hybrid overwrote the checkpoint file
     path = tmp_path / "run.json"
-    if kind == "network":
-        nnxp.Network(SIZES, seed=0).SGD((X, Y), 2, 10, 0.5, momentum=0.5, checkpoint=path)
-        run = nnxp.load(path)
-    else:
-        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 2, 10, 0.5, momentum=0.5, checkpoint=path)
-        run = nnxp.load_population(path)
+    run = _saved_and_loaded(kind, path, 2, momentum=0.5)
     before = path.read_bytes()
     change(run)
     with pytest.raises(nnxp.ConfigError, match="then its parameters were changed.*load the "
@@ -439,12 +438,7 @@ def test_a_resume_refused_for_its_checkpoint_path_leaves_the_run_as_it_was(tmp_p
     # the run had already taken the refused call's epochs and data: the next resume went on
     # to those epochs, on other data, without other_data=True
     path = tmp_path / "run.json"
-    if kind == "network":
-        nnxp.Network(SIZES, seed=0).SGD((X, Y), 2, 10, 0.5, checkpoint=path)
-        run = nnxp.load(path)
-    else:
-        nnxp.Population(SIZES, SEEDS).SGD((X, Y), 2, 10, 0.5, checkpoint=path)
-        run = nnxp.load_population(path)
+    run = _saved_and_loaded(kind, path, 2)
     other = (X[::-1].copy(), Y[::-1].copy())
     with pytest.raises(nnxp.FileError, match="it is a directory"):
         run.resume(other, epochs=5, other_data=True, checkpoint=tmp_path)
