@@ -11,7 +11,8 @@ training_accuracy), so network2 code that unpacks SGD's return value keeps worki
     compile_seconds  JAX's one-off compilation, kept apart from the epochs' seconds
     stop_reason      why training stopped early (early stopping, the schedule's end,
                      divergence, a callback), or None
-    to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles
+    to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles;
+                     from_dict checks every field (a DataError naming it)
 
     entries_problem(records, intervals) -> (field, expected, value) or None
         what is wrong with records / intervals read from a file (a saved History, a
@@ -34,7 +35,11 @@ from __future__ import annotations
 import json
 import numbers
 
-__all__ = ["History", "entries_problem", "progress_line", "print_progress", "members_line", "interval_line"]
+from .checks import show
+from .errors import DataError, InputTypeError
+
+__all__ = ["History", "entries_problem", "progress_line", "print_progress", "members_line",
+           "interval_line"]
 
 
 class History(tuple):
@@ -43,6 +48,12 @@ class History(tuple):
     KEYS = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy")
 
     def __new__(cls, records=(), intervals=(), compile_seconds=0.0, stop_reason=None):
+        for name, entries in (("records", records), ("intervals", intervals)):
+            if not isinstance(entries, (list, tuple)) or \
+                    not all(isinstance(e, dict) for e in entries):
+                raise InputTypeError(f"History's {name} must be a list of dicts (one per "
+                                     f"{'epoch' if name == 'records' else 'measurement'}), "
+                                     f"got {show(entries)}")
         self = super().__new__(cls, ([], [], [], []))
         self.records, self.intervals = [], list(intervals)
         self.compile_seconds, self.stop_reason = compile_seconds, stop_reason
@@ -57,6 +68,9 @@ class History(tuple):
 
     def append(self, record: dict) -> None:
         """Add one epoch's record (and its metrics to network2's four lists)."""
+        if not isinstance(record, dict):
+            raise InputTypeError(f"a History record is a dict (one epoch's measurements), got "
+                                 f"{show(record)}")
         self.records.append(record)
         for key, values in zip(self.KEYS, self):
             if key in record:
@@ -72,8 +86,30 @@ class History(tuple):
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls(d.get("records", ()), d.get("intervals", ()), d.get("compile_seconds", 0.0),
-                   d.get("stop_reason"))
+        """The History of ``to_dict``'s dict (as read back from ``save``'s JSON), every field
+        checked (``entries_problem``): anything else is a DataError naming the field."""
+        def refuse(field, expected, value):
+            raise DataError(f"History.from_dict: field {field} must be {expected}, got "
+                            f"{show(value)}; write histories with History.save")
+
+        if not isinstance(d, dict):
+            refuse("(the whole)", "a dict (History.to_dict's)", d)
+        records, intervals = d.get("records", []), d.get("intervals", [])
+        problem = entries_problem(*(list(v) if isinstance(v, tuple) else v
+                                    for v in (records, intervals)))
+        if problem:
+            refuse(*problem)
+        seconds = d.get("compile_seconds", 0.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) \
+                or not seconds >= 0:
+            refuse("compile_seconds", "a non-negative number", seconds)
+        if d.get("stop_reason") is not None and not isinstance(d["stop_reason"], str):
+            refuse("stop_reason", "text or null", d["stop_reason"])
+        return cls(records, intervals, seconds, d.get("stop_reason"))
+
+    @classmethod
+    def _restore(cls, d: dict) -> "History":  # unpickling: the content as it was
+        return cls(d["records"], d["intervals"], d["compile_seconds"], d["stop_reason"])
 
     def save(self, path) -> None:
         """Write the history as JSON, atomically."""
@@ -81,7 +117,7 @@ class History(tuple):
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1), what="history")
 
     def __reduce__(self):  # pickle by content: tuple's default would pass the lists as records
-        return (History.from_dict, (self.to_dict(),))
+        return (History._restore, (self.to_dict(),))
 
     def __repr__(self) -> str:
         return (f"History({len(self.records)} epochs, stop_reason={self.stop_reason!r}, "

@@ -61,3 +61,34 @@ def test_interval_line():
              "n": 20}
     assert nnxp.history.interval_line(entry) == (
         "  epoch 0, mini-batch 5: accuracy 4 / 20, cost 0.2500")
+
+
+@pytest.mark.parametrize("d,field", [
+    ([], r"\(the whole\)"), (None, r"\(the whole\)"), ("abc", r"\(the whole\)"),
+    ({"records": 5}, "records"), ({"records": "abc"}, "records"),
+    ({"records": {"epoch": 0}}, "records"), ({"records": [1, 2]}, r"records\[0\]"),
+    ({"records": [None]}, r"records\[0\]"), ({"records": [{"eta": 0.1}]}, r"records\[0\].epoch"),
+    ({"records": [{"epoch": 0, "evaluation_accuracy": "9"}]},
+     r"records\[0\].evaluation_accuracy"),
+    ({"records": [], "intervals": 5}, "intervals"), ({"records": [], "intervals": "ab"},
+                                                     "intervals"),
+    ({"records": [], "compile_seconds": "x"}, "compile_seconds"),
+    ({"records": [], "stop_reason": 5}, "stop_reason"),
+])
+def test_from_dict_refuses_what_is_not_a_saved_history(d, field):
+    """from_dict read anything: AttributeError / TypeError from inside, or a History of the
+    letters of a string, of records without epochs, of text for accuracies."""
+    with pytest.raises(nnxp.DataError, match=f"History.from_dict: field {field} must be"):
+        nnxp.History.from_dict(d)
+
+
+@pytest.mark.parametrize("bad", [5, "ab", [1], [None], {"epoch": 0}])
+def test_history_and_append_refuse_records_that_are_not_dicts(bad):
+    with pytest.raises(nnxp.InputTypeError, match="History's records must be a list of dicts"):
+        nnxp.History(bad)
+    with pytest.raises(nnxp.InputTypeError, match="History's intervals must be a list of"):
+        nnxp.History(intervals=bad)
+    if not isinstance(bad, (list, dict)):
+        with pytest.raises(nnxp.InputTypeError, match="a History record is a dict"):
+            nnxp.History().append(bad)
+
