@@ -14,6 +14,9 @@ training_accuracy), so network2 code that unpacks SGD's return value keeps worki
     to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles;
                      from_dict checks every field (a DataError naming it)
 
+    json_value(value)     json.dumps' default for records: 0-d arrays and NumPy scalars as
+                          numbers, anything else JSON cannot hold an InputTypeError
+
     entries_problem(records, intervals) -> (field, expected, value) or None
         what is wrong with records / intervals read from a file (a saved History, a
         checkpoint): each must be a list of objects; a record's "epoch" a non-negative int,
@@ -38,8 +41,8 @@ import numbers
 from .checks import show
 from .errors import DataError, InputTypeError
 
-__all__ = ["History", "entries_problem", "progress_line", "print_progress", "members_line",
-           "interval_line"]
+__all__ = ["History", "entries_problem", "json_value", "progress_line", "print_progress",
+           "members_line", "interval_line"]
 
 
 class History(tuple):
@@ -112,9 +115,11 @@ class History(tuple):
         return cls(d["records"], d["intervals"], d["compile_seconds"], d["stop_reason"])
 
     def save(self, path) -> None:
-        """Write the history as JSON, atomically."""
+        """Write the history as JSON, atomically (NumPy scalars a callback put in a record
+        as numbers; a value JSON cannot hold is an InputTypeError, and nothing is written)."""
         from .files import atomic_write_text
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=1), what="history")
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1, default=json_value),
+                          what="history")
 
     def __reduce__(self):  # pickle by content: tuple's default would pass the lists as records
         return (History._restore, (self.to_dict(),))
@@ -122,6 +127,20 @@ class History(tuple):
     def __repr__(self) -> str:
         return (f"History({len(self.records)} epochs, stop_reason={self.stop_reason!r}, "
                 f"evaluation_accuracy={self.evaluation_accuracy!r})")
+
+
+def json_value(value):
+    """``json.dumps``' ``default`` for records (History.save, checkpoints): a 0-d array or
+    scalar of any array library (``np.float32(0.5)``, which a callback may add to its record)
+    as its Python number; anything else JSON cannot hold is an InputTypeError naming it (a
+    bare TypeError from json before, after the epoch's work)."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        item = value.item()
+        if isinstance(item, (bool, int, float, str)):
+            return item
+    raise InputTypeError(f"a History record holds {show(value)} (a {type(value).__name__}), "
+                         "which JSON cannot store: records hold numbers, text, flags, lists "
+                         "and dicts (a callback that adds to its record must add those)")
 
 
 _NUMBERS = ("eta", "seconds", "evaluation_cost", "evaluation_accuracy", "training_cost",

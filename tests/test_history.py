@@ -92,3 +92,34 @@ def test_history_and_append_refuse_records_that_are_not_dicts(bad):
         with pytest.raises(nnxp.InputTypeError, match="a History record is a dict"):
             nnxp.History().append(bad)
 
+
+def test_numpy_values_a_callback_adds_are_saved_as_numbers(tmp_path, backend):
+    """A callback adding np.float32 to its record: History.save and every checkpoint met
+    json's bare TypeError (the checkpoint's after the first epoch's work)."""
+    import json
+
+    def mine(record, net):
+        record["mine"] = np.float32(0.5)
+        record["count"] = np.int64(3)
+
+    net = nnxp.Network([6, 5, 3], seed=0)
+    h = net.SGD((X, Y), 2, 10, 0.5, callbacks=[mine], checkpoint=tmp_path / "run.json")
+    h.save(tmp_path / "h.json")
+    back = nnxp.History.from_dict(json.loads((tmp_path / "h.json").read_text()))
+    assert [(r["mine"], r["count"]) for r in back.records] == [(0.5, 3), (0.5, 3)]
+    assert nnxp.load(tmp_path / "run.json").resume((X, Y), epochs=3).records[1]["mine"] == 0.5
+
+
+def test_a_value_json_cannot_hold_is_refused_and_nothing_is_written(tmp_path, backend):
+    h = nnxp.History([{"epoch": 0, "eta": 0.5, "seconds": 0.1, "mine": object()}])
+    (tmp_path / "h.json").write_text("old")
+    with pytest.raises(nnxp.InputTypeError, match="which JSON cannot store"):
+        h.save(tmp_path / "h.json")
+    assert (tmp_path / "h.json").read_text() == "old"
+
+    def bad(record, net):
+        record["mine"] = {1, 2}
+
+    with pytest.raises(nnxp.InputTypeError, match="a History record holds {1, 2}"):
+        nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 1, 10, 0.5, callbacks=[bad],
+                                            checkpoint=tmp_path / "run.json")
