@@ -7,6 +7,7 @@ nnxp.compat), and the optimizer update they imply.
               evaluation=False, checkpoint=False, **monitors) -> (Plan, optimizer)
     transform_for(plan, optimizer, n, members=None) -> optimizers.Transform
                                                 the whole update of a step (training_chain)
+    check_monitoring(monitor_every, monitor_subset)   monitor_subset only with monitor_every
     Plan                                                          see the dataclass
 
 ``members`` is None for one network (every hyper-parameter one number) and K for a population
@@ -25,7 +26,7 @@ from . import checks
 from .errors import ConfigError
 from .optimizers import optimizer_from, training_chain
 
-__all__ = ["Plan", "make_plan", "transform_for", "MONITORS"]
+__all__ = ["Plan", "make_plan", "transform_for", "check_monitoring", "MONITORS"]
 
 MONITORS = ("monitor_evaluation_cost", "monitor_evaluation_accuracy", "monitor_training_cost",
             "monitor_training_accuracy")
@@ -104,6 +105,7 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     counts = {name: checks.optional_int(name, value) for name, value in (
         ("early_stopping", early_stopping), ("schedule", schedule),
         ("monitor_every", monitor_every), ("monitor_subset", monitor_subset))}
+    check_monitoring(counts["monitor_every"], counts["monitor_subset"])
     flags = {name: checks.flag(name, monitors.get(name, False)) for name in MONITORS}
     if on_divergence not in ("stop", "continue"):
         raise ConfigError(f"on_divergence must be 'stop' or 'continue', got "
@@ -118,6 +120,16 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
                           "halves a number) or with a checkpoint (which cannot store it); give "
                           "eta as a number")
     return plan, opt
+
+
+def check_monitoring(monitor_every, monitor_subset) -> None:
+    """``monitor_subset`` only with ``monitor_every`` (checked ints or None): alone it would be
+    ignored."""
+    if monitor_subset is not None and monitor_every is None:
+        raise ConfigError(f"monitor_subset={monitor_subset} is the number of evaluation "
+                          "examples measured every k mini-batches (monitor_every=k); without "
+                          "monitor_every it would be ignored (the epoch's end measures all of "
+                          "evaluation_data): give monitor_every too, or leave monitor_subset out")
 
 
 def transform_for(plan, optimizer, n, members=None):

@@ -161,3 +161,15 @@ def test_progress_prints_the_interval_measurements(backend, capsys):
     assert lines[:2] == [nnxp.history.interval_line(e) for e in h.intervals]
     assert lines[0].startswith("  epoch 0, mini-batch 4: accuracy ") and " / 40, cost " in lines[0]
     assert len(lines) == 3 and lines[2].startswith("Epoch 0 training complete")
+
+
+@pytest.mark.parametrize("make", ["network", "population"])
+def test_monitor_subset_without_monitor_every_is_refused(backend, make):
+    """monitor_subset only sizes the every-k-mini-batches measurement: alone it was ignored
+    without a word (the run measured nothing every k mini-batches, whatever subset was asked)."""
+    shell = (nnxp.Network([6, 5, 3], seed=0) if make == "network"
+             else nnxp.Population([6, 5, 3], seeds=[0, 1]))
+    with pytest.raises(nnxp.ConfigError, match="without monitor_every it would be ignored"):
+        shell.SGD((X, Y), 1, 10, 0.5, evaluation_data=(XV, YV), monitor_subset=5,
+                  monitor_evaluation_accuracy=True)
+
