@@ -75,7 +75,7 @@ from .io import network_dict, read_network
 from .layers.base import Layer, describe
 from .loop import engine_finite, total_cost
 from .masks import mask_seed
-from .plan import make_plan
+from .plan import check_batches, make_plan
 from .train import Resumable, fit
 
 __all__ = ["Network", "load", "network_from_fields", "has_layers", "diverged"]
@@ -374,6 +374,7 @@ class Network(Resumable):
             monitor_training_cost=monitor_training_cost,
             monitor_training_accuracy=monitor_training_accuracy, **options)
         train_set = self.prepare(training_data, "training_data")
+        check_batches(plan, train_set.n)
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
         self._leave_run()

@@ -8,6 +8,8 @@ nnxp.compat), and the optimizer update they imply.
     transform_for(plan, optimizer, n, members=None) -> optimizers.Transform
                                                 the whole update of a step (training_chain)
     check_monitoring(monitor_every, monitor_subset)   monitor_subset only with monitor_every
+    check_batches(plan, n)                      monitor_every below an epoch's mini-batches
+                                                (the shells, once the data's size is known)
     Plan                                                          see the dataclass
 
 ``members`` is None for one network (every hyper-parameter one number) and K for a population
@@ -26,7 +28,8 @@ from . import checks
 from .errors import ConfigError
 from .optimizers import optimizer_from, training_chain
 
-__all__ = ["Plan", "make_plan", "transform_for", "check_monitoring", "MONITORS"]
+__all__ = ["Plan", "make_plan", "transform_for", "check_monitoring", "check_batches",
+           "MONITORS"]
 
 MONITORS = ("monitor_evaluation_cost", "monitor_evaluation_accuracy", "monitor_training_cost",
             "monitor_training_accuracy")
@@ -130,6 +133,21 @@ def check_monitoring(monitor_every, monitor_subset) -> None:
                           "examples measured every k mini-batches (monitor_every=k); without "
                           "monitor_every it would be ignored (the epoch's end measures all of "
                           "evaluation_data): give monitor_every too, or leave monitor_subset out")
+
+
+def check_batches(plan, n) -> None:
+    """``plan.monitor_every`` against a training set of ``n`` examples: measurements happen
+    within an epoch, after every k mini-batches but the last, so k must be below the epoch's
+    number of mini-batches, or nothing would ever be measured."""
+    every, m = plan.monitor_every, plan.mini_batch_size
+    batches = -(-n // m)
+    if every is not None and every >= batches:
+        raise ConfigError(f"monitor_every={every} measures after every {every} mini-batches "
+                          f"within an epoch (the count starts again each epoch; the epoch's "
+                          f"end is measured by monitor_evaluation_*), but an epoch of {n} "
+                          f"examples in mini-batches of {m} has {batches}: nothing would be "
+                          f"measured; use monitor_every below {batches}"
+                          + (" (or smaller mini-batches)" if batches == 1 else ""))
 
 
 def transform_for(plan, optimizer, n, members=None):
