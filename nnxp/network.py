@@ -56,6 +56,7 @@ Draws happen on the host, so one seed gives bit-identical networks on every back
 from __future__ import annotations
 
 import json
+import numbers
 
 import numpy as np
 
@@ -363,9 +364,7 @@ class Network(Resumable):
         checks.unknown("SGD", options, _OPTIONS)
         extras = {k: options.pop(k) for k in ("callbacks", "progress", "health", "checkpoint",
                                               "devices") if k in options}
-        n_stop = options.pop("early_stopping_n", None)
-        if n_stop and options.get("early_stopping") is None:
-            options["early_stopping"] = n_stop
+        _early_stopping_n(options)
         plan, optimizer = make_plan(
             epochs, mini_batch_size, eta, lmbda=lmbda, evaluation=evaluation_data is not None,
             checkpoint=extras.get("checkpoint") is not None,
@@ -487,6 +486,25 @@ def diverged(what, backend, params, members=None) -> str:
             "argmax would answer class 0 for every example, or saturated.  Train again with a "
             "smaller eta (nnxp.find_learning_rate finds the threshold), or keep "
             "on_divergence='stop' (the default), which keeps the last finite parameters")
+
+
+def _early_stopping_n(options) -> None:
+    """network2 ports' ``early_stopping_n=n`` as ``early_stopping=n`` in ``options``: 0 or None
+    is off (the ports' default); anything else is checked as early_stopping is, never read as
+    a truth value ("" was off, "3" an error), and given beside a different early_stopping it
+    is a ConfigError (it was dropped without a word)."""
+    if "early_stopping_n" not in options:
+        return
+    n = options.pop("early_stopping_n")
+    if n is None or (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n == 0):
+        return
+    n = checks.optional_int("early_stopping_n", n)
+    given = options.get("early_stopping")
+    if given is not None and given != n:
+        raise ConfigError(f"early_stopping_n={n} and early_stopping={checks.show(given)} name "
+                          "the same option (early_stopping_n is network2 ports' name): give "
+                          "one of them")
+    options["early_stopping"] = n
 
 
 def _stops(callback, value, epoch) -> bool:
