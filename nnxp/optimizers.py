@@ -454,6 +454,15 @@ def register_optimizer(name, factory=None):
         raise ConfigError(f"register_optimizer needs a factory whose arguments can be read "
                           f"(a Python function), got {show(factory)}") from None
 
+    loose = [("*" if p.kind == p.VAR_POSITIONAL else "**") + p.name
+             for p in signature.parameters.values()
+             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if loose:   # a checkpoint saves the arguments by name and calls factory(**them) back
+        raise ConfigError(f"register_optimizer needs a factory whose arguments are named (a "
+                          f"checkpoint saves them by name and builds the optimizer back from "
+                          f"them), got {show(factory)} taking {loose[0]}: list its arguments, "
+                          f"e.g. def {name}(b1=0.9, eps=1e-8)")
+
     @functools.wraps(factory)
     def registered(*args, **kwargs):
         try:

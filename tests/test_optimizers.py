@@ -147,3 +147,22 @@ def test_a_registered_name_given_as_text_says_how_to_use_it():
     with pytest.raises(nnxp.ConfigError, match="got the factory of 'test_by_name'"):
         net.SGD(data, 1, 2, 0.1, optimizer=made)
     net.SGD(data, 1, 2, 0.1, optimizer=made(scale=0.5))   # the way that works
+
+
+def _star_args(*args):
+    return O.scale_by_adam(*args)
+
+
+def _star_kwargs(b1=0.9, **kw):
+    return O.scale_by_adam(b1, **kw)
+
+
+@pytest.mark.parametrize("factory,loose", [(_star_args, r"\*args"),
+                                           (_star_kwargs, r"\*\*kw")])
+def test_register_optimizer_refuses_a_factory_of_unnamed_arguments(factory, loose):
+    """The registered optimizer called factory(**bound.arguments): factory(args=(0.5,)) or
+    factory(kw={...}), a bare TypeError from the user's factory at SGD (and a checkpoint
+    would build it back from other arguments)."""
+    with pytest.raises(nnxp.ConfigError, match=f"arguments are named .* taking {loose}"):
+        O.register_optimizer("test_loose", factory)
+    assert "test_loose" not in O.OPTIMIZERS
