@@ -529,11 +529,14 @@ def optimizer_from(optimizer=None, momentum_=None, nesterov_=False) -> Optimizer
     saved config dict) and network2-style shorthands ``momentum=mu`` / ``nesterov=True``.
     Conflicting choices are refused, never silently dropped."""
     mu_given = momentum_ is not None and momentum_ != 0
+    # a momentum given as 0 is the mu asked for (nesterov=True, optimizer='momentum'): 0.9 is
+    # the default only when none is given
+    mu = 0.9 if momentum_ is None else momentum_
     if isinstance(optimizer, dict):
         return _from_config(optimizer)
     if optimizer is None:
         if nesterov_:
-            return nesterov(momentum_ if mu_given else 0.9)
+            return nesterov(mu)
         return momentum(momentum_) if mu_given else sgd()
     if isinstance(optimizer, (Optimizer, Transform)):
         if mu_given or nesterov_:
@@ -549,7 +552,7 @@ def optimizer_from(optimizer=None, momentum_=None, nesterov_=False) -> Optimizer
             return OPTIMIZERS[name]()
         if nesterov_ and name == "momentum":
             name = "nesterov"
-        return OPTIMIZERS[name](momentum_ if mu_given else 0.9)
+        return OPTIMIZERS[name](mu)
     if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
         raise ConfigError(f"optimizer {optimizer!r} is registered: pass the Optimizer its "
                           f"factory returns (optimizer=factory(...)), or its config "

@@ -149,6 +149,24 @@ def test_a_registered_name_given_as_text_says_how_to_use_it():
     net.SGD(data, 1, 2, 0.1, optimizer=made(scale=0.5))   # the way that works
 
 
+@pytest.mark.parametrize("kw", [dict(nesterov=True), dict(optimizer="momentum"),
+                                dict(optimizer="nesterov"), dict(optimizer="Momentum")])
+def test_a_momentum_of_zero_is_the_mu_asked_for(kw):
+    """momentum=0 beside nesterov=True or optimizer='momentum' trained with mu = 0.9, the
+    default, without a word (a sweep over momentum in [0, 0.5, 0.9] ran 0.9 twice)."""
+    assert O.optimizer_from(kw.get("optimizer"), 0.0, kw.get("nesterov", False)).hyper == \
+        {"mu": 0.0}
+    assert O.optimizer_from(kw.get("optimizer"), None, kw.get("nesterov", False)).hyper == \
+        {"mu": 0.9}   # the default when none is given
+    net = nnxp.Network([3, 2], seed=0)
+    net.SGD((np.zeros((4, 3)), [0, 1, 0, 1]), 1, 2, 0.1, momentum=0, **kw)
+    assert hyper_mu(net) == 0.0
+
+
+def hyper_mu(net):
+    return float(np.asarray(net.backend.to_numpy(O.hyper_of(net.optimizer_state)["mu"])))
+
+
 def _star_args(*args):
     return O.scale_by_adam(*args)
 
