@@ -81,7 +81,8 @@ class History(tuple):
 
     @property
     def epoch_seconds(self) -> list:
-        return [r["seconds"] for r in self.records]
+        """Each record's seconds (None for a record that has none: one a user made)."""
+        return [r.get("seconds") for r in self.records]
 
     def to_dict(self) -> dict:
         return {"records": self.records, "intervals": self.intervals,

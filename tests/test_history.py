@@ -123,3 +123,9 @@ def test_a_value_json_cannot_hold_is_refused_and_nothing_is_written(tmp_path, ba
     with pytest.raises(nnxp.InputTypeError, match="a History record holds {1, 2}"):
         nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 1, 10, 0.5, callbacks=[bad],
                                             checkpoint=tmp_path / "run.json")
+
+
+def test_epoch_seconds_of_records_without_seconds():
+    """A History made by hand (or read by from_dict) of records without 'seconds': KeyError."""
+    h = nnxp.History([{"epoch": 0}, {"epoch": 1, "seconds": 0.5}])
+    assert h.epoch_seconds == [None, 0.5]
