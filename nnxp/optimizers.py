@@ -373,7 +373,9 @@ _BUILT_IN = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 
 def _numbers(name, value, low, high, low_open=False):
     """``value`` (a number or one per member) checked to lie in [low, high) (or (low, high)
-    with ``low_open``); floats back."""
+    with ``low_open``); floats back.  One per member may be a 1-D array, as SGD's eta is."""
+    if getattr(value, "ndim", None) == 1 and hasattr(value, "tolist"):
+        value = value.tolist()
     values = value if isinstance(value, (list, tuple)) else [value]
     span = f"{'(' if low_open else '['}{low:g}, {high:g})"
     for v in values:

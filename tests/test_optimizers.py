@@ -184,3 +184,15 @@ def test_register_optimizer_refuses_a_factory_of_unnamed_arguments(factory, loos
     with pytest.raises(nnxp.ConfigError, match=f"arguments are named .* taking {loose}"):
         O.register_optimizer("test_loose", factory)
     assert "test_loose" not in O.OPTIMIZERS
+
+
+@pytest.mark.parametrize("make,kw", [(nnxp.adam, "b1"), (nnxp.adam, "b2"), (nnxp.adam, "eps"),
+                                     (nnxp.rmsprop, "decay"), (nnxp.momentum, "mu"),
+                                     (nnxp.nesterov, "mu")])
+def test_one_hyper_parameter_per_member_may_be_an_array(make, kw):
+    """As eta=np.array([...]) is: a 1-D array of K was refused 'must be a number in [0, 1) (or
+    one per member)', though it gave one per member."""
+    values = [0.5, 0.6, 0.7] if kw != "eps" else [1e-8, 1e-7, 1e-6]
+    assert make(**{kw: np.array(values)}).config == make(**{kw: values}).config
+    pop = nnxp.Population([3, 2], seeds=[0, 1, 2])
+    pop.SGD((np.zeros((4, 3)), [0, 1, 0, 1]), 1, 2, 0.1, optimizer=make(**{kw: np.array(values)}))
