@@ -13,6 +13,8 @@ training_accuracy), so network2 code that unpacks SGD's return value keeps worki
                      divergence, a callback), or None
     to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles;
                      from_dict checks every field (a DataError naming it)
+    check_readable(what, last=False)    a DataError when a record is not what from_dict,
+                     checkpoints and nnxp.plot read back (save and every checkpoint check)
 
     json_value(value)     json.dumps' default for records: 0-d arrays and NumPy scalars as
                           numbers, anything else JSON cannot hold an InputTypeError
@@ -117,10 +119,27 @@ class History(tuple):
 
     def save(self, path) -> None:
         """Write the history as JSON, atomically (NumPy scalars a callback put in a record
-        as numbers; a value JSON cannot hold is an InputTypeError, and nothing is written)."""
+        as numbers; a value JSON cannot hold is an InputTypeError, and nothing is written).
+        Records that from_dict would refuse (``check_readable``) are a DataError before
+        anything is written: a file that nnxp could not read back is never made."""
         from .files import atomic_write_text
+        self.check_readable("History.save")
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1, default=json_value),
                           what="history")
+
+    def check_readable(self, what, last=False) -> None:
+        """A DataError naming the field when the records (``last``: the latest one only) or
+        intervals are not what from_dict, a checkpoint and nnxp.plot read back: a callback
+        that rewrote its record's epoch or eta as text, say."""
+        records = self.records[-1:] if last else self.records
+        problem = entries_problem(records, self.intervals[-1:] if last else self.intervals)
+        if problem:
+            field, expected, value = problem
+            if last and field.startswith("records[0]"):
+                field = f"records[{len(self.records) - 1}]" + field[len("records[0]"):]
+            raise DataError(f"{what}: field {field} must be {expected}, got {show(value)} (a "
+                            "callback may add to its record, not change what nnxp put there): "
+                            "nnxp could not read it back, so nothing was written")
 
     def __reduce__(self):  # pickle by content: tuple's default would pass the lists as records
         return (History._restore, (self.to_dict(),))

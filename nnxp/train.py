@@ -116,6 +116,8 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
         state.mask_states = None if masks is None else masks.states()
         host = core.to_host(backend, new_params)
         leaves = [backend.to_numpy(a) for a in tree_leaves(new_opt_state)]
+        for history in histories:   # this epoch's record, as a callback may have left it
+            history.check_readable("checkpoint", last=True)
         d = run_file(spec, host, dtype, seed, plan, state, leaves, histories, members)
         try:
             atomic_write_text(path, json.dumps(d, default=json_value), what="checkpoint")

@@ -129,3 +129,24 @@ def test_epoch_seconds_of_records_without_seconds():
     """A History made by hand (or read by from_dict) of records without 'seconds': KeyError."""
     h = nnxp.History([{"epoch": 0}, {"epoch": 1, "seconds": 0.5}])
     assert h.epoch_seconds == [None, 0.5]
+
+
+@pytest.mark.parametrize("field,value", [("eta", "fast"), ("epoch", "one"), ("epoch", -1)])
+def test_records_nnxp_could_not_read_back_are_never_written(tmp_path, backend, field, value):
+    """A callback that rewrote its record's eta or epoch: History.save wrote a file that
+    from_dict and nnxp.plot refuse, and the checkpoint one that nnxp.load refuses (the run
+    could not be resumed).  Now a DataError naming the field, and nothing is written."""
+    def rewrite(record, net):
+        if record["epoch"] == 1:
+            record[field] = value
+
+    (tmp_path / "run.json").write_text("old")
+    with pytest.raises(nnxp.DataError, match=rf"checkpoint: field records\[1\].{field} must"):
+        nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 2, 10, 0.5, callbacks=[rewrite],
+                                            checkpoint=tmp_path / "run.json")
+    assert nnxp.load(tmp_path / "run.json").checkpoint[2] is not None   # epoch 0's, whole
+    h = nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 2, 10, 0.5, callbacks=[rewrite])
+    (tmp_path / "h.json").write_text("old")
+    with pytest.raises(nnxp.DataError, match=rf"History.save: field records\[1\].{field}"):
+        h.save(tmp_path / "h.json")
+    assert (tmp_path / "h.json").read_text() == "old"
