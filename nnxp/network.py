@@ -349,7 +349,8 @@ class Network(Resumable):
         network2's: ``l1``; ``optimizer`` (nnxp.sgd(), nnxp.momentum(mu), nnxp.nesterov(mu),
         or a name) or the shorthands ``momentum=mu``, ``nesterov=True``; ``early_stopping=n``
         (also network2 ports' ``early_stopping_n``); ``schedule=n`` (halve eta after n epochs
-        without improvement, stop at eta/128); ``monitor_every=k``, ``monitor_subset=s``;
+        without improvement, stop at eta/128); ``monitor_every=k`` (below an epoch's
+        mini-batches), ``monitor_subset=s`` (with monitor_every only);
         ``checkpoint=path``; ``shuffle`` (True, False = the given order, or an int seed);
         ``engine``; ``callbacks`` (``callback(record, net)``: True stops, False or None goes
         on, anything else is a ConfigError); ``progress``;
