@@ -11,7 +11,13 @@ training_accuracy), so network2 code that unpacks SGD's return value keeps worki
     compile_seconds  JAX's one-off compilation, kept apart from the epochs' seconds
     stop_reason      why training stopped early (early stopping, the schedule's end,
                      divergence, a callback), or None
-    to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles
+    to_dict() / from_dict(d) / save(path)    JSON (``python -m nnxp.plot`` draws it); pickles;
+                     from_dict checks every field (a DataError naming it)
+    check_readable(what, last=False)    a DataError when a record is not what from_dict,
+                     checkpoints and nnxp.plot read back (save and every checkpoint check)
+
+    json_value(value)     json.dumps' default for records: 0-d arrays and NumPy scalars as
+                          numbers, anything else JSON cannot hold an InputTypeError
 
     entries_problem(records, intervals) -> (field, expected, value) or None
         what is wrong with records / intervals read from a file (a saved History, a
@@ -34,7 +40,11 @@ from __future__ import annotations
 import json
 import numbers
 
-__all__ = ["History", "entries_problem", "progress_line", "print_progress", "members_line", "interval_line"]
+from .checks import show
+from .errors import DataError, InputTypeError
+
+__all__ = ["History", "entries_problem", "json_value", "progress_line", "print_progress",
+           "members_line", "interval_line"]
 
 
 class History(tuple):
@@ -43,6 +53,12 @@ class History(tuple):
     KEYS = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy")
 
     def __new__(cls, records=(), intervals=(), compile_seconds=0.0, stop_reason=None):
+        for name, entries in (("records", records), ("intervals", intervals)):
+            if not isinstance(entries, (list, tuple)) or \
+                    not all(isinstance(e, dict) for e in entries):
+                raise InputTypeError(f"History's {name} must be a list of dicts (one per "
+                                     f"{'epoch' if name == 'records' else 'measurement'}), "
+                                     f"got {show(entries)}")
         self = super().__new__(cls, ([], [], [], []))
         self.records, self.intervals = [], list(intervals)
         self.compile_seconds, self.stop_reason = compile_seconds, stop_reason
@@ -57,6 +73,9 @@ class History(tuple):
 
     def append(self, record: dict) -> None:
         """Add one epoch's record (and its metrics to network2's four lists)."""
+        if not isinstance(record, dict):
+            raise InputTypeError(f"a History record is a dict (one epoch's measurements), got "
+                                 f"{show(record)}")
         self.records.append(record)
         for key, values in zip(self.KEYS, self):
             if key in record:
@@ -64,7 +83,8 @@ class History(tuple):
 
     @property
     def epoch_seconds(self) -> list:
-        return [r["seconds"] for r in self.records]
+        """Each record's seconds (None for a record that has none: one a user made)."""
+        return [r.get("seconds") for r in self.records]
 
     def to_dict(self) -> dict:
         return {"records": self.records, "intervals": self.intervals,
@@ -72,20 +92,75 @@ class History(tuple):
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls(d.get("records", ()), d.get("intervals", ()), d.get("compile_seconds", 0.0),
-                   d.get("stop_reason"))
+        """The History of ``to_dict``'s dict (as read back from ``save``'s JSON), every field
+        checked (``entries_problem``): anything else is a DataError naming the field."""
+        def refuse(field, expected, value):
+            raise DataError(f"History.from_dict: field {field} must be {expected}, got "
+                            f"{show(value)}; write histories with History.save")
+
+        if not isinstance(d, dict):
+            refuse("(the whole)", "a dict (History.to_dict's)", d)
+        records, intervals = d.get("records", []), d.get("intervals", [])
+        problem = entries_problem(*(list(v) if isinstance(v, tuple) else v
+                                    for v in (records, intervals)))
+        if problem:
+            refuse(*problem)
+        seconds = d.get("compile_seconds", 0.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) \
+                or not seconds >= 0:
+            refuse("compile_seconds", "a non-negative number", seconds)
+        if d.get("stop_reason") is not None and not isinstance(d["stop_reason"], str):
+            refuse("stop_reason", "text or null", d["stop_reason"])
+        return cls(records, intervals, seconds, d.get("stop_reason"))
+
+    @classmethod
+    def _restore(cls, d: dict) -> "History":  # unpickling: the content as it was
+        return cls(d["records"], d["intervals"], d["compile_seconds"], d["stop_reason"])
 
     def save(self, path) -> None:
-        """Write the history as JSON, atomically."""
+        """Write the history as JSON, atomically (NumPy scalars a callback put in a record
+        as numbers; a value JSON cannot hold is an InputTypeError, and nothing is written).
+        Records that from_dict would refuse (``check_readable``) are a DataError before
+        anything is written: a file that nnxp could not read back is never made."""
         from .files import atomic_write_text
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=1), what="history")
+        self.check_readable("History.save")
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1, default=json_value),
+                          what="history")
+
+    def check_readable(self, what, last=False) -> None:
+        """A DataError naming the field when the records (``last``: the latest one only) or
+        intervals are not what from_dict, a checkpoint and nnxp.plot read back: a callback
+        that rewrote its record's epoch or eta as text, say."""
+        records = self.records[-1:] if last else self.records
+        problem = entries_problem(records, self.intervals[-1:] if last else self.intervals)
+        if problem:
+            field, expected, value = problem
+            if last and field.startswith("records[0]"):
+                field = f"records[{len(self.records) - 1}]" + field[len("records[0]"):]
+            raise DataError(f"{what}: field {field} must be {expected}, got {show(value)} (a "
+                            "callback may add to its record, not change what nnxp put there): "
+                            "nnxp could not read it back, so nothing was written")
 
     def __reduce__(self):  # pickle by content: tuple's default would pass the lists as records
-        return (History.from_dict, (self.to_dict(),))
+        return (History._restore, (self.to_dict(),))
 
     def __repr__(self) -> str:
         return (f"History({len(self.records)} epochs, stop_reason={self.stop_reason!r}, "
                 f"evaluation_accuracy={self.evaluation_accuracy!r})")
+
+
+def json_value(value):
+    """``json.dumps``' ``default`` for records (History.save, checkpoints): a 0-d array or
+    scalar of any array library (``np.float32(0.5)``, which a callback may add to its record)
+    as its Python number; anything else JSON cannot hold is an InputTypeError naming it (a
+    bare TypeError from json before, after the epoch's work)."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        item = value.item()
+        if isinstance(item, (bool, int, float, str)):
+            return item
+    raise InputTypeError(f"a History record holds {show(value)} (a {type(value).__name__}), "
+                         "which JSON cannot store: records hold numbers, text, flags, lists "
+                         "and dicts (a callback that adds to its record must add those)")
 
 
 _NUMBERS = ("eta", "seconds", "evaluation_cost", "evaluation_accuracy", "training_cost",

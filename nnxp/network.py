@@ -56,6 +56,7 @@ Draws happen on the host, so one seed gives bit-identical networks on every back
 from __future__ import annotations
 
 import json
+import numbers
 
 import numpy as np
 
@@ -75,7 +76,7 @@ from .io import network_dict, read_network
 from .layers.base import Layer, describe
 from .loop import engine_finite, total_cost
 from .masks import mask_seed
-from .plan import make_plan
+from .plan import check_batches, make_plan
 from .train import Resumable, fit
 
 __all__ = ["Network", "load", "network_from_fields", "has_layers", "diverged"]
@@ -348,7 +349,8 @@ class Network(Resumable):
         network2's: ``l1``; ``optimizer`` (nnxp.sgd(), nnxp.momentum(mu), nnxp.nesterov(mu),
         or a name) or the shorthands ``momentum=mu``, ``nesterov=True``; ``early_stopping=n``
         (also network2 ports' ``early_stopping_n``); ``schedule=n`` (halve eta after n epochs
-        without improvement, stop at eta/128); ``monitor_every=k``, ``monitor_subset=s``;
+        without improvement, stop at eta/128); ``monitor_every=k`` (below an epoch's
+        mini-batches), ``monitor_subset=s`` (with monitor_every only);
         ``checkpoint=path``; ``shuffle`` (True, False = the given order, or an int seed);
         ``engine``; ``callbacks`` (``callback(record, net)``: True stops, False or None goes
         on, anything else is a ConfigError); ``progress``;
@@ -363,9 +365,7 @@ class Network(Resumable):
         checks.unknown("SGD", options, _OPTIONS)
         extras = {k: options.pop(k) for k in ("callbacks", "progress", "health", "checkpoint",
                                               "devices") if k in options}
-        n_stop = options.pop("early_stopping_n", None)
-        if n_stop and options.get("early_stopping") is None:
-            options["early_stopping"] = n_stop
+        _early_stopping_n(options)
         plan, optimizer = make_plan(
             epochs, mini_batch_size, eta, lmbda=lmbda, evaluation=evaluation_data is not None,
             checkpoint=extras.get("checkpoint") is not None,
@@ -374,6 +374,7 @@ class Network(Resumable):
             monitor_training_cost=monitor_training_cost,
             monitor_training_accuracy=monitor_training_accuracy, **options)
         train_set = self.prepare(training_data, "training_data")
+        check_batches(plan, train_set.n)
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
         self._leave_run()
@@ -486,6 +487,25 @@ def diverged(what, backend, params, members=None) -> str:
             "argmax would answer class 0 for every example, or saturated.  Train again with a "
             "smaller eta (nnxp.find_learning_rate finds the threshold), or keep "
             "on_divergence='stop' (the default), which keeps the last finite parameters")
+
+
+def _early_stopping_n(options) -> None:
+    """network2 ports' ``early_stopping_n=n`` as ``early_stopping=n`` in ``options``: 0 or None
+    is off (the ports' default); anything else is checked as early_stopping is, never read as
+    a truth value ("" was off, "3" an error), and given beside a different early_stopping it
+    is a ConfigError (it was dropped without a word)."""
+    if "early_stopping_n" not in options:
+        return
+    n = options.pop("early_stopping_n")
+    if n is None or (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n == 0):
+        return
+    n = checks.optional_int("early_stopping_n", n)
+    given = options.get("early_stopping")
+    if given is not None and given != n:
+        raise ConfigError(f"early_stopping_n={n} and early_stopping={checks.show(given)} name "
+                          "the same option (early_stopping_n is network2 ports' name): give "
+                          "one of them")
+    options["early_stopping"] = n
 
 
 def _stops(callback, value, epoch) -> bool:

@@ -373,7 +373,9 @@ _BUILT_IN = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 
 def _numbers(name, value, low, high, low_open=False):
     """``value`` (a number or one per member) checked to lie in [low, high) (or (low, high)
-    with ``low_open``); floats back."""
+    with ``low_open``); floats back.  One per member may be a 1-D array, as SGD's eta is."""
+    if getattr(value, "ndim", None) == 1 and hasattr(value, "tolist"):
+        value = value.tolist()
     values = value if isinstance(value, (list, tuple)) else [value]
     span = f"{'(' if low_open else '['}{low:g}, {high:g})"
     for v in values:
@@ -454,6 +456,15 @@ def register_optimizer(name, factory=None):
         raise ConfigError(f"register_optimizer needs a factory whose arguments can be read "
                           f"(a Python function), got {show(factory)}") from None
 
+    loose = [("*" if p.kind == p.VAR_POSITIONAL else "**") + p.name
+             for p in signature.parameters.values()
+             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if loose:   # a checkpoint saves the arguments by name and calls factory(**them) back
+        raise ConfigError(f"register_optimizer needs a factory whose arguments are named (a "
+                          f"checkpoint saves them by name and builds the optimizer back from "
+                          f"them), got {show(factory)} taking {loose[0]}: list its arguments, "
+                          f"e.g. def {name}(b1=0.9, eps=1e-8)")
+
     @functools.wraps(factory)
     def registered(*args, **kwargs):
         try:
@@ -520,11 +531,14 @@ def optimizer_from(optimizer=None, momentum_=None, nesterov_=False) -> Optimizer
     saved config dict) and network2-style shorthands ``momentum=mu`` / ``nesterov=True``.
     Conflicting choices are refused, never silently dropped."""
     mu_given = momentum_ is not None and momentum_ != 0
+    # a momentum given as 0 is the mu asked for (nesterov=True, optimizer='momentum'): 0.9 is
+    # the default only when none is given
+    mu = 0.9 if momentum_ is None else momentum_
     if isinstance(optimizer, dict):
         return _from_config(optimizer)
     if optimizer is None:
         if nesterov_:
-            return nesterov(momentum_ if mu_given else 0.9)
+            return nesterov(mu)
         return momentum(momentum_) if mu_given else sgd()
     if isinstance(optimizer, (Optimizer, Transform)):
         if mu_given or nesterov_:
@@ -540,7 +554,7 @@ def optimizer_from(optimizer=None, momentum_=None, nesterov_=False) -> Optimizer
             return OPTIMIZERS[name]()
         if nesterov_ and name == "momentum":
             name = "nesterov"
-        return OPTIMIZERS[name](momentum_ if mu_given else 0.9)
+        return OPTIMIZERS[name](mu)
     if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
         raise ConfigError(f"optimizer {optimizer!r} is registered: pass the Optimizer its "
                           f"factory returns (optimizer=factory(...)), or its config "

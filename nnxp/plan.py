@@ -7,6 +7,9 @@ nnxp.compat), and the optimizer update they imply.
               evaluation=False, checkpoint=False, **monitors) -> (Plan, optimizer)
     transform_for(plan, optimizer, n, members=None) -> optimizers.Transform
                                                 the whole update of a step (training_chain)
+    check_monitoring(monitor_every, monitor_subset)   monitor_subset only with monitor_every
+    check_batches(plan, n)                      monitor_every below an epoch's mini-batches
+                                                (the shells, once the data's size is known)
     Plan                                                          see the dataclass
 
 ``members`` is None for one network (every hyper-parameter one number) and K for a population
@@ -25,7 +28,8 @@ from . import checks
 from .errors import ConfigError
 from .optimizers import optimizer_from, training_chain
 
-__all__ = ["Plan", "make_plan", "transform_for", "MONITORS"]
+__all__ = ["Plan", "make_plan", "transform_for", "check_monitoring", "check_batches",
+           "MONITORS"]
 
 MONITORS = ("monitor_evaluation_cost", "monitor_evaluation_accuracy", "monitor_training_cost",
             "monitor_training_accuracy")
@@ -104,6 +108,7 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     counts = {name: checks.optional_int(name, value) for name, value in (
         ("early_stopping", early_stopping), ("schedule", schedule),
         ("monitor_every", monitor_every), ("monitor_subset", monitor_subset))}
+    check_monitoring(counts["monitor_every"], counts["monitor_subset"])
     flags = {name: checks.flag(name, monitors.get(name, False)) for name in MONITORS}
     if on_divergence not in ("stop", "continue"):
         raise ConfigError(f"on_divergence must be 'stop' or 'continue', got "
@@ -118,6 +123,31 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
                           "halves a number) or with a checkpoint (which cannot store it); give "
                           "eta as a number")
     return plan, opt
+
+
+def check_monitoring(monitor_every, monitor_subset) -> None:
+    """``monitor_subset`` only with ``monitor_every`` (checked ints or None): alone it would be
+    ignored."""
+    if monitor_subset is not None and monitor_every is None:
+        raise ConfigError(f"monitor_subset={monitor_subset} is the number of evaluation "
+                          "examples measured every k mini-batches (monitor_every=k); without "
+                          "monitor_every it would be ignored (the epoch's end measures all of "
+                          "evaluation_data): give monitor_every too, or leave monitor_subset out")
+
+
+def check_batches(plan, n) -> None:
+    """``plan.monitor_every`` against a training set of ``n`` examples: measurements happen
+    within an epoch, after every k mini-batches but the last, so k must be below the epoch's
+    number of mini-batches, or nothing would ever be measured."""
+    every, m = plan.monitor_every, plan.mini_batch_size
+    batches = -(-n // m)
+    if every is not None and every >= batches:
+        raise ConfigError(f"monitor_every={every} measures after every {every} mini-batches "
+                          f"within an epoch (the count starts again each epoch; the epoch's "
+                          f"end is measured by monitor_evaluation_*), but an epoch of {n} "
+                          f"examples in mini-batches of {m} has {batches}: nothing would be "
+                          f"measured; use monitor_every below {batches}"
+                          + (" (or smaller mini-batches)" if batches == 1 else ""))
 
 
 def transform_for(plan, optimizer, n, members=None):

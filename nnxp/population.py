@@ -89,7 +89,7 @@ from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
 from .io import POPULATION, VERSION
 from .layers.base import describe, layer_config
-from .plan import make_plan
+from .plan import check_batches, make_plan
 from .train import Resumable, fit
 
 __all__ = ["Population", "load_population"]
@@ -302,6 +302,7 @@ class Population(Resumable):
             monitor_training_cost=monitor_training_cost,
             monitor_training_accuracy=monitor_training_accuracy, **options)
         train_set = self.prepare(training_data, "training_data")
+        check_batches(plan, train_set.n)
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
         self.histories = [History() for _ in range(len(self))]

@@ -184,10 +184,11 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _sgd(self, training_data, epochs, evaluation_data, **options):
-        if self.momentum:
-            options["momentum"] = self.momentum
-        if self.l1:
-            options["l1"] = self.l1
+        for name in ("momentum", "l1"):   # 0 (the default) is SGD's own; anything else is
+            value = getattr(self, name)     # checked there, never read as a truth value
+            if value is not None and not (isinstance(value, numbers.Real)
+                                          and not isinstance(value, bool) and value == 0):
+                options[name] = value
         return self.network_.SGD(training_data, epochs, self.mini_batch_size, self.eta,
                                  lmbda=self.lmbda, evaluation_data=evaluation_data,
                                  shuffle=True, **options)

@@ -60,7 +60,7 @@ from .engines import engine_for
 from . import checks, core
 from .errors import ConfigError, FileError, NNXPError
 from .files import atomic_write_text, check_writable
-from .history import History
+from .history import History, json_value
 from .loop import fresh_state, run
 from .masks import ON_A_MESH, MaskStream, has_dropout, mask_seed
 from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
@@ -116,9 +116,11 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
         state.mask_states = None if masks is None else masks.states()
         host = core.to_host(backend, new_params)
         leaves = [backend.to_numpy(a) for a in tree_leaves(new_opt_state)]
+        for history in histories:   # this epoch's record, as a callback may have left it
+            history.check_readable("checkpoint", last=True)
         d = run_file(spec, host, dtype, seed, plan, state, leaves, histories, members)
         try:
-            atomic_write_text(path, json.dumps(d), what="checkpoint")
+            atomic_write_text(path, json.dumps(d, default=json_value), what="checkpoint")
         except FileError as exc:
             exc.history = histories[0] if members is None else histories
             raise

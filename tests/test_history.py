@@ -61,3 +61,92 @@ def test_interval_line():
              "n": 20}
     assert nnxp.history.interval_line(entry) == (
         "  epoch 0, mini-batch 5: accuracy 4 / 20, cost 0.2500")
+
+
+@pytest.mark.parametrize("d,field", [
+    ([], r"\(the whole\)"), (None, r"\(the whole\)"), ("abc", r"\(the whole\)"),
+    ({"records": 5}, "records"), ({"records": "abc"}, "records"),
+    ({"records": {"epoch": 0}}, "records"), ({"records": [1, 2]}, r"records\[0\]"),
+    ({"records": [None]}, r"records\[0\]"), ({"records": [{"eta": 0.1}]}, r"records\[0\].epoch"),
+    ({"records": [{"epoch": 0, "evaluation_accuracy": "9"}]},
+     r"records\[0\].evaluation_accuracy"),
+    ({"records": [], "intervals": 5}, "intervals"), ({"records": [], "intervals": "ab"},
+                                                     "intervals"),
+    ({"records": [], "compile_seconds": "x"}, "compile_seconds"),
+    ({"records": [], "stop_reason": 5}, "stop_reason"),
+])
+def test_from_dict_refuses_what_is_not_a_saved_history(d, field):
+    """from_dict read anything: AttributeError / TypeError from inside, or a History of the
+    letters of a string, of records without epochs, of text for accuracies."""
+    with pytest.raises(nnxp.DataError, match=f"History.from_dict: field {field} must be"):
+        nnxp.History.from_dict(d)
+
+
+@pytest.mark.parametrize("bad", [5, "ab", [1], [None], {"epoch": 0}])
+def test_history_and_append_refuse_records_that_are_not_dicts(bad):
+    with pytest.raises(nnxp.InputTypeError, match="History's records must be a list of dicts"):
+        nnxp.History(bad)
+    with pytest.raises(nnxp.InputTypeError, match="History's intervals must be a list of"):
+        nnxp.History(intervals=bad)
+    if not isinstance(bad, (list, dict)):
+        with pytest.raises(nnxp.InputTypeError, match="a History record is a dict"):
+            nnxp.History().append(bad)
+
+
+def test_numpy_values_a_callback_adds_are_saved_as_numbers(tmp_path, backend):
+    """A callback adding np.float32 to its record: History.save and every checkpoint met
+    json's bare TypeError (the checkpoint's after the first epoch's work)."""
+    import json
+
+    def mine(record, net):
+        record["mine"] = np.float32(0.5)
+        record["count"] = np.int64(3)
+
+    net = nnxp.Network([6, 5, 3], seed=0)
+    h = net.SGD((X, Y), 2, 10, 0.5, callbacks=[mine], checkpoint=tmp_path / "run.json")
+    h.save(tmp_path / "h.json")
+    back = nnxp.History.from_dict(json.loads((tmp_path / "h.json").read_text()))
+    assert [(r["mine"], r["count"]) for r in back.records] == [(0.5, 3), (0.5, 3)]
+    assert nnxp.load(tmp_path / "run.json").resume((X, Y), epochs=3).records[1]["mine"] == 0.5
+
+
+def test_a_value_json_cannot_hold_is_refused_and_nothing_is_written(tmp_path, backend):
+    h = nnxp.History([{"epoch": 0, "eta": 0.5, "seconds": 0.1, "mine": object()}])
+    (tmp_path / "h.json").write_text("old")
+    with pytest.raises(nnxp.InputTypeError, match="which JSON cannot store"):
+        h.save(tmp_path / "h.json")
+    assert (tmp_path / "h.json").read_text() == "old"
+
+    def bad(record, net):
+        record["mine"] = {1, 2}
+
+    with pytest.raises(nnxp.InputTypeError, match="a History record holds {1, 2}"):
+        nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 1, 10, 0.5, callbacks=[bad],
+                                            checkpoint=tmp_path / "run.json")
+
+
+def test_epoch_seconds_of_records_without_seconds():
+    """A History made by hand (or read by from_dict) of records without 'seconds': KeyError."""
+    h = nnxp.History([{"epoch": 0}, {"epoch": 1, "seconds": 0.5}])
+    assert h.epoch_seconds == [None, 0.5]
+
+
+@pytest.mark.parametrize("field,value", [("eta", "fast"), ("epoch", "one"), ("epoch", -1)])
+def test_records_nnxp_could_not_read_back_are_never_written(tmp_path, backend, field, value):
+    """A callback that rewrote its record's eta or epoch: History.save wrote a file that
+    from_dict and nnxp.plot refuse, and the checkpoint one that nnxp.load refuses (the run
+    could not be resumed).  Now a DataError naming the field, and nothing is written."""
+    def rewrite(record, net):
+        if record["epoch"] == 1:
+            record[field] = value
+
+    (tmp_path / "run.json").write_text("old")
+    with pytest.raises(nnxp.DataError, match=rf"checkpoint: field records\[1\].{field} must"):
+        nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 2, 10, 0.5, callbacks=[rewrite],
+                                            checkpoint=tmp_path / "run.json")
+    assert nnxp.load(tmp_path / "run.json").checkpoint[2] is not None   # epoch 0's, whole
+    h = nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 2, 10, 0.5, callbacks=[rewrite])
+    (tmp_path / "h.json").write_text("old")
+    with pytest.raises(nnxp.DataError, match=rf"History.save: field records\[1\].{field}"):
+        h.save(tmp_path / "h.json")
+    assert (tmp_path / "h.json").read_text() == "old"

@@ -161,3 +161,30 @@ def test_progress_prints_the_interval_measurements(backend, capsys):
     assert lines[:2] == [nnxp.history.interval_line(e) for e in h.intervals]
     assert lines[0].startswith("  epoch 0, mini-batch 4: accuracy ") and " / 40, cost " in lines[0]
     assert len(lines) == 3 and lines[2].startswith("Epoch 0 training complete")
+
+
+@pytest.mark.parametrize("make", ["network", "population"])
+def test_monitor_subset_without_monitor_every_is_refused(backend, make):
+    """monitor_subset only sizes the every-k-mini-batches measurement: alone it was ignored
+    without a word (the run measured nothing every k mini-batches, whatever subset was asked)."""
+    shell = (nnxp.Network([6, 5, 3], seed=0) if make == "network"
+             else nnxp.Population([6, 5, 3], seeds=[0, 1]))
+    with pytest.raises(nnxp.ConfigError, match="without monitor_every it would be ignored"):
+        shell.SGD((X, Y), 1, 10, 0.5, evaluation_data=(XV, YV), monitor_subset=5,
+                  monitor_evaluation_accuracy=True)
+
+
+@pytest.mark.parametrize("make", ["network", "population"])
+@pytest.mark.parametrize("every,size", [(10, 10), (11, 10), (1, 100), (4, 30)])
+def test_monitor_every_of_an_epoch_or_more_is_refused(backend, make, every, size):
+    """Measurements happen within an epoch, after every k mini-batches but the last: with k at
+    least the epoch's mini-batches (100 examples / size) nothing was ever measured, silently."""
+    shell = (nnxp.Network([6, 5, 3], seed=0) if make == "network"
+             else nnxp.Population([6, 5, 3], seeds=[0, 1]))
+    batches = -(-100 // size)
+    with pytest.raises(nnxp.ConfigError, match=f"monitor_every={every} .* has {batches}: "
+                                               "nothing would be measured"):
+        shell.SGD((X, Y), 1, size, 0.5, evaluation_data=(XV, YV), monitor_every=every)
+    h = nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 1, size, 0.5, evaluation_data=(XV, YV),
+                                            monitor_every=batches - 1) if batches > 1 else None
+    assert h is None or len(h.intervals) >= 1   # one below the count measures

@@ -151,3 +151,27 @@ def test_a_network_pickles_onto_its_backend(backend):
     back.SGD((x, y), 1, 10, 0.5)  # the shuffling stream travelled too
     for a, b in zip(params_numpy(back), params_numpy(net)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(early_stopping_n=3, early_stopping=5), "early_stopping_n=3 and early_stopping=5 "
+                                                 "name the same option"),
+    (dict(early_stopping_n=""), "early_stopping_n must be an integer, got ''"),
+    (dict(early_stopping_n=False), "early_stopping_n must be an integer, got False"),
+    (dict(early_stopping_n=[]), "early_stopping_n must be an integer, got"),
+    (dict(early_stopping_n=-1), "early_stopping_n must be > 0, got -1"),
+])
+def test_early_stopping_n_is_checked_not_read_as_a_truth_value(backend, kw, match):
+    """early_stopping_n beside a different early_stopping was dropped without a word, and
+    "", False or [] were read as off (a string as a truth value)."""
+    x, y = _xy()
+    with pytest.raises(nnxp.ConfigError, match=match):
+        nnxp.Network([5, 4, 3], seed=0).SGD((x, y), 2, 10, 0.5, evaluation_data=(x, y), **kw)
+
+
+@pytest.mark.parametrize("kw", [dict(early_stopping_n=0), dict(early_stopping_n=None),
+                                dict(early_stopping_n=2, early_stopping=2)])
+def test_early_stopping_n_zero_is_off_as_in_network2_ports(backend, kw):
+    x, y = _xy()
+    h = nnxp.Network([5, 4, 3], seed=0).SGD((x, y), 2, 10, 0.5, evaluation_data=(x, y), **kw)
+    assert len(h.records) == 2

@@ -147,3 +147,52 @@ def test_a_registered_name_given_as_text_says_how_to_use_it():
     with pytest.raises(nnxp.ConfigError, match="got the factory of 'test_by_name'"):
         net.SGD(data, 1, 2, 0.1, optimizer=made)
     net.SGD(data, 1, 2, 0.1, optimizer=made(scale=0.5))   # the way that works
+
+
+@pytest.mark.parametrize("kw", [dict(nesterov=True), dict(optimizer="momentum"),
+                                dict(optimizer="nesterov"), dict(optimizer="Momentum")])
+def test_a_momentum_of_zero_is_the_mu_asked_for(kw):
+    """momentum=0 beside nesterov=True or optimizer='momentum' trained with mu = 0.9, the
+    default, without a word (a sweep over momentum in [0, 0.5, 0.9] ran 0.9 twice)."""
+    assert O.optimizer_from(kw.get("optimizer"), 0.0, kw.get("nesterov", False)).hyper == \
+        {"mu": 0.0}
+    assert O.optimizer_from(kw.get("optimizer"), None, kw.get("nesterov", False)).hyper == \
+        {"mu": 0.9}   # the default when none is given
+    net = nnxp.Network([3, 2], seed=0)
+    net.SGD((np.zeros((4, 3)), [0, 1, 0, 1]), 1, 2, 0.1, momentum=0, **kw)
+    assert hyper_mu(net) == 0.0
+
+
+def hyper_mu(net):
+    return float(np.asarray(net.backend.to_numpy(O.hyper_of(net.optimizer_state)["mu"])))
+
+
+def _star_args(*args):
+    return O.scale_by_adam(*args)
+
+
+def _star_kwargs(b1=0.9, **kw):
+    return O.scale_by_adam(b1, **kw)
+
+
+@pytest.mark.parametrize("factory,loose", [(_star_args, r"\*args"),
+                                           (_star_kwargs, r"\*\*kw")])
+def test_register_optimizer_refuses_a_factory_of_unnamed_arguments(factory, loose):
+    """The registered optimizer called factory(**bound.arguments): factory(args=(0.5,)) or
+    factory(kw={...}), a bare TypeError from the user's factory at SGD (and a checkpoint
+    would build it back from other arguments)."""
+    with pytest.raises(nnxp.ConfigError, match=f"arguments are named .* taking {loose}"):
+        O.register_optimizer("test_loose", factory)
+    assert "test_loose" not in O.OPTIMIZERS
+
+
+@pytest.mark.parametrize("make,kw", [(nnxp.adam, "b1"), (nnxp.adam, "b2"), (nnxp.adam, "eps"),
+                                     (nnxp.rmsprop, "decay"), (nnxp.momentum, "mu"),
+                                     (nnxp.nesterov, "mu")])
+def test_one_hyper_parameter_per_member_may_be_an_array(make, kw):
+    """As eta=np.array([...]) is: a 1-D array of K was refused 'must be a number in [0, 1) (or
+    one per member)', though it gave one per member."""
+    values = [0.5, 0.6, 0.7] if kw != "eps" else [1e-8, 1e-7, 1e-6]
+    assert make(**{kw: np.array(values)}).config == make(**{kw: values}).config
+    pop = nnxp.Population([3, 2], seeds=[0, 1, 2])
+    pop.SGD((np.zeros((4, 3)), [0, 1, 0, 1]), 1, 2, 0.1, optimizer=make(**{kw: np.array(values)}))

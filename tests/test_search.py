@@ -348,3 +348,11 @@ def test_importing_nnxp_search_imports_no_plotting_or_dask():
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+def test_monitor_subset_without_monitor_every_is_refused_before_any_trial(tmp_path):
+    """As Network.SGD refuses it: every trial would have ignored it (or, once SGD refused it,
+    every trial would have failed)."""
+    with pytest.raises(nnxp.ConfigError, match="without monitor_every it would be ignored"):
+        _grid({"sizes": SIZES, "eta": [0.5]}, monitor_subset=10, path=tmp_path / "r.json")
+    assert not (tmp_path / "r.json").exists()

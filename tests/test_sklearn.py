@@ -215,6 +215,13 @@ def test_hidden_int_and_empty(backend):
     ({"validation_fraction": 1.5}, nnxp.ConfigError, "validation_fraction"),
     ({"validation_fraction": "0.1"}, nnxp.ConfigError, "validation_fraction"),
     ({"validation_fraction": float("nan")}, nnxp.ConfigError, "validation_fraction"),
+    # momentum and l1 were read as truth values: an array was NumPy's bare ValueError ("the
+    # truth value of an array ... is ambiguous"), "" or [] were silently 0
+    ({"momentum": np.array([0.5, 0.5])}, nnxp.ConfigError, "momentum must be one number"),
+    ({"l1": np.array([0.5, 0.5])}, nnxp.ConfigError, "l1 must be one number"),
+    ({"momentum": ""}, nnxp.ConfigError, "momentum must be a number, got ''"),
+    ({"momentum": []}, nnxp.ConfigError, "momentum must be one number"),
+    ({"l1": False}, nnxp.ConfigError, "l1 must be a number, got False"),
 ])
 def test_bad_hyper_parameters_raise_nnxp_errors_at_fit(params, error, match):
     X, y = blobs(n=30)

@@ -45,6 +45,7 @@ from .. import backends, checks
 from ..data import freeze, prepare
 from ..errors import ConfigError, DataError
 from ..files import atomic_write_text, check_writable, read_json
+from ..plan import check_monitoring
 from .architectures import trial_spec
 from .lock import Owner
 
@@ -93,6 +94,7 @@ def check_options(epochs, early_stopping, schedule, monitor_every, monitor_subse
                "schedule": checks.optional_int("schedule", schedule),
                "monitor_every": checks.optional_int("monitor_every", monitor_every),
                "monitor_subset": checks.optional_int("monitor_subset", monitor_subset)}
+    check_monitoring(options["monitor_every"], options["monitor_subset"])
     if checks.engine(engine) is not None:
         if backend is not None:
             backend.engine_path(engine)  # ConfigError naming the backend's engines
