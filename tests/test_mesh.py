@@ -166,3 +166,95 @@ def test_bad_meshes_are_clear_errors(mesh):
     assert "engine 'plain' does not run" in errors["plain"]
     assert mesh["after_error_home"] == "Backend('jax', device=CpuDevice(id=0))"
     assert "devices= trains on several devices at once" in mesh["numpy"]
+
+
+# Hostile input on a mesh (the third hostile-input sweep): each case reports the exception it
+# met (its class and message) or what it computed, so that one failure does not hide the others.
+HOSTILE = r'''
+import json
+import warnings
+import jax
+import numpy as np
+import nnxp
+from nnxp.diagnostics import HealthMonitor
+
+rng = np.random.default_rng(0)
+x, y = rng.random((480, 6)), rng.integers(0, 3, 480)  # 480 rows: the health probe is 400
+out = {}
+
+
+def case(name, fn):
+    try:
+        out[name] = ["ok", fn()]
+    except Exception as exc:
+        out[name] = [type(exc).__name__, str(exc)]
+
+
+def train(devices, **kw):
+    nnxp.Network([6, 8, 3], seed=1).SGD((x, y), 1, 8, 0.5, devices=devices, **kw)
+
+
+with nnxp.use_backend("jax"):
+    for name, devices in (("numpy_0d", np.array(2)), ("jax_0d", jax.numpy.array(2)),
+                          ("huge", 10 ** 5000)):
+        case("net_" + name, lambda: train(devices))
+        case("pop_" + name, lambda: nnxp.Population([6, 8, 3], seeds=range(4)).SGD(
+            (x, y), 1, 8, 0.5, devices=devices))
+    case("plain", lambda: train(2, engine="plain"))
+
+    def health():
+        history = nnxp.Network([6, 8, 3], seed=1).SGD((x, y), 2, 8, 0.5, devices=2,
+                                                      health=True)
+        return [sorted(r.get("health", {})) for r in history.records]
+    case("health", health)
+
+    def monitor_moves():
+        monitor = HealthMonitor(warn=False)
+        net = nnxp.Network([6, 8, 3], seed=1)
+        net.SGD((x, y), 1, 8, 0.5, callbacks=[monitor])              # probe at home ...
+        net.SGD((x, y), 1, 8, 0.5, devices=4, callbacks=[monitor])   # ... on the mesh ...
+        net.SGD((x, y), 1, 8, 0.5, callbacks=[monitor])              # ... at home again
+        return len(monitor.reports)
+    case("monitor_moves", monitor_moves)
+
+with nnxp.use_backend("jax", "cpu:0"):
+    prepared = nnxp.Network([6, 8, 3], seed=1).prepare((x, y))
+with nnxp.use_backend("jax", "cpu:1"):
+    def other_device():
+        net = nnxp.Network([6, 8, 3], seed=1)
+        history = net.SGD(prepared, 1, 8, 0.5)
+        return [len(history.records), net.accuracy(prepared),
+                str(net.params[0][0].devices())]
+    case("other_device", other_device)
+print("RESULT " + json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    pytest.importorskip("jax")
+    env = dict(os.environ, XLA_FLAGS=FLAGS, JAX_PLATFORMS="cpu",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", HOSTILE], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+@pytest.mark.parametrize("case", ["net_numpy_0d", "net_jax_0d", "pop_numpy_0d", "pop_jax_0d"])
+def test_a_0d_array_of_devices_is_a_config_error(hostile, case):
+    # was: TypeError "iteration over a 0-d array" from list(devices)
+    kind, message = hostile[case]
+    assert kind == "ConfigError", message
+    assert "devices must be a number of devices or a list of jax devices" in message
+    assert "array(2" in message.lower()
+
+
+@pytest.mark.parametrize("case", ["net_huge", "pop_huge"])
+def test_a_huge_device_count_is_a_config_error(hostile, case):
+    # was: ValueError "Exceeds the limit (4300 digits) for integer string conversion" while
+    # the message was written
+    kind, message = hostile[case]
+    assert kind == "ConfigError", message
+    assert "JAX has 4 cpu device(s)" in message
