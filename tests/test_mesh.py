@@ -258,3 +258,12 @@ def test_a_huge_device_count_is_a_config_error(hostile, case):
     kind, message = hostile[case]
     assert kind == "ConfigError", message
     assert "JAX has 4 cpu device(s)" in message
+
+
+def test_another_engine_on_a_mesh_names_the_mesh(hostile):
+    # was: "engine 'plain' does not run on the jax backend; it has jax" (the jax backend has
+    # plain: what does not have it is the mesh)
+    kind, message = hostile["plain"]
+    assert kind == "ConfigError", message
+    assert "does not run on a device mesh (jax on 2 cpu devices" in message
+    assert "engine='jax'" in message and "the jax backend" not in message

@@ -38,6 +38,7 @@ import contextlib
 
 import numpy as np
 
+from ..checks import show
 from ..core import make_step
 from ..dtypes import FLOAT_DTYPES, dtype_name  # re-exported: their home is nnxp/dtypes.py
 from ..errors import ConfigError
@@ -151,7 +152,7 @@ class Backend:
         backend's best); nnxp.engines.engine_for imports it."""
         if name is None:
             return next(iter(self.engines.values()))
-        if name not in self.engines:
-            raise ConfigError(f"engine {name!r} does not run on the {self.name} backend; it "
-                              f"has {', '.join(self.engines)} (or None for the best)")
+        if not isinstance(name, str) or name not in self.engines:
+            raise ConfigError(f"engine {show(name)} does not run on the {self.name} backend; "
+                              f"it has {', '.join(self.engines)} (or None for the best)")
         return self.engines[name]

@@ -101,6 +101,15 @@ class MeshBackend(Backend):
     def enable_float64(self):
         self.home.enable_float64()
 
+    def engine_path(self, name=None) -> str:
+        """Only the compiled "jax" engine runs on a mesh (None: it)."""
+        if name is None or (isinstance(name, str) and name in self.engines):
+            return super().engine_path(name)
+        raise ConfigError(f"engine {show(name)} does not run on a device mesh ({self.describe()}"
+                          "): devices= trains with engine='jax' only; leave engine out or give "
+                          "engine='jax' (a run resumed with devices= keeps its checkpoint's "
+                          "engine: resume(..., engine='jax', devices=...))")
+
     def describe(self) -> str:
         layout = "data parallel" if self.members is None else f"{self.members} members split"
         ids = ", ".join(str(d.id) for d in self.devices)
