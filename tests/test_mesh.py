@@ -267,3 +267,27 @@ def test_another_engine_on_a_mesh_names_the_mesh(hostile):
     assert kind == "ConfigError", message
     assert "does not run on a device mesh (jax on 2 cpu devices" in message
     assert "engine='jax'" in message and "the jax backend" not in message
+
+
+def test_health_monitoring_runs_on_a_mesh(hostile):
+    # was: JAX's ValueError "Received incompatible devices for jitted computation" after the
+    # first epoch (the probe stayed on the home device, the parameters were on the mesh)
+    kind, records = hostile["health"]
+    assert kind == "ok", records
+    assert records == [["headline", "problems", "stats", "summary"]] * 2
+
+
+def test_a_health_monitor_follows_its_network_to_the_mesh_and_back(hostile):
+    # was: the same ValueError: the monitor kept the probe it took on the network's device
+    kind, reports = hostile["monitor_moves"]
+    assert kind == "ok", reports
+    assert reports == 3
+
+
+def test_a_dataset_prepared_on_another_device_is_moved_to_the_networks(hostile):
+    # was: JAX's ValueError "Received incompatible devices" from SGD and accuracy
+    kind, result = hostile["other_device"]
+    assert kind == "ok", result
+    epochs, hits, devices = result
+    assert epochs == 1 and 0 <= hits <= 480
+    assert devices == "{CpuDevice(id=1)}"

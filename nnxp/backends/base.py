@@ -10,6 +10,9 @@
                                         receives the same bits
     to_numpy(x)                         device -> host, as a NumPy array
     owns(x)                             True for an array of this backend's library
+    place_data(dataset)                 a prepared Dataset on this backend's device (JAX moves
+                                        one prepared on another device, a mesh replicates it;
+                                        others take it as it is)
     synchronize(x)                      wait until ``x`` is computed (asynchronous libraries)
     compile(fn)                         ``fn`` compiled where the library compiles (JAX), else fn
     make_step(spec, transform)          the training step: core.make_step, or a fast path
@@ -118,6 +121,11 @@ class Backend:
             return namespace(x) is self.xp
         except TypeError:
             return False
+
+    def place_data(self, data):
+        """A prepared Dataset (``data.prepare``'s) on this backend's device; None stays None.
+        Here as it is: libraries with several devices of one kind override it."""
+        return data
 
     def synchronize(self, x) -> None:
         """Wait until ``x`` is computed; for honest timings (no-op for synchronous ones)."""
