@@ -217,6 +217,17 @@ with nnxp.use_backend("jax"):
         return len(monitor.reports)
     case("monitor_moves", monitor_moves)
 
+    def member_kept():  # pop[k] taken in a callback while the population trains on a mesh
+        kept = []
+        pop = nnxp.Population([6, 4, 3], seeds=range(4))  # 4 hidden units: as many as K
+        pop.SGD((x, y), 1, 8, 0.5, devices=4, callbacks=[lambda r, p: kept.append(p[1])])
+        member = kept[0]
+        member.SGD((x, y), 1, 8, 0.5)
+        member.SGD((x, y), 1, 8, 0.5)
+        member.SGD((x, y), 1, 8, 0.5, devices=2)
+        return [repr(member.backend), str(member.params[0][0].devices())]
+    case("member_kept", member_kept)
+
 with nnxp.use_backend("jax", "cpu:0"):
     prepared = nnxp.Network([6, 8, 3], seed=1).prepare((x, y))
 with nnxp.use_backend("jax", "cpu:1"):
@@ -291,3 +302,12 @@ def test_a_dataset_prepared_on_another_device_is_moved_to_the_networks(hostile):
     epochs, hits, devices = result
     assert epochs == 1 and 0 <= hits <= 480
     assert devices == "{CpuDevice(id=1)}"
+
+
+def test_a_member_taken_during_a_mesh_run_is_a_network_on_the_populations_device(hostile):
+    # was: pop[k] in a callback kept the population's mesh (members split) as its backend, and
+    # training it a second time was JAX's ValueError "NamedSharding ... P('members',) is only
+    # valid for values of rank at least 1" (its weights had been split as if they were members)
+    kind, result = hostile["member_kept"]
+    assert kind == "ok", result
+    assert result == ["Backend('jax', device=CpuDevice(id=0))", "{CpuDevice(id=0)}"]

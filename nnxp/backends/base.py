@@ -24,6 +24,8 @@
                                         first used (backends never import engines)
     engine_path(name=None) -> str       the "module.Class" of engine ``name`` (None: the best),
                                         or a ConfigError naming the ones this backend has
+    single() -> Backend                 this library on one device: itself (a mesh: the backend
+                                        it was made from)
     with_devices(devices, *, members=None, mini_batch_size=None)
                                         this library on several devices (JAX: a mesh,
                                         backends/jax_mesh.py); others refuse with a ConfigError
@@ -148,6 +150,10 @@ class Backend:
         faster one of this backend's that gives the same numbers (to the parity suite's
         bounds) and falls back to the generic one for what it does not cover."""
         return make_step(spec, transform)
+
+    def single(self):
+        """This library on one device: the backend itself (a mesh overrides it)."""
+        return self
 
     def with_devices(self, devices, *, members=None, mini_batch_size=None):
         """The backend for training on several devices at once (``SGD(devices=...)``)."""

@@ -101,6 +101,9 @@ class MeshBackend(Backend):
     def enable_float64(self):
         self.home.enable_float64()
 
+    def single(self):
+        return self.home
+
     def engine_path(self, name=None) -> str:
         """Only the compiled "jax" engine runs on a mesh (None: it)."""
         if name is None or (isinstance(name, str) and name in self.engines):
