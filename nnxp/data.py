@@ -181,7 +181,7 @@ def _check_prepared(data, backend, dtype, n_in, n_out, name) -> Dataset:
         raise DataError(f"{name}: this Dataset has X {tuple(data.x.shape)} and y "
                         f"{tuple(data.y.shape)}; the network needs ({data.n}, {n_in}) and "
                         f"({data.n}, {n_out})")
-    return data
+    return backend.place_data(data)  # prepared on another device (of a mesh): moved here
 
 
 def _is_pairs(data) -> bool:

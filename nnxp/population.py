@@ -165,12 +165,15 @@ class Population(Resumable):
                               f"{checks.show(k)}")
         k = int(k) % len(self)
         dense = self.layers is None
+        home = self.backend.single()  # in a callback of a run on a mesh: the population's own
         net = Network(self._entries(), self.cost,
                       activation=list(self.activations) if dense else None,
-                      seed=self.seeds[k], dtype=self.dtype, backend=self.backend,
+                      seed=self.seeds[k], dtype=self.dtype, backend=home,
                       weight_init=self.weight_init if dense else None,
                       bias_init=self.bias_init if dense else None)
-        net.params = tuple(tuple(a[k, ...] for a in layer) for layer in self.params)
+        params = tuple(tuple(a[k, ...] for a in layer) for layer in self.params)
+        net.params = params if home is self.backend else \
+            core.to_device(home, core.to_host(self.backend, params), self.dtype)
         if self.histories is not None:
             net.history = self.histories[k]
         return net

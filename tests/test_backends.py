@@ -205,6 +205,26 @@ def test_a_negative_device_index_is_refused(spec):
         backends.selection.split_device(spec, "cpu")
 
 
+@pytest.mark.parametrize("spec", ["cpu:", ":0", "cpu:+1", "cpu:1_0", "cpu:\u0661", "cpu:0\n",
+                                  " cpu", "cpu ", "cpu: 1"])
+def test_a_malformed_device_name_is_refused(spec):
+    # was: read by int(): "cpu:" and ":0" as device 0 of the default kind, "cpu:1_0" as
+    # device 10, "cpu:\u0661" (an Arabic-Indic one) as device 1
+    with pytest.raises(nnxp.BackendError, match=r"device must look like 'cpu'"):
+        backends.selection.split_device(spec, "cpu")
+    assert backends.selection.split_device("Gpu:01", "cpu") == ("gpu", 1)
+
+
+@pytest.mark.parametrize("spec", ["cpu:1", "cpu:9"])
+def test_torch_refuses_a_cpu_device_that_does_not_exist(spec):
+    # was: accepted, Backend('torch', device=device(type='cpu', index=9)), its arrays on "cpu"
+    optional("torch")
+    with pytest.raises(nnxp.BackendError, match=r"torch has one CPU device"):
+        nnxp.use_backend("torch", spec).__enter__()
+    with nnxp.use_backend("torch", "cpu:0") as be:
+        assert be.device.type == "cpu"
+
+
 def test_jax_refuses_a_negative_device_index():
     optional("jax")
     with pytest.raises(nnxp.BackendError, match=r"an index >= 0.*'cpu:-1'"):

@@ -48,6 +48,14 @@ def test_jax_engine_gathers_blocks_of_mini_batches_in_order(monkeypatch, every):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("name", [["jax"], {}, 5])
+def test_an_engine_name_that_is_not_a_string_is_a_config_error(backend, name):
+    # was: TypeError "unhashable type: 'list'" from the lookup in the backend's engines
+    net = nnxp.Network([4, 5, 3], seed=0)
+    with pytest.raises(nnxp.ConfigError, match=r"engine .* does not run on the \w+ backend"):
+        net.engine(name)
+
+
 def test_networks_of_one_spec_share_an_engine(backend):
     a, b = nnxp.Network([5, 4, 3], seed=0), nnxp.Network([5, 4, 3], seed=1)
     assert a.engine() is b.engine()

@@ -166,3 +166,148 @@ def test_bad_meshes_are_clear_errors(mesh):
     assert "engine 'plain' does not run" in errors["plain"]
     assert mesh["after_error_home"] == "Backend('jax', device=CpuDevice(id=0))"
     assert "devices= trains on several devices at once" in mesh["numpy"]
+
+
+# Hostile input on a mesh (the third hostile-input sweep): each case reports the exception it
+# met (its class and message) or what it computed, so that one failure does not hide the others.
+HOSTILE = r'''
+import json
+import warnings
+import jax
+import numpy as np
+import nnxp
+from nnxp.diagnostics import HealthMonitor
+
+rng = np.random.default_rng(0)
+x, y = rng.random((480, 6)), rng.integers(0, 3, 480)  # 480 rows: the health probe is 400
+out = {}
+
+
+def case(name, fn):
+    try:
+        out[name] = ["ok", fn()]
+    except Exception as exc:
+        out[name] = [type(exc).__name__, str(exc)]
+
+
+def train(devices, **kw):
+    nnxp.Network([6, 8, 3], seed=1).SGD((x, y), 1, 8, 0.5, devices=devices, **kw)
+
+
+with nnxp.use_backend("jax"):
+    for name, devices in (("numpy_0d", np.array(2)), ("jax_0d", jax.numpy.array(2)),
+                          ("huge", 10 ** 5000)):
+        case("net_" + name, lambda: train(devices))
+        case("pop_" + name, lambda: nnxp.Population([6, 8, 3], seeds=range(4)).SGD(
+            (x, y), 1, 8, 0.5, devices=devices))
+    case("plain", lambda: train(2, engine="plain"))
+
+    def health():
+        history = nnxp.Network([6, 8, 3], seed=1).SGD((x, y), 2, 8, 0.5, devices=2,
+                                                      health=True)
+        return [sorted(r.get("health", {})) for r in history.records]
+    case("health", health)
+
+    def monitor_moves():
+        monitor = HealthMonitor(warn=False)
+        net = nnxp.Network([6, 8, 3], seed=1)
+        net.SGD((x, y), 1, 8, 0.5, callbacks=[monitor])              # probe at home ...
+        net.SGD((x, y), 1, 8, 0.5, devices=4, callbacks=[monitor])   # ... on the mesh ...
+        net.SGD((x, y), 1, 8, 0.5, callbacks=[monitor])              # ... at home again
+        return len(monitor.reports)
+    case("monitor_moves", monitor_moves)
+
+    def member_kept():  # pop[k] taken in a callback while the population trains on a mesh
+        kept = []
+        pop = nnxp.Population([6, 4, 3], seeds=range(4))  # 4 hidden units: as many as K
+        pop.SGD((x, y), 1, 8, 0.5, devices=4, callbacks=[lambda r, p: kept.append(p[1])])
+        member = kept[0]
+        member.SGD((x, y), 1, 8, 0.5)
+        member.SGD((x, y), 1, 8, 0.5)
+        member.SGD((x, y), 1, 8, 0.5, devices=2)
+        return [repr(member.backend), str(member.params[0][0].devices())]
+    case("member_kept", member_kept)
+
+with nnxp.use_backend("jax", "cpu:0"):
+    prepared = nnxp.Network([6, 8, 3], seed=1).prepare((x, y))
+with nnxp.use_backend("jax", "cpu:1"):
+    def other_device():
+        net = nnxp.Network([6, 8, 3], seed=1)
+        history = net.SGD(prepared, 1, 8, 0.5)
+        return [len(history.records), net.accuracy(prepared),
+                str(net.params[0][0].devices())]
+    case("other_device", other_device)
+print("RESULT " + json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    pytest.importorskip("jax")
+    env = dict(os.environ, XLA_FLAGS=FLAGS, JAX_PLATFORMS="cpu",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", HOSTILE], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+@pytest.mark.parametrize("case", ["net_numpy_0d", "net_jax_0d", "pop_numpy_0d", "pop_jax_0d"])
+def test_a_0d_array_of_devices_is_a_config_error(hostile, case):
+    # was: TypeError "iteration over a 0-d array" from list(devices)
+    kind, message = hostile[case]
+    assert kind == "ConfigError", message
+    assert "devices must be a number of devices or a list of jax devices" in message
+    assert "array(2" in message.lower()
+
+
+@pytest.mark.parametrize("case", ["net_huge", "pop_huge"])
+def test_a_huge_device_count_is_a_config_error(hostile, case):
+    # was: ValueError "Exceeds the limit (4300 digits) for integer string conversion" while
+    # the message was written
+    kind, message = hostile[case]
+    assert kind == "ConfigError", message
+    assert "JAX has 4 cpu device(s)" in message
+
+
+def test_another_engine_on_a_mesh_names_the_mesh(hostile):
+    # was: "engine 'plain' does not run on the jax backend; it has jax" (the jax backend has
+    # plain: what does not have it is the mesh)
+    kind, message = hostile["plain"]
+    assert kind == "ConfigError", message
+    assert "does not run on a device mesh (jax on 2 cpu devices" in message
+    assert "engine='jax'" in message and "the jax backend" not in message
+
+
+def test_health_monitoring_runs_on_a_mesh(hostile):
+    # was: JAX's ValueError "Received incompatible devices for jitted computation" after the
+    # first epoch (the probe stayed on the home device, the parameters were on the mesh)
+    kind, records = hostile["health"]
+    assert kind == "ok", records
+    assert records == [["headline", "problems", "stats", "summary"]] * 2
+
+
+def test_a_health_monitor_follows_its_network_to_the_mesh_and_back(hostile):
+    # was: the same ValueError: the monitor kept the probe it took on the network's device
+    kind, reports = hostile["monitor_moves"]
+    assert kind == "ok", reports
+    assert reports == 3
+
+
+def test_a_dataset_prepared_on_another_device_is_moved_to_the_networks(hostile):
+    # was: JAX's ValueError "Received incompatible devices" from SGD and accuracy
+    kind, result = hostile["other_device"]
+    assert kind == "ok", result
+    epochs, hits, devices = result
+    assert epochs == 1 and 0 <= hits <= 480
+    assert devices == "{CpuDevice(id=1)}"
+
+
+def test_a_member_taken_during_a_mesh_run_is_a_network_on_the_populations_device(hostile):
+    # was: pop[k] in a callback kept the population's mesh (members split) as its backend, and
+    # training it a second time was JAX's ValueError "NamedSharding ... P('members',) is only
+    # valid for values of rank at least 1" (its weights had been split as if they were members)
+    kind, result = hostile["member_kept"]
+    assert kind == "ok", result
+    assert result == ["Backend('jax', device=CpuDevice(id=0))", "{CpuDevice(id=0)}"]

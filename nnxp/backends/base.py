@@ -10,6 +10,9 @@
                                         receives the same bits
     to_numpy(x)                         device -> host, as a NumPy array
     owns(x)                             True for an array of this backend's library
+    place_data(dataset)                 a prepared Dataset on this backend's device (JAX moves
+                                        one prepared on another device, a mesh replicates it;
+                                        others take it as it is)
     synchronize(x)                      wait until ``x`` is computed (asynchronous libraries)
     compile(fn)                         ``fn`` compiled where the library compiles (JAX), else fn
     make_step(spec, transform)          the training step: core.make_step, or a fast path
@@ -21,6 +24,8 @@
                                         first used (backends never import engines)
     engine_path(name=None) -> str       the "module.Class" of engine ``name`` (None: the best),
                                         or a ConfigError naming the ones this backend has
+    single() -> Backend                 this library on one device: itself (a mesh: the backend
+                                        it was made from)
     with_devices(devices, *, members=None, mini_batch_size=None)
                                         this library on several devices (JAX: a mesh,
                                         backends/jax_mesh.py); others refuse with a ConfigError
@@ -38,6 +43,7 @@ import contextlib
 
 import numpy as np
 
+from ..checks import show
 from ..core import make_step
 from ..dtypes import FLOAT_DTYPES, dtype_name  # re-exported: their home is nnxp/dtypes.py
 from ..errors import ConfigError
@@ -118,6 +124,11 @@ class Backend:
         except TypeError:
             return False
 
+    def place_data(self, data):
+        """A prepared Dataset (``data.prepare``'s) on this backend's device; None stays None.
+        Here as it is: libraries with several devices of one kind override it."""
+        return data
+
     def synchronize(self, x) -> None:
         """Wait until ``x`` is computed; for honest timings (no-op for synchronous ones)."""
 
@@ -140,6 +151,10 @@ class Backend:
         bounds) and falls back to the generic one for what it does not cover."""
         return make_step(spec, transform)
 
+    def single(self):
+        """This library on one device: the backend itself (a mesh overrides it)."""
+        return self
+
     def with_devices(self, devices, *, members=None, mini_batch_size=None):
         """The backend for training on several devices at once (``SGD(devices=...)``)."""
         raise ConfigError(f"devices= trains on several devices at once, which nnxp does with "
@@ -151,7 +166,7 @@ class Backend:
         backend's best); nnxp.engines.engine_for imports it."""
         if name is None:
             return next(iter(self.engines.values()))
-        if name not in self.engines:
-            raise ConfigError(f"engine {name!r} does not run on the {self.name} backend; it "
-                              f"has {', '.join(self.engines)} (or None for the best)")
+        if not isinstance(name, str) or name not in self.engines:
+            raise ConfigError(f"engine {show(name)} does not run on the {self.name} backend; "
+                              f"it has {', '.join(self.engines)} (or None for the best)")
         return self.engines[name]

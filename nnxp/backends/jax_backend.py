@@ -40,6 +40,18 @@ class JaxBackend(Backend):
         import jax
         return isinstance(x, jax.Array)
 
+    def place_data(self, data):
+        """A Dataset prepared on another JAX device (a network on "cpu:0" gave it to one on
+        "cpu:1", or a mesh to its home device) copied to this one: JAX refuses to compute
+        with arrays of two devices."""
+        import jax
+        if data is None or all(a.devices() == {self.device}
+                               for a in (data.x, data.y, data.labels)):
+            return data
+        x, y, labels = jax.block_until_ready(
+            [jax.device_put(a, self.device) for a in (data.x, data.y, data.labels)])
+        return data._replace(x=x, y=y, labels=labels)
+
     def synchronize(self, x):
         import jax
         jax.block_until_ready(x)

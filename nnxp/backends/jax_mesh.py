@@ -101,6 +101,18 @@ class MeshBackend(Backend):
     def enable_float64(self):
         self.home.enable_float64()
 
+    def single(self):
+        return self.home
+
+    def engine_path(self, name=None) -> str:
+        """Only the compiled "jax" engine runs on a mesh (None: it)."""
+        if name is None or (isinstance(name, str) and name in self.engines):
+            return super().engine_path(name)
+        raise ConfigError(f"engine {show(name)} does not run on a device mesh ({self.describe()}"
+                          "): devices= trains with engine='jax' only; leave engine out or give "
+                          "engine='jax' (a run resumed with devices= keeps its checkpoint's "
+                          "engine: resume(..., engine='jax', devices=...))")
+
     def describe(self) -> str:
         layout = "data parallel" if self.members is None else f"{self.members} members split"
         ids = ", ".join(str(d.id) for d in self.devices)
@@ -174,14 +186,16 @@ def resolve_devices(backend, devices) -> list:
     if isinstance(devices, numbers.Integral) and not isinstance(devices, bool):
         if not 1 <= devices <= len(available):
             raise ConfigError(
-                f"devices={devices}: JAX has {len(available)} {platform} device(s) here "
+                f"devices={show(devices)}: JAX has {len(available)} {platform} device(s) here "
                 f"({', '.join(str(d) for d in available[:8])}); on a CPU, more can be made for "
                 "testing with XLA_FLAGS=--xla_force_host_platform_device_count=N set before "
                 "JAX starts")
         return list(available[:devices])
-    if isinstance(devices, (str, bytes, dict)) or not hasattr(devices, "__iter__"):
+    if isinstance(devices, (str, bytes, dict)) or not hasattr(devices, "__iter__") \
+            or getattr(devices, "ndim", None) == 0:  # a 0-d array iterates only to fail
         raise ConfigError(f"devices must be a number of devices or a list of jax devices "
-                          f"(e.g. jax.devices()), got {type(devices).__name__}")
+                          f"(e.g. jax.devices()), got {type(devices).__name__}: "
+                          f"{show(devices)}")
     chosen = list(devices)
     if not chosen or not all(isinstance(d, jax.Device) for d in chosen):
         raise ConfigError(f"devices must list jax devices (e.g. jax.devices()[:4]), got "

@@ -247,12 +247,10 @@ def split_device(spec, default_kind) -> tuple:
     if not isinstance(spec, str):
         raise BackendError(f"device must be a string such as 'cpu', 'gpu' or 'gpu:1', got "
                            f"{type(spec).__name__}")
-    kind, _, index = spec.partition(":")
-    try:
-        number = int(index or 0)
-    except ValueError:
-        number = -1
-    if number < 0:  # "gpu:-1" would count from the end
+    kind, colon, index = spec.partition(":")
+    # an index of ASCII digits only: int() would read "gpu:-1" from the end, and take
+    # "cpu:", "cpu:+1", "cpu:1_0" (10), "cpu:0\n" or other scripts' digits
+    if not kind or kind != kind.strip() or (colon and not (index.isascii() and index.isdigit())):
         raise BackendError(f"device must look like 'cpu', 'gpu' or 'gpu:1' (an index >= 0), "
                            f"got {show(spec)}")
-    return kind.lower(), number
+    return kind.lower(), int(index or 0)

@@ -72,6 +72,8 @@ def load(device=None) -> TorchBackend:
         dev = torch.device(spec)
         if dev.type not in ("cpu", "cuda", "mps", "xpu"):
             raise RuntimeError(f"device type {dev.type!r} holds no data nnxp can train on")
+        if dev.type == "cpu" and dev.index not in (None, 0):  # torch keeps its data on "cpu"
+            raise RuntimeError("torch has one CPU device, 'cpu' (or 'cpu:0')")
         torch.empty(0, device=dev)
     except (RuntimeError, AssertionError) as exc:
         raise BackendError(f"torch cannot use device {spec!r}: {clip(exc)}") from None
