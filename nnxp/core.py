@@ -63,7 +63,7 @@ import numpy as np
 
 from . import backprop as dense
 from .activations import as_activation
-from .checks import show
+from .checks import callables, show
 from .errors import ConfigError
 from .layers import Dense, sequential
 from .layers.base import Layer, describe
@@ -190,6 +190,8 @@ def init_params(sizes, weight_init, bias_init, seed_sequence, layers=None) -> tu
     rng = np.random.default_rng(seed_sequence)
     if layers is not None:
         return sequential.init(layers, rng, (sizes[0],))
+    for name, fn in (("weight_init", weight_init), ("bias_init", bias_init)):
+        callables(name, fn, f"{name}(rng, shape)")   # a TypeError of its call, said so
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         w, b = weight_init(rng, (n_out, n_in)), bias_init(rng, (n_out,))

@@ -228,6 +228,20 @@ def test_initializers_that_are_not_functions_of_arrays_are_refused(build, option
         build(**options)
 
 
+@pytest.mark.parametrize("build", [
+    lambda **kw: nnxp.Population(SIZES, seeds=[0, 1], **kw),
+    lambda **kw: nnxp.Network(SIZES, seed=0, **kw),
+    lambda **kw: nnxp.Network(SIZES, seed=0).initialize(*kw.values()),
+    lambda **kw: nnxp.Network([SIZES[0], nnxp.layers.Dense(5), SIZES[-1]], seed=0, **kw)],
+    ids=["population", "network", "initialize", "layered"])
+@pytest.mark.parametrize("init", [lambda shape: 0.0, lambda rng, shape, scale: 0.0])
+def test_initializers_of_another_signature_are_refused_before_any_draw(build, init):
+    """A function not taking (rng, shape): an InputTypeError saying how it is called (a bare
+    TypeError from the call inside nnxp)."""
+    with pytest.raises(nnxp.InputTypeError, match=r"weight_init\(rng, shape\)"):
+        build(weight_init=init)
+
+
 @pytest.mark.parametrize("on_divergence", ["stop", "continue"])
 def test_best_passes_over_diverged_members(backend, on_divergence):
     # a member whose cost was NaN (on_divergence="continue") was "best" by evaluation cost (NaN

@@ -45,7 +45,7 @@ import math
 import numbers
 
 from ..activations import from_name
-from ..checks import show
+from ..checks import callables, show
 from ..errors import ConfigError, InputTypeError
 from ..namespace import namespace
 
@@ -85,14 +85,17 @@ class Layer:
             object.__setattr__(self, name, value)
 
     def _check_initializers(self):
-        """Every initializer field a function (None only where None is the default), so a
-        misplaced value is refused when the layer is made, not when the network is built."""
+        """Every initializer field a function (None only where None is the default) taking
+        (rng, shape), so a misplaced value or a function of another signature is refused when
+        the layer is made, not when the network is built."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name in self.initializers and not callable(value) and not (
                     value is None and f.default is None):
                 raise InputTypeError(f"{type(self).__name__}'s {f.name} must be a function "
                                      f"(rng, shape) -> array, got {show(value)}")
+            if f.name in self.initializers and value is not None:
+                callables(f"{type(self).__name__}'s {f.name}", value, f"{f.name}(rng, shape)")
 
     def _no_mask(self, mask):
         if mask is not None:
