@@ -316,7 +316,7 @@ def test_none_is_an_initializer_only_where_it_is_the_default():
         Dense(3, weight_init=None)
 
 
-@pytest.mark.parametrize("drawn", ["abc", [[1.0, "x"]], object()])
+@pytest.mark.parametrize("drawn", ["abc", [[1.0, "x"]], object(), np.ones((2, 3)) + 1j])
 def test_an_initializer_returning_no_numbers_is_a_config_error(drawn):
     with pytest.raises(nnxp.ConfigError, match="weight initializer must return an array of "
                                                "real numbers of shape"):

@@ -114,6 +114,8 @@ def host_param(rng, init, shape, what):
     xp = host_namespace(rng)
     drawn = init(rng, shape)
     try:
+        if _complex(xp, drawn):   # float64 would drop the imaginary parts, with a warning
+            raise TypeError
         value = xp.asarray(drawn, dtype=xp.float64)
     except (TypeError, ValueError):
         raise ConfigError(f"the {what} initializer must return an array of real numbers of "
@@ -124,6 +126,13 @@ def host_param(rng, init, shape, what):
     if not bool(xp.all(xp.isfinite(value))):
         raise ConfigError(f"the {what} initializer returned NaN or infinite values")
     return value
+
+
+def _complex(xp, drawn) -> bool:
+    try:
+        return bool(xp.isdtype(xp.asarray(drawn).dtype, "complex floating"))
+    except (TypeError, ValueError):
+        return False
 
 
 def zeros(rng, shape):
