@@ -243,7 +243,10 @@ def layer_from_config(d):
     values = {}
     for field, value in fields.items():
         if isinstance(value, dict):
-            value = from_name(value)
+            try:
+                value = from_name(value)
+            except ConfigError as exc:
+                raise ConfigError(f"layer {name}'s field {field}: {exc}") from None
         elif isinstance(value, list):
             value = tuple(value)
         elif not isinstance(value, (str, int, float)) or (
@@ -253,6 +256,8 @@ def layer_from_config(d):
         values[field] = value
     try:
         return cls(**values)
+    except ConfigError as exc:   # the constructor's own check says what is wrong
+        raise ConfigError(f"layer {name}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"layer {name} cannot be built from {show(fields)}: "
                           f"{type(exc).__name__}") from None
