@@ -10,9 +10,10 @@ stride 1, several input and output feature maps.
              examples and the positions
 
 The activation is elementwise (any but Softmax, which is refused: over a map's last axis it
-would normalise each row of pixels, ``map_activation``).  ``conv2d`` is a cross-correlation, as in PyTorch and JAX (Theano's conv2d, network3's, flips
-the filters: nnxp.compat.network3 flips them when it reads or writes the book's weights).  The
-primitives come from ``primitives.lookup``: a backend's fast version where it has one.
+would normalise each row of pixels, ``map_activation``).  ``conv2d`` is a cross-correlation,
+as in PyTorch and JAX (Theano's conv2d, network3's, flips the filters: nnxp.compat.network3
+flips them when it reads or writes the book's weights).  The primitives come from
+``primitives.lookup``: a backend's fast version where it has one.
 
 Initializers: ``weight_init(rng, (n_filters, C, kh, kw))`` (default: ``fan_in_weight``,
 N(0, 1/(C kh kw)), nnxp's 1/sqrt(n_in) rule for a filter) and ``bias_init(rng, (n_filters,))``
