@@ -20,6 +20,7 @@ Parameterless activations may be passed as the class (``Sigmoid``) or an instanc
 files; ``from_name`` turns them back into objects through a fixed table (never getattr).
 """
 
+from .checks import show
 from .errors import ConfigError
 from .namespace import namespace
 
@@ -120,7 +121,7 @@ class LeakyReLU(Activation):
         try:
             slope = float(slope)
         except (TypeError, ValueError):
-            raise ConfigError(f"LeakyReLU slope must be a number, got {slope!r}") from None
+            raise ConfigError(f"LeakyReLU slope must be a number, got {show(slope)}") from None
         if not 0.0 <= slope < 1.0:
             raise ConfigError(f"LeakyReLU slope must be in [0, 1), got {slope}")
         self.slope = slope
@@ -177,15 +178,21 @@ _TABLE = {cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Ide
 
 
 def as_activation(obj) -> Activation:
-    """An Activation instance from an instance, a class, or a name such as "relu"."""
-    if isinstance(obj, Activation):
-        return obj
+    """An Activation instance from an instance, a class, or a name such as "relu"; one that
+    does not define ``fn`` (the base class Activation itself) is refused here, not met as a
+    NotImplementedError in the first forward pass."""
     if isinstance(obj, type) and issubclass(obj, Activation) and obj is not Activation:
-        return obj()
+        obj = obj()
+    if isinstance(obj, Activation):
+        if type(obj).fn is Activation.fn:
+            raise ConfigError(f"activation {show(obj)} defines no fn(z) (Activation is the "
+                              f"base class); use one of {', '.join(_TABLE)}, or a subclass "
+                              "with fn, prime and backward")
+        return obj
     if isinstance(obj, str):
         return from_name(obj)
     raise ConfigError(f"activation must be one of {', '.join(_TABLE)} (class, instance or "
-                      f"name), got {obj!r}")
+                      f"name), got {show(obj)}")
 
 
 def from_name(name, **params) -> Activation:
@@ -196,8 +203,9 @@ def from_name(name, **params) -> Activation:
     lookup = {k.lower(): cls for k, cls in _TABLE.items()}
     cls = lookup.get(str(name).lower())
     if cls is None:
-        raise ConfigError(f"unknown activation {name!r}; known: {', '.join(_TABLE)}")
+        raise ConfigError(f"unknown activation {show(name)}; known: {', '.join(_TABLE)}")
     try:
         return cls(**params)
     except TypeError:
-        raise ConfigError(f"activation {cls.name} does not take parameters {params}") from None
+        raise ConfigError(f"activation {cls.name} does not take parameters {show(params)}"
+                          ) from None

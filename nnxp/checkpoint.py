@@ -49,6 +49,7 @@ file the network was loaded from (the path stored in old files is ignored).
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import numbers
 import re
@@ -201,9 +202,14 @@ def _rng_state(f, state, field="state.rng_state", what="shuffling"):
     try:
         rng = np.random.default_rng(0)
         rng.bit_generator.state = state
-        return rng.bit_generator.state
+        read = rng.bit_generator.state
     except Exception as exc:  # NumPy raises TypeError, ValueError, KeyError, OverflowError...
         f.fail(field, f"not a valid {what} RNG state ({type(exc).__name__})")
+    if json.dumps(read, sort_keys=True) != json.dumps(state, sort_keys=True):
+        # a float where NumPy keeps ints (it truncates it: another stream), a key it drops
+        f.fail(field, f"not a valid {what} RNG state (NumPy reads it back as another state: "
+                      f"a number that is not an integer, or a field of no generator)")
+    return read
 
 
 def _mask_states(f, states, k):

@@ -12,7 +12,7 @@ engines, diagnostics and the learning-rate finder all call these functions.
     dense_options(entries, **options)    the same options, None where they would be refused
     layered_spec(entries, activation, output_activation, cost, weight_init=None,
                  bias_init=None) -> Spec    a list of sizes that holds layer objects
-    init_params(sizes, weight_init, bias_init, seed_sequence, layers=None) -> params
+    init_params(sizes, weight_init, bias_init, seed_sequence, layers=None, dtype=None) -> params
                                             host NumPy float64, drawn from
                                             numpy.random.Generator(seed_sequence)
     param_shapes(spec) -> one tuple of shapes per layer (one network's), drawing nothing
@@ -63,7 +63,7 @@ import numpy as np
 
 from . import backprop as dense
 from .activations import as_activation
-from .checks import show
+from .checks import callables, show
 from .errors import ConfigError
 from .layers import Dense, sequential
 from .layers.base import Layer, describe
@@ -184,16 +184,23 @@ def parameter_count(spec) -> int:
     return sum(math.prod(shape) for layer in param_shapes(spec) for shape in layer)
 
 
-def init_params(sizes, weight_init, bias_init, seed_sequence, layers=None) -> tuple:
+def init_params(sizes, weight_init, bias_init, seed_sequence, layers=None,
+                dtype=None) -> tuple:
     """Every layer's weights then biases, drawn in order from one Generator on the host (a
-    layered network: each layer's own initializers, sequential.init)."""
+    layered network: each layer's own initializers, sequential.init); with ``dtype``, a
+    ConfigError when a value drawn is beyond that dtype's range (1e300 is infinite in
+    float32: the network would start with infinite weights)."""
     rng = np.random.default_rng(seed_sequence)
     if layers is not None:
-        return sequential.init(layers, rng, (sizes[0],))
+        return _within(sequential.init(layers, rng, (sizes[0],)), dtype)
+    for name, fn in (("weight_init", weight_init), ("bias_init", bias_init)):
+        callables(name, fn, f"{name}(rng, shape)")   # a TypeError of its call, said so
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         w, b = weight_init(rng, (n_out, n_in)), bias_init(rng, (n_out,))
         try:
+            if np.iscomplexobj(w) or np.iscomplexobj(b):  # float64 would drop their imaginary
+                raise TypeError                           # parts, with a warning
             w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
         except (TypeError, ValueError):  # text, None, ragged lists ...
             raise ConfigError(f"initializers must return arrays of real numbers of shapes "
@@ -206,7 +213,22 @@ def init_params(sizes, weight_init, bias_init, seed_sequence, layers=None) -> tu
             raise ConfigError(f"the initializers returned NaN or infinite values for layer "
                               f"{len(params)} ({n_in} -> {n_out})")
         params.append((w, b))
-    return tuple(params)
+    return _within(tuple(params), dtype)
+
+
+def _within(params, dtype) -> tuple:
+    """``params`` (host float64), or a ConfigError naming the first array whose values are
+    infinite once cast to ``dtype`` (None: no check)."""
+    for l, layer in enumerate(params if dtype is not None else ()):
+        for i, a in enumerate(layer):
+            with np.errstate(over="ignore", invalid="ignore"):
+                if not np.isfinite(a.astype(dtype)).all():
+                    raise ConfigError(
+                        f"the initializers returned values beyond {dtype}'s range "
+                        f"(+-{np.finfo(dtype).max:.4g}) for layer {l}'s parameters[{i}] "
+                        f"(largest {float(np.max(np.abs(a))):.4g}): the network would start "
+                        f"with infinite {'weights' if i == 0 else 'biases'}")
+    return params
 
 
 def stack_params(members) -> tuple:

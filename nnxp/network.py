@@ -168,7 +168,7 @@ class Network(Resumable):
                               "(weight_init=, bias_init= of each layer object, or of Network "
                               "for its int entries)")
         host = core.init_params(self.sizes, weight_init, bias_init or self.bias_init,
-                                self._init_seed, self.layers)
+                                self._init_seed, self.layers, self.dtype)
         self._leave_run()
         self.params = core.to_device(self.backend, host, self.dtype)
         self.optimizer_state = None

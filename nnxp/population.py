@@ -137,7 +137,8 @@ class Population(Resumable):
         self.weight_init = weight_init or default_weight
         self.bias_init = bias_init or normal_bias
         members = [core.init_params(self.sizes, self.weight_init, self.bias_init,
-                                    np.random.SeedSequence(s).spawn(2)[0], self.layers)
+                                    np.random.SeedSequence(s).spawn(2)[0], self.layers,
+                                    self.dtype)
                    for s in self.seeds]
         self.params = core.to_device(self.backend, core.stack_params(members), self.dtype)
         self._shuffle_seed = np.random.SeedSequence(self.seeds[0]).spawn(2)[1]

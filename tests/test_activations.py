@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nnxp
-from nnxp.activations import from_name
+from nnxp.activations import as_activation, from_name
 from nnxp.costs import cost_from_name
 from conftest import to_numpy
 
@@ -70,3 +70,31 @@ def test_names_round_trip_through_the_fixed_tables():
         assert cost_from_name(cost.name) is cost
     with pytest.raises(nnxp.ConfigError, match="unknown activation '__class__'"):
         from_name("__class__")
+
+
+class _NoFn(nnxp.activations.Activation):
+    name = "NoFn"
+
+
+@pytest.mark.parametrize("act", [nnxp.activations.Activation(), _NoFn, _NoFn()],
+                         ids=["Activation()", "subclass", "subclass()"])
+def test_an_activation_without_fn_is_refused_when_given(act):
+    """The base class's instance was taken: the network was built and its first forward
+    pass raised a bare NotImplementedError from inside nnxp."""
+    with pytest.raises(nnxp.ConfigError, match=r"defines no fn\(z\)"):
+        as_activation(act)
+    with pytest.raises(nnxp.ConfigError, match=r"defines no fn\(z\)"):
+        nnxp.layers.Dense(3, act)
+    with pytest.raises(nnxp.ConfigError, match=r"defines no fn\(z\)"):
+        nnxp.Network([4, 3, 2], activation=act)
+
+
+@pytest.mark.parametrize("make", [lambda v: as_activation(v), lambda v: from_name(v),
+                                  lambda v: nnxp.LeakyReLU(v),
+                                  lambda v: from_name("LeakyReLU", extra=v)])
+@pytest.mark.parametrize("value", ["x" * 5000, ["a"] * 5000], ids=["text", "list"])
+def test_activation_errors_show_at_most_a_capped_value(make, value):
+    """Messages said the whole value: 5,000 characters of a misspelt name, 25,000 of a list."""
+    with pytest.raises(nnxp.ConfigError) as caught:
+        make(value)
+    assert len(str(caught.value)) < 400

@@ -193,6 +193,35 @@ def test_a_dropout_mask_state_that_is_not_an_object_is_refused(tmp_path):
             nnxp.load(path)
 
 
+@pytest.mark.parametrize("field", ["rng_state", "mask_states"])
+@pytest.mark.parametrize("edit", [
+    lambda s: s["state"].update(inc=s["state"]["inc"] + 0.5),   # NumPy truncated it
+    lambda s: s["state"].update(state=float(s["state"]["state"])),
+    lambda s: s.update(extra=1)], ids=["float inc", "float state", "extra key"])
+def test_an_rng_state_numpy_reads_back_otherwise_is_refused(tmp_path, field, edit):
+    """These were taken: NumPy set another state than the file's (a float's fraction cut
+    off; a float of 39 digits is not the int nnxp wrote), and the resumed run drew another
+    shuffle or other dropout masks than the run's, without a word."""
+    path = tmp_path / "run.json"
+    net = nnxp.Network([6, nnxp.layers.Dense(5, "Sigmoid", p_dropout=0.2),
+                        nnxp.layers.Softmax(3)], cost=nnxp.LogLikelihoodCost, seed=0)
+    net.SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    d = json.loads(path.read_text())
+    state = d["checkpoint"]["state"][field]
+    edit(state if field == "rng_state" else state[0])
+    path.write_text(json.dumps(d))
+    with pytest.raises(nnxp.DataError, match=re.escape(f"state.{field}")):
+        nnxp.load(path)
+
+
+def test_an_rng_state_written_as_read_resumes(tmp_path):
+    path = tmp_path / "run.json"
+    net = nnxp.Network([6, nnxp.layers.Dense(5, "Sigmoid", p_dropout=0.2),
+                        nnxp.layers.Softmax(3)], cost=nnxp.LogLikelihoodCost, seed=0)
+    net.SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    nnxp.load(path).resume((X, Y), epochs=2)
+
+
 def test_a_velocity_of_the_wrong_shape_is_refused(tmp_path):
     path = _checkpointed(tmp_path)
     d = json.loads(path.read_text())

@@ -561,6 +561,15 @@ def test_bad_layers_are_refused(make):
         make()
 
 
+@pytest.mark.parametrize("poolsize", [np.array([2, 2]), range(2, 4), [2, 3]])
+def test_poolsize_is_what_the_books_tuple_takes(poolsize):
+    """The book's max_pool_2d makes tuple(poolsize): a NumPy array or a range trains there
+    (nnxp refused them with a ConfigError)."""
+    layer = ConvPoolLayer((3, 1, 3, 3), (5, 1, 8, 8), poolsize=poolsize)
+    assert layer.poolsize == tuple(int(p) for p in poolsize) == layer.layer.pool
+    assert all(type(p) is int for p in layer.poolsize)
+
+
 def test_layers_of_different_floatx_are_refused(monkeypatch):
     monkeypatch.setenv("NNXP_FLOATX", "float64")
     first = _fc()
@@ -644,6 +653,13 @@ def test_the_example_runs_the_books_networks(tmp_path):
     lambda: FullyConnectedLayer(n_in=784.0, n_out=10),
     lambda: SoftmaxLayer(n_in=10, n_out="10"),
     lambda: ConvPoolLayer(image_shape=(10, 1, 28, 28), filter_shape=(20, 1, 5.0, 5)),
+    # the book's filter_shape[0], np.prod(poolsize) or tuple(poolsize) raise TypeError
+    lambda: ConvPoolLayer(image_shape=(10, 1, 28, 28), filter_shape=5),
+    lambda: ConvPoolLayer(image_shape=(10, 1, 28, 28), filter_shape=None),
+    lambda: ConvPoolLayer(image_shape=(10, 1, 28, 28), filter_shape="abcd"),
+    lambda: ConvPoolLayer((20, 1, 5, 5), (10, 1, 28, 28), poolsize=2),
+    lambda: ConvPoolLayer((20, 1, 5, 5), (10, 1, 28, 28), poolsize=None),
+    lambda: ConvPoolLayer((20, 1, 5, 5), (10, 1, 28, 28), poolsize=np.array(2)),
     lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], None),
     lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], 10).SGD(None, 1.0, 10, 0.1, None, None),
     lambda: Network([SoftmaxLayer(n_in=784, n_out=10)], 10).SGD(None, 1, 10, "0.1", None, None),

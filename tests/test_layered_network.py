@@ -174,6 +174,15 @@ def hostile(tmp_path, change):
     (lambda d: d.update(input_size=-1), "input_size"),
     (lambda d: d["layers"][3].update(n_out=10 ** 7), "bytes"),
     (lambda d: d["layers"].pop(), "LogLikelihoodCost needs a Softmax"),
+    # the constructor's reason, not "cannot be built from {...}: ConfigError"
+    (lambda d: d["layers"][3].update(p_dropout=1.0),
+     "layers[3]: layer Dense: p_dropout must be a number in [0, 1), got 1.0"),
+    (lambda d: d["layers"][1].update(ties="none"), "ConvPool's ties must be 'first' or 'all'"),
+    (lambda d: d["layers"][0].update(shape=[]), "Reshape's shape must be a tuple of positive"),
+    (lambda d: d["layers"][1].update(filter_size=[3, 3, 3]), "filter_size must be a positive "
+                                                              "int or a pair of them"),
+    (lambda d: d["layers"][1].update(filter_size={}), "layer ConvPool's field filter_size: "
+                                                      "unknown activation"),
 ])
 def test_hostile_layered_files_are_refused(tmp_path, change, message):
     path = hostile(tmp_path, change)

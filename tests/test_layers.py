@@ -297,13 +297,26 @@ def test_an_initializer_that_is_not_a_function_is_refused_when_the_layer_is_made
         make(value)
 
 
+@pytest.mark.parametrize("make", [
+    lambda v: Dense(3, weight_init=v), lambda v: Softmax(3, bias_init=v),
+    lambda v: Conv2D(2, 2, bias_init=v), lambda v: ConvPool(2, 2, weight_init=v)])
+@pytest.mark.parametrize("value", [lambda shape: 0.0, lambda rng, shape, scale: 0.0,
+                                   lambda *, rng, shape: 0.0])
+def test_an_initializer_of_another_signature_is_refused_when_the_layer_is_made(make, value):
+    """It was called as init(rng, shape) only when the network was built: a bare TypeError
+    ("takes 1 positional argument but 2 were given") from inside nnxp."""
+    with pytest.raises(nnxp.InputTypeError, match=r"_init: each is called as "
+                                                  r"(weight|bias)_init\(rng, shape\)"):
+        make(value)
+
+
 def test_none_is_an_initializer_only_where_it_is_the_default():
     assert ConvPool(2, 2, weight_init=None).weight_init is None   # network3's default rule
     with pytest.raises(nnxp.InputTypeError, match="Dense's weight_init must be a function"):
         Dense(3, weight_init=None)
 
 
-@pytest.mark.parametrize("drawn", ["abc", [[1.0, "x"]], object()])
+@pytest.mark.parametrize("drawn", ["abc", [[1.0, "x"]], object(), np.ones((2, 3)) + 1j])
 def test_an_initializer_returning_no_numbers_is_a_config_error(drawn):
     with pytest.raises(nnxp.ConfigError, match="weight initializer must return an array of "
                                                "real numbers of shape"):

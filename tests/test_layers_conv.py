@@ -344,3 +344,14 @@ def test_ties_that_is_not_a_name_is_a_config_error(ties):
     for make in (lambda: MaxPool2D(2, ties=ties), lambda: ConvPool(2, 2, ties=ties)):
         with pytest.raises(nnxp.ConfigError, match="ties must be 'first' or 'all'"):
             make()
+
+
+@pytest.mark.parametrize("layer", [Conv2D, lambda n, f, **kw: ConvPool(n, f, **kw)],
+                         ids=["Conv2D", "ConvPool"])
+@pytest.mark.parametrize("activation", ["Softmax", nnxp.Softmax, nnxp.Softmax()])
+def test_a_conv_layer_refuses_the_softmax(layer, activation):
+    """It trained, normalising each row of pixels of each feature map (the last axis), not
+    the filters: network3's softmax takes a matrix, and its conv layers cannot have one."""
+    with pytest.raises(nnxp.ConfigError, match="activation cannot be Softmax"):
+        layer(2, 3, activation=activation)
+    assert layer(2, 3, activation="ReLU").activation == ReLU()

@@ -228,6 +228,43 @@ def test_initializers_that_are_not_functions_of_arrays_are_refused(build, option
         build(**options)
 
 
+@pytest.mark.parametrize("build", [
+    lambda **kw: nnxp.Population(SIZES, seeds=[0, 1], **kw),
+    lambda **kw: nnxp.Network(SIZES, seed=0, **kw),
+    lambda **kw: nnxp.Network(SIZES, seed=0).initialize(*kw.values()),
+    lambda **kw: nnxp.Network([SIZES[0], nnxp.layers.Dense(5), SIZES[-1]], seed=0, **kw)],
+    ids=["population", "network", "initialize", "layered"])
+@pytest.mark.parametrize("init", [lambda shape: 0.0, lambda rng, shape, scale: 0.0])
+def test_initializers_of_another_signature_are_refused_before_any_draw(build, init):
+    """A function not taking (rng, shape): an InputTypeError saying how it is called (a bare
+    TypeError from the call inside nnxp)."""
+    with pytest.raises(nnxp.InputTypeError, match=r"weight_init\(rng, shape\)"):
+        build(weight_init=init)
+
+
+@pytest.mark.parametrize("build", [
+    lambda **kw: nnxp.Population(SIZES, seeds=[0, 1], **kw),
+    lambda **kw: nnxp.Network(SIZES, seed=0, **kw),
+    lambda **kw: nnxp.Network([SIZES[0], nnxp.layers.Dense(5), SIZES[-1]], seed=0, **kw)],
+    ids=["population", "network", "layered"])
+@pytest.mark.parametrize("init, message", [
+    (lambda rng, shape: np.full(shape, 1e300), r"beyond float32's range .* layer \d's "
+                                               r"parameters\[0\]"),
+    (lambda rng, shape: np.ones(shape) + 1j, "real numbers")], ids=["1e300", "complex"])
+def test_initial_values_that_the_dtype_cannot_hold_are_refused(build, init, message):
+    """1e300 is finite in float64, where the draws were checked, and infinite in float32: the
+    network started with infinite weights without a word; complex draws lost their imaginary
+    parts (a ComplexWarning).  float64 holds 1e300."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(nnxp.ConfigError, match=message):
+            build(weight_init=init)
+    if "range" not in message:
+        return
+    net = build(weight_init=lambda rng, shape: np.full(shape, 1e300), dtype="float64")
+    assert float(np.max(to_numpy(net.params[-1][0]))) == 1e300
+
+
 @pytest.mark.parametrize("on_divergence", ["stop", "continue"])
 def test_best_passes_over_diverged_members(backend, on_divergence):
     # a member whose cost was NaN (on_divergence="continue") was "best" by evaluation cost (NaN

@@ -78,6 +78,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import numbers
 import os
 import pickle
 
@@ -207,7 +208,16 @@ class SharedValue:
 
 # -- layers --------------------------------------------------------------------------------------
 
-def _positive_ints(name, value, n):
+def _positive_ints(name, value, n, sequences=()):
+    """``value`` as a tuple of n positive ints; ``sequences``: other types the book takes for
+    it (its poolsize goes through ``tuple(ds)``: a NumPy array or a range).  What the book
+    cannot index or iterate (an int, None, text: its ``filter_shape[0]``, ``np.prod`` or
+    ``tuple`` raise TypeError) is an InputTypeError."""
+    if isinstance(value, sequences):
+        value = value.tolist() if isinstance(value, np.ndarray) else list(value)
+    if value is None or isinstance(value, (numbers.Number, str, bytes)):
+        raise InputTypeError(f"{name} must be a tuple of {n} positive ints, got "
+                             f"{checks.show(value)}")
     if isinstance(value, (tuple, list)):
         for v in value:  # the book's np.random.normal(size=...) raises TypeError on these
             _types.number(f"{name}'s entries", v, integer=True)
@@ -258,7 +268,7 @@ class ConvPoolLayer(_BookLayer):
     def __init__(self, filter_shape, image_shape, poolsize=(2, 2), activation_fn=sigmoid):
         self.filter_shape = _positive_ints("filter_shape", filter_shape, 4)
         self.image_shape = _positive_ints("image_shape", image_shape, 4)
-        self.poolsize = _positive_ints("poolsize", poolsize, 2)
+        self.poolsize = _positive_ints("poolsize", poolsize, 2, (np.ndarray, range))
         self.activation_fn = activation_fn
         n_filters, channels, kh, kw = self.filter_shape
         if channels != self.image_shape[1]:

@@ -45,7 +45,7 @@ import math
 import numbers
 
 from ..activations import from_name
-from ..checks import show
+from ..checks import callables, show
 from ..errors import ConfigError, InputTypeError
 from ..namespace import namespace
 
@@ -85,14 +85,17 @@ class Layer:
             object.__setattr__(self, name, value)
 
     def _check_initializers(self):
-        """Every initializer field a function (None only where None is the default), so a
-        misplaced value is refused when the layer is made, not when the network is built."""
+        """Every initializer field a function (None only where None is the default) taking
+        (rng, shape), so a misplaced value or a function of another signature is refused when
+        the layer is made, not when the network is built."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name in self.initializers and not callable(value) and not (
                     value is None and f.default is None):
                 raise InputTypeError(f"{type(self).__name__}'s {f.name} must be a function "
                                      f"(rng, shape) -> array, got {show(value)}")
+            if f.name in self.initializers and value is not None:
+                callables(f"{type(self).__name__}'s {f.name}", value, f"{f.name}(rng, shape)")
 
     def _no_mask(self, mask):
         if mask is not None:
@@ -111,6 +114,8 @@ def host_param(rng, init, shape, what):
     xp = host_namespace(rng)
     drawn = init(rng, shape)
     try:
+        if _complex(xp, drawn):   # float64 would drop the imaginary parts, with a warning
+            raise TypeError
         value = xp.asarray(drawn, dtype=xp.float64)
     except (TypeError, ValueError):
         raise ConfigError(f"the {what} initializer must return an array of real numbers of "
@@ -121,6 +126,13 @@ def host_param(rng, init, shape, what):
     if not bool(xp.all(xp.isfinite(value))):
         raise ConfigError(f"the {what} initializer returned NaN or infinite values")
     return value
+
+
+def _complex(xp, drawn) -> bool:
+    try:
+        return bool(xp.isdtype(xp.asarray(drawn).dtype, "complex floating"))
+    except (TypeError, ValueError):
+        return False
 
 
 def zeros(rng, shape):
@@ -231,7 +243,10 @@ def layer_from_config(d):
     values = {}
     for field, value in fields.items():
         if isinstance(value, dict):
-            value = from_name(value)
+            try:
+                value = from_name(value)
+            except ConfigError as exc:
+                raise ConfigError(f"layer {name}'s field {field}: {exc}") from None
         elif isinstance(value, list):
             value = tuple(value)
         elif not isinstance(value, (str, int, float)) or (
@@ -241,6 +256,8 @@ def layer_from_config(d):
         values[field] = value
     try:
         return cls(**values)
+    except ConfigError as exc:   # the constructor's own check says what is wrong
+        raise ConfigError(f"layer {name}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"layer {name} cannot be built from {show(fields)}: "
                           f"{type(exc).__name__}") from None

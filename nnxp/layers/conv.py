@@ -9,9 +9,11 @@ stride 1, several input and output feature maps.
              dC/dw, dC/dx from primitives.conv2d_backward; dC/db = delta summed over the
              examples and the positions
 
-``conv2d`` is a cross-correlation, as in PyTorch and JAX (Theano's conv2d, network3's, flips
-the filters: nnxp.compat.network3 flips them when it reads or writes the book's weights).  The
-primitives come from ``primitives.lookup``: a backend's fast version where it has one.
+The activation is elementwise (any but Softmax, which is refused: over a map's last axis it
+would normalise each row of pixels, ``map_activation``).  ``conv2d`` is a cross-correlation,
+as in PyTorch and JAX (Theano's conv2d, network3's, flips the filters: nnxp.compat.network3
+flips them when it reads or writes the book's weights).  The primitives come from
+``primitives.lookup``: a backend's fast version where it has one.
 
 Initializers: ``weight_init(rng, (n_filters, C, kh, kw))`` (default: ``fan_in_weight``,
 N(0, 1/(C kh kw)), nnxp's 1/sqrt(n_in) rule for a filter) and ``bias_init(rng, (n_filters,))``
@@ -22,14 +24,15 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
-from ..activations import Activation, Identity, as_activation
+from ..activations import Activation, Identity, Softmax as SoftmaxActivation, as_activation
+from ..errors import ConfigError
 from ..initializers import normal_bias
 from ..namespace import namespace
 from .base import Layer, check_shape, positive_int, positive_pair, host_param, register
 from .primitives import lookup
 
-__all__ = ["Conv2D", "ConvCache", "fan_in_weight", "conv_output_shape", "add_bias",
-           "bias_grad"]
+__all__ = ["Conv2D", "ConvCache", "fan_in_weight", "conv_output_shape", "map_activation",
+           "add_bias", "bias_grad"]
 
 
 class ConvCache(NamedTuple):
@@ -47,10 +50,22 @@ def conv_output_shape(layer, input_shape, n_filters, filter_size):
     c, h, w = check_shape(layer, input_shape, 3, "(channels, height, width)")
     kh, kw = filter_size
     if kh > h or kw > w:
-        from ..errors import ConfigError
         raise ConfigError(f"{type(layer).__name__}'s filters ({kh}, {kw}) are larger than its "
                           f"input images ({h}, {w})")
     return (c, h, w), (n_filters, h - kh + 1, w - kw + 1)
+
+
+def map_activation(layer, activation):
+    """``as_activation(activation)``, refusing the softmax: over a feature map's last axis it
+    would normalise each row of pixels (network3's softmax takes a matrix: its conv layers
+    cannot have one)."""
+    activation = as_activation(activation)
+    if isinstance(activation, SoftmaxActivation):
+        raise ConfigError(f"{type(layer).__name__}'s activation cannot be Softmax: it would "
+                          "normalise each row of each feature map (its last axis); the softmax "
+                          "is for a dense layer's units (layers.Softmax(n), or "
+                          "layers.Dense(n, 'Softmax'), after a Flatten())")
+    return activation
 
 
 def add_bias(xp, y, b):
@@ -76,7 +91,7 @@ class Conv2D(Layer):
     def __post_init__(self):
         self._set(n_filters=positive_int(self.n_filters, "Conv2D's n_filters"))
         self._set(filter_size=positive_pair(self.filter_size, "Conv2D's filter_size"))
-        self._set(activation=as_activation(self.activation))
+        self._set(activation=map_activation(self, self.activation))
         self._check_initializers()
 
     def output_shape(self, input_shape):

@@ -11,6 +11,7 @@ network3's ConvPoolLayer, a convolution, max-pooling, then the bias and the acti
              rule and so network3's numbers, see pool.py); the convolution's backward gives
              dC/dw, dC/dx
 
+The activation is elementwise (Softmax is refused, as for Conv2D: conv.map_activation).
 The bias comes after the pooling, as in network3 (one bias per feature map, so the maximum is
 the same either way; adding it to the smaller map is cheaper).  conv2d is a cross-correlation
 (see conv.py).
@@ -24,11 +25,11 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Optional
 
-from ..activations import Activation, Sigmoid, as_activation
+from ..activations import Activation, Sigmoid
 from ..initializers import normal_bias
 from ..namespace import namespace
 from .base import Layer, host_param, positive_int, positive_pair, register
-from .conv import add_bias, bias_grad, conv_output_shape
+from .conv import add_bias, bias_grad, conv_output_shape, map_activation
 from .pool import check_ties, pool_backward, pooled_shape
 from .primitives import lookup
 
@@ -57,7 +58,7 @@ class ConvPool(Layer):
         self._set(n_filters=positive_int(self.n_filters, "ConvPool's n_filters"))
         self._set(filter_size=positive_pair(self.filter_size, "ConvPool's filter_size"))
         self._set(pool=positive_pair(self.pool, "ConvPool's pool"))
-        self._set(activation=as_activation(self.activation))
+        self._set(activation=map_activation(self, self.activation))
         check_ties(self, self.ties)
         self._check_initializers()
 
