@@ -97,9 +97,12 @@ def number(name, value, *, low=0, strict=True, integer=False, high=None):
 
 
 def flag(name, value) -> bool:
-    """True or False (0 and 1 as such); anything else, a string such as "no" included, is a
-    ConfigError rather than a truth value."""
+    """True or False (0 and 1 as such; an array library's boolean scalar, NumPy's ``np.True_``
+    or a 0-d boolean array, as the bool it holds); anything else, a string such as "no"
+    included, is a ConfigError rather than a truth value."""
     if isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1)):
+        return bool(value)
+    if getattr(value, "shape", None) == () and str(getattr(value, "dtype", "")) == "bool":
         return bool(value)
     raise ConfigError(f"{name} must be True or False, got {show(value)}")
 

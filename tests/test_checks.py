@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import nnxp
+from nnxp import checks
 
 X = np.random.default_rng(0).random((20, 4))
 Y = np.arange(20) % 3
@@ -130,3 +131,17 @@ def test_nbytes_is_the_one_size_in_messages():
     from nnxp.checks import nbytes
     assert nbytes(999_999) == "999,999 bytes" and nbytes(5 * 2 ** 20) == "5.0 MiB"
     assert nbytes(3 * 2 ** 30) == "3.0 GiB" and nbytes(2 ** 41) == "2.0 TiB"
+
+
+def test_a_flag_takes_an_array_librarys_boolean_scalar():
+    # np.True_ (what a comparison of NumPy values gives) was "must be True or False, got np.True_"
+    assert checks.flag("monitor", np.True_) is True and checks.flag("monitor", np.False_) is False
+    assert checks.flag("monitor", np.array(True)) is True
+    for bad in (np.array([True]), np.float32(0.5), "yes", None):
+        with pytest.raises(nnxp.ConfigError, match="must be True or False"):
+            checks.flag("monitor", bad)
+    x = np.random.default_rng(0).random((20, 4)).astype("float32")
+    h = nnxp.Network([4, 3, 2], seed=0).SGD((x, np.arange(20) % 2), 1, 5, 0.5,
+                                             evaluation_data=(x, np.arange(20) % 2),
+                                             monitor_evaluation_accuracy=np.True_)
+    assert len(h.evaluation_accuracy) == 1
