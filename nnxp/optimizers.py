@@ -91,6 +91,7 @@ import numbers
 from typing import Any, Callable, NamedTuple
 
 from .checks import show
+from .dtypes import dtype_name
 from .errors import ConfigError, NNXPError
 from .namespace import device_of, namespace
 
@@ -143,17 +144,26 @@ _MADE_OF = {"decay": "lmbda / n", "l1": "l1 / n", "mu": "momentum"}
 def check_fits(name, value, like) -> None:
     """A ConfigError when a hyper-parameter given as numbers (one, or one per member) is
     beyond the largest value of the parameters' dtype (float32: 3.4e38): cast, it would be
-    infinite and the run would diverge at its first step."""
+    infinite and the run would diverge at its first step; or, not 0, is so small that the
+    dtype rounds it to 0 (float32: below 7e-46, half its smallest subnormal): it would train
+    as 0 (an eta of 0 leaves the weights where they are) without a word."""
     values = value if isinstance(value, (list, tuple)) else [value]
     if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
         return  # an array: it has the parameters' dtype already
-    largest = float(namespace(like).finfo(like.dtype).max)
+    info = namespace(like).finfo(like.dtype)
+    largest = float(info.max)
+    smallest = float(info.smallest_normal) * float(info.eps)  # the smallest subnormal
+    made_of = f" ({_MADE_OF[name]})" if name in _MADE_OF else ""
+    dtype = dtype_name(like.dtype)
     for v in values:
         if abs(float(v)) > largest:
-            made_of = f" ({_MADE_OF[name]})" if name in _MADE_OF else ""
             raise ConfigError(f"{name}{made_of} = {float(v):.4g} is beyond the network's "
-                              f"{like.dtype} (largest {largest:.4g}): it would train as "
+                              f"{dtype} (largest {largest:.4g}): it would train as "
                               f"infinity; use a smaller value, or dtype='float64'")
+        if 0 < abs(float(v)) <= smallest / 2:
+            raise ConfigError(f"{name}{made_of} = {float(v):.4g} is below the smallest number "
+                              f"the network's {dtype} holds ({smallest:.4g}): it would "
+                              f"train as 0; use a larger value (or 0), or dtype='float64'")
 
 
 def member(h, x):

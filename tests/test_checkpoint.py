@@ -114,6 +114,21 @@ def test_a_lmbda_past_float32_at_n_1_loads_and_one_past_it_at_n_is_refused(tmp_p
     assert h.stop_reason.startswith("diverged")   # float64 holds it: the run says why it failed
 
 
+def test_hyper_parameters_the_dtype_rounds_to_zero_are_refused(backend):
+    # eta = 1e-50 in float32 is 0: the run would leave the weights where they are, silently
+    for options, name in ((dict(eta=1e-50), "eta"), (dict(eta=0.5, lmbda=1e-44), "decay"),
+                          (dict(eta=0.5, l1=1e-44), "l1")):
+        with pytest.raises(nnxp.ConfigError, match=rf"^{name}\b.* is below the smallest number "
+                                                   r"the network's float32 holds .*train as 0"):
+            nnxp.Network([6, 5, 3], seed=7).SGD((X, Y), 1, 10, **options)
+    pop = nnxp.Population([6, 5, 3], seeds=[7, 8])
+    with pytest.raises(nnxp.ConfigError, match=r"^eta = 1e-50 is below"):
+        pop.SGD((X, Y), 1, 10, eta=[0.5, 1e-50])
+    net = nnxp.Network([6, 5, 3], seed=7)
+    net.SGD((X, Y), 1, 10, 1e-44)   # a subnormal float32 still holds: it trains (slowly)
+    nnxp.Network([6, 5, 3], seed=7, dtype="float64").SGD((X, Y), 1, 10, 1e-50)
+
+
 def test_a_moved_checkpoint_resumes_where_it_is_now(backend, tmp_path):
     path = _checkpointed(tmp_path)
     moved = tmp_path / "elsewhere" / "moved.json"
