@@ -444,22 +444,13 @@ class Network(Resumable):
         """Pickles hold host copies of the parameters and the backend's name: a network
         unpickles onto that backend's default device (multiprocessing, Dask, joblib), in its
         dtype (float64 turns JAX's x64 on, as building it did)."""
-        state = dict(self.__dict__)
-        state["backend"] = self.backend.name
-        state["params"] = core.to_host(self.backend, self.params)
-        state["optimizer_state"] = None
-        return state
+        return pickled_state(self)
 
     def __setstate__(self, state):
         state = dict(state)
         state.setdefault("layers", None)  # pickled before layered networks existed
         state.setdefault("mask_rng", np.random.default_rng(mask_seed(state["seed"])))
-        backend = backends.load(state["backend"])
-        state["backend"] = backend
-        dtype = state.get("dtype")  # in a fresh process JAX would make float64 float32
-        state["params"] = tuple(tuple(backend.asarray(a, dtype) for a in layer)
-                                for layer in state["params"])
-        self.__dict__.update(state)
+        self.__dict__.update(unpickled_state(state))
 
     def __repr__(self) -> str:
         if self.layers is not None:
@@ -487,6 +478,26 @@ def diverged(what, backend, params, members=None) -> str:
             "argmax would answer class 0 for every example, or saturated.  Train again with a "
             "smaller eta (nnxp.find_learning_rate finds the threshold), or keep "
             "on_divergence='stop' (the default), which keeps the last finite parameters")
+
+
+def pickled_state(obj) -> dict:
+    """A Network's or Population's ``__dict__`` for a pickle: the backend by name, host copies
+    of the parameters, no optimizer state (``unpickled_state`` reverses it)."""
+    state = dict(obj.__dict__)
+    state["backend"] = obj.backend.name
+    state["params"] = core.to_host(obj.backend, obj.params)
+    state["optimizer_state"] = None
+    return state
+
+
+def unpickled_state(state) -> dict:
+    """``pickled_state``'s dict with the backend loaded (its default device) and the
+    parameters on it, in their dtype (in a fresh process JAX would make float64 float32)."""
+    state = dict(state)
+    backend = state["backend"] = backends.load(state["backend"])
+    state["params"] = tuple(tuple(backend.asarray(a, state.get("dtype")) for a in layer)
+                            for layer in state["params"])
+    return state
 
 
 def _early_stopping_n(options) -> None:

@@ -83,7 +83,7 @@ from .initializers import default_weight, normal_bias
 from .loop import engine_finite, total_cost
 from .core import layer_activations
 from .diagnostics.health import HealthMonitor
-from .network import Network, diverged, has_layers
+from .network import Network, diverged, has_layers, pickled_state, unpickled_state
 from .checkpoint import read_checkpoint
 from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
@@ -366,6 +366,14 @@ class Population(Resumable):
     def load(path, **options) -> "Population":
         """nnxp.load_population(path, **options)."""
         return load_population(path, **options)
+
+    def __getstate__(self):
+        """As a Network's: the backend by name and host copies of the parameters; a
+        population unpickles onto that backend's default device, in its dtype."""
+        return pickled_state(self)
+
+    def __setstate__(self, state):
+        self.__dict__.update(unpickled_state(state))
 
     def __repr__(self) -> str:
         shape = self.sizes if self.layers is None else \

@@ -138,6 +138,22 @@ def test_a_network_keeps_the_backend_it_was_given():
         nnxp.Network([3, 2], backend="fortran")
 
 
+def test_a_population_pickles_onto_its_backend(backend):
+    import pickle
+    x, y = _xy()
+    pop = nnxp.Population([5, 4, 3], seeds=[0, 1, 2])
+    pop.SGD((x, y), 1, 10, [0.5, 1.0, 2.0], shuffle=3)
+    back = pickle.loads(pickle.dumps(pop))   # a TypeError (a module in it) before
+    assert back.backend.name == backend.name and back.dtype == pop.dtype
+    assert back.seeds == pop.seeds and len(back.histories) == 3
+    for a, b in zip(params_numpy(back), params_numpy(pop)):
+        np.testing.assert_array_equal(a, b)
+    pop.SGD((x, y), 1, 10, 0.5)
+    back.SGD((x, y), 1, 10, 0.5)
+    for a, b in zip(params_numpy(back), params_numpy(pop)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_network_pickles_onto_its_backend(backend):
     import pickle
     x, y = _xy()
