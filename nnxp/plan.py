@@ -101,8 +101,8 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
                               f"member needs a Population of {len(value)}"
                               + ("" if members is None else f" (this one has {members})"))
     if checkpoint and opt.config is None:
-        raise ConfigError(f"a checkpoint saves the optimizer by its registered name and "
-                          f"arguments; optimizer= is an unregistered transform: register its "
+        raise ConfigError("a checkpoint saves the optimizer by its registered name and "
+                          "arguments; optimizer= is an unregistered transform: register its "
                           "factory (nnxp.register_optimizer(name, factory)) and pass "
                           "factory(...), or train without a checkpoint")
     counts = {name: checks.optional_int(name, value) for name, value in (

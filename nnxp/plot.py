@@ -34,7 +34,6 @@ plotting never changes the pyplot backend of the caller's session.
 from __future__ import annotations
 
 import argparse
-import json
 import numbers
 import math
 import os

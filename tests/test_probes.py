@@ -149,7 +149,7 @@ def test_a_huge_population_is_refused_before_anything_is_allocated():
 
 def test_max_memory_bounds_and_overrides():
     need = nnxp.checks.network_bytes(SIZES, 3, "float32")
-    with pytest.raises(nnxp.ConfigError, match=f"more than the 100 bytes of max_memory"):
+    with pytest.raises(nnxp.ConfigError, match="more than the 100 bytes of max_memory"):
         nnxp.Population(SIZES, seeds=range(3), max_memory=100)
     assert len(nnxp.Population(SIZES, seeds=range(3), max_memory=need)) == 3
     assert len(nnxp.Population(SIZES, seeds=range(3), max_memory=math.inf)) == 3

@@ -9,7 +9,6 @@ import builtins
 import re
 from pathlib import Path
 
-import pytest
 
 import nnxp
 import nnxp.datasets
