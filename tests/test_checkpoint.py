@@ -194,12 +194,18 @@ def test_edited_fields_are_named_in_the_error(tmp_path, where, value, field):
         nnxp.load(path)
 
 
-def test_a_dropout_mask_state_that_is_not_an_object_is_refused(tmp_path):
-    """It was a TypeError from NumPy's bit generator (state must be a dict)."""
+def _dropout_checkpoint(tmp_path):
+    """The checkpoint of one epoch of a dropout network (it saves mask states too)."""
     path = tmp_path / "run.json"
     net = nnxp.Network([6, nnxp.layers.Dense(5, "Sigmoid", p_dropout=0.2),
                         nnxp.layers.Softmax(3)], cost=nnxp.LogLikelihoodCost, seed=0)
     net.SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    return path
+
+
+def test_a_dropout_mask_state_that_is_not_an_object_is_refused(tmp_path):
+    """It was a TypeError from NumPy's bit generator (state must be a dict)."""
+    path = _dropout_checkpoint(tmp_path)
     d = json.loads(path.read_text())
     for value in (None, "pcg64", 3):
         d["checkpoint"]["state"]["mask_states"][0] = value
@@ -217,10 +223,7 @@ def test_an_rng_state_numpy_reads_back_otherwise_is_refused(tmp_path, field, edi
     """These were taken: NumPy set another state than the file's (a float's fraction cut
     off; a float of 39 digits is not the int nnxp wrote), and the resumed run drew another
     shuffle or other dropout masks than the run's, without a word."""
-    path = tmp_path / "run.json"
-    net = nnxp.Network([6, nnxp.layers.Dense(5, "Sigmoid", p_dropout=0.2),
-                        nnxp.layers.Softmax(3)], cost=nnxp.LogLikelihoodCost, seed=0)
-    net.SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    path = _dropout_checkpoint(tmp_path)
     d = json.loads(path.read_text())
     state = d["checkpoint"]["state"][field]
     edit(state if field == "rng_state" else state[0])
@@ -230,10 +233,7 @@ def test_an_rng_state_numpy_reads_back_otherwise_is_refused(tmp_path, field, edi
 
 
 def test_an_rng_state_written_as_read_resumes(tmp_path):
-    path = tmp_path / "run.json"
-    net = nnxp.Network([6, nnxp.layers.Dense(5, "Sigmoid", p_dropout=0.2),
-                        nnxp.layers.Softmax(3)], cost=nnxp.LogLikelihoodCost, seed=0)
-    net.SGD((X, Y), 1, 10, 0.5, checkpoint=path)
+    path = _dropout_checkpoint(tmp_path)
     nnxp.load(path).resume((X, Y), epochs=2)
 
 
