@@ -7,9 +7,13 @@ engines, diagnostics and the learning-rate finder all call these functions.
                                             their compiled programs are cached by it)
     layer_activations(activation, output_activation, cost, n_layers) -> activations
                                             one per layer, the output checked against the cost
-    check_dense_options(entries, activation=..., weight_init=..., bias_init=...)
+    check_dense_options(entries, activation=..., weight_init=..., bias_init=..., cost=None,
+                        output_activation=None)
                                          ConfigError when no int entry would use them
-    dense_options(entries, **options)    the same options, None where they would be refused
+    dense_options(entries, cost=None, **options)
+                                         the same options, None where they would be refused
+    dense_ignored(entries, cost, output_activation) -> bool
+                                         no hidden int entry takes them (the rule of both)
     layered_spec(entries, activation, output_activation, cost, weight_init=None,
                  bias_init=None) -> Spec    a list of sizes that holds layer objects
     init_params(sizes, weight_init, bias_init, seed_sequence, layers=None, dtype=None) -> params
@@ -71,7 +75,7 @@ from .namespace import namespace
 from .optimizers import apply_updates
 
 __all__ = ["Spec", "layer_activations", "layered_spec", "check_dense_options", "dense_options",
-           "init_params", "param_shapes",
+           "dense_ignored", "init_params", "param_shapes",
            "parameter_count", "stack_params", "to_device", "to_host", "apply", "gradient",
            "make_step", "scores", "all_finite", "select"]
 
@@ -105,12 +109,29 @@ def layered_spec(entries, activation, output_activation, cost, weight_init=None,
     return Spec(sizes, tuple(getattr(l, "activation", None) for l in layers), cost, layers)
 
 
-def check_dense_options(entries, **given) -> None:
+def check_dense_options(entries, cost=None, output_activation=None, **given) -> None:
     """ConfigError when ``entries`` (sizes with layer objects) has no int entry after the input
     size and one of the dense options in ``given`` (activation=, weight_init=, bias_init=, as
     the user passed them: None is not given) is set: only int entries take them, and every
-    layer object carries its own, so the option would be ignored without a word."""
-    if any(not isinstance(e, Layer) for e in list(entries)[1:]):
+    layer object carries its own, so the option would be ignored without a word.  With
+    ``cost`` (the network's cost), the same for ``activation`` alone when the only int entry
+    is the output layer and its activation comes from ``output_activation`` or the cost's
+    default output (``Network([64, Dense(10), 3], activation="ReLU")``)."""
+    if not dense_ignored(entries, cost, output_activation):
+        return
+    inner = list(entries)[1:]
+    if inner and not isinstance(inner[-1], Layer):
+        if given.get("activation") is not None:
+            output = output_activation if output_activation is not None else \
+                as_activation(cost.default_output).name
+            raise ConfigError(
+                f"activation= applies to the int hidden entries of sizes; here the only int "
+                f"entry is the output layer, whose activation is {output} (from "
+                f"{'output_activation=' if output_activation is not None else cost.name}): "
+                f"activation= would reach no layer. Give it to the layer objects instead, "
+                f"e.g. layers.Dense(100, 'ReLU')"
+                + ("" if output_activation is not None else
+                   "; the output layer's is output_activation="))
         return
     named = [name for name, value in given.items() if value is not None]
     if named:
@@ -120,12 +141,28 @@ def check_dense_options(entries, **given) -> None:
                           f"e.g. layers.Dense(100, 'ReLU')")
 
 
-def dense_options(entries, **options) -> dict:
-    """``options`` with None where check_dense_options would refuse them (no int entry after
-    the input size): for callers that always carry defaults (the search's trials)."""
-    if not isinstance(entries, (list, tuple)) or \
-            any(not isinstance(e, Layer) for e in list(entries)[1:]):
+def dense_ignored(entries, cost, output_activation) -> bool:
+    """Whether no hidden int entry takes the dense options: every entry after the input size
+    a layer object, or (with ``cost``) the only int entry the output, whose activation is not
+    the hidden layers' (an ``output_activation``, or the cost's default output)."""
+    inner = list(entries)[1:]
+    if all(isinstance(e, Layer) for e in inner):
+        return True
+    if cost is None or any(not isinstance(e, Layer) for e in inner[:-1]):
+        return False
+    return output_activation is not None or cost.default_output is not None
+
+
+def dense_options(entries, cost=None, **options) -> dict:
+    """``options`` with None where check_dense_options would refuse them (for callers that
+    always carry defaults: the search's trials, the estimator): all of them when no entry
+    after the input size is an int; with ``cost``, ``activation`` when the only int entry is
+    the output, whose activation is the cost's."""
+    if not isinstance(entries, (list, tuple)) or not dense_ignored(entries, cost, None):
         return options
+    inner = list(entries)[1:]
+    if inner and not isinstance(inner[-1], Layer):
+        return {**options, "activation": None} if "activation" in options else options
     return {name: None for name in options}
 
 

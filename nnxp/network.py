@@ -100,7 +100,8 @@ class Network(Resumable):
         cost = cost_from_name(CrossEntropyCost if cost is None else cost)
         if has_layers(sizes):
             core.check_dense_options(sizes, activation=activation, weight_init=weight_init,
-                                     bias_init=bias_init)
+                                     bias_init=bias_init, cost=cost,
+                                     output_activation=output_activation)
         activation = Sigmoid if activation is None else activation
         self.layers = None
         if has_layers(sizes):

@@ -114,7 +114,8 @@ class Population(Resumable):
                                   f"{checks.show(fn)}")
         if has_layers(sizes):
             core.check_dense_options(sizes, activation=activation, weight_init=weight_init,
-                                     bias_init=bias_init)
+                                     bias_init=bias_init, cost=self.cost,
+                                     output_activation=output_activation)
         activation = Sigmoid if activation is None else activation
         self.layers = None
         if has_layers(sizes):

@@ -107,7 +107,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import Network, checks, use_backend
+from . import Network, checks, core, use_backend
+from .costs import cost_from_name
+from .network import has_layers
 from .data import check_finite
 from .errors import ConfigError, DataError, InputTypeError
 from .layers.base import Layer
@@ -213,9 +215,19 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
                               sizes, 1, checks.dtype(self.dtype)))
         with use_backend(self.backend) if self.backend is not None \
                 else contextlib.nullcontext():  # "" is a bad name, not None
-            return Network(sizes, cost=self.cost, activation=self.activation,
+            return Network(sizes, cost=self.cost, activation=self._activation(sizes),
                            output_activation=self.output_activation, seed=seed,
                            dtype=self.dtype)
+
+    def _activation(self, sizes):
+        """``activation``, or None where it is the default and no hidden int entry takes it
+        (``hidden`` of layer objects only: the layers carry theirs); another activation there
+        is Network's ConfigError, never ignored."""
+        if isinstance(self.activation, str) and self.activation == "Sigmoid" and \
+                has_layers(sizes) and core.dense_ignored(
+                sizes, cost_from_name(self.cost), self.output_activation):
+            return None
+        return self.activation
 
     def _seed(self):
         """The network's seed: an int random_state as is, None as None (fresh entropy), a

@@ -262,6 +262,28 @@ def test_dense_options_that_no_entry_would_use_are_refused(option):
     assert net.layers[0].activation.name == "Sigmoid"
 
 
+def test_an_activation_that_only_the_output_int_entry_could_take_is_refused():
+    """Network([64, Dense(10), 3], activation="ReLU"): the int entry is the output layer, whose
+    activation is the cost's (Sigmoid), so the ReLU reached no layer, without a word."""
+    from nnxp.sklearn import NNXPClassifier
+    entries = [64, Dense(10), 3]
+    for make in (lambda **kw: nnxp.Network(entries, **kw),
+                 lambda **kw: nnxp.Population(entries, seeds=[0, 1], **kw)):
+        with pytest.raises(nnxp.ConfigError, match="only int entry is the output layer, whose "
+                                                   r"activation is Sigmoid \(from CrossEntropy"):
+            make(activation="ReLU")
+        with pytest.raises(nnxp.ConfigError, match="activation is Softmax"):
+            make(activation="ReLU", cost=nnxp.LogLikelihoodCost)
+        make(weight_init=nnxp.initializers.he_weight)    # the initializers reach the output
+    # where the output takes the hidden layers' activation (QuadraticCost), it is used
+    net = nnxp.Network(entries, cost=nnxp.QuadraticCost, activation="ReLU")
+    assert net.layers[-1].activation.name == "ReLU"
+    X = np.random.default_rng(0).random((30, 64)); y = np.arange(30) % 3
+    NNXPClassifier(hidden=[Dense(5)], epochs=1).fit(X, y)     # the default: nothing asked
+    with pytest.raises(nnxp.ConfigError, match="would reach no layer"):
+        NNXPClassifier(hidden=[Dense(5)], activation="ReLU", epochs=1).fit(X, y)
+
+
 def test_dense_only_features_refuse_a_layered_network():
     X, y = conv_data()
     net = conv_net()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backends, checks, core
+from ..costs import cost_from_name
 from ..activations import from_name
 from ..errors import ConfigError, InputTypeError
 from ..initializers import WEIGHT_INITIALIZERS
@@ -154,7 +155,8 @@ def build_network(result, record, initializer=None, max_parameters=None):
     activation = build["activation"] if build is not None else from_name(record["activation"])
     sizes = build["sizes"] if same else _dense(record, number)
     return Network(sizes, cost=record["cost"], seed=record["seed"], dtype=record["dtype"],
-                   **core.dense_options(sizes, activation=activation, weight_init=init),
+                   **core.dense_options(sizes, cost_from_name(record["cost"]),
+                                        activation=activation, weight_init=init),
                    backend=_backend(result))
 
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import backends, core
+from ..costs import cost_from_name
 from ..history import History
 from ..loop import RunState
 from ..optimizers import tree_leaves
@@ -125,7 +126,8 @@ def _train(task, data, chosen) -> list:
     backend = backends.load(task.backend, task.device)
     pop = Population(shape["sizes"], seeds=[task.members[i]["seed"] for i in chosen],
                      cost=shape["cost"], dtype=shape["dtype"], backend=backend,
-                     **core.dense_options(shape["sizes"], activation=shape["activation"],
+                     **core.dense_options(shape["sizes"], cost_from_name(shape["cost"]),
+                                          activation=shape["activation"],
                                           weight_init=shape["weight_init"]))
     starts = None if task.starts is None else [task.starts[i] for i in chosen]
     train_set = pop.prepare(data[0], "training_data")  # once per backend: nnxp.data's cache
