@@ -56,6 +56,7 @@ Draws happen on the host, so one seed gives bit-identical networks on every back
 from __future__ import annotations
 
 import json
+import math
 import numbers
 
 import numpy as np
@@ -260,11 +261,14 @@ class Network(Resumable):
                      what="x")
         self._check_parameters("predict")
         classes = self.backend.xp.argmax(self._apply(rows), axis=-1)
-        return classes if shape[1:] == (self.sizes[0],) else classes[0]
+        one = len(shape) == 1 or (len(shape) == 2 and shape[1] != self.sizes[0])
+        return classes[0] if one else classes
 
     def _rows(self, x, what):
         """``x`` as rows (m, n_in) of the compute dtype on the device, and its given shape:
-        (n, n_in), (n_in,) or network2's column (n_in, 1); anything else is a DataError."""
+        (n, n_in), (n_in,), network2's column (n_in, 1), or n images (n, ...) of n_in values
+        each (flattened, as nnxp.data flattens them for SGD and accuracy); anything else is a
+        DataError."""
         xp, n_in = self.backend.xp, self.sizes[0]
         if not is_backend_array(x, self.backend):
             try:
@@ -281,8 +285,10 @@ class Network(Resumable):
             return xp.reshape(x, (1, n_in)), shape
         if len(shape) == 2 and shape[1] == n_in:
             return x, shape
-        raise DataError(f"{what}: x must have shape (n, {n_in}), ({n_in},) or ({n_in}, 1); "
-                        f"got {shape}")
+        if len(shape) >= 3 and math.prod(shape[1:]) == n_in:  # images, as SGD and accuracy
+            return xp.reshape(x, (shape[0], n_in)), shape     # flatten them (nnxp.data)
+        raise DataError(f"{what}: x must have shape (n, {n_in}), ({n_in},) or ({n_in}, 1), or "
+                        f"be n images of {n_in} values; got {shape}")
 
     def _apply(self, rows):
         with self.backend.device_scope():
@@ -292,7 +298,7 @@ class Network(Resumable):
         """Outputs (m, n_out) in the input's form: rows, one example (n_in,), or a column."""
         if len(shape) == 1:
             return out[0, ...]
-        if shape[1] != self.sizes[0]:   # network2's column (n_in, 1)
+        if len(shape) == 2 and shape[1] != self.sizes[0]:   # network2's column (n_in, 1)
             return self.backend.xp.reshape(out, (self.sizes[-1], 1))
         return out
 

@@ -225,7 +225,8 @@ class Population(Resumable):
             return core.apply(self.spec, self.params, self._rows(x, "feedforward"))
 
     def _rows(self, x, what):
-        """``x`` (n, n_in) as an array of the compute dtype on the device, or a DataError."""
+        """``x`` (n, n_in), or n images of n_in values (flattened, as nnxp.data flattens
+        them), as an array of the compute dtype on the device, or a DataError."""
         given, on_device = x, is_backend_array(x, self.backend)
         if on_device:  # checked as host data is: a wrong shape met the library's matmul
             numbers = self.backend.xp.isdtype(x.dtype, ("bool", "integral", "real floating"))
@@ -235,9 +236,12 @@ class Population(Resumable):
             except (TypeError, ValueError):   # ragged, e.g. the pair (X, y) for X
                 x = np.asarray(None)
             numbers = x.dtype.kind in "fiub"
-        if not numbers or x.ndim != 2 or x.shape[1] != self.sizes[0]:
-            raise DataError(f"{what}: x must be numbers of shape (n, {self.sizes[0]}), got "
-                            f"{checks.show(given)}")
+        n_in = self.sizes[0]
+        if numbers and x.ndim >= 3 and math.prod(x.shape[1:]) == n_in:  # n images, flattened
+            x = (self.backend.xp if on_device else np).reshape(x, (x.shape[0], n_in))
+        if not numbers or x.ndim != 2 or x.shape[1] != n_in:
+            raise DataError(f"{what}: x must be numbers of shape (n, {n_in}) (or n images "
+                            f"of {n_in} values), got {checks.show(given)}")
         if not on_device:
             return self.backend.asarray(x, self.dtype)
         return self.backend.xp.astype(x, self.backend.float_dtype(self.dtype))

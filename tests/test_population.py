@@ -200,7 +200,7 @@ def test_bad_population_arguments_are_clear_errors(call, match):
         call()
 
 
-@pytest.mark.parametrize("shape", [(4, 5), (6,), (4, 6, 1)])
+@pytest.mark.parametrize("shape", [(4, 5), (6,), (4, 6, 2)])  # (4, 6, 1): 4 images of 6
 def test_device_input_of_the_wrong_shape_is_refused_by_vote_and_feedforward(backend, shape):
     # an array already on the device skipped every check: a wrong width met the library's
     # matmul (TypeError, RuntimeError or ValueError), and one row (6,) voted as if it were data

@@ -200,3 +200,27 @@ def test_the_books_modules_still_count_argmax_zero_for_a_diverged_network():
         net = module.Network([4, 5, 3])
         net.weights = [w * np.nan for w in net.weights]
         assert getattr(net, measure)(data) == int(np.sum(Y == 0))
+
+
+def test_images_are_taken_as_rows_as_sgd_and_accuracy_take_them(backend):
+    """predict, feedforward and vote refused (n, 1, 6, 6) with a DataError while SGD, accuracy
+    and diagnose flattened it (nnxp.data): the two halves of the API now read it alike."""
+    images = RNG.random((7, 1, 6, 6))
+    rows = images.reshape(7, 36)
+    net = nnxp.Network([36, nnxp.layers.Reshape((1, 6, 6)), nnxp.layers.ConvPool(2, (3, 3)),
+                        nnxp.layers.Flatten(), nnxp.layers.Softmax(3)],
+                       cost=nnxp.LogLikelihoodCost, seed=0, dtype="float64")
+    for a, b in ((net.predict(images), net.predict(rows)),
+                 (net.feedforward(images), net.feedforward(rows))):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    assert to_numpy(net.predict(images)).shape == (7,)
+    assert net.accuracy((images, np.arange(7) % 3)) == net.accuracy((rows, np.arange(7) % 3))
+    pop = nnxp.Population([36, 5, 3], seeds=[0, 1], dtype="float64")
+    np.testing.assert_array_equal(pop.vote(images), pop.vote(rows))
+    np.testing.assert_array_equal(to_numpy(pop.feedforward(backend.asarray(images))),
+                                  to_numpy(pop.feedforward(rows)))
+    for bad in (RNG.random((7, 5, 5)), RNG.random((7, 36, 2))):   # not 36 values an image
+        with pytest.raises(nnxp.DataError, match="n images of 36 values"):
+            net.predict(bad)
+        with pytest.raises(nnxp.DataError, match="n images of 36 values"):
+            pop.vote(bad)
