@@ -4,7 +4,9 @@
                   weight_init=None, bias_init=None, seed=None, dtype="float32", backend=None)
     net.default_weight_initializer();  net.large_weight_initializer()
     net.feedforward(x)                   x: (n, sizes[0]) -> (n, sizes[-1]); also one example
-                                         (sizes[0],) or network2's column (sizes[0], 1)
+                                         (sizes[0],), network2's column (sizes[0], 1), or n
+                                         images (n, ...) of sizes[0] values (flattened, as
+                                         SGD and accuracy flatten them)
     net.SGD(training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
             monitor_training_cost=False, monitor_training_accuracy=False, **options) -> History
@@ -15,6 +17,8 @@
                                          class 0); feedforward and total_cost compute them
     net.prepare(data) -> Dataset         checked and on the device: SGD takes it again as is
     net.save(path);  nnxp.load(path) -> Network
+    pickle.dumps(net)                    the backend by name and host copies of the parameters:
+                                         it unpickles onto that backend's default device
 
 Layers: each entry of ``sizes`` after the first (the input size, an int: rows of data stay
 flat) is an int, a dense layer with ``activation`` (the last with ``output_activation``), or a
@@ -243,7 +247,8 @@ class Network(Resumable):
 
     def feedforward(self, x):
         """Output of the network for ``x``: (n, n_in) -> (n, n_out); (n_in,) -> (n_out,);
-        network2's column (n_in, 1) -> (n_out, 1).  Values are not checked, as in arithmetic:
+        network2's column (n_in, 1) -> (n_out, 1); n images (n, ...) of n_in values each ->
+        (n, n_out).  Values are not checked, as in arithmetic:
         a NaN input gives NaN outputs, an infinite one NaN or saturated outputs, and so do
         parameters that are not finite (a run that diverged with ``on_divergence="continue"``)
         (``predict`` and ``accuracy`` refuse all of these)."""

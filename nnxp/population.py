@@ -16,11 +16,13 @@ backend, by the same math as one network (backprop.py is rank-polymorphic).
                                          (diverged members passed over)
     pop.resume(training_data, evaluation_data=None, *, checkpoint=None, epochs=None, ...)
     load_population(path) -> Population    (also Population.load) from SGD(checkpoint=path)
-    pop.feedforward(x) -> (K, n, n_out);  pop.accuracy(data) -> [K ints];  pop.total_cost(...)
+    pop.feedforward(x) -> (K, n, n_out)  x: (n, n_in), or n images (n, ...) of n_in values
+    pop.accuracy(data) -> [K ints];  pop.total_cost(...)
     pop.vote(x) -> (n,) NumPy ints        the members' plurality vote per row (see below)
                                           (vote and accuracy: a DataError for NaN or infinite
                                           values in x or in a member's parameters)
     len(pop), pop.seeds, pop.params ((w (K, n_out, n_in), b (K, n_out)) per layer), pop.histories
+    pickle.dumps(pop)                    as a Network's: onto the backend's default device
 
 eta, lmbda, l1 and momentum are each one number for every member or a sequence of K, one per
 member (eta may also be a function of the epoch returning one or K).  Every member sees the same
