@@ -100,8 +100,12 @@ COST = "LogLikelihoodCost"
                  id="initializer-dense-objects"),
     pytest.param({"sizes": [MIXED, CONV], "activation": ["Sigmoid", "ReLU"]},
                  r"varies activation over \['Sigmoid', 'ReLU'\], but architecture choice 1 "
-                 r"\(16,Reshape.*\) is made only of layer objects.*search the architectures made "
-                 r"only of layer objects in a space of their own", id="activation-one-choice"),
+                 r"\(16,Reshape.*\) is made only of layer objects.*search those architectures "
+                 r"in a space of their own", id="activation-one-choice"),
+    pytest.param({"sizes": [16, Dense(8), 3], "activation": ["Sigmoid", "ReLU"]},
+                 r"gives activation \['Sigmoid', 'ReLU'\], but its architecture \(16,Dense.*,3\) "
+                 r"has the output layer as its only int entry, whose activation is the cost's",
+                 id="activation-output-only"),
     pytest.param({"sizes": [ALL, MIXED, CONV], "initializer": search.choice(["he", "glorot"])},
                  r"varies initializer over \['he', 'glorot'\], but architecture choices 0, 2 "
                  r"\(16,Dense", id="initializer-two-choices"),
@@ -130,6 +134,17 @@ def test_dense_options_that_reach_a_layer_still_search(strategy, space):
     assert result.records and all(r["status"] == "ok" for r in result.records)
     if "activation" in space:
         assert {r["activation"] for r in result.records} <= {"Sigmoid", "ReLU"}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_an_activation_the_output_takes_still_searches(strategy):
+    """With QuadraticCost the output layer takes the hidden layers' activation: a space that
+    varies it over an architecture whose only int entry is the output reaches a layer."""
+    result = _search(strategy, {"sizes": [16, Dense(8), 3], "eta": [0.5],
+                                "activation": ["Sigmoid", "ReLU"], "cost": "QuadraticCost"})
+    assert result.records and all(r["status"] == "ok" for r in result.records)
+    # the kept network has its trial's activation at its output
+    assert result.best_network().layers[-1].activation.name == result.best["activation"]
 
 
 def by_run_space(trial):

@@ -29,8 +29,9 @@ list of them (the choices); an entry that is not a positive int or a layer objec
 -8) is refused before anything runs, naming it.  ``sizes`` may hold layer objects as
 nnxp.Network takes them (every search): the records name such an architecture by its label,
 the trials keep the layers (architectures.py).  ``activation`` and ``initializer`` reach only
-the int entries: a space that varies either over an architecture made only of layer objects
-(its trials would be one network under several labels), or gives either where no
+the int entries: a space that varies either over an architecture made only of layer objects,
+or ``activation`` over one whose only int entry is the output and takes the cost's
+activation (its trials would be one network under several labels), or gives either where no
 architecture has an int entry (as nnxp.Network refuses), is refused before anything trains,
 naming the architecture (space.py).
 

@@ -68,7 +68,10 @@ architectures has an int entry after the input size is refused, as nnxp.Network 
 ``activation=`` / ``weight_init=`` there; and a space that varies either (more than one value
 the records would tell apart, or a distribution) while one of its architectures has no int
 entry is refused, naming that architecture: its trials would be one network under several
-labels.  Put the activation in the layer objects (one architecture choice per activation), or
+labels.  For ``activation``, an architecture whose only int entry is the output layer takes
+it only where the output takes the hidden layers' activation (a cost without a default
+output: QuadraticCost; core.dense_ignored), so for the space's every other cost it counts as
+one without an int entry.  Put the activation in the layer objects (one architecture choice per activation), or
 search such architectures in a space of their own.  Not given, they keep their defaults, which
 no layer object takes.  A define-by-run point of nnxp.search.optuna is a space of one
 architecture: it names neither for an architecture made only of layer objects.
@@ -82,6 +85,7 @@ import numbers
 from collections.abc import Iterable
 
 from .. import checks
+from ..core import dense_ignored
 from ..activations import as_activation, from_name
 from ..costs import cost_from_name
 from ..errors import ConfigError
@@ -260,14 +264,18 @@ def _recorded(name, value):
 
 def check_dense_options(space, choices, what) -> None:
     """ConfigError when the space gives ``activation`` or ``initializer`` and an architecture
-    of ``choices`` has no int entry to take it (architectures.takes_dense_options): given where
-    no architecture takes it, nnxp.Network would refuse it (core.check_dense_options); varied
-    where one does not, that architecture's trials would be one network under several labels."""
-    ignoring = [(i, a) for i, a in enumerate(choices) if not takes_dense_options(a)]
-    if not ignoring:
-        return
+    of ``choices`` has no int entry to take it (architectures.takes_dense_options), or, for
+    ``activation``, when its only int entry is the output layer, whose activation is the
+    cost's for every cost of the space (core.dense_ignored): given where no architecture
+    takes it, nnxp.Network would refuse it (core.check_dense_options); varied where one does
+    not, that architecture's trials would be one network under several labels."""
+    costs = _costs(space)
     for name, (keyword, remedy) in DENSE_OPTIONS.items():
         if name not in space:
+            continue
+        ignoring = [(i, a) for i, a in enumerate(choices) if not takes_dense_options(a) or (
+            name == "activation" and costs and all(dense_ignored(a, c, None) for c in costs))]
+        if not ignoring:
             continue
         values = _given_values(space[name])
         names = None if values is None else \
@@ -280,21 +288,33 @@ def check_dense_options(space, choices, what) -> None:
             f"architecture choice {ignoring[0][0]}" if len(ignoring) == 1 else \
             f"architecture choices {', '.join(str(i) for i, _ in ignoring)}"
         layered = checks.clip(label(ignoring[0][1]))
+        plural = len(ignoring) > 1
+        kind = (f"{'are' if plural else 'is'} made only of layer objects, which carry their "
+                f"own" if not takes_dense_options(ignoring[0][1]) else
+                f"{'have' if plural else 'has'} the output layer as {'their' if plural else 'its'}"
+                f" only int entry, whose activation is the cost's")
         remedy = f"Put the {name} in the layer objects (e.g. {remedy})"
         if len(ignoring) == len(choices):
             raise ConfigError(
-                f"{what}: the space gives {name} {given}, but {where} ({layered}) "
-                f"{'is' if len(ignoring) == 1 else 'are'} made only of layer objects, which "
-                f"carry their own: {name} would reach no layer{copies}. {remedy}, or leave "
-                f"{name} out of the space (nnxp.Network refuses {keyword}= where every layer "
-                f"is a layer object)")
+                f"{what}: the space gives {name} {given}, but {where} ({layered}) {kind}: "
+                f"{name} would reach no layer{copies}. {remedy}, or leave {name} out of the "
+                f"space (nnxp.Network refuses {keyword}= that would reach no layer)")
         if varied:
             raise ConfigError(
-                f"{what}: the space varies {name} over {given}, but {where} ({layered}) "
-                f"{'is' if len(ignoring) == 1 else 'are'} made only of layer objects, which "
-                f"carry their own: {name} would reach no layer there, and those trials would be "
-                f"one network under several labels. {remedy}, or search the architectures made "
-                f"only of layer objects in a space of their own, without {name}")
+                f"{what}: the space varies {name} over {given}, but {where} ({layered}) {kind}: "
+                f"{name} would reach no layer there, and those trials would be one network "
+                f"under several labels. {remedy}, or search those architectures in a space of "
+                f"their own, without {name}")
+
+
+def _costs(space) -> list:
+    """The cost classes a space's trials use (CrossEntropyCost when it gives none); [] when one
+    cannot be read (check_space's other checks name it)."""
+    values = _given_values(space.get("cost", "CrossEntropyCost"))
+    try:
+        return [cost_from_name(v) for v in values or []]
+    except (ConfigError, TypeError):
+        return []
 
 
 def _unordered(what, name, values):
