@@ -71,9 +71,9 @@ entry is refused, naming that architecture: its trials would be one network unde
 labels.  For ``activation``, an architecture whose only int entry is the output layer takes
 it only where the output takes the hidden layers' activation (a cost without a default
 output: QuadraticCost; core.dense_ignored), so for the space's every other cost it counts as
-one without an int entry.  Put the activation in the layer objects (one architecture choice per activation), or
-search such architectures in a space of their own.  Not given, they keep their defaults, which
-no layer object takes.  A define-by-run point of nnxp.search.optuna is a space of one
+one without an int entry.  Put the activation in the layer objects (one architecture choice
+per activation), or search such architectures in a space of their own.  Not given, they keep
+their defaults, which no layer object takes.  A define-by-run point of nnxp.search.optuna is a space of one
 architecture: it names neither for an architecture made only of layer objects.
 """
 
