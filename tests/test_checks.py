@@ -67,8 +67,8 @@ def test_bad_hyper_parameters(backend, args, kwargs, match):
 
 def test_feedforward_shape_errors(backend):
     net = nnxp.Network([4, 5, 3], seed=0)
-    with pytest.raises(nnxp.DataError, match=r"x must have shape \(n, 4\), \(4,\) or \(4, 1\); "
-                                             r"got \(2, 3\)"):
+    with pytest.raises(nnxp.DataError, match=r"x must have shape \(n, 4\), \(4,\) or \(4, 1\), "
+                                             r"or be n images of 4 values; got \(2, 3\)"):
         net.feedforward(np.ones((2, 3)))
     assert tuple(net.feedforward(np.ones(4)).shape) == (3,)
     assert tuple(net.feedforward(np.ones((7, 4))).shape) == (7, 3)
