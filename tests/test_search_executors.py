@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -15,7 +16,8 @@ import pytest
 
 import nnxp
 import nnxp.search as search
-from nnxp.search.executors import THREAD_VARIABLES, Dispatcher, pin_threads
+from nnxp.search import executors
+from nnxp.search.executors import THREAD_VARIABLES, Dispatcher, pin_threads, start_method
 from conftest import Interrupting, blobs, dask_client
 
 TRAIN, VALID = blobs(), blobs(60, seed=1)
@@ -325,8 +327,9 @@ def _worker_data():
 
 
 @pytest.mark.parametrize("start", [1, 2])
-def test_local_workers_start_together_from_shared_memory(start):
-    """The default pool starts ``start`` workers when it is made, before a task is sent,
+def test_local_workers_start_together_from_shared_memory(start, monkeypatch):
+    """Spawned (start_method gives "spawn" wherever forking is not known to be safe), the
+    default pool starts ``start`` workers when it is made, before a task is sent,
     without waiting for them (the others start when groups are sent): the arrays do not go
     through the pipe that starts a worker (writing them blocked the search until that worker
     had started Python and imported nnxp, so the workers started one after the other).  Each
@@ -339,6 +342,7 @@ def test_local_workers_start_together_from_shared_memory(start):
     from nnxp.search.trials import make_trials
     trials = make_trials(grid_points(SPACE), 7, 10)
     data = host_data(trials, blobs(20000), VALID)     # about a megabyte of training data
+    monkeypatch.setattr(executors, "start_method", lambda backend: "spawn")
     before = set(multiprocessing.active_children())
     began = time.perf_counter()
     dispatcher = Dispatcher(None, data, start=start)
@@ -391,3 +395,81 @@ def test_the_workers_train_on_the_device_the_search_was_called_on(how, monkeypat
     assert result.device == "device1"
     net = result.best_network()
     assert all(a.device == device for layer in net.params for a in layer)
+
+
+def test_start_method_forks_only_where_a_forked_worker_is_known_to_be_safe(monkeypatch):
+    """"fork" on Linux before Python 3.12, for a NumPy search, in a process with no other
+    Python thread and none of JAX, PyTorch, CuPy, TensorFlow imported; "spawn" as soon as one
+    of these does not hold."""
+    for name in executors.FORK_UNSAFE:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(sys, "version_info", (3, 11, 7))
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert start_method("numpy") == "fork"
+    for backend in ("jax", "torch", "array_api_strict", "cupy"):
+        assert start_method(backend) == "spawn"
+    with monkeypatch.context() as m:
+        m.setattr(sys, "version_info", (3, 12, 0))
+        assert start_method("numpy") == "spawn"
+    with monkeypatch.context() as m:
+        m.setattr(sys, "platform", "darwin")
+        assert start_method("numpy") == "spawn"
+    with monkeypatch.context() as m:
+        m.setattr(threading, "active_count", lambda: 2)
+        assert start_method("numpy") == "spawn"
+    for name in executors.FORK_UNSAFE:
+        with monkeypatch.context() as m:
+            m.setitem(sys.modules, name, object())
+            assert start_method("numpy") == "spawn"
+
+
+FORKED = r"""
+import json, multiprocessing, os, sys, threading
+sys.path.insert(0, sys.argv[1])
+import nnxp, nnxp.search as search
+from nnxp.search import executors
+from nnxp.search.session import fingerprint, host_data
+from nnxp.search.space import grid_points
+from nnxp.search.trials import make_trials
+from test_search_executors import SPACE, TRAIN, VALID, _grid, _worker_data, _without_seconds
+if __name__ == "__main__":
+    method = executors.start_method("numpy")
+    data = host_data(make_trials(grid_points(SPACE), 7, 10), TRAIN, VALID)
+    dispatcher = executors.Dispatcher(None, data, start=1)
+    started = len(multiprocessing.active_children())
+    answers = [dispatcher.executor.submit(_worker_data).result(120) for _ in range(4)]
+    dispatcher.close()
+    made = []
+    real = executors.Dispatcher.__init__
+    def record(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        made.append(getattr(self, "method", None))
+    executors.Dispatcher.__init__ = record
+    records = _without_seconds(_grid(None).records)
+    print(json.dumps({"method": method, "started": started, "workers": dispatcher.workers,
+                      "dispatcher": dispatcher.method, "search": made,
+                      "owned": all(owned for _, owned, _ in answers),
+                      "same": all(d == fingerprint(data) for _, _, d in answers),
+                      "records": records}))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux" or sys.version_info >= (3, 12),
+                    reason="forked workers are used on Linux before Python 3.12 only")
+def test_forked_workers_give_the_threads_table(threads_table, tmp_path):
+    """In a fresh NumPy process (no other thread, no JAX), the default pool forks: every
+    worker starts when the pool is made, holds the search's data (read-only, bit for bit) and
+    the grid gives the threads' table bit for bit."""
+    import subprocess
+    script = tmp_path / "forked.py"
+    script.write_text(FORKED)
+    env = {k: v for k, v in os.environ.items() if k not in ("NNXP_BACKEND", "NNXP_DEVICE")}
+    done = subprocess.run([sys.executable, str(script), os.path.dirname(__file__)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["method"] == out["dispatcher"] == "fork" and out["search"] == ["fork"]
+    assert out["started"] == out["workers"]
+    assert out["owned"] and out["same"]
+    assert out["records"] == json.loads(json.dumps(threads_table))

@@ -12,7 +12,9 @@ or a Dask cluster.
 
 ``executor``:
   None          local processes, one per core (``os.cpu_count()``), started with "spawn" (safe
-                with JAX and PyTorch; a script needs the usual ``if __name__ == "__main__":``).
+                with JAX and PyTorch; a script needs the usual ``if __name__ == "__main__":``),
+                or with "fork" where a forked worker is known to be safe (start_method below:
+                it starts in milliseconds instead of the half second of importing nnxp again).
                 Each process pins its BLAS and OpenMP threads to one (pin_threads: threadpoolctl
                 when installed, and the environment variables OMP_NUM_THREADS, ... for
                 libraries loaded later; for JAX, XLA's CPU threads) so that the processes do not
@@ -21,7 +23,9 @@ or a Dask cluster.
                 instead of one after the other while each read its copy through a pipe).  A
                 process starts when a group is sent and none is idle, up to ``workers``;
                 ``start`` of them start when the dispatcher is made, without waiting for them,
-                so that they start while the search prepares its first groups.  A process that
+                so that they start while the search prepares its first groups (forked: all of
+                them, as concurrent.futures forks every worker at once; they inherit the data,
+                and the shared buffer is not made).  A process that
                 dies breaks the pool: the dispatcher starts a new one (``repair``).
                 Workers die with the searching process: each watches its parent's pid
                 (twice a second) and exits when the parent is gone, however it ended
@@ -43,6 +47,16 @@ or a Dask cluster.
   any other Executor (ThreadPoolExecutor, ProcessPoolExecutor, loky, mpi4py.futures ...)
                 tasks go to it with their data (threads share it; processes receive a copy with
                 every group).
+
+``start_method(backend)`` is "fork" only where all of these hold, else "spawn":
+  * Linux, and Python before 3.12: the standard library's own default there, silent; from 3.12
+    ``os.fork`` warns in any process with another OS thread, which NumPy's OpenBLAS pool is;
+  * the search trains on NumPy, and no JAX, PyTorch, CuPy or TensorFlow is imported in this
+    process (their runtimes keep threads and device state that a fork copies half-made);
+  * this process runs no other Python thread (one holding a lock when the fork happens would
+    leave that lock held forever in the worker).  The BLAS pools' own threads are safe:
+    OpenBLAS resets its pool in a forked child.
+A worker's numbers do not depend on how it started (tests/test_search_executors.py).
 
 Every task names the backend it trains on and its device (worker.Task.backend, .device: the
 search's, resolved where the search was called, by name), so a worker never reads the
@@ -70,11 +84,22 @@ from ..errors import ConfigError
 from .shared import SharedData
 from .worker import run_group, set_worker_data
 
-__all__ = ["Dispatcher", "pin_threads", "check_main_guard"]
+__all__ = ["Dispatcher", "pin_threads", "check_main_guard", "start_method"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+FORK_UNSAFE = ("jax", "jaxlib", "torch", "cupy", "tensorflow")
 _limits = []
+
+
+def start_method(backend) -> str:
+    """"fork" where a worker forked from this process is known to be safe, else "spawn" (the
+    module docstring)."""
+    if sys.platform != "linux" or sys.version_info >= (3, 12) or backend != "numpy":
+        return "spawn"
+    if any(name in sys.modules for name in FORK_UNSAFE) or threading.active_count() > 1:
+        return "spawn"
+    return "fork"
 
 
 def pin_threads():
@@ -101,6 +126,17 @@ def _start_worker(shared, parent=None) -> None:
         _watch_parent(parent)
     pin_threads()
     set_worker_data(shared.arrays())
+
+
+class _Inherited:
+    """The data of a forked worker: the searching process's own arrays, as the fork copied
+    them (SharedData's interface)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def arrays(self) -> tuple:
+        return self.data
 
 
 def _started() -> int:
@@ -199,13 +235,11 @@ def _scatter(client, data) -> tuple:
 class Dispatcher:
     """Sends worker.run_group tasks to an executor (see the module docstring)."""
 
-    def __init__(self, executor, data, start=0):
+    def __init__(self, executor, data, start=0, backend="numpy"):
         self.data, self.own, self.handle, self.generation = data, executor is None, None, 0
         client = _dask_client(executor)
         if executor is None:
-            self.workers = os.cpu_count() or 1
-            self.context = multiprocessing.get_context("spawn")
-            self.shared = SharedData(data, self.context)
+            self.workers, self.backend, self.shared = os.cpu_count() or 1, backend, None
             self.start = min(start, self.workers)
             self.executor = self._start()
         elif client is not None:
@@ -223,11 +257,19 @@ class Dispatcher:
 
     def _start(self):
         """A local pool, ``start`` of its workers starting now: the pool starts a process for
-        each task sent while none is idle, so one small task each starts them."""
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
-                                   initializer=_start_worker,
-                                   initargs=(self.shared, os.getpid()))
-        for _ in range(self.start):
+        each task sent while none is idle, so one small task each starts them (forked: every
+        worker, at the first task, now, while no other thread runs)."""
+        self.method = start_method(self.backend)
+        if self.method == "fork":
+            data = _Inherited(self.data)
+        else:
+            if self.shared is None:
+                self.shared = SharedData(self.data, multiprocessing.get_context("spawn"))
+            data = self.shared
+        pool = ProcessPoolExecutor(max_workers=self.workers,
+                                   mp_context=multiprocessing.get_context(self.method),
+                                   initializer=_start_worker, initargs=(data, os.getpid()))
+        for _ in range(1 if self.method == "fork" else self.start):
             pool.submit(_started)
         return pool
 

@@ -104,7 +104,8 @@ class Search:
         """The dispatcher (made at the first call); local processes: ``workers`` of them start
         now, the others when groups are sent."""
         if self.dispatcher is None:
-            self.dispatcher = Dispatcher(self.executor, self.data, start=workers)
+            self.dispatcher = Dispatcher(self.executor, self.data, start=workers,
+                                         backend=self.backend)
         return self.dispatcher
 
     def run(self, tasks, on_outcome, after_group, total, best=lambda: None) -> None:
