@@ -56,7 +56,10 @@ best-so-far first reached the lowest of the ways' best accuracies ("time to targ
 accuracy-versus-time curve (the best so far at each trial's end, from the study's own
 completion times; in the JSON).  ``--seeds 0 1 2`` runs every way once per seed (the
 ways' order rotated by one each seed, so that none always runs first or last; scikit-learn's
-way at the first seed only: it takes minutes) and ends with optimize-nnxp's time over
+way at the first seed only: it takes minutes; the Dask ways after all the others: a Dask
+client leaves a thread in this process, and the local processes of nnxp-optuna would then
+spawn instead of forking, as they would not in a script without Dask; the table says how they
+started) and ends with optimize-nnxp's time over
 nnxp-optuna's for each seed and their median: over the whole budget, and to the target (where
 a single seed's figure is mostly luck: which round first draws a good point).
 """
@@ -286,14 +289,16 @@ def part3(args, search, train, validation) -> dict:
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     seeds = args.seeds or [args.seed]
-    runs = []
-    with contextlib.ExitStack() as stack:
-        client, startup = None, None
-        if not args.no_dask:
+    ways, startup = [], None
+    for i, seed in enumerate(seeds):
+        ways.append(_part3_ways(args, search, train, validation, seed, rotate=i,
+                                sklearn=not args.no_sklearn and i == 0))
+    if not args.no_dask:  # after all the others, on one cluster (_part3_ways)
+        with contextlib.ExitStack() as stack:
             client, startup = _dask_client(stack)
-        for i, seed in enumerate(seeds):
-            runs.append(_part3_seed(args, search, train, validation, seed, client,
-                                    rotate=i, sklearn=not args.no_sklearn and i == 0))
+            for seed, done in zip(seeds, ways):
+                done.update(_part3_ways(args, search, train, validation, seed, client=client))
+    runs = [_part3_run(seed, done, args.batch) for seed, done in zip(seeds, ways)]
     summary = {}
     for tag in ("pruner off", "pruner on"):
         a, c = f"optimize-nnxp, {tag}", f"nnxp-optuna, {tag}"
@@ -309,11 +314,20 @@ def part3(args, search, train, validation) -> dict:
             "batch": args.batch, "dask_startup_seconds": startup}
 
 
-def _part3_seed(args, search, train, validation, seed, client, rotate, sklearn) -> dict:
+def _part3_ways(args, search, train, validation, seed, rotate=0, sklearn=False,
+                client=None) -> dict:
+    """One seed's ways of part 3: {name: (study, start, wall, cpu, start_method)}.  Without
+    ``client``, the ways in this process and on local processes (their order rotated by
+    ``rotate``); with a Dask ``client``, the Dask ways.  part3 runs the Dask ways after all
+    the others: a Dask client leaves a thread running in this process for good
+    (distributed's "Dask-Offload"), and nnxp-optuna's local processes must start as in a
+    user's script without Dask (executors.start_method: forked where that is safe, which
+    another thread rules out)."""
     import nnxp
     import optuna
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
+    from nnxp.search.executors import start_method
 
     def optimize(objective, on, quiet=False):
         study = _study(optuna, seed, on)
@@ -322,40 +336,50 @@ def _part3_seed(args, search, train, validation, seed, client, rotate, sklearn) 
             if quiet:
                 warnings.simplefilter("ignore", ConvergenceWarning)
             study.optimize(objective, n_trials=args.optuna_trials)
-        return study, start, time.time() - start, cpu_seconds() - cpu
+        return study, start, time.time() - start, cpu_seconds() - cpu, None
 
     def nnxp_optuna(executor, on):
+        method = start_method(nnxp.get_backend()) if executor is None else None
         start, cpu = time.time(), cpu_seconds()
         result = search.optuna(OPTUNA_SPACE, train, validation,
                                n_trials=args.optuna_trials, batch=args.batch,
                                epochs=args.epochs, mini_batch_size=MINI_BATCH,
                                seed=seed, executor=executor, pruner=_pruner(optuna, on))
         return (result.study, start, time.time() - start,
-                None if executor else cpu_seconds() - cpu)
+                None if executor else cpu_seconds() - cpu, method)
 
     ways = {}
     for on in (False, True):
         tag = "pruner on" if on else "pruner off"
+        if client is not None:
+            ways[f"nnxp-optuna-dask, {tag}"] = nnxp_optuna(client, on)
+            continue
         todo = [(f"optimize-nnxp, {tag}", lambda on=on: optimize(
             _nnxp_objective(nnxp, optuna, train, validation, args.epochs), on))]
         if sklearn:
             todo.append((f"optimize-sklearn, {tag}", lambda on=on: optimize(
                 _sklearn_objective(optuna, train, validation, args.epochs), on, quiet=True)))
         todo.append((f"nnxp-optuna, {tag}", lambda on=on: nnxp_optuna(None, on)))
-        if client is not None:
-            todo.append((f"nnxp-optuna-dask, {tag}", lambda on=on: nnxp_optuna(client, on)))
         k = rotate % len(todo)
         for name, run in todo[k:] + todo[:k]:
             ways[name] = run()
+    return ways
+
+
+def _part3_run(seed, ways, batch) -> dict:
+    """One seed's table: each way's figures and curve, and the time to the target."""
     out = {}
-    for name, (study, start, wall, cpu) in sorted(ways.items(), key=lambda kv: _ORDER(kv[0])):
+    for name, (study, start, wall, cpu, method) in sorted(ways.items(),
+                                                          key=lambda kv: _ORDER(kv[0])):
         curve = _curve(study, start)
         out[name] = {"wall_seconds": wall, "cpu_seconds": cpu,
                      "best_accuracy": curve[-1][1] if curve else None,
                      "pruned": sum(t.state.name == "PRUNED" for t in study.trials),
                      "curve": curve}
         if name.startswith("nnxp-optuna"):
-            out[name]["round_ends"] = _round_ends(study, start, args.batch)
+            out[name]["round_ends"] = _round_ends(study, start, batch)
+        if method is not None:
+            out[name]["start_method"] = method
     target = min(w["best_accuracy"] for w in out.values() if w["best_accuracy"] is not None)
     for w in out.values():
         w["seconds_to_target"] = next((s for s, best in w["curve"] if best >= target), None)
@@ -397,11 +421,13 @@ def report3(results, lines):
                          f"{w['pruned']:>8}")
         for name, w in run["ways"].items():
             if w.get("round_ends"):
+                how = f" (workers {w['start_method']}ed)" if w.get("start_method") else ""
                 lines.append(f"  {name}: rounds end at "
-                             + ", ".join(f"{e:.2f}" for e in w["round_ends"]) + " s")
+                             + ", ".join(f"{e:.2f}" for e in w["round_ends"]) + f" s{how}")
     if p3.get("dask_startup_seconds") is not None:
         lines.append(f"  (Dask cluster start-up, not included: "
-                     f"{p3['dask_startup_seconds']:.1f} s)")
+                     f"{p3['dask_startup_seconds']:.1f} s; the Dask ways ran after all the "
+                     f"others)")
     lines.append("")
     lines.append(f"optimize-nnxp's time over nnxp-optuna's, seeds {p3['seeds']}:")
     for tag, s in p3["summary"].items():
