@@ -473,3 +473,62 @@ def test_forked_workers_give_the_threads_table(threads_table, tmp_path):
     assert out["started"] == out["workers"]
     assert out["owned"] and out["same"]
     assert out["records"] == json.loads(json.dumps(threads_table))
+
+
+FORKED_LOCK = r"""
+import json, multiprocessing, os, sys, time
+from nnxp.search.lock import Owner
+from nnxp.errors import ConfigError
+path, case = sys.argv[1], sys.argv[2]
+
+
+def rest():  # without the test's pipes, which would keep it waiting
+    os.close(1), os.close(2)
+    time.sleep(60)
+
+
+owner = Owner(path, "first")
+child = multiprocessing.get_context("fork").Process(target=rest)
+child.start()
+if case == "released":
+    owner.release()
+    try:
+        Owner(path, "second").release()
+        taken = True
+    except ConfigError:
+        taken = False
+    child.kill()
+    print(json.dumps({"taken": taken}))
+else:  # the parent ends without releasing, its child lives on
+    print(json.dumps({"child": child.pid}), flush=True)
+    os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="no fork on this platform")
+@pytest.mark.parametrize("case", ["released", "parent ended"])
+def test_a_forked_child_does_not_keep_a_search_results_lock(tmp_path, case):
+    """A process forked while a search holds its results file's lock (the search's forked
+    workers) does not keep the lock: once the search releases it, or ends without releasing
+    it (a SIGKILL), the next search on the file takes it at once, while the child still
+    runs (it kept the lock, so a resume right after a killed search was refused)."""
+    import subprocess
+    from nnxp.search.lock import Owner
+    script, path = tmp_path / "lock.py", str(tmp_path / "results.json")
+    script.write_text(FORKED_LOCK)
+    done = subprocess.run([sys.executable, str(script), path, case], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    if case == "released":
+        assert out["taken"]
+        return
+    child = out["child"]
+    try:
+        assert os.path.exists(f"/proc/{child}") or sys.platform != "linux"
+        Owner(path, "second").release()     # the lock is free though the child runs
+    finally:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

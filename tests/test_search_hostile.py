@@ -629,6 +629,15 @@ def test_workers_die_with_the_searching_process(tmp_path, sig):
             parent.kill()
 
 
+case("processes", "a search holding its results file's lock forks its workers (NumPy, Linux, "
+     "Python before 3.12); it releases the lock, or is SIGKILLed, while a forked child still "
+     "runs",
+     "the next search on the file takes the lock at once: a forked child closes its copy of "
+     "the lock's descriptor, and the release unlocks every copy (else a child would keep the "
+     "lock, and a resume right after a killed search would be refused) "
+     "(test_a_forked_child_does_not_keep_a_search_results_lock)")(None)
+
+
 case("processes", "the searching process killed with SIGKILL or SIGTERM (what `timeout` and job "
      "schedulers send) while the default pool trains",
      "its 2 workers exit within a second (each watches its parent's pid), then "

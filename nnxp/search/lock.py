@@ -12,6 +12,11 @@ process ends, however it ends (a SIGKILL included), so a lock left by a killed s
 blocks a later resume: the lock file stays (removing it could let two processes lock two
 different files of the same name) and holds the last owner's details.
 
+A process forked while it holds the lock (the search's own workers, where they fork:
+executors.py) closes its copy of the descriptor at once (``os.register_at_fork``): the lock
+stays its parent's, and ends with it, instead of living on in a child that outlives it.  The
+release unlocks before it closes, so no copy anywhere keeps the file locked.
+
 On a network file system the lock is as good as the file system's ``flock``: NFS v4 and most
 cluster file systems honour it.  A file system that refuses locks altogether is a
 ``FileError`` (rather than a search that might share its file).  The lock file follows the
@@ -34,6 +39,23 @@ except ImportError:  # pragma: no cover - Windows
     import msvcrt
 
 __all__ = ["Owner", "lock_path"]
+
+_held = set()  # the descriptors of the locks this process holds
+
+
+def _close_inherited() -> None:
+    """In a forked child: close the lock descriptors copied from the parent (the module
+    docstring)."""
+    for fd in _held:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited)
 
 
 def lock_path(results_path) -> str:
@@ -97,8 +119,16 @@ class Owner:
         os.ftruncate(self.fd, 0)
         os.lseek(self.fd, 0, os.SEEK_SET)
         os.write(self.fd, mine)
+        _held.add(self.fd)
 
     def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing the descriptor drops the lock
-            self.fd = None
+        """Unlock and close (in a forked child, whose copy was closed at the fork: nothing)."""
+        if self.fd is not None and self.fd in _held:
+            _held.discard(self.fd)
+            if fcntl is not None:
+                try:
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)  # for every copy of the descriptor
+                except OSError:
+                    pass
+            os.close(self.fd)  # (closing the last copy drops it too)
+        self.fd = None
