@@ -25,7 +25,11 @@ validation images, NumPy, float32, mini-batches of 10, wall time of each way:
                       alternative a user would pick; not the same network (softmax output,
                       Glorot initialization), so its accuracy is shown but not compared.
 
-and whether the nnxp tables are identical (they should be, bit for bit: same seeds).
+and whether the nnxp tables are identical (they should be, bit for bit: same seeds).  The first
+three ways run interleaved, round by round; Dask and scikit-learn run after every other way of
+the benchmark (parts 2 and 3 included), interleaved between themselves: each leaves a thread in
+this process for good, and nnxp's local processes started after that would spawn instead of
+forking (nnxp.search.executors.start_method), as they would not in a script without them.
 
 Part 2, successive halving against the full grid: 27 candidates (eta x lmbda x hidden width,
 3 x 3 x 3), factor 3, 1 to ``--halving-epochs`` epochs (27: rounds of 27, 9, 3, 1 candidates
@@ -146,41 +150,67 @@ def sklearn_grid(args, train, validation):
 
 
 def part1(args, search, train, validation) -> dict:
-    """Every way ``--repeats`` times, the ways interleaved round by round; medians."""
+    """The ways on this machine's own processes, ``--repeats`` times, interleaved round by
+    round (medians): part1_outside adds Dask and scikit-learn later (main)."""
+    from nnxp.search.executors import start_method
     options = dict(epochs=args.epochs, mini_batch_size=MINI_BATCH, seed=args.seed)
     ways = {"sequential": None,
             "processes": lambda: search.grid(GRID, train, validation, max_members=1,
                                              **options),
             "populations": lambda: search.grid(GRID, train, validation, **options)}
-    with contextlib.ExitStack() as stack:
-        startup = None
-        if not args.no_dask:
-            client, startup = _dask_client(stack)
-            ways["dask"] = lambda: search.grid(GRID, train, validation, executor=client,
-                                               **options)
-        if not args.no_sklearn:
-            ways["scikit-learn"] = lambda: sklearn_grid(args, train, validation)
-        times, first = {name: [] for name in ways}, {}
-        for _ in range(args.repeats):
-            for name, way in ways.items():
-                if name == "sequential":  # needs the trials' records: after one search
-                    reference = first.get("populations") or search.grid(
-                        GRID, train, validation, **options)
-                    way = lambda: sequential(search, reference, train, validation)
-                out, seconds = timed(way)
-                times[name].append(seconds)
-                first.setdefault(name, out)
+    method = start_method("numpy")
+    times, first = _interleaved(args, ways, search, train, validation, options)
     populations = first["populations"]
     same = {"processes": strip(first["processes"].records) == strip(populations.records),
             "sequential": first["sequential"] == curves(populations)}
-    if "dask" in first:
-        same["dask"] = strip(first["dask"].records) == strip(populations.records)
     return {"wall_seconds": {k: statistics.median(v) for k, v in times.items()},
             "all_seconds": times, "identical_to_populations": same,
             "best": {k: v for k, v in populations.best.items()
                      if k in ("trial", "eta", "lmbda", "best_accuracy")},
-            "trials": len(populations.records), "scikit_learn": first.get("scikit-learn"),
-            "dask_startup_seconds": startup, "repeats": args.repeats}
+            "trials": len(populations.records), "scikit_learn": None,
+            "dask_startup_seconds": None, "repeats": args.repeats, "start_method": method,
+            "_populations": populations}
+
+
+def part1_outside(args, search, train, validation, p1) -> None:
+    """Part 1's Dask and scikit-learn ways, interleaved among themselves, added to ``p1``.
+    They run after every way on local processes (main's order): a Dask client leaves a thread
+    in this process for good (distributed's "Dask-Offload"), and so does scikit-learn's
+    process pool (loky's), so that local processes started after them would spawn instead
+    of forking (executors.start_method), as they would not in a script without them."""
+    options = dict(epochs=args.epochs, mini_batch_size=MINI_BATCH, seed=args.seed)
+    populations = p1.pop("_populations")
+    with contextlib.ExitStack() as stack:
+        ways = {}
+        if not args.no_dask:
+            client, p1["dask_startup_seconds"] = _dask_client(stack)
+            ways["dask"] = lambda: search.grid(GRID, train, validation, executor=client,
+                                               **options)
+        if not args.no_sklearn:
+            ways["scikit-learn"] = lambda: sklearn_grid(args, train, validation)
+        times, first = _interleaved(args, ways, search, train, validation, options)
+    for name, every in times.items():
+        p1["all_seconds"][name] = every
+        p1["wall_seconds"][name] = statistics.median(every)
+    if "dask" in first:
+        p1["identical_to_populations"]["dask"] = \
+            strip(first["dask"].records) == strip(populations.records)
+    p1["scikit_learn"] = first.get("scikit-learn")
+
+
+def _interleaved(args, ways, search, train, validation, options) -> tuple:
+    """Every way ``--repeats`` times, round by round: (seconds per way, first outcome)."""
+    times, first = {name: [] for name in ways}, {}
+    for _ in range(args.repeats):
+        for name, way in ways.items():
+            if name == "sequential":  # needs the trials' records: after one search
+                reference = first.get("populations") or search.grid(
+                    GRID, train, validation, **options)
+                way = lambda: sequential(search, reference, train, validation)
+            out, seconds = timed(way)
+            times[name].append(seconds)
+            first.setdefault(name, out)
+    return times, first
 
 
 def part2(args, search, train, validation) -> dict:
@@ -472,6 +502,9 @@ def report1(results, lines):
         mark = "(reference)" if key == "populations" else "-" if same is None else \
             ("yes" if same else "NO")
         lines.append(f"  {label:<38}{s:>9.1f}{spread:>13}{p1['trials'] / s:>10.2f}  {mark}")
+    if p1.get("start_method"):
+        lines.append(f"  (nnxp.search's local processes {p1['start_method']}ed; Dask and "
+                     f"scikit-learn ran after every other way of the benchmark)")
     if p1.get("dask_startup_seconds") is not None:
         lines.append(f"  (Dask cluster start-up, not included: "
                      f"{p1['dask_startup_seconds']:.1f} s)")
@@ -539,11 +572,13 @@ def main(argv=None) -> int:
     train, validation, _ = load_mnist(n_train=args.n_train, n_validation=args.n_validation,
                                       download=False, backend="numpy")
     results = {"machine": machine(), "command": " ".join(sys.argv), "n_train": args.n_train,
-               "n_validation": args.n_validation, "epochs": args.epochs,
-               "part1": part1(args, search, train, validation) if 1 in args.parts
-               else None,
-               "part2": part2(args, search, train, validation) if 2 in args.parts else None,
-               "part3": part3(args, search, train, validation) if 3 in args.parts else None}
+               "n_validation": args.n_validation, "epochs": args.epochs}
+    # the ways on local processes first, those that leave threads behind last (part1_outside)
+    results["part1"] = part1(args, search, train, validation) if 1 in args.parts else None
+    results["part2"] = part2(args, search, train, validation) if 2 in args.parts else None
+    results["part3"] = part3(args, search, train, validation) if 3 in args.parts else None
+    if results["part1"] is not None:
+        part1_outside(args, search, train, validation, results["part1"])
     print(report(results))
     if args.json:
         from nnxp.files import atomic_write_text
