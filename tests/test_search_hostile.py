@@ -676,6 +676,37 @@ def _no_guard(tmp):
     assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr[-2000:]
 
 
+EDITED = """
+import sys
+sys.path[:0] = [{root!r}, {tests!r}]
+import nnxp.search as search
+from conftest import blobs
+
+if __name__ == "__main__":
+    search.grid({{"sizes": [6, 9, 3], "eta": [0.1, 1.0]}}, blobs(), blobs(60, seed=1),
+                epochs=1, mini_batch_size=10)
+    with open(__file__) as f:
+        source = f.read()
+    with open(__file__, "w") as f:  # edited while it runs: its lines move down
+        f.write("x = 0\\n" * 40 + source)
+    search.grid({{"sizes": [6, 9, 3], "eta": [0.1, 1.0]}}, blobs(), blobs(60, seed=1),
+                epochs=1, mini_batch_size=10)
+    print("done")
+"""
+
+
+@case("processes", "a guarded script edited while it runs (40 lines inserted at its top), "
+      "which then starts a second search",
+      "the search runs: a script whose file no longer holds the code that runs is not judged "
+      "by the guard check (its line 14 was read as the unguarded `x = 0`, and a long tuning "
+      "job was refused in its second search)")
+def _edited_script(tmp):
+    script = _script(tmp, "edited.py", EDITED)
+    out = subprocess.run([sys.executable, str(script)], env=_env(), capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr[-2000:]
+
+
 KILL_SCRIPT = """
 import sys
 from concurrent.futures import ThreadPoolExecutor

@@ -35,8 +35,9 @@ or a Dask cluster.
                 ``__mp_main__``).  A script that calls the search at its top level, outside
                 ``if __name__ == "__main__":``, would start the search again in every worker;
                 the search refuses that before starting a process (``check_main_guard``
-                reads the script's top-level statement that is running), with a ConfigError
-                naming the fix; and a search called while a worker is still importing its
+                reads the script's top-level statement that is running; a script edited
+                since it started, whose lines on disk are no longer the ones running, is not
+                judged), with a ConfigError naming the fix; and a search called while a worker is still importing its
                 main module refuses at once (``multiprocessing``'s bootstrapping flag).
   a Dask ``distributed.Client``
                 its ``get_executor()``; the data is scattered to every worker once (Dask's
@@ -192,8 +193,11 @@ def check_main_guard(what) -> None:
     try:
         with open(path, "rb") as f:
             tree = ast.parse(f.read(), path)
-    except (OSError, SyntaxError, ValueError):
+        code = compile(tree, path, "exec", dont_inherit=True)
+    except (OSError, SyntaxError, ValueError, TypeError):
         return
+    if not _same_code(code, frame.f_code):
+        return  # the file was edited since the script started: its lines are not the ones running
     for node in tree.body:
         if node.lineno <= line <= (node.end_lineno or node.lineno):
             if _guarded(node) and any(n.lineno <= line <= (n.end_lineno or n.lineno)
@@ -203,6 +207,14 @@ def check_main_guard(what) -> None:
                               f"{path} again in each worker; line {line} runs the search at "
                               f"the script's top level, so every worker would start it again "
                               f"(and hang or fail); {_GUARD_FIX}")
+
+
+def _same_code(a, b) -> bool:
+    """Whether two module code objects have the same instructions on the same lines."""
+    try:
+        return a.co_code == b.co_code and list(a.co_lines()) == list(b.co_lines())
+    except AttributeError:  # Python 3.9: no co_lines
+        return a.co_code == b.co_code and a.co_lnotab == b.co_lnotab
 
 
 def _dask_client(executor):
