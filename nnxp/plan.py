@@ -9,6 +9,7 @@ nnxp.compat), and the optimizer update they imply.
                                                 the whole update of a step (training_chain)
     check_monitoring(monitor_every, monitor_subset)   monitor_subset only with monitor_every
     check_batches(plan, n)                      monitor_every below an epoch's mini-batches
+    check_every(monitor_every, m, n)            the same for one mini-batch size (searches)
                                                 (the shells, once the data's size is known)
     Plan                                                          see the dataclass
 
@@ -29,7 +30,7 @@ from .errors import ConfigError
 from .optimizers import optimizer_from, training_chain
 
 __all__ = ["Plan", "make_plan", "transform_for", "check_monitoring", "check_batches",
-           "MONITORS"]
+           "check_every", "MONITORS"]
 
 MONITORS = ("monitor_evaluation_cost", "monitor_evaluation_accuracy", "monitor_training_cost",
             "monitor_training_accuracy")
@@ -139,7 +140,12 @@ def check_batches(plan, n) -> None:
     """``plan.monitor_every`` against a training set of ``n`` examples: measurements happen
     within an epoch, after every k mini-batches but the last, so k must be below the epoch's
     number of mini-batches, or nothing would ever be measured."""
-    every, m = plan.monitor_every, plan.mini_batch_size
+    check_every(plan.monitor_every, plan.mini_batch_size, n)
+
+
+def check_every(every, m, n) -> None:
+    """check_batches for ``monitor_every=every`` (or None), mini-batches of ``m``, ``n``
+    training examples."""
     batches = -(-n // m)
     if every is not None and every >= batches:
         raise ConfigError(f"monitor_every={every} measures after every {every} mini-batches "

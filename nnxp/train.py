@@ -64,7 +64,7 @@ from .history import History, json_value
 from .loop import fresh_state, run
 from .masks import ON_A_MESH, MaskStream, has_dropout, mask_seed
 from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
-from .plan import Plan, transform_for
+from .plan import Plan, check_batches, transform_for
 
 __all__ = ["fit", "resumable", "Resumable"]
 
@@ -200,6 +200,7 @@ def resumable(saved, where, train_set, eval_set, backend, *, epochs=None, other_
     plan, state, leaves, histories = saved
     fingerprint = data_fingerprint(train_set, backend)
     check_resume(where, state, epochs, train_set, eval_set, fingerprint, other_data)
+    check_batches(plan, train_set.n)  # other data may have fewer mini-batches than monitor_every
     if epochs is not None:
         plan.epochs = epochs
     state.n_train, state.data = train_set.n, fingerprint

@@ -188,3 +188,19 @@ def test_monitor_every_of_an_epoch_or_more_is_refused(backend, make, every, size
     h = nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 1, size, 0.5, evaluation_data=(XV, YV),
                                             monitor_every=batches - 1) if batches > 1 else None
     assert h is None or len(h.intervals) >= 1   # one below the count measures
+
+
+def test_resume_on_other_data_checks_monitor_every(tmp_path):
+    """resume(other_data=True) on a training set whose epoch has no more mini-batches than the
+    run's monitor_every is refused, as SGD refuses it (it measured nothing, silently), and
+    leaves the checkpoint as it was."""
+    path = tmp_path / "run.json"
+    nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 1, 10, 0.5, evaluation_data=(XV, YV),
+                                        monitor_every=5, checkpoint=path)
+    before = path.read_bytes()
+    with pytest.raises(nnxp.ConfigError, match="monitor_every=5 .* has 3: nothing would be "
+                                               "measured"):
+        nnxp.load(path).resume((X[:30], Y[:30]), (XV, YV), epochs=2, other_data=True)
+    assert path.read_bytes() == before
+    h = nnxp.load(path).resume((X[:60], Y[:60]), (XV, YV), epochs=2, other_data=True)
+    assert len(h.intervals) >= 2

@@ -356,3 +356,27 @@ def test_monitor_subset_without_monitor_every_is_refused_before_any_trial(tmp_pa
     with pytest.raises(nnxp.ConfigError, match="without monitor_every it would be ignored"):
         _grid({"sizes": SIZES, "eta": [0.5]}, monitor_subset=10, path=tmp_path / "r.json")
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("space", [{"sizes": SIZES, "eta": [0.5]},
+                                   {"sizes": SIZES, "eta": [0.5], "mini_batch_size": [5, 30]}])
+def test_monitor_every_of_an_epoch_or_more_is_refused_before_any_trial(tmp_path, space):
+    """As Network.SGD refuses it, for each mini-batch size the trials use (240 examples: 24
+    mini-batches of 10, 8 of 30): every trial measured nothing within its epochs, silently."""
+    every = 8 if "mini_batch_size" in space else 24
+    with pytest.raises(nnxp.ConfigError, match=f"monitor_every={every} .* nothing would be "
+                                               "measured"):
+        _grid(space, monitor_every=every, path=tmp_path / "r.json")
+    assert not (tmp_path / "r.json").exists()
+    result = _grid(space, monitor_every=every - 1)
+    assert all(r["status"] == "ok" for r in result.records)
+
+
+def test_optuna_refuses_a_trial_whose_epoch_has_too_few_mini_batches():
+    """An Optuna space's mini-batch size is drawn trial by trial: a trial whose epoch has no
+    more mini-batches than monitor_every is refused when it is asked, before it trains."""
+    pytest.importorskip("optuna")
+    with pytest.raises(nnxp.ConfigError, match="monitor_every=8 .* nothing would be measured"):
+        search.optuna({"sizes": SIZES, "eta": (0.1, 1.0), "mini_batch_size": [30]}, TRAIN,
+                      VALID, n_trials=2, batch=2, epochs=1, mini_batch_size=10,
+                      monitor_every=8, executor=ThreadPoolExecutor(1))

@@ -112,6 +112,7 @@ from .. import checks
 from ..errors import ConfigError, DataError, FileError, NNXPError
 from ..files import check_writable
 from ..network import has_layers
+from ..plan import check_every
 from .architectures import is_architecture, trial_spec
 from .architectures import label as architecture_label
 from . import saved as saved_file
@@ -665,6 +666,8 @@ class OptunaRun:
                 f"{self.width[2]} (a define-by-run space must keep the data's widths, and "
                 "float64 needs float64 data)")
         check_widths([trial], self.max_parameters)
+        check_every(self.search.options.get("monitor_every"), trial.params["mini_batch_size"],
+                    self.search.n_training)
 
     def train_chunk(self, trials, end, states, keep_state) -> dict:
         tasks = self.search.tasks(trials, end, starts=states, keep_state=keep_state,

@@ -28,6 +28,7 @@ import math
 
 from .. import backends, checks
 from ..errors import ConfigError
+from ..plan import check_every
 from . import saved as saved_file
 from .dispatch import Progress, run_tasks
 from .executors import Dispatcher, check_main_guard
@@ -65,6 +66,9 @@ class Search:
         self.data = host_data(trials, training_data, evaluation_data, training_subset,
                               validation_subset)
         self.n_evaluation = int(self.data[1][0].shape[0])
+        self.n_training = int(self.data[0][0].shape[0])
+        for m in sorted({t.params["mini_batch_size"] for t in trials}):
+            check_every(self.options.get("monitor_every"), m, self.n_training)
         self.shuffle_seed = shuffle_seed(seed)
         varied = [k for k in trials[0].params
                   if any(t.params[k] != trials[0].params[k] for t in trials)]
