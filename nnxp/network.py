@@ -389,8 +389,7 @@ class Network(Resumable):
         check_batches(plan, train_set.n)
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
-        self._leave_run()
-        return self._fit(plan, optimizer, train_set, eval_set, None, **extras)[1]
+        return self._fit(plan, optimizer, train_set, eval_set, None, leave=True, **extras)[1]
 
     _loader = "nnxp.load"
     _resume_options = ("callbacks", "progress", "health", "devices")
@@ -400,9 +399,11 @@ class Network(Resumable):
         return load(path, dtype=dtype)
 
     def _fit(self, plan, optimizer, train_set, eval_set, resume, *, checkpoint=None,
-             callbacks=(), progress=False, health=False, devices=None):
+             callbacks=(), progress=False, health=False, devices=None, leave=False):
         """train.fit with this network's view: callbacks ``callback(record, net)`` (True
-        stops), the health monitor, the progress line; -> (RunState, History)."""
+        stops), the health monitor, the progress line; -> (RunState, History).  ``leave``:
+        a new run (SGD), which leaves a loaded one when it first changes the parameters, not
+        before (a refused option, such as bad ``devices=``, leaves it resumable)."""
         callbacks = checks.callables("callbacks", callbacks, "callback(record, net)")
         progress = checks.flag("progress", progress)
         from .diagnostics import HealthMonitor
@@ -418,6 +419,8 @@ class Network(Resumable):
                 callback.bind(train_set, lmbda=callback.lmbda or plan.lmbda)
 
         def hold(backend, params, opt_state):
+            if leave:
+                self._leave_run()
             self.backend, self.params, self.optimizer_state = backend, params, opt_state
 
         def after_epoch(records, active):

@@ -316,9 +316,7 @@ class Population(Resumable):
         check_batches(plan, train_set.n)
         eval_set = (None if evaluation_data is None
                     else self.prepare(evaluation_data, "evaluation_data"))
-        self.histories = [History() for _ in range(len(self))]
-        self._leave_run()
-        self._fit(plan, optimizer, train_set, eval_set, None, **extras)
+        self._fit(plan, optimizer, train_set, eval_set, None, leave=True, **extras)
         return self.histories
 
     _loader = "nnxp.load_population"
@@ -337,9 +335,11 @@ class Population(Resumable):
         self.histories = None if self.checkpoint is None else self.checkpoint[3]
 
     def _fit(self, plan, optimizer, train_set, eval_set, resume, *, checkpoint=None,
-             callbacks=(), progress=False, devices=None):
+             callbacks=(), progress=False, devices=None, leave=False):
         """train.fit with this population's view: ``callback(records, pop)`` naming members to
-        stop (checks.members), the progress line."""
+        stop (checks.members), the progress line.  ``leave``: a new run (SGD), with new
+        histories, which leaves a loaded one when it first changes the parameters, not before
+        (a refused option leaves it resumable)."""
         callbacks, k = checks.callables("callbacks", callbacks,
                                                       "callback(records, pop)"), len(self)
         progress = checks.flag("progress", progress)
@@ -348,7 +348,12 @@ class Population(Resumable):
                               "or diagnose a member on its own (pop[k], nnxp.diagnose(pop[k], "
                               "data))")
 
+        histories = [History() for _ in range(k)] if leave else self.histories
+
         def hold(backend, params, opt_state):
+            if leave:
+                self._leave_run()
+                self.histories = histories
             self.backend, self.params, self.optimizer_state = backend, params, opt_state
 
         def after_epoch(records, active):
@@ -364,7 +369,7 @@ class Population(Resumable):
                   flush=True)
 
         fit(self.spec, self.params, plan, optimizer, train_set, eval_set, backend=self.backend,
-            dtype=self.dtype, members=k, resume=resume, histories=self.histories,
+            dtype=self.dtype, members=k, resume=resume, histories=histories,
             stream=np.random.default_rng(self._shuffle_seed), devices=devices, hold=hold,
             after_epoch=after_epoch, progress=report if progress else None,
             checkpoint=checkpoint, seed=self.seeds)

@@ -372,3 +372,29 @@ def test_edited_checkpoints_meet_only_nnxp_errors(d):
 def test_edited_checkpoints_meet_only_nnxp_errors_many(d):
     with nnxp.use_backend("numpy"):
         _load_and_resume(d)
+
+
+@pytest.mark.parametrize("shell", ["network", "population"])
+@pytest.mark.parametrize("bad", [{"devices": 2}, {"callbacks": [1]}, {"progress": "yes"}])
+def test_an_sgd_refused_before_training_leaves_a_loaded_run_resumable(tmp_path, shell, bad):
+    """SGD on a network loaded from a checkpoint starts a new run, which leaves the loaded
+    one: but an SGD refused before it changes anything (devices= on NumPy, a callback that is
+    not callable, a progress flag that is not one) left it too, so a later resume was refused
+    though the parameters never changed.  The run now stays resumable, to the same weights."""
+    if shell == "network":
+        path = _checkpointed(tmp_path, epochs=1)
+        load = nnxp.load
+    else:
+        path = tmp_path / "pop.json"
+        nnxp.Population([6, 5, 3], seeds=[1, 2]).SGD(
+            (X, Y), 1, 10, [0.5, 1.0], evaluation_data=(XV, YV), checkpoint=path)
+        load = nnxp.load_population
+    reference = load(path)
+    reference.resume((X, Y), (XV, YV), epochs=2, checkpoint=tmp_path / "ref.json")
+    shell_ = load(path)
+    with pytest.raises(nnxp.NNXPError):
+        with nnxp.use_backend("numpy"):
+            shell_.SGD((X, Y), 1, 10, 0.5, **bad)
+    shell_.resume((X, Y), (XV, YV), epochs=2, checkpoint=tmp_path / "again.json")
+    for a, b in zip(params_numpy(shell_), params_numpy(reference)):
+        np.testing.assert_array_equal(a, b)
