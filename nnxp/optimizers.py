@@ -77,7 +77,9 @@ A user's optimizer registers itself to be saved in checkpoints and loaded back:
     net.SGD(data, 30, 10, 0.01, optimizer=sign_sgd(scale=0.5), checkpoint="run.json")
 
 Calling the registered factory gives an Optimizer whose config is {"name": "sign_sgd", "scale":
-0.5}; its arguments are constants of the program (in its key).  A Transform passed directly
+0.5}; its arguments are constants of the program (in its key).  A name is one factory: taken
+by another function (module and qualified name), it is refused unless ``replace=True``; the
+same function registered again replaces it.  A Transform passed directly
 (unregistered) trains but cannot be checkpointed (refused before training starts).  Pure
 functions throughout; nothing is mutated.
 """
@@ -446,13 +448,17 @@ def _frozen(value):
     return value
 
 
-def register_optimizer(name, factory=None):
+def register_optimizer(name, factory=None, *, replace=False):
     """Register a user's optimizer under ``name`` (see the module docstring); returns the
     registered factory (so it works as a decorator).  ``factory(**arguments)`` returns a
     Transform (optax-shaped, the learning rate applied after it) or an Optimizer; its
-    arguments must be JSON values.  The names of nnxp's own optimizers cannot be taken."""
+    arguments must be JSON values.  The names of nnxp's own optimizers cannot be taken.  A
+    name registered with another function (another module or qualified name) is refused
+    unless ``replace=True``: checkpoints saved under it would load with the other one.  The
+    same function registered again (a notebook cell run twice, a module reloaded) replaces
+    it."""
     if factory is None:
-        return lambda f: register_optimizer(name, f)
+        return lambda f: register_optimizer(name, f, replace=replace)
     if not isinstance(name, str) or not name.isidentifier():
         raise ConfigError(f"an optimizer's name must be an identifier, got {show(name)}")
     if name.lower() in _BUILT_IN:   # optimizer="SGD" means nnxp's sgd: never a user's
@@ -460,6 +466,12 @@ def register_optimizer(name, factory=None):
     if not callable(factory):
         raise ConfigError(f"register_optimizer needs a factory (a function of the optimizer's "
                           f"arguments returning a Transform), got {show(factory)}")
+    taken = getattr(OPTIMIZERS.get(name), "__wrapped__", None)
+    if taken is not None and not replace and _where(taken) != _where(factory):
+        raise ConfigError(f"the optimizer name {name!r} is taken by {_where(taken)}: "
+                          f"checkpoints saved under it would load with that factory; register "
+                          f"{_where(factory)} under another name, or pass replace=True to "
+                          f"replace it")
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):   # a builtin or a class without a Python signature
@@ -505,6 +517,12 @@ def register_optimizer(name, factory=None):
 
 for _f in (sgd, momentum, nesterov, adam, rmsprop):
     OPTIMIZERS[_f.__name__] = _f
+
+
+def _where(factory) -> str:
+    """A factory's module and qualified name: what tells two registered factories apart."""
+    return (f"{getattr(factory, '__module__', None)}."
+            f"{getattr(factory, '__qualname__', type(factory).__name__)}")
 
 
 def _from_config(d) -> Optimizer:

@@ -196,3 +196,28 @@ def test_one_hyper_parameter_per_member_may_be_an_array(make, kw):
     assert make(**{kw: np.array(values)}).config == make(**{kw: values}).config
     pop = nnxp.Population([3, 2], seeds=[0, 1, 2])
     pop.SGD((np.zeros((4, 3)), [0, 1, 0, 1]), 1, 2, 0.1, optimizer=make(**{kw: np.array(values)}))
+
+
+def _scaled_a(scale=1.0):
+    return O.scale_by_eta(-scale)
+
+
+def _scaled_b(scale=1.0):
+    return O.scale_by_eta(-2 * scale)
+
+
+def test_register_optimizer_refuses_a_taken_name_unless_replace(monkeypatch):
+    """A name registered with another function was replaced without a word: checkpoints saved
+    under it then loaded with the other factory.  Now a ConfigError naming both, unless
+    replace=True; the same function registered again (a notebook cell run twice) replaces
+    it."""
+    monkeypatch.setattr(O, "OPTIMIZERS", dict(O.OPTIMIZERS))   # this test's registrations only
+    first = O.register_optimizer("test_taken", _scaled_a)
+    with pytest.raises(nnxp.ConfigError, match=r"'test_taken' is taken by "
+                                               r"test_optimizers\._scaled_a.*replace=True"):
+        O.register_optimizer("test_taken", _scaled_b)
+    assert O.OPTIMIZERS["test_taken"] is first
+    again = O.register_optimizer("test_taken", _scaled_a)         # the same function again
+    assert O.OPTIMIZERS["test_taken"] is again
+    replaced = O.register_optimizer("test_taken", replace=True)(_scaled_b)
+    assert O.OPTIMIZERS["test_taken"] is replaced and replaced.__wrapped__ is _scaled_b
