@@ -399,14 +399,19 @@ def test_the_workers_train_on_the_device_the_search_was_called_on(how, monkeypat
 
 def test_start_method_forks_only_where_a_forked_worker_is_known_to_be_safe(monkeypatch):
     """"fork" on Linux before Python 3.12, for a NumPy search, in a process with no other
-    Python thread and none of JAX, PyTorch, CuPy, TensorFlow imported; "spawn" as soon as one
-    of these does not hold."""
+    Python thread, none of JAX, PyTorch, CuPy, TensorFlow, mpi4py imported, and no start
+    method of its own chosen but "fork"; "spawn" as soon as one of these does not hold."""
     for name in executors.FORK_UNSAFE:
         monkeypatch.delitem(sys.modules, name, raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(sys, "version_info", (3, 11, 7))
     monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: None)
     assert start_method("numpy") == "fork"
+    for chosen in ("spawn", "forkserver", "fork"):   # the program's own choice
+        with monkeypatch.context() as m:
+            m.setattr(multiprocessing, "get_start_method", lambda allow_none=False: chosen)
+            assert start_method("numpy") == ("fork" if chosen == "fork" else "spawn")
     for backend in ("jax", "torch", "array_api_strict", "cupy"):
         assert start_method(backend) == "spawn"
     with monkeypatch.context() as m:

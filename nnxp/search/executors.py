@@ -52,8 +52,10 @@ or a Dask cluster.
 ``start_method(backend)`` is "fork" only where all of these hold, else "spawn":
   * Linux, and Python before 3.12: the standard library's own default there, silent; from 3.12
     ``os.fork`` warns in any process with another OS thread, which NumPy's OpenBLAS pool is;
-  * the search trains on NumPy, and no JAX, PyTorch, CuPy or TensorFlow is imported in this
-    process (their runtimes keep threads and device state that a fork copies half-made);
+  * the search trains on NumPy, and no JAX, PyTorch, CuPy, TensorFlow or mpi4py is imported
+    in this process (their runtimes keep threads, device or MPI state that a fork copies
+    half-made), and the program has not chosen "spawn" or "forkserver" for itself
+    (``multiprocessing.set_start_method``);
   * this process runs no other Python thread (one holding a lock when the fork happens would
     leave that lock held forever in the worker).  The BLAS pools' own threads are safe:
     OpenBLAS resets its pool in a forked child.
@@ -89,7 +91,7 @@ __all__ = ["Dispatcher", "pin_threads", "check_main_guard", "start_method"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-FORK_UNSAFE = ("jax", "jaxlib", "torch", "cupy", "tensorflow")
+FORK_UNSAFE = ("jax", "jaxlib", "torch", "cupy", "tensorflow", "mpi4py")
 _limits = []
 
 
@@ -98,6 +100,8 @@ def start_method(backend) -> str:
     module docstring)."""
     if sys.platform != "linux" or sys.version_info >= (3, 12) or backend != "numpy":
         return "spawn"
+    if multiprocessing.get_start_method(allow_none=True) in ("spawn", "forkserver"):
+        return "spawn"  # the program chose not to fork (multiprocessing.set_start_method)
     if any(name in sys.modules for name in FORK_UNSAFE) or threading.active_count() > 1:
         return "spawn"
     return "fork"
