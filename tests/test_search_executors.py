@@ -452,11 +452,23 @@ if __name__ == "__main__":
         made.append(getattr(self, "method", None))
     executors.Dispatcher.__init__ = record
     records = _without_seconds(_grid(None).records)
+    submit, sent, pools = executors.Dispatcher.submit, [], []
+    def dying(self, task):  # the first group's worker dies (os._exit, as a crash)
+        sent.append(task.key)
+        pools.append(self.method)
+        if len(sent) == 1:
+            future = self.executor.submit(os._exit, 3)
+            future.generation = self.generation
+            return future
+        return submit(self, task)
+    executors.Dispatcher.submit = dying
+    repaired = _without_seconds(_grid(None).records)
     print(json.dumps({"method": method, "started": started, "workers": dispatcher.workers,
                       "dispatcher": dispatcher.method, "search": made,
                       "owned": all(owned for _, owned, _ in answers),
                       "same": all(d == fingerprint(data) for _, _, d in answers),
-                      "records": records}))
+                      "records": records, "repaired": repaired, "pools": sorted(set(pools)),
+                      "resent": len(sent) > len(set(sent))}))
 """
 
 
@@ -465,7 +477,8 @@ if __name__ == "__main__":
 def test_forked_workers_give_the_threads_table(threads_table, tmp_path):
     """In a fresh NumPy process (no other thread, no JAX), the default pool forks: every
     worker starts when the pool is made, holds the search's data (read-only, bit for bit) and
-    the grid gives the threads' table bit for bit."""
+    the grid gives the threads' table bit for bit; when a forked worker dies, the pool made
+    again (spawned: the broken pool's threads still run then) gives the same table."""
     import subprocess
     script = tmp_path / "forked.py"
     script.write_text(FORKED)
@@ -474,10 +487,12 @@ def test_forked_workers_give_the_threads_table(threads_table, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["method"] == out["dispatcher"] == "fork" and out["search"] == ["fork"]
+    assert out["method"] == out["dispatcher"] == "fork" and out["search"] == ["fork", "fork"]
     assert out["started"] == out["workers"]
     assert out["owned"] and out["same"]
     assert out["records"] == json.loads(json.dumps(threads_table))
+    assert out["repaired"] == out["records"] and out["resent"]
+    assert out["pools"] == ["fork", "spawn"]
 
 
 FORKED_LOCK = r"""
