@@ -478,7 +478,8 @@ def test_forked_workers_give_the_threads_table(threads_table, tmp_path):
     """In a fresh NumPy process (no other thread, no JAX), the default pool forks: every
     worker starts when the pool is made, holds the search's data (read-only, bit for bit) and
     the grid gives the threads' table bit for bit; when a forked worker dies, the pool made
-    again (spawned: the broken pool's threads still run then) gives the same table."""
+    again (forked, or spawned if the broken pool's threads still run then) gives the same
+    table."""
     import subprocess
     script = tmp_path / "forked.py"
     script.write_text(FORKED)
@@ -492,7 +493,7 @@ def test_forked_workers_give_the_threads_table(threads_table, tmp_path):
     assert out["owned"] and out["same"]
     assert out["records"] == json.loads(json.dumps(threads_table))
     assert out["repaired"] == out["records"] and out["resent"]
-    assert out["pools"] == ["fork", "spawn"]
+    assert "fork" in out["pools"] and set(out["pools"]) <= {"fork", "spawn"}
 
 
 FORKED_LOCK = r"""
