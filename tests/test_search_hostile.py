@@ -707,6 +707,45 @@ def _edited_script(tmp):
     assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr[-2000:]
 
 
+IN_A_POOL = """
+import multiprocessing, sys
+sys.path[:0] = [{root!r}, {tests!r}]
+
+
+def job(i):
+    import nnxp.search as search
+    from conftest import blobs
+    try:
+        search.grid({{"sizes": [6, 9, 3], "eta": [0.1, 1.0]}}, blobs(), blobs(60, seed=1),
+                    epochs=1, mini_batch_size=10)
+        return "ran"
+    except BaseException as exc:
+        return f"{{type(exc).__name__}}: {{exc}}"
+
+
+if __name__ == "__main__":
+    with multiprocessing.get_context(sys.argv[1]).Pool(1) as pool:
+        print(pool.map(job, [0])[0])
+"""
+
+
+@case("processes", "a search on the default executor called in a `multiprocessing.Pool` worker "
+      "(a daemonic process, which may not start processes), the pool forked or spawned",
+      "`ConfigError` before anything starts, saying why and naming executors that work there "
+      "(it was a bare `AssertionError` from multiprocessing with forked local workers, and a "
+      "`ConfigError` about a refused task plus leaked semaphores with spawned ones)")
+def _in_a_pool(tmp):
+    script = _script(tmp, "pool_job.py", IN_A_POOL)
+    for method in ("fork", "spawn"):
+        out = subprocess.run([sys.executable, str(script), method], env=_env(),
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.strip().startswith("ConfigError: nnxp.search.grid starts worker "
+                                             "processes, but it was called in a daemonic"), \
+            out.stdout
+        assert "leaked" not in out.stderr, out.stderr[-2000:]
+
+
 KILL_SCRIPT = """
 import sys
 from concurrent.futures import ThreadPoolExecutor

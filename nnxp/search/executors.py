@@ -8,7 +8,8 @@ or a Dask cluster.
                                    ``initializer`` of your own ProcessPoolExecutor); returns
                                    threadpoolctl's limits (``restore_original_limits()``)
     check_main_guard(what)         ConfigError when the local processes would re-run the
-                                   script that started the search (below)
+                                   script that started the search (below), or cannot start
+                                   (a daemonic process: a multiprocessing.Pool worker)
 
 ``executor``:
   None          local processes, one per core (``os.cpu_count()``), started with "spawn" (safe
@@ -178,7 +179,14 @@ def _guarded(node) -> bool:
 def check_main_guard(what) -> None:
     """Refuse a search that the local worker processes would start again (module docstring):
     called from a worker still importing the main module, or from a top-level statement of
-    the main script that is not under ``if __name__ == "__main__":``."""
+    the main script that is not under ``if __name__ == "__main__":``; and one called in a
+    daemonic process (a ``multiprocessing.Pool`` worker), which may not start processes."""
+    if multiprocessing.current_process().daemon:
+        raise ConfigError(f"{what} starts worker processes, but it was called in a daemonic "
+                          f"process (a multiprocessing.Pool worker), which Python does not "
+                          f"allow to have children; pass executor= a ThreadPoolExecutor or a "
+                          f"Dask client, or run the searches in a concurrent.futures."
+                          f"ProcessPoolExecutor, whose workers may start processes")
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         raise ConfigError(f"{what} was called while a worker process was importing the main "
                           f"script: the script starts a search when it is imported; "
