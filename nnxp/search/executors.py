@@ -15,7 +15,7 @@ or a Dask cluster.
   None          local processes, one per core (``os.cpu_count()``), started with "spawn" (safe
                 with JAX and PyTorch; a script needs the usual ``if __name__ == "__main__":``),
                 or with "fork" where a forked worker is known to be safe (start_method below:
-                it starts in milliseconds instead of the half second of importing nnxp again).
+                it starts without importing Python, the script and nnxp again).
                 Each process pins its BLAS and OpenMP threads to one (pin_threads: threadpoolctl
                 when installed, and the environment variables OMP_NUM_THREADS, ... for
                 libraries loaded later; for JAX, XLA's CPU threads) so that the processes do not
@@ -38,8 +38,9 @@ or a Dask cluster.
                 the search refuses that before starting a process (``check_main_guard``
                 reads the script's top-level statement that is running; a script edited
                 since it started, whose lines on disk are no longer the ones running, is not
-                judged), with a ConfigError naming the fix; and a search called while a worker is still importing its
-                main module refuses at once (``multiprocessing``'s bootstrapping flag).
+                judged), with a ConfigError naming the fix; and a search called while a
+                worker is still importing its main module refuses at once
+                (``multiprocessing``'s bootstrapping flag).
   a Dask ``distributed.Client``
                 its ``get_executor()``; the data is scattered to every worker once (Dask's
                 nanny starts workers with OMP_NUM_THREADS=1 and the like already).  A
@@ -209,7 +210,7 @@ def check_main_guard(what) -> None:
     except (OSError, SyntaxError, ValueError, TypeError):
         return
     if not _same_code(code, frame.f_code):
-        return  # the file was edited since the script started: its lines are not the ones running
+        return  # edited since the script started: its lines are not the ones running
     for node in tree.body:
         if node.lineno <= line <= (node.end_lineno or node.lineno):
             if _guarded(node) and any(n.lineno <= line <= (n.end_lineno or n.lineno)
@@ -223,10 +224,7 @@ def check_main_guard(what) -> None:
 
 def _same_code(a, b) -> bool:
     """Whether two module code objects have the same instructions on the same lines."""
-    try:
-        return a.co_code == b.co_code and list(a.co_lines()) == list(b.co_lines())
-    except AttributeError:  # Python 3.9: no co_lines
-        return a.co_code == b.co_code and a.co_lnotab == b.co_lnotab
+    return a.co_code == b.co_code and list(a.co_lines()) == list(b.co_lines())
 
 
 def _dask_client(executor):
