@@ -380,3 +380,15 @@ def test_optuna_refuses_a_trial_whose_epoch_has_too_few_mini_batches():
         search.optuna({"sizes": SIZES, "eta": (0.1, 1.0), "mini_batch_size": [30]}, TRAIN,
                       VALID, n_trials=2, batch=2, epochs=1, mini_batch_size=10,
                       monitor_every=8, executor=ThreadPoolExecutor(1))
+
+
+def test_the_data_fingerprint_of_results_files_is_unchanged():
+    """A results file records a BLAKE2b digest of the data, and a resume compares it: the
+    digest is that of the arrays' bytes in C order (the value of nnxp before it hashed in
+    place), whatever the arrays' memory order, so files saved earlier still resume."""
+    from nnxp.search.session import fingerprint
+    x, y = np.arange(12, dtype=np.float32).reshape(3, 4), np.array([0, 1, 2], np.int64)
+    f = fingerprint(((x, y), (np.asfortranarray(x), y)))
+    assert f == {"n_training": 3, "n_evaluation": 3, "training": "d1ae333e2e87b56b22e4b24f",
+                 "evaluation": "d1ae333e2e87b56b22e4b24f"}
+    assert fingerprint(((x[:0], y[:0]), (x, y)))["training"] == "b8e1dda3ac0aa3820ad2990b"
