@@ -225,6 +225,19 @@ def test_torch_refuses_a_cpu_device_that_does_not_exist(spec):
         assert be.device.type == "cpu"
 
 
+@pytest.mark.parametrize("name", ["numpy", "jax", "torch", "array_api_strict"])
+def test_a_device_kind_is_read_in_any_case_on_every_backend(name):
+    """"CPU" and "Cpu:0" are the CPU on every backend, as JAX and CuPy read them (split_device);
+    was: JAX took "CPU", NumPy, PyTorch and array-api-strict refused it."""
+    if name != "numpy":
+        optional(name)
+    cpu = backends.load(name, "cpu").device
+    for spec in ("CPU", "Cpu:0"):
+        assert backends.load(name, spec).device == cpu
+    with pytest.raises(nnxp.BackendError):
+        backends.load(name, "CPU:7")
+
+
 def test_jax_refuses_a_negative_device_index():
     optional("jax")
     with pytest.raises(nnxp.BackendError, match=r"an index >= 0.*'cpu:-1'"):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import BackendError
 from .base import Backend
+from .selection import split_device
 from .threads import blas_limits, threads_for
 
 __all__ = ["NumpyBackend", "load"]
@@ -58,7 +59,7 @@ def _limited(n):
 
 
 def load(device=None) -> NumpyBackend:
-    if device not in (None, "cpu", "cpu:0"):
+    if split_device(device, "cpu") != ("cpu", 0):  # "cpu", "CPU", "cpu:0", as JAX reads them
         raise BackendError(f"the numpy backend runs on the CPU only; got device {device!r}")
     import array_api_compat
     xp = (np if int(np.__version__.split(".")[0]) >= 2

@@ -74,7 +74,8 @@ def _first_max(xp, x, axis, index, keepdims):
 
 def load(device=None) -> StrictBackend:
     xp = import_library("array_api_strict")
-    name = "CPU_DEVICE" if device in (None, "cpu") else device
+    cpu = device is None or device.lower() in ("cpu", "cpu:0")  # any case, as JAX reads it
+    name = "CPU_DEVICE" if cpu else device
     known = xp.__array_namespace_info__().devices()
     try:
         dev = xp.Device(name)

@@ -9,7 +9,7 @@ import numpy as np
 from ..checks import clip
 from ..errors import BackendError
 from .base import Backend
-from .selection import import_library
+from .selection import import_library, split_device
 from .threads import threads_for
 
 __all__ = ["TorchBackend", "load"]
@@ -65,15 +65,17 @@ def _torch_threads(n):
 def load(device=None) -> TorchBackend:
     torch = import_library("torch")
     import array_api_compat.torch as xp
-    spec = device or "cpu"
-    kind, sep, rest = spec.partition(":")
-    spec = {"gpu": "cuda"}.get(kind, kind) + sep + rest
+    kind, index = split_device(device, "cpu")  # the kind in any case, as JAX reads it
+    kind = {"gpu": "cuda"}.get(kind, kind)
+    spec = f"{kind}:{index}" if device and ":" in device else kind
     try:
         dev = torch.device(spec)
         if dev.type not in ("cpu", "cuda", "mps", "xpu"):
             raise RuntimeError(f"device type {dev.type!r} holds no data nnxp can train on")
-        if dev.type == "cpu" and dev.index not in (None, 0):  # torch keeps its data on "cpu"
-            raise RuntimeError("torch has one CPU device, 'cpu' (or 'cpu:0')")
+        if dev.type == "cpu":  # torch keeps its data on "cpu", whatever index it was given
+            if dev.index not in (None, 0):
+                raise RuntimeError("torch has one CPU device, 'cpu' (or 'cpu:0')")
+            dev = torch.device("cpu")
         torch.empty(0, device=dev)
     except (RuntimeError, AssertionError) as exc:
         raise BackendError(f"torch cannot use device {spec!r}: {clip(exc)}") from None
