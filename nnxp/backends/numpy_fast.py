@@ -24,9 +24,10 @@ rmsprop, a user's) and L1 fall back to the generic step.  What changes against t
   * the update, w' = beta w + a^T delta with beta = 1 - eta lmbda/n and delta already scaled
     by -eta/m (a small array), is two passes over w and no gradient array: ``w *= beta``,
     then, for a layer of at least ``BIG`` weights, one BLAS ``gemm`` per member (SciPy's, beta
-    1) adding a^T delta into that member's w.  That is the same two roundings as gemm's own
-    beta (OpenBLAS scales C by beta first), and faster.  Smaller layers take one batched
-    NumPy update for all members (a matmul into a buffer, then the same two passes), where K
+    1) adding a^T delta into that member's w.  With OpenBLAS's Haswell kernels that is the
+    same two roundings as gemm's own beta (which scales C first), and faster; its AVX-512
+    kernels fold beta into the product: other bits (docs/speed.md).  Smaller layers take one
+    batched NumPy update for all members (a matmul into a buffer, then the same two passes), where K
     calls of gemm would cost more than their arithmetic.  ``step`` runs it on a copy of the
     parameters with buffers of its own (the step stays pure); ``step.overwriting()``'s step
     on the parameters themselves, so that an epoch copies the weights once instead of once
@@ -199,6 +200,7 @@ def _work(shape, params, eta, decay, x):
         forward.append((l, w, w_t, bias, column, product, z, kind, act))
         as_.append(z if kind else None)
         gradient = None  # a buffer for delta^T a in w's memory order, for the numpy update
+        targets = _targets(w, transposed) if update == "gemm" else None
         if update == "numpy":
             gradient = np.empty(lead + ((n_in, n_out) if transposed else (n_out, n_in)), dtype)
             gradient = gradient.swapaxes(-1, -2) if transposed else gradient
@@ -210,7 +212,7 @@ def _work(shape, params, eta, decay, x):
             g = g_store.swapaxes(-1, -2) if g_column else g_store
             below = products[l - 1] if kinds[l - 1] else None
         backward.append((l, w, w_t, b, g_store, g, g_column, below,
-                         np.empty(lead + (n_out,), dtype), gradient, transposed,
+                         np.empty(lead + (n_out,), dtype), gradient, targets, transposed,
                          kinds[l - 1] if l else None, shape.activations[l - 1] if l else None))
     backward.reverse()
     delta_last = np.empty(lead + (m, params[-1][0].shape[-2]), dtype)
@@ -238,8 +240,8 @@ def _work(shape, params, eta, decay, x):
         else:
             delta = cost.delta(zs[last], a, y, activation_last)
         delta *= scale
-        for (l, w, w_t, b, g_store, g, g_column, below, summed, gradient, transposed, kind,
-             act) in backward:
+        for (l, w, w_t, b, g_store, g, g_column, below, summed, gradient, targets, transposed,
+             kind, act) in backward:
             if g_column:  # with w before its update
                 matmul(w_t, delta.swapaxes(-1, -2), g_store)  # g^T = w^T delta^T
             elif l:
@@ -247,7 +249,7 @@ def _work(shape, params, eta, decay, x):
             b += matmul(row, delta, summed)  # the sum over the rows (BP3)
             a = as_[l]
             if gradient is None:
-                _update_members(gemm, w, a, delta, beta, transposed)
+                _update_members(gemm, w, targets, a, delta, beta, transposed)
             else:  # w <- beta w + delta^T a, all members at once (two roundings, as gemm's)
                 if transposed:
                     matmul(a.swapaxes(-1, -2), delta, gradient.swapaxes(-1, -2))
@@ -277,26 +279,35 @@ def _owned(w, transposed):
     return np.array(w, order="C")
 
 
-def _update_members(gemm, w, a, delta, beta, transposed):
+def _targets(w, transposed) -> list:
+    """The Fortran-contiguous matrices gemm writes for each member of w (..., n_out, n_in):
+    w^T for a C-order w, w itself for a ``transposed`` (Fortran-order) one.  Views of the
+    parameters, which a step overwrites in place: made once per set of buffers."""
+    c = w if transposed else w.swapaxes(-1, -2)
+    return [c] if c.ndim == 2 else list(c)
+
+
+def _update_members(gemm, w, targets, a, delta, beta, transposed):
     """w <- beta w + delta^T a, in place: ``w *= beta`` (all members at once), then one BLAS
     ``gemm`` per member adding its product into its w (gemm's beta 1: the same two roundings
-    as gemm's own beta, which scales C first, and as the NumPy update).
+    as the NumPy update).
     ``gemm(alpha, A, B, beta, C, trans_a, trans_b, overwrite_c)`` computes alpha op(A) op(B) +
-    beta C into C itself where C is Fortran-contiguous: w^T for a C-order w, w itself for a
-    ``transposed`` (Fortran-order) one.  Every member's operands have the same layout, so the
-    calls (and their flags) are those of a network alone."""
+    beta C into C itself where C is Fortran-contiguous: ``targets`` (_targets), w^T for a
+    C-order w, w itself for a ``transposed`` (Fortran-order) one.  Every member's operands
+    have the same layout, so the calls (and their flags) are those of a network alone; an
+    operand without a member axis (the mini-batch's inputs) is every member's."""
     w *= beta
     if transposed:  # w = delta^T a + w
-        c, p, q = w, delta.swapaxes(-1, -2), a
+        p, q = delta.swapaxes(-1, -2), a
     else:           # w^T = a^T delta + w^T
-        c, p, q = w.swapaxes(-1, -2), a.swapaxes(-1, -2), delta
+        p, q = a.swapaxes(-1, -2), delta
     (p, trans_p), (q, trans_q) = _fortran(p), _fortran(q)
-    if c.ndim == 2:
-        _gemm_into(gemm, c, p, q, trans_p, trans_q)
-        return
-    for k in range(c.shape[0]):
-        _gemm_into(gemm, c[k], p if p.ndim == 2 else p[k], q if q.ndim == 2 else q[k],
-                   trans_p, trans_q)
+    ps = [p] * len(targets) if p.ndim == 2 else p
+    qs = [q] * len(targets) if q.ndim == 2 else q
+    for c, p, q in zip(targets, ps, qs):  # c <- op(p) op(q) + c, in place
+        out = gemm(1.0, p, q, 1.0, c, trans_p, trans_q, 1)
+        if out is not c:  # pragma: no cover - a layout SciPy had to copy: write it back
+            c[...] = out
 
 
 def _fortran(p):
@@ -306,10 +317,3 @@ def _fortran(p):
     if matrix.flags.f_contiguous or not matrix.T.flags.f_contiguous:
         return p, 0
     return p.swapaxes(-1, -2), 1
-
-
-def _gemm_into(gemm, c, p, q, trans_p, trans_q):
-    """c <- op(p) op(q) + c, in place (c Fortran-contiguous, so SciPy does not copy it)."""
-    out = gemm(1.0, p, q, 1.0, c, trans_p, trans_q, 1)
-    if out is not c:  # pragma: no cover - a layout SciPy had to copy: write the result back
-        c[...] = out
