@@ -1,9 +1,9 @@
 """The learning-rate threshold finder: the book's procedure for choosing eta (chapter 3).
 
     find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=None,
-                       start=0.01, mode="book", budget_batches=None, n_train=10000,
+                       start=None, mode="book", budget_batches=None, n_train=10000,
                        checks=None, refine_steps=3, tolerance=0.02, seed=0, optimizer="sgd",
-                       momentum=0.0, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult
+                       momentum=None, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult
     LRResult(threshold, recommended, trials, mode, seconds, rule)
     EtaTrial(eta, costs, decreases, verdict) costs[0] is the cost before training
     judge(costs, tolerance) -> verdict       "decreases", "slow", "flat", "oscillates",
@@ -48,7 +48,9 @@ SNAPSHOTS = 4 measurements spread over its segment, the cost smoothed over many 
                onto a plateau, or oscillates at a high level)
     decreases  none of these
 
-Start at eta = ``start``; unless its cost rises, oscillates, diverges or ends worse, try 10x,
+Start at eta = ``start`` (default 0.01, or the nearer of ``eta_min`` and ``eta_max`` when
+0.01 lies outside them; a ``start`` given outside them is tried, then the search goes the
+other way); unless its cost rises, oscillates, diverges or ends worse, try 10x,
 100x, ... until one does (going past slow starts and plateaus, which larger steps may leave);
 otherwise try 1/10, 1/100, ... until the cost decreases.  Then refine between the largest
 decreasing eta and the next larger one tried by ``refine_steps`` geometric bisections.  The
@@ -86,7 +88,7 @@ from . import checks as _checks
 from .core import apply
 from .data import Dataset
 from .masks import stream_for
-from .errors import ConfigError
+from .errors import ConfigError, InputTypeError
 from .network import Network
 from .optimizers import set_hyper
 from .plan import make_plan, transform_for
@@ -94,6 +96,7 @@ from .plan import make_plan, transform_for
 __all__ = ["find_learning_rate", "LRResult", "EtaTrial", "judge", "book_search",
            "sweep_search"]
 
+DEFAULT_START = 0.01  # book mode's first eta, within [eta_min, eta_max]
 COST_PROBE = 2000   # examples of the subset the cost is measured on
 MIN_BATCHES = 200   # the default budget's floor, in mini-batches
 FLAT = 1e-3         # a smoothed cost that moves less than this (relative), or less than its
@@ -149,30 +152,37 @@ class LRResult:
 
 
 def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=None,
-                       start=0.01, mode="book", budget_batches=None, n_train=10000,
+                       start=None, mode="book", budget_batches=None, n_train=10000,
                        checks=None, refine_steps=3, tolerance=0.02, seed=0, optimizer="sgd",
-                       momentum=0.0, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult:
+                       momentum=None, eta_min=1e-4, eta_max=1e2, progress=False) -> LRResult:
     """Find the threshold eta at which the training cost starts to decrease (module doc).
 
     >>> result = nnxp.find_learning_rate(net, (X, y), lmbda=5.0)     # doctest: +SKIP
     >>> result.threshold, result.recommended                          # doctest: +SKIP
     """
     began = time.perf_counter()
-    for name, v in dict(mini_batch_size=mini_batch_size, n_train=n_train, start=start,
-                        eta_min=eta_min, eta_max=eta_max).items():
-        _checks.number(name, v, integer=name in ("mini_batch_size", "n_train"))
-    _checks.optional_int("budget_batches", budget_batches)
-    for name, v in dict(refine_steps=refine_steps, lmbda=lmbda, tolerance=tolerance,
-                        momentum=momentum).items():
-        _checks.number(name, v, strict=False, integer=name == "refine_steps")
-    if n is not None:
-        _checks.number("n", n)   # the full training set's size: decay eta lmbda / n per step
-    _checks.seed(seed)
+    mini_batch_size, n_train = (_checks.number(name, v, integer=True) for name, v in (
+        ("mini_batch_size", mini_batch_size), ("n_train", n_train)))
+    eta_min, eta_max = (_checks.number(name, v) for name, v in (
+        ("eta_min", eta_min), ("eta_max", eta_max)))
+    start = min(max(DEFAULT_START, eta_min), eta_max) if start is None else \
+        _checks.number("start", start)
+    budget_batches = _checks.optional_int("budget_batches", budget_batches)
+    refine_steps = _checks.number("refine_steps", refine_steps, strict=False, integer=True)
+    lmbda, tolerance = (_checks.number(name, v, strict=False) for name, v in (
+        ("lmbda", lmbda), ("tolerance", tolerance)))
+    if momentum is not None:  # None: the optimizer's own (0.9 for "momentum"), as in SGD
+        momentum = _checks.number("momentum", momentum, strict=False)
+    if n is not None:  # the full training set's size: decay eta lmbda / n per step
+        n = _checks.number("n", n)
+    seed = _checks.seed(seed)
     _checks.flag("progress", progress)
     if not isinstance(mode, str) or mode not in ("book", "sweep"):
         raise ConfigError(f"mode must be 'book' or 'sweep', got {_checks.show(mode)}")
-    if eta_min >= eta_max:
-        raise ConfigError(f"need eta_min < eta_max; got eta_min={eta_min}, eta_max={eta_max}")
+    if eta_min >= eta_max or not math.isfinite(eta_max / eta_min):
+        raise ConfigError(f"need eta_min < eta_max, with a finite ratio eta_max / eta_min (the "
+                          f"sweep's etas are geometric); got eta_min={eta_min}, "
+                          f"eta_max={eta_max}")
     if checks is None:
         checks = 10 if mode == "book" else 4 * round(math.log10(eta_max / eta_min)) + 1
     _checks.number("checks", checks, integer=True)
@@ -184,10 +194,11 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
     if isinstance(net, type):
         raise ConfigError(f"net must be a Network or a function returning one, got the class "
                           f"{net.__name__} (make the network first: net=nnxp.Network(...))")
-    base = net() if callable(net) and not isinstance(net, Network) else net
+    base = _call(net) if callable(net) and not isinstance(net, Network) else net
     if not isinstance(base, Network):
         raise ConfigError(f"net must be a Network or a function returning one, got "
                           f"{_checks.show(base)}")
+    base._check_parameters("find_learning_rate")  # NaN costs would be blamed on every eta
     runner = Runner(base, training_data, mini_batch_size, lmbda, n, n_train, checks,
                      budget_batches, seed, optimizer, momentum)
     budget = runner.budget
@@ -207,6 +218,22 @@ def find_learning_rate(net, training_data, *, mini_batch_size=10, lmbda=0.0, n=N
                 f"before it first climbed more than {tolerance:g} above it")
     return LRResult(threshold, None if threshold is None else threshold / 2, trials, mode,
                     time.perf_counter() - began, rule)
+
+
+def _call(factory):
+    """The network a factory of no arguments makes; one that needs arguments is an
+    InputTypeError (its TypeError otherwise came from deep inside)."""
+    import inspect
+    try:
+        inspect.signature(factory).bind()
+    except TypeError as exc:
+        raise InputTypeError(f"net is called with no arguments to make a fresh Network, but "
+                             f"{_checks.show(factory)} needs some ({exc}); pass a Network, or "
+                             f"a function of no arguments (e.g. lambda: nnxp.Network(sizes))"
+                             ) from None
+    except ValueError:  # no signature to read (some builtins): call it and see
+        pass
+    return factory()
 
 
 class Runner:
@@ -239,7 +266,7 @@ class Runner:
         self.orders = [self._order(n_sub) for _ in range(checks)]
         self.net, self.checks = net, checks
         self.lmbda, self.n = float(lmbda), float(n_full)
-        plan, opt = make_plan(1, self.m, 1.0, lmbda=self.lmbda, momentum=momentum or None,
+        plan, opt = make_plan(1, self.m, 1.0, lmbda=self.lmbda, momentum=momentum,
                               optimizer=None if optimizer == "sgd" else optimizer,
                               shuffle=False)
         self.transform = transform_for(plan, opt, self.n)  # decay lmbda / n, as in training
@@ -333,7 +360,11 @@ def _end(values) -> float:
 
 
 def judge(costs, tolerance=0.02) -> str:
-    """The verdict on a trial's costs (costs[0] before training): see the module doc."""
+    """The verdict on a trial's costs (costs[0] before training, then at least one check):
+    see the module doc."""
+    if isinstance(costs, (str, bytes)) or not hasattr(costs, "__len__") or len(costs) < 2:
+        raise ConfigError(f"costs must be a list of the cost before training and after each "
+                          f"check (at least two numbers), got {_checks.show(costs)}")
     if not all(math.isfinite(c) for c in costs):
         return "diverges"
     start, c = costs[0], costs[1:]

@@ -233,3 +233,66 @@ def test_book_mode_refuses_too_few_checks_to_ever_decrease(checks):
         with pytest.raises(nnxp.ConfigError, match="needs checks >= 4"):
             find_learning_rate(nnxp.Network([6, 8, 3], seed=0), _synthetic(40),
                                budget_batches=8, checks=checks)
+
+
+# -- hostile arguments (stop 30's sweep; each failed before its fix) ----------------------------
+
+_R = np.random.default_rng(0)
+_X, _Y = _R.random((60, 6)), _R.integers(0, 3, 60)
+_KW = dict(budget_batches=40, n_train=60)
+
+
+def test_momentum_zero_is_the_mu_given_and_none_the_optimizers_default():
+    """optimizer="momentum" with momentum=0.0 runs mu = 0, as SGD does (was: 0.9, the falsy 0
+    replaced by the default); without momentum=, mu is the optimizer's default 0.9."""
+    def threshold(**kw):
+        return find_learning_rate(nnxp.Network([6, 5, 3], seed=0), (_X, _Y), **_KW,
+                                  **kw).threshold
+    plain, zero = threshold(), threshold(optimizer="momentum", momentum=0.0)
+    default, given = threshold(optimizer="momentum"), threshold(optimizer="momentum",
+                                                                momentum=0.9)
+    assert zero == plain and default == given != plain
+
+
+@pytest.mark.parametrize("kw", [dict(mode="sweep", eta_max=1e308),
+                                dict(mode="sweep", eta_min=1e-300, eta_max=1e300)])
+def test_a_sweep_without_a_finite_ratio_of_bounds_is_refused(kw):
+    # was: OverflowError, or (with checks=) trials at eta inf
+    with pytest.raises(nnxp.ConfigError, match="finite ratio"):
+        find_learning_rate(nnxp.Network([6, 5, 3], seed=0), (_X, _Y), **_KW, **kw)
+
+
+def test_the_default_start_lies_within_eta_min_and_eta_max():
+    """With eta_max=1e-3 the book's search starts at 1e-3, not at 0.01 (was: one trial at 0.01,
+    above the bound, taken as the threshold); a start given is tried as given."""
+    def run(**kw):
+        return find_learning_rate(nnxp.Network([6, 5, 3], seed=0), (_X, _Y), **_KW, **kw)
+    capped = run(eta_max=1e-3)
+    assert capped.trials[0].eta == 1e-3 and capped.threshold <= 1e-3
+    assert run(eta_min=1.0, eta_max=5.0).trials[0].eta == 1.0
+    assert run().trials[0].eta == 0.01 and run(start=3.0).trials[0].eta == 3.0
+
+
+def test_numpy_integer_seeds_are_taken():
+    # was: TypeError from random.Random
+    results = [find_learning_rate(nnxp.Network([6, 5, 3], seed=0), (_X, _Y), seed=s,
+                                  **_KW).threshold for s in (3, np.int64(3), np.uint8(3))]
+    assert results[0] == results[1] == results[2]
+
+
+def test_a_factory_that_needs_arguments_and_a_diverged_network_are_refused_clearly():
+    # was: a TypeError from the call; "none found" with every eta judged to diverge
+    with pytest.raises(nnxp.InputTypeError, match="called with no arguments"):
+        find_learning_rate(lambda sizes: nnxp.Network(sizes), (_X, _Y), **_KW)
+    net = nnxp.Network([6, 5, 3], seed=0)
+    with np.errstate(all="ignore"):
+        net.SGD((_X, _Y), 1, 10, 1e25, on_divergence="continue")
+    with pytest.raises(nnxp.DataError, match="find_learning_rate: the network's parameters "
+                                             "are not finite"):
+        find_learning_rate(net, (_X, _Y), **_KW)
+
+
+@pytest.mark.parametrize("costs", [[1.0], [], "ab", None])
+def test_judge_refuses_fewer_than_two_costs(costs):
+    with pytest.raises(nnxp.ConfigError, match="at least two numbers"):  # was: IndexError
+        judge(costs)
