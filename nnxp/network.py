@@ -407,16 +407,18 @@ class Network(Resumable):
         callbacks = checks.callables("callbacks", callbacks, "callback(record, net)")
         progress = checks.flag("progress", progress)
         from .diagnostics import HealthMonitor
-        if not (health is None or isinstance(health, (bool, HealthMonitor))):
-            raise InputTypeError(f"health must be True, False (or None) or a nnxp.diagnostics."
-                                 f"HealthMonitor, got {checks.show(health)}")
+        if not (health is None or isinstance(health, HealthMonitor)):
+            try:  # a flag: True, False, 0, 1, np.True_
+                health = checks.flag("health", health)
+            except ConfigError:
+                raise InputTypeError(f"health must be True, False (or None) or a nnxp."
+                                     f"diagnostics.HealthMonitor, got {checks.show(health)}"
+                                     ) from None
         if health:
-            monitor = health if isinstance(health, HealthMonitor) else HealthMonitor()
-            monitor.bind(train_set, lmbda=plan.lmbda)
-            callbacks.append(monitor)
-        for callback in callbacks:   # a monitor among the callbacks: a probe if it has none,
-            if isinstance(callback, HealthMonitor):   # and lmbda unless it was given one
-                callback.bind(train_set, lmbda=callback.lmbda or plan.lmbda)
+            callbacks.append(health if isinstance(health, HealthMonitor) else HealthMonitor())
+        for callback in callbacks:   # every monitor: this run's data (unless it was given a
+            if isinstance(callback, HealthMonitor):   # probe) and lmbda (unless given one)
+                callback.bind(train_set, lmbda=plan.lmbda, net=self)
 
         def hold(backend, params, opt_state):
             if leave:

@@ -2,7 +2,7 @@
 
     monitor = HealthMonitor(probe=None, every=1, thresholds=None, warn=True, *, lmbda=0.0,
                             n=None)
-    monitor.bind(training_data, *, lmbda=None, n=None) -> monitor   (SGD calls it)
+    monitor.bind(training_data, *, lmbda=None, n=None, net=None) -> monitor   (SGD calls it)
     monitor(record, net) -> None                                    (after each epoch)
 
 Each check puts ``record["health"]`` (the compact report), keeps the Report in
@@ -14,14 +14,15 @@ after confirming it on diagnose's default probe (a check runs on a smaller one).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 import sys
 import warnings
 from pathlib import Path
 
-from ..checks import flag, number
+from ..checks import flag, number, show
 from ..data import Dataset
-from ..errors import ConfigError
+from ..errors import ConfigError, InputTypeError
 from .diagnosis import diagnose, take_probe
 from .thresholds import Thresholds
 
@@ -70,23 +71,40 @@ class HealthMonitor:
         warn = flag("warn", warn)   # a string such as "no" is not a truth value
         lmbda = number("lmbda", lmbda, strict=False)   # refused now, not mid-training
         n = None if n is None else number("n", n)
+        if isinstance(probe, (str, bytes, numbers.Number)):
+            raise InputTypeError(f"probe must be None or data (X, y) as SGD takes it, got "
+                                 f"{show(probe)}")
         self.every, self.warn, self.lmbda, self.n = every, warn, lmbda, n
+        self._given = {"probe": probe, "lmbda": lmbda, "n": n}  # what the caller chose
         self.reports, self.records, self.warned = [], [], set()
         self._source, self._probe, self._calls = probe, None, 0
         self._data = self._confirm = None
 
-    def bind(self, training_data, *, lmbda=None, n=None) -> "HealthMonitor":
+    def bind(self, training_data, *, lmbda=None, n=None, net=None) -> "HealthMonitor":
         """Use ``training_data`` (a prepared Dataset or raw data) for the probe unless one was
-        given; called by training before the first epoch."""
-        if self._source is None:
-            self._source, self._probe = training_data, None
-        if isinstance(training_data, Dataset) and n is None and self.n is None:
+        given, and the run's ``lmbda`` and ``n`` unless given to the constructor; called by
+        training before the first epoch, for every run (a monitor used again takes the new
+        run's data and weight decay).  With ``net``, the probe is prepared for it now, so that
+        a probe that does not fit the network is refused before anything trains."""
+        given = self._given
+        self._source = training_data if given["probe"] is None else given["probe"]
+        self._probe = self._data = self._confirm = None  # prepared again, for this run's net
+        if isinstance(training_data, Dataset) and n is None:
             n = training_data.n
-        self.lmbda = self.lmbda if lmbda is None else lmbda
-        self.n = self.n if n is None else n
+        self.lmbda = given["lmbda"] or (0.0 if lmbda is None else lmbda)
+        self.n = given["n"] if given["n"] is not None else n
+        if net is not None:
+            self._probe_for(net)
         return self
 
     def __call__(self, record, net):
+        if not isinstance(record, dict):
+            raise InputTypeError(f"a HealthMonitor is called as monitor(record, net) with the "
+                                 f"epoch's record (a dict, as SGD passes it), got "
+                                 f"{show(record)}")
+        if not hasattr(net, "backend") or not hasattr(net, "prepare"):
+            raise InputTypeError(f"a HealthMonitor is called as monitor(record, net) with the "
+                                 f"network being trained, got {show(net)}")
         self._calls += 1
         self.records.append(record)
         if (self._calls - 1) % self.every:

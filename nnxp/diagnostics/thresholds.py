@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 
 from ..checks import show
 from ..errors import ConfigError
 
 __all__ = ["Thresholds"]
+
+INTEGERS = ("probe_size", "conclusive_probe", "window", "min_rises", "min_updates")  # counts
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,13 @@ class Thresholds:
     def __post_init__(self):
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v < math.inf:
                 raise ConfigError(f"threshold {f.name} must be a positive finite number, got "
                                   f"{show(v)}")
-        for name in ("probe_size", "conclusive_probe", "window", "min_rises", "min_updates"):
-            if getattr(self, name) != int(getattr(self, name)):
-                raise ConfigError(f"threshold {name} must be an integer, got "
-                                  f"{getattr(self, name)!r}")
+            if f.name in INTEGERS and v != int(v):
+                raise ConfigError(f"threshold {f.name} must be an integer, got {v!r}")
+            # stored as Python numbers (4.0 -> 4 for a count, np.float32 -> float): a count is
+            # a slice bound and a probe size, and every value goes into JSON reports
+            object.__setattr__(self, f.name, int(v) if f.name in INTEGERS else float(v))
         if self.window < 4:
             raise ConfigError(f"window must be at least 4 epochs, got {self.window!r}")

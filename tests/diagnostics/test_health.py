@@ -47,7 +47,7 @@ def test_health_monitor_every_k_and_bind():
         monitor = HealthMonitor(every=2, warn=False)
         with pytest.raises(nnxp.ConfigError, match="probe"):
             monitor({"epoch": 0, "eta": 0.5}, net)
-        monitor = HealthMonitor(every=2, warn=False).bind(net.prepare(data), lmbda=5.0)
+        monitor = HealthMonitor(every=2, warn=False, lmbda=5.0).bind(net.prepare(data))
         history = net.SGD(data, 4, 10, 0.5, callbacks=[monitor])
         assert ["health" in r for r in history.records] == [True, False, True, False]
         assert monitor.n == 600 and monitor.reports[-1].summary["lmbda"] == 5.0
@@ -81,7 +81,7 @@ def test_health_warning_points_at_the_users_sgd_call_and_is_one_line():
     assert "Advice: re-initialize with He weights" in text
 
 
-@pytest.mark.parametrize("bad", ["yes", 1, 0.5, [True]])
+@pytest.mark.parametrize("bad", ["yes", 2, 0.5, [True]])
 def test_health_takes_a_flag_or_a_monitor_only(bad):
     """A value that is neither (a string, a number) was taken as true and trained with the
     default monitor: refused before training, naming what health takes."""
@@ -124,3 +124,70 @@ def test_a_population_refuses_a_health_monitor_before_training():
             pop.SGD(problem_data(), 1, 10, 0.1, callbacks=[HealthMonitor(probe=problem_data())])
         for a, b in zip(before, host_params(pop[0])[0]):
             np.testing.assert_array_equal(a, b)   # not trained
+
+
+# -- a monitor used again, and hostile arguments (stop 30's sweep; each failed before its fix) --
+
+_R = np.random.default_rng(0)
+_X, _Y = _R.random((60, 6)), _R.integers(0, 3, 60)
+
+
+def _headline(history):
+    return history.records[-1]["health"]["headline"]
+
+
+def test_a_monitor_used_again_takes_the_new_runs_lmbda_and_data():
+    """A HealthMonitor given to a second SGD diagnoses that run: its weight decay (was: the
+    first run's lmbda=100 kept, 'weight_decay_too_strong' reported for lmbda=0) and its
+    training data (was: the first run's probe, so 0..255 inputs went unflagged)."""
+    m = HealthMonitor(warn=False)
+    nnxp.Network([6, 5, 3], seed=0).SGD((_X, _Y), 1, 10, 0.5, lmbda=100.0, callbacks=[m])
+    h = nnxp.Network([6, 5, 3], seed=0).SGD((_X, _Y), 1, 10, 0.5, lmbda=0.0, callbacks=[m])
+    assert m.lmbda == 0.0 and "weight_decay_too_strong" not in _headline(h)
+    m2, net = HealthMonitor(warn=False), nnxp.Network([6, 5, 3], seed=0)
+    net.SGD((_X, _Y), 1, 10, 0.5, health=m2)
+    assert "inputs_not_scaled" in _headline(net.SGD((_X * 255, _Y), 1, 10, 0.5, health=m2))
+    given = HealthMonitor(lmbda=3.0, warn=False)  # a constructor's lmbda is kept
+    nnxp.Network([6, 5, 3], seed=0).SGD((_X, _Y), 1, 10, 0.5, lmbda=0.0, callbacks=[given])
+    assert given.lmbda == 3.0
+
+
+def test_a_probe_that_does_not_fit_is_refused_before_the_first_epoch(tmp_path):
+    path = tmp_path / "net.json"
+    net = nnxp.Network([6, 5, 3], seed=0)
+    before = [np.array(w) for w in net.weights]
+    bad = HealthMonitor(probe=(np.ones((10, 7)), np.zeros(10, int)))
+    with pytest.raises(nnxp.DataError, match="probe: X has 7 features"):
+        net.SGD((_X, _Y), 3, 10, 0.5, checkpoint=path, health=bad)
+    assert not path.exists()  # was: an epoch trained, then the error, and no checkpoint
+    assert all((np.asarray(w) == b).all() for w, b in zip(net.weights, before))
+    for probe in ("abc", 5):
+        with pytest.raises(nnxp.InputTypeError, match="probe must be None or data"):
+            HealthMonitor(probe=probe)
+
+
+def test_a_monitor_called_directly_with_bad_arguments_says_how_it_is_called():
+    m, net = HealthMonitor(probe=(_X, _Y)), nnxp.Network([6, 5, 3], seed=0)
+    with pytest.raises(nnxp.InputTypeError, match="record .a dict"):  # was: AttributeError
+        m(None, net)
+    with pytest.raises(nnxp.InputTypeError, match="the network being trained"):
+        m({"epoch": 0}, None)
+
+
+@pytest.mark.parametrize("health", [np.True_, 1, np.array(True)])
+def test_health_takes_any_flag(health):
+    h = nnxp.Network([6, 5, 3], seed=0).SGD((_X, _Y), 1, 10, 0.5, health=health)
+    assert "health" in h.records[-1]  # was: InputTypeError for np.True_ and 1
+
+
+def test_thresholds_store_python_numbers_and_take_integral_floats():
+    t = nnxp.diagnostics.Thresholds(window=np.int64(5), probe_size=100.0,
+                                    max_decay=np.float32(1e-3))
+    assert (t.window, t.probe_size) == (5, 100) and type(t.window) is int
+    assert type(t.max_decay) is float
+    with pytest.raises(nnxp.ConfigError, match="window must be an integer"):
+        nnxp.diagnostics.Thresholds(window=4.5)
+    # was: a bare TypeError (slice indices) from the history checks, in diagnose and mid-training
+    report = nnxp.diagnose(nnxp.Network([6, 5, 3], seed=0), (_X, _Y),
+                           thresholds={"window": 4.0})
+    assert isinstance(report.headline(), str)
