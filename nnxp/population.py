@@ -44,8 +44,8 @@ the class of the lowest-numbered member among the tied ones (the book's conv.py 
 Member k equals ``Network(sizes, seed=seeds[k], ...)`` trained alone with the same shuffle seed
 and its own hyper-parameters: its initial weights come from the same draws, and its arithmetic
 is the same (bit for bit on NumPy; tests/test_population.py).  With dropout each member draws
-its masks from its own seed's stream (masks.mask_seed(seeds[k]), fresh at each SGD call, as
-the shuffling stream is), exactly the masks that network alone draws in its first SGD call.
+its masks from its own seed's stream (masks.mask_seed(seeds[k])), exactly the masks that
+network alone draws; both streams go on from one SGD call to the next, as a Network's do.
 
 ``callback(records, pop)`` gets the epoch's K records (None for a stopped member) and returns
 which members to stop: None or False (none), True (every member), a list of member indices in
@@ -91,6 +91,7 @@ from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
 from .io import POPULATION, VERSION
 from .layers.base import describe, layer_config
+from .masks import mask_seed
 from .plan import check_batches, make_plan
 from .train import Resumable, fit
 
@@ -144,8 +145,16 @@ class Population(Resumable):
                                     self.dtype)
                    for s in self.seeds]
         self.params = core.to_device(self.backend, core.stack_params(members), self.dtype)
-        self._shuffle_seed = np.random.SeedSequence(self.seeds[0]).spawn(2)[1]
+        self._new_streams()
         self.histories = self.optimizer_state = self.checkpoint = self.source = None
+
+    def _new_streams(self) -> None:
+        """The shuffling stream (the first member's, as ``Network(seed=seeds[0])`` has it) and
+        each member's dropout stream, fresh from the seeds; every SGD call draws on from
+        where the last one left them, as a Network's own streams do."""
+        self.shuffle_rng = np.random.default_rng(
+            np.random.SeedSequence(self.seeds[0]).spawn(2)[1])
+        self.mask_rngs = [np.random.default_rng(mask_seed(s)) for s in self.seeds]
 
     def __len__(self) -> int:
         return len(self.seeds)
@@ -175,12 +184,18 @@ class Population(Resumable):
                       seed=self.seeds[k], dtype=self.dtype, backend=home,
                       weight_init=self.weight_init if dense else None,
                       bias_init=self.bias_init if dense else None)
-        params = tuple(tuple(a[k, ...] for a in layer) for layer in self.params)
+        xp = self.backend.xp  # a copy: the network is its own, not a view into the population
+        params = tuple(tuple(xp.asarray(a[k, ...], copy=True) for a in layer)
+                       for layer in self.params)
         net.params = params if home is self.backend else \
             core.to_device(home, core.to_host(self.backend, params), self.dtype)
         if self.histories is not None:
             net.history = self.histories[k]
         return net
+
+    def __iter__(self):
+        """The members, pop[0] to pop[K - 1] (each a Network of its own)."""
+        return (self[k] for k in range(len(self)))
 
     def best(self, metric="evaluation_accuracy") -> Network:
         """The member whose history has the best value of ``metric`` (the highest accuracy,
@@ -370,7 +385,7 @@ class Population(Resumable):
 
         fit(self.spec, self.params, plan, optimizer, train_set, eval_set, backend=self.backend,
             dtype=self.dtype, members=k, resume=resume, histories=histories,
-            stream=np.random.default_rng(self._shuffle_seed), devices=devices, hold=hold,
+            stream=self.shuffle_rng, masks=self.mask_rngs, devices=devices, hold=hold,
             after_epoch=after_epoch, progress=report if progress else None,
             checkpoint=checkpoint, seed=self.seeds)
 
@@ -386,6 +401,9 @@ class Population(Resumable):
 
     def __setstate__(self, state):
         self.__dict__.update(unpickled_state(state))
+        if "shuffle_rng" not in self.__dict__:  # pickled by an nnxp before the streams
+            self.__dict__.pop("_shuffle_seed", None)
+            self._new_streams()
 
     def __repr__(self) -> str:
         shape = self.sizes if self.layers is None else \
@@ -460,7 +478,7 @@ def load_population(path, *, dtype=None, max_bytes=MAX_FILE_BYTES) -> Population
     host = [f.params if f.layers is not None else tuple(zip(f.weights, f.biases))
             for f in fields]
     pop.params = core.to_device(backend, core.stack_params(host), pop.dtype)
-    pop._shuffle_seed = np.random.SeedSequence(pop.seeds[0]).spawn(2)[1]
+    pop._new_streams()
     pop.histories = pop.optimizer_state = pop.checkpoint = None
     pop.source = where
     if d.get("checkpoint") is not None:

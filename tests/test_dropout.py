@@ -395,3 +395,22 @@ def test_a_dropout_net_trains_on_a_non_default_device():
         net = dropout_net()
         net.SGD((X, y), 1, 10, 0.3)
         assert all(a.device == strict.Device("device1") for layer in net.params for a in layer)
+
+
+def test_a_population_trained_in_several_calls_equals_the_network_alone(backend):
+    """Three one-epoch SGD calls: member k equals Network(seed=k) given the same three calls,
+    shuffle=True (the first member's stream) and dropout (each member's own): both streams go
+    on from call to call (were fresh at each call: the same 'shuffled' order and the same masks
+    every epoch, and member 0 left the network alone after the first call)."""
+    X, y = data(30)
+    pop = nnxp.Population(entries(), seeds=[0, 1], cost=nnxp.LogLikelihoodCost,
+                          dtype="float64")
+    alone = nnxp.Network(entries(), cost=nnxp.LogLikelihoodCost, seed=0, dtype="float64")
+    for _ in range(3):
+        pop.SGD((X, y), 1, 10, 0.2, lmbda=0.5)
+        alone.SGD((X, y), 1, 10, 0.2, lmbda=0.5)
+    for a, b in zip(params_numpy(pop[0]), params_numpy(alone)):
+        if backend.name == "torch":  # its batched matmul (bmm) rounds in another order
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+        else:
+            np.testing.assert_array_equal(a, b)

@@ -356,3 +356,15 @@ def test_callbacks_of_any_form_that_takes_two_arguments_run():
     nnxp.Population(SIZES, seeds=[0, 1]).SGD(_data(), 1, 10, 0.5,
                                              callbacks=[Watcher(), flexible, print])
     assert seen == ["object", 2]
+
+
+def test_members_are_iterable_copies():
+    """``for net in pop`` yields the K members (was: a ConfigError after the last, from
+    __getitem__); ``pop[k]`` is a network of its own (was: a view, so writing its weights in
+    place changed the population)."""
+    pop = nnxp.Population([6, 5, 3], seeds=[0, 1, 2])
+    assert [net.seed for net in pop] == [0, 1, 2] and len(list(pop)) == 3
+    member = pop[2]
+    before = np.array(pop.params[0][0][2])
+    np.asarray(member.params[0][0])[...] = 0.0
+    np.testing.assert_array_equal(np.asarray(pop.params[0][0][2]), before)
