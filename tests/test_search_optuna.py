@@ -669,3 +669,37 @@ def test_a_dask_storage_is_a_study_s_storage():
     assert _without_seconds(on_dask.records) == _without_seconds(in_memory.records)
     assert len(trials) == 8 and all("nnxp" in t.user_attrs for t in trials)
     assert any(r["status"] == "pruned" for r in on_dask.records)
+
+
+def test_a_grid_sampler_asked_in_a_batch_larger_than_its_grid_runs_each_point_once():
+    """A round asks its trials while none has finished: Optuna's GridSampler then hands out
+    its points again (at random) once every point is running, so a batch of 16 over a grid of
+    3 trained 12 trials (was: eta counts 3, 4, 5).  The search stops asking once every point
+    of the grid is held by a trial."""
+    grid = {"eta": [0.5, 1.0, 2.0]}
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.GridSampler(grid, seed=0))
+    result = _optuna({"sizes": [6, 9, 3], **grid}, study=study, n_trials=12, batch=16,
+                     epochs=1)
+    assert sorted(r["eta"] for r in result.records) == [0.5, 1.0, 2.0]
+
+
+def test_waiting_trials_run_and_do_not_count_before_they_have(tmp_path):
+    """A search interrupted in its last round (Ctrl-C: its trials told FAIL and their points
+    enqueued again) resumes and runs them (was: the waiting copies counted towards n_trials,
+    so the resume ran nothing and returned an empty table, however often it was run); points
+    enqueued in a fresh study with n_trials equal to their number run too (was: none)."""
+    class CtrlC(optuna.pruners.BasePruner):
+        def prune(self, study, trial):
+            raise KeyboardInterrupt
+    path = tmp_path / "s.journal"
+    space = dict(SPACE, eta=(0.1, 3.0))
+    with pytest.raises(KeyboardInterrupt):
+        _optuna(space, path=path, n_trials=4, batch=4, epochs=2, pruner=CtrlC())
+    resumed = _optuna(space, path=path, n_trials=4, batch=4, epochs=2)
+    assert len(resumed.records) == 4 and all(r["status"] == "ok" for r in resumed.records)
+    study = optuna.create_study(direction="maximize")
+    for eta in (0.2, 0.4, 0.8):
+        study.enqueue_trial({"eta": eta})
+    result = _optuna(space, study=study, n_trials=3, epochs=1)
+    assert sorted(r["eta"] for r in result.records) == [0.2, 0.4, 0.8]

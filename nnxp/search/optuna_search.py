@@ -63,7 +63,8 @@ given).  Without either, an in-memory study with ``sampler`` (default: a seeded 
 and ``pruner`` (default: Optuna's, ``MedianPruner()``), direction "maximize".  ``n_trials`` is
 the study's total: the trials it already holds count (a resumed search, or another process on
 the same storage), a failed trial (an error) counts, a trial abandoned by a killed search does
-not.  The search's description (space, seed, epochs, options, data fingerprint, backend) is the
+not, and neither does a waiting one (an enqueued point, or the re-enqueued point of an
+abandoned trial): the search asks it, as it asks the sampler's.  The search's description (space, seed, epochs, options, data fingerprint, backend) is the
 study's user attribute "nnxp"; a study describing another search is refused, naming what
 differs, and so is one without that description that holds trials other than waiting ones
 (``enqueue_trial``'s points are taken first): another use's trials.  Each finished trial
@@ -530,11 +531,28 @@ def _abandon(study, library, number, params, again=True) -> None:
         study.enqueue_trial(params, user_attrs={"nnxp_retry_of": number})
 
 
+def _grid_started(study, library) -> bool:
+    """True when the study's sampler is a GridSampler and every point of its grid is held by a
+    trial, finished or running: another ask would draw a point again (Optuna's GridSampler
+    repeats points asked while others run, as a round's asks are)."""
+    sampler = study.sampler
+    total = len(getattr(sampler, "_all_grids", ()))
+    if not isinstance(sampler, library.samplers.GridSampler) or not total:
+        return False
+    State = library.trial.TrialState
+    held = {t.system_attrs.get("grid_id") for t in study.get_trials(deepcopy=False)
+            if t.state in (State.RUNNING, State.COMPLETE, State.PRUNED)}
+    return len(held - {None}) >= total
+
+
 def _counted(study, library) -> int:
-    """Trials of the study that count towards n_trials (see the module docstring)."""
+    """Trials of the study that count towards n_trials (see the module docstring): not the
+    waiting ones (``enqueue_trial``'s points, and the re-enqueued points of interrupted or
+    abandoned trials), which the next asks take first."""
     State = library.trial.TrialState
     return sum(1 for t in study.get_trials(deepcopy=False)
-               if t.state != State.FAIL or "nnxp" in t.user_attrs)
+               if t.state != State.WAITING
+               and (t.state != State.FAIL or "nnxp" in t.user_attrs))
 
 
 # -- the rounds ----------------------------------------------------------------------------------
@@ -680,17 +698,21 @@ class OptunaRun:
         run_tasks(self.search.dispatcher, tasks, on_result, retries=self.search.retries)
         return outcomes
 
-    def round(self, n) -> None:
+    def round(self, n) -> int:
         asked = []
         batch = Round(self, asked)
         try:
             for _ in range(n):
+                if _grid_started(self.study, self.library):
+                    break  # a GridSampler would ask a point of its grid a second time
                 asked.append(self.study.ask())
                 if self.drivers.token is not None:  # named at once (Drivers.retry_dead)
                     asked[-1].set_user_attr("nnxp_driver", self.drivers.token)
         except BaseException:
             batch.abandon()
             raise
+        if not asked:
+            return 0
         try:
             batch.make_trials()
         except BaseException:  # a point the space cannot make is not asked again
@@ -702,6 +724,7 @@ class OptunaRun:
             batch.abandon()
             raise
         self.rounds += 1
+        return len(asked)
 
     def loop(self, n_trials, batch) -> None:
         left = n_trials - _counted(self.study, self.library)
@@ -717,7 +740,8 @@ class OptunaRun:
                 if left <= 0 or self.stopped:
                     return
                 self.search.start()
-                self.round(min(batch, left))
+                if not self.round(min(batch, left)):  # a GridSampler's grid is all asked
+                    return
         finally:
             self.progress.close()
 
