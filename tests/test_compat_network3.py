@@ -669,3 +669,32 @@ def test_arguments_of_the_wrong_type_are_a_typeerror_as_in_the_book(make):
     refusal is an InputTypeError, an NNXPError and a TypeError (it was a ConfigError)."""
     with pytest.raises(InputTypeError, match="must be"):
         make()
+
+
+def test_load_data_shared_reads_the_books_expanded_pickle(tmp_path, float64):
+    """The book's expand_mnist.py writes its training split as [list of image rows, list of
+    numpy.int64 labels] (`[list(d) for d in zip(*expanded_training_pairs)]`); the book's
+    load_data_shared reads it, and so does nnxp's (was: a DataError, the NumPy scalars refused
+    and the lists not arrays)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, 784)).astype(np.float32), rng.integers(0, 10, 6)
+    expanded = [list(d) for d in zip(*[(xi, yi) for xi, yi in zip(x, y)])]
+    book_pickle(tmp_path / "mnist_expanded.pkl.gz", (expanded, (x[:2], y[:2]), (x[:2], y[:2])))
+    (tx, ty), _, _ = network3.load_data_shared(tmp_path / "mnist_expanded.pkl.gz")
+    np.testing.assert_array_equal(ty.get_value(), y)
+    np.testing.assert_array_equal(tx.get_value(), x.astype(tx.get_value().dtype))
+    book_pickle(tmp_path / "ints.pkl.gz", ([list(x), [int(v) for v in y]], (x, y), (x, y)))
+    np.testing.assert_array_equal(
+        network3.load_data_shared(tmp_path / "ints.pkl.gz")[0][1].get_value(), y)
+
+
+@pytest.mark.parametrize("labels,pattern", [(np.array([np.nan, 1.0]), "not whole numbers"),
+                                            (np.array([0.5, 1.0]), "not whole numbers"),
+                                            (np.array(["a", "b"]), "not numbers")])
+def test_load_data_shared_refuses_labels_that_are_not_whole_numbers(tmp_path, labels, pattern):
+    # was: NaN cast to -2147483648 with a NumPy warning; text labels a bare ValueError
+    x = np.zeros((2, 784), np.float32)
+    good = (x, np.array([0, 1]))
+    book_pickle(tmp_path / "bad.pkl.gz", (good, (x, labels), good))
+    with pytest.raises(DataError, match=pattern):
+        network3.load_data_shared(tmp_path / "bad.pkl.gz")

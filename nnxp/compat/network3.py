@@ -612,7 +612,11 @@ class _ArraysOnly(pickle.Unpickler):
         allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
                    ("_codecs", "encode"): codecs.encode,
                    ("numpy.core.multiarray", "_reconstruct"): core.multiarray._reconstruct,
-                   ("numpy._core.multiarray", "_reconstruct"): core.multiarray._reconstruct}
+                   ("numpy._core.multiarray", "_reconstruct"): core.multiarray._reconstruct,
+                   # a NumPy scalar from its dtype and bytes: the labels of the book's
+                   # expand_mnist.py, a list of numpy.int64
+                   ("numpy.core.multiarray", "scalar"): core.multiarray.scalar,
+                   ("numpy._core.multiarray", "scalar"): core.multiarray.scalar}
         if (module, name) not in allowed:
             raise pickle.UnpicklingError(f"it refers to {module}.{name}; only NumPy arrays "
                                          "are read")
@@ -630,12 +634,40 @@ def _read_book_pickle(path):
         raise DataError(f"{path!r} is not the book's gzipped pickle of MNIST arrays "
                         f"({checks.clip(exc)})") from None
     ok = isinstance(splits, (tuple, list)) and len(splits) == 3 and all(
-        isinstance(s, (tuple, list)) and len(s) == 2 and all(isinstance(a, np.ndarray)
-                                                              for a in s) for s in splits)
-    if not ok:
-        raise DataError(f"{path!r} does not hold three (images, labels) pairs of arrays, as "
-                        "the book's mnist.pkl.gz does")
-    return [tuple(s) for s in splits]
+        isinstance(s, (tuple, list)) and len(s) == 2 for s in splits)
+    splits = [tuple(_book_arrays(s)) for s in splits] if ok else None
+    if not ok or any(s is None for s in splits):
+        raise DataError(f"{path!r} does not hold three (images, labels) pairs of arrays (or "
+                        f"of lists of rows and of labels, as expand_mnist.py writes them), "
+                        f"as the book's mnist.pkl.gz does")
+    for x, y in splits:
+        if x.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
+            raise DataError(f"{path!r} holds images or labels that are not numbers (dtypes "
+                            f"{x.dtype} and {y.dtype})")
+        whole = np.isfinite(y) & (y == np.round(y)) if y.dtype.kind == "f" else None
+        if whole is not None and not whole.all():
+            raise DataError(f"{path!r} holds labels that are not whole numbers (NaN, infinite "
+                            f"or fractional), such as {checks.clip(y[~whole][:3].tolist())}")
+    return splits
+
+
+def _book_arrays(split):
+    """(x, y) as arrays: arrays as they are, or a list of image rows and a list of labels
+    (Python or NumPy numbers: the book's expand_mnist.py writes its training split so) stacked;
+    None for anything else (another object, ragged rows, text)."""
+    out = []
+    for a in split:
+        if isinstance(a, list):
+            try:
+                a = np.asarray(a)
+            except ValueError:  # rows of different lengths
+                return None
+            if a.dtype.kind not in "biuf":
+                return None
+        if not isinstance(a, np.ndarray):
+            return None
+        out.append(a)
+    return out
 
 
 def size(data):
