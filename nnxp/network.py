@@ -188,6 +188,18 @@ class Network(Resumable):
         self.initialize(large_weight, normal_bias)
 
     @property
+    def params(self) -> tuple:
+        """One tuple of arrays per layer: (w, b) for a dense one, a layer's own otherwise.  Set
+        it whole, shaped as now: a DataError names the first layer or array that is not (one
+        of another shape trained or predicted wrongly, or crashed, and its save could not be
+        loaded)."""
+        return self.__dict__["params"]
+
+    @params.setter
+    def params(self, value):
+        self.__dict__["params"] = _shaped_as(core.param_shapes(self.spec), value)
+
+    @property
     def weights(self) -> list:
         return [p[0] for p in self.params if len(p)]
 
@@ -476,6 +488,25 @@ class Network(Resumable):
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
+
+
+def _shaped_as(shapes, value) -> tuple:
+    """``value`` as a tuple of per-layer tuples, each array of the shape in ``shapes``
+    (core.param_shapes), or a DataError naming the first that differs."""
+    if not isinstance(value, (tuple, list)) or len(value) != len(shapes):
+        raise DataError(f"net.params must hold {len(shapes)} layers' parameters (a tuple of "
+                        f"arrays per layer, shaped as now), got {checks.show(value)}")
+    out = []
+    for i, (layer, want) in enumerate(zip(value, shapes)):
+        if not isinstance(layer, (tuple, list)) or len(layer) != len(want):
+            raise DataError(f"net.params[{i}] must hold {len(want)} arrays of shapes "
+                            f"{[tuple(s) for s in want]}, got {checks.show(layer)}")
+        for j, (a, shape) in enumerate(zip(layer, want)):
+            if not hasattr(a, "shape") or tuple(a.shape) != tuple(shape):
+                raise DataError(f"net.params[{i}][{j}] should have shape {tuple(shape)}, got "
+                                f"{checks.show(a)}")
+        out.append(tuple(layer))
+    return tuple(out)
 
 
 def diverged(what, backend, params, members=None) -> str:

@@ -457,3 +457,27 @@ def test_feedforward_and_vote_of_ragged_input_are_data_errors(x):
     for call in (net.feedforward, pop.feedforward, pop.vote):
         with pytest.raises(nnxp.DataError, match="(feedforward|vote): x must be"):
             call(x)
+
+
+def test_params_of_another_shape_are_refused_when_set(tmp_path):
+    """net.params set whole with an array of another shape, a layer left out, or not a tuple:
+    a DataError naming it (was: accepted; training and save went on, the saved file replaced a
+    good one and nnxp.load refused it; predict answered classes a 4-class network cannot give,
+    or raised a bare broadcasting ValueError), the parameters and the file kept."""
+    from nnxp import layers as L
+    net = nnxp.Network([81, L.Reshape((1, 9, 9)), L.ConvPool(2, 3), L.Flatten(),
+                        L.Softmax(4)], cost=nnxp.LogLikelihoodCost, seed=0)
+    path = tmp_path / "good.json"
+    net.save(path)
+    p = list(net.params)
+    bad = (tuple([p[0], (np.zeros((2, 1, 4, 4), np.float32), p[1][1])] + p[2:]),
+           tuple(p[:-1]), 5, tuple([p[0], (p[1][0],)] + p[2:]))
+    for value in bad:
+        with pytest.raises(nnxp.DataError, match=r"net\.params"):
+            net.params = value
+    assert all(a is b for layer, was in zip(net.params, p) for a, b in zip(layer, was))
+    assert nnxp.load(path).params[1][0].shape == (2, 1, 3, 3)
+    dense = nnxp.Network([81, 5, 4])
+    with pytest.raises(nnxp.DataError, match=r"net\.params\[0\]\[0\] should have shape "
+                                             r"\(5, 81\)"):
+        dense.params = ((np.zeros((5, 80)), np.zeros(5)), (np.zeros((4, 5)), np.zeros(4)))
