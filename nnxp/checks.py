@@ -59,11 +59,13 @@ __all__ = ["show", "clip", "nbytes", "number", "optional_int", "per_member", "ea
            "network_bytes", "memory_limit", "memory"]
 
 LIMIT = 200
+SEED_DIGITS = 200  # the longest seed nnxp's files read back (formats.py)
 
 
 def show(value) -> str:
     """``repr(value)`` capped at LIMIT characters; large containers and arrays described."""
-    shape = getattr(value, "shape", None)
+    shape = None if isinstance(value, type) else getattr(value, "shape", None)  # a class's
+    # "shape" is a descriptor (np.float32.shape)
     if shape is not None and not isinstance(value, numbers.Number) and len(tuple(shape)) > 0:
         return f"a {type(value).__name__} of shape {tuple(shape)}"
     if isinstance(value, (list, tuple, dict, set, frozenset)) and len(value) > 20:
@@ -87,12 +89,17 @@ def number(name, value, *, low=0, strict=True, integer=False, high=None):
     if isinstance(value, bool) or not isinstance(value, kind):
         raise ConfigError(f"{name} must be a{'n integer' if integer else ' number'}, got "
                           f"{show(value)}")
-    if not integer and not math.isfinite(value):
-        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    if not integer:
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int too large for a float (10**400)
+            finite = False
+        if not finite:
+            raise ConfigError(f"{name} must be a finite number, got {show(value)}")
     if value < low or (strict and value == low):
-        raise ConfigError(f"{name} must be {'>' if strict else '>='} {low}, got {value!r}")
+        raise ConfigError(f"{name} must be {'>' if strict else '>='} {low}, got {show(value)}")
     if high is not None and value > high:
-        raise ConfigError(f"{name} must be at most {high}, got {value!r}")
+        raise ConfigError(f"{name} must be at most {high}, got {show(value)}")
     return int(value) if integer else float(value)
 
 
@@ -196,11 +203,14 @@ def sizes(value) -> list:
 
 
 def seed(value):
-    """None or a non-negative integer."""
+    """None or a non-negative integer of at most SEED_DIGITS digits (what nnxp's files read
+    back: a longer seed was saved into files that could not be loaded)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ConfigError(f"seed must be a non-negative integer or None, got {show(value)}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0 \
+            or value >= 10 ** SEED_DIGITS:
+        raise ConfigError(f"seed must be a non-negative integer of at most {SEED_DIGITS} "
+                          f"digits or None, got {show(value)}")
     return int(value)
 
 

@@ -145,3 +145,20 @@ def test_a_flag_takes_an_array_librarys_boolean_scalar():
                                              evaluation_data=(x, np.arange(20) % 2),
                                              monitor_evaluation_accuracy=np.True_)
     assert len(h.evaluation_accuracy) == 1
+
+
+def test_huge_integers_are_config_errors_and_seeds_are_what_files_read_back():
+    """10**400 for a float hyper-parameter (was OverflowError from math.isfinite), its value
+    capped in the message; a seed of more than 200 digits (was accepted, and saved into files
+    nnxp.load refused; 10**5000 a bare ValueError from the int-to-str limit)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((60, 6)), rng.integers(0, 3, 60)
+    with pytest.raises(nnxp.ConfigError, match="eta must be a finite number") as info:
+        nnxp.Network([6, 5, 3], seed=0).SGD((x, y), 1, 10, eta=10 ** 400)
+    assert len(str(info.value)) < 300
+    with pytest.raises(nnxp.ConfigError, match=r"eta\[1\] must be a finite number"):
+        nnxp.Population([6, 5, 3], seeds=[0, 1]).SGD((x, y), 1, 10, eta=[0.5, 10 ** 400])
+    for seed in (10 ** 200, 10 ** 5000):
+        with pytest.raises(nnxp.ConfigError, match="at most 200 digits"):
+            nnxp.Network([6, 5, 3], seed=seed)
+    assert nnxp.Network([6, 5, 3], seed=10 ** 200 - 1).seed == 10 ** 200 - 1

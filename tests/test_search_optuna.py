@@ -703,3 +703,54 @@ def test_waiting_trials_run_and_do_not_count_before_they_have(tmp_path):
         study.enqueue_trial({"eta": eta})
     result = _optuna(space, study=study, n_trials=3, epochs=1)
     assert sorted(r["eta"] for r in result.records) == [0.2, 0.4, 0.8]
+
+
+def test_seeds_optuna_refuses_dtype_classes_and_cost_instances_run_and_resume(tmp_path):
+    """seed=2**32 (Optuna's samplers take < 2**32: was a DataError blaming the journal, and an
+    empty journal left); dtype given as np.float32 (was a bare TypeError from the error
+    message's own repr); a cost given as an instance, network2's CrossEntropyCost(), labelled
+    by its class (was its repr with a memory address: another process could never resume)."""
+    path = tmp_path / "s.journal"
+    space = dict(SPACE, dtype=np.float32, cost=nnxp.CrossEntropyCost())
+    first = _optuna(space, path=path, n_trials=2, batch=2, epochs=1, seed=2 ** 32)
+    assert len(first.records) == 2 and {r["dtype"] for r in first.records} == {"float32"}
+    described = first.study.user_attrs["nnxp"]
+    described = json.loads(described) if isinstance(described, str) else described
+    assert "0x" not in str(described["space"]["cost"])
+    assert "CrossEntropyCost()" in str(described["space"]["cost"])
+    script = tmp_path / "again.py"  # a new process resumes (the label is the same there)
+    script.write_text(
+        "import sys, json, numpy as np, nnxp\n"
+        f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
+        "from test_search_optuna import SPACE, _optuna\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "if __name__ == '__main__':\n"
+        "    r = _optuna(dict(SPACE, dtype=np.float32, cost=nnxp.CrossEntropyCost()),\n"
+        f"                path={str(path)!r}, n_trials=3, batch=2, epochs=1, seed=2 ** 32,\n"
+        "                executor=ThreadPoolExecutor(1))\n"
+        "    print(len(r.records))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "3"
+
+
+def test_a_file_where_the_lock_folder_goes_is_refused_before_anything_is_written(tmp_path):
+    # was: a bare FileExistsError, after the journal was written
+    path = tmp_path / "s.journal"
+    (tmp_path / "s.journal.drivers").write_text("not a folder")
+    with pytest.raises(nnxp.FileError, match="is not a folder"):
+        _optuna(SPACE, path=path, n_trials=2, epochs=1)
+    assert not path.exists()
+
+
+def test_the_lock_folder_is_the_journals_whatever_link_names_it(tmp_path):
+    """Searches on a journal through a symbolic link keep their locks beside the file itself
+    (was: beside the link, so a search killed while using the link was never found by one
+    given the file's name: its trials stayed RUNNING and counted towards n_trials)."""
+    real = tmp_path / "s.journal"
+    link = tmp_path / "link.journal"
+    link.symlink_to(real)
+    _optuna(SPACE, path=link, n_trials=2, batch=2, epochs=1)
+    assert (tmp_path / "s.journal.drivers").is_dir()
+    assert not (tmp_path / "link.journal.drivers").exists()

@@ -158,6 +158,9 @@ def _label(value):
         return architecture_label(value)
     if hasattr(value, "__qualname__"):
         return function_name(value, f"the choice {checks.show(value)}")
+    if type(value).__repr__ is object.__repr__:  # "<... object at 0x...>" differs per process:
+        # named by its class (CrossEntropyCost() as network2 writes it), so a search resumes
+        return function_name(type(value), f"the choice {checks.show(value)}") + "()"
     return repr(value)
 
 
@@ -319,16 +322,25 @@ def _study(library, study, path, sampler, pruner, seed):
                             f"{exc.strerror or exc}") from exc
     try:
         study = library.create_study(
-            storage=storage, sampler=sampler or library.samplers.RandomSampler(seed=seed),
+            storage=storage, sampler=sampler or library.samplers.RandomSampler(
+                seed=_sampler_seed(seed, 0)),
             pruner=pruner, study_name=STUDY_NAME, direction="maximize", load_if_exists=True)
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path!r} is not a journal of Optuna studies that nnxp can use "
                         f"({type(exc).__name__}: {checks.clip(exc)}); give another path") from None
     if sampler is None:  # seeded by the search's seed and the trials the study holds
         held = len(study.get_trials(deepcopy=False))
-        study.sampler = library.samplers.TPESampler(seed=seed if held == 0 else int(
-            np.random.SeedSequence(seed, spawn_key=(3, held)).generate_state(1)[0]))
+        study.sampler = library.samplers.TPESampler(seed=_sampler_seed(seed, held))
     return study
+
+
+def _sampler_seed(seed, held) -> int:
+    """The default sampler's seed: the search's seed for an empty study, else one drawn from
+    the seed and the number of trials the study holds (a resumed search does not draw the
+    first points again); drawn too for a seed Optuna refuses (2**32 and above)."""
+    if held == 0 and seed < 2 ** 32:
+        return seed
+    return int(np.random.SeedSequence(seed, spawn_key=(3, held)).generate_state(1)[0])
 
 
 def _journal_path(path):
@@ -428,15 +440,25 @@ def _adopt(study, library, config) -> None:
                           "and options, or give another path or study")
 
 
+def drivers_folder(path) -> str:
+    """``<path>.drivers``, of the journal's real path: one folder whatever link names it (a
+    search killed while using a link is found by a search given the file's own name)."""
+    return f"{os.path.realpath(path)}.drivers"
+
+
 class Drivers:
     """With a journal ``path``: this search's lock file in ``<path>.drivers/`` (held while it
     runs, named in its trials' "nnxp_driver"), and the trials of dead searches retried."""
 
     def __init__(self, path):
-        self.folder = None if path is None else f"{path}.drivers"
+        self.folder = None if path is None else drivers_folder(path)
         self.token, self.fd = None, None
         if self.folder is not None:
-            os.makedirs(self.folder, exist_ok=True)
+            try:
+                os.makedirs(self.folder, exist_ok=True)
+            except OSError as exc:
+                raise FileError(f"cannot make the folder of the searches' locks "
+                                f"{self.folder!r}: {exc.strerror or exc}") from None
             self.token = uuid.uuid4().hex
             self.fd = os.open(self._file(self.token), os.O_RDWR | os.O_CREAT, 0o666)
             if not _try_lock(self.fd, self._file(self.token)):  # pragma: no cover - a new name
@@ -847,6 +869,10 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
     check_widths(probes, max_parameters)
     if path is not None:
         path = check_writable(_journal_path(path), "optuna journal")
+        folder = drivers_folder(path)
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            raise FileError(f"{folder!r} (where the searches on {path!r} keep their locks) "
+                            f"is not a folder; move it away or give another path")
     search = Search("optuna", probes, training_data, evaluation_data, epochs=epochs, seed=seed,
                     executor=executor, **options)  # the data checked before any study is made
     search.trials = {}
