@@ -73,7 +73,8 @@ def show(value) -> str:
     try:
         text = repr(value)
     except Exception:  # a hostile __repr__ must not hide the real error
-        text = f"<{type(value).__name__}>"
+        text = (f"an int of about {int(abs(value).bit_length() * 0.30103) + 1} digits"
+                if isinstance(value, int) else f"<{type(value).__name__}>")  # past str's limit
     return clip(text)
 
 

@@ -258,7 +258,8 @@ def members_line(records, active, n_evaluation) -> str:
             f"{len(records)} members trained)")
     if live and "evaluation_accuracy" in live[0]:
         values = [r["evaluation_accuracy"] for r in live]
-        k = max(range(len(records)), key=lambda i: records[i].get("evaluation_accuracy", -1))
+        k = max((i for i, a in enumerate(active) if a),  # the best of the members trained
+                key=lambda i: records[i]["evaluation_accuracy"])
         head += (f"; accuracy on evaluation data: best {max(values)} / {n_evaluation} (member "
                  f"{k}), mean {sum(values) / len(values):.1f}")
     return head

@@ -93,8 +93,7 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
     l1 = checks.per_member("l1", l1, members, _nonnegative)
     if momentum is not None:
         momentum = checks.per_member("momentum", momentum, members, _momentum)
-    if not isinstance(nesterov, bool):
-        raise ConfigError(f"nesterov must be True or False, got {checks.show(nesterov)}")
+    nesterov = checks.flag("nesterov", nesterov)  # np.True_ too, as every flag
     opt = optimizer_from(optimizer, momentum, nesterov)
     for name, value in opt.hyper.items():
         if isinstance(value, (list, tuple)) and len(value) != (members or 0):
@@ -111,7 +110,7 @@ def make_plan(epochs, mini_batch_size, eta, *, members=None, lmbda=0.0, l1=0.0, 
         ("monitor_every", monitor_every), ("monitor_subset", monitor_subset))}
     check_monitoring(counts["monitor_every"], counts["monitor_subset"])
     flags = {name: checks.flag(name, monitors.get(name, False)) for name in MONITORS}
-    if on_divergence not in ("stop", "continue"):
+    if not isinstance(on_divergence, str) or on_divergence not in ("stop", "continue"):
         raise ConfigError(f"on_divergence must be 'stop' or 'continue', got "
                           f"{checks.show(on_divergence)}")
     plan = Plan(epochs, mini_batch_size, eta, lmbda, l1, opt.config, checks.shuffle(shuffle),

@@ -162,3 +162,17 @@ def test_huge_integers_are_config_errors_and_seeds_are_what_files_read_back():
         with pytest.raises(nnxp.ConfigError, match="at most 200 digits"):
             nnxp.Network([6, 5, 3], seed=seed)
     assert nnxp.Network([6, 5, 3], seed=10 ** 200 - 1).seed == 10 ** 200 - 1
+
+
+def test_flags_and_choices_given_as_numpy_values():
+    """nesterov=np.True_ is a flag as any other (was a ConfigError); on_divergence given as
+    an array (was a bare 'truth value is ambiguous' ValueError, or with one element accepted
+    and a checkpoint that could not be written)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((60, 6)), rng.integers(0, 3, 60)
+    h = nnxp.Network([6, 5, 3], seed=0).SGD((x, y), 1, 10, 0.5, momentum=0.5, nesterov=np.True_)
+    assert len(h.records) == 1
+    for value in (np.array(["stop", "continue"]), np.array(["stop"])):
+        with pytest.raises(nnxp.ConfigError, match="on_divergence must be 'stop' or"):
+            nnxp.Network([6, 5, 3], seed=0).SGD((x, y), 1, 10, 0.5, on_divergence=value)
+    assert checks.show(10 ** 5000) == "an int of about 5001 digits"

@@ -321,3 +321,17 @@ def test_an_initializer_returning_no_numbers_is_a_config_error(drawn):
     with pytest.raises(nnxp.ConfigError, match="weight initializer must return an array of "
                                                "real numbers of shape"):
         Dense(2, weight_init=lambda rng, s: drawn).init(np.random.default_rng(), (3,))
+
+
+def test_an_unordered_shape_and_an_incomplete_layer_are_refused_when_given():
+    """Reshape of a set or dict (was: built with the set's own order, (10, 3, 12) for
+    {3, 10, 12}; a dict's keys); the base class Layer, or a subclass without backward, in a
+    network (was: a bare AttributeError, or one at SGD after predicting)."""
+    from nnxp import layers as L
+    for shape in ({3, 10, 12}, {1: 0, 28: 0}):
+        with pytest.raises(nnxp.ConfigError, match="Reshape's shape must be a tuple"):
+            L.Reshape(shape)
+    assert L.Reshape([1, 28, 28]).shape == (1, 28, 28)
+    for make in (nnxp.Network, lambda e, **kw: nnxp.Population(e, seeds=[0], **kw)):
+        with pytest.raises(nnxp.ConfigError, match="Layer is not a complete layer"):
+            make([81, L.Layer(), L.Softmax(4)], cost=nnxp.LogLikelihoodCost)

@@ -368,3 +368,12 @@ def test_members_are_iterable_copies():
     before = np.array(pop.params[0][0][2])
     np.asarray(member.params[0][0])[...] = 0.0
     np.testing.assert_array_equal(np.asarray(pop.params[0][0][2]), before)
+
+
+def test_the_progress_line_names_the_best_of_the_members_trained(capsys):
+    """A stopped member's accuracy is not the best shown (was: the value of the live members,
+    the index over all of them: 'best 6 / 30 (member 2)' where member 2 had stopped at 17)."""
+    from nnxp.history import members_line
+    records = [{"epoch": 2, "seconds": 0.1, "evaluation_accuracy": a} for a in (6, 5, 17)]
+    line = members_line(records, [True, True, False], 30)
+    assert "best 6 / 30 (member 0)" in line and "2 of 3 members trained" in line

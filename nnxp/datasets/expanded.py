@@ -73,7 +73,7 @@ import warnings
 import numpy as np
 
 from ..backends import resolve
-from ..checks import show
+from ..checks import SEED_DIGITS, show
 from ..errors import ConfigError, DataError, FileError
 from ..files import as_path, atomic_write_bytes, read_bytes
 from .mnist import _finish, _flags, _folder, _options, _splits
@@ -149,9 +149,10 @@ def _check_shuffle(shuffle):
     if shuffle is False:
         return False
     if isinstance(shuffle, (int, np.integer)) and not isinstance(shuffle, bool) \
-            and shuffle >= 0:
+            and 0 <= shuffle < 10 ** SEED_DIGITS:  # the seed names the cached file
         return int(shuffle)
-    raise ConfigError(f"shuffle must be a non-negative integer seed (the book's order after "
+    raise ConfigError(f"shuffle must be a non-negative integer seed of at most {SEED_DIGITS} "
+                      f"digits (the book's order after "
                       f"random.seed(seed)) or False (each image followed by its four shifts), "
                       f"got {show(shuffle)}")
 

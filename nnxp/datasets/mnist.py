@@ -150,7 +150,7 @@ def _finish(splits, be, keep, limits, one_hot, dtype):
             x, y = x[mask], y[mask]
         if n is not None:
             if n > len(y):
-                raise ConfigError(f"{name}={n}, but that split has only {len(y)} images"
+                raise ConfigError(f"{name}={checks.show(n)}, but that split has only {len(y)} images"
                                   + (f" of the digits {tuple(keep.tolist())}"
                                      if keep is not None else ""))
             x, y = x[:n], y[:n]

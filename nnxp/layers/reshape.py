@@ -31,6 +31,8 @@ class Reshape(Layer):
 
     def __post_init__(self):
         try:
+            if not isinstance(self.shape, (tuple, list)):  # a set or dict has no order
+                raise TypeError
             shape = tuple(positive_int(n, "a size") for n in self.shape)
         except (TypeError, ConfigError):
             shape = ()

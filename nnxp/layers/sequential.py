@@ -29,9 +29,24 @@ __all__ = ["output_shapes", "init", "stack_params", "forward", "backward", "outp
 def output_shapes(layers, input_shape) -> list:
     shapes, shape = [], tuple(input_shape)
     for layer in layers:
+        _check_complete(layer)
         shape = tuple(layer.output_shape(shape))
         shapes.append(shape)
     return shapes
+
+
+def _check_complete(layer) -> None:
+    """A ConfigError naming what ``layer`` lacks of the protocol (base.py): output_shape and
+    forward, and backward, or an activation and backward_z (the base class's backward)."""
+    from .base import Layer
+    missing = [m for m in ("output_shape", "forward") if not callable(getattr(layer, m, None))]
+    if type(layer).backward is Layer.backward and not (
+            hasattr(layer, "activation") and callable(getattr(layer, "backward_z", None))):
+        missing.append("backward (or an activation and backward_z)")
+    if missing:
+        raise ConfigError(f"{type(layer).__name__} is not a complete layer: it has no "
+                          f"{', '.join(missing)} (nnxp/layers/base.py says what a layer "
+                          f"defines; Layer itself is the base class of the layers)")
 
 
 def init(layers, rng, input_shape) -> tuple:
