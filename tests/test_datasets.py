@@ -682,11 +682,11 @@ def test_a_gzip_bomb_is_refused_before_it_is_inflated(synthetic, case):
     assert out["peak_growth_mb"] < 120, out   # MNIST's 47 MB array at most, not 1 GB
 
 
-def test_huge_counts_and_shuffle_seeds_are_config_errors_with_short_messages():
+def test_huge_counts_and_shuffle_seeds_are_config_errors_with_short_messages(real_dir):
     # was: a bare ValueError (int-to-str limit) for 10**5000, after reading MNIST; a 447-character
     # message for 10**400
-    from nnxp.datasets import expand_mnist, load_mnist
-    folder = str(mnist_dir())
+    from nnxp.datasets import expand_mnist
+    folder = real_dir
     for n in (10 ** 5000, 10 ** 400):
         with pytest.raises(nnxp.ConfigError, match="n_train=") as info:
             load_mnist(folder, download=False, n_train=n)
