@@ -683,13 +683,12 @@ def test_a_gzip_bomb_is_refused_before_it_is_inflated(synthetic, case):
 
 
 def test_huge_counts_and_shuffle_seeds_are_config_errors_with_short_messages(real_dir):
-    # was: a bare ValueError (int-to-str limit) for 10**5000, after reading MNIST; a 447-character
-    # message for 10**400
-    from nnxp.datasets import expand_mnist
+    # was: a bare ValueError (int-to-str limit) for 10**5000, after reading MNIST; a
+    # 447-character message for 10**400
     folder = real_dir
     for n in (10 ** 5000, 10 ** 400):
-        with pytest.raises(nnxp.ConfigError, match="n_train=") as info:
+        with pytest.raises(ConfigError, match="n_train=") as info:
             load_mnist(folder, download=False, n_train=n)
         assert len(str(info.value)) < 300
-    with pytest.raises(nnxp.ConfigError, match="at most 200 digits"):
+    with pytest.raises(ConfigError, match="at most 200 digits"):
         expand_mnist(folder, download=False, cache=False, n_train=10, shuffle=10 ** 5000)
