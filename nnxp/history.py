@@ -40,8 +40,8 @@ from __future__ import annotations
 import json
 import numbers
 
-from .checks import show
-from .errors import DataError, InputTypeError
+from .checks import clip, show
+from .errors import DataError, InputTypeError, NNXPError
 
 __all__ = ["History", "entries_problem", "json_value", "progress_line", "print_progress",
            "members_line", "interval_line"]
@@ -123,8 +123,8 @@ class History(tuple):
         Records that from_dict would refuse (``check_readable``) are a DataError before
         anything is written: a file that nnxp could not read back is never made."""
         from .files import atomic_write_text
-        self.check_readable("History.save")
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=1, default=json_value),
+        self.check_savable("History.save")
+        atomic_write_text(path, dumps(self.to_dict(), "History.save", indent=1),
                           what="history")
 
     def check_readable(self, what, last=False) -> None:
@@ -141,12 +141,64 @@ class History(tuple):
                             "callback may add to its record, not change what nnxp put there): "
                             "nnxp could not read it back, so nothing was written")
 
+    def check_savable(self, what, done=None) -> None:
+        """``check_readable`` of every record, and what ``from_dict`` and a checkpoint's reader
+        check besides: compile_seconds a non-negative number, stop_reason text or None, and
+        with ``done`` (the epochs the run has done) one record per epoch, in order, none past
+        ``done``.  A DataError naming the field: nothing is written (a callback that edited an
+        earlier record, or the history itself, made files nnxp then refused)."""
+        self.check_readable(what)
+        seconds, reason = self.compile_seconds, self.stop_reason
+        problem = None
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) \
+                or not seconds >= 0:
+            problem = ("compile_seconds", "a non-negative number", seconds)
+        elif reason is not None and not isinstance(reason, str):
+            problem = ("stop_reason", "text or None", reason)
+        last = -1
+        for i, record in enumerate(self.records if done is not None and problem is None
+                                   else ()):
+            if not last < record["epoch"] < done:
+                problem = (f"records[{i}].epoch", f"one record per epoch trained, in order, "
+                           f"below the {done} epochs done", record["epoch"])
+                break
+            last = record["epoch"]
+        if problem:
+            field, expected, value = problem
+            raise DataError(f"{what}: field {field} must be {expected}, got {show(value)} (a "
+                            "callback may add to its record, not change what nnxp put there): "
+                            "nnxp could not read it back, so nothing was written")
+
     def __reduce__(self):  # pickle by content: tuple's default would pass the lists as records
         return (History._restore, (self.to_dict(),))
 
     def __repr__(self) -> str:
         return (f"History({len(self.records)} epochs, stop_reason={self.stop_reason!r}, "
                 f"evaluation_accuracy={self.evaluation_accuracy!r})")
+
+
+def check_kept(before, record, who) -> None:
+    """A DataError when ``record`` no longer holds what nnxp put in it (``before``, a copy taken
+    before ``who`` ran): a callback may add to its record, not remove or change nnxp's fields
+    (the history, the progress line and the checkpoint read them; a removed epoch was a bare
+    KeyError)."""
+    for key, value in before.items():
+        if key not in record or record[key] is not value and record[key] != value:
+            raise DataError(f"{who} changed its record's field {key!r} (from {show(value)} "
+                            f"to {show(record.get(key, '(removed)'))}): a callback may add to "
+                            f"its record, not change what nnxp put there")
+
+
+def dumps(d, what, **options) -> str:
+    """``json.dumps(d)`` with ``json_value`` for records; what JSON cannot write (a key that is
+    not text, an int past str's limit) is an InputTypeError naming ``what``, nothing written."""
+    try:
+        return json.dumps(d, default=json_value, **options)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, NNXPError):
+            raise
+        raise InputTypeError(f"{what}: a record holds what JSON cannot write "
+                             f"({clip(exc)}); nothing was written") from None
 
 
 def json_value(value):

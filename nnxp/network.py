@@ -75,7 +75,7 @@ from .engines import engine_for
 from .errors import ConfigError, DataError, InputTypeError
 from .files import as_path, atomic_write_text
 from .formats import MAX_FILE_BYTES, default_dtype
-from .history import print_progress
+from .history import check_kept, print_progress
 from .initializers import default_weight, large_weight, normal_bias
 from .io import network_dict, read_network
 from .layers.base import Layer, describe
@@ -438,8 +438,11 @@ class Network(Resumable):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state
 
         def after_epoch(records, active):
-            verdicts = [_stops(callback, callback(records[0], self), records[0]["epoch"])
-                        for callback in callbacks]   # every callback is called
+            record, kept = records[0], dict(records[0])
+            verdicts = []
+            for callback in callbacks:   # every callback is called
+                verdicts.append(_stops(callback, callback(record, self), kept["epoch"]))
+                check_kept(kept, record, f"the callback {_callback_name(callback)}")
             return [0] if any(verdicts) else None
 
         def show(records, active):
@@ -567,6 +570,10 @@ def _early_stopping_n(options) -> None:
     options["early_stopping"] = n
 
 
+def _callback_name(callback) -> str:
+    return getattr(callback, "__qualname__", None) or type(callback).__name__
+
+
 def _stops(callback, value, epoch) -> bool:
     """A callback's verdict: True stops, False or None goes on (NumPy's booleans and 0 / 1 as
     such); anything else (a string such as "continue", the record) is a ConfigError rather
@@ -578,8 +585,7 @@ def _stops(callback, value, epoch) -> bool:
     try:
         return checks.flag("verdict", value)
     except ConfigError:
-        name = getattr(callback, "__qualname__", None) or type(callback).__name__
-        raise ConfigError(f"the callback {name} (after epoch {epoch}) must return True (stop) "
+        raise ConfigError(f"the callback {_callback_name(callback)} (after epoch {epoch}) must return True (stop) "
                           f"or False / None (go on), got {checks.show(value)}") from None
 
 

@@ -80,7 +80,7 @@ from .costs import CrossEntropyCost, cost_from_name
 from .data import check_finite, is_backend_array, prepare
 from .engines import engine_for
 from .errors import ConfigError, DataError
-from .history import History, members_line
+from .history import History, check_kept, members_line
 from .initializers import default_weight, normal_bias
 from .loop import engine_finite, total_cost
 from .core import layer_activations
@@ -374,9 +374,12 @@ class Population(Resumable):
         def after_epoch(records, active):
             stops, epoch = set(), records[0]["epoch"]
             shown = [r if a else None for r, a in zip(records, active)]
+            kept = [dict(r) for r in records]
             for callback in callbacks:
                 stops.update(checks.members(callback(shown, self), k, f"the callback "
                                             f"{_name(callback)} (after epoch {epoch})"))
+                for before, record in zip(kept, records):
+                    check_kept(before, record, f"the callback {_name(callback)}")
             return sorted(stops)
 
         def report(records, active):

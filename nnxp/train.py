@@ -50,7 +50,6 @@ loop.RunState (epochs done, trackers, shuffling stream) and one History per memb
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 
 import numpy as np
@@ -60,7 +59,7 @@ from .engines import engine_for
 from . import checks, core
 from .errors import ConfigError, FileError, NNXPError
 from .files import atomic_write_text, check_writable
-from .history import History, json_value
+from .history import History, dumps
 from .loop import fresh_state, run
 from .masks import ON_A_MESH, MaskStream, has_dropout, mask_seed
 from .optimizers import hyper_of, optimizer_from, set_hyper, tree_leaves, tree_unflatten
@@ -116,11 +115,11 @@ def fit(spec, params, plan, optimizer, train_set, eval_set=None, *, backend, dty
         state.mask_states = None if masks is None else masks.states()
         host = core.to_host(backend, new_params)
         leaves = [backend.to_numpy(a) for a in tree_leaves(new_opt_state)]
-        for history in histories:   # this epoch's record, as a callback may have left it
-            history.check_readable("checkpoint", last=True)
+        for history in histories:   # as the callbacks may have left them
+            history.check_savable("checkpoint", done=state.epoch)
         d = run_file(spec, host, dtype, seed, plan, state, leaves, histories, members)
         try:
-            atomic_write_text(path, json.dumps(d, default=json_value), what="checkpoint")
+            atomic_write_text(path, dumps(d, "checkpoint"), what="checkpoint")
         except FileError as exc:
             exc.history = histories[0] if members is None else histories
             raise

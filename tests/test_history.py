@@ -135,18 +135,61 @@ def test_epoch_seconds_of_records_without_seconds():
 def test_records_nnxp_could_not_read_back_are_never_written(tmp_path, backend, field, value):
     """A callback that rewrote its record's eta or epoch: History.save wrote a file that
     from_dict and nnxp.plot refuse, and the checkpoint one that nnxp.load refuses (the run
-    could not be resumed).  Now a DataError naming the field, and nothing is written."""
+    could not be resumed).  Now a DataError naming the callback and the field, when the
+    callback returns (a callback may add to its record, not change what nnxp put there), and
+    nothing is written; a History holding such a record (made by hand) is not saved."""
     def rewrite(record, net):
         if record["epoch"] == 1:
             record[field] = value
 
     (tmp_path / "run.json").write_text("old")
-    with pytest.raises(nnxp.DataError, match=rf"checkpoint: field records\[1\].{field} must"):
+    with pytest.raises(nnxp.DataError, match=rf"rewrite changed its record's field '{field}'"):
         nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 2, 10, 0.5, callbacks=[rewrite],
                                             checkpoint=tmp_path / "run.json")
     assert nnxp.load(tmp_path / "run.json").checkpoint[2] is not None   # epoch 0's, whole
-    h = nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 2, 10, 0.5, callbacks=[rewrite])
+    h = nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 2, 10, 0.5)
+    h.records[1][field] = value
     (tmp_path / "h.json").write_text("old")
     with pytest.raises(nnxp.DataError, match=rf"History.save: field records\[1\].{field}"):
         h.save(tmp_path / "h.json")
     assert (tmp_path / "h.json").read_text() == "old"
+
+
+def test_a_callback_that_removes_or_retypes_nnxps_fields_is_named(tmp_path):
+    """record.clear() (was a bare KeyError 'epoch'), seconds made text with progress=True (was a
+    format ValueError), in a Network's and a Population's callback."""
+    for change in (lambda r: r.clear(), lambda r: r.__setitem__("seconds", "x")):
+        with pytest.raises(nnxp.DataError, match="changed its record's field"):
+            nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 1, 10, 0.5, progress=True,
+                                                callbacks=lambda r, n: change(r))
+        with pytest.raises(nnxp.DataError, match="changed its record's field"):
+            nnxp.Population([6, 5, 3], seeds=[0, 1]).SGD(
+                (X, Y), 1, 10, 0.5, progress=True, callbacks=lambda rs, p: change(rs[1]))
+    h = nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 1, 10, 0.5,
+                                            callbacks=lambda r, n: r.__setitem__("mine", 1))
+    assert h.records[0]["mine"] == 1  # adding is what a callback may do
+
+
+def test_what_a_checkpoint_or_history_file_could_not_be_read_back_with_is_never_written(
+        tmp_path):
+    """A record appended to a member's history by a callback (was: the checkpoint written,
+    then refused by load_population: the run could not be resumed); a History with a NaN
+    compile_seconds or a stop_reason 5 (was saved, then refused by from_dict); a record key
+    that is not text or an int past str's limit (was json's bare TypeError / ValueError)."""
+    def extra(records, pop):
+        if records[0]["epoch"] == 1:
+            pop.histories[1].records.append(dict(pop.histories[1].records[-1]))
+    path = tmp_path / "pop.json"
+    with pytest.raises(nnxp.DataError, match=r"checkpoint: field records\[2\]\.epoch"):
+        nnxp.Population([6, 5, 3], seeds=[0, 1]).SGD((X, Y), 3, 10, 0.5, checkpoint=path,
+                                                     callbacks=extra)
+    assert len(nnxp.load_population(path).histories[0].records) == 1  # epoch 0's, whole
+    for h in (nnxp.History([{"epoch": 0}], [], float("nan")),
+              nnxp.History([{"epoch": 0}], [], 0.0, 5)):
+        with pytest.raises(nnxp.DataError, match="nothing was written"):
+            h.save(tmp_path / "h.json")
+    assert not (tmp_path / "h.json").exists()
+    for key, value in (((0, "w"), 1.0), ("big", 10 ** 5000)):
+        with pytest.raises(nnxp.InputTypeError, match="JSON cannot write"):
+            nnxp.History([{"epoch": 0, key: value}]).save(tmp_path / "h.json")
+    assert not (tmp_path / "h.json").exists()
