@@ -18,6 +18,7 @@ Report's first problem is the one to fix; last, remedies that lower eta get a nu
 from __future__ import annotations
 
 import math
+import numbers
 
 from ..data import Dataset
 from ..checks import show
@@ -126,7 +127,7 @@ def _threshold(value):
 
 def _check_positive(name, value, integer=False) -> None:
     """None, or a positive finite number (an integer with ``integer``)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
                               or not 0 < value < math.inf or (integer and value != int(value))):
         raise ConfigError(f"{name} must be a positive finite {'integer' if integer else 'number'}"
                           f" or None, got {show(value)}")
@@ -147,12 +148,12 @@ def _check_network(net) -> None:
 def _check_arguments(eta, lmbda, n, size) -> int:
     for name, value in (("eta", eta), ("n", n)):
         _check_positive(name, value)
-    if isinstance(lmbda, bool) or not isinstance(lmbda, (int, float)) \
+    if isinstance(lmbda, bool) or not isinstance(lmbda, numbers.Real) \
             or not 0 <= lmbda < math.inf:
         raise ConfigError(f"lmbda must be a non-negative finite number, got {show(lmbda)}")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ConfigError(f"probe_size must be a positive integer, got {size!r}")
-    return size
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise ConfigError(f"probe_size must be a positive integer, got {show(size)}")
+    return int(size)
 
 
 def take_probe(data: Dataset, size: int, backend) -> Dataset:

@@ -93,10 +93,20 @@ def records(history) -> list:
         for key in NUMBERS:
             value = r.get(key)
             if value is not None and (isinstance(value, bool)
-                                      or not isinstance(value, numbers.Real)):
+                                      or not isinstance(value, numbers.Real)
+                                      or _too_large(value)):
                 raise ConfigError(f"history record {i}'s {key} must be a number or None, got "
                                   f"{show(value)}")
     return list(found)
+
+
+def _too_large(value) -> bool:
+    """True for a number no float holds (an int of 400 digits)."""
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
 
 
 def _series(records, key) -> list:

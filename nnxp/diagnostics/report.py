@@ -90,7 +90,7 @@ class Problem:
     def to_dict(self, compact=False) -> dict:
         d = {"kind": self.kind, "layer": self.layer, "units": list(self.units),
              "severity": self.severity, "message": self.message}
-        if not compact:
+        if not flag("compact", compact):  # a string such as "no" is not a truth value
             d["advice"] = self.advice
             d["evidence"] = _json_safe(self.evidence)
             d["remedy"] = _json_safe(self.remedy)

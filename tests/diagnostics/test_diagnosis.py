@@ -94,3 +94,22 @@ def test_arguments_that_are_not_finite_numbers_are_config_errors(bad):
         net = nnxp.Network([N_IN, 10, N_OUT], seed=0)
         with pytest.raises(nnxp.ConfigError, match="must be a|history record"):
             diagnose(net, problem_data(), **bad)
+
+
+def test_numpy_scalars_huge_history_values_and_flags_at_diagnoses_boundary():
+    """eta, lmbda, n, probe_size as NumPy scalars are taken, as SGD takes them (were refused
+    with 'must be a positive finite number, got np.float32(0.5)'); a history value of 10**400
+    is a ConfigError (was a bare OverflowError); Problem.to_dict(compact="no") is a ConfigError
+    as Report.to_dict's is (was read as true)."""
+    import json
+    rng = np.random.default_rng(0)
+    x, y = rng.random((60, 6)) * 300, rng.integers(0, 3, 60)
+    net = nnxp.Network([6, 5, 3], seed=0)
+    report = nnxp.diagnose(net, (x, y), eta=np.float32(0.5), lmbda=np.float32(1.0),
+                           n=np.int64(60), probe_size=np.int64(50))
+    assert "inputs_not_scaled" in report.headline()
+    json.dumps(report.to_dict())
+    with pytest.raises(nnxp.ConfigError, match="training_cost must be a number"):
+        nnxp.diagnose(net, (x, y), history=[{"epoch": 0, "training_cost": 10 ** 400}])
+    with pytest.raises(nnxp.ConfigError, match="compact must be True or False"):
+        report.problems[0].to_dict(compact="no")
