@@ -438,11 +438,12 @@ class Network(Resumable):
             self.backend, self.params, self.optimizer_state = backend, params, opt_state
 
         def after_epoch(records, active):
-            record, kept = records[0], dict(records[0])
+            record, kept, held = records[0], dict(records[0]), self.params
             verdicts = []
             for callback in callbacks:   # every callback is called
                 verdicts.append(_stops(callback, callback(record, self), kept["epoch"]))
                 check_kept(kept, record, f"the callback {_callback_name(callback)}")
+                check_held(held, self, f"the callback {_callback_name(callback)}")
             return [0] if any(verdicts) else None
 
         def show(records, active):
@@ -568,6 +569,18 @@ def _early_stopping_n(options) -> None:
                           "the same option (early_stopping_n is network2 ports' name): give "
                           "one of them")
     options["early_stopping"] = n
+
+
+def check_held(held, model, who) -> None:
+    """A ConfigError when ``who`` (a callback) replaced the parameters of the network or
+    population being trained (net.weights = ..., net.params = ..., an SGD call): training goes
+    on from its own, so the change would be lost without a word."""
+    if model.params is not held:
+        raise ConfigError(f"{who} replaced the parameters being trained (net.weights, "
+                          f"net.params, or an SGD call inside the callback): the run would "
+                          f"go on from its own and lose them without a word.  To change the "
+                          f"weights, stop the run (return True), set them, then call SGD "
+                          f"again")
 
 
 def _callback_name(callback) -> str:

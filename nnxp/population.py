@@ -85,7 +85,8 @@ from .initializers import default_weight, normal_bias
 from .loop import engine_finite, total_cost
 from .core import layer_activations
 from .diagnostics.health import HealthMonitor
-from .network import Network, diverged, has_layers, pickled_state, unpickled_state
+from .network import (Network, check_held, diverged, has_layers, pickled_state,
+                      unpickled_state)
 from .checkpoint import read_checkpoint
 from .files import as_path, read_json
 from .formats import MAX_FILE_BYTES, check_network_dict, default_dtype
@@ -374,12 +375,13 @@ class Population(Resumable):
         def after_epoch(records, active):
             stops, epoch = set(), records[0]["epoch"]
             shown = [r if a else None for r, a in zip(records, active)]
-            kept = [dict(r) for r in records]
+            kept, held = [dict(r) for r in records], self.params
             for callback in callbacks:
                 stops.update(checks.members(callback(shown, self), k, f"the callback "
                                             f"{_name(callback)} (after epoch {epoch})"))
                 for before, record in zip(kept, records):
                     check_kept(before, record, f"the callback {_name(callback)}")
+                check_held(held, self, f"the callback {_name(callback)}")
             return sorted(stops)
 
         def report(records, active):

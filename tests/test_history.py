@@ -193,3 +193,19 @@ def test_what_a_checkpoint_or_history_file_could_not_be_read_back_with_is_never_
         with pytest.raises(nnxp.InputTypeError, match="JSON cannot write"):
             nnxp.History([{"epoch": 0, key: value}]).save(tmp_path / "h.json")
     assert not (tmp_path / "h.json").exists()
+
+
+def test_a_callback_that_replaces_the_parameters_being_trained_is_refused():
+    """net.weights = ... (or net.params, pop.params) inside a callback: a ConfigError saying
+    how to change the weights (was: training went on from its own parameters and the
+    change was lost without a word: a 'restore the best weights' callback did nothing)."""
+    def reset(record, net):
+        net.weights = [np.zeros_like(np.asarray(w)) for w in net.weights]
+
+    def reset_all(records, pop):
+        pop.params = tuple(tuple(np.zeros_like(np.asarray(a)) for a in layer)
+                           for layer in pop.params)
+    with pytest.raises(nnxp.ConfigError, match="reset replaced the parameters being trained"):
+        nnxp.Network([6, 5, 3], seed=0).SGD((X, Y), 2, 10, 0.5, callbacks=reset)
+    with pytest.raises(nnxp.ConfigError, match="reset_all replaced the parameters"):
+        nnxp.Population([6, 5, 3], seeds=[0, 1]).SGD((X, Y), 2, 10, 0.5, callbacks=reset_all)
