@@ -377,3 +377,17 @@ def test_the_progress_line_names_the_best_of_the_members_trained(capsys):
     records = [{"epoch": 2, "seconds": 0.1, "evaluation_accuracy": a} for a in (6, 5, 17)]
     line = members_line(records, [True, True, False], 30)
     assert "best 6 / 30 (member 0)" in line and "2 of 3 members trained" in line
+
+
+def test_a_member_with_momentum_zero_in_a_list_is_the_momentum_network_with_mu_zero():
+    """As docs/populations.md says: a list of momenta makes every member a momentum member;
+    mu = 0's equals Network(optimizer="momentum", momentum=0.0) bit for bit."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((60, 6)), rng.integers(0, 3, 60)
+    pop = nnxp.Population([6, 5, 3], seeds=[0, 1, 2], backend="numpy")
+    pop.SGD((x, y), 3, 7, eta=0.5, momentum=[0.0, 0.5, 0.9], shuffle=5)
+    net = nnxp.Network([6, 5, 3], seed=0, backend="numpy")
+    net.SGD((x, y), 3, 7, eta=0.5, shuffle=5, optimizer="momentum", momentum=0.0)
+    for a, b in zip(net.params, pop[0].params):
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
