@@ -355,3 +355,25 @@ def test_a_conv_layer_refuses_the_softmax(layer, activation):
     with pytest.raises(nnxp.ConfigError, match="activation cannot be Softmax"):
         layer(2, 3, activation=activation)
     assert layer(2, 3, activation="ReLU").activation == ReLU()
+
+
+def test_a_conv_network_is_scored_in_bounded_passes_with_the_same_counts(monkeypatch):
+    """accuracy / total_cost of a network with convolutions go over the data in passes of
+    EVAL_ROWS examples (was one pass: about 1 GB for 10,000 MNIST images, 5 GB for 50,000,
+    then a bare MemoryError on a smaller machine): the same hits, the cost to rounding."""
+    from nnxp import engines, layers as L
+    rng = np.random.default_rng(0)
+    x, y = rng.random((250, 81)), rng.integers(0, 4, 250)
+    net = nnxp.Network([81, L.Reshape((1, 9, 9)), L.ConvPool(3, 3), L.Flatten(), L.Softmax(4)],
+                       cost=nnxp.LogLikelihoodCost, seed=0, dtype="float64")
+    whole = (net.accuracy((x, y)), net.total_cost((x, y), lmbda=1.0))
+    calls = []
+    real = engines._scores
+    monkeypatch.setattr(engines, "EVAL_ROWS", 100)
+    monkeypatch.setattr(engines, "_scores", lambda spec, p, xs, *a: calls.append(
+        xs.shape[0]) or real(spec, p, xs, *a))
+    net = nnxp.Network([81, L.Reshape((1, 9, 9)), L.ConvPool(3, 3), L.Flatten(), L.Softmax(4)],
+                       cost=nnxp.LogLikelihoodCost, seed=0, dtype="float64")
+    assert net.accuracy((x, y)) == whole[0]
+    assert net.total_cost((x, y), lmbda=1.0) == pytest.approx(whole[1], rel=1e-12)
+    assert calls and max(calls) == 100
