@@ -698,3 +698,13 @@ def test_load_data_shared_refuses_labels_that_are_not_whole_numbers(tmp_path, la
     book_pickle(tmp_path / "bad.pkl.gz", (good, (x, labels), good))
     with pytest.raises(DataError, match=pattern):
         network3.load_data_shared(tmp_path / "bad.pkl.gz")
+
+
+@pytest.mark.parametrize("call", [lambda: network3.size(None), lambda: network3.size(()),
+                                  lambda: network3.dropout_layer([[1.0, 2.0]], 0.5),
+                                  lambda: network3.dropout_layer(None, 0.5)])
+def test_the_helpers_refuse_what_they_cannot_take_with_an_input_type_error(call):
+    # was: TypeError / IndexError from inside (size), or array_api_compat's (dropout_layer);
+    # an InputTypeError is a TypeError still, as the book's code would have raised
+    with pytest.raises(nnxp.InputTypeError):
+        call()

@@ -754,3 +754,18 @@ def test_the_lock_folder_is_the_journals_whatever_link_names_it(tmp_path):
     _optuna(SPACE, path=link, n_trials=2, batch=2, epochs=1)
     assert (tmp_path / "s.journal.drivers").is_dir()
     assert not (tmp_path / "link.journal.drivers").exists()
+
+
+def test_an_enqueued_point_outside_the_space_and_a_momentum_range_reaching_one():
+    """study.enqueue_trial({"sizes": [6, 9, 3]}) (a list where Optuna names the choice by its
+    label) or an eta out of range: a ConfigError naming the point and how to enqueue (was
+    Optuna's bare ValueError "'[6, 9, 3]' not in ('[6, 9, 3]', ...)"); momentum (0.0, 1.0):
+    refused naming the range (was a ConfigError about a point 1.0 the user never wrote)."""
+    space = {"sizes": [[6, 9, 3], [6, 4, 3]], "eta": (0.1, 3.0)}
+    for point in ({"sizes": [6, 9, 3]}, {"eta": -1.0}):
+        study = optuna.create_study(direction="maximize")
+        study.enqueue_trial(point)
+        with pytest.raises(nnxp.ConfigError, match="an enqueued point.*not a point of this"):
+            _optuna(space, study=study, n_trials=2, epochs=1)
+    with pytest.raises(nnxp.ConfigError, match=r"momentum's range \(0.0, 1.0\) reaches 1"):
+        _optuna(dict(SPACE, momentum=(0.0, 1.0)), n_trials=2, epochs=1)

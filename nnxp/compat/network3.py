@@ -672,8 +672,12 @@ def _book_arrays(split):
 
 def size(data):
     """The number of examples of ``data``, a pair (x, y)."""
-    x = data[0]
-    return (x.get_value(borrow=True) if isinstance(x, SharedValue) else x).shape[0]
+    x = data[0] if isinstance(data, (tuple, list)) and len(data) else None
+    x = x.get_value(borrow=True) if isinstance(x, SharedValue) else x
+    if getattr(x, "shape", ()) == ():
+        raise InputTypeError(f"size takes a pair (x, y) of shared values or arrays, as "
+                             f"load_data_shared returns them, got {checks.show(data)}")
+    return x.shape[0]
 
 
 def dropout_layer(layer, p_dropout, rng=None):
@@ -687,6 +691,9 @@ def dropout_layer(layer, p_dropout, rng=None):
     elif not isinstance(rng, np.random.Generator):
         raise InputTypeError(f"rng must be a numpy.random.Generator or None, got "
                              f"{checks.show(rng)}")
+    if getattr(layer, "shape", None) is None or isinstance(layer, (list, tuple)):
+        raise InputTypeError(f"dropout_layer takes an array (a layer's output), got "
+                             f"{checks.show(layer)}")
     xp = namespace(layer)
     mask = xp.asarray(keep_mask(rng, p, tuple(layer.shape)), device=device_of(layer))
     return layer * xp.astype(mask, layer.dtype)

@@ -209,6 +209,11 @@ def _suggester(name, values):
     if isinstance(values, (loguniform, uniform)):
         check_range("optuna", name, values)
         low, high, log = float(values.low), float(values.high), isinstance(values, loguniform)
+        if name == "momentum" and high >= 1:  # random draws below high; Optuna may draw it
+            raise ConfigError(f"optuna: momentum's range {checks.show((values.low, values.high))}"
+                              f" reaches 1, which Optuna can draw (its ranges include their "
+                              f"upper end) and a momentum must stay below; give a range below "
+                              f"1, e.g. (0.0, 0.99)")
         return (lambda trial: trial.suggest_float(name, low, high, log=log)), \
             ["float", low, high, log], [low, high]
     if isinstance(values, choice):
@@ -590,7 +595,20 @@ class Round:
     def make_trials(self) -> None:
         run = self.run
         for ot in self.asked:
-            params, build = normalize(run.space.point(ot), run.mini_batch_size)
+            try:
+                point = run.space.point(ot)
+            except ValueError as exc:  # Optuna's, for a point enqueued outside the space
+                if isinstance(exc, NNXPError):
+                    raise
+                given = next((t.system_attrs.get("fixed_params", t.params)  # enqueued
+                              for t in run.study.get_trials(deepcopy=False)
+                              if t.number == ot.number), ot.params)
+                raise ConfigError(f"trial {ot.number} of the study ({checks.show(given)}, "
+                                  f"an enqueued point?) is not a point of this space: "
+                                  f"{checks.clip(exc)}; study.enqueue_trial takes each "
+                                  f"choice by its label (a network's sizes as the text "
+                                  f"'[784, 30, 10]') and values within the ranges") from None
+            params, build = normalize(point, run.mini_batch_size)
             trial = Trial(ot.number, params, build, trial_seed(run.seed, ot.number))
             run.check_trial(trial)
             self.trials[ot.number] = trial
