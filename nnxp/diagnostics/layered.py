@@ -49,7 +49,7 @@ from . import network_checks as net_checks
 from .advice import resolve_eta
 from .causes import attribute, relate
 from .history_checks import history_problems, learning
-from .measure import TOTALS, _totals, chance_cost, input_numbers, total_size
+from .measure import TOTALS, _totals, chance_cost, input_numbers, rms, std, total_size
 from .report import Report
 from .stats import public, slowdowns, update_ratio
 
@@ -127,7 +127,7 @@ def _weights(xp, p, g, m) -> dict:
                               xp.all(xp.isfinite(w)))
     bias_sq = sum(xp.sum(gb * gb) for gb in g[1:]) if len(g) > 1 else xp.sum(gw * 0.0)
     return {"finite": xp.astype(finite, w.dtype),
-            "weight_rms": xp.sqrt(xp.mean(w * w)),
+            "weight_rms": rms(xp, w),
             "positive_weights": xp.mean(xp.astype(w > 0, w.dtype)),
             "negative_weights": xp.mean(xp.astype(w < 0, w.dtype)),
             "unit_spread": xp.max(xp.abs(w - xp.mean(w, axis=0, keepdims=True))),
@@ -140,7 +140,7 @@ def _activity(xp, act, z, a, saturation_prime) -> dict:
     (example, position) pairs saturating it or making it active (z > 0)."""
     others = (0,) + tuple(range(2, z.ndim))
     numbers = {"act_mean": xp.mean(a), "act_std": xp.std(a), "z_mean": xp.mean(z),
-               "z_std": xp.std(z)}
+               "z_std": std(xp, z)}
     if act.saturating:
         z0 = xp.zeros_like(xp.reshape(z, (-1,))[:1])
         peak = act.backward(z0, act.fn(z0), xp.ones_like(z0))

@@ -59,11 +59,25 @@ def total_size(name, n_in, n_out):
     return n_out if name.endswith("_counts") else n_in if name == "x_col_max" else None
 
 
+def rms(xp, v):
+    """sqrt(mean(v^2)), computed on v / max|v| so that finite values past sqrt of the dtype's
+    largest (1.8e19 in float32) give their RMS, not an overflow to inf (with NumPy's warning,
+    and an inf that made every unit look identical)."""
+    top = xp.max(xp.abs(v))
+    scale = xp.where(top > 0, top, xp.ones_like(top))
+    return scale * xp.sqrt(xp.mean((v / scale) * (v / scale)))
+
+
+def std(xp, v):
+    """The standard deviation of v, computed as ``rms`` is (no overflow for finite v)."""
+    return rms(xp, v - xp.mean(v))
+
+
 def input_numbers(xp, x) -> dict:
     """The inputs' scale over the probe: RMS, largest magnitude, and largest magnitude per
     column (inputs flattened to (m, n_in))."""
     flat = xp.abs(xp.reshape(x, (x.shape[0], -1)))
-    return {"x_rms": xp.sqrt(xp.mean(flat * flat)), "x_max": xp.max(flat),
+    return {"x_rms": rms(xp, flat), "x_max": xp.max(flat),
             "x_col_max": xp.max(flat, axis=0)}
 
 
@@ -92,8 +106,8 @@ def _layer(xp, w, b, z, a, gw, gb, m) -> dict:
     return {
         "finite": xp.astype(xp.all(xp.isfinite(w)) & xp.all(xp.isfinite(b)), w.dtype),
         "act_mean": xp.mean(a), "act_std": xp.std(a),
-        "z_mean": xp.mean(z), "z_std": xp.std(z),
-        "weight_rms": xp.sqrt(xp.mean(w * w)),
+        "z_mean": xp.mean(z), "z_std": std(xp, z),
+        "weight_rms": rms(xp, w),
         "positive_weights": xp.mean(xp.astype(w > 0, w.dtype)),
         "negative_weights": xp.mean(xp.astype(w < 0, w.dtype)),
         "unit_spread": xp.max(xp.abs(w - xp.mean(w, axis=0, keepdims=True))),

@@ -113,3 +113,21 @@ def test_numpy_scalars_huge_history_values_and_flags_at_diagnoses_boundary():
         nnxp.diagnose(net, (x, y), history=[{"epoch": 0, "training_cost": 10 ** 400}])
     with pytest.raises(nnxp.ConfigError, match="compact must be True or False"):
         report.problems[0].to_dict(compact="no")
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_huge_finite_weights_and_inputs_give_finite_statistics_and_no_wrong_verdict():
+    """Weights times 1e20 (float32: their squares overflow) were diagnosed identical_units
+    ('all 5 units of layer 0 have the same weights': the RMS overflowed to inf, so every
+    spread looked tiny) with NumPy overflow warnings; inputs times 1e20 gave an inf RMS and
+    z spread.  The statistics are computed scaled: finite, no warning, no identical units."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((60, 6)), rng.integers(0, 3, 60)
+    net = nnxp.Network([6, 5, 3], seed=0)
+    net.weights = [np.asarray(w) * 1e20 for w in net.weights]
+    report = nnxp.diagnose(net, (x, y))
+    assert "identical_units" not in report.headline()
+    assert np.isfinite(report.stats[0]["weight_rms"]) and report.stats[0]["weight_rms"] > 1e19
+    scaled = nnxp.diagnose(nnxp.Network([6, 5, 3], seed=0), (x * 1e20, y))
+    assert np.isfinite(scaled.summary["input_rms"]) and np.isfinite(scaled.stats[0]["z_std"])
+    assert "inputs_not_scaled" in scaled.headline()
