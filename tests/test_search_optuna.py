@@ -769,3 +769,26 @@ def test_an_enqueued_point_outside_the_space_and_a_momentum_range_reaching_one()
             _optuna(space, study=study, n_trials=2, epochs=1)
     with pytest.raises(nnxp.ConfigError, match=r"momentum's range \(0.0, 1.0\) reaches 1"):
         _optuna(dict(SPACE, momentum=(0.0, 1.0)), n_trials=2, epochs=1)
+
+
+def test_a_search_beside_another_live_one_on_its_journal_draws_other_points(tmp_path):
+    """Two searches started together on one journal both held 0 trials when they opened it,
+    so their default samplers, seeded alike, drew the same points (the sweep saw 4 or 6
+    distinct points of 8 in 1-3 of 6 attempts).  A search that finds another alive on its
+    journal seeds its sampler with its own name too; alone, it draws the seed's points."""
+    from nnxp.search.optuna_search import Drivers
+
+    def points(result):
+        return sorted((r["eta"], r["lmbda"]) for r in result.records)
+    kw = dict(n_trials=2, batch=2, epochs=1)
+    alone = _optuna(SPACE, path=tmp_path / "a.journal", **kw)
+    assert points(_optuna(SPACE, path=tmp_path / "c.journal", **kw)) == points(alone)
+    other = Drivers(str(tmp_path / "b.journal"))  # another search, alive on b.journal
+    try:
+        probe = Drivers(str(tmp_path / "b.journal"))
+        assert probe.others_alive()
+        probe.close()
+        beside = _optuna(SPACE, path=tmp_path / "b.journal", **kw)
+    finally:
+        other.close()
+    assert points(beside) != points(alone)

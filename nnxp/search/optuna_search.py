@@ -90,8 +90,10 @@ Reproducible: with one searching process and the default sampler, the same seed 
 same table (every field but ``seconds``; bit for bit on NumPy), whatever the executor.  The
 default sampler is ``TPESampler`` seeded by the seed when the study is empty, else by the seed
 and the number of trials the study holds (a resumed search does not draw the first points
-again).  Not reproducible: a resumed search against the uninterrupted one (Optuna's samplers
-keep their random state in memory, so the trials asked after the resume differ), and several
+again); a search that finds another one alive on its journal (``<path>.drivers/``) seeds it
+with its own name too, so that two searches started together do not draw the same points.
+Not reproducible: a resumed search against the uninterrupted one (Optuna's samplers keep
+their random state in memory, so the trials asked after the resume differ), and several
 processes on one storage (which asks first depends on timing).
 
 optuna is optional (``pip install -r backends/optuna.txt``, or the ``optuna`` extra), imported
@@ -527,6 +529,27 @@ class Drivers:
             finally:
                 os.close(fd)
 
+    def others_alive(self, young=1.0) -> bool:
+        """Whether another search on the journal runs now: a lock file of another that is
+        held, or younger than ``young`` seconds (a search locks its file as it makes it)."""
+        for name in sorted(os.listdir(self.folder)) if self.folder is not None else ():
+            token = name[:-len(".lock")] if name.endswith(".lock") else ""
+            if not token.isalnum() or token == self.token:
+                continue
+            path = self._file(token)
+            try:
+                if time.time() - os.stat(path).st_mtime < young:
+                    return True
+                fd = os.open(path, os.O_RDWR)
+            except OSError:
+                continue
+            try:
+                if not _try_lock(fd, path):
+                    return True
+            finally:
+                os.close(fd)  # (a lock taken on a dead search's file goes with its descriptor)
+        return False
+
     def close(self) -> None:
         """The search's end: its file removed, then its lock dropped (no trial of it is
         RUNNING any more: each was told or abandoned)."""
@@ -895,6 +918,7 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
                     executor=executor, **options)  # the data checked before any study is made
     search.trials = {}
     drivers = None
+    given = study
     try:
         study = _study(library, study, path, sampler, pruner, seed)
         if prune_every is None:
@@ -903,6 +927,11 @@ def optuna(space, training_data, evaluation_data, *, n_trials, epochs, mini_batc
         sizes = trial_spec(probes[0]).sizes
         width = (sizes[0], sizes[-1], str(search.data[0][0].dtype))
         drivers = Drivers(path)
+        if given is None and sampler is None and drivers.others_alive():
+            # another search runs on this journal now: a sampler seeded as its own would draw
+            # the same points (both held as many trials when they opened it)
+            study.sampler = library.samplers.TPESampler(seed=int(np.random.SeedSequence(
+                seed, spawn_key=(4, int(drivers.token[:15], 16))).generate_state(1)[0]))
         run = OptunaRun(library, study, search, space, seed=seed, epochs=epochs,
                         mini_batch_size=mini_batch_size, prune_every=prune_every,
                         drivers=drivers, width=width, max_parameters=max_parameters)
