@@ -792,3 +792,29 @@ def test_a_search_beside_another_live_one_on_its_journal_draws_other_points(tmp_
     finally:
         other.close()
     assert points(beside) != points(alone)
+
+
+@pytest.mark.parametrize("edit", ["drop trial_id", "user_attr text", "state 1.5"])
+def test_a_journal_with_an_edited_field_is_a_data_error(tmp_path, edit):
+    """Each line still JSON with a known op_code, one field edited: Optuna's replay raised a
+    bare KeyError / TypeError / ValueError when the file was opened."""
+    path = tmp_path / "s.journal"
+    _optuna(SPACE, path=path, n_trials=2, batch=2, epochs=1)
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        op = json.loads(line)
+        if edit == "drop trial_id" and "trial_id" in op and "param_name" in op:
+            del op["trial_id"]
+        elif edit == "user_attr text" and "user_attr" in op:
+            op["user_attr"] = "x"
+        elif edit == "state 1.5" and "state" in op and "trial_id" in op:
+            op["state"] = 1.5
+        else:
+            continue
+        lines[i] = json.dumps(op)
+        break
+    else:
+        raise AssertionError(f"the journal has no line to edit for {edit!r}")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(nnxp.DataError, match="does not replay"):
+        _optuna(SPACE, path=path, n_trials=3, batch=2, epochs=1)

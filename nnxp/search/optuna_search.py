@@ -327,6 +327,11 @@ def _study(library, study, path, sampler, pruner, seed):
         except OSError as exc:
             raise FileError(f"cannot open the optuna journal at {path!r}: "
                             f"{exc.strerror or exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # Optuna replays every operation when it opens the file: an edited field
+            raise DataError(f"{path!r} is not a journal of Optuna studies that nnxp can use: "
+                            f"an operation in it does not replay ({type(exc).__name__}: "
+                            f"{checks.clip(exc)}); give another path") from None
     try:
         study = library.create_study(
             storage=storage, sampler=sampler or library.samplers.RandomSampler(
