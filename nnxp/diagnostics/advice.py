@@ -26,8 +26,10 @@ BOOK_DECAY is the weight decay per step of the book's MNIST run, eta lmbda / n =
 0.5 * 5.0 / 50,000 = 5e-5; ``book_lmbda(eta, n)`` is the lmbda that gives it.
 """
 
+import math
+
 from ..checks import show
-from ..errors import ConfigError
+from ..errors import ConfigError, InputTypeError
 from ..initializers import default_weight, he_weight, zero_bias
 from ..namespace import device_of, namespace
 
@@ -69,36 +71,45 @@ def split_remedy(remedy) -> tuple:
     ``nnxp.Network(sizes, **net_args)`` and ``net.SGD(data, epochs, **sgd_args)`` with the
     run's own values for the rest; a data key (DATA_KEYS) is in neither: ``scale_inputs``
     applies it to the data."""
+    if not isinstance(remedy, dict):
+        raise InputTypeError(f"a remedy is a dict (a Problem's remedy), got {show(remedy)}")
     unknown = set(remedy) - set(NETWORK_KEYS) - set(SGD_KEYS) - set(DATA_KEYS)
     if unknown:
-        raise ValueError(f"remedy keys {sorted(unknown)} are neither Network, SGD nor data "
-                         "arguments")
+        raise ConfigError(f"remedy keys {sorted(map(str, unknown))} are neither Network, SGD "
+                          "nor data arguments")
     return ({k: v for k, v in remedy.items() if k in NETWORK_KEYS},
             {k: v for k, v in remedy.items() if k in SGD_KEYS})
 
 
 def scale_inputs(remedy, x):
-    """``x`` (an array of inputs (rows, columns), any library's, or anything that multiplies
-    by a number) with the remedy's data transform applied: ``x * remedy["scale_inputs"]``,
-    a number, or one number per column (a list of ``x.shape[-1]`` numbers, put in ``x``'s
-    namespace and device); ``x`` itself when the remedy has none.  Apply it to the training
-    and the evaluation inputs alike."""
+    """``x`` (an array of inputs, any library's: rows (n, columns), or images (n, ...) as
+    diagnose takes them) with the remedy's data transform applied: ``x * remedy["scale_inputs"]``,
+    a number, or one number per input value (a list of that many numbers, put in ``x``'s
+    namespace and device, shaped as one example); ``x`` itself when the remedy has none.
+    Apply it to the training and the evaluation inputs alike."""
+    if not isinstance(remedy, dict):
+        raise InputTypeError(f"a remedy is a dict (a Problem's remedy), got {show(remedy)}")
     factor = remedy.get("scale_inputs")
     if factor is None:
         return x
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        raise InputTypeError(f"scale_inputs scales an array of inputs, got {show(x)}")
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         return x * factor
     if not isinstance(factor, (list, tuple)) or not all(
             isinstance(f, (int, float)) and not isinstance(f, bool) for f in factor):
         raise ConfigError("scale_inputs must be a number or a list of numbers (one per input "
                           f"column), got {show(factor)}")
-    columns = x.shape[-1] if len(getattr(x, "shape", ())) else None
-    if columns != len(factor):
-        raise ConfigError(f"scale_inputs has {len(factor)} factors, one per column, but the "
-                          f"inputs have shape {tuple(getattr(x, 'shape', ()))}")
+    shape = tuple(x.shape)
+    width = math.prod(shape[1:]) if len(shape) > 1 else None  # one example's values
+    if width != len(factor):
+        raise ConfigError(f"scale_inputs has {len(factor)} factors, one per input value, but "
+                          f"the inputs have shape {shape}")
     xp = namespace(x)
     dtype = x.dtype if xp.isdtype(x.dtype, "real floating") else None
-    return x * xp.asarray([float(f) for f in factor], dtype=dtype, device=device_of(x))
+    factors = xp.asarray([float(f) for f in factor], dtype=dtype, device=device_of(x))
+    # images (n, ...) as diagnose reads them: flattened to rows, one factor per value
+    return x * xp.reshape(factors, shape[1:])
 
 
 def resolve_eta(problems, eta, threshold) -> None:

@@ -1,7 +1,9 @@
 """advice.py: the shared phrases and remedies, and the book's weight decay per step."""
 
+import numpy as np
 import pytest
 
+import nnxp
 from nnxp.diagnostics import advice
 
 
@@ -17,3 +19,20 @@ def test_remedies_use_only_the_documented_keys():
         assert set(remedy) <= keys
     assert "default_weight_initializer" in advice.REINIT and "he_weight" in advice.HE_INIT
     assert "find_learning_rate" in advice.FIND_ETA
+
+
+def test_the_advice_helpers_refuse_what_they_cannot_take_and_scale_images():
+    """split_remedy / scale_inputs of None, an unknown key, a list of rows (were bare
+    ValueError, TypeError, AttributeError); a per-column remedy applied to the image-shaped
+    inputs diagnose took (was a ConfigError: 6 factors for inputs of shape (60, 2, 3))."""
+    from nnxp.diagnostics import advice
+    x = np.random.default_rng(0).random((60, 6))
+    with pytest.raises(nnxp.ConfigError, match="neither Network, SGD nor data"):
+        advice.split_remedy({"foo": 1})
+    for call in (lambda: advice.split_remedy(None), lambda: advice.scale_inputs(None, x),
+                 lambda: advice.scale_inputs({"scale_inputs": 0.5}, x.tolist())):
+        with pytest.raises(nnxp.InputTypeError):
+            call()
+    factors = {"scale_inputs": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}
+    images = advice.scale_inputs(factors, x.reshape(60, 2, 3))
+    np.testing.assert_array_equal(images.reshape(60, 6), advice.scale_inputs(factors, x))
