@@ -708,3 +708,11 @@ def test_the_helpers_refuse_what_they_cannot_take_with_an_input_type_error(call)
     # an InputTypeError is a TypeError still, as the book's code would have raised
     with pytest.raises(nnxp.InputTypeError):
         call()
+
+
+def test_set_value_past_the_dtypes_range_is_a_data_error():
+    # was: NumPy's overflow warning and inf stored, in float32
+    layer = network3.FullyConnectedLayer(3, 2)
+    assert layer.w.get_value().dtype == np.float32  # network3's default floatX
+    with pytest.raises(DataError, match="past float32's range"):
+        layer.w.set_value(np.full((3, 2), 1e300))

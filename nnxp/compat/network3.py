@@ -196,6 +196,11 @@ class SharedValue:
         if a is None or a.dtype.kind not in "biuf" or a.shape != self._value.shape:
             raise DataError(f"set_value of {self.name or 'a shared value'} takes a numeric "
                             f"array of shape {self._value.shape}, got {checks.show(value)}")
+        if a.dtype.kind == "f" and np.isfinite(a).all() and self._value.dtype.kind == "f" \
+                and np.abs(a).max(initial=0) > np.finfo(self._value.dtype).max:
+            raise DataError(f"set_value of {self.name or 'a shared value'}: values up to "
+                            f"{np.abs(a).max():.3g} lie past {self._value.dtype}'s range (they "
+                            f"would be stored as inf); floatX is {self._value.dtype}")
         self._store(a)
 
     def _store(self, a):
