@@ -818,3 +818,20 @@ def test_a_journal_with_an_edited_field_is_a_data_error(tmp_path, edit):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(nnxp.DataError, match="does not replay"):
         _optuna(SPACE, path=path, n_trials=3, batch=2, epochs=1)
+
+
+def _space_reading_the_study(trial):
+    """A define-by-run space that reads trial.study, as Optuna's own examples do."""
+    top = trial.study.user_attrs.get("eta_top", 3.0)
+    return {"sizes": [6, 9, 3], "eta": trial.suggest_float("eta", 0.1, top, log=True)}
+
+
+def test_a_space_function_that_reads_trial_study_resumes(tmp_path):
+    # was: the second call trained its trials, then a DataError blaming the journal
+    # ("malformed (AttributeError: 'FixedTrial' object has no attribute 'study')"), on
+    # every later call
+    path = tmp_path / "s.journal"
+    assert len(_optuna(_space_reading_the_study, path=path, n_trials=2, batch=2,
+                       epochs=1).records) == 2
+    assert len(_optuna(_space_reading_the_study, path=path, n_trials=4, batch=2,
+                       epochs=1).records) == 4

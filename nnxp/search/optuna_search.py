@@ -832,6 +832,7 @@ def _read_back(run) -> tuple:
         try:
             if trial is None:
                 fixed = library.trial.FixedTrial(dict(t.params), t.number)
+                fixed.study = study  # a space function may read trial.study, as when asked
                 params, build = normalize(run.space.point(fixed), run.mini_batch_size)
                 trial = Trial(t.number, params, build, trial_seed(run.seed, t.number))
             record = _checked(stored, trial, run, where)
