@@ -835,3 +835,24 @@ def test_a_space_function_that_reads_trial_study_resumes(tmp_path):
                        epochs=1).records) == 2
     assert len(_optuna(_space_reading_the_study, path=path, n_trials=4, batch=2,
                        epochs=1).records) == 4
+
+
+def test_a_journal_whose_trained_parameters_were_edited_is_a_data_error(tmp_path):
+    """A finished trial's eta edited in the journal: the table reported the edited eta with
+    the accuracies the original one measured, without a word.  Each outcome keeps a digest of
+    the parameters it was trained with."""
+    path = tmp_path / "s.journal"
+    space = dict(SPACE, eta=(0.1, 3.0))
+    _optuna(space, path=path, n_trials=2, batch=2, epochs=1)
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        op = json.loads(line)
+        if op.get("param_name") == "eta" and op.get("trial_id") == 0:
+            op["param_value_internal"] = 2.9
+            lines[i] = json.dumps(op)
+            break
+    else:
+        raise AssertionError("the journal holds no eta of trial 0")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(nnxp.DataError, match="not those it was trained with"):
+        _optuna(space, path=path, n_trials=2, batch=2, epochs=1)

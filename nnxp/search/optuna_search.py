@@ -103,6 +103,7 @@ only when a search starts.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import numbers
 import os
@@ -687,7 +688,8 @@ class Round:
         ot, trial = self.by_number(number), self.trials[number]
         stored = {"history": outcome.get("history"), "stop_reason": outcome.get("stop_reason"),
                   "error": outcome.get("error"), "seconds": float(outcome.get("seconds") or 0),
-                  "lost": bool(outcome.get("lost")), "pruned": pruned}
+                  "lost": bool(outcome.get("lost")), "pruned": pruned,
+                  "point": _point_digest(ot.params)}  # what was trained: an edit shows
         record = _record(trial, stored, run.n_evaluation)
         ot.set_user_attr("nnxp", stored)
         State = library.trial.TrialState
@@ -835,7 +837,7 @@ def _read_back(run) -> tuple:
                 fixed.study = study  # a space function may read trial.study, as when asked
                 params, build = normalize(run.space.point(fixed), run.mini_batch_size)
                 trial = Trial(t.number, params, build, trial_seed(run.seed, t.number))
-            record = _checked(stored, trial, run, where)
+            record = _checked(stored, trial, run, where, dict(t.params))
         except (NNXPError, saved_file._Bad) as exc:
             raise DataError(f"{where} does not match this search: {exc}") from None
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
@@ -853,9 +855,18 @@ def _read_back(run) -> tuple:
     return records, histories, trials
 
 
-def _checked(stored, trial, run, where) -> dict:
+def _point_digest(params) -> str:
+    """A digest of a trial's Optuna parameters (labels and numbers), kept with its outcome."""
+    text = json.dumps(params, sort_keys=True, default=repr)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def _checked(stored, trial, run, where, params=None) -> dict:
     saved_file._keys(stored, where, ("history", "stop_reason", "error", "seconds", "lost",
-                                     "pruned"))
+                                     "pruned"), ("point",))
+    if params is not None and "point" in stored and stored["point"] != _point_digest(params):
+        raise DataError(f"its parameters {checks.show(params)} are not those it was trained "
+                        f"with (the journal was edited)")
     if stored["history"] is not None:
         saved_file._history(stored["history"], f"{where}.history", run.n_evaluation,
                             run.epochs)
