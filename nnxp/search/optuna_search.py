@@ -513,16 +513,19 @@ class Drivers:
                 os.close(fd)
         self._remove_orphans(grace)
 
+    def _others(self):
+        """The lock files of the other searches in the folder."""
+        for name in sorted(os.listdir(self.folder)):
+            token = name[:-len(".lock")] if name.endswith(".lock") else ""
+            if token.isalnum() and token != self.token:
+                yield self._file(token)
+
     def _remove_orphans(self, grace) -> None:
         """The files of searches that ended without removing theirs and hold no RUNNING trial
         (killed between asking a trial and naming it: that trial was retried above as
         unnamed): removed when free.  A file younger than ``grace`` seconds is left alone: its
         search may be starting (it locks its file at once)."""
-        for name in sorted(os.listdir(self.folder)):
-            token = name[:-len(".lock")] if name.endswith(".lock") else ""
-            if not token.isalnum() or token == self.token:
-                continue
-            path = self._file(token)
+        for path in self._others():
             try:
                 if time.time() - os.stat(path).st_mtime < grace:
                     continue
@@ -538,11 +541,7 @@ class Drivers:
     def others_alive(self, young=1.0) -> bool:
         """Whether another search on the journal runs now: a lock file of another that is
         held, or younger than ``young`` seconds (a search locks its file as it makes it)."""
-        for name in sorted(os.listdir(self.folder)) if self.folder is not None else ():
-            token = name[:-len(".lock")] if name.endswith(".lock") else ""
-            if not token.isalnum() or token == self.token:
-                continue
-            path = self._file(token)
+        for path in self._others() if self.folder is not None else ():
             try:
                 if time.time() - os.stat(path).st_mtime < young:
                     return True
