@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import math
 
-from .advice import (BOOK_DECAY, FIND_ETA, HE_INIT, HE_REMEDY, REINIT, REINIT_REMEDY)
+from .advice import (BOOK_DECAY, FIND_ETA, FIND_ETA_REMEDY, HE_INIT, HE_REMEDY, REINIT,
+                     REINIT_REMEDY)
 from .report import Problem
 from .stats import slowdowns
 
@@ -78,7 +79,8 @@ def _saturation_cause(st, th) -> tuple:
                     f"the weights are {scale:.0f}x the 1/sqrt(n_in) scale (RMS {rms:.3g}, more "
                     "than the N(0, 1) weights of network2's large_weight_initializer: they "
                     f"grew in training, as large steps make them), so z is wide (std {z_std:.3g})",
-                    "a smaller eta (" + FIND_ETA + "), then " + REINIT, REINIT_REMEDY)
+                    "a smaller eta (" + FIND_ETA + "), then " + REINIT,
+                    {**REINIT_REMEDY, **FIND_ETA_REMEDY})  # as the advice says: both
         return ("large_weights",
                 f"the weights are {scale:.0f}x the 1/sqrt(n_in) scale (RMS {rms:.3g}; N(0, 1) "
                 f"weights, network2's large_weight_initializer, give {math.sqrt(st['n_in']):.0f}x "
