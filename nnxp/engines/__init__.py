@@ -124,7 +124,7 @@ class Engine:
         or (K, 5) for a population), from one pass and one transfer; a network with
         image-shaped layers (convolutions: their patches take tens of kB per example) in
         passes of EVAL_ROWS examples, their hits and costs summed, so that memory does not
-        grow with the evaluation set (1 GB for 10,000 MNIST images in one pass)."""
+        grow with the evaluation set (docs/reliability.md has the measured peak)."""
         spec = self.spec
         fn = self.function("scores", lambda: lambda p, x, y, labels: _scores(
             spec, p, x, y, labels))
