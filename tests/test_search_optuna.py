@@ -856,3 +856,50 @@ def test_a_journal_whose_trained_parameters_were_edited_is_a_data_error(tmp_path
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(nnxp.DataError, match="not those it was trained with"):
         _optuna(space, path=path, n_trials=2, batch=2, epochs=1)
+
+
+SPACE_MODULE = '''
+def space(trial):
+    """A define-by-run space in a module of its own."""
+    return {"sizes": [6, 9, 3], "eta": trial.suggest_float("eta", 0.1, %s, log=True)}
+'''
+
+
+def _space_module(tmp_path, monkeypatch, top, extra=""):
+    """The function ``space`` of the module ``edited_space`` in tmp_path, its source written
+    with ``top`` for eta's upper bound (and ``extra`` text before it), imported afresh."""
+    import importlib
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "edited_space.py").write_text(extra + SPACE_MODULE % top)
+    sys.modules.pop("edited_space", None)
+    importlib.invalidate_caches()
+    return importlib.import_module("edited_space").space
+
+
+def test_a_space_function_edited_before_its_resume_is_refused(tmp_path, monkeypatch):
+    """The space function's range changed between a search and its resume: the finished
+    trials were drawn by the old code and would be read back through the new one (was: taken
+    without a word).  An edit that changes no code (a comment, the docstring, blank lines)
+    resumes; a study an older nnxp described by the function's name alone resumes too."""
+    path = tmp_path / "s.journal"
+    first = _optuna(_space_module(tmp_path, monkeypatch, "3.0"), path=path, n_trials=2,
+                    batch=2, epochs=1)
+    assert len(first.records) == 2
+    edited = _space_module(tmp_path, monkeypatch, "0.5")
+    with pytest.raises(nnxp.ConfigError, match="space function edited_space.space had other "
+                                               "source code"):
+        _optuna(edited, path=path, n_trials=4, batch=2, epochs=1)
+    same = _space_module(tmp_path, monkeypatch, "3.0", extra="# a comment\n\n\n")
+    assert len(_optuna(same, path=path, n_trials=4, batch=2, epochs=1).records) == 4
+    study = first.study.__class__("nnxp", first.study._storage)
+    described = dict(study.user_attrs["nnxp"])
+    described["space"] = {"function": "edited_space.space"}  # as nnxp described it before
+    study.set_user_attr("nnxp", described)
+    assert len(_optuna(same, path=path, n_trials=6, batch=2, epochs=1).records) == 6
+
+
+def test_the_source_digest_reads_code_not_formatting():
+    from nnxp.search.space import source_digest
+    assert source_digest(define_by_run) == source_digest(define_by_run)
+    assert source_digest(define_by_run) != source_digest(_space_reading_the_study)
+    assert source_digest(len) is None  # no Python source

@@ -19,10 +19,12 @@ network's sizes as "[784, 30, 10]", a layered architecture by its label (archite
 never parsed back, the space's own objects are what run), a function or class as "module.qualname", another object
 by its repr); a single value is fixed (not suggested).  A scipy distribution cannot be
 translated (a ConfigError says so).  Or ``space`` is a define-by-run function
-``space(trial) -> dict`` (at a module's top level: its name identifies the search) that calls
-``trial.suggest_*`` and returns a point with the same names (each point checked as a space of
-its own: space.check_space, so a point made only of layer objects names no activation or
-initializer; the first point is made before anything trains).
+``space(trial) -> dict`` (at a module's top level: its name and its source identify the
+search, space.source_digest: a function edited between a search and its resume is refused,
+as its points would be read back through the new code; the functions it calls are not
+followed) that calls ``trial.suggest_*`` and returns a point with the same names (each point
+checked as a space of its own: space.check_space, so a point made only of layer objects names
+no activation or initializer; the first point is made before anything trains).
 
 Rounds.  A round asks ``min(batch, n_trials - trials the study has)`` trials (``study.ask``;
 one trial after another, so the sampler sees the earlier ones of the round as running), makes
@@ -126,7 +128,8 @@ from .results import SearchResult, make_record
 from .run import Search, limits, unknown_options
 from .session import is_url
 from .space import (LOG_RANGES, architectures, check_count, check_range, check_space,
-                    check_widths, choice, function_name, loguniform, normalize, uniform)
+                    check_widths, choice, function_name, loguniform, normalize, source_digest,
+                    uniform)
 from .trials import Trial, check_seed, make_trials, trial_seed
 
 __all__ = ["optuna", "MissingOptuna"]
@@ -236,7 +239,8 @@ class Space:
     def __init__(self, space):
         if callable(space) and not isinstance(space, dict):
             self.function = space
-            self.description = {"function": function_name(space, "the space function")}
+            self.description = {"function": function_name(space, "the space function"),
+                                "source": source_digest(space)}
             self.entries = None
         else:
             check_space(space, "optuna")
@@ -445,12 +449,30 @@ def _adopt(study, library, config) -> None:
                               f"direction='maximize', ...)); study.enqueue_trial(...) points "
                               f"to try first are welcome")
         study.set_user_attr("nnxp", config)
-    elif old != config:
+    elif old != _older(old, config):
+        if isinstance(old, dict) and old.get("space", {}) != config["space"] and \
+                {**old, "space": None} == {**config, "space": None} and \
+                isinstance(old["space"], dict) and "source" in old["space"] and \
+                old["space"].get("function") == config["space"].get("function"):
+            raise ConfigError(f"the study {study.study_name!r} holds a search whose space "
+                              f"function {config['space']['function']} had other source code "
+                              f"(its trials were drawn by the old code, and would be read back "
+                              f"through the new one): resume with the function as it was, or "
+                              f"give another path or study")
         differ = sorted(k for k in set(config) | set(old if isinstance(old, dict) else {})
                         if not isinstance(old, dict) or old.get(k) != config.get(k))
         raise ConfigError(f"the study {study.study_name!r} holds another search (it differs "
                           f"in {', '.join(differ)}); resume with the same space, data, seed "
                           "and options, or give another path or study")
+
+
+def _older(old, config) -> dict:
+    """``config`` as an nnxp older than the space function's source digest described it, when
+    ``old`` is such a description (its search resumes; an edit goes unseen, as it did)."""
+    space = old.get("space") if isinstance(old, dict) else None
+    if isinstance(space, dict) and "function" in space and "source" not in space:
+        return {**config, "space": {"function": config["space"].get("function")}}
+    return config
 
 
 def drivers_folder(path) -> str:

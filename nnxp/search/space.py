@@ -7,6 +7,7 @@
     check_count(what, n, epochs, max_trials) -> int    n within the bound (below)
     check_widths(trials, max_parameters)    every network within the bound (below)
     function_name(fn, what) -> str          a function's stable name: "module.qualname"
+    source_digest(fn) -> str | None         a digest of its source as Python parses it (below)
     check_space(space, what) -> space       its names, and every architecture it lists (below)
     architectures(sizes, what) -> [entries] the architectures a space's ``sizes`` names
     check_dense_options(space, architectures, what)   activation and initializer reach a layer
@@ -79,8 +80,12 @@ architecture: it names neither for an architecture made only of layer objects.
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import inspect
 import itertools
 import math
+import textwrap
 import numbers
 from collections.abc import Iterable
 
@@ -405,6 +410,24 @@ def function_name(fn, what) -> str:
                           f"it in its records, and two such functions could share a name; "
                           f"define it with def at a module's top level")
     return f"{module}.{qualname}"
+
+
+def source_digest(fn) -> str | None:
+    """A digest of ``fn``'s own source as Python parses it (its syntax tree: comments, blank
+    lines, formatting and its docstring do not count; a changed range, name or statement
+    does), or None where Python keeps no source (a function typed into ``python -``).  The
+    functions it calls are not followed."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()[:16]
 
 
 RANGE_LIMITS = {"momentum": (0.0, 1.0)}   # loguniform and uniform are never negative
