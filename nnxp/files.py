@@ -90,7 +90,14 @@ def as_path(path, what="file") -> str:
 
 
 def _resolve(path: str, what: str) -> str:
-    """The file a write to ``path`` must replace: symlinks followed to their target."""
+    """The file a write to ``path`` must replace: symlinks followed to their target.  A path
+    ending in a separator names a folder (realpath would drop the separator, and the save
+    would make a file of that name): a FileError, as Python's own open refuses it."""
+    if path.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        raise FileError(f"cannot save the {what} at {path!r}: a path ending in "
+                        f"{path[-1]!r} names a folder; give a file name (such as "
+                        f"{os.path.join(path, 'results.json')!r})", filename=path,
+                        errno=errno.EISDIR)
     target = os.path.realpath(path)
     if os.path.islink(target):  # realpath gives up on a loop and returns a link
         raise FileError(f"cannot save the {what} at {path!r}: it is a symlink loop",

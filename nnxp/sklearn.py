@@ -153,18 +153,19 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         """Train a fresh network for ``epochs`` epochs on (X, y); returns self."""
         checks.number("epochs", self.epochs, integer=True)  # at least one pass
         self._fraction()  # checked even without early_stopping, as scikit-learn's own
-        X, y = _validated(self, X, y)
-        _check_targets(y)
-        self.classes_ = np.unique(y)
-        _need_two_classes(self.classes_)
-        seed = self._seed()
-        self.network_ = self._build(X.shape[1], seed)
-        index = self._class_index(y)
-        evaluation = None
-        options = {}
-        if self.early_stopping is not None:
-            X, index, evaluation = self._hold_out(X, index, seed)
-            options["early_stopping"] = self.early_stopping
+        with _all_or_nothing(self):  # a refused fit leaves the fitted model as it was
+            X, y = _validated(self, X, y)
+            _check_targets(y)
+            self.classes_ = _classes(y, "y")
+            _need_two_classes(self.classes_)
+            seed = self._seed()
+            self.network_ = self._build(X.shape[1], seed)
+            index = self._class_index(y)
+            evaluation = None
+            options = {}
+            if self.early_stopping is not None:
+                X, index, evaluation = self._hold_out(X, index, seed)
+                options["early_stopping"] = self.early_stopping
         self.history_ = self._sgd((X, index), self.epochs, evaluation, **options)
         self.n_iter_ = len(self.history_.records)
         return self
@@ -173,15 +174,17 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
         """One epoch on (X, y), continuing the current network (built on the first call,
         which must name every class with ``classes``); returns self."""
         first = not hasattr(self, "network_")
-        X, y = _validated(self, X, y, reset=first)
-        _check_targets(y)
-        if first:
-            self.__dict__.pop("classes_", None)  # a failed first call must not count
-        if _first_call(self, classes):
-            _need_two_classes(self.classes_)
-            self.network_ = self._build(X.shape[1], self._seed())
-            self.n_iter_ = 0
-        self.history_ = self._sgd((X, self._class_index(y)), 1, None)
+        with _all_or_nothing(self):  # a refused first call leaves nothing fitted
+            X, y = _validated(self, X, y, reset=first)
+            _check_targets(y)
+            if first:
+                self.__dict__.pop("classes_", None)
+            if _first_call(self, classes):
+                _need_two_classes(self.classes_)
+                self.network_ = self._build(X.shape[1], self._seed())
+                self.n_iter_ = 0
+            index = self._class_index(y)
+        self.history_ = self._sgd((X, index), 1, None)
         self.n_iter_ += len(self.history_.records)
         return self
 
@@ -269,7 +272,15 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
 
     def _class_index(self, y) -> np.ndarray:
         """Each label's output unit: its position in classes_."""
-        index = np.searchsorted(self.classes_, y)
+        try:
+            index = np.searchsorted(self.classes_, y)
+        except TypeError:  # labels of another type than classes_' (an int among strings)
+            known = set(self.classes_.tolist())
+            strange = [v for v in np.asarray(y, dtype=object).ravel().tolist()
+                       if v not in known]
+            raise DataError(f"y holds labels that are not among classes_ "
+                            f"{clip(self.classes_.tolist())}: "
+                            f"{clip(list(dict.fromkeys(strange)))}") from None
         index = np.clip(index, 0, len(self.classes_) - 1)
         unknown = self.classes_[index] != y
         if np.any(unknown):
@@ -329,9 +340,41 @@ def _validated(estimator, X, y="no_validation", **options):
         raise InputTypeError(f"X must hold numbers; {exc}") from exc
 
 
+@contextlib.contextmanager
+def _all_or_nothing(estimator):
+    """The estimator's fitted attributes (names ending in "_") as they were if the block
+    raises: a refused fit or first partial_fit leaves no new classes_ beside an old network_,
+    and no half-built estimator that check_is_fitted would take."""
+    def fitted():
+        return {k: v for k, v in vars(estimator).items()
+                if k.endswith("_") and not k.startswith("_")}
+    before = fitted()
+    try:
+        yield
+    except BaseException:
+        for name in fitted():
+            delattr(estimator, name)
+        vars(estimator).update(before)
+        raise
+
+
+def _classes(labels, what) -> np.ndarray:
+    """The sorted distinct labels, or a DataError for labels that cannot be ordered (numbers
+    mixed with strings or None: np.unique's bare TypeError)."""
+    try:
+        return np.unique(labels)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in np.asarray(labels, dtype=object).ravel()})
+        raise DataError(f"{what} mixes labels of the types {', '.join(kinds)}, which cannot "
+                        f"be sorted into classes_; give labels of one kind (all ints or all "
+                        f"strings)") from None
+
+
 def _first_call(estimator, classes) -> bool:
     """scikit-learn's _check_partial_fit_first_call (classes required on the first call, the
     same ones after), its refusals as a ConfigError (a ValueError) keeping its message."""
+    if classes is not None:
+        _classes(classes, "classes")
     try:
         return _check_partial_fit_first_call(estimator, classes)
     except ValueError as exc:
@@ -340,7 +383,9 @@ def _first_call(estimator, classes) -> bool:
 
 def _check_targets(y) -> None:
     """scikit-learn's check_classification_targets, its refusal as a DataError (a ValueError)
-    keeping its message: y must hold class labels, not continuous values."""
+    keeping its message: y must hold class labels, not continuous values (nor labels of
+    kinds that cannot be sorted together: _classes)."""
+    _classes(y, "y")
     try:
         check_classification_targets(y)
     except ValueError as exc:

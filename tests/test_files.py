@@ -71,6 +71,20 @@ def test_a_symlink_loop_is_a_clear_error(tmp_path):
     assert info.value.errno == errno.ELOOP and loop.is_symlink()
 
 
+def test_a_path_ending_in_a_separator_is_a_folder_not_a_file(tmp_path):
+    """"results/" was saved as a file named "results" (realpath drops the slash), where
+    Python's own open refuses the path; nothing is written now, by the checks or the save."""
+    where = str(tmp_path / "results") + os.sep
+    with pytest.raises(nnxp.FileError, match="names a folder") as info:
+        files.check_writable(where, "search results")
+    assert info.value.errno == errno.EISDIR
+    with pytest.raises(nnxp.FileError, match="names a folder"):
+        nnxp.Network(SIZES).save(where)
+    with pytest.raises(nnxp.FileError, match="names a folder"):
+        files.atomic_write_text(where, "{}")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("mode", [0o644, 0o600, 0o640, 0o444])
 def test_an_existing_files_mode_is_kept(old, mode):
     path, _ = old

@@ -480,3 +480,50 @@ def test_a_float64_jax_estimator_unpickles_as_float64_in_a_fresh_process(tmp_pat
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["float64"]
     np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(X))
+
+
+def test_a_refused_first_partial_fit_leaves_nothing_fitted():
+    """classes= of other labels than y's: the DataError came after classes_, network_ and
+    n_iter_ were set, so check_is_fitted passed, predict answered from an untrained network
+    and the corrected call was refused as a change of classes."""
+    from sklearn.utils.validation import check_is_fitted
+    from sklearn.exceptions import NotFittedError
+    X, y = blobs(n=30)
+    clf = NNXPClassifier(epochs=1, random_state=0)
+    with pytest.raises(nnxp.DataError, match="not among classes_"):
+        clf.partial_fit(X, y, classes=["a", "b", "c"])
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    assert not {"classes_", "network_", "n_iter_", "n_features_in_"} & set(vars(clf))
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.n_iter_ == 1 and list(clf.classes_) == [0, 1, 2]
+
+
+def test_a_refused_refit_leaves_the_fitted_model_as_it_was():
+    """A refit refused in building (hidden="30") after classes_ and n_features_in_ were
+    reset: predict read new labels off the old network (or an IndexError with fewer
+    classes, and predict_proba's columns not classes_')."""
+    X, y = blobs(n=30)
+    clf = NNXPClassifier(epochs=1, random_state=0).fit(X, y)
+    before = clf.predict_proba(X)
+    labels = np.array(["x", "y"])[y % 2]
+    with pytest.raises(nnxp.ConfigError, match="hidden must list"):
+        clf.set_params(hidden="30").fit(X[:, :2], labels)
+    assert list(clf.classes_) == [0, 1, 2] and clf.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    assert set(clf.predict(X)) <= {0, 1, 2}
+
+
+@pytest.mark.parametrize("labels", [["a", 1, "c"], ["a", None, "c"]])
+def test_labels_of_kinds_that_cannot_be_sorted_are_a_data_error(labels):
+    """Strings mixed with ints or None: NumPy's bare TypeError from np.unique."""
+    X, y = blobs(n=30)
+    mixed = np.array(labels, dtype=object)[y]
+    with pytest.raises(nnxp.DataError, match="mixes labels of the types"):
+        NNXPClassifier(epochs=1).fit(X, mixed)
+    with pytest.raises(nnxp.DataError, match="mixes labels of the types"):
+        NNXPClassifier(epochs=1).partial_fit(X, mixed, classes=labels)
+    clf = NNXPClassifier(epochs=1).partial_fit(X, np.array(["a", "b", "c"], dtype=object)[y],
+                                               classes=np.array(["a", "b", "c"], dtype=object))
+    with pytest.raises(nnxp.DataError, match="not among classes_"):
+        clf.partial_fit(X, y)
