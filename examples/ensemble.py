@@ -52,7 +52,7 @@ def main():
         parser.error("--members and --epochs must be at least 1")
     (x, y), _, (x_test, y_test) = load_mnist(backend="numpy")
     x_test, y_test = x_test[:args.n_test], y_test[:args.n_test]
-    seeds = [args.seed + k for k in range(args.members)]
+    seeds = range(args.seed, args.seed + args.members)  # a range: Population bounds its memory
     ensemble = nnxp.Population(network(), seeds=seeds, cost=nnxp.LogLikelihoodCost)
     print(f"training {args.members} networks as one program: {args.epochs} epochs of "
           f"{args.n_train} images")

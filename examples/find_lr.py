@@ -31,9 +31,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.plot == "":  # "" would read as not given: the trials run, no plot is saved
         raise nnxp.ConfigError("--plot needs a file path, got an empty one")
-    if args.plot:  # fail now, not after the trials
-        nnxp.plot.require_matplotlib()
-        nnxp.files.check_writable(args.plot, "plot")
+    if args.plot:  # fail now, not after the trials: matplotlib, the format, the place
+        nnxp.plot.check_plot_path(args.plot)
     train, _, _ = nnxp.datasets.load_mnist()
     n = int(train[1].shape[0])
     if args.n_train > n:  # find_learning_rate would quietly take all n

@@ -49,7 +49,9 @@ FROM_CHECKPOINT = ("sizes", "activation", "slope", "output_activation", "cost", 
                    "early_stopping", "schedule", "engine", "monitor_every", "monitor_subset")
 
 
-def parse_args(argv=None):
+def parse_args(argv=None, given_only=False):
+    """The flags as parsed; with ``given_only``, only those typed on the command line (every
+    default left out), so that a flag given with its default value counts as given."""
     p = argparse.ArgumentParser(
         description="Train a network on MNIST with nnxp (defaults: network2's chapter 3 run).",
         epilog="Examples: see the top of examples/train.py.")
@@ -118,6 +120,9 @@ def parse_args(argv=None):
     out.add_argument("--plot", metavar="PATH", help="draw the curves (PNG, needs matplotlib)")
     p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
         2, f"{p.prog}: {message} (see --help)\n")
+    if given_only:
+        for action in p._actions:
+            action.default = argparse.SUPPRESS
     return p.parse_args(argv)
 
 
@@ -137,6 +142,19 @@ def check_distinct_outputs(args):
                 f"{seen[where]} and {flag} name the same file ({path}): the run writes both, "
                 "and the later would replace the earlier; give each its own path")
         seen[where] = flag
+
+
+def check_new_checkpoint(args):
+    """--checkpoint names a file that exists (a run interrupted before, the same command run
+    again instead of --resume): refused, as the new run would replace it after its first
+    epoch; --resume of that very file continues it in place."""
+    path = args.checkpoint
+    if not path or not os.path.lexists(path) or (
+            args.resume and os.path.realpath(args.resume) == os.path.realpath(path)):
+        return
+    raise nnxp.ConfigError(f"--checkpoint {path} exists (an earlier run's checkpoint?): this "
+                           f"run would replace it after its first epoch; continue it with "
+                           f"--resume {path}, or give a new path (or delete the file)")
 
 
 def build(args):
@@ -229,8 +247,9 @@ def fit(net, args, training, validation):
 
 def summary(history, n_val, test_accuracy, n_test, wall):
     records = history.records
-    if records:
-        best = max(records, key=lambda r: r.get("evaluation_accuracy", -1))  # first of the best
+    kept = [r for r in records if not r.get("diverged")]  # a diverged epoch's figure is of
+    if kept:                                                 # parameters thrown away
+        best = max(kept, key=lambda r: r.get("evaluation_accuracy", -1))  # first of the best
         print(f"best validation accuracy: {percent(best['evaluation_accuracy'], n_val)} "
               f"after {best['epoch'] + 1} epochs")
     if history.stop_reason:
@@ -249,16 +268,16 @@ def main(argv=None):
             raise nnxp.ConfigError(f"--{flag} needs a file path, got an empty one")
     check_distinct_outputs(args)
     nnxp.checks.number("monitor_subset", args.monitor_subset, integer=True)  # used or not
-    if args.resume is not None:  # these would be ignored without a word
-        defaults = vars(parse_args([]))
-        given = [f"--{k.replace('_', '-')}" for k in FROM_CHECKPOINT
-                 if getattr(args, k) != defaults[k]]
+    if args.resume is not None:  # these would be ignored without a word, whatever their value
+        typed = vars(parse_args(argv, given_only=True))
+        given = [f"--{k.replace('_', '-')}" for k in FROM_CHECKPOINT if k in typed]
         if given:
             raise nnxp.ConfigError(f"--resume continues the checkpoint's run with its network "
                                    f"and hyper-parameters; {', '.join(given)} would be "
                                    f"ignored: drop {'it' if len(given) == 1 else 'them'}")
+    check_new_checkpoint(args)
     if args.plot:
-        nnxp.plot.require_matplotlib()  # fail now, not after the run
+        nnxp.plot.check_plot_path(args.plot)  # matplotlib and the format: now, not after the run
     for path, what in ((args.save, "network"), (args.history, "history"), (args.plot, "plot")):
         if path:  # a place that cannot be written fails now, not after the run
             check_writable(path, what)

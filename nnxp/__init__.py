@@ -47,3 +47,14 @@ __all__ = [
     "NNXPError", "BackendError", "DataError", "ConfigError", "InputTypeError", "FileError",
     "diagnose", "Report", "HealthMonitor", "find_learning_rate",
 ]
+
+
+def __getattr__(name):
+    """``nnxp.plot`` (and nnxp.compat, nnxp.sklearn, ...) on first use: imported here rather than
+    above, so that ``python -m nnxp.plot`` runs the module as a script without finding it
+    imported already (runpy's RuntimeWarning)."""
+    import importlib
+    if name in ("plot", "compat", "sklearn", "selfcheck", "testing", "engines", "checks",
+                "files"):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

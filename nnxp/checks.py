@@ -306,7 +306,8 @@ def _parse_bytes(text):
     if not match:
         raise ConfigError(f"NNXP_MAX_MEMORY must be a number of bytes, with an optional K, M, "
                           f"G or T (e.g. 64G), or 'inf'; got {show(text)}")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    limit = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    return math.inf if limit == 0 else limit  # "0G", "0.0", "00": off, as "0" is
 
 
 def _system_limits():

@@ -41,12 +41,13 @@ import sys
 
 from .checks import show
 from .errors import ConfigError, DataError, InputTypeError, NNXPError
-from .files import as_path, atomic_write_bytes, read_json
+from .files import as_path, atomic_write_bytes, check_writable, read_json
 from .history import entries_problem
 
 MAX_HISTORY_BYTES = 512 * 2 ** 20  # a history is one small record per epoch
 
-__all__ = ["plot_history", "load_history", "require_matplotlib", "MissingMatplotlib",
+__all__ = ["plot_history", "load_history", "require_matplotlib", "check_plot_path",
+           "MissingMatplotlib",
            "save_figure", "main"]
 
 INSTALL = "pip install -r backends/plot.txt"
@@ -190,19 +191,44 @@ def plot_history(history, path=None, *, labels=None, title=None):
     return fig
 
 
+def _check_format(path, known) -> str:
+    """The format ``path``'s suffix names (png without one), or a ConfigError naming those
+    matplotlib writes."""
+    suffix = os.path.splitext(path)[1][1:].lower()
+    if suffix and suffix not in known:
+        raise ConfigError(f"cannot draw a plot as {suffix!r} ({path!r}); matplotlib writes "
+                          f"{', '.join(sorted(known))}")
+    return suffix or "png"
+
+
+def check_plot_path(path, what="plot") -> str:
+    """Before a run whose end draws a plot at ``path``: matplotlib is there
+    (MissingMatplotlib), the suffix is a format it writes (ConfigError) and the place can be
+    written (files.check_writable); returns the path."""
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    path = as_path(path, what)
+    _check_format(path, FigureCanvasAgg(Figure()).get_supported_filetypes())
+    check_writable(path, what)
+    return path
+
+
 def save_figure(fig, path, dpi=100) -> None:
     """Write ``fig`` at ``path`` in the format its suffix names (PNG without one), rendered in
-    memory first and then written atomically."""
+    memory first and then written atomically.  An unknown suffix is a ConfigError; anything
+    else matplotlib cannot draw (values too large to place ticks for) a DataError with its
+    reason."""
     import io
     path = os.fspath(path)
-    suffix = os.path.splitext(path)[1][1:].lower()
+    fmt = _check_format(path, fig.canvas.get_supported_filetypes())
     buffer = io.BytesIO()
     try:
-        fig.savefig(buffer, format=suffix or "png", dpi=dpi)
-    except ValueError as exc:  # matplotlib: "Format 'xyz' is not supported"
-        known = ", ".join(sorted(fig.canvas.get_supported_filetypes()))
-        raise ConfigError(f"cannot draw a plot as {suffix!r} ({path!r}); matplotlib writes "
-                          f"{known}") from exc
+        fig.savefig(buffer, format=fmt, dpi=dpi)
+    except (ValueError, OverflowError, ArithmeticError) as exc:
+        raise DataError(f"matplotlib could not draw the plot for {path!r} "
+                        f"({type(exc).__name__}: {exc}); are some values drawn too large "
+                        f"(such as a cost near 1e308)?") from exc
     atomic_write_bytes(path, buffer.getvalue(), what="plot")
 
 
@@ -226,9 +252,16 @@ def main(argv=None) -> int:
                         "(default: curves.png; the suffix chooses the format)")
     parser.add_argument("--labels", nargs="+", help="one legend label per history file")
     parser.add_argument("--title", help="a title above the panels")
+    parser.error = lambda message: parser.exit(  # bad input: one line, not the whole usage
+        2, f"{parser.prog}: {message} (see --help)\n")
     args = parser.parse_args(argv)
     try:
-        plot_history(args.histories, args.output, labels=args.labels, title=args.title)
+        output = as_path(args.output, "plot")
+        for h in args.histories:
+            if os.path.exists(h) and os.path.exists(output) and os.path.samefile(h, output):
+                raise ConfigError(f"-o {output} is the history {h} given to draw: the picture "
+                                  f"would replace it; give the image another name")
+        plot_history(args.histories, output, labels=args.labels, title=args.title)
     except NNXPError as exc:
         print(f"nnxp.plot: {exc}", file=sys.stderr)
         return 2

@@ -333,3 +333,60 @@ def test_scenario_broken_refuses_no_good_epochs_before_the_bad_ones():
                      env={"NNXP_DATA_DIR": "/nonexistent"}),
              "scenario_broken.py: --epochs must be at least 1 and --bad-epochs at least 0, "
              "got 0 and 30")
+
+
+def test_resume_refuses_a_flag_typed_with_its_default_value(tmp_path):
+    """--eta 0.5 and --lmbda 5.0 are the defaults: with --resume they were ignored without a
+    word (the run went on at the checkpoint's eta), where any other value was refused."""
+    one_line(train("--resume", tmp_path / "run.json", "--eta", "0.5", "--lmbda", "5.0",
+                   "--sizes", "784", "30", "10", "--no-download", "--data-dir",
+                   tmp_path / "no"),
+             "train.py: --resume continues the checkpoint's run with its network and "
+             "hyper-parameters; --sizes, --eta, --lmbda would be ignored: drop them")
+
+
+def test_a_checkpoint_that_exists_is_not_replaced_by_a_new_run(tmp_path, data_dir):
+    """The same command run again instead of --resume replaced the earlier run's checkpoint
+    after its first epoch; refused now, before anything loads, and the file is kept.
+    --resume X --checkpoint X continues it in place."""
+    checkpoint = tmp_path / "ck.json"
+    checkpoint.write_text("an earlier run's checkpoint")
+    one_line(train("--checkpoint", checkpoint, "--no-download", "--data-dir", tmp_path / "no"),
+             f"train.py: --checkpoint {checkpoint} exists")
+    assert checkpoint.read_text() == "an earlier run's checkpoint"
+    env = {"NNXP_DATA_DIR": str(data_dir)}
+    checkpoint.unlink()
+    ok(train("--n-train", "300", "--epochs", "1", "--sizes", "784", "10", "10",
+             "--checkpoint", checkpoint, env=env))
+    ok(train("--n-train", "300", "--epochs", "2", "--resume", checkpoint, "--checkpoint",
+             checkpoint, env=env))
+    assert nnxp.load(checkpoint).checkpoint[1].epoch == 2
+
+
+def test_a_diverged_epoch_is_not_the_summarys_best(tmp_path, data_dir):
+    """eta 1e300 diverges in the first epoch: its accuracy was measured on the NaN
+    parameters (every example class 0: 48% of the digits 0 and 1) and the summary called it
+    the best validation accuracy, before a test accuracy of 0%."""
+    out = ok(train("--digits", "0", "1", "--n-train", "200", "--epochs", "1", "--dtype",
+                   "float64", "--eta", "1e300", env={"NNXP_DATA_DIR": str(data_dir)}))
+    assert "diverged" in out and "best validation accuracy" not in out
+
+
+@pytest.mark.parametrize("script, suffix", [("train.py", "jpeg2"), ("find_lr.py", "txt")])
+def test_a_plot_format_matplotlib_does_not_write_is_refused_before_anything(script, suffix,
+                                                                          tmp_path):
+    """The suffix was checked when drawing, after the whole run (train.py then exited
+    without its summary)."""
+    optional("matplotlib")
+    result = example(script, "--plot", tmp_path / f"curves.{suffix}",
+                     env={"NNXP_DATA_DIR": str(tmp_path / "no")})
+    one_line(result, f"{script}: cannot draw a plot as {suffix!r}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ensemble_of_too_many_members_is_the_memory_error_in_one_line(data_dir):
+    """--members 10**12: the script built the seed list itself (16 GB, then the OOM killer)
+    before Population's memory bound could refuse it."""
+    one_line(example("ensemble.py", "--members", "1000000000000", "--n-train", "20",
+                     "--n-test", "20", "--epochs", "1", env={"NNXP_DATA_DIR": str(data_dir)}),
+             "ensemble.py: a Population of 1,000,000,000,000 members")

@@ -201,3 +201,52 @@ def test_a_plot_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     assert b"<svg" in (tmp_path / "curves.svg").read_bytes()[:2000]
     plot.plot_history(synthetic(), old)
     assert_png(old)
+
+
+def _cli(*args, warnings_as_errors=False):
+    return subprocess.run([sys.executable, *(["-W", "error"] if warnings_as_errors else []),
+                           "-m", "nnxp.plot", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT)
+
+
+def test_the_command_line_runs_without_warnings_and_answers_in_one_line(tmp_path):
+    """`python -m nnxp.plot` printed runpy's RuntimeWarning at every run (nnxp's import had
+    imported nnxp.plot already), and failed under -W error; a bad flag printed argparse's
+    usage block."""
+    pytest.importorskip("matplotlib")
+    (tmp_path / "a.json").write_text(json.dumps(synthetic()))
+    result = _cli(tmp_path / "a.json", "-o", tmp_path / "a.png", warnings_as_errors=True)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert_png(tmp_path / "a.png")
+    bad = _cli("--bogus")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    import nnxp as again  # nnxp.plot is still there for `import nnxp` users
+    assert again.plot.plot_history is plot.plot_history
+
+
+def test_the_picture_never_replaces_a_history_it_draws(tmp_path):
+    """-o naming one of the histories (a name without a picture's suffix) wrote the PNG over
+    the run's only history."""
+    pytest.importorskip("matplotlib")
+    history = tmp_path / "run1"
+    history.write_text(json.dumps(synthetic()))
+    result = _cli(history, "-o", history)
+    assert result.returncode == 2 and "would replace it" in result.stderr, result.stderr
+    assert json.loads(history.read_text()) == synthetic()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's overflow, before the error
+def test_a_format_error_and_a_drawing_error_are_told_apart(tmp_path):
+    """Every ValueError of savefig was reported as an unknown format ("cannot draw a plot as
+    'png' ... matplotlib writes ..., png"): costs of +-1e308 fail in matplotlib's tick
+    placement, a DataError saying so now."""
+    pytest.importorskip("matplotlib")
+    huge = synthetic(epochs=2)
+    huge["records"][0]["evaluation_cost"], huge["records"][1]["evaluation_cost"] = 1e308, -1e308
+    with pytest.raises(nnxp.DataError, match="matplotlib could not draw the plot"):
+        plot.plot_history(huge, tmp_path / "x.png")
+    with pytest.raises(nnxp.ConfigError, match="cannot draw a plot as 'jpeg2'"):
+        plot.plot_history(synthetic(), tmp_path / "x.jpeg2")
+    with pytest.raises(nnxp.ConfigError, match="cannot draw a plot as 'jpeg2'"):
+        plot.check_plot_path(tmp_path / "y.jpeg2")
+    assert list(tmp_path.iterdir()) == []

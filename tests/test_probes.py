@@ -168,6 +168,9 @@ def test_the_environment_sets_the_bound(monkeypatch):
         NNXPClassifier(hidden=(1000000,), epochs=1).fit(X, Y)
     monkeypatch.setenv("NNXP_MAX_MEMORY", "inf")
     assert nnxp.Network([784, 1000, 10]).sizes == [784, 1000, 10]
+    for zero in ("0", "0G", "0.0", "00"):  # all off: "0G" and "0.0" were a bound of 0 bytes
+        monkeypatch.setenv("NNXP_MAX_MEMORY", zero)
+        assert nnxp.Network([784, 1000, 10]).sizes == [784, 1000, 10]
     monkeypatch.setenv("NNXP_MAX_MEMORY", "lots")
     with pytest.raises(nnxp.ConfigError, match="NNXP_MAX_MEMORY must be a number of bytes"):
         nnxp.Network(SIZES)

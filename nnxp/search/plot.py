@@ -19,7 +19,6 @@ import json
 import math
 
 from .. import checks
-from ..plot import require_matplotlib, save_figure
 from .build import check_result
 from .session import check_not_kept
 
@@ -30,7 +29,8 @@ LOG_AXES = ("eta", "lmbda", "l1")
 
 def plot_search(result, path=None):
     """Draw ``result`` (a SearchResult); save to ``path`` when given; return the Figure."""
-    check_result(result)
+    from ..plot import require_matplotlib, save_figure  # here: `python -m nnxp.plot` runs
+    check_result(result)                                # nnxp.plot as a script, unimported
     if path is not None:
         path = checks.path("path", path)
         check_not_kept(path, getattr(result, "kept_files", list)(), "a plot")
