@@ -34,6 +34,10 @@ class Activation:
     name = "Activation"
     saturating = False  # sigmoid-like units whose derivative vanishes for large |z|
     rectified = False   # ReLU-like units that can "die" (output 0 for every input)
+    # fn never reverses the order of a row's z (non-decreasing, or softmax): the class is then
+    # the argmax of z, free of the ties rounding makes among saturated outputs (a sigmoid's
+    # outputs below e^-17 in float32 are all 0, its outputs above e^17 all 1)
+    keeps_order = False
 
     def fn(self, z):
         raise NotImplementedError
@@ -62,6 +66,7 @@ class Sigmoid(Activation):
     """sigma(z) = 1 / (1 + exp(-z));  sigma'(z) = sigma(z) (1 - sigma(z))."""
 
     name = "Sigmoid"
+    keeps_order = True
     saturating = True
 
     def fn(self, z):
@@ -81,6 +86,7 @@ class Tanh(Activation):
     """tanh(z);  tanh'(z) = 1 - tanh(z)^2.  Outputs in (-1, 1), centred on zero (book ch. 3)."""
 
     name = "Tanh"
+    keeps_order = True
     saturating = True
 
     def fn(self, z):
@@ -98,6 +104,7 @@ class ReLU(Activation):
     """max(0, z);  derivative 1 where z > 0, else 0 (the book's rectified linear unit)."""
 
     name = "ReLU"
+    keeps_order = True
     rectified = True
 
     def fn(self, z):
@@ -115,6 +122,7 @@ class LeakyReLU(Activation):
     """z for z > 0, slope * z otherwise; keeps a gradient where a ReLU would be dead."""
 
     name = "LeakyReLU"
+    keeps_order = True
     rectified = True
 
     def __init__(self, slope: float = 0.01):
@@ -144,6 +152,7 @@ class Softmax(Activation):
     """exp(z_j) / sum_k exp(z_k) over each row; pairs with the log-likelihood cost (ch. 3)."""
 
     name = "Softmax"
+    keeps_order = True
 
     def fn(self, z):
         xp = namespace(z)
@@ -163,6 +172,7 @@ class Identity(Activation):
     """a = z (linear output units, e.g. for regression with the quadratic cost)."""
 
     name = "Identity"
+    keeps_order = True
 
     def fn(self, z):
         return z

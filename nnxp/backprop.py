@@ -78,6 +78,23 @@ def feedforward(params, activations, x):
     return a
 
 
+def output(params, activations, x):
+    """The output layer's weighted input z^L and output a^L for the inputs ``x``."""
+    xp, a, z = namespace(x), x, None
+    for (w, b), act in zip(params, activations):
+        z = _affine(xp, a, w, b)
+        a = act.fn(z)
+    return z, a
+
+
+def classes(activations, z, a):
+    """Each row's class: the argmax of z^L where the output activation keeps z's order (the
+    argmax of a^L as the exact sigmoid or softmax would give it, without the ties rounding
+    makes among saturated outputs), else of a^L."""
+    xp = namespace(a)
+    return xp.argmax(z if activations[-1].keeps_order else a, axis=-1)
+
+
 def forward(params, activations, x, stacked=False):
     """Weighted inputs ``zs`` (one per layer) and activations ``as_`` (x first, then a^1..a^L)."""
     xp, zs, as_ = namespace(x), [], [x]
@@ -114,10 +131,10 @@ def scores(params, activations, cost, x, y, labels):
     small array (one transfer).  Counts are summed in the output's float dtype (exact below
     2**24 rows), since some devices have no 64-bit integers."""
     xp = namespace(x)
-    a = feedforward(params, activations, x)
+    z, a = output(params, activations, x)
     dtype = a.dtype
-    hits = xp.sum(xp.astype(xp.argmax(a, axis=-1) == labels, dtype), axis=-1)
-    cost_sum = xp.sum(cost.fn(a, y), axis=-1)
+    hits = xp.sum(xp.astype(classes(activations, z, a) == labels, dtype), axis=-1)
+    cost_sum = xp.sum(cost.fn_z(z, a, y, activations[-1]), axis=-1)  # exact when saturated
     squares = sum(xp.sum(w * w, axis=(-2, -1)) for w, _ in params)
     absolutes = sum(xp.sum(xp.abs(w), axis=(-2, -1)) for w, _ in params)
     finite = xp.astype(all_finite(params), dtype)

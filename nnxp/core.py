@@ -25,6 +25,7 @@ engines, diagnostics and the learning-rate finder all call these functions.
     to_device(backend, params, dtype)       -> the same tuples of arrays on the device
     to_host(backend, params)                -> the same tuples of arrays as NumPy arrays
     apply(spec, params, x)                  -> a^L: (m, n_out), or (K, m, n_out) for K members
+    classes(spec, params, x)                -> each row's class (m,) or (K, m): backprop.classes
     gradient(spec, params, x, y, scale=None, stacked=False, masks=None) -> grads shaped like params
     make_step(spec, transform, stacked=False) -> step   step(params, state, x, y, masks=None)
                                                           -> (params, state)
@@ -287,6 +288,15 @@ def apply(spec, params, x):
     if spec.layers is not None:
         return sequential.apply(spec.layers, params, x)
     return dense.feedforward(params, spec.activations, x)
+
+
+def classes(spec, params, x):
+    """Each row's class (per member): a dense network's from z^L where its output activation
+    keeps z's order (backprop.classes), a layered one's the argmax of its output."""
+    if spec.layers is not None:
+        return namespace(x).argmax(sequential.apply(spec.layers, params, x), axis=-1)
+    z, a = dense.output(params, spec.activations, x)
+    return dense.classes(spec.activations, z, a)
 
 
 def gradient(spec, params, x, y, scale=None, stacked=False, masks=None):

@@ -1,6 +1,8 @@
 """Cost functions, as in network2.py: a small class with two static methods.
 
     fn(a, y)                       -> (m,)     the cost of each example (row) of a mini-batch
+    fn_z(z, a, y, activation)      -> (m,)     the same from the output layer's z where the
+                                               pairing has an exact form (below), else fn(a, y)
     delta(z, a, y, activation)     -> (m, k)   the output error dC/dz^L (the book's delta^L)
 
 a, y and z have shape (m, k): m examples, k output units; y holds the desired outputs (one-hot
@@ -16,7 +18,13 @@ CrossEntropyCost needs sigmoid outputs in (0, 1); LogLikelihoodCost needs a soft
 
 Stability without ``nan_to_num``: a sigmoid or softmax output can round to exactly 0 or 1 in
 floating point, where log(a) or log(1 - a) is -inf and 0 * -inf is NaN.  The logarithms are taken
-of a clipped into the representable open interval (0, 1), so every cost is finite.
+of a clipped into the representable open interval (0, 1), so every cost is finite.  That
+clipping caps a saturated unit's cost (a target-1 sigmoid unit at z = -800 costs 708, not 800;
+in float32 it costs 104 from z = -20 down), so the reported costs (accuracy, total_cost,
+monitoring: backprop.scores) use ``fn_z``: with sigmoid outputs, cross-entropy is
+sum_j softplus(z_j) - y_j z_j; with softmax outputs, log-likelihood is
+sum(y) logsumexp(z) - sum_j y_j z_j; both exact for any z, equal to ``fn`` to rounding where
+the outputs are not saturated.
 """
 
 from .activations import Sigmoid, Softmax
@@ -27,6 +35,17 @@ from .namespace import namespace
 __all__ = ["QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost", "cost_from_name"]
 
 _SIGMOID = Sigmoid()
+
+
+def _softplus(xp, z):
+    """log(1 + e^z) without overflow: max(z, 0) + log1p(e^-|z|)."""
+    return xp.where(z > 0, z, xp.zeros_like(z)) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
+def _logsumexp(xp, z):
+    """log(sum_j e^z_j) over the last axis, without overflow: m + log(sum_j e^(z_j - m))."""
+    m = xp.max(z, axis=-1, keepdims=True)
+    return m[..., 0] + xp.log(xp.sum(xp.exp(z - m), axis=-1))
 
 
 def _log_clipped(xp, a):
@@ -53,6 +72,11 @@ class QuadraticCost:
     def delta(z, a, y, activation=_SIGMOID):
         return activation.backward(z, a, a - y)
 
+    @classmethod
+    def fn_z(cls, z, a, y, activation=_SIGMOID):
+        del z, activation  # the outputs themselves are what it measures
+        return cls.fn(a, y)
+
 
 class CrossEntropyCost:
     """C = -sum_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)] per example; delta = a - y.
@@ -70,6 +94,13 @@ class CrossEntropyCost:
         xp = namespace(a)
         log_a, log_1ma = _log_clipped(xp, a)
         return -xp.sum(y * log_a + (1.0 - y) * log_1ma, axis=-1)
+
+    @classmethod
+    def fn_z(cls, z, a, y, activation=_SIGMOID):
+        if type(activation) is not Sigmoid:
+            return cls.fn(a, y)
+        xp = namespace(z)
+        return xp.sum(_softplus(xp, z) - y * z, axis=-1)
 
     @staticmethod
     def delta(z, a, y, activation=_SIGMOID):
@@ -93,6 +124,13 @@ class LogLikelihoodCost:
         xp = namespace(a)
         log_a, _ = _log_clipped(xp, a)
         return -xp.sum(y * log_a, axis=-1)
+
+    @classmethod
+    def fn_z(cls, z, a, y, activation=_SIGMOID):
+        if type(activation) is not Softmax:
+            return cls.fn(a, y)
+        xp = namespace(z)
+        return xp.sum(y, axis=-1) * _logsumexp(xp, z) - xp.sum(y * z, axis=-1)
 
     @staticmethod
     def delta(z, a, y, activation=_SIGMOID):

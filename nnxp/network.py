@@ -268,7 +268,9 @@ class Network(Resumable):
         return self._unshape(self._apply(rows), shape)
 
     def predict(self, x):
-        """The class (argmax of the output) for each row of ``x`` (n, n_in) -> (n,); one class
+        """The class (argmax of the output; of the output layer's weighted input z where its
+        activation keeps z's order, which is the same class without the ties rounding makes
+        among saturated outputs) for each row of ``x`` (n, n_in) -> (n,); one class
         (a 0-d array) for one example (n_in,) or network2's column (n_in, 1).
         NaN or infinite values in ``x`` (in the network's dtype: 1e39 is infinite in
         float32) are a DataError naming the first one's row and column, and so are parameters
@@ -277,7 +279,8 @@ class Network(Resumable):
         check_finite(self.backend.xp, rows, "predict", self.dtype, self.backend.to_numpy,
                      what="x")
         self._check_parameters("predict")
-        classes = self.backend.xp.argmax(self._apply(rows), axis=-1)
+        with self.backend.device_scope():
+            classes = core.classes(self.spec, self.params, rows)
         one = len(shape) == 1 or (len(shape) == 2 and shape[1] != self.sizes[0])
         return classes[0] if one else classes
 
@@ -346,7 +349,7 @@ class Network(Resumable):
         return self._hits(scores, "measure"), total_cost(scores, n, lmbda, l1)
 
     def accuracy(self, data, convert=False) -> int:
-        """Number of examples in ``data`` whose output's argmax is the label.  ``convert`` is
+        """Number of examples in ``data`` whose class (``predict``'s) is the label.  ``convert`` is
         accepted for network2 compatibility and ignored: labels and one-hot rows both work.
         NaN or infinite values, in the data or in the parameters (a run that diverged with
         ``on_divergence="continue"``), are a DataError, not a count of class 0."""

@@ -273,8 +273,9 @@ class Population(Resumable):
         x = self._rows(x, "vote")
         check_finite(self.backend.xp, x, "vote", self.dtype, self.backend.to_numpy, what="x")
         self._check_parameters("vote", engine_finite(self.engine(), self.params, len(self)))
-        out = self.feedforward(x)
-        predictions = np.asarray(self.backend.to_numpy(self.backend.xp.argmax(out, axis=-1)))
+        with self.backend.device_scope():
+            predicted = core.classes(self.spec, self.params, x)  # as each member's predict
+        predictions = np.asarray(self.backend.to_numpy(predicted))
         k, n = predictions.shape
         counts = np.zeros((n, self.sizes[-1]), dtype=np.int64)
         np.add.at(counts, (np.arange(n)[None, :].repeat(k, 0), predictions), 1)

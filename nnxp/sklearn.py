@@ -55,7 +55,9 @@ random_state gives the same predictions, bit for bit on one machine.
 (the default cross-entropy network) are divided by their row sum.  That is a normalized score
 rather than a calibrated probability.  Output layers that can go negative (tanh or identity under
 the quadratic cost) are clipped at 0 first, and a row with no positive output becomes uniform
-(the one case where ``predict``, the largest raw output, may differ from its argmax).
+(the one case where ``predict``, the largest raw output, may differ from its argmax; and
+``predict`` is ``Network.predict``, which breaks the ties of saturated outputs by the largest
+weighted input).
 
 ``partial_fit`` runs one epoch per call on the given batch (shuffled by the network's seeded
 stream).  Limitation: ``Network.SGD`` starts a fresh optimizer state on each call, so with
@@ -302,12 +304,15 @@ class NNXPClassifier(ClassifierMixin, BaseEstimator):
             X = X.astype(net.dtype, copy=False)
         check_finite(np, X, what, net.dtype)
         net._check_parameters(what)   # a diverged network: NaN outputs, argmax class 0
+        if what == "predict":  # the network's own classes: ties of saturated outputs apart
+            return np.asarray(net.backend.to_numpy(net.predict(X)))
         return np.asarray(net.backend.to_numpy(net.feedforward(X)), dtype=np.float64)
 
     def predict(self, X) -> np.ndarray:
-        """The label of the most active output unit for each row of X."""
-        outputs = self._outputs(X, "predict")
-        return self.classes_[np.argmax(outputs, axis=1)]
+        """The label of the most active output unit for each row of X (Network.predict's
+        class: ties among saturated outputs go to the largest weighted input)."""
+        index = self._outputs(X, "predict")  # checks first: unfitted is NotFittedError
+        return self.classes_[index]
 
     def predict_proba(self, X) -> np.ndarray:
         """Output activations normalized to rows that sum to 1 (see the module docstring)."""

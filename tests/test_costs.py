@@ -43,3 +43,33 @@ def test_cross_entropy_delta_is_dC_dz(backend):
     zd = backend.asarray(z, "float64")
     delta = to_numpy(ce.delta(zd, sig.fn(zd), backend.asarray(y, "float64")))
     np.testing.assert_allclose(delta, fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("cost, dtype, v", [
+    ("CrossEntropyCost", "float64", 38.0), ("CrossEntropyCost", "float64", 800.0),
+    ("CrossEntropyCost", "float32", 20.0), ("CrossEntropyCost", "float32", 30.0),
+    ("LogLikelihoodCost", "float64", 800.0), ("LogLikelihoodCost", "float32", 60.0),
+])
+def test_the_cost_of_saturated_outputs_is_exact(backend, cost, dtype, v):
+    """Two output units at z = -v (target 1) and z = +v (target 0): the exact cost is 2v
+    for either pairing (softplus(v) + softplus(v) - ... and logsumexp - z_y).  The logs of
+    the clipped outputs capped it: 745.1 at v = 38 and v = 800 in float64, 104 from v = 20
+    in float32 (the fifth sweep); total_cost now reads it from z."""
+    net = nnxp.Network([1, 2], cost=cost, seed=0, dtype=dtype)
+    net.weights = [np.array([[-v], [v]])]
+    net.biases = [np.zeros(2)]
+    got = net.total_cost((np.array([[1.0]]), np.array([0])))
+    assert got == pytest.approx(2 * v, rel=1e-6 if dtype == "float32" else 1e-12)
+
+
+def test_the_cost_from_z_equals_the_cost_from_the_outputs_where_nothing_saturates():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0.0, 3.0, (50, 10))
+    y = np.eye(10)[rng.integers(0, 10, 50)]
+    for cost, act in ((nnxp.CrossEntropyCost, nnxp.Sigmoid()), (nnxp.LogLikelihoodCost,
+                                                                nnxp.Softmax())):
+        a = act.fn(z)
+        np.testing.assert_allclose(cost.fn_z(z, a, y, act), cost.fn(a, y), rtol=1e-12)
+    a = nnxp.Tanh().fn(z)  # another output activation: fn itself
+    np.testing.assert_array_equal(nnxp.QuadraticCost.fn_z(z, a, y, nnxp.Tanh()),
+                                  nnxp.QuadraticCost.fn(a, y))
