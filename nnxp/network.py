@@ -197,7 +197,12 @@ class Network(Resumable):
 
     @params.setter
     def params(self, value):
-        self.__dict__["params"] = _shaped_as(core.param_shapes(self.spec), value)
+        shaped = _shaped_as(core.param_shapes(self.spec), value)
+        if "backend" in self.__dict__:  # host arrays (NumPy's) go to the network's device
+            shaped = tuple(tuple(a if self.backend.owns(a) else
+                                 self.backend.asarray(np.asarray(a), self.dtype)
+                                 for a in layer) for layer in shaped)
+        self.__dict__["params"] = shaped
 
     @property
     def weights(self) -> list:

@@ -273,15 +273,19 @@ class Population(Resumable):
         x = self._rows(x, "vote")
         check_finite(self.backend.xp, x, "vote", self.dtype, self.backend.to_numpy, what="x")
         self._check_parameters("vote", engine_finite(self.engine(), self.params, len(self)))
-        with self.backend.device_scope():
-            predicted = core.classes(self.spec, self.params, x)  # as each member's predict
-        predictions = np.asarray(self.backend.to_numpy(predicted))
+        predictions = self._classes(x)
         k, n = predictions.shape
         counts = np.zeros((n, self.sizes[-1]), dtype=np.int64)
         np.add.at(counts, (np.arange(n)[None, :].repeat(k, 0), predictions), 1)
         tied = counts[np.arange(n)[None, :], predictions] == counts.max(axis=1)[None, :]
         first = np.argmax(tied, axis=0)  # the lowest member whose class has the most votes
         return predictions[first, np.arange(n)]
+
+    def _classes(self, x):
+        """Every member's class for each row of ``x`` (K, n), as NumPy: as each member's
+        predict (core.classes)."""
+        with self.backend.device_scope():
+            return np.asarray(self.backend.to_numpy(core.classes(self.spec, self.params, x)))
 
     def _scores(self, data):
         return self.engine().scores(self.params, self.prepare(data)).reshape(len(self), 5)

@@ -191,3 +191,16 @@ def test_early_stopping_n_zero_is_off_as_in_network2_ports(backend, kw):
     x, y = _xy()
     h = nnxp.Network([5, 4, 3], seed=0).SGD((x, y), 2, 10, 0.5, evaluation_data=(x, y), **kw)
     assert len(h.records) == 2
+
+
+def test_params_of_host_arrays_go_to_the_networks_device(backend):
+    """net.params set to NumPy arrays on PyTorch or array-api-strict: taken, then the next
+    feedforward or SGD failed with a bare TypeError (torch's swapaxes) or AttributeError (the
+    fifth sweep); now moved to the network's device, as the weights setter does."""
+    net = nnxp.Network([3, 2], seed=0, dtype="float64")
+    host = tuple((np.asarray(to_numpy(w)), np.asarray(to_numpy(b))) for w, b in net.params)
+    before = to_numpy(net.feedforward(np.ones((2, 3))))
+    net.params = host
+    np.testing.assert_array_equal(to_numpy(net.feedforward(np.ones((2, 3)))), before)
+    net.SGD((np.ones((4, 3)), np.array([0, 1, 0, 1])), 1, 2, 0.1)
+    assert all(net.backend.owns(a) for layer in net.params for a in layer)
