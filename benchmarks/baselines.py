@@ -42,7 +42,6 @@ imported when a contender is made, so this module imports without them.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import statistics
@@ -838,29 +837,44 @@ def _available(name):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    try:
+        from . import _cli
+        from ._mnist import load_training, one_hot
+    except ImportError:  # run as a file, python benchmarks/baselines.py: not as a package
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        from benchmarks import _cli
+        from benchmarks._mnist import load_training, one_hot
+    parser = _cli.ArgumentParser(
         prog="python -m benchmarks.baselines",
         description="Time one training epoch of each baseline contender on MNIST.")
     parser.add_argument("--quick", action="store_true",
                         help="one timed epoch per contender (after the warm-up)")
-    parser.add_argument("--epochs", type=int, default=None, help="timed epochs (default 3)")
-    parser.add_argument("--sizes", default="784,30,10")
+    parser.add_argument("--epochs", type=_cli.positive_int, default=None,
+                        help="timed epochs (default 3)")
+    parser.add_argument("--sizes", type=_cli.comma_separated(_cli.positive_int),
+                        default="784,30,10")
     parser.add_argument("--eta", type=float, default=0.5)
     parser.add_argument("--lmbda", type=float, default=5.0)
-    parser.add_argument("--mini-batch-size", "-m", type=int, default=10)
+    parser.add_argument("--mini-batch-size", "-m", type=_cli.positive_int, default=10)
     parser.add_argument("--dtype", default="float32", choices=FLOAT_DTYPES)
     parser.add_argument("--only", default=None, help="comma-separated contender names")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_cli.nonnegative_int, default=0)
     parser.add_argument("--jax-gather", default="epoch", choices=("epoch", "batch"),
                         help="jax_scan: gather the shuffled data once per epoch or per batch")
-    parser.add_argument("--torch-threads", type=int, default=None,
+    parser.add_argument("--torch-threads", type=_cli.positive_int, default=None,
                         help="torch_eager: torch.set_num_threads (default: PyTorch's own)")
     args = parser.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (1 if args.quick else 3)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = args.sizes
+    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
+        parser.error(f"argument --sizes: layer widths from 784 (MNIST's pixels) to 10 (its "
+                     f"classes), got {','.join(map(str, sizes))}")
     names = args.only.split(",") if args.only else list(CONTENDERS)
+    unknown = [name for name in names if name not in CONTENDERS]
+    if unknown:
+        parser.error(f"argument --only: unknown contenders {', '.join(unknown)}; known: "
+                     f"{', '.join(CONTENDERS)}")
 
-    from ._mnist import load_training, one_hot
     X, y = load_training(args.dtype)
     Y = one_hot(y, sizes[-1], args.dtype)
     n = X.shape[0]

@@ -28,11 +28,9 @@ Results go to the terminal; ``--json PATH`` also writes them as JSON to PATH.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib.util
 import io
-import json
 import os
 import platform
 import random
@@ -47,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
+from benchmarks import _cli  # noqa: E402
 from nnxp.compat import _shell, mnist_loader, network, network2  # noqa: E402
 
 SEED = 12345678
@@ -116,14 +115,14 @@ def accuracy_lines(lines):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = _cli.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--book-src", help="folder with the book's network.py and network2.py "
                                       "(Python 3)")
     p.add_argument("--rows", default="overfitting,chapter1", help=f"of {', '.join(ROWS)}")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--backends", default="numpy", help="nnxp.compat's backends, e.g. "
-                                                       "numpy,jax")
+    p.add_argument("--epochs", type=_cli.positive_int, default=3)
+    p.add_argument("--rounds", type=_cli.positive_int, default=3)
+    p.add_argument("--backends", type=_cli.backend_list, default="numpy",
+                   help="nnxp.compat's backends, e.g. numpy,jax")
     p.add_argument("--exact", action="store_true", help="also nnxp.compat with "
                                                         "NNXP_COMPAT_EXACT=1 (NumPy)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
@@ -132,13 +131,15 @@ def main(argv=None):
     for r in rows:
         if r not in ROWS:
             p.error(f"unknown row {r!r}; rows: {', '.join(ROWS)}")
+    _cli.check_json(p, args.json)
 
+    book_modules = load_book(args.book_src) if args.book_src else None  # before the data
     data = mnist_loader.load_data_wrapper()
     compat = {"network": network, "network2": network2}
     contenders = []
     if args.book_src:
-        contenders.append(Contender("book", load_book(args.book_src)))
-    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        contenders.append(Contender("book", book_modules))
+    for backend in args.backends:
         contenders.append(Contender(f"nnxp.compat-{backend}", compat, backend))
     if args.exact:
         contenders.append(Contender("nnxp.compat-numpy-exact", compat, "numpy", exact=True))
@@ -176,7 +177,7 @@ def main(argv=None):
                 "platform": platform.platform(), "cpu": platform.processor(),
                 "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
                 "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None}
-        Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+        _cli.write_json(args.json, {"meta": meta, "results": results})
         print(f"wrote {args.json}")
 
 

@@ -83,8 +83,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
-from benchmarks import bench_mnist  # noqa: E402
-from nnxp.files import atomic_write_text  # noqa: E402
+from benchmarks import _cli, bench_mnist  # noqa: E402
 
 ETA, LMBDA, MINI_BATCH_SIZE, SEED = 0.03, 0.1, 10, 0
 BACKENDS = ("numpy", "jax", "torch")
@@ -597,13 +596,15 @@ def print_report(report):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--images", type=int, default=10000, help="training images (default 10000)")
-    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    p.add_argument("--epochs-per-round", type=int, default=1,
+    p = _cli.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--images", type=_cli.at_least(MINI_BATCH_SIZE), default=10000,
+                   help="training images, at least one mini-batch (default 10000)")
+    p.add_argument("--rounds", type=_cli.positive_int, default=5,
+                   help="interleaved rounds (default 5)")
+    p.add_argument("--epochs-per-round", type=_cli.positive_int, default=1,
                    help="epochs of each contender per round (default 1)")
-    p.add_argument("--backends", default=",".join(BACKENDS),
+    p.add_argument("--backends", type=_cli.backend_list, default=",".join(BACKENDS),
                    help="nnxp backends, comma-separated (default numpy,jax,torch)")
     p.add_argument("--floors", default=",".join(FLOORS),
                    help="hand-written contenders: torch_eager, jax_scan, theano")
@@ -615,7 +616,8 @@ def main(argv=None):
         "NNXP_THEANO_PYTHON", "/work/theano38/bin/python"),
                    help="Python 3.8 with theano 0.8.2 (default $NNXP_THEANO_PYTHON or "
                         "/work/theano38/bin/python)")
-    p.add_argument("--theano-timeout", type=float, default=3 * 3600)
+    p.add_argument("--theano-timeout", type=_cli.positive_float, default=3 * 3600,
+                   help="seconds (default 3 hours)")
     p.add_argument("--ties-first", action="store_true",
                    help="also nnxp with max-pool ties='first' (the floors' gradient)")
     p.add_argument("--no-memory", dest="memory", action="store_false")
@@ -624,18 +626,12 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.memory_of:
         return _memory_child(args)
-    for flag in ("images", "rounds", "epochs_per_round"):
-        if getattr(args, flag) < 1:
-            p.error(f"--{flag.replace('_', '-')} must be at least 1")
-    if args.images < MINI_BATCH_SIZE:
-        p.error(f"--images must be at least one mini-batch ({MINI_BATCH_SIZE})")
-    args.backends = [b for b in args.backends.split(",") if b]
     args.floors = [f for f in args.floors.split(",") if f]
     unknown = [f for f in args.floors if f not in FLOORS]
     if unknown:
         p.error(f"unknown floors {unknown}; known: {', '.join(FLOORS)}")
+    _cli.check_json(p, args.json)
     return run(args)
-
 
 def run(args):
     X, y = load_images(args.images)
@@ -671,8 +667,7 @@ def run(args):
     machine["loadavg_end"] = bench_mnist.loadavg()
     print_report(report)
     if args.json:
-        atomic_write_text(args.json, json.dumps(report, indent=1) + "\n",
-                          what="benchmark results")
+        _cli.write_json(args.json, report)
         print(f"\nwritten: {args.json}")
     return report
 

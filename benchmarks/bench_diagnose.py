@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
+from benchmarks import _cli  # noqa: E402
 from benchmarks import diagnose_suite as suite  # noqa: E402
 from benchmarks import blind_suite as blind  # noqa: E402
 from benchmarks import blind2_suite as blind2  # noqa: E402
@@ -346,26 +347,33 @@ def _yes(x) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--backend", default="numpy")
+    p = _cli.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--backend", type=_cli.backend_name, default="numpy")
     p.add_argument("--suite", choices=("tuned", "heldout", "fresh", "blind", "blind2"),
                    default="tuned",
                    help="the scenarios the thresholds were set on, the held-out ones, the "
                         "fresh group (fresh_suite.py), the blind group (blind_suite.py) or "
                         "the second blind group (blind2_suite.py)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=_cli.nonnegative_int, nargs="+", default=[0, 1, 2])
     p.add_argument("--only", help="comma-separated scenario names")
     p.add_argument("--quick", action="store_true", help="the CI-reduced suite, seed 0")
     p.add_argument("--no-finder", action="store_true")
     p.add_argument("--no-advice", action="store_true")
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--json", metavar="PATH", help="write every number here")
-    p.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--memory-child", type=_cli.positive_int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.memory_child:
         print(json.dumps(memory_child(args.memory_child)))
         return 0
     only = set(args.only.split(",")) if args.only else None
+    group = {"tuned": suite, "heldout": heldout, "fresh": fresh, "blind": blind,
+             "blind2": blind2}[args.suite]
+    unknown = sorted(only - {s.name for s in group.SCENARIOS}) if only else []
+    if unknown:
+        p.error(f"argument --only: no scenario {', '.join(unknown)} in the {args.suite} suite; "
+                f"its scenarios: {', '.join(s.name for s in group.SCENARIOS)}")
+    _cli.check_json(p, args.json)
     seeds = args.seeds
     if args.quick:
         only, seeds = set(suite.QUICK), [0]
@@ -376,7 +384,7 @@ def main(argv=None) -> int:
         result["memory"] = memory()
     print(tables(result))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1, default=str))
+        _cli.write_json(args.json, result, default=str)
         print(f"written: {args.json}")
     return 0
 

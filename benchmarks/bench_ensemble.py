@@ -18,7 +18,6 @@ cheaper per network).  The machine (CPU, load average) is printed with the figur
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -29,10 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
-from benchmarks import chapter6  # noqa: E402
+from benchmarks import _cli, chapter6  # noqa: E402
 from benchmarks._machine import machine  # noqa: E402
 from nnxp.datasets import load_mnist  # noqa: E402
-from nnxp.files import atomic_write_text  # noqa: E402
 
 SEEDS = [0, 100, 200, 300, 400]
 
@@ -57,17 +55,16 @@ def contenders(data, dtype):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--backend", default=None)
+    p = _cli.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--backend", type=_cli.backend_name, default=None)
     p.add_argument("--device", default=None)
-    p.add_argument("--dtype", default="float32")
-    p.add_argument("--images", type=int, default=2000)
-    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    p.add_argument("--images", type=_cli.at_least(chapter6.MINI_BATCH_SIZE), default=2000)
+    p.add_argument("--rounds", type=_cli.positive_int, default=1)
     p.add_argument("--json", default=None, metavar="PATH")
     args = p.parse_args(argv)
-    if args.images < chapter6.MINI_BATCH_SIZE or args.rounds < 1:
-        p.error("--images must be at least 10 and --rounds at least 1")
+    _cli.check_json(p, args.json, what="ensemble timings")
     (x, y), _, _ = load_mnist(backend="numpy")
     n = args.images // chapter6.MINI_BATCH_SIZE * chapter6.MINI_BATCH_SIZE
     with nnxp.use_backend(args.backend or nnxp.backends.current().name, args.device) as be:
@@ -99,8 +96,7 @@ def main(argv=None):
               f"{report['population_share'][0]:.2f}, CPU {report['population_share'][1]:.2f}; "
               f"load average {os.getloadavg()}")
     if args.json:
-        atomic_write_text(args.json, json.dumps(report, indent=1) + "\n",
-                          what="ensemble timings")
+        _cli.write_json(args.json, report, what="ensemble timings")
     return report
 
 

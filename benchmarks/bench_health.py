@@ -21,8 +21,6 @@ Prints a table; ``--json PATH`` also writes the results there.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import statistics
@@ -34,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
+from benchmarks import _cli  # noqa: E402
 from nnxp.datasets import load_mnist  # noqa: E402
 
 SIZES, MINI_BATCH, ETA, LMBDA = [784, 30, 10], 10, 0.5, 5.0
@@ -108,13 +107,17 @@ def table(rows) -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", default="numpy,jax")
-    parser.add_argument("--epochs", type=int, default=30, help="timed epochs per network")
+    parser = _cli.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", type=_cli.backend_list, default="numpy,jax")
+    parser.add_argument("--epochs", type=_cli.positive_int, default=30,
+                        help="timed epochs per network")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
+    if not args.backends:
+        parser.error("argument --backends: give at least one backend, e.g. numpy")
+    _cli.check_json(parser, args.json)
     (train, _, _) = load_mnist()
-    rows = [run_backend(name.strip(), train, args.epochs) for name in args.backends.split(",")]
+    rows = [run_backend(name, train, args.epochs) for name in args.backends]
     print(f"health monitoring on MNIST [784, 30, 10], mini-batch {MINI_BATCH}, eta {ETA}, "
           f"lmbda {LMBDA}, 50,000 images; {args.epochs} interleaved epochs per network "
           f"(medians; share = time inside the monitor / epoch without health)")
@@ -126,7 +129,7 @@ def main(argv=None):
             "load_average": os.getloadavg(), "epochs": args.epochs, "mini_batch": MINI_BATCH,
             "eta": ETA, "lmbda": LMBDA, "sizes": SIZES,
             "probe_size": nnxp.HealthMonitor.PROBE_SIZE}
-    out.write_text(json.dumps({"meta": meta, "results": rows}, indent=1))
+    _cli.write_json(out, {"meta": meta, "results": rows})
     print(f"written: {out}")
 
 

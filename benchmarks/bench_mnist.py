@@ -70,7 +70,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
-import json
 import os
 import platform
 import statistics
@@ -85,7 +84,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
-from benchmarks import baselines  # noqa: E402
+from benchmarks import _cli, baselines  # noqa: E402
 from nnxp.backends import threads as nnxp_threads  # noqa: E402
 
 ROWS = {
@@ -104,6 +103,7 @@ JAX_FLOOR = "jax_scan_rows-float32"
 # without the time it waited for a core: steadier on a loaded machine, but blind to waiting
 # and to work done in other processes)
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+SYNTHETIC_MIN = 5  # --synthetic: a fifth of the images (at least one) is the validation set
 SLOW = {"network2_loop": ("canonical",), "numpy_minimal": ("canonical", "mb100"),
         "torch_eager": ("canonical", "mb100", "mb1000", "wide"),
         "sklearn_mlp": ("canonical", "mb100", "mb1000", "wide"),
@@ -580,15 +580,17 @@ def load_data(args):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _cli.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", default=DEFAULT_ROWS, help=f"comma-separated, of {', '.join(ROWS)}")
-    p.add_argument("--rounds", type=int, default=7, help="interleaved rounds (one epoch each)")
-    p.add_argument("--backends", default=None, help="nnxp backends (default: installed)")
+    p.add_argument("--rounds", type=_cli.positive_int, default=7,
+                   help="interleaved rounds (one epoch each)")
+    p.add_argument("--backends", type=_cli.backend_list, default=None,
+                   help="nnxp backends, comma-separated (default: installed)")
     p.add_argument("--baselines", default=",".join(BASELINES), help="comma-separated")
     p.add_argument("--thread-rows", default="canonical,mb100",
                    help="rows of the threads section")
-    p.add_argument("--thread-rounds", type=int, default=3)
+    p.add_argument("--thread-rounds", type=_cli.positive_int, default=3)
     p.add_argument("--no-threads", dest="threads", action="store_false")
     p.add_argument("--no-loop", dest="loop", action="store_false")
     p.add_argument("--no-memory", dest="memory", action="store_false")
@@ -596,8 +598,9 @@ def main(argv=None):
     p.add_argument("--clock", default="wall", choices=sorted(CLOCKS),
                    help="epochs of the main rows timed in elapsed time (wall) or in this "
                         "process's CPU time (cpu: for a loaded machine)")
-    p.add_argument("--n-train", type=int, default=None, help="use at most this many images")
-    p.add_argument("--synthetic", type=int, default=None, metavar="N",
+    p.add_argument("--n-train", type=_cli.positive_int, default=None,
+                   help="use at most this many images")
+    p.add_argument("--synthetic", type=_cli.at_least(SYNTHETIC_MIN), default=None, metavar="N",
                    help="N random images instead of MNIST (smoke tests)")
     p.add_argument("--device", default=None, help="device for nnxp's backends, e.g. gpu")
     p.add_argument("--json", default=None, metavar="PATH", help="write every figure here")
@@ -608,7 +611,11 @@ def main(argv=None):
     unknown = [r for r in args.rows + args.thread_rows if r not in ROWS]
     if unknown:
         p.error(f"unknown rows {unknown}; known: {', '.join(ROWS)}")
-    backends = args.backends.split(",") if args.backends else installed_backends()
+    unknown = [b for b in args.baselines if b not in BASELINES]
+    if unknown:
+        p.error(f"unknown baselines {unknown}; known: {', '.join(BASELINES)}")
+    _cli.check_json(p, args.json)
+    backends = args.backends or installed_backends()
     data = load_data(args)
     machine = machine_info()
     report = {"machine": machine,
@@ -625,8 +632,7 @@ def main(argv=None):
     machine["loadavg_end"] = loadavg()
     print_report(report)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=1))
+        _cli.write_json(args.json, report)  # the folder made if missing
         print(f"\nwritten: {args.json}")
     return report
 

@@ -36,9 +36,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+from benchmarks import _cli  # noqa: E402
 from benchmarks._machine import machine  # noqa: E402
 
 SIZES = [784, 30, 10]
+MNIST_TRAIN = 50000  # images in load_mnist's training split
 
 
 def peak_memory_mb() -> float:
@@ -141,12 +143,14 @@ def run_worker(argv) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--backends", nargs="+", default=["numpy", "jax"])
-    p.add_argument("--ks", nargs="+", type=int, default=[1, 4, 16, 64])
-    p.add_argument("--mini-batches", nargs="+", type=int, default=[10, 100])
-    p.add_argument("--n-train", type=int, default=10000, help="training images (default 10000)")
-    p.add_argument("--rounds", type=int, default=3)
+    p = _cli.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--backends", nargs="+", type=_cli.backend_name, default=["numpy", "jax"])
+    # 0: a single Network (the memory worker's); refused below for a user's run
+    p.add_argument("--ks", nargs="+", type=_cli.nonnegative_int, default=[1, 4, 16, 64])
+    p.add_argument("--mini-batches", nargs="+", type=_cli.positive_int, default=[10, 100])
+    p.add_argument("--n-train", type=_cli.at_least(1, MNIST_TRAIN), default=10000,
+                   help="training images (default 10000)")
+    p.add_argument("--rounds", type=_cli.positive_int, default=3)
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--clock", default="wall", choices=["wall", "cpu"],
@@ -160,6 +164,9 @@ def main(argv=None) -> int:
         result = worker(args) if args.worker == "time" else memory_worker(args)
         print(json.dumps(result))
         return 0
+    if min(args.ks) < 1:
+        p.error(f"argument --ks: must be at least 1, got {min(args.ks)}")
+    _cli.check_json(p, args.json)
     common = ["--n-train", str(args.n_train), "--rounds", str(args.rounds), "--clock", args.clock,
               *(["--floor"] if args.floor else [])]
     results = {"machine": machine(), "command": " ".join(sys.argv), "backends": []}
@@ -190,8 +197,7 @@ def main(argv=None) -> int:
                   f"{row['ratio_to_single']:>10.2f}x{row['paired_ratio']:>7.2f}x"
                   f"{row['spread']:>8.2f}{peak:>9}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        _cli.write_json(args.json, results)
     return 0
 
 

@@ -70,9 +70,7 @@ a single seed's figure is mostly luck: which round first draws a good point).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import os
 import statistics
 import sys
@@ -81,12 +79,14 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+from benchmarks import _cli  # noqa: E402
 from benchmarks._machine import machine  # noqa: E402
 
 GRID = {"sizes": [784, 30, 10], "eta": [0.1, 0.4, 1.6, 6.4], "lmbda": [0.0, 1.0, 4.0, 16.0]}
 HALVING = {"sizes": [[784, 20, 10], [784, 40, 10], [784, 80, 10]], "eta": [0.1, 0.5, 2.5],
            "lmbda": [0.5, 2.0, 8.0]}
 MINI_BATCH = 10
+MNIST_TRAIN, MNIST_VALIDATION = 50000, 10000  # images in load_mnist's splits
 
 
 def strip(records):
@@ -540,26 +540,31 @@ def report2(results, lines):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--n-train", type=int, default=5000)
-    p.add_argument("--n-validation", type=int, default=1000)
-    p.add_argument("--epochs", type=int, default=3, help="epochs per trial in part 1")
-    p.add_argument("--halving-epochs", type=int, default=27)
-    p.add_argument("--seed", type=int, default=0)
+    p = _cli.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n-train", type=_cli.at_least(1, MNIST_TRAIN), default=5000)
+    p.add_argument("--n-validation", type=_cli.at_least(1, MNIST_VALIDATION), default=1000)
+    p.add_argument("--epochs", type=_cli.positive_int, default=3,
+                   help="epochs per trial in part 1")
+    p.add_argument("--halving-epochs", type=_cli.positive_int, default=27)
+    p.add_argument("--seed", type=_cli.nonnegative_int, default=0)
     p.add_argument("--quick", action="store_true",
                    help="1000 images, 1 epoch, halving to 3 epochs")
     p.add_argument("--parts", nargs="+", type=int, default=[1, 2], choices=[1, 2, 3],
                    help="3: Optuna (needs optuna: backends/optuna.txt)")
-    p.add_argument("--optuna-trials", type=int, default=64, help="trials of part 3")
-    p.add_argument("--batch", type=int, default=16, help="trials asked at once in part 3")
-    p.add_argument("--seeds", nargs="+", type=int,
+    p.add_argument("--optuna-trials", type=_cli.positive_int, default=64,
+                   help="trials of part 3")
+    p.add_argument("--batch", type=_cli.positive_int, default=16,
+                   help="trials asked at once in part 3")
+    p.add_argument("--seeds", nargs="+", type=_cli.nonnegative_int,
                    help="part 3: one run of every way per seed (default: --seed); "
                         "scikit-learn's way at the first seed only")
-    p.add_argument("--repeats", type=int, default=3, help="rounds of part 1 (median shown)")
+    p.add_argument("--repeats", type=_cli.positive_int, default=3,
+                   help="rounds of part 1 (median shown)")
     p.add_argument("--no-dask", action="store_true")
     p.add_argument("--no-sklearn", action="store_true")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = p.parse_args(argv)
+    _cli.check_json(p, args.json)
     if args.quick:
         args.n_train, args.n_validation, args.epochs, args.halving_epochs = 1000, 500, 1, 3
         args.repeats = 1
@@ -581,8 +586,7 @@ def main(argv=None) -> int:
         part1_outside(args, search, train, validation, results["part1"])
     print(report(results))
     if args.json:
-        from nnxp.files import atomic_write_text
-        atomic_write_text(args.json, json.dumps(results, indent=1))
+        _cli.write_json(args.json, results)
     return 0
 
 

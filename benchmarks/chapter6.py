@@ -69,7 +69,6 @@ import collections
 import contextlib
 import dataclasses
 import io
-import json
 import math
 import re
 import sys
@@ -83,9 +82,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnxp  # noqa: E402
+from benchmarks import _cli  # noqa: E402
 from nnxp import layers  # noqa: E402
 from nnxp.compat import network3 as n3  # noqa: E402
-from nnxp.files import atomic_write_text  # noqa: E402
 
 MINI_BATCH_SIZE = 10
 ENSEMBLE_SIZE = 5
@@ -472,16 +471,19 @@ def print_table(report):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _cli.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", default="all", help="names or numbers: 1,3 or 2-4 (default all)")
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--epochs", type=_cli.positive_int, default=None,
                    help="train every row this many epochs (shortened runs are labelled)")
-    p.add_argument("--seeds", default="0", help="comma-separated (default 0)")
-    p.add_argument("--backend", default=None, help="nnxp backend (default: nnxp's choice)")
+    p.add_argument("--seeds", type=_cli.comma_separated(_cli.nonnegative_int), default="0",
+                   help="comma-separated (default 0)")
+    p.add_argument("--backend", type=_cli.backend_name, default=None,
+                   help="nnxp backend (default: nnxp's choice)")
     p.add_argument("--device", default=None, help="e.g. gpu")
-    p.add_argument("--train-images", type=int, default=None, help="the first N only (reduced)")
-    p.add_argument("--eval-images", type=int, default=None,
+    p.add_argument("--train-images", type=_cli.at_least(MINI_BATCH_SIZE), default=None,
+                   help="the first N only (reduced)")
+    p.add_argument("--eval-images", type=_cli.at_least(MINI_BATCH_SIZE), default=None,
                    help="the first N validation and test images only (reduced)")
     p.add_argument("--json", default=None, metavar="PATH", help="write every figure here")
     p.add_argument("--native", action="store_true",
@@ -490,15 +492,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         rows = parse_rows(args.rows)
-        args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError as exc:
         p.error(str(exc))
-    for flag in ("epochs", "train_images", "eval_images"):
-        value = getattr(args, flag)
-        if value is not None and value < (1 if flag == "epochs" else MINI_BATCH_SIZE):
-            p.error(f"--{flag.replace('_', '-')} is too small: {value}")
     if not args.seeds or not rows:
         p.error("give at least one row and one seed")
+    _cli.check_json(p, args.json, what="chapter-6 results")
     data = Data(args.train_images, args.eval_images)
     with nnxp.use_backend(args.backend or nnxp.backends.current().name, args.device) as be:
         report = {"api": "native" if args.native else "network3", "backend": be.name,
@@ -510,8 +508,7 @@ def main(argv=None):
         for row in rows:
             report["rows"].append(run_row(row, args, data, trained))
             if args.json:
-                atomic_write_text(args.json, json.dumps(report, indent=1) + "\n",
-                                  what="chapter-6 results")
+                _cli.write_json(args.json, report, what="chapter-6 results")
     print_table(report)
     if args.json:
         print(f"\nwritten: {args.json}")

@@ -13,8 +13,6 @@ BLAS thread, calls alternated, medians of ``--rounds``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
@@ -22,16 +20,19 @@ import timeit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+from benchmarks import _cli  # noqa: E402
 from benchmarks._machine import machine  # noqa: E402
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--members", type=int, default=16)
-    p.add_argument("--rounds", type=int, default=7)
-    p.add_argument("--calls", type=int, default=500, help="updates of all members per round")
+    p = _cli.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--members", type=_cli.positive_int, default=16)
+    p.add_argument("--rounds", type=_cli.positive_int, default=7)
+    p.add_argument("--calls", type=_cli.positive_int, default=500,
+                   help="updates of all members per round")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = p.parse_args(argv)
+    _cli.check_json(p, args.json)
     import numpy as np
     from scipy.linalg import blas
     from threadpoolctl import threadpool_limits
@@ -71,9 +72,8 @@ def main(argv=None) -> int:
         print(f"{name:<20}{statistics.median(t):>10.2f}{max(t) / min(t):>8.2f}")
     print(f"same bits: {same}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": info, "members": k, "same_bits": same,
-                       "microseconds_per_member": times}, f, indent=1)
+        _cli.write_json(args.json, {"machine": info, "members": k, "same_bits": same,
+                                    "microseconds_per_member": times})
     return 0
 
 

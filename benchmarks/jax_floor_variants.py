@@ -35,6 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import _cli  # noqa: E402
+
 ETA, LMBDA, SIZES, BLOCK_ROWS = 0.5, 5.0, (784, 30, 10), 1024
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
@@ -144,14 +146,19 @@ def variants(X, y, m):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-m", "--mini-batch-size", type=int, default=10)
-    p.add_argument("--rounds", type=int, default=15)
+    p = _cli.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-m", "--mini-batch-size", type=_cli.positive_int, default=10)
+    p.add_argument("--rounds", type=_cli.positive_int, default=15)
     p.add_argument("--clock", default="wall", choices=sorted(CLOCKS))
-    p.add_argument("--synthetic", type=int, default=None, metavar="N",
+    p.add_argument("--synthetic", type=_cli.positive_int, default=None, metavar="N",
                    help="N random images instead of MNIST")
     args = p.parse_args(argv)
+    from benchmarks._mnist import N_TRAIN
+    images = args.synthetic or N_TRAIN
+    if args.mini_batch_size > images:
+        p.error(f"argument --mini-batch-size: {args.mini_batch_size} is more than the "
+                f"{images} images")
     if args.synthetic:
         rng = np.random.default_rng(0)
         X = rng.random((args.synthetic, SIZES[0]), dtype=np.float32)
