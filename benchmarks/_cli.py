@@ -27,11 +27,7 @@ stop it before any work, not lose the results at the end.
                                  there; otherwise (a folder, a folder that cannot be created,
                                  no permission, not a path ...) one line
                                  ``<prog>: <message>`` on stderr and exit status 2
-                                 (SystemExit, also when ``main(argv)`` is called in-process).
-                                 A missing folder is made, written to and removed again (with
-                                 any missing folders above it): check_writable asks only
-                                 os.access about the nearest existing folder, which says yes
-                                 to root where no folder can be made (/proc, /sys)
+                                 (SystemExit, also when ``main(argv)`` is called in-process)
     write_json(path, doc, what="benchmark results", default=None)
                                  ``json.dumps(doc, indent=1, default=default)`` plus a newline,
                                  saved with nnxp.files.atomic_write_text: a crash leaves the
@@ -46,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 
 __all__ = ["ArgumentParser", "at_least", "positive_int", "nonnegative_int", "positive_float",
            "comma_separated", "backend_name", "backend_list", "check_json", "write_json"]
@@ -129,36 +124,9 @@ def check_json(parser: argparse.ArgumentParser, path, what: str = "benchmark res
     from nnxp.errors import NNXPError
     from nnxp.files import check_writable
     try:
-        checked = check_writable(path, what)
-        made = _missing_folders(path)
-        try:
-            for folder in reversed(made):  # outermost first
-                try:
-                    os.mkdir(folder)
-                except OSError as exc:
-                    parser.exit(2, f"{parser.prog}: cannot save the {what} at {path!r}: the "
-                                   f"folder {folder!r} cannot be made ({exc.strerror})\n")
-            if made:
-                check_writable(path, what)  # the folder exists now: a real write is tried
-        finally:
-            for folder in made:  # innermost first; one that is not empty (or not ours) stays
-                try:
-                    os.rmdir(folder)
-                except OSError:
-                    pass
+        return check_writable(path, what)
     except NNXPError as exc:
         parser.exit(2, f"{parser.prog}: {exc}\n")
-    return checked
-
-
-def _missing_folders(path) -> list:
-    """The folders that saving at ``path`` (through symlinks) would have to make, innermost
-    first."""
-    missing, folder = [], os.path.dirname(os.path.realpath(path))
-    while not os.path.lexists(folder):
-        missing.append(folder)
-        folder = os.path.dirname(folder)
-    return missing
 
 
 def write_json(path, doc, what: str = "benchmark results", default=None) -> None:

@@ -301,8 +301,9 @@ def check_writable(path, what: str = "file") -> str:
     the absolute path (symlinks kept: each save follows them again, so the file saved is the
     link's target at that time).  Refuses non-path values (InputTypeError), a directory or
     non-regular file, a folder path through a file, and a folder that cannot be created or
-    written (FileError).  Where the folder exists, a one-byte probe file is written and removed,
-    which also catches a read-only or full file system.
+    written (FileError).  A one-byte probe file is written and removed, which also catches a
+    read-only or full file system; where the folder does not exist yet, the missing folders are
+    made for the probe and removed after it.
 
     >>> check_writable("runs/net.json", "checkpoint")   # doctest: +SKIP
     '/home/me/runs/net.json'
@@ -314,10 +315,36 @@ def check_writable(path, what: str = "file") -> str:
     existing = _nearest_existing(folder)
     if not os.path.isdir(existing):
         raise _write_error(path, target, OSError(errno.ENOTDIR, "Not a directory"), what)
-    if existing != folder:  # the folder will be created at the first save
-        if not os.access(existing, os.W_OK | os.X_OK):
+    if existing != folder:  # the first save makes the folder: made, probed and removed here
+        if not os.access(existing, os.W_OK | os.X_OK):  # (os.access alone says yes to root
             raise _write_error(path, target, OSError(errno.EACCES, "Permission denied"), what)
+        made = []                                        # where none can be made: /proc, /sys)
+        try:
+            missing = [folder]
+            while os.path.dirname(missing[-1]) != existing:
+                missing.append(os.path.dirname(missing[-1]))
+            for new in reversed(missing):  # outermost first
+                try:
+                    os.mkdir(new)
+                except FileExistsError:  # made meanwhile (another process): not ours to remove
+                    continue
+                except OSError as exc:
+                    raise _write_error(path, target, exc, what) from None
+                made.append(new)
+            _probe(path, target, folder, what)
+        finally:
+            for new in reversed(made):  # innermost first; one another process filled stays
+                try:
+                    os.rmdir(new)
+                except OSError:
+                    pass
         return os.path.abspath(path)
+    _probe(path, target, folder, what)
+    return os.path.abspath(path)
+
+
+def _probe(path: str, target: str, folder: str, what: str) -> None:
+    """A one-byte file written in ``folder`` and removed, or the FileError saying why not."""
     probe = os.path.join(folder, _temp_name(os.path.basename(target)))
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -329,7 +356,6 @@ def check_writable(path, what: str = "file") -> str:
         _unlink_quietly(probe)
         raise _write_error(path, target, exc, what) from None
     _unlink_quietly(probe)
-    return os.path.abspath(path)
 
 
 # -- reading ---------------------------------------------------------------------------------

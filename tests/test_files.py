@@ -85,6 +85,18 @@ def test_a_path_ending_in_a_separator_is_a_folder_not_a_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_folder_to_be_made_is_tried_and_removed_by_the_check(tmp_path):
+    """A folder the first save would make: made, probed and removed by the check (it asked
+    only os.access of the nearest existing folder, which says yes to root where no folder can
+    be made, as in /proc: a benchmark ran for minutes, then lost its results)."""
+    where = tmp_path / "a" / "b" / "results.json"
+    assert files.check_writable(where) == str(where)
+    assert list(tmp_path.iterdir()) == []
+    if os.path.isdir("/proc/self"):  # Linux: no folder can be made in /proc, even by root
+        with pytest.raises(nnxp.FileError, match="cannot save"):
+            files.check_writable("/proc/no-such-process/a/results.json")
+
+
 @pytest.mark.parametrize("mode", [0o644, 0o600, 0o640, 0o444])
 def test_an_existing_files_mode_is_kept(old, mode):
     path, _ = old
