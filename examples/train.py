@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -116,6 +117,9 @@ def parse_args(argv=None, given_only=False):
     out.add_argument("--resume", metavar="PATH", help="continue the run of a checkpoint (its "
                      "network and hyper-parameters, so flags for those are refused; give the "
                      "same data flags)")
+    out.add_argument("--other-data", action="store_true",
+                     help="with --resume: continue on other data on purpose (another --n-train, "
+                          "--digits or --dtype than the checkpoint's run)")
     out.add_argument("--history", metavar="PATH", help="write the history as JSON")
     out.add_argument("--plot", metavar="PATH", help="draw the curves (PNG, needs matplotlib)")
     p.error = lambda message: p.exit(  # bad input: one line, not the whole usage
@@ -231,7 +235,8 @@ def fit(net, args, training, validation):
         try:
             if args.resume:
                 return net.resume(training, validation, epochs=args.epochs,
-                                  checkpoint=args.checkpoint, **options)
+                                  checkpoint=args.checkpoint, other_data=args.other_data,
+                                  **options)
             return net.SGD(
                 training, epochs, args.mini_batch_size, args.eta, lmbda=args.lmbda,
                 evaluation_data=validation, monitor_evaluation_accuracy=True,
@@ -275,6 +280,9 @@ def main(argv=None):
             raise nnxp.ConfigError(f"--resume continues the checkpoint's run with its network "
                                    f"and hyper-parameters; {', '.join(given)} would be "
                                    f"ignored: drop {'it' if len(given) == 1 else 'them'}")
+    if args.other_data and not args.resume:
+        raise nnxp.ConfigError("--other-data goes with --resume (a new run trains on the data "
+                               "it is given)")
     check_new_checkpoint(args)
     if args.plot:
         nnxp.plot.check_plot_path(args.plot)  # matplotlib and the format: now, not after the run
@@ -318,9 +326,21 @@ def main(argv=None):
     return 0
 
 
+def _terminated(signum, frame):
+    """SIGTERM (what timeout and job schedulers send) as an exception: a save in progress
+    removes its temporary file, and the last whole checkpoint stays."""
+    raise SystemExit(128 + signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         sys.exit(main())
     except nnxp.NNXPError as exc:
-        print(f"train.py: {exc}", file=sys.stderr)
+        message = str(exc).replace("pass other_data=True", "pass --other-data")
+        print(f"train.py: {message}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        print("train.py: interrupted (a --checkpoint holds the last whole epoch: --resume it)",
+              file=sys.stderr)
+        sys.exit(130)

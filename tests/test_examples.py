@@ -30,7 +30,7 @@ FLAGS = ["--sizes", "--activation", "--slope", "--output-activation", "--cost", 
          "--epochs", "--early-stopping", "--schedule", "--seed", "--dtype", "--backend",
          "--device", "--data-dir", "--no-download", "--digits", "--n-train",
          "--monitor-every", "--monitor-subset", "--save", "--checkpoint", "--resume",
-         "--history", "--plot", "--engine", "--health"]
+         "--history", "--plot", "--engine", "--health", "--other-data"]
 
 
 def train(*args, env=None, timeout=600):
@@ -390,3 +390,46 @@ def test_ensemble_of_too_many_members_is_the_memory_error_in_one_line(data_dir):
     one_line(example("ensemble.py", "--members", "1000000000000", "--n-train", "20",
                      "--n-test", "20", "--epochs", "1", env={"NNXP_DATA_DIR": str(data_dir)}),
              "ensemble.py: a Population of 1,000,000,000,000 members")
+
+
+def test_sigterm_ends_a_run_in_one_line_and_leaves_a_whole_checkpoint(tmp_path, data_dir):
+    """SIGTERM (timeout, job schedulers) killed the process where it stood: a hidden
+    temporary file of a checkpoint being saved stayed beside it.  Now an exit: status 143, one
+    line, no temporary file, the checkpoint of the last whole epoch loads and resumes."""
+    import signal
+    import time
+    checkpoint = tmp_path / "ck.json"
+    environ = {**os.environ, "NNXP_BACKEND": "numpy", "NNXP_DATA_DIR": str(data_dir)}
+    run = subprocess.Popen([sys.executable, str(TRAIN), "--n-train", "2000", "--epochs", "500",
+                            "--sizes", "784", "100", "10", "--checkpoint", str(checkpoint)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=environ)
+    try:
+        deadline = time.time() + 120
+        while not checkpoint.exists() and time.time() < deadline and run.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        run.send_signal(signal.SIGTERM)
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 143, out + err
+    assert "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.json"]
+    assert nnxp.load(checkpoint).checkpoint[1].epoch >= 1
+
+
+def test_other_data_resumes_on_other_data_from_the_command_line(tmp_path, data_dir):
+    """The refusal of other data advised other_data=True, which train.py had no flag for."""
+    env = {"NNXP_DATA_DIR": str(data_dir)}
+    checkpoint = tmp_path / "ck.json"
+    ok(train("--n-train", "300", "--epochs", "1", "--sizes", "784", "10", "10",
+             "--checkpoint", checkpoint, env=env))
+    refused = train("--n-train", "400", "--epochs", "2", "--resume", checkpoint, env=env)
+    one_line(refused, "train.py:")
+    assert "--other-data" in refused.stderr and "other_data=True" not in refused.stderr
+    ok(train("--n-train", "400", "--epochs", "2", "--resume", checkpoint, "--checkpoint",
+             checkpoint, "--other-data", env=env))
+    assert nnxp.load(checkpoint).checkpoint[1].epoch == 2
+    one_line(train("--other-data", "--no-download", "--data-dir", tmp_path / "no"),
+             "train.py: --other-data goes with --resume")
