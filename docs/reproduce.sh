@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Re-run the README's results table at the current commit (JAX, float32; about 6 minutes on a quiet 2-core machine).
-#   bash docs/reproduce.sh [output folder, default ./results] (sets up .venv with ./run setup first)
+#   bash docs/reproduce.sh [output folder, default ./results, of the folder it is run from] (sets up .venv with ./run setup first)
 set -euo pipefail
+out="${1:-results}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"  # where the caller ran this, before the cd into the checkout
 cd "$(dirname "$0")/.."
 ./run setup
 python() { "${NNXP_VENV:-.venv}/bin/python" "$@"; }
-out="${1:-results}"
-mkdir -p "$out"
 export NNXP_BACKEND="${NNXP_BACKEND:-jax}"
 for S in 0 1 2; do
   python examples/train.py --seed $S --history "$out/a_$S.json"
