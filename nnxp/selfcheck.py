@@ -73,6 +73,8 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", help="backend to check (default: NNXP_BACKEND or numpy)")
     parser.add_argument("--device", help="device, e.g. gpu, gpu:1, cuda:0 (default: NNXP_DEVICE)")
     parser.add_argument("--dtype", choices=sorted(TOLERANCE), default="float32")
+    parser.error = lambda message: parser.exit(  # bad input: one line, not the whole usage
+        2, f"{parser.prog}: {message} (see --help)\n")
     args = parser.parse_args(argv)
     try:
         r = check(args.backend, args.device, args.dtype)

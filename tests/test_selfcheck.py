@@ -42,3 +42,6 @@ def test_selfcheck_command_line():
     r = subprocess.run([sys.executable, "-m", "nnxp.selfcheck", "--backend", "bogus"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "valid backends" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "nnxp.selfcheck", "--dtype", "float16"],
+                       capture_output=True, text=True)  # argparse's refusal: one line too
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
