@@ -136,6 +136,11 @@ def _write_error(path: str, target: str, exc: OSError, what: str) -> FileError:
         blocker = _nearest_existing(os.path.dirname(target))
         if not os.path.isdir(blocker):
             reason = f"{blocker!r} is a file, not a folder"
+    elif exc.errno == errno.ENOENT:
+        existing = _nearest_existing(os.path.dirname(target))
+        if os.path.isdir(existing):  # the folder is there: it takes no new files or folders
+            reason = (f"the folder {existing!r} takes no new files (a virtual file system, "
+                      f"such as /proc?)")
     via = f" (the target of the symlink {path!r})" if target != os.path.abspath(path) else ""
     return FileError(f"cannot save the {what} at {target!r}{via}: {reason}; any previous file "
                      f"there is unchanged", filename=target, errno=exc.errno)
