@@ -290,13 +290,27 @@ def apply(spec, params, x):
     return dense.feedforward(params, spec.activations, x)
 
 
+def _output(spec, params, x):
+    """(z, a, the output activation) of the last layer; z None where it has none of its own
+    (a layered network ending in ConvPool: its pooling comes after the activation)."""
+    if spec.layers is None:
+        z, a = dense.output(params, spec.activations, x)
+        return z, a, spec.activations[-1]
+    z, a = sequential.output(spec.layers, params, x)
+    return z, a, getattr(spec.layers[-1], "activation", None)
+
+
+def _classes(z, a, activation):
+    """backprop.classes for any network: the argmax of z where the output activation keeps
+    its order, else of a."""
+    keeps = z is not None and activation is not None and activation.keeps_order
+    return namespace(a).argmax(z if keeps else a, axis=-1)
+
+
 def classes(spec, params, x):
-    """Each row's class (per member): a dense network's from z^L where its output activation
-    keeps z's order (backprop.classes), a layered one's the argmax of its output."""
-    if spec.layers is not None:
-        return namespace(x).argmax(sequential.apply(spec.layers, params, x), axis=-1)
-    z, a = dense.output(params, spec.activations, x)
-    return dense.classes(spec.activations, z, a)
+    """Each row's class (per member): from z^L where the output layer's activation keeps z's
+    order (backprop.classes: no ties of rounded saturated outputs), else the argmax of a^L."""
+    return _classes(*_output(spec, params, x))
 
 
 def gradient(spec, params, x, y, scale=None, stacked=False, masks=None):
@@ -339,10 +353,11 @@ def scores(spec, params, x, y, labels):
     if spec.layers is None:
         return dense.scores(params, spec.activations, spec.cost, x, y, labels)
     xp = namespace(x)
-    a = sequential.apply(spec.layers, params, x)
+    z, a, activation = _output(spec, params, x)
     dtype = a.dtype
-    hits = xp.sum(xp.astype(xp.argmax(a, axis=-1) == labels, dtype), axis=-1)
-    cost_sum = xp.sum(spec.cost.fn(a, y), axis=-1)
+    hits = xp.sum(xp.astype(_classes(z, a, activation) == labels, dtype), axis=-1)
+    cost = spec.cost.fn(a, y) if z is None else spec.cost.fn_z(z, a, y, activation)
+    cost_sum = xp.sum(cost, axis=-1)
     own = lambda n: tuple(range(-n, 0))
     squares = sum(xp.sum(w * w, axis=own(n)) for w, n in _weights(spec, params))
     absolutes = sum(xp.sum(xp.abs(w), axis=own(n)) for w, n in _weights(spec, params))

@@ -11,7 +11,8 @@ more than the tolerance (1e-10 in float64, 1e-4 in float32) or the accuracy coun
 when the backend cannot be used at all.  The first thing to run on a new GPU machine.
 
 ``check(backend, device=None, dtype="float32") -> dict`` does the same from Python;
-``train(backend, device, dtype, x, y, epochs=2)`` is its one training run, returning
+``train(name, device, dtype, x, y, epochs=2)`` is its one training run (``name`` the
+backend's), returning
 ``(backend, weights, accuracy, seconds per step, compile seconds)``.
 """
 

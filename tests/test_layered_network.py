@@ -480,3 +480,20 @@ def test_params_of_another_shape_are_refused_when_set(tmp_path):
     with pytest.raises(nnxp.DataError, match=r"net\.params\[0\]\[0\] should have shape "
                                              r"\(5, 81\)"):
         dense.params = ((np.zeros((5, 80)), np.zeros(5)), (np.zeros((4, 5)), np.zeros(4)))
+
+
+def test_a_layered_networks_saturated_outputs_are_classed_and_costed_from_z():
+    """The dense network's fix for layered ones ending in Dense or Softmax: outputs of
+    z = -50, -40, -45 tie at 0 (the tanh form) and answered class 0; a target unit at z = -800
+    was charged 708 (the clipped log), not 800 (the fifth sweep)."""
+    x = np.array([[1.0]])
+    net = nnxp.Network([1, Dense(3, "Sigmoid")], seed=0, dtype="float64")
+    net.params = ((np.array([[-50.0], [-40.0], [-45.0]]), np.zeros(3)),)
+    assert int(np.asarray(net.predict(x)).reshape(-1)[0]) == 1
+    assert net.accuracy((x, np.array([1]))) == 1
+    soft = nnxp.Network([1, Softmax(2)], cost=nnxp.LogLikelihoodCost, seed=0, dtype="float64")
+    soft.params = ((np.array([[-800.0], [800.0]]), np.zeros(2)),)
+    assert soft.total_cost((x, np.array([0]))) == pytest.approx(1600.0, rel=1e-12)
+    sig = nnxp.Network([1, Dense(2, "Sigmoid")], seed=0, dtype="float64")
+    sig.params = ((np.array([[-800.0], [800.0]]), np.zeros(2)),)
+    assert sig.total_cost((x, np.array([0]))) == pytest.approx(1600.0, rel=1e-12)

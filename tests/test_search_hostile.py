@@ -669,6 +669,7 @@ def _no_guard(tmp):
                          text=True, timeout=120)
     assert out.returncode == 1 and "ConfigError" in out.stderr
     assert 'if __name__ == "__main__":' in out.stderr and "line 7" in out.stderr
+    assert "where they start with" in out.stderr  # (it said they did, also where they fork)
     guarded = _script(tmp, "guarded.py", NO_GUARD, head='if __name__ == "__main__":\n    ',
                       indent="    ")
     out = subprocess.run([sys.executable, str(guarded)], env=_env(), capture_output=True,

@@ -83,6 +83,10 @@ class Affine(Layer):
     def apply(self, params, x):
         return self.activation.fn(self._z(params, x, self._scale(None)))
 
+    def weighted_input(self, params, x):
+        """z of ``apply`` (inference: no mask, the dropout scale applied)."""
+        return self._z(params, x, self._scale(None))
+
     def backward_z(self, params, cache, delta_z, *, need_input_grad=True):
         xp, (w, _), mask = namespace(delta_z), params, cache.mask
         scale = self._scale(mask)

@@ -96,3 +96,16 @@ def apply(layers, params, x):
     for layer, p in zip(layers, params):
         a = layer.apply(p, a)
     return a
+
+
+def output(layers, params, x):
+    """``apply``'s output with the last layer's weighted input: (z, a) where the last layer
+    is a Dense or Softmax one, else (None, a)."""
+    a = x
+    for layer, p in zip(layers[:-1], params[:-1]):
+        a = layer.apply(p, a)
+    last = layers[-1]
+    if not hasattr(last, "weighted_input"):
+        return None, last.apply(params[-1], a)
+    z = last.weighted_input(params[-1], a)
+    return z, last.activation.fn(z)

@@ -216,10 +216,13 @@ def check_main_guard(what) -> None:
             if _guarded(node) and any(n.lineno <= line <= (n.end_lineno or n.lineno)
                                       for n in node.body):
                 return
-            raise ConfigError(f"{what} starts worker processes with \"spawn\", which import "
-                              f"{path} again in each worker; line {line} runs the search at "
-                              f"the script's top level, so every worker would start it again "
-                              f"(and hang or fail); {_GUARD_FIX}")
+            raise ConfigError(f"{what} starts worker processes; where they start with "
+                              f"\"spawn\" (macOS, Windows, Python 3.12 and later, JAX or "
+                              f"PyTorch, another thread running) each imports {path} again, "
+                              f"and line {line} runs the search at the script's top level, "
+                              f"so every such worker would start it again (and hang or fail; "
+                              f"refused wherever the script runs, so that it runs the same "
+                              f"everywhere); {_GUARD_FIX}")
 
 
 def _same_code(a, b) -> bool:
