@@ -139,7 +139,11 @@ def check_dense_options(entries, cost=None, output_activation=None, **given) -> 
         raise ConfigError(f"{', '.join(n + '=' for n in named)} applies to the int entries of "
                           f"sizes (the dense layers it builds); here every layer is a layer "
                           f"object, which carries its own: give it to the layers instead, "
-                          f"e.g. layers.Dense(100, 'ReLU')")
+                          f"e.g. layers.Dense(100, 'ReLU')"
+                          + ("; or re-draw every layer's weights of a network made with "
+                             "net.default_weight_initializer() (N(0, 1/n_in)) or "
+                             "net.large_weight_initializer() (N(0, 1))"
+                             if "weight_init" in named or "bias_init" in named else ""))
 
 
 def dense_ignored(entries, cost, output_activation) -> bool:

@@ -307,8 +307,9 @@ def check_writable(path, what: str = "file") -> str:
     link's target at that time).  Refuses non-path values (InputTypeError), a directory or
     non-regular file, a folder path through a file, and a folder that cannot be created or
     written (FileError).  A one-byte probe file is written and removed, which also catches a
-    read-only or full file system; where the folder does not exist yet, the missing folders are
-    made for the probe and removed after it.
+    read-only or full file system; where the folder does not exist yet, a probe folder of a
+    name of its own is made and removed in the nearest folder that exists (os.access alone
+    says yes to root where no folder can be made: /proc, /sys).
 
     >>> check_writable("runs/net.json", "checkpoint")   # doctest: +SKIP
     '/home/me/runs/net.json'
@@ -320,29 +321,18 @@ def check_writable(path, what: str = "file") -> str:
     existing = _nearest_existing(folder)
     if not os.path.isdir(existing):
         raise _write_error(path, target, OSError(errno.ENOTDIR, "Not a directory"), what)
-    if existing != folder:  # the first save makes the folder: made, probed and removed here
+    if existing != folder:  # the first save makes the folder: can one be made here?
         if not os.access(existing, os.W_OK | os.X_OK):  # (os.access alone says yes to root
             raise _write_error(path, target, OSError(errno.EACCES, "Permission denied"), what)
-        made = []                                        # where none can be made: /proc, /sys)
+        probe = os.path.join(existing, _temp_name(os.path.basename(target)))  # where none can
+        try:                                                                 # be: /proc, /sys)
+            os.mkdir(probe)  # a name of its own: never a folder another process makes or uses
+        except OSError as exc:
+            raise _write_error(path, target, exc, what) from None
         try:
-            missing = [folder]
-            while os.path.dirname(missing[-1]) != existing:
-                missing.append(os.path.dirname(missing[-1]))
-            for new in reversed(missing):  # outermost first
-                try:
-                    os.mkdir(new)
-                except FileExistsError:  # made meanwhile (another process): not ours to remove
-                    continue
-                except OSError as exc:
-                    raise _write_error(path, target, exc, what) from None
-                made.append(new)
-            _probe(path, target, folder, what)
-        finally:
-            for new in reversed(made):  # innermost first; one another process filled stays
-                try:
-                    os.rmdir(new)
-                except OSError:
-                    pass
+            os.rmdir(probe)
+        except OSError:
+            pass
         return os.path.abspath(path)
     _probe(path, target, folder, what)
     return os.path.abspath(path)
@@ -365,6 +355,17 @@ def _probe(path: str, target: str, folder: str, what: str) -> None:
 
 # -- reading ---------------------------------------------------------------------------------
 
+def _too_large(path, size: int, max_bytes: int, what: str) -> str:
+    """The refusal of a file larger than ``max_bytes``, in bytes where the rounded sizes
+    would read the same ("3.7 MiB ... of at most 3.7 MiB")."""
+    shown, limit = nbytes(size), nbytes(max_bytes)
+    if shown == limit:
+        shown, limit = f"{size:,} bytes", f"{max_bytes:,} bytes"
+    article = "an" if what[:1].lower() in "aeiou" else "a"
+    return (f"{path!r} is {shown}; nnxp reads {article} {what} of at most {limit} "
+            f"(max_bytes={max_bytes})")
+
+
 def read_bytes(path, *, max_bytes: int, what: str = "file") -> bytes:
     """The content of the regular file at ``path``, refused with a DataError (naming the path
     and the reason) if it is missing, a directory or device, unreadable, or larger than
@@ -384,14 +385,12 @@ def read_bytes(path, *, max_bytes: int, what: str = "file") -> bytes:
         raise DataError(f"{path!r} is not a regular file (a device, FIFO or socket), so it "
                         f"cannot be a {what}")
     if st.st_size > max_bytes:
-        raise DataError(f"{path!r} is {nbytes(st.st_size)}; nnxp reads a {what} of at most "
-                        f"{nbytes(max_bytes)} (max_bytes={max_bytes})")
+        raise DataError(_too_large(path, st.st_size, max_bytes, what))
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size > max_bytes:  # replaced by a larger file since the stat above
-                raise DataError(f"{path!r} is {nbytes(size)}; nnxp reads a {what} of at "
-                                f"most {nbytes(max_bytes)} (max_bytes={max_bytes})")
+                raise DataError(_too_large(path, size, max_bytes, what))
             raw = f.read(size + 1)  # read(n) allocates n bytes at once: never max_bytes
     except OSError as exc:
         raise DataError(f"cannot read the {what} at {path!r}: {exc.strerror or exc}") from None

@@ -180,12 +180,27 @@ class Network(Resumable):
         self.optimizer_state = None
 
     def default_weight_initializer(self) -> None:
-        """Weights N(0, 1/n_in), biases N(0, 1): network2's default (chapter 3)."""
-        self.initialize(default_weight, normal_bias)
+        """Weights N(0, 1/n_in), biases N(0, 1): network2's default (chapter 3).  A layered
+        network's layers take these initializers in place of their own (every layer with
+        weights), as network2's call re-draws every layer."""
+        self._reinitialize(default_weight, normal_bias)
 
     def large_weight_initializer(self) -> None:
-        """Weights and biases N(0, 1): network2's (and chapter 1's) initialization."""
-        self.initialize(large_weight, normal_bias)
+        """Weights and biases N(0, 1): network2's (and chapter 1's) initialization (a layered
+        network's layers take them, as default_weight_initializer's)."""
+        self._reinitialize(large_weight, normal_bias)
+
+    def _reinitialize(self, weight_init, bias_init) -> None:
+        """``initialize`` with these initializers; a layered network's layers carry their own,
+        so each layer with weights is replaced by one with these (it re-drew the layers' own:
+        a diagnosis's "re-initialize with net.default_weight_initializer()" changed nothing)."""
+        if self.layers is not None:
+            swap = {id(layer): _with_initializers(layer, weight_init, bias_init)
+                    for layer in self.layers}
+            self.layers = tuple(swap[id(layer)] for layer in self.layers)
+            self.sizes = [swap.get(id(entry), entry) for entry in self.sizes]
+            self.weight_init, self.bias_init = weight_init, bias_init
+        self.initialize(weight_init, bias_init)
 
     @property
     def params(self) -> tuple:
@@ -500,6 +515,19 @@ class Network(Resumable):
         acts = ", ".join(repr(a) for a in self.activations)
         return (f"Network({self.sizes}, cost={self.cost.name}, activations=[{acts}], "
                 f"backend={self.backend.name}, dtype={self.dtype})")
+
+
+def _with_initializers(layer, weight_init, bias_init):
+    """``layer`` with these initializers where it has weights (its dataclass fields
+    weight_init and bias_init), else ``layer`` itself."""
+    import dataclasses
+    names = {f.name for f in dataclasses.fields(layer)} if dataclasses.is_dataclass(layer) \
+        else set()
+    if "weight_init" not in names:
+        return layer
+    change = {"weight_init": weight_init, **({"bias_init": bias_init} if "bias_init" in names
+                                             else {})}
+    return dataclasses.replace(layer, **change)
 
 
 def _shaped_as(shapes, value) -> tuple:

@@ -517,6 +517,35 @@ def test_checksum_mismatch_leaves_no_file(tmp_path, monkeypatch, server, publish
     assert leftovers(folder) == []
 
 
+def test_a_download_larger_than_published_is_refused_as_it_comes(tmp_path, monkeypatch,
+                                                                  server, published):
+    """A mirror that sends more than the published size (an 800 MB answer for a 4.5 kB file)
+    was written in full, then refused by its checksum; the size bounds it now."""
+    start, _, _ = server
+    monkeypatch.setattr(mnist, "MIRRORS", (start(),))
+    small = dict(published, test_labels=published["test_labels"]._replace(size=10))
+    monkeypatch.setattr(mnist, "FILES", small)
+    folder = fresh(tmp_path / "dl")
+    with pytest.raises(DataError, match="more than the published 10"):
+        load_mnist(folder, progress=False)
+    assert not (folder / NAMES["test_labels"]).exists() and leftovers(folder) == []
+
+
+def test_downloaded_files_get_the_umasks_mode(tmp_path, monkeypatch, server, published):
+    """The download's temporary file was mkstemp's 0600, kept by the rename: another user of
+    a shared data folder could not read MNIST; now 0666 less the umask, as every nnxp file."""
+    start, _, _ = server
+    monkeypatch.setattr(mnist, "MIRRORS", (start(),))
+    folder = fresh(tmp_path / "dl")
+    old = os.umask(0o022)
+    try:
+        load_mnist(folder, progress=False, backend="numpy")
+    finally:
+        os.umask(old)
+    assert {oct((folder / f.name).stat().st_mode & 0o777) for f in published.values()} == \
+        {oct(0o644)}
+
+
 def test_truncated_download_leaves_no_file(tmp_path, monkeypatch, server, published):
     start, _, _ = server
     monkeypatch.setattr(mnist, "MIRRORS", (start(truncate=True),))

@@ -85,10 +85,13 @@ def test_a_path_ending_in_a_separator_is_a_folder_not_a_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_folder_to_be_made_is_tried_and_removed_by_the_check(tmp_path):
-    """A folder the first save would make: made, probed and removed by the check (it asked
-    only os.access of the nearest existing folder, which says yes to root where no folder can
-    be made, as in /proc: a benchmark ran for minutes, then lost its results)."""
+def test_a_folder_to_be_made_is_tried_by_the_check(tmp_path):
+    """A folder the first save would make: the check makes and removes a probe folder of its
+    own name where it would go (it asked only os.access of the nearest existing folder, which
+    says yes to root where no folder can be made, as in /proc: a benchmark ran for minutes,
+    then lost its results).  Nothing is left, and no folder another check or save uses is
+    ever removed (a check that made and removed the folder itself refused 25-49 of 400-800
+    checks and saves running at once in a new folder: the sixth sweep)."""
     where = tmp_path / "a" / "b" / "results.json"
     assert files.check_writable(where) == str(where)
     assert list(tmp_path.iterdir()) == []
@@ -96,6 +99,22 @@ def test_a_folder_to_be_made_is_tried_and_removed_by_the_check(tmp_path):
         for where in ("/proc/no-such-process/a/results.json", "/proc/version"):
             with pytest.raises(nnxp.FileError, match="'/proc' takes no new files"):
                 files.check_writable(where)  # (was: "its folder does not exist")
+    assert not os.path.exists("/proc/no-such-process")
+
+
+def test_checks_and_saves_at_once_in_a_new_folder_all_succeed(tmp_path):
+    """Threads checking and saving in one folder that does not exist yet (a job array's
+    runs/): a check that made, probed and removed the folder refused others mid-way."""
+    from concurrent.futures import ThreadPoolExecutor
+    folder = tmp_path / "runs"
+
+    def one(i):
+        where = folder / f"run{i}.json"
+        files.check_writable(where)
+        files.atomic_write_text(where, "{}")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(400)))
+    assert len(list(folder.iterdir())) == 400
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o600, 0o640, 0o444])
@@ -466,3 +485,13 @@ def test_any_argument_to_load_or_save_meets_only_nnxp_errors(tmp_path, path, dty
 def test_system_files_are_refused(path):
     with pytest.raises(nnxp.DataError):
         nnxp.load(path)
+
+
+def test_a_file_too_large_is_said_in_bytes_where_the_rounded_sizes_agree(tmp_path):
+    """"is 3.7 MiB; nnxp reads a expanded-MNIST cache of at most 3.7 MiB" (the sixth sweep):
+    the two sizes read alike, and "a expanded"."""
+    big = tmp_path / "cache.bin"
+    big.write_bytes(b"x" * (3_900_000 + 10))
+    with pytest.raises(nnxp.DataError, match=r"is 3,900,010 bytes; nnxp reads an "
+                                             r"expanded-MNIST cache of at most 3,900,000 bytes"):
+        files.read_bytes(big, max_bytes=3_900_000, what="expanded-MNIST cache")

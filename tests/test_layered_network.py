@@ -288,9 +288,28 @@ def test_dense_only_features_refuse_a_layered_network():
     net = conv_net()
     with pytest.raises(nnxp.ConfigError, match="read-only"):
         net.weights = net.weights
-    with pytest.raises(nnxp.ConfigError, match="initializers"):
-        net.large_weight_initializer()
     assert len(net.weights) == 3 and len(net.biases) == 3  # reading is fine
+
+
+def test_network2s_initializers_redraw_every_layer_of_a_layered_network():
+    """net.default_weight_initializer() on a network of layer objects re-drew the layers' own
+    initializers: a diagnosis's "re-initialize with net.default_weight_initializer()" left
+    large weights large (RMS 0.991 where 1/sqrt(64) = 0.125; the sixth sweep).  Now every
+    layer with weights takes the initializer, as network2's call re-draws every layer."""
+    big = nnxp.initializers.large_weight
+    net = nnxp.Network([64, Dense(40, "Sigmoid", weight_init=big), Dense(3, "Sigmoid")],
+                       seed=0, dtype="float64")
+    rms = lambda: float(np.sqrt(np.mean(np.asarray(net.params[0][0]) ** 2)))  # noqa: E731
+    assert rms() > 0.9
+    net.default_weight_initializer()
+    assert 0.1 < rms() < 0.15 and net.layers[0].weight_init is nnxp.initializers.default_weight
+    net.large_weight_initializer()
+    assert rms() > 0.9
+    saved = nnxp.Network([64, Dense(40, "Sigmoid", weight_init=big), Dense(3, "Sigmoid")],
+                         seed=0, dtype="float64")
+    saved.large_weight_initializer()  # the layers as given: the same draw as given
+    for a, b in zip(params_numpy(saved), params_numpy(net)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_int_entries_become_dense_layers_with_the_networks_activation():

@@ -553,3 +553,25 @@ def test_a_forked_child_does_not_keep_a_search_results_lock(tmp_path, case):
             os.kill(child, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_a_forking_pool_after_jax_started_is_refused_before_it_hangs():
+    """A caller's ProcessPoolExecutor that forks, given to a search after JAX started in this
+    process: the forked workers hung for good and the search with them (2 of 2, the sixth
+    sweep).  Refused before any task is sent; a spawning pool is taken."""
+    pytest.importorskip("jax")
+    import jax.numpy as jnp
+    jnp.zeros(1).block_until_ready()  # JAX has started here
+    class Forking(ProcessPoolExecutor):
+        def submit(self, *args, **kwargs):  # would fork: hang without the refusal
+            raise AssertionError("a task was sent to a forking pool after JAX started")
+    pool = Forking(1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        with pytest.raises(nnxp.ConfigError, match="JAX has started in this process"):
+            _grid(pool)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    from nnxp.search.executors import check_fork_safe
+    spawning = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    check_fork_safe(spawning)  # taken: nothing started
+    spawning.shutdown()

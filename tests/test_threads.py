@@ -127,3 +127,38 @@ def test_the_count_depends_on_one_members_product_not_on_the_population():
     net = nnxp.Network([784, 30, 10], backend="numpy")
     pop = nnxp.Population([784, 30, 10], seeds=range(8), backend="numpy")
     assert net.engine().work(10) == pop.engine().work(10) == 10 * 784 * 30
+
+
+def test_threads_training_at_once_leave_the_process_blas_as_it_was():
+    """Two threads training NumPy networks at once: each epoch's limit saved the count it
+    found and put it back, and threadpoolctl (3.6 and later) lets only one thread set
+    OpenBLAS's shared pool, so the process was left at 1 thread for good (5 of 5 runs, the
+    sixth sweep).  The counts from before are back after, whatever the interleaving."""
+    import threading
+    import scipy.linalg.blas  # noqa: F401  (loaded first: the controller lists it too)
+    import threadpoolctl
+    controller = threadpoolctl.ThreadpoolController()
+    release = getattr(threadpoolctl.OpenBLASController, "clear_controlling_thread",
+                      lambda: None)  # threadpoolctl 3.6+: the thread that set it owns it
+    original = controller.limit(limits=3, user_api="blas")  # the process's own setting: 3
+    release()
+    try:
+        before = _blas_counts()
+        assert set(before) == {3}
+        rng = np.random.default_rng(0)
+        x, labels = rng.random((300, 20)), rng.integers(0, 3, 300)
+
+        def train(seed):
+            net = nnxp.Network([20, 10, 3], seed=seed, dtype="float64", backend="numpy")
+            net.SGD((x, labels), 30, 5, 0.5, evaluation_data=(x, labels),
+                    monitor_evaluation_accuracy=True)
+        workers = [threading.Thread(target=train, args=(s,)) for s in range(3)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert _blas_counts() == before
+    finally:
+        release()
+        original.restore_original_limits()
+        release()

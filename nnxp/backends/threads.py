@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 from numbers import Integral
 
 from ..checks import show
@@ -42,6 +43,9 @@ __all__ = ["SMALL", "threads_for", "set_thread_policy", "get_thread_policy", "bl
 SMALL = 2 ** 28
 _policy: list = [None]
 _controller: list = []
+_lock = threading.Lock()
+_open: list = []    # (token, n) of the blas_limits contexts open now, in the order opened
+_before: list = []  # the limiter whose restore gives the counts from before the first
 
 
 def set_thread_policy(policy=None) -> None:
@@ -91,14 +95,55 @@ def threads_for(work) -> int | None:
 def blas_limits(n):
     """A context in which every loaded BLAS library uses at most ``n`` threads (None: a
     no-op).  threadpoolctl's controller lists the libraries once, at the first call: the
-    NumPy backend imports SciPy's BLAS before it."""
+    NumPy backend imports SciPy's BLAS before it.  The setting is the process's, so the
+    contexts open at once (nested, or in several threads) are counted: the last opened one's
+    count applies, and the counts from before the first are restored when the last one
+    closes (each context restoring what it found left threads' limits behind: two threads
+    training at once left the process's BLAS at 1 thread for good)."""
     if n is None:
         return contextlib.nullcontext()
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
         return contextlib.nullcontext()
-    if not _controller:
-        _controller.append(ThreadpoolController())
-    return _controller[0].limit(limits=n, user_api="blas")
+    with _lock:
+        if not _controller:
+            _controller.append(ThreadpoolController())
+    return _limited_blas(_controller[0], n)
+
+
+@contextlib.contextmanager
+def _limited_blas(controller, n):
+    mine = object()
+    with _lock:
+        limiter = _as_owner(lambda: controller.limit(limits=n, user_api="blas"))
+        if not _open:
+            _before[:] = [limiter]  # restores the counts found before the first context
+        _open.append((mine, n))
+    try:
+        yield
+    finally:
+        with _lock:
+            _open[:] = [entry for entry in _open if entry[0] is not mine]
+            if _open:
+                _as_owner(lambda: controller.limit(limits=_open[-1][1], user_api="blas"))
+            else:
+                _as_owner(_before.pop().restore_original_limits)
+
+
+def _as_owner(change):
+    """``change()`` as the thread that sets OpenBLAS's shared pool: threadpoolctl (3.6 and
+    later) lets only the first thread that set it change it, and ignores the others, so a
+    count set in one thread could not be restored from another.  Called under _lock: nnxp's
+    threads take turns."""
+    try:
+        from threadpoolctl import OpenBLASController
+        clear = OpenBLASController.clear_controlling_thread
+    except (ImportError, AttributeError):  # an older threadpoolctl: no owner
+        return change()
+    clear()
+    try:
+        return change()
+    finally:
+        clear()
 

@@ -1,9 +1,12 @@
 """Fetch one file from a list of mirrors, verify its SHA-256, write it atomically.
 
-    fetch(name, folder, mirrors, sha256, progress=None) -> path
+    fetch(name, folder, mirrors, sha256, progress=None, size=None) -> path
         Tries ``mirror + name`` for each mirror in order and returns the path of the
         verified file ``folder/name``.  Raises DownloadFailed (with one reason per mirror)
-        when no mirror gave bytes with the expected checksum.
+        when no mirror gave bytes with the expected checksum.  ``size`` (the published size
+        in bytes) bounds what is read: a mirror that announces or sends more is refused at
+        once, not after writing all it sends.  The file gets 0666 less the umask, as every
+        file nnxp writes (a shared data folder stays readable to its other users).
 
 Why so careful: a half-written or tampered file in a cache folder would be read without a
 checksum the next time (local files are trusted, see ``mnist.py``), so nothing reaches its
@@ -21,9 +24,9 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
+import uuid
 
 __all__ = ["DownloadFailed", "fetch"]
 
@@ -39,14 +42,14 @@ class DownloadFailed(Exception):
         self.reasons = reasons
 
 
-def fetch(name: str, folder: str, mirrors, sha256: str, progress=None) -> str:
+def fetch(name: str, folder: str, mirrors, sha256: str, progress=None, size=None) -> str:
     """Download ``name`` into ``folder`` from the first mirror that serves the right bytes."""
     os.makedirs(folder, exist_ok=True)
     reasons = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
         try:
-            return _fetch_one(url, os.path.join(folder, name), sha256, progress)
+            return _fetch_one(url, os.path.join(folder, name), sha256, progress, size)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             # URLError, HTTPError, timeouts and refused connections are OSErrors;
             # a connection cut mid-body is http.client.IncompleteRead.
@@ -54,17 +57,24 @@ def fetch(name: str, folder: str, mirrors, sha256: str, progress=None) -> str:
     raise DownloadFailed(name, reasons or ["no mirrors configured"])
 
 
-def _fetch_one(url: str, target: str, sha256: str, progress) -> str:
+def _fetch_one(url: str, target: str, sha256: str, progress, size=None) -> str:
     folder, name = os.path.split(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+    tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                 0o666)  # the umask applies, as for every file nnxp writes
     try:
-        digest = hashlib.sha256()
+        digest, got = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as out, \
                 urllib.request.urlopen(url, timeout=TIMEOUT) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
+            if size is not None and total is not None and total > size:
+                raise ValueError(f"announces {total} bytes, more than the published {size}")
             bar = _bar(progress, total, name)
             try:
                 while chunk := response.read(CHUNK):
+                    got += len(chunk)
+                    if size is not None and got > size:
+                        raise ValueError(f"sent more than the published {size} bytes")
                     out.write(chunk)
                     digest.update(chunk)
                     if bar is not None:

@@ -248,7 +248,7 @@ def _locate(path, download, progress):
         try:
             for role in [r for r, p in found.items() if p is None]:
                 found[role] = fetch(FILES[role].name, folder, MIRRORS, FILES[role].sha256,
-                                    progress)
+                                    progress, size=FILES[role].size)
         except DownloadFailed as exc:
             reason = f"the download failed ({exc})"
         except OSError as exc:

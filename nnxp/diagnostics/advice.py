@@ -94,6 +94,9 @@ def scale_inputs(remedy, x):
         return x
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
         raise InputTypeError(f"scale_inputs scales an array of inputs, got {show(x)}")
+    xp = namespace(x)
+    if not xp.isdtype(x.dtype, "real floating"):  # pixels of uint8: the array API (strict)
+        x = xp.astype(x, _default_float(xp, x))   # refuses float * integer array
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         return x * factor
     if not isinstance(factor, (list, tuple)) or not all(
@@ -105,11 +108,19 @@ def scale_inputs(remedy, x):
     if width != len(factor):
         raise ConfigError(f"scale_inputs has {len(factor)} factors, one per input value, but "
                           f"the inputs have shape {shape}")
-    xp = namespace(x)
-    dtype = x.dtype if xp.isdtype(x.dtype, "real floating") else None
-    factors = xp.asarray([float(f) for f in factor], dtype=dtype, device=device_of(x))
+    factors = xp.asarray([float(f) for f in factor], dtype=x.dtype, device=device_of(x))
     # images (n, ...) as diagnose reads them: flattened to rows, one factor per value
     return x * xp.reshape(factors, shape[1:])
+
+
+def _default_float(xp, x):
+    """The library's default real floating dtype on ``x``'s device (NumPy's float64, PyTorch's
+    float32, a device without float64's float32)."""
+    try:
+        return xp.__array_namespace_info__().default_dtypes(
+            device=device_of(x))["real floating"]
+    except (AttributeError, TypeError, ValueError):
+        return xp.float32
 
 
 def resolve_eta(problems, eta, threshold) -> None:

@@ -64,8 +64,10 @@ class HealthMonitor:
     PROBE_SIZE = 400  # rows per check by default; see the class docstring
 
     def __init__(self, probe=None, every=1, thresholds=None, warn=True, *, lmbda=0.0, n=None):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        if isinstance(every, bool) or not isinstance(every, numbers.Integral) \
+                or every < 1:
             raise ConfigError(f"every must be a positive integer, got {every!r}")
+        every = int(every)  # NumPy's ints too, as Thresholds takes them
         self.thresholds = (Thresholds(probe_size=self.PROBE_SIZE) if thresholds is None
                            else Thresholds.of(thresholds))
         warn = flag("warn", warn)   # a string such as "no" is not a truth value
@@ -109,13 +111,18 @@ class HealthMonitor:
         self.records.append(record)
         if (self._calls - 1) % self.every:
             return None
-        with net.backend.limit_threads():
-            report = self._check(net, record, self._probe_for(net), self.thresholds)
-            if self._new(report) and self._confirm_size() > self.thresholds.probe_size:
-                # as strong as diagnose's evidence before anything is announced
-                report = self._check(net, record, self._probe_for(net, confirm=True),
-                                     dataclasses.replace(self.thresholds,
-                                                         probe_size=self._confirm_size()))
+        try:
+            with net.backend.limit_threads():
+                report = self._check(net, record, self._probe_for(net), self.thresholds)
+                if self._new(report) and self._confirm_size() > self.thresholds.probe_size:
+                    # as strong as diagnose's evidence before anything is announced
+                    report = self._check(net, record, self._probe_for(net, confirm=True),
+                                         dataclasses.replace(self.thresholds,
+                                                             probe_size=self._confirm_size()))
+        except BaseException:  # a record it refuses is not kept: the next calls would all
+            self.records.pop()  # fail on it
+            self._calls -= 1
+            raise
         record["health"] = report.to_dict(compact=True)
         self.reports.append(report)
         for p in self._new(report):

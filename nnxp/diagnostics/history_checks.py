@@ -119,10 +119,21 @@ def trend(values) -> float:
     n = len(values)
     if n < 2:
         return 0.0
-    if all(v > 0 for v in values):
-        return math.expm1(_slope([math.log(v) for v in values]) * (n - 1))
+    if all(v > 0 for v in values):  # (a rise past e^709 is inf: expm1 would overflow)
+        x = _slope([math.log(v) for v in values]) * (n - 1)
+        return math.inf if x > 709.0 else math.expm1(x)
     scale = statistics.median(abs(v) for v in values) or 1.0
     return _slope(values) * (n - 1) / scale
+
+
+def percent(x, signed=False) -> str:
+    """``x`` as a percentage, readable at any size: "35%" ("+35%" ``signed``), "a factor of
+    1.2e+20" from 10,000% up, "without bound" for inf."""
+    if not math.isfinite(x):
+        return "without bound" if x > 0 else "-100%"
+    if abs(x) >= 100:
+        return f"a factor of {x + 1:.3g}"
+    return f"{x:+.0%}" if signed else f"{x:.0%}"
 
 
 def _slope(y) -> float:
@@ -211,14 +222,16 @@ def _too_high(recent, name, eta, th, scale) -> list:
            and not (scale and _recent(recent) > scale))
     if not (rising or oscillating or ask):
         return []
-    what = (f"rose by {change:.0%} (the robust trend)" if rising else
+    what = (f"rose by {percent(change)} (the robust trend)" if rising else
             f"rose by more than {tol:.0%} from one epoch to the next {rises} times "
             f"({rises / steps:.0%} of the steps), climbing back more than its trend "
-            f"({change:+.0%}) took off: it oscillates instead of decreasing")
+            f"({percent(change, signed=True)}) took off: it oscillates "
+            f"instead of decreasing")
     moved = rose if rising else swung
     against = ("" if not scale else
-               f"; it moves by {moved:.3g}, {size(moved):.0%}"
-               f" of {scale:.3g}, the cost of predicting the class frequencies (noise near "
+               f"; it moves by {moved:.3g}, "
+               + (f"{size(moved):.0%} of" if size(moved) < 100 else f"{size(moved):.3g} times")
+               + f" {scale:.3g}, the cost of predicting the class frequencies (noise near "
                f"the floor moves it by less than {th.swing:.0%})")
     at = f" at eta = {eta:g}" if isinstance(eta, (int, float)) else ""
     if ask:
@@ -226,7 +239,8 @@ def _too_high(recent, name, eta, th, scale) -> list:
             "learning_rate_too_high", None, [], "info",
             f"over the last {len(recent)} epochs the {name.replace('_', ' ')}{at} {what}: "
             + ", ".join(f"{c:.4g}" for c in recent) + against + "; but it also falls beyond "
-            f"its noise (trend {change:+.0%}), as SGD's scatter about a falling cost does: "
+            f"its noise (trend {percent(change, signed=True)}), as SGD's "
+            f"scatter about a falling cost does: "
             "the curve alone cannot say whether eta is too high",
             "diagnose again with the finder's threshold (" + FIND_ETA + ")",
             {"costs": recent, "eta": eta, "trend": change, "rises": rises, "swing": swung,

@@ -96,10 +96,15 @@ def inputs(totals, stats, th, *, trained=False, progress=0.0) -> list:
          "per_column": isinstance(remedy["scale_inputs"], list)}, remedy)]
 
 
+TINY_COLUMN = 1e-30  # a column's largest magnitude below this is 0 to the per-column remedy
+
+
 def _scale_remedy(columns, top, factor, th) -> tuple:
     """({"scale_inputs": factor or [factor per column]}, the advice's last words): per column
     when the largest magnitude is above ``th.column_spread`` times the median column's
-    (columns that are 0 on the whole probe are left out of the median and get ``factor``)."""
+    (columns that are 0 on the whole probe, or below TINY_COLUMN, whose 1/max is no float32
+    number, are left out of the median and get ``factor``)."""
+    columns = [c if c >= TINY_COLUMN else 0.0 for c in columns]
     seen = sorted(c for c in columns if c > 0)
     if not seen:
         return {"scale_inputs": factor}, f": scale_inputs = 1/{top:.4g} = {factor:.3g}"

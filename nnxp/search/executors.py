@@ -109,6 +109,30 @@ def start_method(backend) -> str:
     return "fork"
 
 
+def check_fork_safe(executor) -> None:
+    """A caller's ProcessPoolExecutor that forks its workers from a process where JAX has
+    started: a ConfigError (a forked child of a started XLA runtime hangs for good; the
+    search waited forever, its retries never firing)."""
+    if not isinstance(executor, ProcessPoolExecutor):
+        return
+    context = getattr(executor, "_mp_context", None)
+    method = context.get_start_method() if context is not None else \
+        multiprocessing.get_start_method(allow_none=True) or "fork"
+    if method != "fork" or not _jax_started():
+        return
+    raise ConfigError("the executor forks its worker processes, but JAX has started in this "
+                      "process, and a forked copy of a running JAX hangs; give it the spawn "
+                      "start method (ProcessPoolExecutor(mp_context=multiprocessing."
+                      "get_context('spawn'))), or pass executor=None (nnxp's own workers "
+                      "spawn here)")
+
+
+def _jax_started() -> bool:
+    """Whether JAX has started a backend in this process (importing it alone does not)."""
+    bridge = sys.modules.get("jax._src.xla_bridge")
+    return bool(getattr(bridge, "_backends", None))
+
+
 def pin_threads():
     """One BLAS / OpenMP thread in this process, for libraries loaded now and later; returns
     threadpoolctl's limits on the libraries loaded now (None without threadpoolctl)."""
@@ -272,6 +296,7 @@ class Dispatcher:
                              else executor)
             self.workers, self.handle = _scatter(client, data)
         elif isinstance(executor, Executor):
+            check_fork_safe(executor)
             self.executor = executor
             self.workers = max(1, int(getattr(executor, "_max_workers", 1) or 1))
         else:

@@ -49,3 +49,35 @@ def test_weights_grown_in_training_get_the_smaller_eta_their_advice_names():
     cause, _, advice_text, remedy = _saturation_cause(st, Thresholds())
     assert cause == "grown_weights" and advice_text.startswith("a smaller eta")
     assert remedy["eta"] == advice.FIND and "weight_init" in remedy
+
+
+def test_scale_inputs_takes_integer_pixels_on_every_backend(backend):
+    """uint8 pixels on array-api-strict: a bare TypeError (a float times an integer array is
+    refused by the standard), for the very case the remedy is for (the sixth sweep)."""
+    rng = np.random.default_rng(0)
+    pixels = (rng.random((40, 6)) * 255).astype(np.uint8)
+    x = backend.asarray(pixels) if hasattr(backend, "asarray") else pixels
+    for remedy in ({"scale_inputs": 1 / 255}, {"scale_inputs": [1 / 255] * 6}):
+        scaled = np.asarray(backend.to_numpy(advice.scale_inputs(remedy, x)))
+        assert scaled.dtype.kind == "f"
+        np.testing.assert_allclose(scaled, pixels / 255, rtol=1e-6)
+
+
+def test_a_column_of_subnormal_values_gets_a_finite_factor():
+    """One column whose largest value is 1e-310 (float64) or 1e-39 (float32): its per-column
+    factor 1 / max was inf (or overflowed float32), the scaled data held inf and SGD refused
+    it (the sixth sweep).  Such a column counts as 0, and gets the all-column factor."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 400)
+    for dtype, tiny in (("float64", 1e-310), ("float32", 1e-39)):
+        x = (rng.random((400, 16)) * 1000).astype(dtype)
+        x[:, 1:8] = 1.0
+        x[:, 0] *= 1000
+        x[:, 15] = (rng.random(400) * tiny).astype(dtype)
+        net = nnxp.Network([16, 8, 3], dtype=dtype, seed=0)
+        p = nnxp.diagnose(net, (x, y)).find("inputs_not_scaled")[0]
+        factors = p.remedy["scale_inputs"]
+        assert isinstance(factors, list) and all(np.isfinite(factors))
+        scaled = advice.scale_inputs(p.remedy, x)
+        assert np.isfinite(scaled).all()
+        net.SGD((scaled, y), 1, 10, 0.1)

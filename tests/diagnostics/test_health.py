@@ -191,3 +191,19 @@ def test_thresholds_store_python_numbers_and_take_integral_floats():
     report = nnxp.diagnose(nnxp.Network([6, 5, 3], seed=0), (_X, _Y),
                            thresholds={"window": 4.0})
     assert isinstance(report.headline(), str)
+
+
+def test_a_monitor_takes_numpy_ints_and_forgets_a_record_it_refused():
+    """HealthMonitor(every=np.int64(2)) was refused ("must be a positive integer"); a record
+    it refused (an eta of text) stayed in its history, and every later call failed on it (the
+    sixth sweep)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((300, 16)), rng.integers(0, 3, 300)
+    assert nnxp.HealthMonitor(every=np.int64(2), warn=False).every == 2
+    net = nnxp.Network([16, 8, 3], seed=0)
+    monitor = nnxp.HealthMonitor(probe=(x, y), warn=False)
+    with pytest.raises(nnxp.ConfigError, match="eta"):
+        monitor({"epoch": 0, "eta": "0.5"}, net)
+    assert monitor.records == []
+    monitor({"epoch": 1, "eta": 0.5}, net)
+    assert len(monitor.records) == 1 and len(monitor.reports) == 1

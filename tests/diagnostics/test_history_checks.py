@@ -2,9 +2,12 @@
 the stall, the robust trend.  Curves are given as numbers, so every assertion is exact."""
 
 import math
+import re
 
+import numpy as np
 import pytest
 
+import nnxp
 from nnxp.diagnostics import Thresholds
 from nnxp.diagnostics.history_checks import history_problems, stalled, trend
 
@@ -116,3 +119,19 @@ def test_stalled_and_trend():
 def test_divergence_of_a_recorded_cost():
     (p,) = history_problems(records(training_cost=[1.0, float("nan")]), TH)
     assert p.kind == "divergence" and p.severity == "error"
+
+
+def test_a_cost_that_climbs_past_e709_is_diagnosed_and_said_in_words():
+    """A history whose cost climbs from 2 to 1e300 (a float64 run blowing up): a bare
+    OverflowError from math.expm1 in the trend (a health monitor would crash mid-training),
+    and "inf%" or percentages of hundreds of digits in the message (the sixth sweep)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((200, 8)), rng.integers(0, 3, 200)
+    net = nnxp.Network([8, 5, 3], seed=0, dtype="float64")
+    for costs in ([2.0, 2.0, 2.0, 1e200, 1e300, 1e300], [1.0, 10, 1e3, 1e6, 1e10, 1e20],
+                  [1e308, 1e-308] * 3):
+        history = [{"epoch": i, "eta": 0.5, "training_cost": c} for i, c in enumerate(costs)]
+        report = nnxp.diagnose(net, (x, y), eta=0.5, history=history)
+        for p in report.find("learning_rate_too_high"):
+            assert "inf%" not in p.message and len(p.message) < 1000, p.message
+            assert not re.search(r"\d{7,}%", p.message), p.message
