@@ -6,7 +6,7 @@ import pytest
 
 import nnxp
 import nnxp.testing
-from conftest import params_numpy
+from conftest import optional, params_numpy
 
 
 def test_jax_engine_matches_plain_engine():
@@ -95,3 +95,31 @@ def test_training_never_writes_parameters_the_caller_holds(backend):
     for p, q in zip(params_numpy(again), values):
         np.testing.assert_array_equal(p, q)
     assert max(float(np.max(np.abs(p - q))) for p, q in zip(params_numpy(net), values)) > 1e-3
+
+
+def test_jax_keeps_a_bounded_number_of_programs_whatever_the_sizes(monkeypatch):
+    """On JAX every new evaluation-set size compiled and kept a program for good (2.7 MB each:
+    a notebook scoring test[:k] grew without end), and every new mini-batch or training-set
+    size a training program (2.5 MB each; engines.clear() did not give them back: JAX's caches
+    held them) (the sixth sweep).  Scoring keeps at most MAX_SCORE_PROGRAMS programs (past
+    it, they are compiled again); an engine keeps its MAX_PROGRAMS most recently used
+    training programs."""
+    optional("jax")
+    from nnxp.engines import jax_scan
+    monkeypatch.setattr(jax_scan, "MAX_PROGRAMS", 3)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((1100, 6)), rng.integers(0, 3, 1100)
+    with nnxp.use_backend("jax"):
+        net = nnxp.Network([6, 5, 3], seed=0, dtype="float64")
+        engine = net.engine()
+        for n in range(1, 1100, 50):
+            hits = net.accuracy((x[:n], y[:n]))
+            z = x[:n] @ np.asarray(net.weights[0]).T + np.asarray(net.biases[0])
+            a = 1 / (1 + np.exp(-z))
+            out = a @ np.asarray(net.weights[1]).T + np.asarray(net.biases[1])
+            assert hits == int((np.argmax(out, axis=1) == y[:n]).sum())
+        assert engine._functions["scores"]._cache_size() <= getattr(
+            nnxp.engines, "MAX_SCORE_PROGRAMS", 16)
+        for m in (3, 4, 5, 6, 7):
+            net.SGD((x[:60], y[:60]), 1, m, 0.1)
+        assert len(engine._compiled) <= 3

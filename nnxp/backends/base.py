@@ -137,6 +137,10 @@ class Backend:
         """``fn``, a pure function of arrays, compiled where this library compiles."""
         return fn
 
+    def trim(self, fn, most) -> None:
+        """Where ``compile`` keeps one program per argument shape: forget ``fn``'s programs
+        once it holds more than ``most`` (else memory grows with every new data size)."""
+
     def device_scope(self):
         """A context in which kernels run on this backend's device."""
         return contextlib.nullcontext()

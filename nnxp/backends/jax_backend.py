@@ -60,6 +60,12 @@ class JaxBackend(Backend):
         import jax
         return jax.jit(fn)
 
+    def trim(self, fn, most) -> None:
+        """jax.jit keeps one executable per argument shape, for good: cleared past ``most``."""
+        size = getattr(fn, "_cache_size", None)
+        if size is not None and size() > most:
+            fn.clear_cache()
+
     def make_step(self, spec, transform):
         """The generic step, a population's first layer computed as one product for all
         members (backprop.py's ``stacked``): XLA runs K small products of a shared input more

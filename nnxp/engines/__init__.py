@@ -47,6 +47,7 @@ places that may name an array library.
 from __future__ import annotations
 
 import importlib
+import sys
 
 from ..core import scores as _scores
 from ..errors import ConfigError
@@ -59,6 +60,7 @@ _engines: dict = {}
 
 
 EVAL_ROWS = 1000  # examples per scoring pass of a network with image-shaped layers
+MAX_SCORE_PROGRAMS = 16  # scoring programs kept (JAX: one per evaluation-set size, 2.7 MB each)
 
 
 def engine_for(backend, spec, name=None, cls=None) -> "Engine":
@@ -82,8 +84,13 @@ def _engine_class(path):
 
 def clear() -> None:
     """Forget every engine (and its compiled programs and steps): the next call builds new
-    ones, e.g. after changing a backend's thread policy or fast path."""
+    ones, e.g. after changing a backend's thread policy or fast path.  Where JAX is loaded its
+    own caches of compiled programs are cleared too (jax.clear_caches()), so that the memory
+    of programs compiled for many shapes comes back."""
     _engines.clear()
+    jax = sys.modules.get("jax")
+    if jax is not None and hasattr(jax, "clear_caches"):
+        jax.clear_caches()
 
 
 class Engine:
@@ -136,6 +143,7 @@ class Engine:
                                               data.labels[i:i + rows])).astype(float)
                      for i in range(0, data.n, rows)] if data.n > rows else \
                 [self.backend.to_numpy(fn(params, data.x, data.y, data.labels)).astype(float)]
+        self.backend.trim(fn, MAX_SCORE_PROGRAMS)  # one program per evaluation-set size
         out = parts[0]
         if len(parts) > 1:
             out[..., :2] = sum(p[..., :2] for p in parts)  # hits and summed costs

@@ -35,6 +35,8 @@ from . import Engine, check_masks, mask_chunks
 
 __all__ = ["JaxScanEngine"]
 
+MAX_PROGRAMS = 32  # compiled programs an engine keeps (about 2.5 MB each for [784, 16, 10])
+
 
 class JaxScanEngine(Engine):
     name = "jax"
@@ -47,8 +49,10 @@ class JaxScanEngine(Engine):
         """Compile ``fn`` for this structure and these argument shapes once (timed apart)."""
         key = (fn.__name__, step_key(transform) if transform else None, static,
                jax.tree_util.tree_structure(args), self._signature(args))
-        compiled = self._compiled.get(key)
-        if compiled is None:
+        compiled = self._compiled.pop(key, None)
+        if compiled is not None:
+            self._compiled[key] = compiled  # the most recently used last
+        else:
             start = time.perf_counter()
             step = self.step_for(transform) if transform else None
             n_args = len(args)
@@ -56,7 +60,9 @@ class JaxScanEngine(Engine):
                              static_argnums=tuple(range(n_args, n_args + len(static))))
             compiled = jitted.lower(*args, *static).compile()
             self.compile_seconds += time.perf_counter() - start
-            self._compiled[key] = compiled
+            if len(self._compiled) >= MAX_PROGRAMS:  # every new mini-batch size or training-
+                self._compiled.pop(next(iter(self._compiled)))  # set size compiles one: the
+            self._compiled[key] = compiled                      # least recently used goes
         return compiled(*args)
 
     def _signature(self, args):
