@@ -296,11 +296,12 @@ class Network(Resumable):
         float32) are a DataError naming the first one's row and column, and so are parameters
         that are not finite (a diverged run): argmax of NaN outputs would answer class 0."""
         rows, shape = self._rows(x, "predict")
-        check_finite(self.backend.xp, rows, "predict", self.dtype, self.backend.to_numpy,
-                     what="x")
+        engine = self.engine()
+        if not engine.finite(rows):  # (compiled: op by op it kept programs per batch size)
+            check_finite(self.backend.xp, rows, "predict", self.dtype, self.backend.to_numpy,
+                         what="x")
         self._check_parameters("predict")
-        with self.backend.device_scope():
-            classes = core.classes(self.spec, self.params, rows)
+        classes = engine.classes(self.params, rows)
         one = len(shape) == 1 or (len(shape) == 2 and shape[1] != self.sizes[0])
         return classes[0] if one else classes
 
@@ -331,8 +332,7 @@ class Network(Resumable):
                         f"be n images of {n_in} values; got {shape}")
 
     def _apply(self, rows):
-        with self.backend.device_scope():
-            return core.apply(self.spec, self.params, rows)
+        return self.engine().apply(self.params, rows)
 
     def _unshape(self, out, shape):
         """Outputs (m, n_out) in the input's form: rows, one example (n_in,), or a column."""

@@ -239,8 +239,7 @@ class Population(Resumable):
         """Every member's output for the rows of ``x`` (n, n_in): shape (K, n, n_out).  Values
         are not checked: a NaN input gives NaN outputs, an infinite one NaN or saturated
         outputs (``vote`` and ``accuracy`` refuse both)."""
-        with self.backend.device_scope():
-            return core.apply(self.spec, self.params, self._rows(x, "feedforward"))
+        return self.engine().apply(self.params, self._rows(x, "feedforward"))
 
     def _rows(self, x, what):
         """``x`` (n, n_in), or n images of n_in values (flattened, as nnxp.data flattens
@@ -284,8 +283,7 @@ class Population(Resumable):
     def _classes(self, x):
         """Every member's class for each row of ``x`` (K, n), as NumPy: as each member's
         predict (core.classes)."""
-        with self.backend.device_scope():
-            return np.asarray(self.backend.to_numpy(core.classes(self.spec, self.params, x)))
+        return np.asarray(self.backend.to_numpy(self.engine().classes(self.params, x)))
 
     def _scores(self, data):
         return self.engine().scores(self.params, self.prepare(data)).reshape(len(self), 5)

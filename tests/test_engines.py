@@ -123,3 +123,8 @@ def test_jax_keeps_a_bounded_number_of_programs_whatever_the_sizes(monkeypatch):
         for m in (3, 4, 5, 6, 7):
             net.SGD((x[:60], y[:60]), 1, m, 0.1)
         assert len(engine._compiled) <= 3
+        for n in range(1, 60, 3):  # predict and feedforward ran op by op: JAX kept 14-19 MB
+            net.predict(x[:n])     # of per-operation programs for every new batch size
+            net.feedforward(x[:n])
+        for key in ("classes", "apply", "inputs_finite"):
+            assert engine._functions[key]._cache_size() <= nnxp.engines.MAX_SCORE_PROGRAMS

@@ -49,9 +49,12 @@ from __future__ import annotations
 import importlib
 import sys
 
+from ..core import apply as _apply
+from ..core import classes as _classes
 from ..core import scores as _scores
 from ..errors import ConfigError
 from ..masks import CHUNK_ROWS, has_dropout
+from ..namespace import namespace
 from ..optimizers import step_key
 
 __all__ = ["Engine", "engine_for", "clear", "check_masks", "mask_chunks"]
@@ -149,6 +152,29 @@ class Engine:
             out[..., :2] = sum(p[..., :2] for p in parts)  # hits and summed costs
         return out
 
+    def apply(self, params, x):
+        """core.apply(spec, params, x) (outputs), compiled by the backend: on JAX one program
+        per input shape, at most MAX_SCORE_PROGRAMS kept (run op by op, every new batch size
+        kept JAX's own per-operation programs: 14-19 MB more per size, for good)."""
+        return self._compiled_call("apply", _apply, params, x)
+
+    def classes(self, params, x):
+        """core.classes(spec, params, x) (each row's class), compiled as ``apply``."""
+        return self._compiled_call("classes", _classes, params, x)
+
+    def finite(self, x) -> bool:
+        """Whether every value of ``x`` is finite, compiled as ``apply`` (predict's check of
+        its input, run op by op, kept a program per batch size too)."""
+        return bool(self._compiled_call("inputs_finite", _all_finite, None, x))
+
+    def _compiled_call(self, key, of, params, x):
+        spec = self.spec
+        fn = self.function(key, lambda: lambda p, rows: of(spec, p, rows))
+        with self.backend.device_scope():
+            out = fn(params, x)
+        self.backend.trim(fn, MAX_SCORE_PROGRAMS)
+        return out
+
     def _images(self) -> bool:
         """Whether a layer's output has more than one axis (convolutions, pooling)."""
         if self.spec.layers is None:
@@ -159,6 +185,11 @@ class Engine:
     def run_epoch(self, transform, params, state, data, order, mini_batch_size, every=None,
                   on_chunk=None, masks=None):
         raise NotImplementedError
+
+
+def _all_finite(spec, params, x):
+    xp = namespace(x)
+    return xp.all(xp.isfinite(x))
 
 
 def check_masks(spec, masks) -> None:
