@@ -93,3 +93,11 @@ def load(device=None) -> JaxBackend:
         raise BackendError(f"JAX has {len(devices)} {kind} device(s); device index {index} "
                            "is out of range")
     return JaxBackend(jax.numpy, devices[index])
+
+
+def started() -> bool:
+    """Whether JAX has started a backend in this process (importing it alone does not): a
+    process forked from it then hangs (search.executors refuses a forking pool)."""
+    import sys
+    bridge = sys.modules.get("jax._src.xla_bridge")
+    return bool(getattr(bridge, "_backends", None))

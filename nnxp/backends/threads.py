@@ -98,8 +98,8 @@ def blas_limits(n):
     NumPy backend imports SciPy's BLAS before it.  The setting is the process's, so the
     contexts open at once (nested, or in several threads) are counted: the last opened one's
     count applies, and the counts from before the first are restored when the last one
-    closes (each context restoring what it found left threads' limits behind: two threads
-    training at once left the process's BLAS at 1 thread for good)."""
+    closes (each context restoring what it found would leave one thread's limit behind when
+    two threads train at once)."""
     if n is None:
         return contextlib.nullcontext()
     try:

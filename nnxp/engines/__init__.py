@@ -63,7 +63,8 @@ _engines: dict = {}
 
 
 EVAL_ROWS = 1000  # examples per scoring pass of a network with image-shaped layers
-MAX_SCORE_PROGRAMS = 16  # scoring programs kept (JAX: one per evaluation-set size, 2.7 MB each)
+MAX_SCORE_PROGRAMS = 16  # programs kept per compiled function (JAX: one per input shape;
+                         # what each costs: docs/reliability.md, the sixth sweep)
 
 
 def engine_for(backend, spec, name=None, cls=None) -> "Engine":
@@ -154,8 +155,8 @@ class Engine:
 
     def apply(self, params, x):
         """core.apply(spec, params, x) (outputs), compiled by the backend: on JAX one program
-        per input shape, at most MAX_SCORE_PROGRAMS kept (run op by op, every new batch size
-        kept JAX's own per-operation programs: 14-19 MB more per size, for good)."""
+        per input shape, at most MAX_SCORE_PROGRAMS kept (run op by op, JAX kept its own
+        per-operation programs for every new batch size)."""
         return self._compiled_call("apply", _apply, params, x)
 
     def classes(self, params, x):

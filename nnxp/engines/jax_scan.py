@@ -35,7 +35,7 @@ from . import Engine, check_masks, mask_chunks
 
 __all__ = ["JaxScanEngine"]
 
-MAX_PROGRAMS = 32  # compiled programs an engine keeps (about 2.5 MB each for [784, 16, 10])
+MAX_PROGRAMS = 32  # compiled training programs an engine keeps (the least recently used go)
 
 
 class JaxScanEngine(Engine):

@@ -85,6 +85,7 @@ import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 from .. import checks
+from ..backends.jax_backend import started as jax_started
 from ..errors import ConfigError
 from .shared import SharedData
 from .worker import run_group, set_worker_data
@@ -118,19 +119,13 @@ def check_fork_safe(executor) -> None:
     context = getattr(executor, "_mp_context", None)
     method = context.get_start_method() if context is not None else \
         multiprocessing.get_start_method(allow_none=True) or "fork"
-    if method != "fork" or not _jax_started():
+    if method != "fork" or not jax_started():
         return
     raise ConfigError("the executor forks its worker processes, but JAX has started in this "
                       "process, and a forked copy of a running JAX hangs; give it the spawn "
                       "start method (ProcessPoolExecutor(mp_context=multiprocessing."
                       "get_context('spawn'))), or pass executor=None (nnxp's own workers "
                       "spawn here)")
-
-
-def _jax_started() -> bool:
-    """Whether JAX has started a backend in this process (importing it alone does not)."""
-    bridge = sys.modules.get("jax._src.xla_bridge")
-    return bool(getattr(bridge, "_backends", None))
 
 
 def pin_threads():
